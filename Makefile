@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench pictures clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/audit-xls demo --out demo-output
+
+test: $(STAMP)
+	$(BIN)/ruff check audit_xls tests benchmarks scripts
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check audit_xls tests benchmarks scripts
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_grade.py
+
+pictures: $(STAMP)
+	$(BIN)/python scripts/make_pictures.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache

@@ -1,0 +1,3 @@
+from audit_xls.cli import main
+
+main()

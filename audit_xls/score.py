@@ -1,0 +1,153 @@
+"""The scorer: the single source of truth for every score audit-xls reports.
+
+Pure functions over a Standard and validated answers, in exact decimal arithmetic.
+The workbook's live formulas (layout.py) are a second rendering of these rules and are
+proven equal to them by recalculating in LibreOffice (tests/test_formulas_soffice.py).
+
+Rules (docs/scoring.md):
+- criterion deduction = problem points x unit (per_point, per_person_point, per_place),
+  or unit once (per_item), capped by the rule's cap; 不符合 with no count counts 1;
+- a group with points of its own deducts at most those points;
+- a section scores max(0, points - deductions) (扣完为止), 0 when a section veto fails;
+- every section scores 0 when an inspection veto fails;
+- a section whose criteria are all 不适用 is left out of the total and the maximum;
+- percent = total / applicable maximum x 100, rounded half up to 2 decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from audit_xls.standard import Criterion, Rule, Section, Standard
+
+PASS, FAIL, NA = "pass", "fail", "na"
+RESULTS = (PASS, FAIL, NA)
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One criterion as the supervisor answered it, after validation."""
+
+    result: str | None  # PASS / FAIL / NA, None when unanswered
+    problem_points: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    code: str
+    result: str | None
+    problem_points: int
+    deduction: Decimal
+
+
+@dataclass(frozen=True)
+class SectionScore:
+    code: str
+    name: str
+    points: Decimal
+    deducted: Decimal
+    score: Decimal
+    applicable: bool
+    vetoed: bool
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    total: Decimal
+    max_score: Decimal
+    percent: Decimal | None  # None when no section applied
+    grade: str | None
+    sections: tuple[SectionScore, ...]
+    criteria: tuple[CriterionScore, ...]
+    inspection_vetoed: bool
+    unanswered: tuple[str, ...]
+
+
+def round2(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def counted_points(answer: Answer) -> int:
+    """Problem points that count: a 不符合 with no count counts as one."""
+    if answer.result != FAIL:
+        return 0
+    return 1 if answer.problem_points is None else answer.problem_points
+
+
+def criterion_deduction(rule: Rule, answer: Answer) -> Decimal:
+    if answer.result != FAIL or rule.is_veto:
+        return ZERO
+    assert rule.unit is not None
+    deduction = rule.unit if rule.kind == "per_item" else rule.unit * counted_points(answer)
+    if rule.cap is not None:
+        deduction = min(deduction, rule.cap)
+    return deduction
+
+
+def _vetoes(criteria: tuple[Criterion, ...], answers: Mapping[str, Answer], scope: str) -> bool:
+    return any(
+        c.rule.is_veto and c.rule.scope == scope and answers.get(c.code, _BLANK).result == FAIL
+        for c in criteria
+    )
+
+
+_BLANK = Answer(None)
+
+
+def score_section(
+    section: Section, answers: Mapping[str, Answer], inspection_vetoed: bool
+) -> tuple[SectionScore, list[CriterionScore]]:
+    criterion_scores: list[CriterionScore] = []
+    deducted = ZERO
+    for group in section.groups:
+        group_deducted = ZERO
+        for criterion in group.criteria:
+            answer = answers.get(criterion.code, _BLANK)
+            deduction = criterion_deduction(criterion.rule, answer)
+            criterion_scores.append(
+                CriterionScore(criterion.code, answer.result, counted_points(answer), deduction)
+            )
+            group_deducted += deduction
+        if group.points is not None:
+            group_deducted = min(group_deducted, group.points)
+        deducted += group_deducted
+    applicable = any(answers.get(c.code, _BLANK).result != NA for c in section.criteria)
+    vetoed = applicable and (inspection_vetoed or _vetoes(section.criteria, answers, "section"))
+    deducted = section.points if vetoed else min(deducted, section.points)
+    score = section.points - deducted if applicable else ZERO
+    return (
+        SectionScore(
+            section.code, section.name, section.points, deducted, score, applicable, vetoed
+        ),
+        criterion_scores,
+    )
+
+
+def score(standard: Standard, answers: Mapping[str, Answer]) -> ScoreCard:
+    """Score one inspection. Unanswered criteria deduct nothing and are listed."""
+    inspection_vetoed = _vetoes(standard.criteria, answers, "inspection")
+    sections: list[SectionScore] = []
+    criteria: list[CriterionScore] = []
+    for section in standard.sections:
+        section_score, criterion_scores = score_section(section, answers, inspection_vetoed)
+        sections.append(section_score)
+        criteria.extend(criterion_scores)
+    total = round2(sum((s.score for s in sections if s.applicable), ZERO))
+    max_score = sum((s.points for s in sections if s.applicable), ZERO)
+    percent = round2(total / max_score * 100) if max_score else None
+    return ScoreCard(
+        total=total,
+        max_score=max_score,
+        percent=percent,
+        grade=standard.grade_for(percent) if percent is not None else None,
+        sections=tuple(sections),
+        criteria=tuple(criteria),
+        inspection_vetoed=inspection_vetoed,
+        unanswered=tuple(c.code for c in standard.criteria if c.code not in answers
+                         or answers[c.code].result is None),
+    )

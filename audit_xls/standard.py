@@ -1,0 +1,295 @@
+"""The inspection standard as data: model, deduction-rule phrases, content hash, YAML loading.
+
+A standard is sections (一级指标) with points, holding groups (二级指标) that share a check
+method (检查方法) and a deduction rule (扣分标准), holding numbered criteria (检查标准).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+RULE_KINDS = ("per_point", "per_person_point", "per_place", "per_item", "veto")
+VETO_SCOPES = ("section", "inspection")
+
+DEFAULT_GRADE_BANDS: tuple[tuple[str, Decimal], ...] = (
+    ("优秀", Decimal(90)),
+    ("良好", Decimal(80)),
+    ("合格", Decimal(70)),
+    ("不合格", Decimal(0)),
+)
+
+
+def dec_str(value: Decimal) -> str:
+    """Canonical text of a decimal: 0.50 -> '0.5', 10.0 -> '10'."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a failed criterion is deducted.
+
+    per_point / per_person_point / per_place: problem points x unit, capped by `cap`.
+    per_item: `unit` once when the criterion fails, whatever the count.
+    veto: failing zeroes the section or the whole inspection (`scope`).
+    """
+
+    kind: str
+    unit: Decimal | None = None
+    cap: Decimal | None = None
+    scope: str | None = None
+
+    @property
+    def is_veto(self) -> bool:
+        return self.kind == "veto"
+
+    @property
+    def counts_points(self) -> bool:
+        return self.kind in ("per_point", "per_person_point", "per_place")
+
+    def phrase(self) -> str:
+        """The 扣分标准 text shown in workbooks and written to HQ's table."""
+        if self.kind == "veto":
+            scope = "本一级指标" if self.scope == "section" else "本次检查"
+            return f"否决项：出现即{scope}不得分"
+        unit = dec_str(self.unit) if self.unit is not None else "?"
+        head = {
+            "per_point": f"一个问题点扣{unit}分",
+            "per_person_point": f"一人一个问题点扣{unit}分",
+            "per_place": f"每处扣{unit}分",
+            "per_item": f"每项扣{unit}分",
+        }[self.kind]
+        if self.cap is not None:
+            head += f"，最高扣{dec_str(self.cap)}分"
+        return head
+
+    def canonical(self) -> dict:
+        return {
+            "kind": self.kind,
+            "unit": dec_str(self.unit) if self.unit is not None else None,
+            "cap": dec_str(self.cap) if self.cap is not None else None,
+            "scope": self.scope,
+        }
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    text: str
+    rule: Rule
+    """The effective rule: the criterion's own, or its group's."""
+    own_rule: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str | None
+    method: str
+    rule: Rule
+    criteria: tuple[Criterion, ...]
+    points: Decimal | None = None
+    assumed: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    name: str
+    points: Decimal
+    groups: tuple[Group, ...]
+    assumed: str | None = None
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return tuple(c for g in self.groups for c in g.criteria)
+
+
+@dataclass(frozen=True)
+class Standard:
+    id: str
+    name: str
+    version: str
+    sections: tuple[Section, ...]
+    grade_bands: tuple[tuple[str, Decimal], ...] = DEFAULT_GRADE_BANDS
+    description: str | None = None
+    source: str | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return tuple(c for s in self.sections for c in s.criteria)
+
+    @property
+    def points(self) -> Decimal:
+        return sum((s.points for s in self.sections), Decimal(0))
+
+    def section_of(self, code: str) -> Section:
+        for section in self.sections:
+            if any(c.code == code for c in section.criteria):
+                return section
+        raise KeyError(code)
+
+    def grade_for(self, percent: Decimal) -> str:
+        for name, minimum in sorted(self.grade_bands, key=lambda band: band[1], reverse=True):
+            if percent >= minimum:
+                return name
+        return self.grade_bands[-1][0]
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} v{self.version}"
+
+
+def canonical_content(standard: Standard) -> dict:
+    """What the content hash covers: codes, texts, points, rules, grade bands.
+
+    Identity and commentary (id, name, version, description, source, assumption notes) are
+    left out, so a table exported and imported back hashes the same.
+    """
+    return {
+        "sections": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "points": dec_str(s.points),
+                "groups": [
+                    {
+                        "name": g.name,
+                        "points": dec_str(g.points) if g.points is not None else None,
+                        "method": g.method,
+                        "rule": g.rule.canonical(),
+                        "criteria": [
+                            {"code": c.code, "text": c.text, "rule": c.rule.canonical()}
+                            for c in g.criteria
+                        ],
+                    }
+                    for g in s.groups
+                ],
+            }
+            for s in standard.sections
+        ],
+        "grade_bands": [[name, dec_str(minimum)] for name, minimum in standard.grade_bands],
+    }
+
+
+def content_hash(standard: Standard) -> str:
+    payload = json.dumps(canonical_content(standard), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# --- deduction-rule phrases (扣分标准) -------------------------------------------------
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("per_person_point", re.compile(rf"^(?:每)?一人一个问题点扣{_NUM}分$")),
+    ("per_point", re.compile(rf"^(?:每|一)个问题点扣{_NUM}分$")),
+    ("per_place", re.compile(rf"^(?:发现)?(?:每|一)处(?:不符合)?扣{_NUM}分$")),
+    ("per_item", re.compile(rf"^(?:每|一)项(?:不符合)?扣{_NUM}分$")),
+)
+_CAP = re.compile(rf"^最高扣{_NUM}分$")
+_VETO = re.compile(r"^否决项[:：]\s*出现即(本一级指标|本次检查)不得分$")
+
+
+class RulePhraseError(ValueError):
+    """Raised when a 扣分标准 phrase is not one audit-xls understands."""
+
+
+def normalize_phrase(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", "", text)
+    return text.rstrip("。.;；")
+
+
+def parse_rule_phrase(text: str) -> Rule:
+    """Turn a 扣分标准 phrase into a Rule, or raise RulePhraseError naming what was found."""
+    phrase = normalize_phrase(text)
+    veto = _VETO.match(phrase)
+    if veto:
+        return Rule("veto", scope="section" if veto.group(1) == "本一级指标" else "inspection")
+    head, *tail = re.split(r"[,，]", phrase)
+    for kind, pattern in _PHRASES:
+        match = pattern.match(head)
+        if match:
+            break
+    else:
+        raise RulePhraseError(f"无法识别的扣分标准「{text}」")
+    cap = None
+    for part in tail:
+        if part == "扣完为止":
+            continue
+        cap_match = _CAP.match(part)
+        if not cap_match:
+            raise RulePhraseError(f"无法识别的扣分标准「{text}」中的「{part}」")
+        cap = Decimal(cap_match.group(1))
+    return Rule(kind, unit=Decimal(match.group(1)), cap=cap)
+
+
+# --- loading (provisional: a strict, located checker replaces this) ----------------------
+
+
+def _rule_from(value: object) -> Rule:
+    if isinstance(value, str):
+        return parse_rule_phrase(value)
+    assert isinstance(value, dict)
+    return Rule(
+        value["kind"],
+        unit=Decimal(str(value["unit"])) if value.get("unit") is not None else None,
+        cap=Decimal(str(value["cap"])) if value.get("cap") is not None else None,
+        scope=value.get("scope"),
+    )
+
+
+def standard_from_mapping(data: dict, path: Path | None = None) -> Standard:
+    sections = []
+    for s in data["sections"]:
+        groups = []
+        for g in s["groups"]:
+            rule = _rule_from(g["rule"])
+            criteria = tuple(
+                Criterion(
+                    str(c["code"]),
+                    c["text"],
+                    _rule_from(c["rule"]) if "rule" in c else rule,
+                    own_rule="rule" in c,
+                )
+                for c in g["criteria"]
+            )
+            points = Decimal(str(g["points"])) if g.get("points") is not None else None
+            groups.append(
+                Group(g.get("name"), g["method"], rule, criteria, points, g.get("assumed"))
+            )
+        sections.append(
+            Section(str(s["code"]), s["name"], Decimal(str(s["points"])), tuple(groups))
+        )
+    bands = DEFAULT_GRADE_BANDS
+    if data.get("grade_bands"):
+        bands = tuple((b["name"], Decimal(str(b["min"]))) for b in data["grade_bands"])
+    return Standard(
+        id=str(data["id"]),
+        name=data["name"],
+        version=str(data["version"]),
+        sections=tuple(sections),
+        grade_bands=bands,
+        description=data.get("description"),
+        source=data.get("source"),
+        path=path,
+    )
+
+
+def load_standard(path: str | Path) -> Standard:
+    import yaml
+
+    path = Path(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return standard_from_mapping(data, path)

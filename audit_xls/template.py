@@ -1,0 +1,59 @@
+"""Workbook templates: the labels and look of an inspection workbook, from templates/*.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_TEMPLATE = "zh"
+
+
+class TemplateError(ValueError):
+    """Raised when a template name is unknown or its file is incomplete."""
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def sheets(self) -> dict[str, str]:
+        return self.data["sheets"]
+
+    @property
+    def columns(self) -> list[str]:
+        return self.data["columns"]
+
+    @property
+    def results(self) -> dict[str, str]:
+        """Canonical result (pass/fail/na) -> the label a supervisor picks."""
+        return self.data["results"]
+
+    @property
+    def result_codes(self) -> dict[str, str]:
+        """The label a supervisor picks -> canonical result."""
+        return {label: code for code, label in self.results.items()}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+
+def template_names() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.yaml"))
+
+
+@cache
+def load_template(name: str = DEFAULT_TEMPLATE) -> Template:
+    path = TEMPLATES_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise TemplateError(f"未知模板「{name}」，可用：{', '.join(template_names())}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if len(data.get("columns", [])) != 10:
+        raise TemplateError(f"模板 {path} 的 columns 须有 10 个列名")
+    return Template(name, data)
