@@ -286,7 +286,9 @@ class Layout:
         t = self.summary_total_rows
         total, max_score, percent = (cell(t[k], 1) for k in ("total", "max_score", "percent"))
         formulas[(t["total"], 1)] = f"=ROUND(SUM({self._range(SumCol.SCORE, first, last)}),2)"
-        formulas[(t["max_score"], 1)] = f"=SUM({self._range(SumCol.APPLICABLE_POINTS, first, last)})"
+        formulas[(t["max_score"], 1)] = (
+            f"=SUM({self._range(SumCol.APPLICABLE_POINTS, first, last)})"
+        )
         formulas[(t["percent"], 1)] = f'=IF({max_score}>0,ROUND({total}/{max_score}*100,2),"")'
         formulas[(t["grade"], 1)] = "=" + self._grade_formula(percent)
         rng = f"'{self.checklist_sheet}'!{self._range(Col.RESULT, FIRST_ITEM_ROW, self.last_item_row)}"

@@ -148,6 +148,9 @@ def score(standard: Standard, answers: Mapping[str, Answer]) -> ScoreCard:
         sections=tuple(sections),
         criteria=tuple(criteria),
         inspection_vetoed=inspection_vetoed,
-        unanswered=tuple(c.code for c in standard.criteria if c.code not in answers
-                         or answers[c.code].result is None),
+        unanswered=tuple(
+            c.code
+            for c in standard.criteria
+            if c.code not in answers or answers[c.code].result is None
+        ),
     )
