@@ -179,7 +179,7 @@ class Layout:
                 values[Col.TEXT] = row.criterion.text
                 values[Col.METHOD] = row.group.method
                 values[Col.RULE] = row.criterion.rule.phrase()
-            for col, value in zip(LOCKED_TEXT_COLS, values):
+            for col, value in zip(LOCKED_TEXT_COLS, values, strict=True):
                 cells[(row.index, col)] = value
         return cells
 
@@ -274,8 +274,9 @@ class Layout:
             )
             n = len(section.criteria)
             formulas[(r, SumCol.DEDUCTED)] = f'=IF({applies}="{yes}",{section_cell},0)'
+            deducted = cell(r, SumCol.DEDUCTED)
             formulas[(r, SumCol.SCORE)] = (
-                f'=IF({applies}="{yes}",ROUND({num(section.points)}-{cell(r, SumCol.DEDUCTED)},2),0)'
+                f'=IF({applies}="{yes}",ROUND({num(section.points)}-{deducted},2),0)'
             )
             formulas[(r, SumCol.APPLIES)] = f'=IF({self.na_count(section)}<{n},"{yes}","{no}")'
             formulas[(r, SumCol.APPLICABLE_POINTS)] = (
@@ -291,7 +292,8 @@ class Layout:
         )
         formulas[(t["percent"], 1)] = f'=IF({max_score}>0,ROUND({total}/{max_score}*100,2),"")'
         formulas[(t["grade"], 1)] = "=" + self._grade_formula(percent)
-        rng = f"'{self.checklist_sheet}'!{self._range(Col.RESULT, FIRST_ITEM_ROW, self.last_item_row)}"
+        results = self._range(Col.RESULT, FIRST_ITEM_ROW, self.last_item_row)
+        rng = f"'{self.checklist_sheet}'!{results}"
         answered = "+".join(
             f'COUNTIF({rng},"{self.result_label(code)}")' for code in ("pass", "fail", "na")
         )

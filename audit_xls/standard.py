@@ -218,12 +218,10 @@ def parse_rule_phrase(text: str) -> Rule:
     if veto:
         return Rule("veto", scope="section" if veto.group(1) == "本一级指标" else "inspection")
     head, *tail = re.split(r"[,，]", phrase)
-    for kind, pattern in _PHRASES:
-        match = pattern.match(head)
-        if match:
-            break
-    else:
+    found = next(((k, m) for k, p in _PHRASES if (m := p.match(head))), None)
+    if found is None:
         raise RulePhraseError(f"无法识别的扣分标准「{text}」")
+    kind, match = found
     cap = None
     for part in tail:
         if part == "扣完为止":
