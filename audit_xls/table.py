@@ -1,0 +1,490 @@
+"""HQ's Excel table of a standard: import it into the model, export the model back to it.
+
+The table has the columns 一级指标 / 二级指标 / 检查标准 / 检查方法 / 扣分标准 (and optionally
+编号), found by their header labels wherever the header row is. Merged or blank cells in the
+section, group, method and rule columns mean "same as above". Anything not understood is a
+located problem (sheet, cell, the text found); every problem is collected before raising.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from audit_xls.standard import (
+    DEFAULT_GRADE_BANDS,
+    Criterion,
+    Group,
+    Rule,
+    RulePhraseError,
+    Section,
+    Standard,
+    StandardError,
+    StandardProblem,
+    dec_str,
+    parse_rule_phrase,
+)
+
+HEADERS = {
+    "编号": "code",
+    "一级指标": "section",
+    "二级指标": "group",
+    "检查标准": "text",
+    "检查方法": "method",
+    "扣分标准": "rule",
+}
+REQUIRED_COLUMNS = ("section", "text", "method", "rule")
+EXPORT_COLUMNS = ("编号", "一级指标", "二级指标", "检查标准", "检查方法", "扣分标准")
+
+# "行为规范(10分)", "行为规范\n（10分）": a name, then the points in half- or full-width brackets
+_POINTS = re.compile(r"^(.*?)\s*[(（]\s*([0-9０-９]+(?:[.．][0-9０-９]+)?)\s*分\s*[)）]\s*$", re.S)
+# "1." "2、" "3．" (not "3.5米") or "（1）" "(2)" at the start of a line
+_NUMBERING = re.compile(
+    r"^\s*(?:[0-9０-９]+\s*[.．、](?![0-9０-９])|[(（]\s*[0-9０-９]+\s*[)）])\s*"
+)
+
+
+def _norm(value: object) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+
+
+def _cell_text(value: object) -> str:
+    """A cell's value as text: '' for blank, integral floats without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def split_points(text: str) -> tuple[str, Decimal | None]:
+    """'行为规范(10分)' -> ('行为规范', 10); a name without points -> (name, None)."""
+    match = _POINTS.match(text)
+    if not match:
+        return re.sub(r"\s+", "", text), None
+    number = unicodedata.normalize("NFKC", match.group(2))
+    return re.sub(r"\s+", "", match.group(1)), Decimal(number)
+
+
+def split_criteria(text: str) -> list[str]:
+    """Split a 检查标准 cell into criteria texts, numbering stripped.
+
+    A line starting with a number (1. 2、 （3）) starts a criterion; other lines continue
+    the one before (joined without a space, as Chinese text wraps).
+    """
+    items: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        match = _NUMBERING.match(line)
+        if match:
+            items.append(line[match.end() :].strip())
+        elif items:
+            items[-1] += line
+        else:
+            items.append(line)
+    return [item for item in items if item]
+
+
+@dataclass
+class _Row:
+    row: int  # Excel row number, as a person sees it
+    code: str
+    section: str
+    group: str
+    text: str
+    method: str
+    rule: str
+
+
+@dataclass
+class _GroupDraft:
+    name: str | None
+    points: Decimal | None
+    cell: str
+    method: str | None = None
+    method_cell: str = ""
+    # (code or None, text, rule, rule text, rule cell, text cell)
+    items: list[tuple[str | None, str, Rule, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _SectionDraft:
+    name: str
+    points: Decimal
+    cell: str
+    groups: list[_GroupDraft] = field(default_factory=list)
+
+
+class _TableReader:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[StandardProblem] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(StandardProblem(self.file, None, where, message))
+
+    def read(self, path: Path) -> tuple[str, str, list[_Row], dict[str, int]] | None:
+        import zipfile
+
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            book = load_workbook(path, data_only=True)
+        except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or type(error).__name__
+            self.problem(
+                "", f"无法作为 xlsx 表格打开（{reason}）：请在 Excel 或 WPS 中另存为 .xlsx 后再导入"
+            )
+            return None
+        for sheet in book.worksheets:
+            found = self._header(sheet)
+            if found is None:
+                continue
+            header_row, columns = found
+            missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+            if missing:
+                labels = {v: k for k, v in HEADERS.items()}
+                self.problem(
+                    f"{sheet.title}!{header_row}",
+                    f"表头缺少列 {'、'.join(labels[c] for c in missing)}："
+                    f"表头应含 一级指标、二级指标、检查标准、检查方法、扣分标准（可选 编号）",
+                )
+                return None
+            return (
+                sheet.title,
+                self._title(sheet, header_row),
+                self._rows(sheet, header_row, columns),
+                columns,
+            )
+        self.problem(
+            "",
+            "没有找到表头：任一工作表中都没有同时含「一级指标」和「检查标准」的行；"
+            "表头应含 一级指标、二级指标、检查标准、检查方法、扣分标准",
+        )
+        return None
+
+    @staticmethod
+    def _header(sheet) -> tuple[int, dict[str, int]] | None:
+        for row in sheet.iter_rows():
+            columns = {}
+            for cell in row:
+                if isinstance(cell.value, str) and _norm(cell.value) in HEADERS:
+                    columns.setdefault(HEADERS[_norm(cell.value)], cell.column)
+            if "section" in columns and "text" in columns:
+                return row[0].row, columns
+        return None
+
+    @staticmethod
+    def _title(sheet, header_row: int) -> str:
+        for row in sheet.iter_rows(max_row=header_row - 1):
+            for cell in row:
+                text = _cell_text(cell.value)
+                if text:
+                    return text
+        return ""
+
+    @staticmethod
+    def _rows(sheet, header_row: int, columns: dict[str, int]) -> list[_Row]:
+        # a merged range's value sits in its top-left cell: spread it over the range
+        merged: dict[tuple[int, int], object] = {}
+        for cells in sheet.merged_cells.ranges:
+            value = sheet.cell(cells.min_row, cells.min_col).value
+            for r in range(cells.min_row, cells.max_row + 1):
+                for c in range(cells.min_col, cells.max_col + 1):
+                    merged[(r, c)] = value
+
+        def value(r: int, name: str, spread: bool = True) -> str:
+            if name not in columns:
+                return ""
+            c = columns[name]
+            if spread and (r, c) in merged:
+                return _cell_text(merged[(r, c)])
+            return _cell_text(sheet.cell(r, c).value)
+
+        rows = []
+        for r in range(header_row + 1, sheet.max_row + 1):
+            # a merged 检查标准 cell is one criterion: only its top-left cell counts
+            row = _Row(
+                r,
+                value(r, "code", spread=False),
+                value(r, "section"),
+                value(r, "group"),
+                value(r, "text", spread=False),
+                value(r, "method"),
+                value(r, "rule"),
+            )
+            if any((row.code, row.section, row.group, row.text, row.method, row.rule)):
+                rows.append(row)
+        return rows
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def import_table(path: str | Path, id: str | None = None, version: str | None = None) -> Standard:
+    """Read HQ's Excel table into a Standard; raise StandardError listing every problem."""
+    path = Path(path)
+    reader = _TableReader(str(path))
+    found = reader.read(path)
+    if found is None:
+        raise StandardError(reader.problems)
+    sheet, title, rows, columns = found
+
+    def at(name: str, row: int) -> str:
+        return f"{sheet}!{_column_letter(columns[name])}{row}"
+
+    sections: list[_SectionDraft] = []
+    section_text = group_text = method = rule_text = ""
+    rule: Rule | None = None
+    rule_cell = ""
+    for row in rows:
+        if row.section and row.section != section_text:
+            section_text, group_text = row.section, ""
+            name, points = split_points(row.section)
+            if points is None or not name:
+                reader.problem(
+                    at("section", row.row),
+                    f"一级指标「{row.section}」没有写分值：应写成如「行为规范(10分)」",
+                )
+                points = None
+            elif points <= 0:
+                reader.problem(
+                    at("section", row.row),
+                    f"一级指标「{row.section}」分值为 {dec_str(points)}：应大于 0",
+                )
+                points = None
+            sections.append(_SectionDraft(name, points or Decimal(0), at("section", row.row)))
+            sections[-1].groups.append(_GroupDraft(None, None, at("section", row.row)))
+        if not sections:
+            reader.problem(
+                at("section", row.row),
+                f"本行写有「{row.text or row.group or row.method or row.rule}」，"
+                "但上方没有一级指标：请在一级指标列写上所属一级指标",
+            )
+            continue
+        section = sections[-1]
+        if row.group and row.group != group_text:
+            group_text = row.group
+            name, points = split_points(row.group)
+            if not name:
+                reader.problem(
+                    at("group", row.row),
+                    f"二级指标「{row.group}」没有名称：应写成如「交付准备(5分)」",
+                )
+            if points is not None and points <= 0:
+                reader.problem(
+                    at("group", row.row),
+                    f"二级指标「{row.group}」分值为 {dec_str(points)}：应大于 0",
+                )
+            elif points is not None and section.points and points > section.points:
+                reader.problem(
+                    at("group", row.row),
+                    f"二级指标「{row.group}」分值 {dec_str(points)} 超过一级指标的 "
+                    f"{dec_str(section.points)} 分：应不超过一级指标分值",
+                )
+            draft = _GroupDraft(name or None, points, at("group", row.row))
+            if section.groups[-1].items or section.groups[-1].name is not None:
+                section.groups.append(draft)
+            else:  # the section's unnamed first group had no criteria yet: this replaces it
+                section.groups[-1] = draft
+        group = section.groups[-1]
+        if row.method:
+            method = row.method
+        if row.rule and row.rule != rule_text:
+            rule_text, rule_cell = row.rule, at("rule", row.row)
+            rule = _parse_rule(reader, row.rule, rule_cell, section.points)
+        if not row.text:
+            continue
+        texts = split_criteria(row.text)
+        codes: list[str | None] = [None] * len(texts)
+        if "code" in columns:
+            given = [line.strip() for line in row.code.splitlines() if line.strip()]
+            if len(given) != len(texts):
+                reader.problem(
+                    at("code", row.row),
+                    f"编号「{row.code}」有 {len(given)} 个，而检查标准单元格 {at('text', row.row)} "
+                    f"有 {len(texts)} 条：每条检查标准需要一个编号（多条时每行一个）",
+                )
+            else:
+                codes = list(given)
+        if not method:
+            reader.problem(
+                at("method", row.row), "检查方法为空，上方也没有：请写出本二级指标的检查方法"
+            )
+        elif group.method is None:
+            group.method, group.method_cell = method, at("method", row.row)
+        elif group.method != method:
+            reader.problem(
+                at("method", row.row),
+                f"检查方法「{method}」与本二级指标 {group.method_cell} 的「{group.method}」不同："
+                "同一二级指标只能有一个检查方法",
+            )
+        if not rule_text:
+            reader.problem(at("rule", row.row), "扣分标准为空，上方也没有：请写出扣分标准")
+        for code, text in zip(codes, texts, strict=True):
+            if rule is not None:
+                group.items.append((code, text, rule, rule_text, at("text", row.row)))
+    return _build(reader, sections, path, title, id, version)
+
+
+def _parse_rule(
+    reader: _TableReader, text: str, cell: str, section_points: Decimal | None
+) -> Rule | None:
+    # a rule written over two lines ("一个问题点扣0.5分\n最高扣2分") reads as one phrase
+    phrase = "，".join(line.strip(" ，,") for line in text.splitlines() if line.strip())
+    try:
+        rule = parse_rule_phrase(phrase)
+    except RulePhraseError:
+        reader.problem(
+            cell,
+            f"无法识别的扣分标准「{text}」：应写成如「一个问题点扣0.5分」「一人一个问题点扣0.3分」"
+            "「每处扣1分，最高扣3分」「每项扣1分，扣完为止」「否决项：出现即本一级指标不得分」",
+        )
+        return None
+    if rule.unit is not None and rule.unit <= 0:
+        reader.problem(cell, f"扣分标准「{text}」每次扣 {dec_str(rule.unit)} 分：应大于 0")
+        return None
+    if rule.cap is not None and rule.cap <= 0:
+        reader.problem(cell, f"扣分标准「{text}」最高扣 {dec_str(rule.cap)} 分：应大于 0")
+        return None
+    if rule.cap is not None and section_points and rule.cap > section_points:
+        reader.problem(
+            cell,
+            f"扣分标准「{text}」最高扣 {dec_str(rule.cap)} 分，超过一级指标的 "
+            f"{dec_str(section_points)} 分：应不超过一级指标分值",
+        )
+        return None
+    return rule
+
+
+def _build(
+    reader: _TableReader,
+    drafts: list[_SectionDraft],
+    path: Path,
+    title: str,
+    id: str | None,
+    version: str | None,
+) -> Standard:
+    sections = []
+    seen: dict[str, str] = {}
+    if not drafts and not reader.problems:
+        reader.problem("", "表头下方没有任何检查标准：请在表头下逐行填写")
+    for s_index, draft in enumerate(drafts, start=1):
+        groups = [g for g in draft.groups if g.items or g.name is not None]
+        if not any(g.items for g in groups):
+            reader.problem(
+                draft.cell, f"一级指标「{draft.name}」下没有检查标准：请在其下填写检查标准"
+            )
+            continue
+        codes = [code for g in groups for code, *_ in g.items]
+        section_code = str(s_index)
+        if all(codes) and all("." in c for c in codes):  # type: ignore[operator]
+            heads = {c.split(".")[0] for c in codes}  # type: ignore[union-attr]
+            if len(heads) == 1:
+                section_code = heads.pop()
+        built_groups = []
+        for g_index, group in enumerate(groups, start=1):
+            if not group.items:
+                reader.problem(
+                    group.cell, f"二级指标「{group.name}」下没有检查标准：请在其下填写检查标准"
+                )
+                continue
+            counts = Counter(rule for _, _, rule, _, _ in group.items)
+            # the most common rule is the group's; the others are per-criterion overrides
+            group_rule = max(counts, key=lambda r: counts[r])
+            criteria = []
+            for item, (code, text, rule, _, cell) in enumerate(group.items, start=1):
+                code = code or f"{s_index}.{g_index}.{item:02d}"
+                if code in seen:
+                    reader.problem(
+                        cell, f"编号「{code}」重复（{seen[code]} 已用）：编号在整个标准中必须唯一"
+                    )
+                seen.setdefault(code, cell)
+                criteria.append(Criterion(code, text, rule, own_rule=rule != group_rule))
+            built_groups.append(
+                Group(group.name, group.method or "", group_rule, tuple(criteria), group.points)
+            )
+        sections.append(Section(section_code, draft.name, draft.points, tuple(built_groups)))
+    if reader.problems:
+        raise StandardError(reader.problems)
+    return Standard(
+        id=id or path.stem,
+        name=title or path.stem,
+        version=version or "1.0",
+        sections=tuple(sections),
+        grade_bands=DEFAULT_GRADE_BANDS,
+    )
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def _points_label(name: str, points: Decimal) -> str:
+    return f"{name}({dec_str(points)}分)"
+
+
+def export_table(standard: Standard, path: str | Path) -> None:
+    """Write the standard as HQ's table: title, header, one criterion a row, merged cells."""
+    import datetime
+
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    # a fixed creation date keeps the file byte-identical from run to run
+    book.set_properties({"title": standard.name, "created": datetime.datetime(2024, 1, 1)})
+    sheet = book.add_worksheet("检查标准")
+    base = {"border": 1, "valign": "vcenter", "text_wrap": True, "font_size": 10}
+    title_fmt = book.add_format({"bold": True, "font_size": 14, "align": "center"})
+    head_fmt = book.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
+    center_fmt = book.add_format({**base, "align": "center"})
+    text_fmt = book.add_format({**base, "align": "left"})
+    for col, width in enumerate((9, 14, 14, 70, 18, 22)):
+        sheet.set_column(col, col, width)
+    sheet.merge_range(0, 0, 0, len(EXPORT_COLUMNS) - 1, standard.name, title_fmt)
+    sheet.write_row(1, 0, EXPORT_COLUMNS, head_fmt)
+    sheet.freeze_panes(2, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.repeat_rows(1)
+    sheet.fit_to_pages(1, 0)
+
+    def block(first: int, last: int, col: int, value: str, fmt) -> None:
+        if last > first:
+            sheet.merge_range(first, col, last, col, value, fmt)
+        else:
+            sheet.write_string(first, col, value, fmt)
+
+    row = 2
+    for section in standard.sections:
+        section_first = row
+        for group in section.groups:
+            group_first = row
+            for item, criterion in enumerate(group.criteria, start=1):
+                sheet.write_string(row, 0, criterion.code, center_fmt)
+                sheet.write_string(row, 3, f"{item}. {criterion.text}", text_fmt)
+                row += 1
+            group_last = row - 1
+            name = group.name or ""
+            if group.points is not None:
+                name = _points_label(name, group.points)
+            block(group_first, group_last, 2, name, center_fmt)
+            block(group_first, group_last, 4, group.method, center_fmt)
+            # runs of equal rules share one merged cell; an override gets its own
+            run_first = group_first
+            phrases = [c.rule.phrase() for c in group.criteria]
+            for i, phrase in enumerate(phrases):
+                if i + 1 == len(phrases) or phrases[i + 1] != phrase:
+                    block(run_first, group_first + i, 5, phrase, center_fmt)
+                    run_first = group_first + i + 1
+        block(section_first, row - 1, 1, _points_label(section.name, section.points), center_fmt)
+    book.close()
