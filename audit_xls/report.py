@@ -1,0 +1,928 @@
+"""HQ's outputs of `grade`: the summary workbook (SUMMARY.xlsx) and the long results CSV.
+
+Both render a BatchResult and recompute nothing but counts and averages: every score comes
+from the scorer (score.py). Sheets and columns are described in docs/outputs.md.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter.workbook import Workbook
+
+from audit_xls.diagnostics import ERROR
+from audit_xls.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
+from audit_xls.score import FAIL, ZERO, Answer, round2
+from audit_xls.standard import Criterion, Standard
+from audit_xls.xlsx import (
+    Column,
+    Formats,
+    add_table_sheet,
+    atomic_open,
+    setup_print,
+    table_header_row,
+    write_text,
+    write_value,
+    write_workbook,
+)
+
+LANGS = ("zh", "en")
+NOT_APPLICABLE = "—"  # a section whose criteria were all 不适用: no score, shown as this text
+# Score-distribution bins on 得分率 (0-100): [low, high), labels say the exact edges.
+BINS: tuple[tuple[Decimal, Decimal | None, str], ...] = (
+    (Decimal(0), Decimal(60), "<60"),
+    (Decimal(60), Decimal(70), "60-69.99"),
+    (Decimal(70), Decimal(80), "70-79.99"),
+    (Decimal(80), Decimal(90), "80-89.99"),
+    (Decimal(90), None, "≥90"),
+)
+
+_ZH: dict[str, Any] = {
+    "sheets": {
+        "overview": "总览",
+        "ranking": "项目排名",
+        "sections": "分项得分",
+        "problems": "问题清单",
+        "frequent": "高频问题",
+        "regions": "区域汇总",
+        "diagnostics": "退回清单",
+        "missing": "未交清单",
+        "skipped": "跳过文件",
+    },
+    "title": "{standard} 检查汇总",
+    "period": "检查月份",
+    "graded_at": "评分时间",
+    "standard": "检查标准",
+    "counts": "文件统计",
+    "count": "数量",
+    "issued": "下发",
+    "no_register": "未提供下发登记",
+    "returned": "收回文件",
+    "graded": "已评分",
+    "sent_back": "退回",
+    "superseded": "重复提交（以较新文件为准）",
+    "skipped": "跳过文件",
+    "missing": "未交",
+    "average": "平均得分率(%)",
+    "average_rule": "各项目得分率的算术平均（每个项目权重相同）",
+    "rule_label": "计算方法",
+    "highest": "最高得分率(%)",
+    "lowest": "最低得分率(%)",
+    "no_rate": "无适用项（不计得分率）",
+    "grades": "评级分布",
+    "sites": "项目数",
+    "distribution": "得分率分布",
+    "band": "得分率区间",
+    "chart_distribution": "得分率分布（项目数）",
+    "chart_regions": "各区域平均得分率(%)",
+    "na_note": f"整项不适用的一级指标显示为「{NOT_APPLICABLE}」，不计入应得分。",
+    "rank": "排名",
+    "region": "区域",
+    "site_code": "项目编码",
+    "site": "项目名称",
+    "score": "得分",
+    "max_score": "应得分",
+    "percent": "得分率(%)",
+    "grade": "评级",
+    "veto": "否决",
+    "yes": "是",
+    "file": "文件",
+    "workbook_id": "工作簿编号",
+    "ranking_note": "按得分率排名，同分同名次（1,2,2,4）；一级指标列为该项得分。",
+    "sections_note": "各一级指标得分率 = 得分 / 分值 × 100。",
+    "code": "编号",
+    "section": "一级指标",
+    "criterion": "检查标准",
+    "rule": "扣分标准",
+    "problem_points": "问题点数",
+    "deduction": "扣分",
+    "note": "问题描述",
+    "problems_note": "每个项目每条不符合项一行，即整改清单。",
+    "sites_failing": "不符合项目数",
+    "share": "占已评分项目(%)",
+    "points_total": "问题点数合计",
+    "deduction_total": "扣分合计",
+    "frequent_note": "按不符合项目数、扣分合计从高到低排列。",
+    "region_note": "平均得分率为该区域各项目得分率的算术平均。",
+    "average_short": "平均得分率(%)",
+    "min": "最低(%)",
+    "max": "最高(%)",
+    "status": "状态",
+    "severity": "级别",
+    "sheet": "工作表",
+    "cell": "单元格",
+    "diag_code": "代码",
+    "message": "说明",
+    "diagnostics_note": "退回文件的全部问题，以及已评分文件的警告（状态列区分）。",
+    "missing_note": "已下发但未收回的工作簿。",
+    "reason": "原因",
+    "skipped_note": "未评分的文件及原因。",
+    "superseded_reason": "同一工作簿已有较新的返回文件「{newer}」，本文件不计分。",
+    "status_labels": {GRADED: "已评分", SENT_BACK: "退回"},
+    "severity_labels": {ERROR: "错误", "warning": "警告"},
+    "unknown_region": "（未填区域）",
+    "footer": "&C第 &P 页，共 &N 页",
+    "write_error": "无法写入「{path}」：{reason}。"
+    "请确认文件夹存在、文件没有在 Excel 中打开，然后重试。",
+    "lang_error": "未知语言「{lang}」，可用：zh、en。",
+}
+
+_EN: dict[str, Any] = {
+    "sheets": {
+        "overview": "Overview",
+        "ranking": "Ranking",
+        "sections": "Section rates",
+        "problems": "Problems",
+        "frequent": "Frequent problems",
+        "regions": "Regions",
+        "diagnostics": "Sent back",
+        "missing": "Not returned",
+        "skipped": "Skipped files",
+    },
+    "title": "{standard}: inspection summary",
+    "period": "Period",
+    "graded_at": "Graded at",
+    "standard": "Standard",
+    "counts": "Files",
+    "count": "Count",
+    "issued": "Issued",
+    "no_register": "no issued register given",
+    "returned": "Returned files",
+    "graded": "Graded",
+    "sent_back": "Sent back",
+    "superseded": "Resubmitted (newer file kept)",
+    "skipped": "Skipped files",
+    "missing": "Not returned",
+    "average": "Average rate (%)",
+    "average_rule": "Arithmetic mean of the sites' rates (every site weighs the same)",
+    "rule_label": "Averaging rule",
+    "highest": "Highest rate (%)",
+    "lowest": "Lowest rate (%)",
+    "no_rate": "No applicable section (no rate)",
+    "grades": "Grades",
+    "sites": "Sites",
+    "distribution": "Rate distribution",
+    "band": "Rate band",
+    "chart_distribution": "Rate distribution (sites)",
+    "chart_regions": "Average rate by region (%)",
+    "na_note": f"A section whose criteria were all not applicable shows '{NOT_APPLICABLE}' "
+    "and is left out of the maximum.",
+    "rank": "Rank",
+    "region": "Region",
+    "site_code": "Site code",
+    "site": "Site",
+    "score": "Score",
+    "max_score": "Applicable max",
+    "percent": "Rate (%)",
+    "grade": "Grade",
+    "veto": "Veto",
+    "yes": "yes",
+    "file": "File",
+    "workbook_id": "Workbook id",
+    "ranking_note": "Ranked by rate, ties share a rank (1,2,2,4); section columns hold the "
+    "section's score.",
+    "sections_note": "Section rate = section score / section points x 100.",
+    "code": "Code",
+    "section": "Section",
+    "criterion": "Criterion",
+    "rule": "Deduction rule",
+    "problem_points": "Problem points",
+    "deduction": "Deduction",
+    "note": "Problem description",
+    "problems_note": "One row per failed criterion per site: the rectification list.",
+    "sites_failing": "Sites failing",
+    "share": "Share of graded sites (%)",
+    "points_total": "Problem points",
+    "deduction_total": "Total deduction",
+    "frequent_note": "Sorted by sites failing, then total deduction.",
+    "region_note": "Average rate = arithmetic mean of the region's site rates.",
+    "average_short": "Average rate (%)",
+    "min": "Lowest (%)",
+    "max": "Highest (%)",
+    "status": "Status",
+    "severity": "Severity",
+    "sheet": "Sheet",
+    "cell": "Cell",
+    "diag_code": "Code",
+    "message": "Message",
+    "diagnostics_note": "Every problem of every sent-back file, and the warnings of graded "
+    "files (see Status).",
+    "missing_note": "Issued workbooks that did not come back.",
+    "reason": "Reason",
+    "skipped_note": "Files not graded, and why.",
+    "superseded_reason": "A newer return of the same workbook, '{newer}', is graded instead.",
+    "status_labels": {GRADED: "graded", SENT_BACK: "sent back"},
+    "severity_labels": {ERROR: "error", "warning": "warning"},
+    "unknown_region": "(no region)",
+    "footer": "&CPage &P of &N",
+    "write_error": "Cannot write '{path}': {reason}. Check that the folder exists and the file "
+    "is not open in Excel, then retry.",
+    "lang_error": "Unknown language '{lang}', expected zh or en.",
+}
+
+LABELS: dict[str, dict[str, Any]] = {"zh": _ZH, "en": _EN}
+TABLE_NAMES = {
+    "ranking": "Ranking",
+    "sections": "SectionRates",
+    "problems": "Problems",
+    "frequent": "FrequentProblems",
+    "regions": "Regions",
+    "diagnostics": "Diagnostics",
+    "missing": "NotReturned",
+    "skipped": "Skipped",
+}
+
+
+class ReportError(ValueError):
+    """Raised when an output cannot be written: unknown language or an unwritable path."""
+
+
+def _labels(lang: str) -> dict[str, Any]:
+    if lang not in LABELS:
+        raise ReportError(_ZH["lang_error"].format(lang=lang))
+    return LABELS[lang]
+
+
+# --- what the sheets show, computed once ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionKey:
+    code: str
+    name: str
+
+    @property
+    def header(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+def mean_percent(workbooks: Iterable[WorkbookResult]) -> Decimal | None:
+    """Mean of the sites' 得分率 (each site weighs the same), exact, rounded half up to 0.01."""
+    rates = [w.card.percent for w in workbooks if w.card and w.card.percent is not None]
+    if not rates:
+        return None
+    return round2(sum(rates, ZERO) / len(rates))
+
+
+def competition_ranks(percents: Sequence[Decimal | None]) -> list[int | None]:
+    """Standard competition ranking, highest first: ties share a rank (1, 2, 2, 4)."""
+    known = sorted((p for p in percents if p is not None), reverse=True)
+    first_at: dict[Decimal, int] = {}
+    for position, value in enumerate(known, start=1):
+        first_at.setdefault(value, position)
+    return [first_at[p] if p is not None else None for p in percents]
+
+
+def _percent(w: WorkbookResult) -> Decimal | None:
+    return w.card.percent if w.card else None
+
+
+def _ranked(graded: list[WorkbookResult]) -> list[tuple[int | None, WorkbookResult]]:
+    """Graded workbooks with their rank within their period, in report order."""
+    by_period: dict[str, list[WorkbookResult]] = defaultdict(list)
+    for w in graded:
+        by_period[w.period].append(w)
+    ranked: list[tuple[int | None, WorkbookResult]] = []
+    for period in sorted(by_period):
+        group = by_period[period]
+        ranks = competition_ranks([_percent(w) for w in group])
+        pairs = sorted(
+            zip(ranks, group, strict=True),
+            key=lambda p: (p[0] is None, p[0] or 0, p[1].region, p[1].site_code, p[1].file),
+        )
+        ranked.extend(pairs)
+    return ranked
+
+
+def _section_keys(workbooks: Iterable[WorkbookResult]) -> list[SectionKey]:
+    keys: dict[SectionKey, None] = {}
+    for w in workbooks:
+        if w.card:
+            for s in w.card.sections:
+                keys.setdefault(SectionKey(s.code, s.name), None)
+    return list(keys)
+
+
+def _grade_names(workbooks: Iterable[WorkbookResult]) -> list[str]:
+    names: dict[str, None] = {}
+    for standard in _standards(workbooks):
+        for name, _minimum in sorted(standard.grade_bands, key=lambda b: b[1], reverse=True):
+            names.setdefault(name, None)
+    return list(names)
+
+
+def _standards(workbooks: Iterable[WorkbookResult]) -> list[Standard]:
+    seen: dict[tuple[str, str], Standard] = {}
+    for w in workbooks:
+        if w.standard is not None:
+            seen.setdefault((w.standard.id, w.standard.version), w.standard)
+    return list(seen.values())
+
+
+def _criteria_index(standard: Standard) -> dict[str, tuple[int, Criterion, str]]:
+    """code -> (order, criterion, section name), cached per standard object."""
+    cached = _CRITERIA_CACHE.get(id(standard))
+    if cached is not None and cached[0] is standard:
+        return cached[1]
+    table: dict[str, tuple[int, Criterion, str]] = {}
+    for section in standard.sections:
+        for criterion in section.criteria:
+            table[criterion.code] = (len(table), criterion, section.name)
+    _CRITERIA_CACHE[id(standard)] = (standard, table)
+    return table
+
+
+_CRITERIA_CACHE: dict[int, tuple[Standard, dict[str, tuple[int, Criterion, str]]]] = {}
+
+
+def _superseded(batch: BatchResult) -> list[WorkbookResult]:
+    """Older returns of a workbook that came back twice, not sent back: not graded, listed."""
+    return [w for w in batch.workbooks if w.duplicate_of and w.status != SENT_BACK]
+
+
+def _bin_label(percent: Decimal) -> str:
+    for low, high, label in BINS:
+        if percent >= low and (high is None or percent < high):
+            return label
+    return BINS[0][2]
+
+
+def _failures(w: WorkbookResult) -> list[tuple[Criterion, str, int, Decimal, str]]:
+    """(criterion, section name, counted problem points, deduction, note) of each failure."""
+    if w.card is None or w.standard is None:
+        return []
+    index = _criteria_index(w.standard)
+    failures = []
+    for cs in w.card.criteria:
+        if cs.result != FAIL:
+            continue
+        _order, criterion, section_name = index[cs.code]
+        answer = w.answers.get(cs.code, Answer(None))
+        failures.append((criterion, section_name, cs.problem_points, cs.deduction, answer.note))
+    return failures
+
+
+# --- SUMMARY.xlsx -----------------------------------------------------------------------
+
+
+def write_summary(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None:
+    """Write HQ's summary workbook to `path`, atomically (a crash keeps the previous file)."""
+    labels = _labels(lang)
+    standards = _standards(batch.workbooks)
+    names = "、".join(s.name for s in standards) if lang == "zh" else ", ".join(
+        s.name for s in standards
+    )
+    title = labels["title"].format(standard=names or "audit-xls")
+
+    def build(book: Workbook, formats: Formats) -> None:
+        _SummaryWriter(batch, labels, book, formats, title).write()
+
+    try:
+        write_workbook(path, build, created=batch.graded_at, title=title)
+    except OSError as error:
+        raise ReportError(
+            labels["write_error"].format(path=path, reason=error.strerror or error)
+        ) from error
+
+
+class _SummaryWriter:
+    def __init__(
+        self,
+        batch: BatchResult,
+        labels: dict[str, Any],
+        book: Workbook,
+        formats: Formats,
+        title: str,
+    ) -> None:
+        self.batch = batch
+        self.t = labels
+        self.book = book
+        self.f = formats
+        self.title = title
+        self.graded = batch.graded
+        self.sections = _section_keys(self.graded)
+        self.grade_names = _grade_names(self.graded)
+
+    def sheet_name(self, key: str) -> str:
+        return self.t["sheets"][key]
+
+    def region(self, w: WorkbookResult | Any) -> str:
+        return w.region or self.t["unknown_region"]
+
+    def table(
+        self, key: str, columns: list[Column], rows: list[list[object]], note: str, **kw: Any
+    ) -> Any:
+        return add_table_sheet(
+            self.book,
+            self.f,
+            self.sheet_name(key),
+            TABLE_NAMES[key],
+            columns,
+            rows,
+            title=self.sheet_name(key),
+            note=note,
+            footer=self.t["footer"],
+            **kw,
+        )
+
+    def write(self) -> None:
+        # Overview first so it opens first; its region chart points at the 区域汇总 sheet.
+        overview = self.book.add_worksheet(self.sheet_name("overview"))
+        self.write_ranking()
+        self.write_section_rates()
+        self.write_problems()
+        self.write_frequent()
+        region_rows = self.write_regions()
+        self.write_diagnostics()
+        self.write_missing()
+        self.write_skipped()
+        self.write_overview(overview, region_rows)
+
+    # 总览
+    def write_overview(self, sheet: Any, region_rows: int) -> None:
+        t, f, batch = self.t, self.f, self.batch
+        sheet.set_column(0, 0, 30)
+        sheet.set_column(1, 1, 22)
+        sheet.write_string(0, 0, self.title, f.title)
+        periods = sorted({w.period for w in batch.workbooks if w.period} | {
+            m.period for m in batch.missing if m.period
+        })
+        rates = [w.card.percent for w in self.graded if w.card and w.card.percent is not None]
+        rows: list[tuple[str, object, Any]] = [
+            (t["period"], "、".join(periods) if periods else "", f.text),
+            (t["standard"], "、".join(s.label for s in _standards(batch.workbooks)), f.text),
+            (t["graded_at"], batch.graded_at, f.datetime),
+            ("", None, None),
+            (t["counts"], t["count"], f.label),
+            (
+                t["issued"],
+                batch.issued_count if batch.issued_count is not None else t["no_register"],
+                f.int,
+            ),
+            (t["returned"], len(batch.workbooks), f.int),
+            (t["graded"], len(self.graded), f.int),
+            (t["sent_back"], len(batch.sent_back), f.int),
+            (t["superseded"], len(_superseded(batch)), f.int),
+            (t["skipped"], len(batch.skipped), f.int),
+            (t["missing"], len(batch.missing), f.int),
+            ("", None, None),
+            (t["average"], mean_percent(self.graded), f.pct),
+            (t["rule_label"], t["average_rule"], f.text),
+            (t["highest"], max(rates) if rates else None, f.pct),
+            (t["lowest"], min(rates) if rates else None, f.pct),
+            ("", None, None),
+            (t["grades"], t["sites"], f.label),
+        ]
+        grade_counts = {name: 0 for name in self.grade_names}
+        no_rate = 0
+        for w in self.graded:
+            if w.card and w.card.grade is not None:
+                grade_counts[w.card.grade] = grade_counts.get(w.card.grade, 0) + 1
+            else:
+                no_rate += 1
+        rows += [(name, count, f.int) for name, count in grade_counts.items()]
+        if no_rate:
+            rows.append((t["no_rate"], no_rate, f.int))
+        rows += [("", None, None), (t["band"], t["sites"], f.label)]
+        bins = {label: 0 for _low, _high, label in BINS}
+        for rate in rates:
+            bins[_bin_label(rate)] += 1
+        first_bin_row = 2 + len(rows)
+        rows += [(label, count, f.int) for label, count in bins.items()]
+        rows += [("", None, None), (t["na_note"], None, f.note)]
+
+        for offset, (label, value, fmt) in enumerate(rows, start=2):
+            if not label:
+                continue
+            is_heading = fmt is f.label
+            if fmt is f.note:
+                write_text(sheet, offset, 0, label, f.note)
+                continue
+            write_text(sheet, offset, 0, label, f.label if is_heading else f.text)
+            if isinstance(value, str):
+                write_text(sheet, offset, 1, value, f.label if is_heading else f.text)
+            else:
+                write_value(sheet, offset, 1, value, fmt)
+
+        name = self.sheet_name("overview")
+        chart = self.book.add_chart({"type": "column"})
+        last_bin_row = first_bin_row + len(BINS) - 1
+        chart.add_series(
+            {
+                "name": t["chart_distribution"],
+                "categories": [name, first_bin_row, 0, last_bin_row, 0],
+                "values": [name, first_bin_row, 1, last_bin_row, 1],
+                "data_labels": {"value": True},
+                "gap": 60,
+            }
+        )
+        chart.set_title({"name": t["chart_distribution"]})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"min": 0, "major_gridlines": {"visible": True}})
+        sheet.insert_chart(2, 3, chart, {"x_scale": 1.3, "y_scale": 1.1})
+
+        if region_rows:
+            regions = self.sheet_name("regions")
+            header = table_header_row(regions, self.t["region_note"])
+            first, last = header + 1, header + region_rows
+            average_col = 4
+            region_chart = self.book.add_chart({"type": "bar"})
+            region_chart.add_series(
+                {
+                    "name": t["chart_regions"],
+                    "categories": [regions, first, 0, last, 0],
+                    "values": [regions, first, average_col, last, average_col],
+                    "data_labels": {"value": True, "num_format": "0.00"},
+                    "gap": 60,
+                }
+            )
+            region_chart.set_title({"name": t["chart_regions"]})
+            region_chart.set_legend({"none": True})
+            region_chart.set_x_axis({"min": 0, "max": 100})
+            region_chart.set_y_axis({"reverse": True})
+            sheet.insert_chart(20, 3, region_chart, {"x_scale": 1.3, "y_scale": 1.1})
+        sheet.freeze_panes(1, 0)
+        setup_print(sheet, footer=t["footer"])
+
+    # 项目排名
+    def write_ranking(self) -> None:
+        t = self.t
+        columns = [
+            Column(t["rank"], "int", 6),
+            Column(t["period"], "text", 10),
+            Column(t["region"], "text", 12),
+            Column(t["site_code"], "text", 12),
+            Column(t["site"], "text", 22),
+            Column(t["score"], "num", 9),
+            Column(t["max_score"], "num", 9),
+            Column(t["percent"], "pct", 10),
+            Column(t["grade"], "text", 8),
+            Column(t["veto"], "text", 6),
+            *[Column(key.header, "num", 11) for key in self.sections],
+            Column(t["file"], "text", 30),
+        ]
+        rows: list[list[object]] = []
+        for rank, w in _ranked(self.graded):
+            card = w.card
+            assert card is not None
+            by_key = {SectionKey(s.code, s.name): s for s in card.sections}
+            section_cells: list[object] = []
+            for key in self.sections:
+                s = by_key.get(key)
+                section_cells.append(
+                    None if s is None else (s.score if s.applicable else NOT_APPLICABLE)
+                )
+            vetoed = card.inspection_vetoed or any(s.vetoed for s in card.sections)
+            rows.append(
+                [
+                    rank,
+                    w.period,
+                    self.region(w),
+                    w.site_code,
+                    w.site_name,
+                    card.total,
+                    card.max_score,
+                    card.percent,
+                    card.grade or "",
+                    t["yes"] if vetoed else "",
+                    *section_cells,
+                    w.file,
+                ]
+            )
+        self.table("ranking", columns, rows, t["ranking_note"], color_scale=(7,))
+
+    # 分项得分
+    def write_section_rates(self) -> None:
+        t = self.t
+        columns = [
+            Column(t["period"], "text", 10),
+            Column(t["region"], "text", 12),
+            Column(t["site_code"], "text", 12),
+            Column(t["site"], "text", 22),
+            *[Column(f"{key.header}(%)", "pct", 12) for key in self.sections],
+            Column(t["percent"], "pct", 10),
+        ]
+        rows: list[list[object]] = []
+        for _rank, w in _ranked(self.graded):
+            card = w.card
+            assert card is not None
+            by_key = {SectionKey(s.code, s.name): s for s in card.sections}
+            cells: list[object] = []
+            for key in self.sections:
+                s = by_key.get(key)
+                if s is None:
+                    cells.append(None)
+                elif not s.applicable:
+                    cells.append(NOT_APPLICABLE)
+                else:
+                    cells.append(round2(s.score / s.points * 100) if s.points else None)
+            rows.append([w.period, self.region(w), w.site_code, w.site_name, *cells, card.percent])
+        scale = tuple(range(4, 5 + len(self.sections)))
+        self.table("sections", columns, rows, t["sections_note"] + t["na_note"], color_scale=scale)
+
+    # 问题清单
+    def write_problems(self) -> None:
+        t = self.t
+        columns = [
+            Column(t["period"], "text", 9),
+            Column(t["region"], "text", 10),
+            Column(t["site_code"], "text", 11),
+            Column(t["site"], "text", 18),
+            Column(t["code"], "text", 8),
+            Column(t["section"], "text", 10),
+            Column(t["criterion"], "wrap", 50),
+            Column(t["rule"], "text", 20),
+            Column(t["problem_points"], "int", 8),
+            Column(t["deduction"], "num", 8),
+            Column(t["note"], "wrap", 40),
+        ]
+        rows: list[list[object]] = []
+        for w in sorted(self.graded, key=lambda w: (self.region(w), w.site_code, w.period, w.file)):
+            for criterion, section_name, points, deduction, note in _failures(w):
+                rows.append(
+                    [
+                        w.period,
+                        self.region(w),
+                        w.site_code,
+                        w.site_name,
+                        criterion.code,
+                        section_name,
+                        criterion.text,
+                        criterion.rule.phrase(),
+                        points,
+                        deduction,
+                        note,
+                    ]
+                )
+        self.table("problems", columns, rows, t["problems_note"])
+
+    # 高频问题
+    def write_frequent(self) -> None:
+        t = self.t
+        # keyed by standard id and code: two standards may reuse a code for another criterion
+        stats: dict[tuple[str, str], list[Any]] = {}
+        for w in self.graded:
+            assert w.standard is not None
+            index = _criteria_index(w.standard)
+            for criterion, section_name, points, deduction, _note in _failures(w):
+                key = (w.standard.id, criterion.code)
+                entry = stats.get(key)
+                if entry is None:
+                    order = index[criterion.code][0]
+                    entry = stats[key] = [order, criterion, section_name, set(), 0, ZERO]
+                entry[3].add((w.site_code, w.period, w.file))
+                entry[4] += points
+                entry[5] += deduction
+        graded_count = len(self.graded)
+        ordered = sorted(
+            stats.items(), key=lambda kv: (-len(kv[1][3]), -kv[1][5], kv[0][0], kv[1][0])
+        )
+        rows: list[list[object]] = [
+            [
+                criterion.code,
+                section_name,
+                criterion.text,
+                len(sites),
+                round2(Decimal(len(sites)) * 100 / graded_count),
+                points,
+                deduction,
+            ]
+            for _key, (_order, criterion, section_name, sites, points, deduction) in ordered
+        ]
+        columns = [
+            Column(t["code"], "text", 8),
+            Column(t["section"], "text", 12),
+            Column(t["criterion"], "wrap", 60),
+            Column(t["sites_failing"], "int", 10),
+            Column(t["share"], "pct", 12),
+            Column(t["points_total"], "int", 10),
+            Column(t["deduction_total"], "num", 10),
+        ]
+        self.table("frequent", columns, rows, t["frequent_note"])
+
+    # 区域汇总; returns the number of region rows (the overview chart reads them)
+    def write_regions(self) -> int:
+        t = self.t
+        graded: dict[str, list[WorkbookResult]] = defaultdict(list)
+        sent_back: dict[str, int] = defaultdict(int)
+        missing: dict[str, int] = defaultdict(int)
+        for w in self.graded:
+            graded[self.region(w)].append(w)
+        for w in self.batch.sent_back:
+            sent_back[self.region(w)] += 1
+        for m in self.batch.missing:
+            missing[self.region(m)] += 1
+        regions = set(graded) | set(sent_back) | set(missing)
+        rows: list[list[object]] = []
+        for region in regions:
+            sites = graded.get(region, [])
+            rates = [w.card.percent for w in sites if w.card and w.card.percent is not None]
+            counts = dict.fromkeys(self.grade_names, 0)
+            for w in sites:
+                if w.card and w.card.grade is not None:
+                    counts[w.card.grade] = counts.get(w.card.grade, 0) + 1
+            rows.append(
+                [
+                    region,
+                    len(sites),
+                    sent_back.get(region, 0),
+                    missing.get(region, 0),
+                    mean_percent(sites),
+                    min(rates) if rates else None,
+                    max(rates) if rates else None,
+                    *[counts[name] for name in self.grade_names],
+                ]
+            )
+        # best average first; regions with nothing graded last, then by name
+        rows.sort(key=lambda r: (r[4] is None, -(r[4] or 0), str(r[0])))
+        columns = [
+            Column(t["region"], "text", 14),
+            Column(t["graded"], "int", 8),
+            Column(t["sent_back"], "int", 8),
+            Column(t["missing"], "int", 8),
+            Column(t["average_short"], "pct", 12),
+            Column(t["min"], "pct", 10),
+            Column(t["max"], "pct", 10),
+            *[Column(name, "int", 8) for name in self.grade_names],
+        ]
+        self.table("regions", columns, rows, t["region_note"], color_scale=(4,))
+        return len(rows)
+
+    # 退回清单
+    def write_diagnostics(self) -> None:
+        t = self.t
+        status_labels, severity_labels = t["status_labels"], t["severity_labels"]
+        rows: list[list[object]] = []
+        sent_back = sorted(self.batch.sent_back, key=lambda w: w.file)
+        warned = sorted(
+            (w for w in self.batch.workbooks if w.status != SENT_BACK), key=lambda w: w.file
+        )
+        for w in sent_back:
+            for d in w.diagnostics:
+                rows.append(self._diagnostic_row(w, d, status_labels, severity_labels))
+        for w in warned:
+            for d in w.diagnostics:
+                if d.severity != ERROR:
+                    rows.append(self._diagnostic_row(w, d, status_labels, severity_labels))
+        columns = [
+            Column(t["file"], "text", 30),
+            Column(t["site_code"], "text", 11),
+            Column(t["site"], "text", 18),
+            Column(t["status"], "text", 8),
+            Column(t["severity"], "text", 7),
+            Column(t["sheet"], "text", 10),
+            Column(t["cell"], "text", 7),
+            Column(t["diag_code"], "text", 22),
+            Column(t["message"], "wrap", 70),
+        ]
+        self.table("diagnostics", columns, rows, t["diagnostics_note"])
+
+    @staticmethod
+    def _diagnostic_row(
+        w: WorkbookResult, d: Any, status_labels: dict[str, str], severity_labels: dict[str, str]
+    ) -> list[object]:
+        return [
+            w.file,
+            w.site_code,
+            w.site_name,
+            status_labels.get(w.status, w.status),
+            severity_labels.get(d.severity, d.severity),
+            d.sheet,
+            d.cell,
+            d.code,
+            d.message,
+        ]
+
+    # 未交清单
+    def write_missing(self) -> None:
+        t = self.t
+        rows: list[list[object]] = [
+            [m.period, self.region(m), m.site_code, m.site_name, m.workbook_id]
+            for m in sorted(
+                self.batch.missing, key=lambda m: (m.period, self.region(m), m.site_code)
+            )
+        ]
+        columns = [
+            Column(t["period"], "text", 10),
+            Column(t["region"], "text", 12),
+            Column(t["site_code"], "text", 12),
+            Column(t["site"], "text", 24),
+            Column(t["workbook_id"], "text", 36),
+        ]
+        self.table("missing", columns, rows, t["missing_note"])
+
+    # 跳过文件
+    def write_skipped(self) -> None:
+        t = self.t
+        rows: list[list[object]] = [[s.file, s.reason] for s in self.batch.skipped]
+        rows += [
+            [w.file, t["superseded_reason"].format(newer=w.duplicate_of)]
+            for w in _superseded(self.batch)
+        ]
+        rows.sort(key=lambda r: str(r[0]))
+        columns = [Column(t["file"], "text", 40), Column(t["reason"], "wrap", 70)]
+        self.table("skipped", columns, rows, t["skipped_note"])
+
+
+# --- results CSV ------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "file",
+    "workbook_id",
+    "period",
+    "region",
+    "site_code",
+    "site",
+    "status",
+    "standard_id",
+    "standard_version",
+    "section_code",
+    "criterion_code",
+    "result",
+    "problem_points",
+    "deduction",
+    "note",
+    "workbook_score",
+    "workbook_percent",
+    "grade",
+)
+# Excel turns a cell starting with these into a formula (or mangles it); a leading ' keeps text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """Free text for a CSV Excel will open: formula-like values get a leading apostrophe."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _num(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
+    """One row per workbook x criterion; a workbook with no known standard gets one row."""
+    for w in batch.workbooks:
+        graded = w.status == GRADED and w.card is not None
+        card = w.card if graded else None
+        status = w.status
+        head = [
+            csv_text(w.file),
+            csv_text(w.workbook_id),
+            csv_text(w.period),
+            csv_text(w.region),
+            csv_text(w.site_code),
+            csv_text(w.site_name),
+            status,
+            csv_text(w.standard.id) if w.standard else "",
+            csv_text(w.standard.version) if w.standard else "",
+        ]
+        tail = [
+            _num(card.total) if card else "",
+            _num(card.percent) if card else "",
+            (card.grade or "") if card else "",
+        ]
+        if w.standard is None:
+            yield [*head, "", "", "", "", "", "", *tail]
+            continue
+        scored = {cs.code: cs for cs in card.criteria} if card else {}
+        for section in w.standard.sections:
+            for criterion in section.criteria:
+                answer = w.answers.get(criterion.code, Answer(None))
+                cs = scored.get(criterion.code)
+                if cs is not None:
+                    points = str(cs.problem_points) if cs.result == FAIL else ""
+                    deduction = _num(cs.deduction)
+                else:
+                    # sent back: what was typed, no score
+                    points = "" if answer.problem_points is None else str(answer.problem_points)
+                    deduction = ""
+                yield [
+                    *head,
+                    section.code,
+                    criterion.code,
+                    answer.result or "",
+                    points,
+                    deduction,
+                    csv_text(answer.note),
+                    *tail,
+                ]
+
+
+def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None:
+    """Write the long results table as UTF-8 with BOM (Excel reads it), atomically."""
+    labels = _labels(lang)
+    try:
+        with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows(csv_rows(batch))
+    except OSError as error:
+        raise ReportError(
+            labels["write_error"].format(path=path, reason=error.strerror or error)
+        ) from error
