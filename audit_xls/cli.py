@@ -20,9 +20,193 @@ def cli() -> None:
 # --- standard (issue 2) -------------------------------------------------------------------
 
 
+def _standard_error(error: Exception) -> click.ClickException:
+    """A library error as the click error the user sees (exit 1, no traceback)."""
+    return click.ClickException(str(error))
+
+
+def _standard_summary(std) -> str:
+    return (
+        f"{std.label} · {len(std.sections)} 个一级指标 · {len(std.criteria)} 条检查标准 · "
+        f"{_dec(std.points)} 分 · 哈希 {std.content_hash[:12]}"
+    )
+
+
+def _dec(value) -> str:
+    from audit_xls.standard import dec_str
+
+    return dec_str(value)
+
+
+def _standard_json(std) -> dict:
+    def rule(r) -> dict:
+        return {**r.canonical(), "phrase": r.phrase()}
+
+    return {
+        "id": std.id,
+        "name": std.name,
+        "version": std.version,
+        "hash": std.content_hash,
+        "points": _dec(std.points),
+        "criteria": len(std.criteria),
+        "assumed": std.assumed,
+        "grade_bands": [{"name": n, "min": _dec(m)} for n, m in std.grade_bands],
+        "sections": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "points": _dec(s.points),
+                "criteria": len(s.criteria),
+                "assumed": s.assumed,
+                "groups": [
+                    {
+                        "name": g.name,
+                        "points": _dec(g.points) if g.points is not None else None,
+                        "method": g.method,
+                        "rule": rule(g.rule),
+                        "assumed": g.assumed,
+                        "criteria": [
+                            {
+                                "code": c.code,
+                                "text": c.text,
+                                "rule": rule(c.rule),
+                                "own_rule": c.own_rule,
+                                "assumed": c.assumed,
+                            }
+                            for c in g.criteria
+                        ],
+                    }
+                    for g in s.groups
+                ],
+            }
+            for s in std.sections
+        ],
+    }
+
+
+def _standard_tree(std) -> list[str]:
+    def mark(note: str | None) -> str:
+        return f"  [假定] {note}" if note else ""
+
+    bands = " ".join(f"{n}≥{_dec(m)}" for n, m in std.grade_bands)
+    lines = [
+        f"{std.name} ({std.label}){mark(std.assumed)}",
+        f"哈希 {std.content_hash}",
+        f"{len(std.sections)} 个一级指标 · {sum(len(s.groups) for s in std.sections)} 个二级指标"
+        f" · {len(std.criteria)} 条检查标准 · {_dec(std.points)} 分 · 等级 {bands}",
+    ]
+    for s in std.sections:
+        lines.append(
+            f"{s.code} {s.name} {_dec(s.points)}分 · {len(s.criteria)} 条{mark(s.assumed)}"
+        )
+        for g in s.groups:
+            name = g.name or "（无二级指标）"
+            points = f" {_dec(g.points)}分" if g.points is not None else ""
+            lines.append(
+                f"  {name}{points} · {len(g.criteria)} 条 · {g.method} · {g.rule.phrase()}"
+                f"{mark(g.assumed)}"
+            )
+            for c in g.criteria:
+                if c.own_rule or c.assumed:
+                    own = f" · {c.rule.phrase()}" if c.own_rule else ""
+                    lines.append(f"    {c.code}{own}{mark(c.assumed)}")
+    return lines
+
+
 @cli.group()
 def standard() -> None:
-    """Check, show and import inspection standards."""
+    """Check, show, import and export inspection standards."""
+
+
+@standard.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+def standard_check(files: tuple[str, ...]) -> None:
+    """Check standard files; print a summary per valid file, or every located problem."""
+    from audit_xls.standard import StandardError, load_standard
+
+    failed = 0
+    for file in files:
+        try:
+            std = load_standard(file)
+        except StandardError as error:
+            failed += 1
+            for problem in error.problems:
+                click.echo(str(problem))
+            continue
+        click.echo(f"{file}: {_standard_summary(std)}")
+    if failed:
+        click.echo(
+            f"{failed} 个文件有问题（共 {len(files)} 个）：请按上面的位置修改后再检查"
+        )
+        raise SystemExit(1)
+
+
+@standard.command("show")
+@click.argument("file", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON for machines.")
+def standard_show(file: str, as_json: bool) -> None:
+    """Show a standard as a tree: points, groups, criteria counts, rules, hash."""
+    import json
+
+    from audit_xls.standard import StandardError, load_standard
+
+    try:
+        std = load_standard(file)
+    except StandardError as error:
+        raise _standard_error(error) from None
+    if as_json:
+        click.echo(json.dumps(_standard_json(std), ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(_standard_tree(std)))
+
+
+@standard.command("import")
+@click.argument("table", type=click.Path(path_type=str))
+@click.option("--out", required=True, metavar="FILE.yaml", help="The standard file to write.")
+@click.option("--id", "ident", metavar="ID", help="Standard id (default: the table's file name).")
+@click.option("--version", metavar="V", help="Standard version (default: 1.0).")
+def standard_import(table: str, out: str, ident: str | None, version: str | None) -> None:
+    """Import HQ's Excel table (.xlsx) into a standard file."""
+    from audit_xls.standard import StandardError, save_standard
+    from audit_xls.table import import_table
+
+    try:
+        std = save_standard(import_table(table, id=ident, version=version), out)
+    except StandardError as error:
+        raise _standard_error(error) from None
+    except OSError as error:
+        raise click.ClickException(
+            f"{out}: 无法写入（{error.strerror}）：请检查目录和权限"
+        ) from None
+    click.echo(f"已导入 {table} -> {out}: {_standard_summary(std)}")
+
+
+@standard.command("export")
+@click.argument("file", type=click.Path(path_type=str))
+@click.option("--out", required=True, metavar="TABLE.xlsx", help="The Excel table to write.")
+def standard_export(file: str, out: str) -> None:
+    """Export a standard file to HQ's Excel table (.xlsx)."""
+    import os
+    from pathlib import Path
+
+    from audit_xls.standard import StandardError, load_standard
+    from audit_xls.table import export_table
+
+    try:
+        std = load_standard(file)
+    except StandardError as error:
+        raise _standard_error(error) from None
+    target = Path(out)
+    tmp = target.with_name(f".{target.stem}.tmp.xlsx")
+    try:
+        export_table(std, tmp)
+        os.replace(tmp, target)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise click.ClickException(
+            f"{out}: 无法写入（{error.strerror}）：请检查目录和权限"
+        ) from None
+    click.echo(f"已导出 {file} -> {out}: {_standard_summary(std)}")
 
 
 # --- build (issue 3) ----------------------------------------------------------------------

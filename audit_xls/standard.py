@@ -437,7 +437,7 @@ class _Checker:
             keys = self.mapping(node, path, RULE_KEYS, ("kind",), "扣分规则")
             if keys is None or "kind" not in keys:
                 return None
-            kind = self.text(keys["kind"], _join(path, "kind"), "规则种类 kind")
+            kind = self.text(keys["kind"], _join(path, "kind"), "规则种类（kind）")
             if kind is None:
                 return None
             if kind not in RULE_KINDS:
@@ -451,16 +451,16 @@ class _Checker:
                 return None
             unit = cap = None
             if "unit" in keys:
-                unit = self.number(keys["unit"], _join(path, "unit"), "每次扣分 unit")
+                unit = self.number(keys["unit"], _join(path, "unit"), "每次扣分（unit）")
                 if unit is None:
                     return None
             if "cap" in keys:
-                cap = self.number(keys["cap"], _join(path, "cap"), "最高扣分 cap")
+                cap = self.number(keys["cap"], _join(path, "cap"), "最高扣分（cap）")
                 if cap is None:
                     return None
             scope = None
             if "scope" in keys:
-                scope = self.text(keys["scope"], _join(path, "scope"), "否决范围 scope")
+                scope = self.text(keys["scope"], _join(path, "scope"), "否决范围（scope）")
                 if scope is None:
                     return None
             if kind == "veto":
@@ -520,14 +520,14 @@ class _Checker:
         keys = self.mapping(root, "", STANDARD_KEYS, ("id", "name", "version", "sections"), "标准")
         if keys is None:
             return None
-        ident = self.code(keys["id"], "id", "标准编号 id") if "id" in keys else None
-        name = self.text(keys["name"], "name", "标准名称 name") if "name" in keys else None
+        ident = self.code(keys["id"], "id", "标准编号（id）") if "id" in keys else None
+        name = self.text(keys["name"], "name", "标准名称（name）") if "name" in keys else None
         version = (
-            self.code(keys["version"], "version", "版本 version") if "version" in keys else None
+            self.code(keys["version"], "version", "版本（version）") if "version" in keys else None
         )
         description = self.optional_text(keys.get("description"), "description", "说明")
         source = self.optional_text(keys.get("source"), "source", "来源说明")
-        assumed = self.optional_text(keys.get("assumed"), "assumed", "假定说明 assumed")
+        assumed = self.optional_text(keys.get("assumed"), "assumed", "假定说明（assumed）")
         sections = []
         section_codes: dict[str, int] = {}
         if "sections" in keys:
@@ -560,7 +560,7 @@ class _Checker:
         if keys is None:
             return None
         code = (
-            self.code(keys["code"], _join(path, "code"), "一级指标编号 code")
+            self.code(keys["code"], _join(path, "code"), "一级指标编号（code）")
             if "code" in keys
             else None
         )
@@ -576,21 +576,21 @@ class _Checker:
             else:
                 section_codes[code] = line
         name = (
-            self.text(keys["name"], _join(path, "name"), "一级指标名称 name")
+            self.text(keys["name"], _join(path, "name"), "一级指标名称（name）")
             if "name" in keys
             else None
         )
         points = (
-            self.number(keys["points"], _join(path, "points"), "一级指标分值 points")
+            self.number(keys["points"], _join(path, "points"), "一级指标分值（points）")
             if "points" in keys
             else None
         )
         assumed = self.optional_text(
-            keys.get("assumed"), _join(path, "assumed"), "假定说明 assumed"
+            keys.get("assumed"), _join(path, "assumed"), "假定说明（assumed）"
         )
         groups = []
         if "groups" in keys:
-            nodes = self.sequence(keys["groups"], _join(path, "groups"), "二级指标 groups")
+            nodes = self.sequence(keys["groups"], _join(path, "groups"), "二级指标（groups）")
             for i, group_node in enumerate(nodes):
                 group = self.group(group_node, _join(_join(path, "groups"), i), points)
                 if group is not None:
@@ -603,10 +603,10 @@ class _Checker:
         keys = self.mapping(node, path, GROUP_KEYS, ("method", "rule", "criteria"), "二级指标")
         if keys is None:
             return None
-        name = self.optional_text(keys.get("name"), _join(path, "name"), "二级指标名称 name")
+        name = self.optional_text(keys.get("name"), _join(path, "name"), "二级指标名称（name）")
         points = None
         if "points" in keys:
-            points = self.number(keys["points"], _join(path, "points"), "二级指标分值 points")
+            points = self.number(keys["points"], _join(path, "points"), "二级指标分值（points）")
             if points is not None and section_points is not None and points > section_points:
                 self.problem(
                     keys["points"],
@@ -615,7 +615,7 @@ class _Checker:
                     "应不超过一级指标分值",
                 )
         method = (
-            self.text(keys["method"], _join(path, "method"), "检查方法 method")
+            self.text(keys["method"], _join(path, "method"), "检查方法（method）")
             if "method" in keys
             else None
         )
@@ -623,11 +623,11 @@ class _Checker:
             self.rule(keys["rule"], _join(path, "rule"), section_points) if "rule" in keys else None
         )
         assumed = self.optional_text(
-            keys.get("assumed"), _join(path, "assumed"), "假定说明 assumed"
+            keys.get("assumed"), _join(path, "assumed"), "假定说明（assumed）"
         )
         criteria = []
         if "criteria" in keys:
-            nodes = self.sequence(keys["criteria"], _join(path, "criteria"), "检查标准 criteria")
+            nodes = self.sequence(keys["criteria"], _join(path, "criteria"), "检查标准（criteria）")
             for i, criterion_node in enumerate(nodes):
                 criterion = self.criterion(
                     criterion_node, _join(_join(path, "criteria"), i), rule, section_points
@@ -645,7 +645,7 @@ class _Checker:
         if keys is None:
             return None
         code = (
-            self.code(keys["code"], _join(path, "code"), "检查标准编号 code")
+            self.code(keys["code"], _join(path, "code"), "检查标准编号（code）")
             if "code" in keys
             else None
         )
@@ -661,7 +661,7 @@ class _Checker:
             else:
                 self.codes[code] = (keys["code"].start_mark.line + 1, _join(path, "code"))
         text = (
-            self.text(keys["text"], _join(path, "text"), "检查标准文本 text")
+            self.text(keys["text"], _join(path, "text"), "检查标准文本（text）")
             if "text" in keys
             else None
         )
@@ -669,7 +669,7 @@ class _Checker:
             self.rule(keys["rule"], _join(path, "rule"), section_points) if "rule" in keys else None
         )
         assumed = self.optional_text(
-            keys.get("assumed"), _join(path, "assumed"), "假定说明 assumed"
+            keys.get("assumed"), _join(path, "assumed"), "假定说明（assumed）"
         )
         rule = own or group_rule
         if code is None or text is None or rule is None or ("rule" in keys and own is None):
@@ -681,15 +681,15 @@ class _Checker:
         ok = True
         names: dict[str, int] = {}
         minimums: dict[Decimal, int] = {}
-        for i, band_node in enumerate(self.sequence(node, path, "等级 grade_bands")):
+        for i, band_node in enumerate(self.sequence(node, path, "等级（grade_bands）")):
             band_path = _join(path, i)
             keys = self.mapping(band_node, band_path, BAND_KEYS, BAND_KEYS, "等级")
             if keys is None or "name" not in keys or "min" not in keys:
                 ok = False
                 continue
-            name = self.text(keys["name"], _join(band_path, "name"), "等级名称 name")
+            name = self.text(keys["name"], _join(band_path, "name"), "等级名称（name）")
             minimum = self.number(
-                keys["min"], _join(band_path, "min"), "等级下限 min", positive=False
+                keys["min"], _join(band_path, "min"), "等级下限（min）", positive=False
             )
             if minimum is not None and minimum > 100:
                 self.problem(
@@ -761,7 +761,8 @@ def _parse_text(text: str, file: str, path: Path | None) -> Standard:
     checker = _Checker(file)
     standard = checker.standard(root, path)
     if checker.problems or standard is None:
-        raise StandardError(checker.problems)
+        # file order reads best: a person fixes the file from top to bottom
+        raise StandardError(sorted(checker.problems, key=lambda p: p.line or 0))
     return standard
 
 
@@ -894,3 +895,36 @@ def dump_standard(standard: Standard) -> str:
         default_flow_style=False,
     )
     return header + body
+
+
+def save_standard(standard: Standard, path: str | Path) -> Standard:
+    """Write the standard's canonical YAML atomically and return it loaded back from the file.
+
+    Raises StandardError when the file would not load back to the same content hash.
+    """
+    import os
+    import tempfile
+
+    path = Path(path)
+    text = dump_standard(standard)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        loaded = load_standard(tmp)
+        if loaded.content_hash != standard.content_hash:
+            raise StandardError(
+                [
+                    StandardProblem(
+                        str(path),
+                        None,
+                        "",
+                        "写出的文件读回后内容哈希不同：这是 audit-xls 的缺陷，请报告",
+                    )
+                ]
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return load_standard(path)
