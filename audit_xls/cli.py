@@ -135,9 +135,7 @@ def standard_check(files: tuple[str, ...]) -> None:
             continue
         click.echo(f"{file}: {_standard_summary(std)}")
     if failed:
-        click.echo(
-            f"{failed} 个文件有问题（共 {len(files)} 个）：请按上面的位置修改后再检查"
-        )
+        click.echo(f"{failed} 个文件有问题（共 {len(files)} 个）：请按上面的位置修改后再检查")
         raise SystemExit(1)
 
 
