@@ -1,0 +1,482 @@
+"""The grading history: every `grade` run recorded in a SQLite file, read back for `monthly`.
+
+Schema and rules: docs/history.md. In short:
+- one row per returned workbook (graded or sent back), its criteria, section scores and
+  diagnostics, plus the issued register (for 回收情况);
+- decimals are stored as TEXT holding the scorer's exact Decimal ("87.50", "0.9"), never REAL;
+- a file already recorded (same file_hash + workbook_id) is not recorded again;
+- a newer graded result for the same site_code + period + standard_id supersedes the earlier
+  one (kept, with superseded = 1); sent-back files never supersede;
+- one batch is one transaction: an interrupted run leaves the history as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from audit_xls.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
+from audit_xls.standard import Standard
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+HISTORY_ENV = "AUDIT_XLS_HISTORY"
+DEFAULT_HISTORY_NAME = "audit-xls-history.sqlite"
+
+
+class HistoryError(Exception):
+    """Raised when the history file cannot be opened, is not ours, or is newer than this tool."""
+
+
+def default_history_path() -> Path:
+    """$AUDIT_XLS_HISTORY when set, else ./audit-xls-history.sqlite in the current folder."""
+    return Path(os.environ.get(HISTORY_ENV) or DEFAULT_HISTORY_NAME)
+
+
+def history_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The shared `--history PATH` click option (grade and monthly), defaulting as above."""
+    import click
+
+    return click.option(
+        "--history",
+        "history_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=default_history_path,
+        show_default=f"${HISTORY_ENV} 或 ./{DEFAULT_HISTORY_NAME}",
+        help="评分历史库（SQLite 文件），首次使用时创建。",
+    )(func)
+
+
+# --- schema -----------------------------------------------------------------------------
+
+# Each entry moves the schema from version i to i + 1; never edit a shipped entry, append.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE workbooks (
+        id INTEGER PRIMARY KEY,
+        workbook_id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        file_hash TEXT NOT NULL,
+        site_code TEXT NOT NULL,
+        site_name TEXT NOT NULL,
+        region TEXT NOT NULL,
+        period TEXT NOT NULL,
+        standard_id TEXT NOT NULL,
+        standard_version TEXT NOT NULL,
+        standard_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('graded', 'sent_back')),
+        score TEXT,
+        max_score TEXT,
+        percent TEXT,
+        grade TEXT,
+        inspector TEXT NOT NULL,
+        inspection_date TEXT,
+        graded_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        superseded INTEGER NOT NULL DEFAULT 0 CHECK (superseded IN (0, 1)),
+        superseded_by INTEGER REFERENCES workbooks(id),
+        UNIQUE (file_hash, workbook_id)
+    );
+    CREATE INDEX workbooks_current ON workbooks (site_code, period, standard_id, status);
+    CREATE TABLE criteria (
+        workbook INTEGER NOT NULL REFERENCES workbooks(id),
+        code TEXT NOT NULL,
+        section_code TEXT NOT NULL,
+        text TEXT NOT NULL,
+        result TEXT,
+        problem_points INTEGER NOT NULL,
+        deduction TEXT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (workbook, code)
+    );
+    CREATE TABLE sections (
+        workbook INTEGER NOT NULL REFERENCES workbooks(id),
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        points TEXT NOT NULL,
+        deducted TEXT NOT NULL,
+        score TEXT NOT NULL,
+        applicable INTEGER NOT NULL,
+        vetoed INTEGER NOT NULL,
+        PRIMARY KEY (workbook, code)
+    );
+    CREATE TABLE diagnostics (
+        workbook INTEGER NOT NULL REFERENCES workbooks(id),
+        severity TEXT NOT NULL,
+        code TEXT NOT NULL,
+        sheet TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX diagnostics_workbook ON diagnostics (workbook);
+    CREATE TABLE issued (
+        workbook_id TEXT PRIMARY KEY,
+        site_code TEXT NOT NULL,
+        site_name TEXT NOT NULL,
+        region TEXT NOT NULL,
+        period TEXT NOT NULL,
+        standard_id TEXT NOT NULL,
+        standard_version TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"历史库 {path}：结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，"
+            "请升级 audit-xls 后再使用。"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for number in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[number].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def _connect(path: Path, create: bool) -> Iterator[sqlite3.Connection]:
+    if not create and not path.exists():
+        raise HistoryError(
+            f"历史库 {path} 不存在：请先用 audit-xls grade --history {path} 评分并记录结果。"
+        )
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one batch is one transaction.
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            _migrate(conn, path)
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(
+                f"历史库 {path} 无法读取（{exc}）：它不是 audit-xls 的历史库，"
+                "请用 --history 指定正确的文件。"
+            ) from exc
+        yield conn
+    finally:
+        conn.close()
+
+
+# --- recording --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What one record_batch call changed in the history."""
+
+    path: Path
+    recorded_graded: int  # new graded rows
+    recorded_sent_back: int  # new sent-back rows
+    already_recorded: int  # files skipped because the same file_hash + workbook_id is there
+    superseded: int  # earlier graded rows marked superseded by this batch
+    issued_added: int  # issued-register rows new to the history
+
+    @property
+    def recorded(self) -> int:
+        return self.recorded_graded + self.recorded_sent_back
+
+    def message(self) -> str:
+        return (
+            f"历史库 {self.path}：新记录 {self.recorded} 份（评分 {self.recorded_graded}，"
+            f"退回 {self.recorded_sent_back}），已记录过 {self.already_recorded} 份，"
+            f"被重新提交替代 {self.superseded} 份。"
+        )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _section_codes(standard: Standard) -> dict[str, tuple[str, str]]:
+    return {c.code: (s.code, c.text) for s in standard.sections for c in s.criteria}
+
+
+def _batch_order(batch: BatchResult) -> list[WorkbookResult]:
+    """Older first, so that the newer of two results for a site and month supersedes."""
+    floor = datetime.min
+
+    def key(w: WorkbookResult) -> tuple[int, datetime]:
+        modified = w.modified.replace(tzinfo=None) if w.modified else floor
+        return (0 if w.duplicate_of else 1, modified)
+
+    return sorted(batch.workbooks, key=key)
+
+
+def _insert_workbook(
+    conn: sqlite3.Connection, w: WorkbookResult, graded_at: str, recorded_at: str
+) -> int:
+    standard = w.standard
+    card = w.card if w.status == GRADED else None
+    cursor = conn.execute(
+        """INSERT INTO workbooks (workbook_id, file, file_hash, site_code, site_name, region,
+               period, standard_id, standard_version, standard_hash, status, score, max_score,
+               percent, grade, inspector, inspection_date, graded_at, recorded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            w.workbook_id,
+            w.file,
+            w.file_hash,
+            w.site_code,
+            w.site_name,
+            w.region,
+            w.period,
+            standard.id if standard else "",
+            standard.version if standard else "",
+            standard.content_hash if standard else "",
+            w.status,
+            _text(card.total) if card else None,
+            _text(card.max_score) if card else None,
+            _text(card.percent) if card else None,
+            card.grade if card else None,
+            w.inspector,
+            _iso(w.inspection_date),
+            graded_at,
+            recorded_at,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _insert_scores(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> None:
+    assert w.card is not None and w.standard is not None
+    where = _section_codes(w.standard)
+    conn.executemany(
+        "INSERT INTO criteria VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                row_id,
+                c.code,
+                where.get(c.code, ("", ""))[0],
+                where.get(c.code, ("", ""))[1],
+                c.result,
+                c.problem_points,
+                str(c.deduction),
+                w.answers[c.code].note if c.code in w.answers else "",
+            )
+            for c in w.card.criteria
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                row_id,
+                s.code,
+                s.name,
+                str(s.points),
+                str(s.deducted),
+                str(s.score),
+                int(s.applicable),
+                int(s.vetoed),
+            )
+            for s in w.card.sections
+        ],
+    )
+
+
+def _insert_diagnostics(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> None:
+    conn.executemany(
+        "INSERT INTO diagnostics VALUES (?, ?, ?, ?, ?, ?)",
+        [(row_id, d.severity, d.code, d.sheet, d.cell, d.message) for d in w.diagnostics],
+    )
+
+
+def _supersede(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> int:
+    """Mark the current graded result for the same site, month and standard as superseded."""
+    assert w.standard is not None
+    cursor = conn.execute(
+        """UPDATE workbooks SET superseded = 1, superseded_by = ?
+           WHERE status = 'graded' AND superseded = 0 AND id != ?
+             AND site_code = ? AND period = ? AND standard_id = ?""",
+        (row_id, row_id, w.site_code, w.period, w.standard.id),
+    )
+    return cursor.rowcount
+
+
+def _issued_rows(batch: BatchResult) -> list[tuple[str, str, str, str, str, str, str]]:
+    """The issued register as this batch knows it: returns that carry an id, plus the missing."""
+    if batch.issued_count is None:
+        return []
+    standards = {w.standard.id: w.standard.version for w in batch.workbooks if w.standard}
+    # Missing entries name no standard; with one standard in the batch they share it.
+    only_id, only_version = next(iter(standards.items())) if len(standards) == 1 else ("", "")
+    rows = [
+        (
+            w.workbook_id,
+            w.site_code,
+            w.site_name,
+            w.region,
+            w.period,
+            w.standard.id if w.standard else only_id,
+            w.standard.version if w.standard else only_version,
+        )
+        for w in batch.workbooks
+        if w.workbook_id and w.site_code and w.period
+    ]
+    for m in batch.missing:
+        standard_id = getattr(m, "standard_id", "") or only_id
+        version = getattr(m, "standard_version", "") or (only_version if standard_id else "")
+        rows.append((m.workbook_id, m.site_code, m.site_name, m.region, m.period, standard_id,
+                     version))
+    return rows
+
+
+def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
+    """Record one grading run in the history at `path` (created on first use).
+
+    Contract for `grade --history PATH` (default: default_history_path()): call this once per
+    run, after every file is graded, with the BatchResult that the summary is made from.
+    - Every WorkbookResult is recorded: graded ones with criteria and section scores, sent-back
+      ones with their diagnostics (warnings of graded ones are kept too).
+    - A file whose (file_hash, workbook_id) is already in the history is counted in
+      `already_recorded` and left alone, so grading the same returns twice records them once.
+    - A graded result supersedes the current graded result for the same site_code + period +
+      standard id (the earlier row stays, superseded = 1, superseded_by = the new row id).
+      Within one batch the older file (duplicate_of set, or the older mtime) is recorded first.
+    - When the batch was graded against an issued register (issued_count is not None), the
+      issued workbooks (returned or missing) are added to the register table for 回收情况.
+    - All of it is one SQLite transaction: if anything fails, nothing of the batch is written
+      and the exception propagates (sqlite3.Error, or HistoryError for an unusable file).
+    """
+    path = Path(path)
+    graded_at = batch.graded_at.isoformat(timespec="seconds")
+    recorded_at = datetime.now().isoformat(timespec="seconds")
+    counts = {"graded": 0, "sent_back": 0, "already": 0, "superseded": 0, "issued": 0}
+    with _connect(path, create=True) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for w in _batch_order(batch):
+                exists = conn.execute(
+                    "SELECT 1 FROM workbooks WHERE file_hash = ? AND workbook_id = ?",
+                    (w.file_hash, w.workbook_id),
+                ).fetchone()
+                if exists:
+                    counts["already"] += 1
+                    continue
+                graded = w.status == GRADED and w.card is not None and w.standard is not None
+                if w.status == GRADED and not graded:
+                    raise ValueError(f"{w.file}: graded without a score card or standard")
+                row_id = _insert_workbook(conn, w, graded_at, recorded_at)
+                _insert_diagnostics(conn, row_id, w)
+                if graded:
+                    _insert_scores(conn, row_id, w)
+                    counts["superseded"] += _supersede(conn, row_id, w)
+                    counts["graded"] += 1
+                else:
+                    counts["sent_back"] += 1
+            for row in _issued_rows(batch):
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO issued VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*row, recorded_at),
+                )
+                counts["issued"] += cursor.rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return RecordSummary(
+        path,
+        recorded_graded=counts["graded"],
+        recorded_sent_back=counts["sent_back"],
+        already_recorded=counts["already"],
+        superseded=counts["superseded"],
+        issued_added=counts["issued"],
+    )
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryFrames:
+    """The history as pandas DataFrames (decimals still TEXT: convert with Decimal(text))."""
+
+    workbooks: pd.DataFrame  # every recorded workbook row (graded, sent back, superseded)
+    criteria: pd.DataFrame  # criteria of the graded rows in `workbooks`, column workbook = id
+    sections: pd.DataFrame  # section scores of the graded rows in `workbooks`
+    diagnostics: pd.DataFrame
+    issued: pd.DataFrame
+
+    @property
+    def current(self) -> pd.DataFrame:
+        """Graded results that no resubmission replaced: what every summary counts."""
+        w = self.workbooks
+        return w[(w["status"] == GRADED) & (w["superseded"] == 0)]
+
+    @property
+    def sent_back(self) -> pd.DataFrame:
+        return self.workbooks[self.workbooks["status"] == SENT_BACK]
+
+
+def _filters(
+    from_: str | None, to: str | None, standard: str | None, region: str | None
+) -> tuple[str, list[str]]:
+    clauses, params = [], []
+    for clause, value in (
+        ("period >= ?", from_),
+        ("period <= ?", to),
+        ("standard_id = ?", standard),
+        ("region = ?", region),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def load_history(
+    path: str | Path,
+    from_: str | None = None,
+    to: str | None = None,
+    standard: str | None = None,
+    region: str | None = None,
+) -> HistoryFrames:
+    """Read the history, keeping rows whose period is within from_..to (YYYY-MM, inclusive),
+    of the given standard id and region. Raises HistoryError when the file does not exist."""
+    import pandas as pd
+
+    where, params = _filters(from_, to, standard, region)
+    with _connect(Path(path), create=False) as conn:
+        workbooks = pd.read_sql_query(f"SELECT * FROM workbooks{where} ORDER BY id", conn,
+                                      params=params)
+        inner = f"SELECT id FROM workbooks{where}"
+        criteria = pd.read_sql_query(
+            f"SELECT * FROM criteria WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
+            conn, params=params,
+        )
+        sections = pd.read_sql_query(
+            f"SELECT * FROM sections WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
+            conn, params=params,
+        )
+        diagnostics = pd.read_sql_query(
+            f"SELECT * FROM diagnostics WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
+            conn, params=params,
+        )
+        issued = pd.read_sql_query(f"SELECT * FROM issued{where} ORDER BY period, workbook_id",
+                                   conn, params=params)
+    return HistoryFrames(workbooks, criteria, sections, diagnostics, issued)

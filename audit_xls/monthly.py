@@ -1,0 +1,642 @@
+"""Month-by-month pivots over the grading history: the sheets HQ used to build by hand.
+
+Only current results count: graded, not superseded by a resubmission (history.py). Every
+average across sites is the plain mean of the sites' 得分率 (not weighted by points), computed
+in exact decimals and rounded half up to 2 decimals, like the scorer.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from audit_xls.history import HistoryFrames, load_history
+from audit_xls.score import round2
+from audit_xls.xlsx import (
+    Column,
+    Formats,
+    add_table_sheet,
+    atomic_open,
+    table_header_row,
+    write_value,
+    write_workbook,
+)
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+ALL_SITES = "全部项目"
+MEAN_NOTE = (
+    "区域得分率 = 区域内各项目当月得分率的算术平均（不按分值加权），保留两位小数（四舍五入）。"
+)
+
+SHEETS = {
+    "site_rates": ("项目月度得分", "SiteMonthly"),
+    "region_rates": ("区域月度", "RegionMonthly"),
+    "section_rates": ("分项月度", "SectionMonthly"),
+    "ranking": ("月度排名", "MonthlyRanking"),
+    "repeats": ("反复问题", "RepeatProblems"),
+    "returns": ("回收情况", "ReturnsMonthly"),
+    "detail": ("明细", "MonthlyDetail"),
+}
+SITE_CHANGE_TABLE = "SiteMonthlyChange"
+CHANGE = "较上月"
+TREND = "趋势"
+
+
+class MonthlyError(Exception):
+    """Raised when the history holds nothing to summarise for the chosen filters."""
+
+
+def check_month(text: str) -> str:
+    """YYYY-MM or ValueError with a message naming what was typed."""
+    if not MONTH_RE.match(text):
+        raise ValueError(f"月份「{text}」格式不对：请写成 YYYY-MM，例如 2026-03。")
+    return text
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every calendar month from first to last inclusive (YYYY-MM)."""
+    year, month = int(first[:4]), int(first[5:])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+
+
+def _mean(values: Sequence[Decimal]) -> float | None:
+    """Mean of exact decimals, rounded half up to 2 places (None for no values)."""
+    if not values:
+        return None
+    return float(round2(sum(values, Decimal(0)) / len(values)))
+
+
+def _rate(score: str, points: str) -> Decimal:
+    return Decimal(score) / Decimal(points) * 100
+
+
+@dataclass
+class MonthlyReport:
+    """The pivots as DataFrames; every month column holds 得分率 as a number 0-100 or NaN."""
+
+    months: list[str]
+    filters: dict[str, str | None]
+    site_rates: pd.DataFrame  # 项目编码, 项目名称, 区域, <months>, 较上月
+    site_changes: pd.DataFrame  # 项目编码, 项目名称, 区域, <months>: change vs previous month
+    region_rates: pd.DataFrame  # 区域, <months>; last row 全部项目
+    section_rates: pd.DataFrame  # 标准, 一级指标编码, 一级指标, <months>
+    ranking: pd.DataFrame  # long: 月份, 排名, 项目..., 得分率, 上月排名, 排名变化 (+ = up)
+    repeats: pd.DataFrame  # criteria failed at a site in 2+ consecutive months
+    returns: pd.DataFrame  # 月份, 下发, 回收, 已评分, 退回未评, 未回收
+    detail: pd.DataFrame  # the current graded results, one row per workbook
+    versions: pd.DataFrame  # 月份, 标准, 版本
+    notes: list[str] = field(default_factory=list)
+    latest_month: str = ""  # the last month with graded results: what 较上月 compares
+    generated_from: datetime | None = None  # newest graded_at, fixes the workbook's created date
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {key: getattr(self, key) for key in SHEETS} | {"site_changes": self.site_changes}
+
+
+def _describe_filters(filters: dict[str, str | None]) -> str:
+    parts = []
+    if filters.get("from") or filters.get("to"):
+        parts.append(f"月份 {filters.get('from') or '最早'} 至 {filters.get('to') or '最新'}")
+    if filters.get("standard"):
+        parts.append(f"标准={filters['standard']}")
+    if filters.get("region"):
+        parts.append(f"区域={filters['region']}")
+    return "，".join(parts)
+
+
+def monthly_report(
+    history_path: str | Path,
+    from_: str | None = None,
+    to: str | None = None,
+    standard: str | None = None,
+    region: str | None = None,
+) -> MonthlyReport:
+    """Build the pivots from the history; MonthlyError when nothing graded matches."""
+    for value in (from_, to):
+        if value is not None:
+            check_month(value)
+    filters = {"from": from_, "to": to, "standard": standard, "region": region}
+    frames = load_history(history_path, from_, to, standard, region)
+    current = frames.current
+    current = current[current["period"] != ""]
+    if current.empty:
+        if any(filters.values()):
+            everything = load_history(history_path)
+            if not everything.current.empty:
+                raise MonthlyError(
+                    f"历史库 {history_path}：没有符合筛选条件（{_describe_filters(filters)}）"
+                    "的评分结果。请检查 --from/--to/--standard/--region 的取值。"
+                )
+        raise MonthlyError(
+            f"历史库 {history_path}：还没有任何评分结果。"
+            f"请先运行 audit-xls grade --history {history_path} 评分并记录回收的检查表。"
+        )
+    return _build(frames, current, filters)
+
+
+def _build(frames: HistoryFrames, current: pd.DataFrame, filters: dict[str, str | None]
+           ) -> MonthlyReport:
+    periods = [p for p in (*frames.workbooks["period"], *frames.issued["period"]) if p]
+    months = month_range(min(periods), max(periods))
+    current = current.sort_values("id")
+    sites = _site_labels(frames.workbooks, current)
+    site_month = _site_month_rates(current)
+    latest = max(current["period"])
+    site_rates, site_changes = _site_tables(sites, site_month, months, latest)
+    versions, notes = _versions(current, months)
+    return MonthlyReport(
+        months=months,
+        filters=filters,
+        site_rates=site_rates,
+        site_changes=site_changes,
+        region_rates=_region_table(sites, site_month, months),
+        section_rates=_section_table(frames.sections, current, months),
+        ranking=_ranking(sites, site_month, months),
+        repeats=_repeats(frames, current, sites),
+        returns=_returns(frames, current, months),
+        detail=_detail(current),
+        versions=versions,
+        notes=notes,
+        latest_month=latest,
+        generated_from=datetime.fromisoformat(max(current["graded_at"])),
+    )
+
+
+def _site_labels(workbooks: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Name and region per site code, from its latest current result."""
+    latest = current.drop_duplicates("site_code", keep="last")
+    return (
+        latest.set_index("site_code")[["site_name", "region"]]
+        .sort_index()
+        .rename(columns={"site_name": "项目名称", "region": "区域"})
+    )
+
+
+def _site_month_rates(current: pd.DataFrame) -> dict[tuple[str, str], Decimal]:
+    """One 得分率 per site and month: the mean when several standards were inspected."""
+    grouped: dict[tuple[str, str], list[Decimal]] = {}
+    for row in current.itertuples():
+        grouped.setdefault((row.site_code, row.period), []).append(Decimal(row.percent))
+    return {
+        key: round2(sum(values, Decimal(0)) / len(values)) for key, values in grouped.items()
+    }
+
+
+def _num(value: Decimal | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _site_tables(
+    sites: pd.DataFrame,
+    rates: dict[tuple[str, str], Decimal],
+    months: list[str],
+    latest: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rate_rows, change_rows = [], []
+    for code, label in sites.iterrows():
+        head = {"项目编码": code, "项目名称": label["项目名称"], "区域": label["区域"]}
+        rate = {m: rates.get((code, m)) for m in months}
+        change = {
+            m: (rate[m] - rates[(code, previous_month(m))])
+            if rate[m] is not None and (code, previous_month(m)) in rates
+            else None
+            for m in months
+        }
+        rate_rows.append(head | {m: _num(rate[m]) for m in months} | {CHANGE: _num(change[latest])})
+        change_rows.append(head | {m: _num(change[m]) for m in months})
+    return pd.DataFrame(rate_rows), pd.DataFrame(change_rows)
+
+
+def _region_table(
+    sites: pd.DataFrame, rates: dict[tuple[str, str], Decimal], months: list[str]
+) -> pd.DataFrame:
+    rows = []
+    groups = [(region, list(codes.index)) for region, codes in sites.groupby("区域", sort=True)]
+    for region, codes in [*groups, (ALL_SITES, list(sites.index))]:
+        row: dict[str, Any] = {"区域": region}
+        for m in months:
+            values = [rates[(c, m)] for c in codes if (c, m) in rates]
+            mean = _mean(values)
+            row[m] = math.nan if mean is None else mean
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _section_table(sections: pd.DataFrame, current: pd.DataFrame, months: list[str]
+                   ) -> pd.DataFrame:
+    merged = sections.merge(
+        current[["id", "period", "standard_id"]], left_on="workbook", right_on="id"
+    )
+    merged = merged[merged["applicable"] == 1]
+    # A revised standard keeps codes; the name shown is the latest one.
+    names = merged.sort_values("workbook").drop_duplicates(["standard_id", "code"], keep="last")
+    rows = []
+    for name_row in names.sort_values(["standard_id", "code"]).itertuples():
+        same = merged[(merged["standard_id"] == name_row.standard_id)
+                      & (merged["code"] == name_row.code)]
+        row: dict[str, Any] = {"标准": name_row.standard_id, "一级指标编码": name_row.code,
+                               "一级指标": name_row.name}
+        for m in months:
+            values = [_rate(s, p) for s, p in same[same["period"] == m][["score", "points"]]
+                      .itertuples(index=False)]
+            mean = _mean(values)
+            row[m] = math.nan if mean is None else mean
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["标准", "一级指标编码", "一级指标", *months])
+
+
+RANK_COLUMNS = ["月份", "排名", "项目编码", "项目名称", "区域", "得分率", "上月排名", "排名变化"]
+
+
+def _ranking(
+    sites: pd.DataFrame, rates: dict[tuple[str, str], Decimal], months: list[str]
+) -> pd.DataFrame:
+    """Competition ranking (1, 2, 2, 4) by 得分率, highest first; 排名变化 > 0 means moved up."""
+    ranks: dict[tuple[str, str], int] = {}
+    rows = []
+    for m in months:
+        scored = sorted(
+            ((rate, code) for (code, month), rate in rates.items() if month == m),
+            key=lambda item: (-item[0], item[1]),
+        )
+        for position, (rate, code) in enumerate(scored):
+            rank = position + 1
+            if position and scored[position - 1][0] == rate:
+                rank = ranks[(scored[position - 1][1], m)]
+            ranks[(code, m)] = rank
+            before = ranks.get((code, previous_month(m)))
+            rows.append({
+                "月份": m, "排名": rank, "项目编码": code,
+                "项目名称": sites.loc[code, "项目名称"], "区域": sites.loc[code, "区域"],
+                "得分率": float(rate), "上月排名": before,
+                "排名变化": None if before is None else before - rank,
+            })
+    frame = pd.DataFrame(rows, columns=RANK_COLUMNS)
+    for column in ("排名", "上月排名", "排名变化"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+REPEAT_COLUMNS = [
+    "项目编码", "项目名称", "区域", "标准", "指标编码", "一级指标", "检查标准",
+    "连续月数", "月份", "各月问题点数", "最近问题描述",
+]
+
+
+def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Runs of 2+ consecutive calendar months in which a site failed the same criterion."""
+    failed = frames.criteria[frames.criteria["result"] == "fail"].merge(
+        current[["id", "site_code", "period", "standard_id"]], left_on="workbook", right_on="id"
+    )
+    section_names = {
+        (row.workbook, row.code): row.name for row in frames.sections.itertuples()
+    }
+    rows = []
+    keys = ["site_code", "standard_id", "code"]
+    for (site, standard_id, code), group in failed.sort_values([*keys, "period"]).groupby(keys):
+        runs: list[list[Any]] = []
+        for row in group.itertuples():
+            if runs and previous_month(row.period) == runs[-1][-1].period:
+                runs[-1].append(row)
+            else:
+                runs.append([row])
+        for run in runs:
+            if len(run) < 2:
+                continue
+            last = run[-1]
+            rows.append({
+                "项目编码": site, "项目名称": sites.loc[site, "项目名称"],
+                "区域": sites.loc[site, "区域"], "标准": standard_id, "指标编码": code,
+                "一级指标": section_names.get((last.workbook, last.section_code), ""),
+                "检查标准": last.text, "连续月数": len(run),
+                "月份": "、".join(r.period for r in run),
+                "各月问题点数": "、".join(str(r.problem_points) for r in run),
+                "最近问题描述": last.note,
+            })
+    return pd.DataFrame(rows, columns=REPEAT_COLUMNS)
+
+
+RETURN_COLUMNS = ["月份", "下发", "回收", "已评分", "退回未评", "未回收"]
+
+
+def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) -> pd.DataFrame:
+    """Counted per site and standard: a resubmitted workbook is returned once.
+
+    退回未评 = returned but with no graded result (yet); 下发 and 未回收 need the issued
+    register and are blank for months graded without one.
+    """
+    returned = frames.workbooks[frames.workbooks["site_code"] != ""]
+    rows = []
+    for m in months:
+        back = set(returned[returned["period"] == m][["site_code", "standard_id"]]
+                   .itertuples(index=False, name=None))
+        graded = set(current[current["period"] == m][["site_code", "standard_id"]]
+                     .itertuples(index=False, name=None))
+        issued = frames.issued[frames.issued["period"] == m]
+        ids_back = set(frames.workbooks[frames.workbooks["period"] == m]["workbook_id"])
+        missing = sum(
+            1 for row in issued.itertuples()
+            if row.workbook_id not in ids_back
+            and (row.site_code, row.standard_id) not in back
+            and not (row.standard_id == "" and any(s == row.site_code for s, _ in back))
+        )
+        known = not issued.empty
+        rows.append({
+            "月份": m, "下发": len(issued) if known else None, "回收": len(back),
+            "已评分": len(graded), "退回未评": len(back - graded),
+            "未回收": missing if known else None,
+        })
+    frame = pd.DataFrame(rows, columns=RETURN_COLUMNS)
+    for column in RETURN_COLUMNS[1:]:
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+DETAIL_COLUMNS = {
+    "period": "月份", "site_code": "项目编码", "site_name": "项目名称", "region": "区域",
+    "standard_id": "标准", "standard_version": "标准版本", "score": "得分",
+    "max_score": "满分", "percent": "得分率", "grade": "等级", "inspector": "督导",
+    "inspection_date": "检查日期", "graded_at": "评分时间", "file": "文件",
+    "workbook_id": "工作簿编号",
+}
+
+
+def _detail(current: pd.DataFrame) -> pd.DataFrame:
+    detail = current.sort_values(["period", "site_code", "standard_id"])[list(DETAIL_COLUMNS)]
+    detail = detail.rename(columns=DETAIL_COLUMNS).reset_index(drop=True)
+    for column in ("得分", "满分", "得分率"):
+        detail[column] = [float(Decimal(v)) for v in detail[column]]
+    detail["检查日期"] = detail["检查日期"].fillna("")
+    return detail
+
+
+def _versions(current: pd.DataFrame, months: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    rows, notes = [], []
+    for standard_id, group in current.groupby("standard_id", sort=True):
+        by_month = {
+            m: sorted(set(group[group["period"] == m]["standard_version"]), key=_version_key)
+            for m in months
+        }
+        for m, versions in by_month.items():
+            if versions:
+                rows.append({"月份": m, "标准": standard_id, "版本": "、".join(versions)})
+        every = sorted(set(group["standard_version"]), key=_version_key)
+        if len(every) > 1:
+            spans = "；".join(
+                f"v{v}：" + "、".join(m for m, vs in by_month.items() if v in vs) for v in every
+            )
+            notes.append(
+                f"标准 {standard_id} 在所选月份中有 {len(every)} 个版本（{spans}）。"
+                "指标编码在各版本间不变，按编码汇总；各月所用版本见「明细」的标准版本列。"
+            )
+    return pd.DataFrame(rows, columns=["月份", "标准", "版本"]), notes
+
+
+def _version_key(version: str) -> tuple[Any, ...]:
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-]", version))
+
+
+# --- JSON and CSV -------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(k): _plain(v) for k, v in zip(frame.columns, row, strict=True)}
+        for row in frame.itertuples(index=False, name=None)
+    ]
+
+
+def monthly_to_json(report: MonthlyReport) -> dict[str, Any]:
+    """The same pivots as the workbook, as plain JSON-ready data (NaN -> null)."""
+    return {
+        "months": report.months,
+        "latest_month": report.latest_month,
+        "filters": report.filters,
+        "mean_of": "sites' percent (unweighted), rounded half up to 2 decimals",
+        "notes": report.notes,
+        **{key: _records(frame) for key, frame in report.frames().items()},
+        "versions": _records(report.versions),
+    }
+
+
+CSV_INJECTION = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_monthly_csv(report: MonthlyReport, folder: str | Path) -> list[Path]:
+    """Each pivot as a UTF-8-with-BOM CSV (opens in Excel without mojibake), atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {key: sheet for key, (sheet, _) in SHEETS.items()} | {"site_changes": "项目环比变化"}
+    written = []
+    for key, frame in report.frames().items():
+        path = folder / f"{names[key]}.csv"
+        with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(frame.columns)
+            for row in frame.itertuples(index=False, name=None):
+                writer.writerow([_csv_cell(v) for v in row])
+        written.append(path)
+    return written
+
+
+def _csv_cell(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        # Free text starting like a formula would run in Excel: keep it text.
+        return "'" + value if value.startswith(CSV_INJECTION) else value
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def monthly_json_text(report: MonthlyReport) -> str:
+    return json.dumps(monthly_to_json(report), ensure_ascii=False, indent=2)
+
+
+# --- workbook -------------------------------------------------------------------------------
+
+
+def _columns(frame: pd.DataFrame, months: list[str], kinds: dict[str, tuple[str, float]]
+             ) -> list[Column]:
+    columns = []
+    for name in frame.columns:
+        kind, width = ("pct", 9.0) if name in months else kinds.get(name, ("text", 12.0))
+        columns.append(Column(str(name), kind, width))
+    return columns
+
+
+def _rows(frame: pd.DataFrame) -> list[list[Any]]:
+    return [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+LABEL_KINDS = {
+    "项目编码": ("text", 10.0), "项目名称": ("text", 18.0), "区域": ("text", 10.0),
+    CHANGE: ("num", 9.0), TREND: ("text", 16.0), "标准": ("text", 12.0),
+    "一级指标编码": ("text", 8.0), "一级指标": ("text", 14.0), "月份": ("text", 9.0),
+    "排名": ("int", 6.0), "得分率": ("pct", 9.0), "上月排名": ("int", 8.0),
+    "排名变化": ("int", 8.0), "指标编码": ("text", 9.0), "检查标准": ("wrap", 40.0),
+    "连续月数": ("int", 8.0), "各月问题点数": ("text", 12.0), "最近问题描述": ("wrap", 30.0),
+    "下发": ("int", 8.0), "回收": ("int", 8.0), "已评分": ("int", 8.0),
+    "退回未评": ("int", 8.0), "未回收": ("int", 8.0), "标准版本": ("text", 8.0),
+    "得分": ("num", 8.0), "满分": ("num", 8.0), "等级": ("text", 8.0), "督导": ("text", 10.0),
+    "检查日期": ("text", 11.0), "评分时间": ("text", 18.0), "文件": ("text", 30.0),
+    "工作簿编号": ("text", 24.0),
+}
+
+
+def _scope_note(report: MonthlyReport) -> str:
+    described = _describe_filters(report.filters)
+    months = f"{report.months[0]} 至 {report.months[-1]}"
+    head = f"月份 {months}" + (f"；筛选：{described}" if described else "")
+    return head + "。只计当前有效的评分结果（重新提交的以最新一份为准）。"
+
+
+def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None:
+    name, table = SHEETS["site_rates"]
+    frame = report.site_rates.assign(**{TREND: ""})
+    months = report.months
+    month_cols = [frame.columns.get_loc(m) for m in months]
+    note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率。"
+    sheet = add_table_sheet(
+        book, formats, name, table, _columns(frame, months, LABEL_KINDS), _rows(frame),
+        title="项目月度得分率", note=" ".join([note, *report.notes]), color_scale=month_cols,
+    )
+    first = table_header_row("项目月度得分率", note) + 1
+    trend_col = frame.columns.get_loc(TREND)
+    for offset in range(len(frame)):
+        row = first + offset
+        sheet.add_sparkline(row, trend_col, {
+            "range": f"'{name}'!{xl_rowcol_to_cell(row, month_cols[0])}:"
+                     f"{xl_rowcol_to_cell(row, month_cols[-1])}",
+            "markers": True,
+            "show_empty_cells_as": "connect" if len(months) > 1 else "gaps",
+        })
+    # The month-over-month changes, as a second table below the rates.
+    changes = report.site_changes
+    top = first + max(len(frame), 1) + 2
+    sheet.write_string(top - 1, 0, "环比变化（当月得分率减上月得分率，上月无结果时留空）",
+                       formats.subtitle)
+    _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num")
+
+
+def _write_table(sheet: Worksheet, formats: Formats, top: int, frame: pd.DataFrame,
+                 table_name: str, months: list[str], month_kind: str) -> None:
+    columns = _columns(frame, months, LABEL_KINDS)
+    for offset, values in enumerate(_rows(frame)):
+        for col, value in enumerate(values):
+            kind = month_kind if frame.columns[col] in months else columns[col].kind
+            write_value(sheet, top + 1 + offset, col, value, formats.for_kind(kind))
+    sheet.add_table(top, 0, top + max(len(frame), 1), len(columns) - 1, {
+        "name": table_name,
+        "style": "Table Style Light 9",
+        "columns": [{"header": c.header, "header_format": formats.header} for c in columns],
+    })
+
+
+def _region_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None:
+    name, table = SHEETS["region_rates"]
+    frame = report.region_rates
+    months = report.months
+    month_cols = [frame.columns.get_loc(m) for m in months]
+    sheet = add_table_sheet(
+        book, formats, name, table, _columns(frame, months, LABEL_KINDS), _rows(frame),
+        title="区域月度平均得分率", note=MEAN_NOTE, color_scale=month_cols,
+    )
+    header = table_header_row("区域月度平均得分率", MEAN_NOTE)
+    chart = book.add_chart({"type": "line"})
+    for offset in range(len(frame)):
+        row = header + 1 + offset
+        chart.add_series({
+            "name": [name, row, 0],
+            "categories": [name, header, month_cols[0], header, month_cols[-1]],
+            "values": [name, row, month_cols[0], row, month_cols[-1]],
+            "marker": {"type": "circle"},
+        })
+    chart.set_title({"name": "区域月度平均得分率"})
+    chart.set_y_axis({"name": "得分率", "num_format": "0"})
+    chart.set_x_axis({"name": "月份"})
+    chart.set_size({"width": 720, "height": 360})
+    anchor_row = header + len(frame) + 3
+    sheet.insert_chart(f"A{anchor_row + 1}", chart)
+
+
+def _plain_sheet(book: Workbook, formats: Formats, report: MonthlyReport, key: str,
+                 title: str, note: str = "", scale: Sequence[str] = ()) -> Worksheet:
+    name, table = SHEETS[key]
+    frame: pd.DataFrame = getattr(report, key)
+    columns = _columns(frame, report.months, LABEL_KINDS)
+    scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
+    return add_table_sheet(book, formats, name, table, columns, _rows(frame), title=title,
+                           note=note, color_scale=scale_cols)
+
+
+def _build_workbook(report: MonthlyReport) -> Any:
+    def build(book: Workbook, formats: Formats) -> None:
+        _site_sheet(book, formats, report)
+        _region_sheet(book, formats, report)
+        _plain_sheet(book, formats, report, "section_rates", "分项月度平均得分率",
+                     "一级指标得分率 = 得分 / 该指标分值 x 100；全部不适用的项目不计入；"
+                     "各项目算术平均。", scale=report.months)
+        _plain_sheet(book, formats, report, "ranking", "月度排名",
+                     "按得分率从高到低，并列同名次（1, 2, 2, 4）；排名变化 = 上月排名 - 本月排名，"
+                     "正数表示上升，上月无结果时留空。", scale=["得分率"])
+        _plain_sheet(book, formats, report, "repeats", "反复问题",
+                     "同一项目连续两个月及以上在同一指标不符合（按当前有效结果）。")
+        _plain_sheet(book, formats, report, "returns", "回收情况",
+                     "按项目计：回收 = 交回过检查表；退回未评 = 交回但尚无有效评分；"
+                     "下发与未回收来自下发登记表，无登记表的月份留空。")
+        _plain_sheet(book, formats, report, "detail", "明细",
+                     " ".join(["当前有效的评分结果，可据此插入数据透视表。", *report.notes]))
+
+    return build
+
+
+def write_monthly(report: MonthlyReport, path: str | Path) -> None:
+    """Write MONTHLY.xlsx atomically; the same report gives the same bytes."""
+    created = report.generated_from or datetime(2000, 1, 1)
+    write_workbook(path, _build_workbook(report), created=created, title="月度汇总")
+
+
+__all__ = [
+    "MonthlyError",
+    "MonthlyReport",
+    "check_month",
+    "monthly_report",
+    "monthly_to_json",
+    "write_monthly",
+    "write_monthly_csv",
+]
