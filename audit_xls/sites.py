@@ -91,12 +91,13 @@ def _read_xlsx_rows(path: Path) -> list[list[object]]:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise SitesError(
             [
                 SitesProblem(
                     str(path),
-                    f"无法作为 Excel 工作簿打开（{type(error).__name__}）：请另存为 .xlsx 或 CSV。",
+                    "无法作为 Excel 工作簿打开（文件损坏或不是 .xlsx）："
+                    "请用 Excel 另存为 .xlsx 或 CSV。",
                 )
             ]
         ) from None
