@@ -1,0 +1,352 @@
+"""Read one returned workbook safely: classify the bytes, refuse bombs, extract raw inputs.
+
+Nothing here modifies the file or trusts it: the bytes are read once, hashed, checked by
+their magic number and (for zips) by entry count, sizes and compression ratio before any
+parser sees them, and XML parts declaring a DOCTYPE or ENTITY are refused. Then calamine
+reads the manifest, the cover and the checklist grid, which validate.py judges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import python_calamine as calamine
+
+from audit_xls import layout
+from audit_xls.layout import Manifest
+from audit_xls.template import Template, TemplateError, load_template
+
+# Limits checked on the zip's central directory before anything is decompressed.
+MAX_ZIP_ENTRIES = 2_000
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100  # for entries over RATIO_CHECK_MIN_BYTES uncompressed
+RATIO_CHECK_MIN_BYTES = 1024 * 1024
+# A DOCTYPE must come before the root element; this many bytes of comments is already hostile.
+XML_HEAD_LIMIT = 64 * 1024
+XML_HEAD_CHUNK = 1024
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+
+_ROOT_START = re.compile(rb"<(?![?!])")
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# A cell of columns G, H or J whose first child is a formula: <c r="G12" ...><f>...
+_INPUT_FORMULA = re.compile(rb'<c r="([GHJ])(\d+)"[^>]*><f[ >/]')
+_HIDDEN_ROW = re.compile(rb'<row r="(\d+)"[^>]*?hidden="(?:1|true)"')
+_SHEET_ENTRY = re.compile(rb"<sheet\b[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_REL_ENTRY = re.compile(rb"<Relationship\b[^>]*>")
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """The file could not be read as one of our workbooks; `code` keys the message catalogue."""
+
+    code: str
+    sha256: str
+    params: dict[str, Any] = field(default_factory=dict)
+    sheet: str = ""
+    cell: str = ""
+
+
+@dataclass
+class RawWorkbook:
+    """What a returned workbook holds, as typed, before anything is judged."""
+
+    sha256: str
+    kind: str  # "xlsx" | "xls" | "ods"
+    manifest: Manifest
+    manifest_visibility: str  # "visible" | "hidden" | "very_hidden"
+    template: Template
+    sheet_names: list[str]
+    cover: dict[str, Any]  # cover field -> value in column B ("" when empty)
+    grid: list[list[Any]]  # the checklist sheet from A1, row by row
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]  # (first, last) 0-based cells
+    input_formulas: set[tuple[int, int]] | None  # input cells holding a formula; None: not known
+    hidden_rows: set[int] = field(default_factory=set)  # 0-based checklist rows hidden
+
+    def value(self, row: int, col: int) -> Any:
+        if row < len(self.grid) and col < len(self.grid[row]):
+            return self.grid[row][col]
+        return ""
+
+    def release(self) -> None:
+        """Drop the grid once validated, so a batch's memory does not grow with its size."""
+        self.grid = []
+        self.cover = {}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_workbook(data: bytes) -> RawWorkbook | ReadFailure:
+    """Classify and read one returned file's bytes; never raises for bad input."""
+    digest = sha256(data)
+    if not data:
+        return ReadFailure("file.empty", digest)
+    if data.startswith(OLE_MAGIC):
+        failure = _check_ole(data, digest)
+        if failure:
+            return failure
+        kind = "xls"
+        entries: zipfile.ZipFile | None = None
+    elif data.startswith(ZIP_MAGIC) or data.startswith(EMPTY_ZIP_MAGIC):
+        checked = _check_zip(data, digest)
+        if isinstance(checked, ReadFailure):
+            return checked
+        entries = checked
+        kind = "ods" if "content.xml" in entries.NameToInfo else "xlsx"
+    else:
+        return ReadFailure("file.not_spreadsheet", digest, {"head": _describe_head(data)})
+    try:
+        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except calamine.PasswordError:
+        return ReadFailure("file.encrypted", digest)
+    except Exception as error:  # calamine raises several types for broken files
+        return ReadFailure("file.corrupt", digest, {"error": _short(error)})
+    try:
+        return _extract(book, entries, kind, digest)
+    finally:
+        book.close()
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = text[:200]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _describe_head(data: bytes) -> str:
+    head = data[:16]
+    if head.lstrip().startswith((b"<", b"{")) or all(32 <= b < 127 or b in b"\r\n\t" for b in head):
+        return "text"
+    return head[:8].hex(" ")
+
+
+def _check_ole(data: bytes, digest: str) -> ReadFailure | None:
+    """OLE compound files are legacy .xls or password-protected Office files."""
+    try:
+        import msoffcrypto
+
+        if msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted():
+            return ReadFailure("file.encrypted", digest)
+    except Exception as error:  # not an Office OLE file msoffcrypto knows: let calamine try
+        if "encrypt" in str(error).lower():
+            return ReadFailure("file.encrypted", digest)
+    return None
+
+
+def _check_zip(data: bytes, digest: str) -> zipfile.ZipFile | ReadFailure:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
+        return ReadFailure("file.corrupt", digest, {"error": _short(error)})
+    if len(infos) > MAX_ZIP_ENTRIES:
+        return ReadFailure(
+            "file.too_many_entries", digest, {"entries": len(infos), "limit": MAX_ZIP_ENTRIES}
+        )
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        return ReadFailure(
+            "file.too_large",
+            digest,
+            {"size_mb": round(total / 2**20), "limit_mb": MAX_UNCOMPRESSED_BYTES // 2**20},
+        )
+    for info in infos:
+        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            return ReadFailure(
+                "file.compression_ratio",
+                digest,
+                {
+                    "entry": info.filename,
+                    "ratio": info.file_size // max(info.compress_size, 1),
+                    "limit": MAX_COMPRESSION_RATIO,
+                },
+            )
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            failure = _check_xml_head(archive, info, digest)
+            if failure:
+                return failure
+    return archive
+
+
+def _check_xml_head(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, digest: str
+) -> ReadFailure | None:
+    """Refuse a DOCTYPE/ENTITY before the root element (entity expansion bombs)."""
+    try:
+        with archive.open(info) as part:
+            head = b""
+            while len(head) < XML_HEAD_LIMIT:
+                chunk = part.read(XML_HEAD_CHUNK)
+                if not chunk:
+                    return None
+                head += chunk
+                prolog = _without_comments(head)
+                if _DOCTYPE.search(prolog):
+                    return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
+                if b"<!--" not in prolog and _ROOT_START.search(prolog):
+                    return None  # root element reached: nothing after it can declare entities
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as error:
+        return ReadFailure("file.corrupt", digest, {"error": _short(error)})
+    return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
+
+
+def _without_comments(head: bytes) -> bytes:
+    return _COMMENT.sub(b"", head)
+
+
+def _visibility(book: calamine.CalamineWorkbook, name: str) -> str:
+    for meta in book.sheets_metadata:
+        if meta.name == name:
+            if meta.visible == calamine.SheetVisibleEnum.Visible:
+                return "visible"
+            if meta.visible == calamine.SheetVisibleEnum.Hidden:
+                return "hidden"
+            return "very_hidden"
+    return "visible"
+
+
+def _extract(
+    book: calamine.CalamineWorkbook, archive: zipfile.ZipFile | None, kind: str, digest: str
+) -> RawWorkbook | ReadFailure:
+    names = list(book.sheet_names)
+    if layout.MANIFEST_SHEET not in names:
+        return ReadFailure("manifest.missing", digest, {"sheets": "、".join(names)})
+    manifest_grid = book.get_sheet_by_name(layout.MANIFEST_SHEET).to_python(skip_empty_area=False)
+    manifest = layout.parse_manifest(manifest_grid) if manifest_grid else None
+    if manifest is None:
+        return ReadFailure("manifest.foreign", digest, sheet=layout.MANIFEST_SHEET)
+    template_name = manifest.values.get("template", "")
+    try:
+        template = load_template(template_name)
+    except (TemplateError, OSError, ValueError):
+        return ReadFailure(
+            "manifest.unknown_template", digest, {"template": template_name}, layout.MANIFEST_SHEET
+        )
+    checklist_name = template.sheets["checklist"]
+    cover_name = template.sheets["cover"]
+    for sheet in (cover_name, checklist_name):
+        if sheet not in names:
+            return ReadFailure("sheet.missing", digest, {"sheet": sheet}, sheet)
+    cover_sheet = book.get_sheet_by_name(cover_name)
+    cover_grid = cover_sheet.to_python(skip_empty_area=False)
+    cover = {}
+    for name, row in layout.COVER_ROW.items():
+        values = cover_grid[row] if row < len(cover_grid) else []
+        col = layout.COVER_VALUE_COL
+        cover[name] = values[col] if col < len(values) else ""
+    checklist = book.get_sheet_by_name(checklist_name)
+    grid = checklist.to_python(skip_empty_area=False)
+    merged = [tuple(r) for r in (checklist.merged_cell_ranges or [])]
+    input_formulas: set[tuple[int, int]] | None = None
+    hidden_rows: set[int] = set()
+    if kind == "xlsx" and archive is not None:
+        scanned = _scan_sheet_xml(archive, checklist_name)
+        if scanned is not None:
+            input_formulas, hidden_rows = scanned
+    return RawWorkbook(
+        sha256=digest,
+        kind=kind,
+        manifest=manifest,
+        manifest_visibility=_visibility(book, layout.MANIFEST_SHEET),
+        template=template,
+        sheet_names=names,
+        cover=cover,
+        grid=grid,
+        merged=merged,  # type: ignore[arg-type]
+        input_formulas=input_formulas,
+        hidden_rows=hidden_rows,
+    )
+
+
+def _scan_sheet_xml(
+    archive: zipfile.ZipFile, sheet_name: str
+) -> tuple[set[tuple[int, int]], set[int]] | None:
+    """Formulas in input cells and hidden rows, by a regex pass over the sheet's XML.
+
+    calamine gives a formula cell's cached value only, so an answer typed as `="符合"` would
+    look typed; this finds them cheaply. None when the part cannot be located.
+    """
+    path = _sheet_part(archive, sheet_name)
+    if path is None:
+        return None
+    try:
+        xml = archive.read(path)
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+        return None
+    columns = {b"G": layout.Col.RESULT, b"H": layout.Col.POINTS, b"J": layout.Col.NOTE}
+    formulas = {
+        (int(m.group(2)) - 1, int(columns[m.group(1)])) for m in _INPUT_FORMULA.finditer(xml)
+    }
+    hidden = (
+        {int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(xml)} if b'hidden="' in xml else set()
+    )
+    return formulas, hidden
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+        return None
+    wanted = _xml_attr_text(sheet_name)
+    rel_id = None
+    for tag in _SHEET_ENTRY.findall(workbook):
+        attrs = dict(_ATTR.findall(tag))
+        if attrs.get(b"name") == wanted:
+            rel_id = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
+            break
+    if rel_id is None:
+        return None
+    for tag in _REL_ENTRY.findall(rels):
+        attrs = dict(_ATTR.findall(tag))
+        if attrs.get(b"Id") == rel_id:
+            target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+def _xml_attr_text(text: str) -> bytes:
+    escaped = text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return escaped.replace(">", "&gt;").encode("utf-8")
+
+
+# --- values as typed -> Python values ------------------------------------------------------
+
+_DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+
+
+def as_date(value: Any) -> date | None:
+    """A cover date as calamine gives it (date, datetime, serial number) or typed as text."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2958466:
+        return date.fromordinal(date(1899, 12, 30).toordinal() + int(value))
+    if isinstance(value, str):
+        import unicodedata
+
+        match = _DATE_TEXT.match(unicodedata.normalize("NFKC", value))
+        if match:
+            try:
+                return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                return None
+    return None

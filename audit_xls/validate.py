@@ -1,0 +1,505 @@
+"""Judge one returned workbook: manifest, standard, register, locked content, cover and answers.
+
+Input is what read.py extracted; output is diagnostics pointing at sheet and cell, the
+validated answers and the scorer's card. Nothing is fixed silently: a 不符合 with no count
+is the only answer taken with an assumption (1 problem point), and it is a warning.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from audit_xls import layout
+from audit_xls.diagnostics import ERROR, Diagnostic, make
+from audit_xls.layout import Col, Layout, cell
+from audit_xls.read import RawWorkbook, ReadFailure, as_date
+from audit_xls.score import FAIL, NA, PASS, Answer, ScoreCard, score
+from audit_xls.standard import Standard
+from audit_xls.template import Template
+
+MAX_PROBLEM_POINTS = 99
+MAX_EXAMPLES = 5  # changed cells named in one message
+MAX_LISTED = 20  # unanswered criteria named in one message
+EXAMPLE_CHARS = 16  # locked texts quoted in a message are cut to this many characters
+DEDUCTION_TOLERANCE = Decimal("0.005")  # a spreadsheet's binary floats: 0.3*3 = 0.8999...
+
+_WHOLE = re.compile(r"^\d+(?:\.0*)?$")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class Validated:
+    """A returned workbook after checking: diagnostics, answers and (when scorable) the card."""
+
+    diagnostics: list[Diagnostic]
+    standard: Standard | None = None
+    answers: dict[str, Answer] = field(default_factory=dict)
+    inspector: str = ""
+    inspection_date: date | None = None
+    card: ScoreCard | None = None
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == ERROR for d in self.diagnostics)
+
+
+class Checker:
+    """Validates returned workbooks against the standards on disk and the issued register.
+
+    Built once per batch; `check` is safe to call from several threads at once.
+    """
+
+    def __init__(
+        self,
+        standards: Iterable[Standard],
+        issued: Sequence[Any] | None = None,
+        *,
+        lang: str = "zh",
+        standards_folder: str = "",
+    ):
+        self.standards = list(standards)
+        self.by_hash: dict[str, list[Standard]] = {}
+        for standard in self.standards:
+            self.by_hash.setdefault(standard.content_hash, []).append(standard)
+        self.issued = {entry.workbook_id: entry for entry in issued} if issued is not None else None
+        self.issued_periods = sorted({e.period for e in issued}) if issued else []
+        self.lang = lang
+        self.standards_folder = standards_folder
+        self._layouts: dict[tuple[str, str], Layout] = {}
+        self._lock = threading.Lock()
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def layout(self, standard: Standard, template: Template) -> Layout:
+        """The cell plan of a standard, worked out once per batch (locked cells, fingerprint)."""
+        key = (standard.content_hash, template.name)
+        found = self._layouts.get(key)
+        if found is None:
+            with self._lock:
+                found = self._layouts.get(key)
+                if found is None:
+                    found = Layout(standard, template)
+                    _ = found.locked_cells, found.fingerprint  # computed once, outside threads
+                    self._layouts[key] = found
+        return found
+
+    def find_standard(self, values: dict[str, str]) -> Standard | None:
+        candidates = self.by_hash.get(values.get("standard_hash", ""), [])
+        for standard in candidates:
+            if (standard.id, standard.version) == (
+                values.get("standard_id"),
+                values.get("standard_version"),
+            ):
+                return standard
+        return candidates[0] if candidates else None
+
+    def failure(self, failure: ReadFailure, file: str) -> Diagnostic:
+        """The diagnostic of a file read.py could not read as one of ours."""
+        return make(
+            failure.code, self.lang, file=file, sheet=failure.sheet, cell=failure.cell,
+            **failure.params,
+        )  # fmt: skip
+
+    # --- the checks --------------------------------------------------------------------
+
+    def check(self, raw: RawWorkbook, file: str) -> Validated:
+        out = _Run(self, raw, file)
+        return out.run()
+
+
+class _Run:
+    """One workbook's checks, collecting diagnostics in reading order."""
+
+    def __init__(self, checker: Checker, raw: RawWorkbook, file: str):
+        self.checker = checker
+        self.raw = raw
+        self.file = file
+        self.lang = checker.lang
+        self.template = raw.template
+        self.checklist = raw.template.sheets["checklist"]
+        self.cover_sheet = raw.template.sheets["cover"]
+        self.result = Validated([])
+
+    def add(self, code: str, *, sheet: str = "", cell_name: str = "", **params: Any) -> None:
+        self.result.diagnostics.append(
+            make(code, self.lang, file=self.file, sheet=sheet, cell=cell_name, **params)
+        )
+
+    def run(self) -> Validated:
+        manifest = self.raw.manifest
+        values = manifest.values
+        if manifest.checksum != manifest.expected_checksum:
+            self.add("manifest.tampered", sheet=layout.MANIFEST_SHEET)
+            return self.result
+        if self.raw.manifest_visibility == "visible":
+            self.add("manifest.visible", sheet=layout.MANIFEST_SHEET)
+        self.check_issued(values)
+        standard = self.checker.find_standard(values)
+        if standard is None:
+            self.add(
+                "standard.unknown",
+                sheet=layout.MANIFEST_SHEET,
+                standard_id=values.get("standard_id", ""),
+                version=values.get("standard_version", ""),
+                hash=values.get("standard_hash", "")[:12],
+                folder=self.checker.standards_folder or "-",
+            )
+            return self.result
+        self.result.standard = standard
+        plan = self.checker.layout(standard, self.template)
+        expected_rows = tuple((r.index, r.code) for r in plan.rows if r.kind == "criterion")
+        same_layout = values.get("fingerprint") == plan.fingerprint
+        if not same_layout or manifest.criterion_rows != expected_rows:
+            self.add(
+                "manifest.layout",
+                sheet=layout.MANIFEST_SHEET,
+                standard=standard.label,
+                tool_version=values.get("tool_version", "?"),
+            )
+            return self.result
+        self.check_cover(values)
+        rows_intact = self.check_rows(plan)
+        if rows_intact:
+            self.check_locked(plan)
+        self.check_layout_extras(plan)
+        if rows_intact:
+            self.check_answers(plan)
+        return self.result
+
+    # --- manifest vs register and cover ------------------------------------------------
+
+    def check_issued(self, values: dict[str, str]) -> None:
+        issued = self.checker.issued
+        if issued is None:
+            return
+        entry = issued.get(values.get("workbook_id", ""))
+        if entry is None:
+            self.add(
+                "issued.not_issued",
+                sheet=layout.MANIFEST_SHEET,
+                site_code=values.get("site_code", ""),
+                period=values.get("period", ""),
+                workbook_id=values.get("workbook_id", ""),
+                periods="、".join(self.checker.issued_periods) or "-",
+            )
+            return
+        labels = self.template["cover"]
+        for key, label in (("site_code", labels["site_code"]), ("period", labels["period"])):
+            if values.get(key, "") != getattr(entry, key):
+                self.add(
+                    "issued.mismatch",
+                    sheet=layout.MANIFEST_SHEET,
+                    field=label,
+                    found=values.get(key, ""),
+                    expected=getattr(entry, key),
+                )
+
+    def cover_cell(self, name: str) -> str:
+        return cell(layout.COVER_ROW[name], layout.COVER_VALUE_COL)
+
+    def check_cover(self, values: dict[str, str]) -> None:
+        cover = self.raw.cover
+        labels = self.template["cover"]
+        for name in ("site_code", "site_name", "period"):
+            found = text_of(cover.get(name, ""))
+            if found != values.get(name, ""):
+                self.add(
+                    "cover.changed",
+                    sheet=self.cover_sheet,
+                    cell_name=self.cover_cell(name),
+                    field=labels[name],
+                    found=found,
+                    expected=values.get(name, ""),
+                )
+        inspector = _SPACES.sub(" ", unicodedata.normalize("NFKC", text_of(cover["inspector"])))
+        inspector = inspector.strip()
+        if not inspector:
+            self.add(
+                "cover.inspector_missing",
+                sheet=self.cover_sheet,
+                cell_name=self.cover_cell("inspector"),
+            )
+        self.result.inspector = inspector
+        start, end = period_bounds(values.get("period", ""))
+        typed = cover.get("inspection_date", "")
+        where = {"sheet": self.cover_sheet, "cell_name": self.cover_cell("inspection_date")}
+        when = as_date(typed)
+        if when is None:
+            if text_of(typed).strip() == "":
+                self.add("cover.date_missing", **where, start=start or "", end=end or "")
+            else:
+                self.add("cover.date_invalid", **where, found=text_of(typed), start=start or "-")
+            return
+        self.result.inspection_date = when
+        if start is not None and end is not None and not start <= when <= end:
+            self.add(
+                "cover.date_outside",
+                **where,
+                found=when.isoformat(),
+                period=values.get("period", ""),
+                start=start.isoformat(),
+                end=end.isoformat(),
+            )
+
+    # --- locked content ----------------------------------------------------------------
+
+    def check_rows(self, plan: Layout) -> bool:
+        """Every section, group and criterion code where the manifest says; False if moved."""
+        moved = []
+        for row in plan.rows:
+            found = text_of(self.raw.value(row.index, Col.CODE))
+            if found != row.code:
+                moved.append((row.index, row.code, found))
+        if not moved:
+            return True
+        examples = "；".join(
+            self.expected_found(cell(r, Col.CODE), code, found)
+            for r, code, found in moved[:MAX_EXAMPLES]
+        )
+        first = moved[0][0]
+        self.add(
+            "locked.rows_changed",
+            sheet=self.checklist,
+            cell_name=cell(first, Col.CODE),
+            examples=examples,
+        )
+        return False
+
+    def expected_found(self, where: str, expected: str, found: str) -> str:
+        if self.lang == "en":
+            return f"{where} should read '{clip(expected)}' but reads '{clip(found)}'"
+        return f"{where} 应为「{clip(expected)}」，实为「{clip(found)}」"
+
+    def check_locked(self, plan: Layout) -> None:
+        changed = [
+            (r, c, expected, found)
+            for (r, c), expected in sorted(plan.locked_cells.items())
+            if (found := text_of(self.raw.value(r, c))) != expected
+        ]
+        if not changed:
+            return
+        examples = "；".join(
+            self.expected_found(cell(r, c), expected, found)
+            for r, c, expected, found in changed[:MAX_EXAMPLES]
+        )
+        self.add(
+            "locked.changed",
+            sheet=self.checklist,
+            cell_name=cell(changed[0][0], changed[0][1]),
+            count=len(changed),
+            examples=examples,
+        )
+
+    def check_layout_extras(self, plan: Layout) -> None:
+        first, last = layout.FIRST_ITEM_ROW, plan.last_item_row
+        inputs = {int(c) for c in layout.INPUT_COLS}
+        for (r1, c1), (r2, c2) in self.raw.merged:
+            if r2 < first or r1 > last or not any(c1 <= c <= c2 for c in inputs):
+                continue
+            self.add(
+                "checklist.merged",
+                sheet=self.checklist,
+                cell_name=cell(r1, c1),
+                range=f"{cell(r1, c1)}:{cell(r2, c2)}",
+            )
+        criterion_rows = set(plan.criterion_row.values())
+        hidden = sorted(r for r in self.raw.hidden_rows if r in criterion_rows)
+        if hidden:
+            self.add(
+                "checklist.hidden_rows",
+                sheet=self.checklist,
+                cell_name=cell(hidden[0], Col.CODE),
+                rows="、".join(str(r + 1) for r in hidden[:MAX_LISTED]),
+            )
+
+    # --- answers -----------------------------------------------------------------------
+
+    def check_answers(self, plan: Layout) -> None:
+        labels = self.template.results
+        codes = {normal(label): code for code, label in labels.items()}
+        label_list = "、".join(labels[c] for c in (PASS, FAIL, NA))
+        formulas = self.raw.input_formulas or set()
+        answers: dict[str, Answer] = {}
+        unanswered: list[tuple[str, str]] = []
+        invalid: set[str] = set()
+        for row in plan.rows:
+            if row.kind != "criterion":
+                continue
+            r = row.index
+            result_cell, points_cell = cell(r, Col.RESULT), cell(r, Col.POINTS)
+            bad = False
+            for col in layout.INPUT_COLS:
+                if (r, int(col)) in formulas:
+                    self.add("answer.formula", sheet=self.checklist, cell_name=cell(r, col))
+                    bad = True
+            typed_result = self.raw.value(r, Col.RESULT)
+            result_text = normal(text_of(typed_result))
+            result: str | None = None
+            if result_text:
+                result = codes.get(result_text)
+                if result is None:
+                    bad = True
+                    self.add(
+                        "answer.invalid_result",
+                        sheet=self.checklist,
+                        cell_name=result_cell,
+                        found=clip(text_of(typed_result), 40),
+                        labels=label_list,
+                    )
+            typed_points = self.raw.value(r, Col.POINTS)
+            points, points_ok = parse_points(typed_points)
+            if not points_ok:
+                bad = True
+                self.add(
+                    "answer.invalid_points",
+                    sheet=self.checklist,
+                    cell_name=points_cell,
+                    found=clip(text_of(typed_points), 40),
+                )
+            note = text_of(self.raw.value(r, Col.NOTE))
+            if bad:
+                invalid.add(row.code)
+                continue
+            if result is None:
+                if points is not None:
+                    self.add(
+                        "answer.points_without_result",
+                        sheet=self.checklist,
+                        cell_name=points_cell,
+                        points=points,
+                    )
+                    invalid.add(row.code)
+                else:
+                    unanswered.append((row.code, result_cell))
+                continue
+            if result in (PASS, NA) and points:
+                self.add(
+                    "answer.contradictory",
+                    sheet=self.checklist,
+                    cell_name=points_cell,
+                    result=labels[result],
+                    points=points,
+                    fail=labels[FAIL],
+                )
+                invalid.add(row.code)
+                continue
+            if result == FAIL and points is None:
+                self.add(
+                    "answer.fail_without_points",
+                    sheet=self.checklist,
+                    cell_name=points_cell,
+                    fail=labels[FAIL],
+                )
+            answers[row.code] = Answer(result, points if result == FAIL else None, note)
+        if unanswered:
+            listed = "、".join(f"{code}（{where}）" for code, where in unanswered[:MAX_LISTED])
+            if len(unanswered) > MAX_LISTED:
+                listed += " …"
+            self.add(
+                "answer.unanswered",
+                sheet=self.checklist,
+                cell_name=unanswered[0][1],
+                count=len(unanswered),
+                cells=listed,
+            )
+        self.result.answers = answers
+        standard = self.result.standard
+        assert standard is not None
+        card = score(standard, answers)
+        self.result.card = card
+        if not invalid:
+            self.check_cached_deductions(plan, card)
+
+    def check_cached_deductions(self, plan: Layout, card: ScoreCard) -> None:
+        """A cached 扣分 (saved by Excel/LibreOffice) must equal the scorer's deduction."""
+        expected: dict[int, Decimal] = {
+            plan.criterion_row[c.code]: c.deduction for c in card.criteria if c.result is not None
+        }
+        for section in card.sections:
+            if section.applicable:
+                expected[plan.section_row[section.code]] = section.deducted
+        for r in sorted(expected):
+            found = self.raw.value(r, Col.DEDUCTION)
+            if isinstance(found, bool) or not isinstance(found, (int, float)):
+                continue  # not recalculated yet (xlsxwriter writes ""), or a veto mark
+            if abs(Decimal(repr(float(found))) - expected[r]) > DEDUCTION_TOLERANCE:
+                self.add(
+                    "locked.formula_edited",
+                    sheet=self.checklist,
+                    cell_name=cell(r, Col.DEDUCTION),
+                    found=format_number(found),
+                    expected=layout.num(expected[r]),
+                )
+
+
+# --- value helpers -------------------------------------------------------------------------
+
+
+def text_of(value: Any) -> str:
+    """A cell value as the text a person sees: 2.0 -> '2', None -> ''."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def format_number(value: float | int) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:.10g}"
+
+
+def normal(text: str) -> str:
+    """NFKC, outer spaces stripped: how a typed label is compared."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_points(value: Any) -> tuple[int | None, bool]:
+    """问题点数 as typed -> (whole number or None when empty, accepted)."""
+    if value is None or value == "":
+        return None, True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, (int, float)):
+        if float(value).is_integer() and 0 <= value <= MAX_PROBLEM_POINTS:
+            return int(value), True
+        return None, False
+    text = _SPACES.sub("", unicodedata.normalize("NFKC", str(value)))
+    if text == "":
+        return None, True
+    if _WHOLE.match(text):
+        number = int(text.split(".")[0])
+        if number <= MAX_PROBLEM_POINTS:
+            return number, True
+    return None, False
+
+
+def clip(text: str, limit: int = EXAMPLE_CHARS) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def period_bounds(period: str) -> tuple[date | None, date | None]:
+    import calendar
+
+    match = re.match(r"^(\d{4})-(\d{2})$", period)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None, None
+    year, month = int(match.group(1)), int(match.group(2))
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
