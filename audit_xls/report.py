@@ -375,8 +375,10 @@ def write_summary(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> 
     """Write HQ's summary workbook to `path`, atomically (a crash keeps the previous file)."""
     labels = _labels(lang)
     standards = _standards(batch.workbooks)
-    names = "、".join(s.name for s in standards) if lang == "zh" else ", ".join(
-        s.name for s in standards
+    names = (
+        "、".join(s.name for s in standards)
+        if lang == "zh"
+        else ", ".join(s.name for s in standards)
     )
     title = labels["title"].format(standard=names or "audit-xls")
 
@@ -450,9 +452,10 @@ class _SummaryWriter:
         sheet.set_column(0, 0, 30)
         sheet.set_column(1, 1, 22)
         sheet.write_string(0, 0, self.title, f.title)
-        periods = sorted({w.period for w in batch.workbooks if w.period} | {
-            m.period for m in batch.missing if m.period
-        })
+        periods = sorted(
+            {w.period for w in batch.workbooks if w.period}
+            | {m.period for m in batch.missing if m.period}
+        )
         rates = [w.card.percent for w in self.graded if w.card and w.card.percent is not None]
         rows: list[tuple[str, object, Any]] = [
             (t["period"], "、".join(periods) if periods else "", f.text),

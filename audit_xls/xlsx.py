@@ -227,9 +227,7 @@ def add_table_sheet(
         {
             "name": table_name,
             "style": TABLE_STYLE,
-            "columns": [
-                {"header": c.header, "header_format": formats.header} for c in columns
-            ],
+            "columns": [{"header": c.header, "header_format": formats.header} for c in columns],
         },
     )
     for col, column in enumerate(columns):

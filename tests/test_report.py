@@ -1,0 +1,683 @@
+"""The summary workbook and the results CSV, read back with openpyxl and csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from audit_xls import report, xlsx
+from audit_xls.diagnostics import ERROR, WARNING, Diagnostic
+from audit_xls.report import ReportError, competition_ranks, write_csv, write_summary
+from audit_xls.results import GRADED, SENT_BACK, BatchResult, Missing, Skipped, WorkbookResult
+from audit_xls.score import FAIL, NA, PASS, Answer, score
+from audit_xls.standard import standard_from_mapping
+
+# A: 10 points, 0.5 a problem point; B: 5 points, 1 a failed item.
+MINI = standard_from_mapping(
+    {
+        "id": "mini",
+        "name": "小标准",
+        "version": "1",
+        "sections": [
+            {
+                "code": "A",
+                "name": "安全",
+                "points": 10,
+                "groups": [
+                    {
+                        "method": "现场查看",
+                        "rule": "一个问题点扣0.5分",
+                        "criteria": [
+                            {"code": "A.1.01", "text": "消防通道畅通。"},
+                            {"code": "A.1.02", "text": "灭火器在有效期内。"},
+                        ],
+                    }
+                ],
+            },
+            {
+                "code": "B",
+                "name": "服务",
+                "points": 5,
+                "groups": [
+                    {
+                        "method": "查看记录",
+                        "rule": "每项扣1分",
+                        "criteria": [
+                            {"code": "B.1.01", "text": "投诉24小时内回复。"},
+                            {"code": "B.1.02", "text": "回访有记录。"},
+                        ],
+                    }
+                ],
+            },
+        ],
+    }
+)
+HYPERLINK = '=HYPERLINK("http://evil.example","点我")'
+GRADED_AT = datetime(2025, 6, 3, 9, 30)
+
+
+def answers(**given: tuple[str, int | None, str]) -> dict[str, Answer]:
+    """Every criterion of MINI passes unless given as code=(result, points, note)."""
+    filled = {c.code: Answer(PASS) for c in MINI.criteria}
+    for key, (result, points, note) in given.items():
+        filled[key.replace("_", ".")] = Answer(result, points, note)
+    return filled
+
+
+def graded(file: str, code: str, name: str, region: str, filled: dict[str, Answer], **kw):
+    return WorkbookResult(
+        file=file,
+        file_hash="0" * 64,
+        status=GRADED,
+        workbook_id=f"mini-1-{code}-2025-05",
+        site_code=code,
+        site_name=name,
+        region=region,
+        period="2025-05",
+        standard=MINI,
+        answers=filled,
+        card=score(MINI, filled),
+        **kw,
+    )
+
+
+def mini_batch() -> BatchResult:
+    # S1: A.1.01 3 points -> A 8.5, B 5 -> 13.5/15 = 90.00 优秀
+    s1 = graded("华东/S1.xlsx", "S1", "一号项目", "华东", answers(A_1_01=(FAIL, 3, HYPERLINK)))
+    # S2: A.1.02 no count (taken as 1) -> A 9.5; B.1.01 fails -> B 4 -> 13.5/15 = 90.00
+    s2 = graded(
+        "华东/S2.xlsx",
+        "S2",
+        "二号项目",
+        "华东",
+        answers(A_1_02=(FAIL, None, "+1"), B_1_01=(FAIL, None, "@SUM(A1)")),
+        diagnostics=[
+            Diagnostic(
+                WARNING,
+                "answer.fail_without_points",
+                "检查表 H8：不符合但未填问题点数，按 1 个问题点计。",
+                sheet="检查表",
+                cell="H8",
+            )
+        ],
+    )
+    # S3: B all 不适用 -> max 10, total 10 -> 100.00
+    s3 = graded(
+        "华南/S3.xlsx",
+        "S3",
+        "三号项目",
+        "华南",
+        answers(B_1_01=(NA, None, ""), B_1_02=(NA, None, "")),
+    )
+    # S4: A.1.01 20 points -> A floored at 0; B.1.02 fails -> B 4 -> 4/15 = 26.67 不合格
+    s4 = graded(
+        "华南/S4.xlsx",
+        "S4",
+        "四号项目",
+        "华南",
+        answers(A_1_01=(FAIL, 20, "-2"), B_1_02=(FAIL, 1, "回访记录缺失")),
+    )
+    old_s3 = graded(
+        "华南/S3-旧.xlsx", "S3", "三号项目", "华南", answers(), duplicate_of="华南/S3.xlsx"
+    )
+    s5 = WorkbookResult(
+        file="华北/S5.xlsx",
+        file_hash="1" * 64,
+        status=SENT_BACK,
+        workbook_id="mini-1-S5-2025-05",
+        site_code="S5",
+        site_name="五号项目",
+        region="华北",
+        period="2025-05",
+        standard=MINI,
+        answers={"A.1.01": Answer(FAIL, None, "")},
+        diagnostics=[
+            Diagnostic(
+                ERROR,
+                "answer.invalid_points",
+                "检查表 H7：问题点数「两个」不是整数，请填写 0-99 的整数。",
+                file="华北/S5.xlsx",
+                sheet="检查表",
+                cell="H7",
+            ),
+            Diagnostic(
+                ERROR,
+                "cover.missing_inspector",
+                "基本信息 B9：督导人员未填写，请填写姓名。",
+                sheet="基本信息",
+                cell="B9",
+            ),
+        ],
+    )
+    return BatchResult(
+        workbooks=[s1, s2, s3, s4, old_s3, s5],
+        skipped=[Skipped("~$S1.xlsx", "Excel 临时文件，已跳过。")],
+        missing=[Missing("mini-1-S6-2025-05", "S6", "六号项目", "华北", "2025-05")],
+        issued_count=6,
+        graded_at=GRADED_AT,
+    )
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory) -> openpyxl.Workbook:
+    path = tmp_path_factory.mktemp("summary") / "SUMMARY.xlsx"
+    write_summary(mini_batch(), path)
+    return openpyxl.load_workbook(path)
+
+
+def table_rows(sheet, table_name: str) -> list[list[object]]:
+    """The table's rows as values, header first."""
+    table = sheet.tables[table_name]
+    return [[c.value for c in row] for row in sheet[table.ref]]
+
+
+def overview_values(sheet) -> dict[str, object]:
+    return {
+        row[0].value: row[1].value
+        for row in sheet.iter_rows(min_row=3, max_col=2)
+        if row[0].value is not None
+    }
+
+
+def test_sheet_names_and_order(summary):
+    assert summary.sheetnames == [
+        "总览",
+        "项目排名",
+        "分项得分",
+        "问题清单",
+        "高频问题",
+        "区域汇总",
+        "退回清单",
+        "未交清单",
+        "跳过文件",
+    ]
+
+
+def test_english_sheet_names(tmp_path):
+    path = tmp_path / "SUMMARY.xlsx"
+    write_summary(mini_batch(), path, lang="en")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [
+        "Overview",
+        "Ranking",
+        "Section rates",
+        "Problems",
+        "Frequent problems",
+        "Regions",
+        "Sent back",
+        "Not returned",
+        "Skipped files",
+    ]
+    assert table_rows(book["Ranking"], "Ranking")[0][:9] == [
+        "Rank",
+        "Period",
+        "Region",
+        "Site code",
+        "Site",
+        "Score",
+        "Applicable max",
+        "Rate (%)",
+        "Grade",
+    ]
+
+
+def test_overview_counts_average_and_bands(summary):
+    sheet = summary["总览"]
+    assert sheet["A1"].value == "小标准 检查汇总"
+    values = overview_values(sheet)
+    assert values["检查月份"] == "2025-05"
+    assert values["检查标准"] == "mini v1"
+    assert values["评分时间"] == GRADED_AT
+    assert values["下发"] == 6
+    assert values["收回文件"] == 6
+    assert values["已评分"] == 4
+    assert values["退回"] == 1
+    assert values["重复提交（以较新文件为准）"] == 1
+    assert values["跳过文件"] == 1
+    assert values["未交"] == 1
+    # (90 + 90 + 100 + 26.67) / 4 = 76.6675 -> 76.67
+    assert values["平均得分率(%)"] == 76.67
+    assert values["计算方法"] == "各项目得分率的算术平均（每个项目权重相同）"
+    assert values["最高得分率(%)"] == 100
+    assert values["最低得分率(%)"] == 26.67
+    assert [values[g] for g in ("优秀", "良好", "合格", "不合格")] == [3, 0, 0, 1]
+    assert [values[b] for b in ("<60", "60-69.99", "70-79.99", "80-89.99", "≥90")] == [
+        1,
+        0,
+        0,
+        0,
+        3,
+    ]
+
+
+def test_overview_charts(summary):
+    charts = summary["总览"]._charts
+    assert len(charts) == 2
+    assert [type(c).__name__ for c in charts] == ["BarChart", "BarChart"]  # column and bar
+    assert [c.type for c in charts] == ["col", "bar"]
+
+
+def test_ranking_rows_ties_share_a_rank(summary):
+    sheet = summary["项目排名"]
+    rows = table_rows(sheet, "Ranking")
+    assert rows[0] == [
+        "排名",
+        "检查月份",
+        "区域",
+        "项目编码",
+        "项目名称",
+        "得分",
+        "应得分",
+        "得分率(%)",
+        "评级",
+        "否决",
+        "A 安全",
+        "B 服务",
+        "文件",
+    ]
+    assert rows[1] == [
+        1,
+        "2025-05",
+        "华南",
+        "S3",
+        "三号项目",
+        10,
+        10,
+        100,
+        "优秀",
+        None,
+        10,
+        "—",
+        "华南/S3.xlsx",
+    ]
+    assert rows[2] == [
+        2,
+        "2025-05",
+        "华东",
+        "S1",
+        "一号项目",
+        13.5,
+        15,
+        90,
+        "优秀",
+        None,
+        8.5,
+        5,
+        "华东/S1.xlsx",
+    ]
+    assert [r[0] for r in rows[1:]] == [1, 2, 2, 4]
+    assert rows[4][5:9] == [4, 15, 26.67, "不合格"]
+    percent = sheet["H5"]
+    assert percent.number_format == "0.00"
+    assert sheet.conditional_formatting  # colour scale on 得分率
+
+
+def test_section_rates_matrix(summary):
+    rows = table_rows(summary["分项得分"], "SectionRates")
+    assert rows[0] == [
+        "检查月份",
+        "区域",
+        "项目编码",
+        "项目名称",
+        "A 安全(%)",
+        "B 服务(%)",
+        "得分率(%)",
+    ]
+    assert rows[1] == ["2025-05", "华南", "S3", "三号项目", 100, "—", 100]
+    assert rows[4] == ["2025-05", "华南", "S4", "四号项目", 0, 80, 26.67]
+
+
+def test_problem_list_rows(summary):
+    rows = table_rows(summary["问题清单"], "Problems")
+    assert rows[0] == [
+        "检查月份",
+        "区域",
+        "项目编码",
+        "项目名称",
+        "编号",
+        "一级指标",
+        "检查标准",
+        "扣分标准",
+        "问题点数",
+        "扣分",
+        "问题描述",
+    ]
+    assert len(rows) == 1 + 5
+    assert rows[1] == [
+        "2025-05",
+        "华东",
+        "S1",
+        "一号项目",
+        "A.1.01",
+        "安全",
+        "消防通道畅通。",
+        "一个问题点扣0.5分",
+        3,
+        1.5,
+        HYPERLINK,
+    ]
+    assert rows[5] == [
+        "2025-05",
+        "华南",
+        "S4",
+        "四号项目",
+        "B.1.02",
+        "服务",
+        "回访有记录。",
+        "每项扣1分",
+        1,
+        1,
+        "回访记录缺失",
+    ]
+
+
+def test_free_text_stays_text(summary):
+    sheet = summary["问题清单"]
+    notes = {row[10].value: row[10].data_type for row in sheet.iter_rows(min_row=4)}
+    for text in (HYPERLINK, "+1", "@SUM(A1)", "-2"):
+        assert notes[text] == "s", text
+
+
+def test_frequent_problems(summary):
+    rows = table_rows(summary["高频问题"], "FrequentProblems")
+    assert rows[0] == [
+        "编号",
+        "一级指标",
+        "检查标准",
+        "不符合项目数",
+        "占已评分项目(%)",
+        "问题点数合计",
+        "扣分合计",
+    ]
+    # A.1.01: S1 (3 points, 1.5) and S4 (20 points, capped by the section: 10 deducted)
+    assert rows[1] == ["A.1.01", "安全", "消防通道畅通。", 2, 50, 23, 11.5]
+    assert [r[0] for r in rows[1:]] == ["A.1.01", "B.1.01", "B.1.02", "A.1.02"]
+
+
+def test_regions(summary):
+    rows = table_rows(summary["区域汇总"], "Regions")
+    assert rows[0] == [
+        "区域",
+        "已评分",
+        "退回",
+        "未交",
+        "平均得分率(%)",
+        "最低(%)",
+        "最高(%)",
+        "优秀",
+        "良好",
+        "合格",
+        "不合格",
+    ]
+    assert rows[1] == ["华东", 2, 0, 0, 90, 90, 90, 2, 0, 0, 0]
+    # (100 + 26.67) / 2 = 63.335 -> 63.34
+    assert rows[2] == ["华南", 2, 0, 0, 63.34, 26.67, 100, 1, 0, 0, 1]
+    assert rows[3] == ["华北", 0, 1, 1, None, None, None, 0, 0, 0, 0]
+
+
+def test_sent_back_list(summary):
+    rows = table_rows(summary["退回清单"], "Diagnostics")
+    assert rows[0] == [
+        "文件",
+        "项目编码",
+        "项目名称",
+        "状态",
+        "级别",
+        "工作表",
+        "单元格",
+        "代码",
+        "说明",
+    ]
+    assert rows[1] == [
+        "华北/S5.xlsx",
+        "S5",
+        "五号项目",
+        "退回",
+        "错误",
+        "检查表",
+        "H7",
+        "answer.invalid_points",
+        "检查表 H7：问题点数「两个」不是整数，请填写 0-99 的整数。",
+    ]
+    assert rows[2][5:8] == ["基本信息", "B9", "cover.missing_inspector"]
+    assert rows[3][:7] == ["华东/S2.xlsx", "S2", "二号项目", "已评分", "警告", "检查表", "H8"]
+    assert len(rows) == 4
+
+
+def test_missing_and_skipped(summary):
+    assert table_rows(summary["未交清单"], "NotReturned") == [
+        ["检查月份", "区域", "项目编码", "项目名称", "工作簿编号"],
+        ["2025-05", "华北", "S6", "六号项目", "mini-1-S6-2025-05"],
+    ]
+    assert table_rows(summary["跳过文件"], "Skipped") == [
+        ["文件", "原因"],
+        ["~$S1.xlsx", "Excel 临时文件，已跳过。"],
+        ["华南/S3-旧.xlsx", "同一工作簿已有较新的返回文件「华南/S3.xlsx」，本文件不计分。"],
+    ]
+
+
+def test_tables_frozen_headers_and_print_setup(summary):
+    expected = {
+        "项目排名": ("Ranking", "A4:M8"),
+        "分项得分": ("SectionRates", "A4:G8"),
+        "问题清单": ("Problems", "A4:K9"),
+        "高频问题": ("FrequentProblems", "A4:G8"),
+        "区域汇总": ("Regions", "A4:K7"),
+        "退回清单": ("Diagnostics", "A4:I7"),
+        "未交清单": ("NotReturned", "A4:E5"),
+        "跳过文件": ("Skipped", "A4:B6"),
+    }
+    for name, (table, ref) in expected.items():
+        sheet = summary[name]
+        assert {t: sheet.tables[t].ref for t in sheet.tables} == {table: ref}, name
+        assert sheet.tables[table].autoFilter is not None
+        assert sheet.freeze_panes == "A5", name
+        assert sheet.print_title_rows == "$4:$4", name
+        assert sheet.page_setup.orientation == "landscape", name
+        assert sheet.page_setup.paperSize == 9, name
+    assert summary["总览"].page_setup.orientation == "landscape"
+
+
+def test_empty_batch_still_writes_every_sheet(tmp_path):
+    path = tmp_path / "SUMMARY.xlsx"
+    write_summary(BatchResult([], [], [], None, GRADED_AT), path)
+    book = openpyxl.load_workbook(path)
+    assert len(book.sheetnames) == 9
+    assert overview_values(book["总览"])["下发"] == "未提供下发登记"
+    assert book["项目排名"].tables["Ranking"].ref == "A4:K5"
+
+
+def test_shipped_standard_ranking(tmp_path, shipped_standard):
+    filled = {c.code: Answer(PASS) for c in shipped_standard.criteria}
+    filled["1.1.02"] = Answer(FAIL, 3, "两名客服未微笑")  # 3 x 0.3 = 0.9, exact
+    card = score(shipped_standard, filled)
+    result = WorkbookResult(
+        file="K1.xlsx",
+        file_hash="2" * 64,
+        status=GRADED,
+        site_code="K1",
+        site_name="客服项目",
+        region="华东",
+        period="2025-05",
+        standard=shipped_standard,
+        answers=filled,
+        card=card,
+    )
+    path = tmp_path / "SUMMARY.xlsx"
+    write_summary(BatchResult([result], [], [], 1, GRADED_AT), path)
+    sheet = openpyxl.load_workbook(path)["项目排名"]
+    rows = table_rows(sheet, "Ranking")
+    sections = [f"{s.code} {s.name}" for s in shipped_standard.sections]
+    assert rows[0][10:-1] == sections
+    total = float(shipped_standard.points - Decimal("0.9"))
+    assert rows[1][:9] == [
+        1,
+        "2025-05",
+        "华东",
+        "K1",
+        "客服项目",
+        total,
+        float(shipped_standard.points),
+        float(card.percent),
+        card.grade,
+    ]
+    assert rows[1][10] == 9.1
+
+
+def test_competition_ranks():
+    d = Decimal
+    assert competition_ranks([d(80), d(90), d(80), None, d(70)]) == [2, 1, 2, None, 4]
+
+
+def test_unknown_language_is_a_report_error(tmp_path):
+    with pytest.raises(ReportError, match="未知语言「fr」"):
+        write_summary(mini_batch(), tmp_path / "x.xlsx", lang="fr")
+
+
+def test_unwritable_folder_is_a_report_error(tmp_path):
+    with pytest.raises(ReportError, match="无法写入"):
+        write_summary(mini_batch(), tmp_path / "no-such-folder" / "SUMMARY.xlsx")
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def test_csv_bom_header_and_rows(tmp_path):
+    path = tmp_path / "results.csv"
+    write_csv(mini_batch(), path)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    rows = read_csv(path)
+    assert rows[0] == list(report.CSV_COLUMNS)
+    assert len(rows) == 1 + 6 * 4
+    assert rows[1] == [
+        "华东/S1.xlsx",
+        "mini-1-S1-2025-05",
+        "2025-05",
+        "华东",
+        "S1",
+        "一号项目",
+        "graded",
+        "mini",
+        "1",
+        "A",
+        "A.1.01",
+        "fail",
+        "3",
+        "1.50",
+        "'" + HYPERLINK,
+        "13.50",
+        "90.00",
+        "优秀",
+    ]
+    assert rows[2][11:15] == ["pass", "", "0.00", ""]
+    s2 = [r for r in rows if r[4] == "S2"]
+    assert [r[14] for r in s2] == ["", "'+1", "'@SUM(A1)", ""]
+    assert s2[1][11:14] == ["fail", "1", "0.50"]  # no count: taken as one problem point
+    s4 = [r for r in rows if r[4] == "S4"]
+    assert s4[0][14] == "'-2"
+    s5 = [r for r in rows if r[4] == "S5"]
+    assert s5[0][6:] == ["sent_back", "mini", "1", "A", "A.1.01", "fail", "", "", "", "", "", ""]
+    assert s5[1][11] == ""
+
+
+def test_csv_text_prefixes_formula_starts():
+    assert [report.csv_text(v) for v in ("=1+1", "+1", "-2", "@A1", "\tx", "\rx", "ok", "")] == [
+        "'=1+1",
+        "'+1",
+        "'-2",
+        "'@A1",
+        "'\tx",
+        "'\rx",
+        "ok",
+        "",
+    ]
+
+
+def test_csv_unknown_standard_gets_one_row(tmp_path):
+    unreadable = WorkbookResult(
+        file="坏文件.xlsx",
+        file_hash="3" * 64,
+        diagnostics=[Diagnostic(ERROR, "file.unreadable", "无法读取")],
+    )
+    path = tmp_path / "results.csv"
+    write_csv(BatchResult([unreadable], [], [], None, GRADED_AT), path)
+    assert read_csv(path)[1] == ["坏文件.xlsx", "", "", "", "", "", "sent_back", *[""] * 11]
+
+
+# --- atomic writes ------------------------------------------------------------------------
+
+
+def test_summary_crash_keeps_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "SUMMARY.xlsx"
+    path.write_bytes(b"previous summary")
+
+    def crash(self):
+        raise RuntimeError("simulated crash while writing 问题清单")
+
+    monkeypatch.setattr(report._SummaryWriter, "write_problems", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        write_summary(mini_batch(), path)
+    assert path.read_bytes() == b"previous summary"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SUMMARY.xlsx"]
+
+
+def test_crash_during_file_write_keeps_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "SUMMARY.xlsx"
+    path.write_bytes(b"previous summary")
+
+    def crash(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(xlsx.os, "fsync", crash)
+    with pytest.raises(ReportError, match=r"无法写入.*No space left on device"):
+        write_summary(mini_batch(), path)
+    assert path.read_bytes() == b"previous summary"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SUMMARY.xlsx"]
+
+
+def test_csv_crash_mid_write_keeps_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "results.csv"
+    path.write_text("previous", encoding="utf-8")
+    real_rows = report.csv_rows
+
+    def rows_then_crash(batch):
+        yield from list(real_rows(batch))[:3]
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(report, "csv_rows", rows_then_crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        write_csv(mini_batch(), path)
+    assert path.read_text(encoding="utf-8") == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+def test_successful_write_replaces_and_is_deterministic(tmp_path):
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_summary(mini_batch(), first)
+    write_summary(mini_batch(), second)
+    assert first.read_bytes() == second.read_bytes()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert first.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xlsx", "b.xlsx"]
+
+
+def test_xlsxwriter_warnings_are_errors(tmp_path):
+    def build(book, formats):
+        sheet = book.add_worksheet("x")
+        sheet.add_table(0, 0, 1, 1, {"name": "A1"})  # a name like a cell: only a warning
+
+    with pytest.raises(UserWarning):
+        xlsx.write_workbook(tmp_path / "x.xlsx", build, created=GRADED_AT)
+    assert list(tmp_path.iterdir()) == []
