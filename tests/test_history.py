@@ -1,0 +1,368 @@
+"""The grading history: recording, idempotence, supersession, transactions, reading back.
+
+The scenario (`three_months`) is shared with test_monthly.py. Standard T has two sections of
+10 points; v1 deducts 0.5 per problem point in 服务 and 1 per place in 环境; v2 (from March)
+deducts 2 per place in 环境. Codes never change. Hand-computed gradings (max 20 points):
+
+| month | site (region)  | failed criteria (points)          | total | 得分率 |
+|-------|----------------|-----------------------------------|-------|--------|
+| 01    | A (华东)        | 1.1.01 x2 (-1), 2.1.01 x1 (-1)    | 18    | 90.00  |
+| 01    | B (华东)        | 1.1.02 x3 (-1.5)                  | 18.5  | 92.50  |
+| 01    | C (华南)        | 1.1.01 x1 (-0.5), 2.1.02 x4 (-4)  | 15.5  | 77.50  |
+| 02    | A first file   | 1.1.01 x1 (-0.5), 2.1.01 x3 (-3)  | 16.5  | 82.50  superseded |
+| 02    | A resubmitted  | 1.1.01 x1 (-0.5)                  | 19.5  | 97.50  |
+| 02    | B              | 2.1.02 x2 (-2)                    | 18    | 90.00  |
+| 02    | C (leaves)     | 1.1.01 x2 (-1), 2.1.02 x1 (-1)    | 18    | 90.00  |
+| 02    | D (华南, joins) | 1.1.02 x1 (-0.5), 环境 all 不适用  | 9.5/10| 95.00  |
+| 03 v2 | A              | 1.1.01 x2 (-1), 2.1.01 x1 (-2)    | 17    | 85.00  |
+| 03 v2 | B              | sent back (1.1.01 unanswered)     |       |        |
+| 03 v2 | D              | 2.1.02 x1 (-2)                    | 18    | 90.00  |
+| 04    | A, B, D issued, nothing returned                                      |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from audit_xls import history
+from audit_xls.diagnostics import ERROR, WARNING, Diagnostic
+from audit_xls.history import (
+    SCHEMA_VERSION,
+    HistoryError,
+    default_history_path,
+    load_history,
+    record_batch,
+)
+from audit_xls.results import GRADED, SENT_BACK, BatchResult, Missing, WorkbookResult
+from audit_xls.score import FAIL, NA, PASS, Answer, score
+from audit_xls.standard import Criterion, Group, Rule, Section, Standard
+
+CODES = ("1.1.01", "1.1.02", "2.1.01", "2.1.02")
+SITES = {"A": ("A项目", "华东"), "B": ("B项目", "华东"), "C": ("C项目", "华南"),
+         "D": ("D项目", "华南")}
+
+
+def make_standard(version: str, environment_unit: str) -> Standard:
+    service = Rule("per_point", Decimal("0.5"))
+    environment = Rule("per_place", Decimal(environment_unit))
+    return Standard(
+        id="T",
+        name="测试标准",
+        version=version,
+        sections=(
+            Section("1", "服务", Decimal(10), (Group(None, "抽查", service, (
+                Criterion("1.1.01", "主动问好", service),
+                Criterion("1.1.02", "着装整洁", service),
+            )),)),
+            Section("2", "环境", Decimal(10), (Group(None, "巡查", environment, (
+                Criterion("2.1.01", "大堂整洁", environment),
+                Criterion("2.1.02", "标识完好", environment),
+            )),)),
+        ),
+    )
+
+
+V1 = make_standard("1", "1")
+V2 = make_standard("2", "2")
+
+
+def workbook(
+    site: str,
+    period: str,
+    standard: Standard,
+    fails: dict[str, int],
+    *,
+    na: tuple[str, ...] = (),
+    unanswered: tuple[str, ...] = (),
+    copy: int = 0,
+) -> WorkbookResult:
+    """A returned workbook for `site` and `period`: every criterion 符合 except those listed."""
+    answers = {}
+    for code in CODES:
+        if code in unanswered:
+            continue
+        if code in fails:
+            answers[code] = Answer(FAIL, fails[code], note=f"{site}{period}问题{code}")
+        else:
+            answers[code] = Answer(NA if code in na else PASS)
+    workbook_id = f"T-{site}-{period}"
+    file = f"{period}/{site}{'-v' + str(copy) if copy else ''}.xlsx"
+    name, region = SITES[site]
+    result = WorkbookResult(
+        file=file,
+        file_hash=hashlib.sha256(f"{file}{sorted(fails.items())}".encode()).hexdigest(),
+        workbook_id=workbook_id,
+        site_code=site,
+        site_name=name,
+        region=region,
+        period=period,
+        standard=standard,
+        inspector="王督导",
+        inspection_date=date(int(period[:4]), int(period[5:]), 15),
+        answers=answers,
+        modified=datetime(int(period[:4]), int(period[5:]), 20, 9, copy),
+    )
+    if unanswered:
+        result.status = SENT_BACK
+        result.diagnostics = [
+            Diagnostic(ERROR, "answer.missing", f"检查表 / G{3 + CODES.index(c)}：未填写检查结果",
+                       sheet="检查表", cell=f"G{3 + CODES.index(c)}")
+            for c in unanswered
+        ]
+    else:
+        result.status = GRADED
+        result.card = score(standard, answers)
+        result.diagnostics = [Diagnostic(WARNING, "answer.points_assumed", "按1个问题点计",
+                                         sheet="检查表", cell="H3")]
+    return result
+
+
+def missing(site: str, period: str) -> Missing:
+    name, region = SITES[site]
+    return Missing(f"T-{site}-{period}", site, name, region, period)
+
+
+def batch(workbooks: list[WorkbookResult], missing_: list[Missing], issued: int | None,
+          when: str) -> BatchResult:
+    return BatchResult(workbooks, [], missing_, issued, datetime.fromisoformat(when))
+
+
+def three_months() -> list[BatchResult]:
+    """The batches, in the order HQ graded them."""
+    return [
+        batch([workbook("A", "2026-01", V1, {"1.1.01": 2, "2.1.01": 1}),
+               workbook("B", "2026-01", V1, {"1.1.02": 3}),
+               workbook("C", "2026-01", V1, {"1.1.01": 1, "2.1.02": 4})],
+              [], 3, "2026-02-01T10:00:00"),
+        batch([workbook("A", "2026-02", V1, {"1.1.01": 1, "2.1.01": 3}),
+               workbook("B", "2026-02", V1, {"2.1.02": 2}),
+               workbook("C", "2026-02", V1, {"1.1.01": 2, "2.1.02": 1}),
+               workbook("D", "2026-02", V1, {"1.1.02": 1}, na=("2.1.01", "2.1.02"))],
+              [], 4, "2026-03-01T10:00:00"),
+        # A sends a corrected February workbook after the first grading.
+        batch([workbook("A", "2026-02", V1, {"1.1.01": 1}, copy=1)], [], None,
+              "2026-03-05T10:00:00"),
+        batch([workbook("A", "2026-03", V2, {"1.1.01": 2, "2.1.01": 1}),
+               workbook("B", "2026-03", V2, {}, unanswered=("1.1.01",)),
+               workbook("D", "2026-03", V2, {"2.1.02": 1})],
+              [], 3, "2026-04-01T10:00:00"),
+        batch([], [missing("A", "2026-04"), missing("B", "2026-04"), missing("D", "2026-04")],
+              3, "2026-05-01T10:00:00"),
+    ]
+
+
+def build_history(path: Path) -> Path:
+    for b in three_months():
+        record_batch(path, b)
+    return path
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+# --- tests ------------------------------------------------------------------------------
+
+
+def test_hand_computed_scores_are_what_the_scorer_gives() -> None:
+    cards = {(w.site_code, w.period, w.file): w.card for b in three_months() for w in b.workbooks}
+    percents = {k: (c.total, c.max_score, c.percent) if c else None for k, c in cards.items()}
+    assert percents == {
+        ("A", "2026-01", "2026-01/A.xlsx"): (Decimal("18.00"), Decimal(20), Decimal("90.00")),
+        ("B", "2026-01", "2026-01/B.xlsx"): (Decimal("18.50"), Decimal(20), Decimal("92.50")),
+        ("C", "2026-01", "2026-01/C.xlsx"): (Decimal("15.50"), Decimal(20), Decimal("77.50")),
+        ("A", "2026-02", "2026-02/A.xlsx"): (Decimal("16.50"), Decimal(20), Decimal("82.50")),
+        ("A", "2026-02", "2026-02/A-v1.xlsx"): (Decimal("19.50"), Decimal(20), Decimal("97.50")),
+        ("B", "2026-02", "2026-02/B.xlsx"): (Decimal("18.00"), Decimal(20), Decimal("90.00")),
+        ("C", "2026-02", "2026-02/C.xlsx"): (Decimal("18.00"), Decimal(20), Decimal("90.00")),
+        ("D", "2026-02", "2026-02/D.xlsx"): (Decimal("9.50"), Decimal(10), Decimal("95.00")),
+        ("A", "2026-03", "2026-03/A.xlsx"): (Decimal("17.00"), Decimal(20), Decimal("85.00")),
+        ("B", "2026-03", "2026-03/B.xlsx"): None,
+        ("D", "2026-03", "2026-03/D.xlsx"): (Decimal("18.00"), Decimal(20), Decimal("90.00")),
+    }
+
+
+def test_history_is_created_on_first_use_with_a_versioned_schema(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "h.sqlite"
+    summary = record_batch(path, three_months()[0])
+    assert path.exists()
+    assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 1
+    assert (summary.recorded_graded, summary.recorded_sent_back, summary.already_recorded,
+            summary.superseded, summary.issued_added) == (3, 0, 0, 0, 3)
+    assert summary.message() == (
+        f"历史库 {path}：新记录 3 份（评分 3，退回 0），已记录过 0 份，被重新提交替代 0 份。"
+    )
+
+
+def test_default_path_is_the_current_folder_unless_the_environment_says(monkeypatch) -> None:
+    monkeypatch.delenv("AUDIT_XLS_HISTORY", raising=False)
+    assert default_history_path() == Path("audit-xls-history.sqlite")
+    monkeypatch.setenv("AUDIT_XLS_HISTORY", "/srv/hq/history.sqlite")
+    assert default_history_path() == Path("/srv/hq/history.sqlite")
+
+
+def test_decimals_are_stored_as_exact_text(tmp_path: Path) -> None:
+    path = build_history(tmp_path / "h.sqlite")
+    assert rows(path, "SELECT site_code, period, score, max_score, percent, grade, "
+                      "typeof(percent) FROM workbooks WHERE status = 'graded' AND period = "
+                      "'2026-02' ORDER BY id") == [
+        ("A", "2026-02", "16.50", "20", "82.50", "良好", "text"),
+        ("B", "2026-02", "18.00", "20", "90.00", "优秀", "text"),
+        ("C", "2026-02", "18.00", "20", "90.00", "优秀", "text"),
+        ("D", "2026-02", "9.50", "10", "95.00", "优秀", "text"),
+        ("A", "2026-02", "19.50", "20", "97.50", "优秀", "text"),
+    ]
+    assert rows(path, "SELECT c.code, c.section_code, c.result, c.problem_points, c.deduction, "
+                      "c.note FROM criteria c JOIN workbooks w ON w.id = c.workbook "
+                      "WHERE w.file = '2026-01/C.xlsx' ORDER BY c.code") == [
+        ("1.1.01", "1", "fail", 1, "0.5", "C2026-01问题1.1.01"),
+        ("1.1.02", "1", "pass", 0, "0", ""),
+        ("2.1.01", "2", "pass", 0, "0", ""),
+        ("2.1.02", "2", "fail", 4, "4", "C2026-01问题2.1.02"),
+    ]
+    assert rows(path, "SELECT s.code, s.points, s.deducted, s.score, s.applicable FROM sections s "
+                      "JOIN workbooks w ON w.id = s.workbook WHERE w.file = '2026-02/D.xlsx'") == [
+        ("1", "10", "0.5", "9.5", 1),
+        ("2", "10", "0", "0", 0),
+    ]
+
+
+def test_resubmission_supersedes_and_sent_back_does_not(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    summaries = [record_batch(path, b) for b in three_months()]
+    assert [s.superseded for s in summaries] == [0, 0, 1, 0, 0]
+    assert [(s.recorded_graded, s.recorded_sent_back) for s in summaries] == [
+        (3, 0), (4, 0), (1, 0), (2, 1), (0, 0)
+    ]
+    new_id = rows(path, "SELECT id FROM workbooks WHERE file = '2026-02/A-v1.xlsx'")[0][0]
+    assert rows(path, "SELECT file, status, superseded, superseded_by FROM workbooks "
+                      "WHERE superseded = 1 OR status = 'sent_back' ORDER BY id") == [
+        ("2026-02/A.xlsx", "graded", 1, new_id),
+        ("2026-03/B.xlsx", "sent_back", 0, None),
+    ]
+    assert rows(path, "SELECT d.severity, d.code, d.sheet, d.cell, d.message FROM diagnostics d "
+                      "JOIN workbooks w ON w.id = d.workbook WHERE w.status = 'sent_back'") == [
+        ("error", "answer.missing", "检查表", "G3", "检查表 / G3：未填写检查结果"),
+    ]
+
+
+def test_sent_back_resubmission_leaves_the_graded_result_current(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    record_batch(path, batch([workbook("A", "2026-01", V1, {"1.1.01": 2})], [], None,
+                             "2026-02-01T10:00:00"))
+    bad = workbook("A", "2026-01", V1, {}, unanswered=("1.1.02",), copy=1)
+    summary = record_batch(path, batch([bad], [], None, "2026-02-02T10:00:00"))
+    assert (summary.recorded_sent_back, summary.superseded) == (1, 0)
+    frames = load_history(path)
+    assert list(frames.current["file"]) == ["2026-01/A.xlsx"]
+    assert list(frames.sent_back["file"]) == ["2026-01/A-v1.xlsx"]
+
+
+def test_duplicate_in_one_batch_keeps_the_newer_file(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    older = workbook("A", "2026-01", V1, {"1.1.01": 2})
+    newer = workbook("A", "2026-01", V1, {}, copy=1)
+    older.duplicate_of = newer.file
+    summary = record_batch(path, batch([newer, older], [], None, "2026-02-01T10:00:00"))
+    assert (summary.recorded_graded, summary.superseded) == (2, 1)
+    assert list(load_history(path).current["file"]) == ["2026-01/A-v1.xlsx"]
+
+
+def test_grading_the_same_returns_twice_records_them_once(tmp_path: Path) -> None:
+    path = build_history(tmp_path / "h.sqlite")
+    before = rows(path, "SELECT * FROM workbooks ORDER BY id")
+    again = [record_batch(path, b) for b in three_months()]
+    assert [(s.recorded, s.already_recorded, s.superseded, s.issued_added) for s in again] == [
+        (0, 3, 0, 0), (0, 4, 0, 0), (0, 1, 0, 0), (0, 3, 0, 0), (0, 0, 0, 0)
+    ]
+    assert rows(path, "SELECT * FROM workbooks ORDER BY id") == before
+    assert rows(path, "SELECT count(*) FROM criteria") == [(10 * 4,)]
+    assert rows(path, "SELECT count(*) FROM issued") == [(13,)]
+
+
+def test_an_interrupted_batch_leaves_the_history_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "h.sqlite"
+    record_batch(path, three_months()[0])
+    before = {t: rows(path, f"SELECT * FROM {t} ORDER BY rowid")
+              for t in ("workbooks", "criteria", "sections", "diagnostics", "issued")}
+    real = history._insert_scores
+    calls = []
+
+    def fail_on_third(conn, row_id, w):
+        calls.append(w.file)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as if the user pressed Ctrl+C mid-way
+        real(conn, row_id, w)
+
+    monkeypatch.setattr(history, "_insert_scores", fail_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        record_batch(path, three_months()[1])
+    assert len(calls) == 3
+    after = {t: rows(path, f"SELECT * FROM {t} ORDER BY rowid") for t in before}
+    assert after == before
+    monkeypatch.setattr(history, "_insert_scores", real)
+    assert record_batch(path, three_months()[1]).recorded_graded == 4
+
+
+def test_an_interrupted_resubmission_does_not_unmark_or_mark_anything(
+    tmp_path: Path, monkeypatch
+) -> None:
+    path = tmp_path / "h.sqlite"
+    for b in three_months()[:2]:
+        record_batch(path, b)
+
+    def broken_issued(_batch):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(history, "_issued_rows", broken_issued)
+    with pytest.raises(sqlite3.OperationalError):
+        record_batch(path, three_months()[2])
+    assert rows(path, "SELECT count(*), sum(superseded) FROM workbooks") == [(7, 0)]
+
+
+def test_load_history_filters(tmp_path: Path) -> None:
+    path = build_history(tmp_path / "h.sqlite")
+    frames = load_history(path)
+    assert len(frames.workbooks) == 11
+    assert list(frames.current["file"]) == [
+        "2026-01/A.xlsx", "2026-01/B.xlsx", "2026-01/C.xlsx", "2026-02/B.xlsx", "2026-02/C.xlsx",
+        "2026-02/D.xlsx", "2026-02/A-v1.xlsx", "2026-03/A.xlsx", "2026-03/D.xlsx",
+    ]
+    south = load_history(path, from_="2026-02", to="2026-03", region="华南")
+    assert list(south.workbooks["file"]) == ["2026-02/C.xlsx", "2026-02/D.xlsx",
+                                             "2026-03/D.xlsx"]
+    assert sorted(set(south.criteria["workbook"])) == sorted(south.workbooks["id"])
+    assert list(south.issued["workbook_id"]) == ["T-C-2026-02", "T-D-2026-02", "T-D-2026-03"]
+    assert load_history(path, region="华北").workbooks.empty
+    assert load_history(path, standard="other").workbooks.empty
+    assert list(load_history(path, to="2026-01").workbooks["standard_version"]) == ["1"] * 3
+
+
+def test_missing_history_and_foreign_file_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(HistoryError) as missing_file:
+        load_history(tmp_path / "none.sqlite")
+    assert str(missing_file.value) == (
+        f"历史库 {tmp_path / 'none.sqlite'} 不存在：请先用 audit-xls grade --history "
+        f"{tmp_path / 'none.sqlite'} 评分并记录结果。"
+    )
+    assert not (tmp_path / "none.sqlite").exists()
+    foreign = tmp_path / "notes.sqlite"
+    foreign.write_text("这不是数据库" * 200, encoding="utf-8")
+    with pytest.raises(HistoryError, match="不是 audit-xls 的历史库"):
+        record_batch(foreign, three_months()[0])
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = build_history(tmp_path / "h.sqlite")
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(HistoryError, match="请升级 audit-xls"):
+        load_history(path)
