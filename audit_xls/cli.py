@@ -339,6 +339,78 @@ def build(
 # --- monthly (issue 5) --------------------------------------------------------------------
 
 
+def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from audit_xls.monthly import check_month
+
+    if value is None:
+        return None
+    try:
+        return check_month(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _history_option(func):
+    """The --history option shared with grade (defined once, in history.py)."""
+    from audit_xls.history import history_option
+
+    return history_option(func)
+
+
+@cli.command()
+@_history_option
+@click.option("--from", "from_", metavar="YYYY-MM", callback=_month_option,
+              help="First month (inclusive).")
+@click.option("--to", metavar="YYYY-MM", callback=_month_option, help="Last month (inclusive).")
+@click.option("--standard", "standard_id", metavar="ID", help="Only this standard id.")
+@click.option("--region", metavar="R", help="Only sites of this region.")
+@click.option("--out", required=True, metavar="MONTHLY.xlsx", type=click.Path(dir_okay=False),
+              help="The monthly workbook to write.")
+@click.option("--csv", "csv_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Also write each pivot as a UTF-8-BOM CSV into DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print the pivots as JSON on stdout.")
+def monthly(
+    history_path: str,
+    from_: str | None,
+    to: str | None,
+    standard_id: str | None,
+    region: str | None,
+    out: str,
+    csv_dir: str | None,
+    as_json: bool,
+) -> None:
+    """Month-by-month pivots from the grading history: sites, regions, sections, ranks."""
+    from audit_xls.history import HistoryError
+    from audit_xls.monthly import (
+        MonthlyError,
+        monthly_json_text,
+        monthly_report,
+        write_monthly,
+        write_monthly_csv,
+    )
+
+    try:
+        report = monthly_report(history_path, from_, to, standard_id, region)
+        write_monthly(report, out)
+        if csv_dir:
+            write_monthly_csv(report, csv_dir)
+    except (HistoryError, MonthlyError) as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"{error.filename or out}：无法写入（{error.strerror}）。"
+                                   "请检查文件夹是否存在、文件是否在 Excel 中打开。") from None
+    months = report.months
+    click.echo(
+        f"已写出 {out}：{months[0]} 至 {months[-1]} 共 {len(months)} 个月，"
+        f"{len(report.site_rates)} 个项目，{len(report.detail)} 份有效评分。",
+        err=as_json,
+    )
+    if as_json:
+        click.echo(monthly_json_text(report))
+
+
+
+
 # --- demo (issue 6) -----------------------------------------------------------------------
 
 

@@ -41,16 +41,20 @@ def default_history_path() -> Path:
 
 
 def history_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The shared `--history PATH` click option (grade and monthly), defaulting as above."""
+    """The shared `--history PATH` click option of grade and monthly (parameter history_path).
+
+    The default is resolved when the command runs, so $AUDIT_XLS_HISTORY set later still counts.
+    """
     import click
 
     return click.option(
         "--history",
         "history_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=default_history_path,
-        show_default=f"${HISTORY_ENV} 或 ./{DEFAULT_HISTORY_NAME}",
-        help="评分历史库（SQLite 文件），首次使用时创建。",
+        default=lambda: str(default_history_path()),
+        show_default=f"${HISTORY_ENV} or ./{DEFAULT_HISTORY_NAME}",
+        metavar="PATH",
+        type=click.Path(dir_okay=False),
+        help="Grading history (SQLite), created on first use.",
     )(func)
 
 

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -388,7 +388,8 @@ def _detail(current: pd.DataFrame) -> pd.DataFrame:
     detail = detail.rename(columns=DETAIL_COLUMNS).reset_index(drop=True)
     for column in ("得分", "满分", "得分率"):
         detail[column] = [float(Decimal(v)) for v in detail[column]]
-    detail["检查日期"] = detail["检查日期"].fillna("")
+    detail["检查日期"] = [date.fromisoformat(v) if v else None for v in detail["检查日期"]]
+    detail["评分时间"] = [datetime.fromisoformat(v) for v in detail["评分时间"]]
     return detail
 
 
@@ -428,12 +429,19 @@ def _plain(value: Any) -> Any:
         return None
     if hasattr(value, "item"):  # numpy scalars
         return _plain(value.item())
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
     return value
+
+
+def _json_value(value: Any) -> Any:
+    value = _plain(value)
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {str(k): _plain(v) for k, v in zip(frame.columns, row, strict=True)}
+        {str(k): _json_value(v) for k, v in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
 
@@ -472,7 +480,7 @@ def write_monthly_csv(report: MonthlyReport, folder: str | Path) -> list[Path]:
 
 
 def _csv_cell(value: Any) -> str:
-    value = _plain(value)
+    value = _json_value(value)
     if value is None:
         return ""
     if isinstance(value, str):
@@ -513,7 +521,7 @@ LABEL_KINDS = {
     "下发": ("int", 8.0), "回收": ("int", 8.0), "已评分": ("int", 8.0),
     "退回未评": ("int", 8.0), "未回收": ("int", 8.0), "标准版本": ("text", 8.0),
     "得分": ("num", 8.0), "满分": ("num", 8.0), "等级": ("text", 8.0), "督导": ("text", 10.0),
-    "检查日期": ("text", 11.0), "评分时间": ("text", 18.0), "文件": ("text", 30.0),
+    "检查日期": ("date", 11.0), "评分时间": ("datetime", 16.0), "文件": ("text", 30.0),
     "工作簿编号": ("text", 24.0),
 }
 
@@ -543,7 +551,6 @@ def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None
             "range": f"'{name}'!{xl_rowcol_to_cell(row, month_cols[0])}:"
                      f"{xl_rowcol_to_cell(row, month_cols[-1])}",
             "markers": True,
-            "show_empty_cells_as": "connect" if len(months) > 1 else "gaps",
         })
     # The month-over-month changes, as a second table below the rates.
     changes = report.site_changes
