@@ -110,7 +110,7 @@ class _GroupDraft:
     method: str | None = None
     method_cell: str = ""
     # (code or None, text, rule, rule text, rule cell, text cell)
-    items: list[tuple[str | None, str, Rule, str, str]] = field(default_factory=list)
+    items: list[tuple[str | None, str, Rule | None, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -152,7 +152,7 @@ class _TableReader:
             if missing:
                 labels = {v: k for k, v in HEADERS.items()}
                 self.problem(
-                    f"{sheet.title}!{header_row}",
+                    f"{sheet.title} 第 {header_row} 行",
                     f"表头缺少列 {'、'.join(labels[c] for c in missing)}："
                     f"表头应含 一级指标、二级指标、检查标准、检查方法、扣分标准（可选 编号）",
                 )
@@ -332,8 +332,8 @@ def import_table(path: str | Path, id: str | None = None, version: str | None = 
         if not rule_text:
             reader.problem(at("rule", row.row), "扣分标准为空，上方也没有：请写出扣分标准")
         for code, text in zip(codes, texts, strict=True):
-            if rule is not None:
-                group.items.append((code, text, rule, rule_text, at("text", row.row)))
+            # kept even without a rule (already reported) so no "no criteria" error follows
+            group.items.append((code, text, rule, rule_text, at("text", row.row)))
     return _build(reader, sections, path, title, id, version)
 
 
@@ -399,6 +399,8 @@ def _build(
                     group.cell, f"二级指标「{group.name}」下没有检查标准：请在其下填写检查标准"
                 )
                 continue
+            if any(rule is None for _, _, rule, _, _ in group.items):
+                continue  # its rule cell was reported already
             counts = Counter(rule for _, _, rule, _, _ in group.items)
             # the most common rule is the group's; the others are per-criterion overrides
             group_rule = max(counts, key=lambda r: counts[r])
