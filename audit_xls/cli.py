@@ -336,6 +336,159 @@ def build(
 # --- grade (issue 4) ----------------------------------------------------------------------
 
 
+def _standards_folder(option: str | None):
+    """--standards, else ./standards, else the standards shipped with audit-xls."""
+    from pathlib import Path
+
+    if option is not None:
+        return Path(option)
+    local = Path("standards")
+    return local if local.is_dir() else Path(__file__).resolve().parent.parent / "standards"
+
+
+def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str]:
+    """The short human account printed after grading."""
+    skipped, missing = len(batch.skipped), len(batch.missing)
+    graded, sent_back = len(batch.graded), len(batch.sent_back)
+    if lang == "en":
+        lines = [
+            f"{len(batch.workbooks)} workbooks read: {graded} graded, {sent_back} sent back; "
+            f"{skipped} files skipped; {missing} issued workbooks missing.",
+            f"Summary: {out}" + (f"; results CSV: {csv_path}" if csv_path else ""),
+        ]
+        lines += [f"  sent back: {w.file}: {w.errors[0].message}" for w in batch.sent_back[:10]]
+        lines += [f"  skipped: {s.file}: {s.reason}" for s in batch.skipped[:10]]
+        return lines
+    lines = [
+        f"共读取 {len(batch.workbooks)} 个工作簿：评分 {graded} 个，退回 {sent_back} 个；"
+        f"跳过 {skipped} 个文件；未交 {missing} 个。",
+        f"汇总：{out}" + (f"；结果明细：{csv_path}" if csv_path else ""),
+    ]
+    lines += [f"  退回 {w.file}：{w.errors[0].message}" for w in batch.sent_back[:10]]
+    lines += [f"  跳过 {s.file}：{s.reason}" for s in batch.skipped[:10]]
+    more = max(0, sent_back - 10) + max(0, skipped - 10)
+    if more:
+        lines.append(f"  …另有 {more} 项，见汇总的「退回清单」。")
+    return lines
+
+
+@cli.command()
+@click.argument("returns", type=click.Path(exists=True))
+@click.option(
+    "--standards",
+    "standards_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Folder of standards (YAML) [default: ./standards, else the shipped ones].",
+)
+@click.option(
+    "--issued",
+    "issued_file",
+    metavar="REGISTER",
+    type=click.Path(dir_okay=False),
+    help="The issued register (issued-PERIOD.csv) written by build.",
+)
+@click.option(
+    "--out",
+    required=True,
+    metavar="SUMMARY.xlsx",
+    type=click.Path(dir_okay=False),
+    help="HQ's summary workbook to write.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    metavar="RESULTS.csv",
+    type=click.Path(dir_okay=False),
+    help="Also write one row per workbook x criterion (UTF-8 with BOM).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Threads reading workbooks.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of messages and outputs.",
+)
+def grade(
+    returns: str,
+    standards_dir: str | None,
+    issued_file: str | None,
+    out: str,
+    csv_path: str | None,
+    as_json: bool,
+    jobs: int,
+    lang: str,
+) -> None:
+    """Grade a folder (or .zip) of returned workbooks and write HQ's summary.
+
+    Exit code 0 when every returned workbook was graded, 1 when any was sent back or skipped.
+    """
+    import json
+    import sys
+    from pathlib import Path
+
+    from audit_xls.build import BuildError, read_issued
+    from audit_xls.grade import GradeError, batch_to_json, exit_code, grade_returns
+    from audit_xls.report import ReportError, write_csv, write_summary
+    from audit_xls.standard import StandardError, load_standards
+
+    folder = _standards_folder(standards_dir)
+    try:
+        standards = load_standards(folder)
+        issued = read_issued(issued_file) if issued_file else None
+    except (StandardError, BuildError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    if not standards:
+        raise click.ClickException(
+            f"{folder}: no standard files (*.yaml) found: pass --standards DIR"
+            if lang == "en"
+            else f"{folder}：没有标准文件（*.yaml）：请用 --standards 指定标准目录。"
+        )
+
+    bar = None
+    progress = None
+    if sys.stderr.isatty():
+        label = "grading" if lang == "en" else "评分"
+        bar = click.progressbar(length=1, label=label, file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+    try:
+        if bar is not None:
+            with bar:
+                batch = grade_returns(
+                    Path(returns), standards, issued, jobs=jobs, lang=lang, progress=progress,
+                    standards_folder=str(folder),
+                )  # fmt: skip
+        else:
+            batch = grade_returns(
+                Path(returns), standards, issued, jobs=jobs, lang=lang,
+                standards_folder=str(folder),
+            )  # fmt: skip
+        write_summary(batch, out, lang=lang)
+        if csv_path:
+            write_csv(batch, csv_path, lang=lang)
+    except (GradeError, ReportError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    # --history (issue 5) hooks in here: history.record_batch(history_path, batch), once per run.
+    if as_json:
+        click.echo(json.dumps(batch_to_json(batch), ensure_ascii=False, indent=2))
+    else:
+        for line in _grade_account(batch, out, csv_path, lang):
+            click.echo(line)
+    sys.exit(exit_code(batch))
+
+
 # --- monthly (issue 5) --------------------------------------------------------------------
 
 

@@ -51,7 +51,9 @@ def fill(
         sheet.cell(row, Col.RESULT + 1).value = typed[0]
         sheet.cell(row, Col.POINTS + 1).value = typed[1]
         if len(typed) > 2:
-            sheet.cell(row, Col.NOTE + 1).value = typed[2]
+            note = sheet.cell(row, Col.NOTE + 1)
+            note.value = typed[2]
+            note.data_type = "s"  # a description is text even when it starts with "="
     for (name, ref), value in (cells or {}).items():
         book[name][ref].value = value
     out = io.BytesIO()

@@ -1,0 +1,333 @@
+"""Grade a folder (or .zip) of returned workbooks: read, check and score each, in parallel.
+
+The batch always finishes: every file ends up graded, sent back (with diagnostics), or
+skipped (with the reason); every issued workbook that did not come back is listed missing.
+Returned files are only ever read.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from audit_xls.diagnostics import make, message
+from audit_xls.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
+from audit_xls.results import GRADED, SENT_BACK, BatchResult, Missing, Skipped, WorkbookResult
+from audit_xls.score import round2
+from audit_xls.standard import Standard
+from audit_xls.validate import Checker
+
+READ_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+# A returned file bigger than this is refused unread (a workbook of 150 criteria is ~30 KB).
+MAX_FILE_BYTES = MAX_UNCOMPRESSED_BYTES
+ZIP_UTF8_FLAG = 0x800
+
+Progress = Callable[[int, int], None]
+
+
+class GradeError(ValueError):
+    """Raised when RETURNS is neither a folder nor a readable .zip."""
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One returned file, read lazily in a worker so only `jobs` files sit in memory."""
+
+    name: str  # as HQ sees it: relative path in the folder or member name in the zip
+    size: int
+    modified: datetime | None
+    read: Callable[[], bytes]
+
+
+def skip_reason(name: str, lang: str = "zh") -> str | None:
+    """Why a file in the returns is not read (None when it is a workbook to read)."""
+    path = PurePosixPath(name)
+    base = path.name
+    if (
+        "__MACOSX" in path.parts
+        or base.lower() in JUNK_NAMES
+        or base.startswith(("~$", ".~", "._"))
+        or (base.startswith(".~lock.") and base.endswith("#"))
+    ):
+        return message("skip.junk", lang)
+    suffix = path.suffix.lower()
+    if suffix == ".et":
+        return message("skip.et", lang)
+    if suffix not in READ_EXTENSIONS:
+        return message("skip.extension", lang, ext=suffix or "-")
+    return None
+
+
+def zip_member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name: GBK names from Chinese Windows (no UTF-8 flag) decoded as GBK."""
+    if info.flag_bits & ZIP_UTF8_FLAG:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gbk")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _folder_sources(folder: Path) -> Iterator[_Source]:
+    for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix()):
+        if path.is_dir():
+            continue
+        try:
+            stat = path.stat()
+            size, modified = stat.st_size, datetime.fromtimestamp(stat.st_mtime)
+        except OSError:
+            size, modified = 0, None
+        yield _Source(path.relative_to(folder).as_posix(), size, modified, path.read_bytes)
+
+
+def _zip_sources(archive: zipfile.ZipFile) -> Iterator[_Source]:
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        yield _Source(
+            zip_member_name(info),
+            info.file_size,
+            datetime(*info.date_time),
+            lambda info=info: archive.read(info),
+        )
+
+
+def grade_returns(
+    returns: Path,
+    standards: Sequence[Standard],
+    issued: Sequence[Any] | None,
+    *,
+    jobs: int = 2,
+    lang: str = "zh",
+    progress: Progress | None = None,
+    standards_folder: str = "",
+) -> BatchResult:
+    """Grade every returned workbook under RETURNS (a folder or a .zip), in input order."""
+    returns = Path(returns)
+    checker = Checker(standards, issued, lang=lang, standards_folder=standards_folder)
+    archive: zipfile.ZipFile | None = None
+    if returns.is_dir():
+        sources = list(_folder_sources(returns))
+    elif returns.is_file() and returns.suffix.lower() == ".zip":
+        try:
+            archive = zipfile.ZipFile(returns)
+        except (zipfile.BadZipFile, OSError) as error:
+            raise GradeError(message("file.corrupt", lang, error=f"{returns}: {error}")) from None
+        sources = list(_zip_sources(archive))
+    else:
+        raise GradeError(
+            f"{returns}: not a folder or a .zip of returned workbooks"
+            if lang == "en"
+            else f"{returns}：不是文件夹，也不是 .zip 压缩包：请指定交回检查表所在的文件夹或 .zip。"
+        )
+    try:
+        skipped: list[Skipped] = []
+        to_read: list[_Source] = []
+        for source in sources:
+            reason = skip_reason(source.name, lang)
+            if reason is None:
+                to_read.append(source)
+            else:
+                skipped.append(Skipped(source.name, reason))
+        workbooks = _grade_all(to_read, checker, jobs, progress)
+    finally:
+        if archive is not None:
+            archive.close()
+    unreadable = [w for w in workbooks if isinstance(w, Skipped)]
+    results = [w for w in workbooks if isinstance(w, WorkbookResult)]
+    _mark_duplicates(results, lang)
+    returned_ids = {w.workbook_id for w in results if w.workbook_id}
+    missing = [
+        Missing(e.workbook_id, e.site_code, e.site_name, e.region, e.period)
+        for e in (issued or [])
+        if e.workbook_id not in returned_ids
+    ]
+    return BatchResult(
+        workbooks=results,
+        skipped=skipped + unreadable,
+        missing=missing,
+        issued_count=len(issued) if issued is not None else None,
+        graded_at=datetime.now().replace(microsecond=0),
+    )
+
+
+def _grade_all(
+    sources: list[_Source], checker: Checker, jobs: int, progress: Progress | None
+) -> list[WorkbookResult | Skipped]:
+    total = len(sources)
+    out: list[WorkbookResult | Skipped | None] = [None] * total
+    if progress:
+        progress(0, total)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(grade_one, s, checker): i for i, s in enumerate(sources)}
+        for done, future in enumerate(as_completed(futures), 1):
+            out[futures[future]] = future.result()  # grade_one never raises
+            if progress:
+                progress(done, total)
+    return [w for w in out if w is not None]
+
+
+def grade_one(source: _Source, checker: Checker) -> WorkbookResult | Skipped:
+    """Read, check and score one returned file; any failure becomes a diagnostic."""
+    lang = checker.lang
+    if source.size > MAX_FILE_BYTES:
+        result = WorkbookResult(source.name, "", modified=source.modified)
+        result.diagnostics.append(
+            make(
+                "file.too_large",
+                lang,
+                file=source.name,
+                size_mb=round(source.size / 2**20),
+                limit_mb=MAX_FILE_BYTES // 2**20,
+            )
+        )
+        return result
+    try:
+        data = source.read()
+    except OSError as error:
+        return Skipped(source.name, message("skip.unreadable", lang, error=error.strerror or error))
+    result = WorkbookResult(source.name, sha256(data), modified=source.modified)
+    try:
+        _grade_bytes(data, result, checker)
+    except Exception as error:  # the batch always finishes: report, never a traceback
+        result.status = SENT_BACK
+        result.card = None
+        text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        result.diagnostics.append(
+            make(
+                "internal.error",
+                lang,
+                file=source.name,
+                error=f"{type(error).__name__}: {text}" if text else type(error).__name__,
+            )
+        )
+    return result
+
+
+def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
+    raw = read_workbook(data)
+    if isinstance(raw, ReadFailure):
+        result.diagnostics.append(checker.failure(raw, result.file))
+        return
+    values = raw.manifest.values
+    result.workbook_id = values.get("workbook_id", "")
+    result.site_code = values.get("site_code", "")
+    result.site_name = values.get("site_name", "")
+    result.region = values.get("region", "")
+    result.period = values.get("period", "")
+    checked = checker.check(raw, result.file)
+    raw.release()
+    result.standard = checked.standard
+    result.inspector = checked.inspector
+    result.inspection_date = checked.inspection_date
+    result.answers = checked.answers
+    result.diagnostics.extend(checked.diagnostics)
+    if not checked.has_errors and checked.card is not None:
+        result.status = GRADED
+        result.card = checked.card
+
+
+def _mark_duplicates(results: list[WorkbookResult], lang: str) -> None:
+    """The same workbook id twice: the newer file counts, the older is marked and both listed."""
+    by_id: dict[str, list[WorkbookResult]] = {}
+    for result in results:
+        if result.workbook_id:
+            by_id.setdefault(result.workbook_id, []).append(result)
+    for workbook_id, group in by_id.items():
+        if len(group) < 2:
+            continue
+        ordered = sorted(group, key=lambda w: (w.modified or datetime.min, w.file))
+        newest = ordered[-1]
+        older = ordered[:-1]
+        for result in older:
+            result.duplicate_of = newest.file
+            result.diagnostics.append(
+                make(
+                    "duplicate.superseded",
+                    lang,
+                    file=result.file,
+                    workbook_id=workbook_id,
+                    newer=newest.file,
+                )
+            )
+        newest.diagnostics.append(
+            make(
+                "duplicate.kept",
+                lang,
+                file=newest.file,
+                workbook_id=workbook_id,
+                older="、".join(w.file for w in older),
+            )
+        )
+
+
+# --- the --json contract (issue 4) -----------------------------------------------------------
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(round2(value))
+
+
+def workbook_to_json(result: WorkbookResult) -> dict[str, Any]:
+    card = result.card if result.status == GRADED else None
+    standard = result.standard
+    return {
+        "file": result.file,
+        "workbook_id": result.workbook_id,
+        "site_code": result.site_code,
+        "site": result.site_name,
+        "region": result.region,
+        "period": result.period,
+        "standard": standard.label if standard else None,
+        "status": result.status,
+        "score": _number(card.total) if card else None,
+        "max_score": _number(card.max_score) if card else None,
+        "percent": _number(card.percent) if card else None,
+        "grade": card.grade if card else None,
+        "sections": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "points": _number(s.points),
+                "deducted": _number(s.deducted),
+                "score": _number(s.score),
+                "applicable": s.applicable,
+            }
+            for s in (card.sections if card else ())
+        ],
+        "diagnostics": [d.to_json() for d in result.diagnostics],
+        "file_hash": result.file_hash,
+        "inspector": result.inspector,
+        "inspection_date": result.inspection_date.isoformat() if result.inspection_date else None,
+        "duplicate_of": result.duplicate_of or None,
+    }
+
+
+def batch_to_json(batch: BatchResult) -> dict[str, Any]:
+    """The --json document: workbooks, skipped and missing, numbers rounded to 2 decimals."""
+    return {
+        "workbooks": [workbook_to_json(w) for w in batch.workbooks],
+        "skipped": [{"file": s.file, "reason": s.reason} for s in batch.skipped],
+        "missing": [
+            {
+                "site_code": m.site_code,
+                "site": m.site_name,
+                "period": m.period,
+                "region": m.region,
+                "workbook_id": m.workbook_id,
+            }
+            for m in batch.missing
+        ],
+    }
+
+
+def exit_code(batch: BatchResult) -> int:
+    """0 when every returned workbook was graded; 1 when any was sent back or skipped."""
+    return 1 if batch.sent_back or batch.skipped else 0
