@@ -1,0 +1,143 @@
+"""audit-xls standard check/show/import/export: the exact output a user sees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from audit_xls.cli import cli
+from audit_xls.standard import load_standard
+
+SHIPPED_STANDARD = Path(__file__).resolve().parent.parent / "standards" / "kefu-dudao.yaml"
+
+SHIPPED_HASH = load_standard(SHIPPED_STANDARD).content_hash
+SUMMARY = f"kefu-dudao v1.0 · 3 个一级指标 · 42 条检查标准 · 34 分 · 哈希 {SHIPPED_HASH[:12]}"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["standard", *args])
+
+
+def test_check_valid(tmp_path: Path) -> None:
+    result = run("check", str(SHIPPED_STANDARD))
+    assert result.exit_code == 0
+    assert result.output == f"{SHIPPED_STANDARD}: {SUMMARY}\n"
+
+
+def test_check_invalid_lists_every_located_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        SHIPPED_STANDARD.read_text(encoding="utf-8")
+        .replace("points: 10", "points: 0", 1)
+        .replace('code: "1.1.02"', 'code: "1.1.01"'),
+        encoding="utf-8",
+    )
+    result = run("check", str(SHIPPED_STANDARD), str(bad))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{SHIPPED_STANDARD}: {SUMMARY}",
+        f"{bad}:11: sections[0].points: 一级指标分值（points）为 0：应大于 0",
+        f"{bad}:18: sections[0].groups[0].criteria[1].code: 检查标准编号「1.1.01」重复"
+        "（第 16 行 sections[0].groups[0].criteria[0].code 已用）：编号在整个标准中必须唯一",
+        "1 个文件有问题（共 2 个）：请按上面的位置修改后再检查",
+    ]
+
+
+def test_check_binary_file_no_traceback(tmp_path: Path) -> None:
+    binary = tmp_path / "x.yaml"
+    binary.write_bytes(b"\x00\x01\x02")
+    result = run("check", str(binary))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "不是 UTF-8 文本文件" in result.output
+
+
+def test_check_usage_error() -> None:
+    assert run("check").exit_code == 2
+
+
+def test_show_tree() -> None:
+    result = run("show", str(SHIPPED_STANDARD))
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[:5] == [
+        "客户服务督导标准 (kefu-dudao v1.0)",
+        f"哈希 {SHIPPED_HASH}",
+        "3 个一级指标 · 4 个二级指标 · 42 条检查标准 · 34 分 · "
+        "等级 优秀≥90 良好≥80 合格≥70 不合格≥0",
+        "1 行为规范 10分 · 15 条",
+        "  （无二级指标） · 15 条 · 现场抽查各类人员 · 一人一个问题点扣0.3分",
+    ]
+    assert lines[5:8] == [
+        "2 房屋交付 10分 · 23 条",
+        "  交付准备 · 15 条 · 查看相关文件及记录 · 一个问题点扣0.5分",
+        "  交付手续办理 · 8 条 · 查看现场或相关存档资料。 · 一个问题点扣0.5分",
+    ]
+    assert lines[8] == "3 装修服务 14分 · 4 条"
+    assert lines[9].startswith(
+        "  装修服务准备 · 4 条 · 查看相关文件及记录 · 一个问题点扣0.5分  [假定] 源片段在本组"
+    )
+    assert len(lines) == 10
+
+
+def test_show_json() -> None:
+    result = run("show", str(SHIPPED_STANDARD), "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert (data["id"], data["hash"], data["points"], data["criteria"]) == (
+        "kefu-dudao", SHIPPED_HASH, "34", 42,
+    )  # fmt: skip
+    assert [(s["code"], s["points"], s["criteria"]) for s in data["sections"]] == [
+        ("1", "10", 15), ("2", "10", 23), ("3", "14", 4),
+    ]  # fmt: skip
+    group = data["sections"][0]["groups"][0]
+    assert group["rule"] == {
+        "kind": "per_person_point", "unit": "0.3", "cap": None, "scope": None,
+        "phrase": "一人一个问题点扣0.3分",
+    }  # fmt: skip
+    assert data["sections"][2]["groups"][0]["assumed"].startswith("源片段在本组")
+
+
+def test_show_invalid_file_is_error_not_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: [unclosed\n", encoding="utf-8")
+    result = run("show", str(bad))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {bad}:2: YAML 语法错误：")
+
+
+def test_export_then_import_same_hash(tmp_path: Path) -> None:
+    table = tmp_path / "kefu.xlsx"
+    result = run("export", str(SHIPPED_STANDARD), "--out", str(table))
+    assert result.exit_code == 0
+    assert result.output == f"已导出 {SHIPPED_STANDARD} -> {table}: {SUMMARY}\n"
+    out = tmp_path / "kefu.yaml"
+    result = run("import", str(table), "--out", str(out), "--id", "kefu-dudao", "--version", "1.0")
+    assert result.exit_code == 0
+    assert result.output == f"已导入 {table} -> {out}: {SUMMARY}\n"
+    assert load_standard(out).content_hash == SHIPPED_HASH
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kefu.xlsx", "kefu.yaml"]
+
+
+def test_import_bad_table_located(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "S"
+    book.active.append(["一级指标", "二级指标", "检查标准", "检查方法", "扣分标准"])
+    book.active.append(["安全(5分)", None, "1.甲", "查看", "看情况扣"])
+    table = tmp_path / "t.xlsx"
+    book.save(table)
+    out = tmp_path / "t.yaml"
+    result = run("import", str(table), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {table}: S!E2: 无法识别的扣分标准「看情况扣」：")
+    assert not out.exists()
+
+
+def test_commands_have_help() -> None:
+    for command in ("check", "show", "import", "export"):
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
