@@ -527,7 +527,9 @@ class _SummaryWriter:
         )
         chart.set_title({"name": t["chart_distribution"]})
         chart.set_legend({"none": True})
-        chart.set_y_axis({"min": 0, "major_gridlines": {"visible": True}})
+        # whole-number ticks: a count axis of 0, 0.5, 1 ... reads as nonsense
+        tick = max(1, -(-max(bins.values(), default=0) // 8))
+        chart.set_y_axis({"min": 0, "major_unit": tick, "major_gridlines": {"visible": True}})
         sheet.insert_chart(2, 3, chart, {"x_scale": 1.3, "y_scale": 1.1})
 
         if region_rows:

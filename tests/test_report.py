@@ -681,3 +681,19 @@ def test_xlsxwriter_warnings_are_errors(tmp_path):
     with pytest.raises(UserWarning):
         xlsx.write_workbook(tmp_path / "x.xlsx", build, created=GRADED_AT)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_workbook_with_nothing_applicable_has_no_rank_or_rate(tmp_path):
+    all_na = {c.code: Answer(NA) for c in MINI.criteria}
+    batch = mini_batch()
+    batch.workbooks.append(graded("华北/S7.xlsx", "S7", "七号项目", "华北", all_na))
+    path = tmp_path / "SUMMARY.xlsx"
+    write_summary(batch, path)
+    book = openpyxl.load_workbook(path)
+    rows = table_rows(book["项目排名"], "Ranking")
+    assert rows[-1][:12] == [None, "2025-05", "华北", "S7", "七号项目", 0, 0, None, None, None,
+                             "—", "—"]  # fmt: skip
+    values = overview_values(book["总览"])
+    assert values["已评分"] == 5
+    assert values["无适用项（不计得分率）"] == 1
+    assert values["平均得分率(%)"] == 76.67  # the site without a rate is left out
