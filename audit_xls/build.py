@@ -145,13 +145,13 @@ def line_count(text: str, width: float) -> int:
     return lines
 
 
-LINE_HEIGHT = 14.5  # points per line of 10 pt CJK text
+LINE_HEIGHT = 13.5  # points per line of 10 pt text (Excel default row for 10 pt 宋体)
 MIN_ROW_HEIGHT = 20.0
 
 
 def row_height(texts: Iterable[tuple[str, float]]) -> float:
     lines = max((line_count(text, width) for text, width in texts if text), default=1)
-    return max(MIN_ROW_HEIGHT, lines * LINE_HEIGHT + 5)
+    return max(MIN_ROW_HEIGHT, lines * LINE_HEIGHT + 4)
 
 
 # --- the workbook ----------------------------------------------------------------------------

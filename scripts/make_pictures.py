@@ -1,0 +1,120 @@
+"""Make the README pictures: a generated inspection workbook as printed, blank and filled.
+
+Builds one workbook for a sample site, fills a copy as a supervisor would, prints both to PDF
+with LibreOffice (one batch) and turns page 1 into PNG with pdftoppm:
+docs/img/workbook.png and docs/img/workbook-filled.png. `pdf_to_png` is reusable for other
+workbooks (e.g. the summary workbook): `pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
+
+Run: .venv/bin/python scripts/make_pictures.py   (needs soffice and poppler-utils)
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+
+from audit_xls.build import build_all
+from audit_xls.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
+from audit_xls.sites import load_sites
+from audit_xls.soffice import convert
+from audit_xls.standard import load_standard
+from audit_xls.template import load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+IMG = ROOT / "docs" / "img"
+STANDARD = ROOT / "standards" / "kefu-dudao.yaml"
+PERIOD = "2026-11"
+RESOLUTION = 80
+
+
+def pdf_to_png(
+    xlsx: Path | Sequence[Path], png: Path | Sequence[Path], *, page: int = 1
+) -> list[Path]:
+    """Print workbooks to PDF with LibreOffice (one call) and write one page of each as PNG."""
+    sources = [xlsx] if isinstance(xlsx, Path) else list(xlsx)
+    targets = [png] if isinstance(png, Path) else list(png)
+    if shutil.which("pdftoppm") is None:
+        raise SystemExit("pdftoppm is missing: apt-get install poppler-utils")
+    with tempfile.TemporaryDirectory(prefix="audit-xls-pictures-") as temp:
+        pdfs = convert(sources, "pdf", Path(temp))
+        for pdf, target in zip(pdfs, targets, strict=True):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            stem = Path(temp) / target.stem
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    str(RESOLUTION),
+                    "-f",
+                    str(page),
+                    "-l",
+                    str(page),
+                    "-singlefile",
+                    str(pdf),
+                    str(stem),
+                ],
+                check=True,
+            )
+            shutil.move(f"{stem}.png", target)
+    return targets
+
+
+def _fill(source: Path, target: Path, layout: Layout) -> None:
+    """A plausible filled return: a few failures with counts and notes."""
+    book = openpyxl.load_workbook(source)
+    cover = book[layout.cover_sheet]
+    cover.cell(COVER_ROW["inspection_date"] + 1, COVER_VALUE_COL + 1, date(2026, 11, 12))
+    cover.cell(COVER_ROW["inspector"] + 1, COVER_VALUE_COL + 1, "王督导")
+    sheet = book[layout.checklist_sheet]
+    fail, passed = layout.result_label("fail"), layout.result_label("pass")
+    notes = {
+        "1.1.02": (2, "前台两名员工未面带微笑"),
+        "1.1.04": (1, "保安制服有污渍"),
+        "1.1.11": (3, "2栋走廊清洁未放警示牌，共3处"),
+    }
+    for row in layout.rows:
+        if row.kind != "criterion":
+            continue
+        r = row.index + 1
+        if row.code in notes:
+            points, note = notes[row.code]
+            sheet.cell(r, Col.RESULT + 1, fail)
+            sheet.cell(r, Col.POINTS + 1, points)
+            sheet.cell(r, Col.NOTE + 1, note)
+        elif row.code < "2.1.05":
+            sheet.cell(r, Col.RESULT + 1, passed)
+    book.save(target)
+
+
+def main() -> None:
+    standard = load_standard(STANDARD)
+    layout = Layout(standard, load_template("zh"))
+    with tempfile.TemporaryDirectory(prefix="audit-xls-pictures-") as temp:
+        work = Path(temp)
+        sites_csv = work / "sites.csv"
+        sites_csv.write_text("项目编码,项目名称,区域\nP001,滨江花园,华东\n", encoding="utf-8-sig")
+        entries = build_all(
+            standard, load_sites(sites_csv), PERIOD, work / "out", issued_on=date(2026, 11, 1)
+        )
+        blank = work / "workbook.xlsx"
+        shutil.copy(work / "out" / entries[0].file, blank)
+        filled = work / "workbook-filled.xlsx"
+        _fill(blank, filled, layout)
+        # Page 1 is the cover (基本信息); page 2 is the first page of the checklist.
+        written = pdf_to_png(
+            [blank, filled], [IMG / "workbook.png", IMG / "workbook-filled.png"], page=2
+        )
+    for path in written:
+        print(path.relative_to(ROOT), file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
