@@ -125,7 +125,15 @@ def mini_batch() -> BatchResult:
         answers(A_1_01=(FAIL, 20, "-2"), B_1_02=(FAIL, 1, "回访记录缺失")),
     )
     old_s3 = graded(
-        "华南/S3-旧.xlsx", "S3", "三号项目", "华南", answers(), duplicate_of="华南/S3.xlsx"
+        "华南/S3-旧.xlsx",
+        "S3",
+        "三号项目",
+        "华南",
+        answers(),
+        duplicate_of="华南/S3.xlsx",
+        diagnostics=[
+            Diagnostic(WARNING, "duplicate.superseded", "已有较新的返回文件，本文件不计分。")
+        ],
     )
     s5 = WorkbookResult(
         file="华北/S5.xlsx",
@@ -448,7 +456,8 @@ def test_sent_back_list(summary):
     ]
     assert rows[2][5:8] == ["基本信息", "B9", "cover.missing_inspector"]
     assert rows[3][:7] == ["华东/S2.xlsx", "S2", "二号项目", "已评分", "警告", "检查表", "H8"]
-    assert len(rows) == 4
+    assert rows[4][:5] == ["华南/S3-旧.xlsx", "S3", "三号项目", "重复提交", "警告"]
+    assert len(rows) == 5
 
 
 def test_missing_and_skipped(summary):
@@ -470,7 +479,7 @@ def test_tables_frozen_headers_and_print_setup(summary):
         "问题清单": ("Problems", "A4:K9"),
         "高频问题": ("FrequentProblems", "A4:G8"),
         "区域汇总": ("Regions", "A4:K7"),
-        "退回清单": ("Diagnostics", "A4:I7"),
+        "退回清单": ("Diagnostics", "A4:I8"),
         "未交清单": ("NotReturned", "A4:E5"),
         "跳过文件": ("Skipped", "A4:B6"),
     }
