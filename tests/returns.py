@@ -59,3 +59,72 @@ def fill(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# A small standard with every scoring rule: per-person points, a group with its own points, a
+# cap, a per-item rule, a section veto, and a section that can be all 不适用.
+# Checklist rows (Excel numbering): 1.1.01 row 4, 1.1.02 row 5, 2.1.01 row 8, 2.1.02 row 9,
+# 2.2.01 row 11, 2.2.02 row 12, 3.1.01 row 14, 3.1.02 row 15.
+MINI_YAML = """\
+id: mini
+name: 迷你标准
+version: "1"
+sections:
+  - code: "1"
+    name: 行为规范
+    points: 2
+    groups:
+      - method: 现场抽查
+        rule: 一人一个问题点扣0.3分
+        criteria:
+          - {code: "1.1.01", text: 着装整洁}
+          - {code: "1.1.02", text: 主动问好}
+  - code: "2"
+    name: 房屋交付
+    points: 3
+    groups:
+      - name: 交付准备
+        points: 1
+        method: 查看记录
+        rule: 一个问题点扣0.5分，最高扣1分
+        criteria:
+          - {code: "2.1.01", text: 资料齐全}
+          - {code: "2.1.02", text: 钥匙登记}
+      - name: 交付手续
+        method: 查看存档
+        rule: 每项扣1分
+        criteria:
+          - {code: "2.2.01", text: 手续完整}
+          - {code: "2.2.02", text: 无违规收费, rule: 否决项：出现即本一级指标不得分}
+  - code: "3"
+    name: 装修服务
+    points: 2
+    groups:
+      - method: 现场查看
+        rule: 一个问题点扣0.5分
+        criteria:
+          - {code: "3.1.01", text: 装修登记}
+          - {code: "3.1.02", text: 巡查记录}
+"""
+
+PERIOD = "2026-11"
+ISSUED_ON = date(2026, 11, 1)
+
+
+def mini_standard(folder: Any) -> Standard:
+    """The mini standard, loaded from a YAML file written into `folder`."""
+    from pathlib import Path
+
+    from audit_xls.standard import load_standard
+
+    path = Path(folder) / "mini.yaml"
+    path.write_text(MINI_YAML, encoding="utf-8")
+    return load_standard(path)
+
+
+def issue(standard: Standard, code: str = "P001", name: str = "滨江花园", region: str = "华东"):
+    """The bytes of one issued workbook of `standard` for PERIOD."""
+    from audit_xls.build import build_workbook
+    from audit_xls.sites import Site
+
+    return build_workbook(standard, Site(code, name, region), PERIOD, issued_on=ISSUED_ON)
