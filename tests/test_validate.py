@@ -1,0 +1,281 @@
+"""validate.py: every check's diagnostic with its exact cell and message, and exact scores."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from returns import fill, issue, mini_standard
+
+from audit_xls.read import RawWorkbook, read_workbook
+from audit_xls.score import FAIL, NA, PASS, Answer
+from audit_xls.validate import Checker, Validated, parse_points
+
+ALL_PASS = ("符合", None)
+
+
+@pytest.fixture(scope="module")
+def standard(tmp_path_factory):
+    return mini_standard(tmp_path_factory.mktemp("std"))
+
+
+@pytest.fixture(scope="module")
+def issued(standard) -> bytes:
+    return issue(standard)
+
+
+def check(standard, data: bytes, lang: str = "zh", issued=None) -> Validated:
+    raw = read_workbook(data)
+    assert isinstance(raw, RawWorkbook), raw
+    checker = Checker([standard], issued, lang=lang, standards_folder="standards")
+    return checker.check(raw, "P001.xlsx")
+
+
+def flat(validated: Validated) -> list[list[str]]:
+    return [[d.severity, d.code, d.sheet, d.cell] for d in validated.diagnostics]
+
+
+def test_floors_caps_per_person_and_na_section(standard, issued):
+    data = fill(
+        issued,
+        standard,
+        {
+            "1.1.01": ("不符合", 4),  # 4 people x 0.3 = 1.2
+            "1.1.02": ("不符合", 5),  # 1.5: section 1 deducts 2.7, floored at its 2 points
+            "2.1.01": ("不符合", 3),  # 1.5 capped at 1
+            "2.1.02": ("不符合", 1),  # 0.5: group 交付准备 deducts at most its 1 point
+            "2.2.01": ("不符合", 7),  # per item: 1 whatever the count
+            "2.2.02": ("符合", None),
+            "3.1.01": ("不适用", None),
+            "3.1.02": ("不适用", None),
+        },
+    )
+    validated = check(standard, data)
+    assert validated.diagnostics == []
+    card = validated.card
+    assert [(s.code, s.deducted, s.score, s.applicable) for s in card.sections] == [
+        ("1", Decimal(2), Decimal(0), True),
+        ("2", Decimal(2), Decimal(1), True),
+        ("3", Decimal(0), Decimal(0), False),
+    ]
+    assert (card.total, card.max_score, card.percent, card.grade) == (
+        Decimal("1.00"), Decimal(5), Decimal("20.00"), "不合格",
+    )  # fmt: skip
+    assert validated.answers["1.1.01"] == Answer(FAIL, 4, "")
+    assert validated.answers["3.1.01"] == Answer(NA, None, "")
+
+
+def test_veto_and_fail_without_count(standard, issued):
+    data = fill(
+        issued,
+        standard,
+        {"1.1.01": ("不符合", None), "2.2.02": ("不符合", 1), "3.1.01": ("不符合", "１")},
+        default=ALL_PASS,
+    )
+    validated = check(standard, data)
+    assert flat(validated) == [["warning", "answer.fail_without_points", "检查表", "H4"]]
+    assert validated.diagnostics[0].message == (
+        "检查结果为「不符合」但问题点数为空，按 1 个问题点计分：不止 1 个问题点时请填写实际点数。"
+    )
+    card = validated.card
+    assert [s.score for s in card.sections] == [Decimal("1.7"), Decimal(0), Decimal("1.5")]
+    assert card.sections[1].vetoed
+    assert (card.total, card.percent, card.grade) == (Decimal("3.20"), Decimal("45.71"), "不合格")
+
+
+def test_all_pass_scores_full_marks(standard, issued):
+    validated = check(standard, fill(issued, standard, {}, default=ALL_PASS))
+    assert validated.diagnostics == []
+    assert (validated.card.total, validated.card.percent, validated.card.grade) == (
+        Decimal("7.00"), Decimal("100.00"), "优秀",
+    )  # fmt: skip
+    assert validated.inspector == "张督导"
+    assert validated.inspection_date.isoformat() == "2026-11-12"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [(None, (None, True)), ("", (None, True)), (2, (2, True)), (2.0, (2, True)),
+     ("2.0", (2, True)), ("３", (3, True)), (" 4 ", (4, True)), ("1 2", (12, True)),
+     (99, (99, True)), (100, (None, False)), ("两个", (None, False)), (1.5, (None, False)),
+     ("1.5", (None, False)), (-1, (None, False)), ("-1", (None, False)), (True, (None, False))],
+)  # fmt: skip
+def test_parse_points(typed, expected):
+    assert parse_points(typed) == expected
+
+
+def test_answer_errors_each_at_its_cell(standard, issued):
+    data = fill(
+        issued,
+        standard,
+        {
+            "1.1.01": ("对", None),
+            "1.1.02": ("不符合", "两个"),
+            "2.1.01": ("符合", 2),
+            "2.1.02": (None, 3),
+            "2.2.01": ("不符合", -1),
+            "2.2.02": ("不适用", 1.5),
+            "3.1.01": ('="符合"', None),
+        },
+    )
+    validated = check(standard, data)
+    assert [(d.code, d.cell, d.message) for d in validated.diagnostics] == [
+        ("answer.invalid_result", "G4",
+         "检查结果填了「对」，只能是 符合、不符合、不适用：请从下拉列表中选择。"),
+        ("answer.invalid_points", "H5",
+         "问题点数填了「两个」，须为 0-99 的整数：请改为整数（例如 2）。"),
+        ("answer.contradictory", "H8",
+         "检查结果为「符合」却填了问题点数 2，前后矛盾："
+         "有问题请改选「不符合」，否则清空问题点数。"),
+        ("answer.points_without_result", "H9",
+         "填了问题点数 3，但检查结果为空：请选择检查结果。"),
+        ("answer.invalid_points", "H11",
+         "问题点数填了「-1」，须为 0-99 的整数：请改为整数（例如 2）。"),
+        ("answer.invalid_points", "H12",
+         "问题点数填了「1.5」，须为 0-99 的整数：请改为整数（例如 2）。"),
+        ("answer.formula", "G14", "填的是公式而不是值：请删除公式，直接选择或输入值后发回。"),
+        ("answer.unanswered", "G15",
+         "1 条检查标准未填写检查结果：3.1.02（G15）：请逐条选择检查结果后发回。"),
+    ]  # fmt: skip
+    assert all(d.severity == "error" and d.sheet == "检查表" for d in validated.diagnostics)
+
+
+def test_messages_in_english(standard, issued):
+    data = fill(issued, standard, {"1.1.01": ("对", None)}, default=ALL_PASS, inspector="")
+    validated = check(standard, data, lang="en")
+    assert [(d.code, d.sheet, d.cell, d.message) for d in validated.diagnostics] == [
+        ("cover.inspector_missing", "基本信息", "B10",
+         "The inspector is not filled in: enter the inspector's name and send it back."),
+        ("answer.invalid_result", "检查表", "G4",
+         "The result reads '对' but must be one of 符合、不符合、不适用: "
+         "choose it from the dropdown."),
+    ]  # fmt: skip
+
+
+def test_cover_fields(standard, issued):
+    data = fill(issued, standard, {}, default=ALL_PASS, inspector=None, inspection_date=None)
+    assert [(d.code, d.cell, d.message) for d in check(standard, data).diagnostics] == [
+        ("cover.inspector_missing", "B10", "督导人员未填写：请填写督导人员姓名后发回。"),
+        ("cover.date_missing", "B9",
+         "检查日期未填写：请填写检查当天的日期（2026-11-01 至 2026-11-30 之间）后发回。"),
+    ]  # fmt: skip
+    data = fill(issued, standard, {}, default=ALL_PASS, inspection_date="2026-12-01")
+    assert [(d.code, d.cell, d.message) for d in check(standard, data).diagnostics] == [
+        ("cover.date_outside", "B9",
+         "检查日期 2026-12-01 不在检查月份 2026-11（2026-11-01 至 2026-11-30）内："
+         "请填写实际检查日期后发回。"),
+    ]  # fmt: skip
+    data = fill(issued, standard, {}, default=ALL_PASS, inspection_date="上周五")
+    assert [d.code for d in check(standard, data).diagnostics] == ["cover.date_invalid"]
+    data = fill(issued, standard, {}, default=ALL_PASS, cells={("基本信息", "B3"): "P009"})
+    assert [(d.code, d.cell, d.message) for d in check(standard, data).diagnostics] == [
+        ("cover.changed", "B3",
+         "项目编码为「P009」，下发时为「P001」（锁定内容被修改）：请使用总部下发的原检查表，"
+         "不要修改项目信息。"),
+    ]  # fmt: skip
+
+
+def test_locked_text_points_and_rule_edits_named(standard, issued):
+    data = fill(
+        issued,
+        standard,
+        {},
+        default=ALL_PASS,
+        cells={("检查表", "D4"): "着装随意", ("检查表", "F8"): "一个问题点扣0.1分"},
+    )
+    validated = check(standard, data)
+    assert [(d.code, d.cell, d.message) for d in validated.diagnostics] == [
+        ("locked.changed", "D4",
+         "检查表的锁定内容被修改，共 2 处：D4 应为「着装整洁」，实为「着装随意」；"
+         "F8 应为「一个问题点扣0.5分，最高扣1分」，实为「一个问题点扣0.1分」：请使用总部下发的"
+         "原检查表重新填写，不要修改灰色单元格。"),
+    ]  # fmt: skip
+
+
+def test_rows_deleted_or_moved(standard, issued):
+    book = openpyxl.load_workbook(io.BytesIO(fill(issued, standard, {}, default=ALL_PASS)))
+    book["检查表"].delete_rows(5)  # 1.1.02 gone, everything below moves up
+    out = io.BytesIO()
+    book.save(out)
+    validated = check(standard, out.getvalue())
+    assert [(d.code, d.cell) for d in validated.diagnostics] == [("locked.rows_changed", "A5")]
+    assert validated.diagnostics[0].message.startswith(
+        "检查表的行被删除、插入或移动：A5 应为「1.1.02」，实为「2」；A6 应为「2」，实为「2.1」；"
+    )
+    assert validated.card is None
+
+
+def test_formula_edited_seen_in_cached_deduction(standard, issued):
+    data = fill(issued, standard, {"1.1.01": ("不符合", 2)}, default=ALL_PASS)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    book["检查表"]["I4"] = 0.1  # what a recalculated, edited formula leaves behind
+    book["检查表"]["I5"] = 0  # the same as the scorer: fine
+    book["检查表"]["I3"] = 0.6  # section 1 deducts 0.6: fine
+    out = io.BytesIO()
+    book.save(out)
+    validated = check(standard, out.getvalue())
+    assert [(d.code, d.cell, d.message) for d in validated.diagnostics] == [
+        ("locked.formula_edited", "I4",
+         "扣分为 0.1，按标准应为 0.6（扣分公式被修改）："
+         "请使用总部下发的原检查表，不要修改扣分列。"),
+    ]  # fmt: skip
+
+
+def test_merged_input_cells(standard, issued):
+    data = fill(issued, standard, {}, default=ALL_PASS)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    book["检查表"].merge_cells("G4:G5")
+    out = io.BytesIO()
+    book.save(out)
+    validated = check(standard, out.getvalue())
+    assert [(d.code, d.cell, d.message) for d in validated.diagnostics] == [
+        ("checklist.merged", "G4",
+         "单元格 G4:G5 被合并，覆盖了填写单元格：请取消合并，逐条填写后发回。"),
+        ("answer.unanswered", "G5",
+         "1 条检查标准未填写检查结果：1.1.02（G5）：请逐条选择检查结果后发回。"),
+    ]  # fmt: skip
+
+
+def test_manifest_edited_and_unknown_standard(tmp_path, standard, issued):
+    book = openpyxl.load_workbook(io.BytesIO(fill(issued, standard, {}, default=ALL_PASS)))
+    book["_manifest"]["B8"] = "P002"  # site_code
+    out = io.BytesIO()
+    book.save(out)
+    validated = check(standard, out.getvalue())
+    assert [(d.code, d.sheet) for d in validated.diagnostics] == [
+        ("manifest.tampered", "_manifest")
+    ]
+    other = mini_standard(tmp_path)
+    raw = read_workbook(fill(issued, standard, {}, default=ALL_PASS))
+    no_match = Checker([], standards_folder="/srv/standards").check(raw, "P001.xlsx")
+    assert [d.message for d in no_match.diagnostics] == [
+        f"检查表使用的标准 mini 版本 1（内容哈希 {other.content_hash[:12]}）不在标准目录 "
+        "/srv/standards 中：请把该版本的标准文件放入标准目录后重新评分，"
+        "或让项目改填当前下发的检查表。"
+    ]
+
+
+def test_issued_register_consistency(standard, issued):
+    from audit_xls.build import IssuedEntry
+
+    raw = read_workbook(fill(issued, standard, {}, default=ALL_PASS))
+    entry = IssuedEntry(raw.manifest["workbook_id"], "P001", "滨江花园", "华东", "", "",
+                        "2026-11", "mini", "1", standard.content_hash, "a.xlsx")  # fmt: skip
+    assert check(standard, fill(issued, standard, {}, default=ALL_PASS), issued=[entry]).card
+    other = IssuedEntry("0" * 16, "P001", "滨江花园", "华东", "", "", "2026-10", "mini", "1",
+                        standard.content_hash, "a.xlsx")  # fmt: skip
+    validated = check(standard, fill(issued, standard, {}, default=ALL_PASS), issued=[other])
+    assert [(d.code, d.message) for d in validated.diagnostics] == [
+        ("issued.not_issued",
+         f"该工作簿（项目 P001，月份 2026-11，编号 {raw.manifest['workbook_id']}）不在发放登记表中"
+         "（登记表月份：2026-10）：请确认是否交错了项目或月份的检查表。"),
+    ]  # fmt: skip
+
+
+def test_answers_record_notes(standard, issued):
+    data = fill(issued, standard, {"1.1.01": ("不符合", 1, "=HYPERLINK(1)")}, default=ALL_PASS)
+    validated = check(standard, data)
+    assert validated.answers["1.1.01"] == Answer(FAIL, 1, "=HYPERLINK(1)")
+    assert validated.answers["1.1.02"] == Answer(PASS, None, "")
