@@ -372,7 +372,13 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
     recorded_at = datetime.now().isoformat(timespec="seconds")
     counts = {"graded": 0, "sent_back": 0, "already": 0, "superseded": 0, "issued": 0}
     with _connect(path, create=True) as conn:
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(
+                f"历史库 {path} 正被另一个程序写入（{exc}）：请等它结束后重新运行，"
+                "已评分的结果不会丢失。"
+            ) from exc
         try:
             for w in _batch_order(batch):
                 exists = conn.execute(

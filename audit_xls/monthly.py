@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 from audit_xls.history import HistoryFrames, load_history
 from audit_xls.score import round2
 from audit_xls.xlsx import (
+    COLOR_SCALE,
     Column,
     Formats,
     add_table_sheet,
@@ -541,9 +542,10 @@ def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None
     note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率。"
     sheet = add_table_sheet(
         book, formats, name, table, _columns(frame, months, LABEL_KINDS), _rows(frame),
-        title="项目月度得分率", note=" ".join([note, *report.notes]), color_scale=month_cols,
+        title="项目月度得分率", note=note,
     )
     first = table_header_row("项目月度得分率", note) + 1
+    _block_scale(sheet, first, len(frame), month_cols)
     trend_col = frame.columns.get_loc(TREND)
     for offset in range(len(frame)):
         row = first + offset
@@ -558,6 +560,14 @@ def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None
     sheet.write_string(top - 1, 0, "环比变化（当月得分率减上月得分率，上月无结果时留空）",
                        formats.subtitle)
     _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num")
+    for offset, text in enumerate(report.notes):
+        sheet.write_string(top + max(len(changes), 1) + 2 + offset, 0, text, formats.note)
+
+
+def _block_scale(sheet: Worksheet, first: int, count: int, cols: list[int]) -> None:
+    """One colour scale over all months, so a colour means the same rate in every month."""
+    if count:
+        sheet.conditional_format(first, cols[0], first + count - 1, cols[-1], COLOR_SCALE)
 
 
 def _write_table(sheet: Worksheet, formats: Formats, top: int, frame: pd.DataFrame,
@@ -581,9 +591,10 @@ def _region_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> No
     month_cols = [frame.columns.get_loc(m) for m in months]
     sheet = add_table_sheet(
         book, formats, name, table, _columns(frame, months, LABEL_KINDS), _rows(frame),
-        title="区域月度平均得分率", note=MEAN_NOTE, color_scale=month_cols,
+        title="区域月度平均得分率", note=MEAN_NOTE,
     )
     header = table_header_row("区域月度平均得分率", MEAN_NOTE)
+    _block_scale(sheet, header + 1, len(frame), month_cols)
     chart = book.add_chart({"type": "line"})
     for offset in range(len(frame)):
         row = header + 1 + offset

@@ -366,3 +366,18 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(HistoryError, match="请升级 audit-xls"):
         load_history(path)
+
+
+def test_a_locked_history_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    path = build_history(tmp_path / "h.sqlite")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(history.sqlite3, "connect",
+                        lambda *a, **k: real_connect(*a, **{**k, "timeout": 0.05}))
+    try:
+        with pytest.raises(HistoryError, match="正被另一个程序写入"):
+            record_batch(path, three_months()[0])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -15,6 +15,8 @@ Site 得分率 (current results only; A's first February file, 82.50, was supers
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -271,13 +273,14 @@ def test_workbook_sheets_tables_and_key_cells(monthly_xlsx: Path) -> None:
     assert [c.value for c in sites[5]][:8] == ["A", "A项目", "华东", 90, 97.5, 85, None, -12.5]
     assert sites["D5"].number_format == "0.00"
     assert sites.freeze_panes == "A5"
-    assert "v1：2026-01、2026-02；v2：2026-03" in sites["A2"].value
+    assert sites["A17"].value.startswith("标准 T 在所选月份中有 2 个版本（v1：2026-01、2026-02；")
     assert [c.value for c in sites[12]][:6] == ["A", "A项目", "华东", None, 7.5, -12.5]
     scales = [(str(r.sqref), r.rules[0].type) for r in sites.conditional_formatting]
-    assert ("D5:D8", "colorScale") in scales and ("G5:G8", "colorScale") in scales
+    assert scales == [("D5:G8", "colorScale")]  # one scale over every month
     region = book["区域月度"]
     assert region["A2"].value.startswith("区域得分率 = 区域内各项目当月得分率的算术平均")
     assert [c.value for c in region[7]] == ["全部项目", 86.67, 93.13, 87.5, None]
+    assert [str(r.sqref) for r in region.conditional_formatting] == ["B5:E7"]
     detail = book["明细"]
     assert (detail["F11"].value, detail["F12"].value) == ("1", "2")  # 标准版本
     assert detail["L5"].value == datetime(2026, 1, 15)
@@ -304,6 +307,18 @@ def test_workbook_is_the_same_bytes_each_time(report, monthly_xlsx: Path, tmp_pa
     again = tmp_path / "again.xlsx"
     write_monthly(report, again)
     assert again.read_bytes() == monthly_xlsx.read_bytes()
+
+
+def test_csv_keeps_formula_like_text_inert(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    for period in ("2026-01", "2026-02"):
+        returned = workbook("A", period, V1, {"1.1.01": 1})
+        returned.answers["1.1.01"] = Answer("fail", 1, note='=HYPERLINK("http://x","点我")')
+        record_batch(path, batch([returned], [], None, f"{period}-28T10:00:00"))
+    write_monthly_csv(monthly_report(path), tmp_path / "csv")
+    text = (tmp_path / "csv" / "反复问题.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][-1] == "'=HYPERLINK(\"http://x\",\"点我\")"
 
 
 def test_json_and_csv(report, tmp_path: Path) -> None:
