@@ -46,16 +46,22 @@ class _Source:
     read: Callable[[], bytes]
 
 
-def skip_reason(name: str, lang: str = "zh") -> str | None:
-    """Why a file in the returns is not read (None when it is a workbook to read)."""
+def is_junk(name: str) -> bool:
+    """Temp and system files office software and file managers leave beside workbooks."""
     path = PurePosixPath(name)
     base = path.name
-    if (
+    return (
         "__MACOSX" in path.parts
         or base.lower() in JUNK_NAMES
         or base.startswith(("~$", ".~", "._"))
         or (base.startswith(".~lock.") and base.endswith("#"))
-    ):
+    )
+
+
+def skip_reason(name: str, lang: str = "zh") -> str | None:
+    """Why a file in the returns is not read (None when it is a workbook to read)."""
+    path = PurePosixPath(name)
+    if is_junk(name):
         return message("skip.junk", lang)
     suffix = path.suffix.lower()
     if suffix == ".et":
@@ -135,7 +141,7 @@ def grade_returns(
             if reason is None:
                 to_read.append(source)
             else:
-                skipped.append(Skipped(source.name, reason))
+                skipped.append(Skipped(source.name, reason, junk=is_junk(source.name)))
         workbooks = _grade_all(to_read, checker, jobs, progress)
     finally:
         if archive is not None:
@@ -329,5 +335,8 @@ def batch_to_json(batch: BatchResult) -> dict[str, Any]:
 
 
 def exit_code(batch: BatchResult) -> int:
-    """0 when every returned workbook was graded; 1 when any was sent back or skipped."""
-    return 1 if batch.sent_back or batch.skipped else 0
+    """0 when every returned workbook was graded; 1 when any was sent back or skipped.
+
+    Junk (Thumbs.db, ~$ owner files) is listed but needs no action, so it does not count.
+    """
+    return 1 if batch.sent_back or any(not s.junk for s in batch.skipped) else 0

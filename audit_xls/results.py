@@ -43,6 +43,7 @@ class WorkbookResult:
 class Skipped:
     file: str
     reason: str
+    junk: bool = False  # an office temp/system file (Thumbs.db, ~$x.xlsx): listed, no action
 
 
 @dataclass(frozen=True)

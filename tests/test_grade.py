@@ -1,0 +1,269 @@
+"""grade.py and `audit-xls grade`: a batch of returns, the JSON contract, exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from returns import MINI_YAML, PERIOD, fill, issue, mini_standard
+
+from audit_xls import grade as grade_module
+from audit_xls.build import IssuedEntry
+from audit_xls.cli import cli
+from audit_xls.grade import batch_to_json, exit_code, grade_returns, zip_member_name
+from audit_xls.read import read_workbook
+
+ALL_PASS = ("符合", None)
+
+
+@pytest.fixture(scope="module")
+def standard(tmp_path_factory):
+    return mini_standard(tmp_path_factory.mktemp("std"))
+
+
+class GbkInfo(zipfile.ZipInfo):
+    """A member named in GBK without the UTF-8 flag, as zip tools on Chinese Windows write it."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+
+def register_entry(standard, data: bytes, code: str, name: str, region: str) -> IssuedEntry:
+    wid = read_workbook(data).manifest["workbook_id"]
+    return IssuedEntry(wid, code, name, region, "", "", PERIOD, standard.id, standard.version,
+                       standard.content_hash, f"{code}.xlsx")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def issued_books(standard):
+    sites = [("P001", "滨江花园", "华东"), ("P002", "江南名苑", "华南"), ("P003", "北岸", "华北")]
+    books = {code: issue(standard, code, name, region) for code, name, region in sites}
+    register = [register_entry(standard, books[c], c, n, r) for c, n, r in sites]
+    return books, register
+
+
+@pytest.fixture()
+def returns_folder(tmp_path, standard, issued_books) -> Path:
+    """A folder mixing graded, sent-back, skipped and (P003) missing returns."""
+    books, _ = issued_books
+    folder = tmp_path / "returns"
+    (folder / "华东").mkdir(parents=True)
+    (folder / "华东" / "P001.xlsx").write_bytes(
+        fill(books["P001"], standard, {"1.1.01": ("不符合", 2, "=2+2 工服脏")}, default=ALL_PASS)
+    )
+    (folder / "P002.xlsx").write_bytes(
+        fill(books["P002"], standard, {"2.1.01": ("不符合", "两个")}, default=ALL_PASS)
+    )
+    (folder / "P002.et").write_bytes(b"\xd0\xcf\x11\xe0 wps")
+    (folder / "~$P002.xlsx").write_bytes(b"owner")
+    (folder / "Thumbs.db").write_bytes(b"x")
+    (folder / "readme.txt").write_text("hi", encoding="utf-8")
+    (folder / "broken.xlsx").write_bytes(b"")
+    return folder
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_mixed_folder(standard, issued_books, returns_folder):
+    _, register = issued_books
+    before = hashes(returns_folder)
+    batch = grade_returns(returns_folder, [standard], register, jobs=2)
+    assert hashes(returns_folder) == before  # returned files are never modified
+    assert [(w.file, w.status) for w in batch.workbooks] == [
+        ("P002.xlsx", "sent_back"),
+        ("broken.xlsx", "sent_back"),
+        ("华东/P001.xlsx", "graded"),
+    ]
+    assert [s.file for s in batch.skipped] == ["P002.et", "Thumbs.db", "readme.txt", "~$P002.xlsx"]
+    assert batch.skipped[0].reason == (
+        "WPS 专用格式（.et），无法读取：请在 WPS 中「另存为」Excel 工作簿（.xlsx）后发回。"
+    )
+    assert [(m.site_code, m.site_name, m.period) for m in batch.missing] == [
+        ("P003", "北岸", "2026-11")
+    ]
+    assert exit_code(batch) == 1
+    p001 = batch.workbooks[2]
+    assert str(p001.card.total) == "6.40"
+    assert p001.answers["1.1.01"].note == "=2+2 工服脏"
+
+
+def test_json_contract(standard, issued_books, returns_folder):
+    _, register = issued_books
+    document = batch_to_json(grade_returns(returns_folder, [standard], register))
+    graded = document["workbooks"][2]
+    data = (returns_folder / "华东" / "P001.xlsx").read_bytes()
+    assert graded == {
+        "file": "华东/P001.xlsx",
+        "workbook_id": register[0].workbook_id,
+        "site_code": "P001",
+        "site": "滨江花园",
+        "region": "华东",
+        "period": "2026-11",
+        "standard": "mini v1",
+        "status": "graded",
+        "score": 6.4,
+        "max_score": 7.0,
+        "percent": 91.43,
+        "grade": "优秀",
+        "sections": [
+            {"code": "1", "name": "行为规范", "points": 2.0, "deducted": 0.6, "score": 1.4,
+             "applicable": True},
+            {"code": "2", "name": "房屋交付", "points": 3.0, "deducted": 0.0, "score": 3.0,
+             "applicable": True},
+            {"code": "3", "name": "装修服务", "points": 2.0, "deducted": 0.0, "score": 2.0,
+             "applicable": True},
+        ],
+        "diagnostics": [],
+        "file_hash": hashlib.sha256(data).hexdigest(),
+        "inspector": "张督导",
+        "inspection_date": "2026-11-12",
+        "duplicate_of": None,
+    }  # fmt: skip
+    sent_back = document["workbooks"][0]
+    assert {k: sent_back[k] for k in ("status", "score", "max_score", "percent", "grade")} == {
+        "status": "sent_back", "score": None, "max_score": None, "percent": None, "grade": None,
+    }  # fmt: skip
+    assert sent_back["sections"] == []
+    assert sent_back["diagnostics"] == [
+        {"severity": "error", "code": "answer.invalid_points", "sheet": "检查表", "cell": "H8",
+         "message": "问题点数填了「两个」，须为 0-99 的整数：请改为整数（例如 2）。"},
+    ]  # fmt: skip
+    assert document["workbooks"][1]["diagnostics"] == [
+        {"severity": "error", "code": "file.empty", "sheet": "", "cell": "",
+         "message": "文件为空（0 字节），无法读取：请在 Excel/WPS 中重新保存检查表后发回。"},
+    ]  # fmt: skip
+    assert document["missing"] == [
+        {"site_code": "P003", "site": "北岸", "period": "2026-11", "region": "华北",
+         "workbook_id": register[2].workbook_id},
+    ]  # fmt: skip
+    assert [s["file"] for s in document["skipped"]] == [
+        "P002.et", "Thumbs.db", "readme.txt", "~$P002.xlsx",
+    ]  # fmt: skip
+    json.dumps(document)  # plain JSON types only
+
+
+def test_zip_with_gbk_names_read_in_place(tmp_path, standard, issued_books):
+    books, _ = issued_books
+    archive = tmp_path / "returns.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr(
+            GbkInfo("华东/滨江花园.xlsx"), fill(books["P001"], standard, {}, default=ALL_PASS)
+        )
+        out.writestr("__MACOSX/._x.xlsx", b"junk")
+    info = zipfile.ZipFile(archive).infolist()[0]
+    assert info.flag_bits & 0x800 == 0
+    assert zip_member_name(info) == "华东/滨江花园.xlsx"
+    before = archive.read_bytes()
+    batch = grade_returns(archive, [standard], None)
+    assert archive.read_bytes() == before
+    assert [(w.file, w.status) for w in batch.workbooks] == [("华东/滨江花园.xlsx", "graded")]
+    assert [s.file for s in batch.skipped] == ["__MACOSX/._x.xlsx"]
+    assert batch.missing == [] and exit_code(batch) == 0
+
+
+def test_same_workbook_twice_keeps_the_newer(tmp_path, standard, issued_books):
+    books, register = issued_books
+    folder = tmp_path / "r"
+    folder.mkdir()
+    old, new = folder / "P001.xlsx", folder / "P001 (2).xlsx"
+    old.write_bytes(fill(books["P001"], standard, {"1.1.01": ("不符合", 1)}, default=ALL_PASS))
+    new.write_bytes(fill(books["P001"], standard, {}, default=ALL_PASS))
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    os.utime(new, (1_700_100_000, 1_700_100_000))
+    batch = grade_returns(folder, [standard], register[:1])
+    by_file = {w.file: w for w in batch.workbooks}
+    assert by_file["P001.xlsx"].duplicate_of == "P001 (2).xlsx"
+    assert by_file["P001 (2).xlsx"].duplicate_of == ""
+    assert [w.file for w in batch.graded] == ["P001 (2).xlsx"]
+    wid = register[0].workbook_id
+    assert [d.message for d in by_file["P001.xlsx"].diagnostics] == [
+        f"同一工作簿（编号 {wid}）交回了两次：本文件较旧，已由 P001 (2).xlsx 取代，不计入汇总。"
+    ]
+    assert [d.message for d in by_file["P001 (2).xlsx"].diagnostics] == [
+        f"同一工作簿（编号 {wid}）交回了两次：以本文件（较新）为准，较旧的 P001.xlsx 不计入汇总。"
+    ]
+
+
+def test_unexpected_exception_becomes_a_diagnostic(tmp_path, standard, issued_books, monkeypatch):
+    books, _ = issued_books
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "a.xlsx").write_bytes(fill(books["P001"], standard, {}, default=ALL_PASS))
+    (folder / "b.xlsx").write_bytes(fill(books["P002"], standard, {}, default=ALL_PASS))
+    real = grade_module.read_workbook
+
+    def flaky(data: bytes):
+        if data == (folder / "a.xlsx").read_bytes():
+            raise RuntimeError("boom\nsecond line")
+        return real(data)
+
+    monkeypatch.setattr(grade_module, "read_workbook", flaky)
+    batch = grade_returns(folder, [standard], None)
+    assert [(w.file, w.status) for w in batch.workbooks] == [
+        ("a.xlsx", "sent_back"), ("b.xlsx", "graded"),
+    ]  # fmt: skip
+    assert [(d.code, d.message) for d in batch.workbooks[0].diagnostics] == [
+        ("internal.error",
+         "读取本文件时发生内部错误（RuntimeError: boom），未评分：请把该文件发给技术支持，"
+         "其余文件已照常处理。"),
+    ]  # fmt: skip
+
+
+def test_cli_grade_json_summary_and_exit_codes(tmp_path, standard, issued_books, returns_folder):
+    books, _ = issued_books
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    (standards / "mini.yaml").write_text(MINI_YAML, encoding="utf-8")
+    runner = CliRunner()
+    out = tmp_path / "summary.xlsx"
+    result = runner.invoke(
+        cli,
+        ["grade", str(returns_folder), "--standards", str(standards), "--out", str(out),
+         "--csv", str(tmp_path / "r.csv"), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert [w["status"] for w in document["workbooks"]] == ["sent_back", "sent_back", "graded"]
+    assert out.is_file() and (tmp_path / "r.csv").is_file()
+
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "P001.xlsx").write_bytes(fill(books["P001"], standard, {}, default=ALL_PASS))
+    result = runner.invoke(
+        cli, ["grade", str(good), "--standards", str(standards), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "共读取 1 个工作簿：评分 1 个，退回 0 个；跳过 0 个文件；未交 0 个。"
+    )
+    result = runner.invoke(cli, ["grade", str(good), "--standards", str(standards)])
+    assert result.exit_code == 2  # --out missing: usage error
+    result = runner.invoke(
+        cli, ["grade", str(good), "--standards", str(tmp_path / "none"), "--out", str(out)]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_bytes_in_memory_zip_member_dates_order_newer(tmp_path, standard, issued_books):
+    books, _ = issued_books
+    archive = tmp_path / "r.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        older = zipfile.ZipInfo("a/P001.xlsx", date_time=(2026, 11, 20, 9, 0, 0))
+        newer = zipfile.ZipInfo("b/P001.xlsx", date_time=(2026, 11, 21, 9, 0, 0))
+        out.writestr(newer, fill(books["P001"], standard, {}, default=ALL_PASS))
+        out.writestr(older, fill(books["P001"], standard, {}, default=ALL_PASS))
+    batch = grade_returns(archive, [standard], None)
+    assert [(w.file, w.duplicate_of) for w in batch.workbooks] == [
+        ("b/P001.xlsx", ""), ("a/P001.xlsx", "b/P001.xlsx"),
+    ]  # fmt: skip
