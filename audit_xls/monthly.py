@@ -276,6 +276,7 @@ def _ranking(
 ) -> pd.DataFrame:
     """Competition ranking (1, 2, 2, 4) by 得分率, highest first; 排名变化 > 0 means moved up."""
     ranks: dict[tuple[str, str], int] = {}
+    names, regions = sites["项目名称"].to_dict(), sites["区域"].to_dict()
     rows = []
     for m in months:
         scored = sorted(
@@ -290,7 +291,7 @@ def _ranking(
             before = ranks.get((code, previous_month(m)))
             rows.append({
                 "月份": m, "排名": rank, "项目编码": code,
-                "项目名称": sites.loc[code, "项目名称"], "区域": sites.loc[code, "区域"],
+                "项目名称": names[code], "区域": regions[code],
                 "得分率": float(rate), "上月排名": before,
                 "排名变化": None if before is None else before - rank,
             })
@@ -314,28 +315,36 @@ def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) 
     section_names = {
         (row.workbook, row.code): row.name for row in frames.sections.itertuples()
     }
-    rows = []
+    names = sites["项目名称"].to_dict()
+    regions = sites["区域"].to_dict()
     keys = ["site_code", "standard_id", "code"]
-    for (site, standard_id, code), group in failed.sort_values([*keys, "period"]).groupby(keys):
-        runs: list[list[Any]] = []
-        for row in group.itertuples():
-            if runs and previous_month(row.period) == runs[-1][-1].period:
-                runs[-1].append(row)
-            else:
-                runs.append([row])
-        for run in runs:
-            if len(run) < 2:
-                continue
-            last = run[-1]
-            rows.append({
-                "项目编码": site, "项目名称": sites.loc[site, "项目名称"],
-                "区域": sites.loc[site, "区域"], "标准": standard_id, "指标编码": code,
-                "一级指标": section_names.get((last.workbook, last.section_code), ""),
-                "检查标准": last.text, "连续月数": len(run),
-                "月份": "、".join(r.period for r in run),
-                "各月问题点数": "、".join(str(r.problem_points) for r in run),
-                "最近问题描述": last.note,
-            })
+    # One pass over the failures sorted by site, criterion and month: cheap on 100k rows.
+    runs: list[list[Any]] = []
+    for row in failed.sort_values([*keys, "period"]).itertuples():
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and (last.site_code, last.standard_id, last.code)
+            == (row.site_code, row.standard_id, row.code)
+            and previous_month(row.period) == last.period
+        ):
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    rows = []
+    for run in runs:
+        if len(run) < 2:
+            continue
+        last = run[-1]
+        rows.append({
+            "项目编码": last.site_code, "项目名称": names[last.site_code],
+            "区域": regions[last.site_code], "标准": last.standard_id, "指标编码": last.code,
+            "一级指标": section_names.get((last.workbook, last.section_code), ""),
+            "检查标准": last.text, "连续月数": len(run),
+            "月份": "、".join(r.period for r in run),
+            "各月问题点数": "、".join(str(r.problem_points) for r in run),
+            "最近问题描述": last.note,
+        })
     return pd.DataFrame(rows, columns=REPEAT_COLUMNS)
 
 
