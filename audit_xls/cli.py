@@ -567,5 +567,36 @@ def monthly(
 # --- demo (issue 6) -----------------------------------------------------------------------
 
 
+@cli.command()
+@click.option("--out", default="demo-output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for everything the demo writes (emptied first if a previous demo's).")
+@click.option("--months", default=3, show_default=True, type=click.IntRange(1, 12),
+              help="How many months to issue, fill, grade and summarise.")
+@click.option("--seed", default=7, show_default=True, type=int,
+              help="Random seed: the same seed gives the same fillings and results.")
+@click.option("--start", default="2026-09", show_default=True, metavar="YYYY-MM",
+              help="The first month.")
+@click.option("--no-soffice", is_flag=True,
+              help="Do not save returns through LibreOffice even when it is installed.")
+def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None:
+    """Issue, fill, return, grade and summarise the sample sites over a few months."""
+    import re
+    from pathlib import Path
+
+    from audit_xls.demo import DemoError, account, run_demo
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
+        raise click.BadParameter(f"「{start}」不是 YYYY-MM 格式的月份", param_hint="--start")
+    try:
+        result = run_demo(
+            Path(out), months=months, seed=seed, start=start, use_soffice=not no_soffice,
+            echo=lambda line: click.echo(line, err=True),
+        )
+    except DemoError as error:
+        raise click.ClickException(str(error)) from None
+    for line in account(result):
+        click.echo(line)
+
+
 def main() -> None:
     cli(prog_name="audit-xls")

@@ -1,0 +1,329 @@
+"""The whole product in one command: issue, fill, return, grade and summarise a few months.
+
+Workbooks are built for every sample site and month, filled as supervisors would (input cells
+only) and, when LibreOffice is installed, saved by it as a spreadsheet application would. A few
+returns carry the mistakes real ones do. Each month is graded into a history, and the history
+is summarised by month. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+
+from audit_xls import build, grade, history, monthly, report, soffice
+from audit_xls.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
+from audit_xls.results import BatchResult
+from audit_xls.score import FAIL, NA, PASS
+from audit_xls.sites import Site, load_sites
+from audit_xls.standard import Standard, load_standard
+from audit_xls.template import load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_STANDARD = ROOT / "standards" / "kefu-dudao.yaml"
+DEMO_SITES = ROOT / "samples" / "sites.csv"
+MARKER = ".audit-xls-demo"
+INSPECTORS = ("王敏", "李婷", "张伟", "陈静", "刘洋", "赵磊")
+MANAGERS = ("周经理", "吴经理", "郑经理", "孙经理")
+FOLLOW_UPS = (
+    "已现场指出，要求本周内整改",
+    "责任人已签字确认，限期整改",
+    "已拍照留存，下月复查",
+    "资料不全，需补充归档",
+)
+
+# Quality over the months: (first month's failure rate, last month's).
+PROFILES = {
+    "steady": (0.03, 0.03),
+    "good": (0.01, 0.01),
+    "improving": (0.22, 0.04),
+    "declining": (0.03, 0.20),
+    "weak": (0.14, 0.12),
+}
+
+# The mistakes real returns carry: (month offset, site index, mistake).
+MISTAKES = (
+    (0, 5, "unanswered"),
+    (0, 17, "missing"),
+    (1, 2, "pass_with_points"),
+    (1, 9, "typed_text"),
+    (1, 13, "xls"),
+    (2, 4, "edited_text"),
+    (2, 11, "ods"),
+    (2, 20, "missing"),
+    (2, 7, "no_count"),
+    (2, 0, "lock_file"),
+)
+
+
+class DemoError(RuntimeError):
+    """Raised when the demo's output folder is not one the demo may overwrite."""
+
+
+@dataclass
+class MonthRun:
+    period: str
+    batch: BatchResult
+    summary: Path
+    csv: Path
+
+
+@dataclass
+class DemoResult:
+    out: Path
+    months: list[MonthRun] = field(default_factory=list)
+    monthly: Path | None = None
+    history: Path | None = None
+    used_soffice: bool = False
+
+
+def month_periods(start: str, count: int) -> list[str]:
+    year, month = (int(part) for part in start.split("-"))
+    periods = []
+    for _ in range(count):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return periods
+
+
+def _prepare(out: Path) -> None:
+    """Empty a previous demo's folder; refuse any other non-empty folder."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).exists():
+            raise DemoError(
+                f"{out} 已存在且不是 audit-xls demo 的输出文件夹："
+                "请换一个 --out 目录，以免覆盖其中的文件。"
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("audit-xls demo output; safe to delete\n", encoding="utf-8")
+
+
+def _short(text: str) -> str:
+    for stop in "，,。;；:：":
+        text = text.split(stop, 1)[0]
+    return text[:24]
+
+
+@dataclass(frozen=True)
+class Filling:
+    results: dict[str, tuple[str, int | None, str]]  # code -> (result, points, note)
+    inspection_day: int
+    inspector: str
+    manager: str
+
+
+def _fill_plan(
+    standard: Standard, site_index: int, month_index: int, months: int, rng: random.Random
+) -> Filling:
+    profile = list(PROFILES)[site_index % len(PROFILES)]
+    first, last = PROFILES[profile]
+    progress = month_index / (months - 1) if months > 1 else 0.0
+    rate = first + (last - first) * progress
+    # Two thirds of the projects are past delivery: 房屋交付 does not apply to them.
+    mature = site_index % 3 != 0
+    results: dict[str, tuple[str, int | None, str]] = {}
+    for section in standard.sections:
+        for criterion in section.criteria:
+            if mature and section.name == "房屋交付":
+                results[criterion.code] = (NA, None, "")
+            elif rng.random() < rate:
+                points = rng.choice((1, 1, 1, 2, 2, 3))
+                note = f"{_short(criterion.text)}：发现{points}处问题，{rng.choice(FOLLOW_UPS)}"
+                results[criterion.code] = (FAIL, points, note)
+            else:
+                results[criterion.code] = (PASS, None, "")
+    return Filling(
+        results,
+        inspection_day=rng.randint(3, 25),
+        inspector=rng.choice(INSPECTORS),
+        manager=rng.choice(MANAGERS),
+    )
+
+
+def fill_workbook(
+    data: bytes, layout: Layout, filling: Filling, period: str, mistake: str | None
+) -> bytes:
+    """Write a supervisor's answers into the input cells of an issued workbook."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    labels = layout.template.results
+    cover = book[layout.cover_sheet]
+    year, month = (int(part) for part in period.split("-"))
+    cover.cell(COVER_ROW["inspection_date"] + 1, COVER_VALUE_COL + 1).value = date(
+        year, month, filling.inspection_day
+    )
+    cover.cell(COVER_ROW["inspector"] + 1, COVER_VALUE_COL + 1).value = filling.inspector
+    cover.cell(COVER_ROW["site_manager"] + 1, COVER_VALUE_COL + 1).value = filling.manager
+    sheet = book[layout.checklist_sheet]
+    codes = list(filling.results)
+    for code, (result, points, note) in filling.results.items():
+        row = layout.criterion_row[code] + 1
+        sheet.cell(row, Col.RESULT + 1).value = labels[result]
+        if points is not None:
+            sheet.cell(row, Col.POINTS + 1).value = points
+        if note:
+            sheet.cell(row, Col.NOTE + 1).value = note
+    if mistake == "unanswered":
+        for code in codes[3:5]:
+            sheet.cell(layout.criterion_row[code] + 1, Col.RESULT + 1).value = None
+    elif mistake == "pass_with_points":
+        code = next(c for c in codes if filling.results[c][0] == PASS)
+        sheet.cell(layout.criterion_row[code] + 1, Col.POINTS + 1).value = 2
+    elif mistake == "typed_text":
+        code = codes[1]
+        row = layout.criterion_row[code] + 1
+        sheet.cell(row, Col.RESULT + 1).value = labels[FAIL]
+        sheet.cell(row, Col.POINTS + 1).value = "两个"
+    elif mistake == "edited_text":
+        row = layout.criterion_row[codes[5]] + 1
+        cell = sheet.cell(row, Col.TEXT + 1)
+        cell.value = str(cell.value).replace("三响内", "五响内")
+    elif mistake == "no_count":
+        row = layout.criterion_row[codes[0]] + 1
+        sheet.cell(row, Col.RESULT + 1).value = labels[FAIL]
+        sheet.cell(row, Col.POINTS + 1).value = None
+        sheet.cell(row, Col.NOTE + 1).value = "员工工牌未佩戴"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _resave(files: list[Path], to: str, extension: str) -> list[Path]:
+    """Save files through LibreOffice as a supervisor's application would, in place."""
+    with tempfile.TemporaryDirectory(prefix="audit-xls-demo-") as tmp:
+        outputs = soffice.convert(files, to, Path(tmp))
+        final = []
+        for source, output in zip(files, outputs, strict=True):
+            target = source.with_suffix(f".{extension}")
+            shutil.move(output, target)
+            if target != source:
+                source.unlink()
+            final.append(target)
+    return final
+
+
+def run_demo(
+    out: Path,
+    *,
+    months: int = 3,
+    seed: int = 7,
+    start: str = "2026-09",
+    use_soffice: bool = True,
+    echo: Callable[[str], None] = print,
+) -> DemoResult:
+    out = Path(out)
+    _prepare(out)
+    standard = load_standard(DEMO_STANDARD)
+    sites = load_sites(DEMO_SITES)
+    layout = Layout(standard, load_template())
+    rng = random.Random(seed)
+    result = DemoResult(out, history=out / "history.sqlite")
+    result.used_soffice = use_soffice and soffice.find_soffice() is not None
+    periods = month_periods(start, months)
+    for month_index, period in enumerate(periods):
+        echo(f"[{period}] 下发 {len(sites)} 份检查表，督导填写并交回……")
+        issued_dir = out / "issued" / period
+        year, month = (int(part) for part in period.split("-"))
+        entries = build.build_all(
+            standard, sites, period, issued_dir, issued_on=date(year, month, 1)
+        )
+        mistakes = {
+            site_index: mistake
+            for offset, site_index, mistake in MISTAKES
+            if offset % months == month_index and site_index < len(sites)
+        }
+        returns = out / "returns" / period
+        returns.mkdir(parents=True)
+        written: dict[str, list[Path]] = {"xlsx": [], "xls": [], "ods": []}
+        for site_index, entry in enumerate(entries):
+            filling = _fill_plan(standard, site_index, month_index, months, rng)
+            mistake = mistakes.get(site_index)
+            if mistake == "missing":
+                continue
+            data = (issued_dir / entry.file).read_bytes()
+            target = returns / entry.file
+            target.write_bytes(fill_workbook(data, layout, filling, period, mistake))
+            written.get(mistake or "xlsx", written["xlsx"]).append(target)
+            if mistake == "lock_file":
+                (returns / f"~${entry.file}").write_bytes(b"\x00" * 165)
+        if result.used_soffice:
+            _resave(written["xlsx"], "xlsx", "xlsx")
+            _resave(written["xls"], "xls:MS Excel 97", "xls")
+            _resave(written["ods"], "ods", "ods")
+        result.months.append(_grade_month(out, period, standard, returns, issued_dir, result))
+    result.monthly = out / "reports" / "月度汇总.xlsx"
+    monthly.write_monthly(monthly.monthly_report(result.history), result.monthly)
+    return result
+
+
+def _grade_month(
+    out: Path, period: str, standard: Standard, returns: Path, issued_dir: Path, result: DemoResult
+) -> MonthRun:
+    issued = build.read_issued(build.register_path(issued_dir, period))
+    batch = grade.grade_returns(returns, [standard], issued)
+    reports = out / "reports"
+    reports.mkdir(exist_ok=True)
+    run = MonthRun(
+        period, batch, reports / f"评分汇总-{period}.xlsx", reports / f"评分明细-{period}.csv"
+    )
+    report.write_summary(batch, run.summary)
+    report.write_csv(batch, run.csv)
+    assert result.history is not None
+    history.record_batch(result.history, batch)
+    return run
+
+
+def account(result: DemoResult) -> list[str]:
+    """A short, readable account of what the demo did, for the terminal."""
+    lines = []
+    for run in result.months:
+        b = run.batch
+        lines.append(
+            f"{run.period}：下发 {b.issued_count}，交回 {len(b.workbooks)}，评分 {len(b.graded)}，"
+            f"退回 {len(b.sent_back)}，跳过 {len(b.skipped)}，未交 {len(b.missing)}"
+        )
+    last = result.months[-1].batch
+    ranked = sorted(
+        (w for w in last.graded if w.card and w.card.percent is not None),
+        key=lambda w: w.card.percent,  # type: ignore[union-attr]
+    )
+    if ranked:
+
+        def show(w) -> str:
+            return f"{w.site_name}（{w.region}）{w.card.percent}% {w.card.grade}"
+
+        lines.append(
+            f"{result.months[-1].period} 最好：" + "；".join(show(w) for w in ranked[-3:][::-1])
+        )
+        lines.append(f"{result.months[-1].period} 最差：" + "；".join(show(w) for w in ranked[:3]))
+    lines.append("退回的检查表：")
+    for run in result.months:
+        for w in run.batch.sent_back:
+            first = w.errors[0] if w.errors else None
+            where = f"{first.sheet}!{first.cell} " if first and first.cell else ""
+            reason = f"{where}{first.message}" if first else ""
+            lines.append(f"  {w.file}：{reason}")
+        for s in run.batch.skipped:
+            lines.append(f"  （跳过）{s.file}：{s.reason}")
+    lines.append("输出：")
+    lines.append(f"  下发的检查表：{result.out / 'issued'}")
+    lines.append(f"  交回的检查表：{result.out / 'returns'}")
+    for run in result.months:
+        lines.append(f"  {run.summary}")
+        lines.append(f"  {run.csv}")
+    lines.append(f"  历史库：{result.history}")
+    lines.append(f"  月度汇总：{result.monthly}")
+    if not result.used_soffice:
+        lines.append("（未安装 LibreOffice：交回文件由 openpyxl 保存，.xls/.ods 样例保留为 .xlsx）")
+    return lines
+
+
+__all__ = ["DemoError", "DemoResult", "Site", "account", "fill_workbook", "run_demo"]
