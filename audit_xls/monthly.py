@@ -24,6 +24,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from audit_xls.history import HistoryFrames, load_history
+from audit_xls.report import competition_ranks, csv_text
 from audit_xls.score import round2
 from audit_xls.xlsx import (
     COLOR_SCALE,
@@ -283,10 +284,9 @@ def _ranking(
             ((rate, code) for (code, month), rate in rates.items() if month == m),
             key=lambda item: (-item[0], item[1]),
         )
-        for position, (rate, code) in enumerate(scored):
-            rank = position + 1
-            if position and scored[position - 1][0] == rate:
-                rank = ranks[(scored[position - 1][1], m)]
+        month_ranks = competition_ranks([rate for rate, _ in scored])
+        for rank, (rate, code) in zip(month_ranks, scored, strict=True):
+            assert rank is not None
             ranks[(code, m)] = rank
             before = ranks.get((code, previous_month(m)))
             rows.append({
@@ -469,9 +469,6 @@ def monthly_to_json(report: MonthlyReport) -> dict[str, Any]:
     }
 
 
-CSV_INJECTION = ("=", "+", "-", "@", "\t", "\r")
-
-
 def write_monthly_csv(report: MonthlyReport, folder: str | Path) -> list[Path]:
     """Each pivot as a UTF-8-with-BOM CSV (opens in Excel without mojibake), atomically."""
     folder = Path(folder)
@@ -494,8 +491,7 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        # Free text starting like a formula would run in Excel: keep it text.
-        return "'" + value if value.startswith(CSV_INJECTION) else value
+        return csv_text(value)
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
