@@ -2,7 +2,9 @@
 
 Builds one workbook for a sample site, fills a copy as a supervisor would, prints both to PDF
 with LibreOffice (one batch) and turns page 1 into PNG with pdftoppm:
-docs/img/workbook.png and docs/img/workbook-filled.png. `pdf_to_png` is reusable for other
+docs/img/workbook.png and docs/img/workbook-filled.png. Then runs the demo and pictures the
+first page of a month's summary workbook and of the monthly workbook: docs/img/summary.png
+and docs/img/monthly.png. `pdf_to_png` is reusable for other
 workbooks (e.g. the summary workbook): `pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
 
 Run: .venv/bin/python scripts/make_pictures.py   (needs soffice and poppler-utils)
@@ -21,6 +23,7 @@ from pathlib import Path
 import openpyxl
 
 from audit_xls.build import build_all
+from audit_xls.demo import run_demo
 from audit_xls.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
 from audit_xls.sites import load_sites
 from audit_xls.soffice import convert
@@ -112,6 +115,10 @@ def main() -> None:
         written = pdf_to_png(
             [blank, filled], [IMG / "workbook.png", IMG / "workbook-filled.png"], page=2
         )
+        demo = run_demo(work / "demo", echo=lambda line: None)
+        assert demo.monthly is not None
+        written += pdf_to_png(demo.months[-1].summary, IMG / "summary.png")
+        written += pdf_to_png(demo.monthly, IMG / "monthly.png")
     for path in written:
         print(path.relative_to(ROOT), file=sys.stdout)
 
