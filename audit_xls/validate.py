@@ -74,6 +74,7 @@ class Checker:
         self.standards_folder = standards_folder
         self._layouts: dict[tuple[str, str], Layout] = {}
         self._lock = threading.Lock()
+        self._locked_rows: dict[int, list[tuple[int, list[tuple[int, str]]]]] = {}
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -88,6 +89,17 @@ class Checker:
                     found = Layout(standard, template)
                     _ = found.locked_cells, found.fingerprint  # computed once, outside threads
                     self._layouts[key] = found
+        return found
+
+    def locked_rows(self, plan: Layout) -> list[tuple[int, list[tuple[int, str]]]]:
+        """The layout's locked cells grouped by row, in reading order (worked out once)."""
+        key = id(plan)
+        found = self._locked_rows.get(key)
+        if found is None:
+            rows: dict[int, list[tuple[int, str]]] = {}
+            for (r, c), expected in sorted(plan.locked_cells.items()):
+                rows.setdefault(r, []).append((c, expected))
+            found = self._locked_rows[key] = sorted(rows.items())
         return found
 
     def find_standard(self, values: dict[str, str]) -> Standard | None:
@@ -278,11 +290,15 @@ class _Run:
         return f"{where} 应为「{clip(expected)}」，实为「{clip(found)}」"
 
     def check_locked(self, plan: Layout) -> None:
-        changed = [
-            (r, c, expected, found)
-            for (r, c), expected in sorted(plan.locked_cells.items())
-            if (found := text_of(self.raw.value(r, c))) != expected
-        ]
+        grid = self.raw.grid
+        changed = []
+        for r, cells in self.checker.locked_rows(plan):
+            values = grid[r] if r < len(grid) else []
+            for c, expected in cells:
+                found = values[c] if c < len(values) else ""
+                # the common case (an unchanged text) costs one comparison
+                if found != expected and (found := text_of(found)) != expected:
+                    changed.append((r, c, expected, found))
         if not changed:
             return
         examples = "；".join(
