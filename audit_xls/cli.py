@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from audit_xls import __version__
+from audit_xls.history import history_option
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -417,6 +418,8 @@ def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str
     show_default=True,
     help="Language of messages and outputs.",
 )
+@history_option
+@click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 def grade(
     returns: str,
     standards_dir: str | None,
@@ -426,6 +429,8 @@ def grade(
     as_json: bool,
     jobs: int,
     lang: str,
+    history_path: str,
+    no_history: bool,
 ) -> None:
     """Grade a folder (or .zip) of returned workbooks and write HQ's summary.
 
@@ -437,6 +442,7 @@ def grade(
 
     from audit_xls.build import BuildError, read_issued
     from audit_xls.grade import GradeError, batch_to_json, exit_code, grade_returns
+    from audit_xls.history import HistoryError, record_batch
     from audit_xls.report import ReportError, write_csv, write_summary
     from audit_xls.standard import StandardError, load_standards
 
@@ -478,15 +484,29 @@ def grade(
         write_summary(batch, out, lang=lang)
         if csv_path:
             write_csv(batch, csv_path, lang=lang)
-    except (GradeError, ReportError, OSError) as error:
+        recorded = None if no_history else record_batch(history_path, batch)
+    except (GradeError, ReportError, HistoryError, OSError) as error:
         raise click.ClickException(str(error)) from None
-    # --history (issue 5) hooks in here: history.record_batch(history_path, batch), once per run.
     if as_json:
         click.echo(json.dumps(batch_to_json(batch), ensure_ascii=False, indent=2))
     else:
         for line in _grade_account(batch, out, csv_path, lang):
             click.echo(line)
+    if recorded is not None:
+        click.echo(_history_line(recorded, lang), err=as_json)
     sys.exit(exit_code(batch))
+
+
+def _history_line(recorded, lang: str) -> str:
+    if lang == "en":
+        return (
+            f"history {recorded.path}: {recorded.recorded} recorded, {recorded.already_recorded} "
+            f"already there, {recorded.superseded} earlier results superseded"
+        )
+    return (
+        f"历史库 {recorded.path}：新记录 {recorded.recorded} 份，"
+        f"已有 {recorded.already_recorded} 份，{recorded.superseded} 份旧结果被重新提交取代"
+    )
 
 
 # --- monthly (issue 5) --------------------------------------------------------------------
@@ -503,15 +523,8 @@ def _month_option(ctx: click.Context, param: click.Parameter, value: str | None)
         raise click.BadParameter(str(error)) from None
 
 
-def _history_option(func):
-    """The --history option shared with grade (defined once, in history.py)."""
-    from audit_xls.history import history_option
-
-    return history_option(func)
-
-
 @cli.command()
-@_history_option
+@history_option
 @click.option("--from", "from_", metavar="YYYY-MM", callback=_month_option,
               help="First month (inclusive).")
 @click.option("--to", metavar="YYYY-MM", callback=_month_option, help="Last month (inclusive).")

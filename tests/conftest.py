@@ -26,6 +26,14 @@ def _soffice_gate(request: pytest.FixtureRequest) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _isolated_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`grade` records into the history by default: keep each test's history its own."""
+    path = tmp_path / "history.sqlite"
+    monkeypatch.setenv("AUDIT_XLS_HISTORY", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def shipped_standard():
     from audit_xls.standard import load_standard

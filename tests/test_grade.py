@@ -267,3 +267,24 @@ def test_bytes_in_memory_zip_member_dates_order_newer(tmp_path, standard, issued
     assert [(w.file, w.duplicate_of) for w in batch.workbooks] == [
         ("b/P001.xlsx", ""), ("a/P001.xlsx", "b/P001.xlsx"),
     ]  # fmt: skip
+
+
+def test_cli_grade_records_the_history_once(tmp_path, standard, issued_books, returns_folder):
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    (standards / "mini.yaml").write_text(MINI_YAML, encoding="utf-8")
+    history = tmp_path / "h.sqlite"
+    args = ["grade", str(returns_folder), "--standards", str(standards),
+            "--out", str(tmp_path / "s.xlsx"), "--history", str(history)]  # fmt: skip
+    first = CliRunner().invoke(cli, args)
+    assert first.stdout.splitlines()[-1] == (
+        f"历史库 {history}：新记录 3 份，已有 0 份，0 份旧结果被重新提交取代"
+    )
+    again = CliRunner().invoke(cli, [*args, "--json"])
+    json.loads(again.stdout)  # the history line goes to stderr with --json
+    assert again.stderr.splitlines()[-1] == (
+        f"历史库 {history}：新记录 0 份，已有 3 份，0 份旧结果被重新提交取代"
+    )
+    skipped = CliRunner().invoke(cli, [*args[:-2], "--history", str(tmp_path / "x.sqlite"),
+                                       "--no-history"])  # fmt: skip
+    assert not (tmp_path / "x.sqlite").exists() and "历史库" not in skipped.stdout
