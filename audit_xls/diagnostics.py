@@ -87,6 +87,15 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "The part {entry} declares a DOCTYPE/ENTITY (a possible XML bomb); the file was not "
         "read: save it as .xlsx in Excel/WPS and send it back.",
     ),
+    "file.sheet_too_large": (
+        ERROR,
+        "工作表「{name}」的内容延伸到 {corner}（{rows} 行 × {cols} 列，"
+        "超过上限 {limit} 个单元格），疑似异常文件，未读取："
+        "请删除表格右侧和下方多余的内容，另存后发回。",
+        "The sheet '{name}' reaches {corner} ({rows} rows x {cols} columns, over the limit of "
+        "{limit} cells); the file was not read: delete the extra content to the right and "
+        "below, save and send it back.",
+    ),
     # the manifest and the standard
     "manifest.missing": (
         ERROR,

@@ -31,6 +31,9 @@ RATIO_CHECK_MIN_BYTES = 1024 * 1024
 # A DOCTYPE must come before the root element; this many bytes of comments is already hostile.
 XML_HEAD_LIMIT = 64 * 1024
 XML_HEAD_CHUNK = 1024
+# calamine allocates rows x columns up to the farthest cell holding a value, before we see it:
+# one value at XFD1048576 in a 5 KB file asks for 512 GB and aborts the process.
+MAX_SHEET_CELLS = 1_000_000
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -45,6 +48,9 @@ _HIDDEN_ROW = re.compile(rb'<row r="(\d+)"[^>]*?hidden="(?:1|true)"')
 _SHEET_ENTRY = re.compile(rb"<sheet\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _REL_ENTRY = re.compile(rb"<Relationship\b[^>]*>")
+# A cell or row element with content (self-closing ones hold no value), and its reference.
+_FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
+_FILLED_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,7})"[^>]*(?<!/)>')
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,8 @@ def read_workbook(data: bytes) -> RawWorkbook | ReadFailure:
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     try:
         return _extract(book, entries, kind, digest)
+    except calamine.CalamineError as error:  # a part broken past the zip checks (bad deflate)
+        return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     finally:
         book.close()
 
@@ -128,9 +136,21 @@ def _short(error: BaseException) -> str:
 
 def _describe_head(data: bytes) -> str:
     head = data[:16]
-    if head.lstrip().startswith((b"<", b"{")) or all(32 <= b < 127 or b in b"\r\n\t" for b in head):
+    if head.lstrip().startswith((b"<", b"{")) or _is_text(data[:64]):
         return "text"
     return head[:8].hex(" ")
+
+
+def _is_text(head: bytes) -> bool:
+    """Printable UTF-8 or GBK (a CSV or note renamed .xlsx), allowing a character cut at the end."""
+    for encoding in ("utf-8", "gbk"):
+        for cut in range(3):
+            try:
+                text = head[: len(head) - cut].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return False
 
 
 def _check_ole(data: bytes, digest: str) -> ReadFailure | None:
@@ -227,6 +247,9 @@ def _extract(
     names = list(book.sheet_names)
     if layout.MANIFEST_SHEET not in names:
         return ReadFailure("manifest.missing", digest, {"sheets": "、".join(names)})
+    too_large = _check_extent(archive if kind == "xlsx" else None, layout.MANIFEST_SHEET, digest)
+    if too_large:
+        return too_large
     manifest_grid = book.get_sheet_by_name(layout.MANIFEST_SHEET).to_python(skip_empty_area=False)
     manifest = layout.parse_manifest(manifest_grid) if manifest_grid else None
     if manifest is None:
@@ -243,6 +266,9 @@ def _extract(
     for sheet in (cover_name, checklist_name):
         if sheet not in names:
             return ReadFailure("sheet.missing", digest, {"sheet": sheet}, sheet)
+        too_large = _check_extent(archive if kind == "xlsx" else None, sheet, digest)
+        if too_large:
+            return too_large
     cover_sheet = book.get_sheet_by_name(cover_name)
     cover_grid = cover_sheet.to_python(skip_empty_area=False)
     cover = {}
@@ -272,6 +298,43 @@ def _extract(
         input_formulas=input_formulas,
         hidden_rows=hidden_rows,
     )
+
+
+def _check_extent(
+    archive: zipfile.ZipFile | None, sheet_name: str, digest: str
+) -> ReadFailure | None:
+    """Refuse a sheet whose farthest filled cell would make calamine's grid too big."""
+    path = _sheet_part(archive, sheet_name) if archive is not None else None
+    if archive is None or path is None:
+        return None
+    try:
+        xml = archive.read(path)
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+        return None  # calamine reports the broken part
+    last_row = last_col = 0
+    for match in _FILLED_CELL.finditer(xml):
+        last_row = max(last_row, int(match.group(2)))
+        last_col = max(last_col, _column_number(match.group(1)))
+        if last_row * last_col > MAX_SHEET_CELLS:
+            break  # already refused: no need to scan the rest
+    else:
+        for match in _FILLED_ROW.finditer(xml):
+            last_row = max(last_row, int(match.group(1)))
+    last_col = max(last_col, 1)
+    if last_row * last_col <= MAX_SHEET_CELLS:
+        return None
+    corner = layout.cell(last_row - 1, last_col - 1)
+    params = {"name": sheet_name, "corner": corner, "rows": last_row, "cols": last_col}
+    return ReadFailure(
+        "file.sheet_too_large", digest, {**params, "limit": MAX_SHEET_CELLS}, sheet_name, corner
+    )
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _scan_sheet_xml(

@@ -7,7 +7,7 @@ application); `layout` says where each input cell is.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -31,11 +31,13 @@ def fill(
     cells: Mapping[tuple[str, str], Any] | None = None,
     template: str = "zh",
     default: Typed | None = None,
+    change: Callable[[openpyxl.Workbook], None] | None = None,
 ) -> bytes:
     """Write (检查结果, 问题点数[, 问题描述]) per criterion code, the cover, and raw `cells`.
 
     `default` answers every criterion not in `answers`; `cells` maps (sheet, "G12") to a value
-    written as is (a formula when it starts with "=").
+    written as is (a formula when it starts with "="); `change(book)` then edits anything else
+    (rows, merges, protection) before the one save.
     """
     plan = Layout(standard, load_template(template))
     book = openpyxl.load_workbook(io.BytesIO(data))
@@ -56,6 +58,8 @@ def fill(
             note.data_type = "s"  # a description is text even when it starts with "="
     for (name, ref), value in (cells or {}).items():
         book[name][ref].value = value
+    if change is not None:
+        change(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
