@@ -436,12 +436,11 @@ def grade(
 
     Exit code 0 when every returned workbook was graded, 1 when any was sent back or skipped.
     """
-    import json
     import sys
     from pathlib import Path
 
     from audit_xls.build import BuildError, read_issued
-    from audit_xls.grade import GradeError, batch_to_json, exit_code, grade_returns
+    from audit_xls.grade import GradeError, batch_to_json, exit_code, grade_returns, json_text
     from audit_xls.history import HistoryError, record_batch
     from audit_xls.report import ReportError, write_csv, write_summary
     from audit_xls.standard import StandardError, load_standards
@@ -488,7 +487,7 @@ def grade(
     except (GradeError, ReportError, HistoryError, OSError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
-        click.echo(json.dumps(batch_to_json(batch), ensure_ascii=False, indent=2))
+        click.echo(json_text(batch_to_json(batch)))
     else:
         for line in _grade_account(batch, out, csv_path, lang):
             click.echo(line)

@@ -7,6 +7,8 @@ Returned files are only ever read.
 
 from __future__ import annotations
 
+import json
+import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -332,6 +334,39 @@ def batch_to_json(batch: BatchResult) -> dict[str, Any]:
             for m in batch.missing
         ],
     }
+
+
+class _Fixed2:
+    """A float to print with exactly 2 decimals (json prints 34.0 for 34.00)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float):
+        self.value = value
+
+
+def _mark_floats(node: Any) -> Any:
+    if isinstance(node, float):
+        return _Fixed2(node)
+    if isinstance(node, dict):
+        return {key: _mark_floats(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_mark_floats(value) for value in node]
+    return node
+
+
+_FIXED = re.compile(r'"\\u0000(-?[0-9]+\.[0-9]{2})\\u0000"')
+
+
+def json_text(document: dict[str, Any]) -> str:
+    """The --json text: every number in the document printed with 2 decimals (87.50, 34.00)."""
+    text = json.dumps(
+        _mark_floats(document),
+        ensure_ascii=False,
+        indent=2,
+        default=lambda fixed: f"\0{fixed.value:.2f}\0",
+    )
+    return _FIXED.sub(r"\1", text)
 
 
 def exit_code(batch: BatchResult) -> int:

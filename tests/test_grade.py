@@ -288,3 +288,14 @@ def test_cli_grade_records_the_history_once(tmp_path, standard, issued_books, re
     skipped = CliRunner().invoke(cli, [*args[:-2], "--history", str(tmp_path / "x.sqlite"),
                                        "--no-history"])  # fmt: skip
     assert not (tmp_path / "x.sqlite").exists() and "历史库" not in skipped.stdout
+
+
+def test_json_text_prints_every_number_with_two_decimals():
+    from audit_xls.grade import json_text
+
+    document = {"workbooks": [{"score": 34.0, "percent": 89.7, "note": "34.0", "n": None}]}
+    assert json_text(document) == (
+        '{\n  "workbooks": [\n    {\n      "score": 34.00,\n      "percent": 89.70,\n'
+        '      "note": "34.0",\n      "n": null\n    }\n  ]\n}'
+    )
+    assert json.loads(json_text(document)) == document
