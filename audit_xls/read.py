@@ -51,6 +51,9 @@ _REL_ENTRY = re.compile(rb"<Relationship\b[^>]*>")
 # A cell or row element with content (self-closing ones hold no value), and its reference.
 _FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
 _FILLED_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,7})"[^>]*(?<!/)>')
+# Any reference past column Z or row 999: without one the extent is under 26 x 999 cells.
+# A literal start keeps the search fast; another attribute matching only costs the full scan.
+_FAR_REF = re.compile(rb'r="(?:[A-Z]{2,3}[0-9]|[A-Z]?[0-9]{4})')
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,8 @@ def _check_extent(
         xml = archive.read(path)
     except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
         return None  # calamine reports the broken part
+    if not _FAR_REF.search(xml):
+        return None  # the usual case, found in one quick pass
     last_row = last_col = 0
     for match in _FILLED_CELL.finditer(xml):
         last_row = max(last_row, int(match.group(2)))
