@@ -66,7 +66,7 @@ REGISTER_COLUMNS = (
     "file",
 )
 MAX_FILENAME = 120
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # ASCII digits: int() takes ２
 # Reserved on Windows, plus control characters; replaced so the file name survives any disk.
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 # CSV cells that Excel would run as a formula; prefixed with ' (and the prefix itself escaped).
@@ -98,12 +98,28 @@ class IssuedEntry:
 
 
 def parse_period(period: str) -> tuple[date, date]:
-    """First and last day of a YYYY-MM period, or BuildError saying what was given."""
-    match = _PERIOD.match(period.strip()) if isinstance(period, str) else None
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
-        raise BuildError(f"检查月份「{period}」无效：应为 YYYY-MM 格式的年月，例如 2026-11。")
+    """First and last day of a YYYY-MM period, or BuildError saying what was given.
+
+    Exactly YYYY-MM: the period becomes part of file names and the register, so a stray
+    space is refused rather than carried into them.
+    """
+    match = _PERIOD.fullmatch(period) if isinstance(period, str) else None
+    if match is None or int(match.group(1)) < 1900:
+        shown = _visible(str(period))
+        bare = period.strip() if isinstance(period, str) else ""
+        if bare != period and _PERIOD.fullmatch(bare) and bare >= "1900":
+            raise BuildError(f"检查月份「{shown}」前后有空白：请去掉空格，写成 {bare}。")
+        raise BuildError(f"检查月份「{shown}」无效：应为 YYYY-MM 格式的年月，例如 2026-11。")
     year, month = int(match.group(1)), int(match.group(2))
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _visible(text: str) -> str:
+    """Text with tabs, newlines and other controls shown as escapes, so a message stays one line."""
+    return "".join(
+        ch if ch == " " or (ch.isprintable() and not ch.isspace()) else repr(ch)[1:-1]
+        for ch in text
+    )
 
 
 def workbook_id(standard: Standard, site: Site, period: str) -> str:

@@ -213,6 +213,16 @@ def standard_export(file: str, out: str) -> None:
 _PROGRESS_FROM = 20  # fewer workbooks than this finish before a progress line helps
 
 
+def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from audit_xls.build import BuildError, parse_period
+
+    try:
+        parse_period(value)
+    except BuildError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
 @cli.command()
 @click.option(
     "--standard",
@@ -228,7 +238,13 @@ _PROGRESS_FROM = 20  # fewer workbooks than this finish before a progress line h
     metavar="SITES",
     help="Sites list: CSV (UTF-8 or GBK) or xlsx with 项目编码, 项目名称, 区域 ...",
 )
-@click.option("--period", required=True, metavar="YYYY-MM", help="Inspection month.")
+@click.option(
+    "--period",
+    required=True,
+    metavar="YYYY-MM",
+    callback=_period_option,
+    help="Inspection month.",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -286,12 +302,11 @@ def build(
     import sys
     from datetime import date
 
-    from audit_xls.build import BuildError, build_all, parse_period, register_path
+    from audit_xls.build import BuildError, build_all, register_path
     from audit_xls.sites import SitesError, load_sites
     from audit_xls.standard import StandardError, load_standard
 
     try:
-        parse_period(period)
         standard_model = load_standard(standard_file)
         sites = load_sites(sites_file)
     except (BuildError, SitesError, StandardError) as error:

@@ -20,6 +20,7 @@ from audit_xls.build import (
     _Plan,
     build_all,
     build_workbook,
+    parse_period,
     read_issued,
     workbook_filename,
     workbook_id,
@@ -279,6 +280,30 @@ def test_bad_period(shipped_standard: Standard) -> None:
 
 
 @pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ("2026-11 ", "检查月份「2026-11 」前后有空白：请去掉空格，写成 2026-11。"),
+        (" 2026-11", "检查月份「 2026-11」前后有空白：请去掉空格，写成 2026-11。"),
+        ("2026-11\n", "检查月份「2026-11\\n」前后有空白：请去掉空格，写成 2026-11。"),
+        ("2026-1", "检查月份「2026-1」无效：应为 YYYY-MM 格式的年月，例如 2026-11。"),
+        ("2026-00", "检查月份「2026-00」无效：应为 YYYY-MM 格式的年月，例如 2026-11。"),
+        ("２０２６-１１", "检查月份「２０２６-１１」无效：应为 YYYY-MM 格式的年月，例如 2026-11。"),
+        ("2026-11-01", "检查月份「2026-11-01」无效：应为 YYYY-MM 格式的年月，例如 2026-11。"),
+    ],
+)
+def test_period_must_be_exactly_yyyy_mm(period: str, message: str) -> None:
+    with pytest.raises(BuildError) as caught:
+        parse_period(period)
+    assert str(caught.value) == message
+
+
+def test_build_all_refuses_padded_period(tmp_path: Path, shipped_standard: Standard) -> None:
+    with pytest.raises(BuildError):
+        build_all(shipped_standard, [SITE], "2026-11 ", tmp_path / "out", issued_on=ISSUED)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
     ("site", "expected"),
     [
         (Site("P001", "滨江花园", "华东"), "2026-11_P001_滨江花园.xlsx"),
@@ -399,9 +424,17 @@ def test_build_command_bad_input(tmp_path: Path) -> None:
     assert not Path(out).exists()
 
     good = _sites_csv(tmp_path, "项目编码,项目名称,区域\nP001,滨江花园,华东\n")
-    bad_period = CliRunner().invoke(cli, [*base, "--sites", str(good), "--period", "11/2026"])
-    assert bad_period.exit_code == 1
-    assert "检查月份「11/2026」无效" in bad_period.output
+    for period, message in [
+        ("11/2026", "检查月份「11/2026」无效：应为 YYYY-MM 格式的年月，例如 2026-11。"),
+        ("2026-13", "检查月份「2026-13」无效：应为 YYYY-MM 格式的年月，例如 2026-11。"),
+        ("2026-11 ", "检查月份「2026-11 」前后有空白：请去掉空格，写成 2026-11。"),
+    ]:
+        bad_period = CliRunner().invoke(cli, [*base, "--sites", str(good), "--period", period])
+        assert bad_period.exit_code == 2, period
+        assert (
+            bad_period.output.splitlines()[-1] == f"Error: Invalid value for '--period': {message}"
+        )
+        assert not Path(out).exists()
 
     unknown = CliRunner().invoke(
         cli, [*base, "--sites", str(good), "--period", PERIOD, "--site", "P404"]
