@@ -26,6 +26,28 @@ def _standard_error(error: Exception) -> click.ClickException:
     return click.ClickException(str(error))
 
 
+def _cannot_write(out: str, error: OSError, example: str | None = None) -> click.ClickException:
+    """An output that could not be written, located and saying what to do (exit 1).
+
+    example: a file name to suggest when --out names an existing folder instead of a file.
+    """
+    from pathlib import Path
+
+    target = Path(out)
+    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if example and target.is_dir():
+        message = f"是文件夹，不是文件：请在 --out 写上文件名，例如 {target / example}。"
+    elif blocker is not None:
+        message = f"「{blocker}」是文件，不是文件夹：请换一个 --out 路径。"
+    elif example and not target.parent.is_dir():
+        message = f"文件夹「{target.parent}」不存在：请先建好这个文件夹，或换一个 --out 路径。"
+    elif isinstance(error, PermissionError):
+        message = "没有写入权限：请换一个有权限的文件夹；若文件正在 Excel 或 WPS 中打开，请先关闭。"
+    else:
+        message = f"无法写入（{error.strerror or error}）：请检查路径和磁盘空间。"
+    return click.ClickException(f"{out}：{message}")
+
+
 def _standard_summary(std) -> str:
     return (
         f"{std.label} · {len(std.sections)} 个一级指标 · {len(std.criteria)} 条检查标准 · "
@@ -170,13 +192,15 @@ def standard_import(table: str, out: str, ident: str | None, version: str | None
     from audit_xls.table import import_table
 
     try:
-        std = save_standard(import_table(table, id=ident, version=version), out)
+        imported = import_table(table, id=ident, version=version)
+    except StandardError as error:
+        raise _standard_error(error) from None
+    try:
+        std = save_standard(imported, out)
     except StandardError as error:
         raise _standard_error(error) from None
     except OSError as error:
-        raise click.ClickException(
-            f"{out}: 无法写入（{error.strerror}）：请检查目录和权限"
-        ) from None
+        raise _cannot_write(out, error, f"{imported.id}.yaml") from None
     click.echo(f"已导入 {table} -> {out}: {_standard_summary(std)}")
 
 
@@ -185,9 +209,6 @@ def standard_import(table: str, out: str, ident: str | None, version: str | None
 @click.option("--out", required=True, metavar="TABLE.xlsx", help="The Excel table to write.")
 def standard_export(file: str, out: str) -> None:
     """Export a standard file to HQ's Excel table (.xlsx)."""
-    import os
-    from pathlib import Path
-
     from audit_xls.standard import StandardError, load_standard
     from audit_xls.table import export_table
 
@@ -195,16 +216,10 @@ def standard_export(file: str, out: str) -> None:
         std = load_standard(file)
     except StandardError as error:
         raise _standard_error(error) from None
-    target = Path(out)
-    tmp = target.with_name(f".{target.stem}.tmp.xlsx")
     try:
-        export_table(std, tmp)
-        os.replace(tmp, target)
+        export_table(std, out)
     except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise click.ClickException(
-            f"{out}: 无法写入（{error.strerror}）：请检查目录和权限"
-        ) from None
+        raise _cannot_write(out, error, f"{std.id}.xlsx") from None
     click.echo(f"已导出 {file} -> {out}: {_standard_summary(std)}")
 
 
@@ -342,8 +357,10 @@ def build(
             merge=bool(site_codes),
             jobs=jobs,
         )
-    except (BuildError, OSError) as error:
+    except BuildError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise _cannot_write(out_dir, error) from None
     click.echo(
         f"已生成 {len(entries)} 个工作簿到 {out_dir}，发放登记表：{register_path(out_dir, period)}"
     )

@@ -436,12 +436,34 @@ def _points_label(name: str, points: Decimal) -> str:
 
 
 def export_table(standard: Standard, path: str | Path) -> None:
-    """Write the standard as HQ's table: title, header, one criterion a row, merged cells."""
+    """Write the standard as HQ's table (atomically); OSError when the path is unwritable."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    data = export_table_bytes(standard)
+    # built in memory first: xlsxwriter would raise its own FileCreateError, not OSError
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_table_bytes(standard: Standard) -> bytes:
+    """The standard as HQ's table: title, header, one criterion a row, merged cells."""
     import datetime
+    import io
 
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    output = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        output, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     # a fixed creation date keeps the file byte-identical from run to run
     book.set_properties({"title": standard.name, "created": datetime.datetime(2024, 1, 1)})
     sheet = book.add_worksheet("检查标准")
@@ -490,3 +512,4 @@ def export_table(standard: Standard, path: str | Path) -> None:
                     run_first = group_first + i + 1
         block(section_first, row - 1, 1, _points_label(section.name, section.points), center_fmt)
     book.close()
+    return output.getvalue()

@@ -472,3 +472,32 @@ def test_build_command_bad_input(tmp_path: Path) -> None:
 
 def test_issued_on_is_the_created_date(book: openpyxl.Workbook) -> None:
     assert book.properties.created == datetime(2026, 11, 1)
+
+
+def test_build_command_unwritable_out(tmp_path: Path) -> None:
+    sites = _sites_csv(tmp_path, "项目编码,项目名称,区域\nP001,滨江花园,华东\n")
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    out = afile / "out"
+    args = ["build", "--standard", str(STANDARD_FILE), "--sites", str(sites), "--period", PERIOD]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {out}：「{afile}」是文件，不是文件夹：请换一个 --out 路径。\n"
+
+
+def test_build_command_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # root ignores file modes, so the refusal is simulated where the files are written
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("audit_xls.build.build_all", refuse)
+    sites = _sites_csv(tmp_path, "项目编码,项目名称,区域\nP001,滨江花园,华东\n")
+    out = tmp_path / "out"
+    args = ["build", "--standard", str(STANDARD_FILE), "--sites", str(sites), "--period", PERIOD]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {out}：没有写入权限：请换一个有权限的文件夹；"
+        "若文件正在 Excel 或 WPS 中打开，请先关闭。\n"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from audit_xls.cli import cli
@@ -141,3 +142,37 @@ def test_commands_have_help() -> None:
     for command in ("check", "show", "import", "export"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def _no_traceback(result) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+@pytest.mark.parametrize("command", ["export", "import"])
+def test_unwritable_out_is_a_located_error(command: str, tmp_path: Path) -> None:
+    source = SHIPPED_STANDARD
+    if command == "import":
+        source = tmp_path / "kefu.xlsx"
+        assert run("export", str(SHIPPED_STANDARD), "--out", str(source)).exit_code == 0
+    name = "t.xlsx" if command == "export" else "t.yaml"
+    example = tmp_path / f"kefu-dudao{name[1:]}"
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    cases = [
+        (
+            tmp_path / "nodir" / name,
+            f"文件夹「{tmp_path / 'nodir'}」不存在：请先建好这个文件夹，或换一个 --out 路径。",
+        ),
+        (
+            tmp_path / "afile" / name,
+            f"「{tmp_path / 'afile'}」是文件，不是文件夹：请换一个 --out 路径。",
+        ),
+        (tmp_path, f"是文件夹，不是文件：请在 --out 写上文件名，例如 {example}。"),
+    ]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for out, message in cases:
+        extra = ("--id", "kefu-dudao") if command == "import" else ()
+        result = run(command, str(source), "--out", str(out), *extra)
+        _no_traceback(result)
+        assert result.exit_code == 1, out
+        assert result.output == f"Error: {out}：{message}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
