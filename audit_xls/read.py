@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -124,7 +125,7 @@ def read_workbook(data: bytes) -> RawWorkbook | ReadFailure:
     except Exception as error:  # calamine raises several types for broken files
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     try:
-        return _extract(book, entries, kind, digest)
+        return _extract(book, data, entries, kind, digest)
     except calamine.CalamineError as error:  # a part broken past the zip checks (bad deflate)
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     finally:
@@ -201,32 +202,93 @@ def _check_zip(data: bytes, digest: str) -> zipfile.ZipFile | ReadFailure:
             )
     for info in infos:
         if info.filename.endswith((".xml", ".rels", ".vml")):
-            failure = _check_xml_head(archive, info, digest)
+            failure = _check_xml_head(data, archive, info, digest)
             if failure:
                 return failure
     return archive
 
 
 def _check_xml_head(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, digest: str
+    data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, digest: str
 ) -> ReadFailure | None:
     """Refuse a DOCTYPE/ENTITY before the root element (entity expansion bombs)."""
     try:
-        with archive.open(info) as part:
-            head = b""
-            while len(head) < XML_HEAD_LIMIT:
-                chunk = part.read(XML_HEAD_CHUNK)
-                if not chunk:
-                    return None
-                head += chunk
-                prolog = _without_comments(head)
-                if _DOCTYPE.search(prolog):
-                    return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
-                if b"<!--" not in prolog and _ROOT_START.search(prolog):
-                    return None  # root element reached: nothing after it can declare entities
+        for head in _xml_heads(data, archive, info):
+            prolog = _without_comments(head)
+            if _DOCTYPE.search(prolog):
+                return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
+            if b"<!--" not in prolog and _ROOT_START.search(prolog):
+                return None  # root element reached: nothing after it can declare entities
+            if len(head) >= XML_HEAD_LIMIT:
+                break
+        else:
+            return None  # the whole part is a prolog without a root: calamine judges it
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as error:
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
+
+
+def _raw_part(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
+    """A part's stored bytes, located by its local header; None when zipfile must do it."""
+    start = info.header_offset
+    local = data[start : start + 30]
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
+        len(local) < 30 or local[:4] != b"PK\x03\x04"
+    ):
+        return None
+    name_length = int.from_bytes(local[26:28], "little")
+    extra_length = int.from_bytes(local[28:30], "little")
+    begin = start + 30 + name_length + extra_length
+    return memoryview(data)[begin : begin + info.compress_size]
+
+
+def _read_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A whole part, inflated straight from the file's bytes (zipfile's own path is slower)."""
+    raw = _raw_part(data, info)
+    if raw is None:
+        return archive.read(info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return bytes(raw)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    return inflater.decompress(raw, info.file_size + 1)  # sizes were checked; never more
+
+
+def _xml_heads(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Ever longer starts of a zip part, XML_HEAD_CHUNK more each time.
+
+    Inflates straight from the file's bytes: opening every part through zipfile costs more
+    than the check itself.
+    """
+    raw = _raw_part(data, info)
+    if raw is None:
+        yield from _xml_heads_via_zipfile(archive, info)
+        return
+    if info.compress_type == zipfile.ZIP_STORED:
+        for end in range(XML_HEAD_CHUNK, XML_HEAD_LIMIT + XML_HEAD_CHUNK, XML_HEAD_CHUNK):
+            yield bytes(raw[:end])
+            if end >= len(raw):
+                return
+        return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    head = b""
+    pending = raw
+    while True:
+        chunk = inflater.decompress(pending, XML_HEAD_CHUNK)
+        pending = inflater.unconsumed_tail
+        if not chunk:
+            if not pending or inflater.eof:
+                return
+            continue
+        head += chunk
+        yield head
+
+
+def _xml_heads_via_zipfile(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    with archive.open(info) as part:
+        head = b""
+        while chunk := part.read(XML_HEAD_CHUNK):
+            head += chunk
+            yield head
 
 
 def _without_comments(head: bytes) -> bytes:
@@ -245,12 +307,17 @@ def _visibility(book: calamine.CalamineWorkbook, name: str) -> str:
 
 
 def _extract(
-    book: calamine.CalamineWorkbook, archive: zipfile.ZipFile | None, kind: str, digest: str
+    book: calamine.CalamineWorkbook,
+    data: bytes,
+    archive: zipfile.ZipFile | None,
+    kind: str,
+    digest: str,
 ) -> RawWorkbook | ReadFailure:
     names = list(book.sheet_names)
     if layout.MANIFEST_SHEET not in names:
         return ReadFailure("manifest.missing", digest, {"sheets": "、".join(names)})
-    too_large = _check_extent(archive if kind == "xlsx" else None, layout.MANIFEST_SHEET, digest)
+    parts = _SheetParts(data, archive if kind == "xlsx" else None)
+    too_large = _check_extent(parts, layout.MANIFEST_SHEET, digest)
     if too_large:
         return too_large
     manifest_grid = book.get_sheet_by_name(layout.MANIFEST_SHEET).to_python(skip_empty_area=False)
@@ -269,7 +336,7 @@ def _extract(
     for sheet in (cover_name, checklist_name):
         if sheet not in names:
             return ReadFailure("sheet.missing", digest, {"sheet": sheet}, sheet)
-        too_large = _check_extent(archive if kind == "xlsx" else None, sheet, digest)
+        too_large = _check_extent(parts, sheet, digest)
         if too_large:
             return too_large
     cover_sheet = book.get_sheet_by_name(cover_name)
@@ -284,10 +351,9 @@ def _extract(
     merged = [tuple(r) for r in (checklist.merged_cell_ranges or [])]
     input_formulas: set[tuple[int, int]] | None = None
     hidden_rows: set[int] = set()
-    if kind == "xlsx" and archive is not None:
-        scanned = _scan_sheet_xml(archive, checklist_name)
-        if scanned is not None:
-            input_formulas, hidden_rows = scanned
+    checklist_xml = parts.xml(checklist_name)
+    if checklist_xml is not None:
+        input_formulas, hidden_rows = _scan_sheet_xml(checklist_xml)
     return RawWorkbook(
         sha256=digest,
         kind=kind,
@@ -303,18 +369,40 @@ def _extract(
     )
 
 
-def _check_extent(
-    archive: zipfile.ZipFile | None, sheet_name: str, digest: str
-) -> ReadFailure | None:
+class _SheetParts:
+    """The xlsx sheet parts read by hand (extent check, formula scan), each inflated once."""
+
+    def __init__(self, data: bytes, archive: zipfile.ZipFile | None):
+        self.data = data
+        self.archive = archive
+        self._paths: dict[str, str] | None = None
+        self._xml: dict[str, bytes | None] = {}
+
+    def read(self, path: str) -> bytes | None:
+        if self.archive is None:
+            return None
+        if path not in self._xml:
+            try:
+                info = self.archive.getinfo(path)
+                self._xml[path] = _read_part(self.data, self.archive, info)
+            except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+                self._xml[path] = None  # calamine reports the broken part
+        return self._xml[path]
+
+    def xml(self, sheet_name: str) -> bytes | None:
+        """The sheet's XML; None for ods/xls or when the part cannot be located or read."""
+        if self.archive is None:
+            return None
+        if self._paths is None:
+            self._paths = _sheet_paths(self.read("xl/workbook.xml"), self.read(_WORKBOOK_RELS))
+        path = self._paths.get(sheet_name)
+        return None if path is None else self.read(path)
+
+
+def _check_extent(parts: _SheetParts, sheet_name: str, digest: str) -> ReadFailure | None:
     """Refuse a sheet whose farthest filled cell would make calamine's grid too big."""
-    path = _sheet_part(archive, sheet_name) if archive is not None else None
-    if archive is None or path is None:
-        return None
-    try:
-        xml = archive.read(path)
-    except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
-        return None  # calamine reports the broken part
-    if not _FAR_REF.search(xml):
+    xml = parts.xml(sheet_name)
+    if xml is None or not _FAR_REF.search(xml):
         return None  # the usual case, found in one quick pass
     last_row = last_col = 0
     for match in _FILLED_CELL.finditer(xml):
@@ -342,21 +430,12 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _scan_sheet_xml(
-    archive: zipfile.ZipFile, sheet_name: str
-) -> tuple[set[tuple[int, int]], set[int]] | None:
+def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
     """Formulas in input cells and hidden rows, by a regex pass over the sheet's XML.
 
     calamine gives a formula cell's cached value only, so an answer typed as `="符合"` would
-    look typed; this finds them cheaply. None when the part cannot be located.
+    look typed; this finds them cheaply.
     """
-    path = _sheet_part(archive, sheet_name)
-    if path is None:
-        return None
-    try:
-        xml = archive.read(path)
-    except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
-        return None
     columns = {b"G": layout.Col.RESULT, b"H": layout.Col.POINTS, b"J": layout.Col.NOTE}
     formulas = {
         (int(m.group(2)) - 1, int(columns[m.group(1)])) for m in _INPUT_FORMULA.finditer(xml)
@@ -367,32 +446,33 @@ def _scan_sheet_xml(
     return formulas, hidden
 
 
-def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
-    try:
-        workbook = archive.read("xl/workbook.xml")
-        rels = archive.read("xl/_rels/workbook.xml.rels")
-    except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
-        return None
-    wanted = _xml_attr_text(sheet_name)
-    rel_id = None
-    for tag in _SHEET_ENTRY.findall(workbook):
-        attrs = dict(_ATTR.findall(tag))
-        if attrs.get(b"name") == wanted:
-            rel_id = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
-            break
-    if rel_id is None:
-        return None
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+
+
+def _sheet_paths(workbook: bytes | None, rels: bytes | None) -> dict[str, str]:
+    """Sheet name -> part path, from xl/workbook.xml and its relationships."""
+    if workbook is None or rels is None:
+        return {}
+    targets = {}
     for tag in _REL_ENTRY.findall(rels):
         attrs = dict(_ATTR.findall(tag))
-        if attrs.get(b"Id") == rel_id:
-            target = attrs.get(b"Target", b"").decode("utf-8", "replace")
-            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    return None
+        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+        targets[attrs.get(b"Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    paths = {}
+    for tag in _SHEET_ENTRY.findall(workbook):
+        attrs = dict(_ATTR.findall(tag))
+        rel_id = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
+        name = _xml_attr_value(attrs.get(b"name", b""))
+        if rel_id in targets and name not in paths:
+            paths[name] = targets[rel_id]
+    return paths
 
 
-def _xml_attr_text(text: str) -> bytes:
-    escaped = text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return escaped.replace(">", "&gt;").encode("utf-8")
+def _xml_attr_value(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    for escaped, plain in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'")):
+        text = text.replace(escaped, plain)
+    return text.replace("&amp;", "&")
 
 
 # --- values as typed -> Python values ------------------------------------------------------

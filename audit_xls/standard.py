@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 RULE_KINDS = ("per_point", "per_person_point", "per_place", "per_item", "veto")
@@ -105,7 +106,7 @@ class Section:
     groups: tuple[Group, ...]
     assumed: str | None = None
 
-    @property
+    @cached_property
     def criteria(self) -> tuple[Criterion, ...]:
         return tuple(c for g in self.groups for c in g.criteria)
 
@@ -122,7 +123,7 @@ class Standard:
     path: Path | None = field(default=None, compare=False)
     assumed: str | None = None
 
-    @property
+    @cached_property
     def criteria(self) -> tuple[Criterion, ...]:
         return tuple(c for s in self.sections for c in s.criteria)
 
@@ -142,7 +143,7 @@ class Standard:
                 return name
         return self.grade_bands[-1][0]
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         return content_hash(self)
 

@@ -349,7 +349,6 @@ class _Run:
             if row.kind != "criterion":
                 continue
             r = row.index
-            result_cell, points_cell = cell(r, Col.RESULT), cell(r, Col.POINTS)
             bad = False
             for col in layout.INPUT_COLS:
                 if (r, int(col)) in formulas:
@@ -365,7 +364,7 @@ class _Run:
                     self.add(
                         "answer.invalid_result",
                         sheet=self.checklist,
-                        cell_name=result_cell,
+                        cell_name=cell(r, Col.RESULT),
                         found=clip(text_of(typed_result), 40),
                         labels=label_list,
                     )
@@ -376,7 +375,7 @@ class _Run:
                 self.add(
                     "answer.invalid_points",
                     sheet=self.checklist,
-                    cell_name=points_cell,
+                    cell_name=cell(r, Col.POINTS),
                     found=clip(text_of(typed_points), 40),
                 )
             note = text_of(self.raw.value(r, Col.NOTE))
@@ -388,18 +387,18 @@ class _Run:
                     self.add(
                         "answer.points_without_result",
                         sheet=self.checklist,
-                        cell_name=points_cell,
+                        cell_name=cell(r, Col.POINTS),
                         points=points,
                     )
                     invalid.add(row.code)
                 else:
-                    unanswered.append((row.code, result_cell))
+                    unanswered.append((row.code, cell(r, Col.RESULT)))
                 continue
             if result in (PASS, NA) and points:
                 self.add(
                     "answer.contradictory",
                     sheet=self.checklist,
-                    cell_name=points_cell,
+                    cell_name=cell(r, Col.POINTS),
                     result=labels[result],
                     points=points,
                     fail=labels[FAIL],
@@ -410,7 +409,7 @@ class _Run:
                 self.add(
                     "answer.fail_without_points",
                     sheet=self.checklist,
-                    cell_name=points_cell,
+                    cell_name=cell(r, Col.POINTS),
                     fail=labels[FAIL],
                 )
             answers[row.code] = Answer(result, points if result == FAIL else None, note)
