@@ -117,6 +117,10 @@ def load_sites(path: str | Path) -> list[Site]:
     """
     path = Path(path)
     file = str(path)
+    if path.is_dir():
+        raise SitesError(
+            [SitesProblem(file, "这是一个文件夹，不是文件：请指定项目清单文件（CSV 或 .xlsx）。")]
+        )
     if not path.is_file():
         raise SitesError([SitesProblem(file, "文件不存在：请检查路径。")])
     try:

@@ -135,6 +135,12 @@ class _TableReader:
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
+        if path.is_dir():
+            self.problem("", "这是一个文件夹，不是文件：请指定要导入的 .xlsx 表格。")
+            return None
+        if not path.exists():
+            self.problem("", "文件不存在：请检查路径。")
+            return None
         try:
             book = load_workbook(path, data_only=True)
         except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:

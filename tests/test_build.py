@@ -501,3 +501,12 @@ def test_build_command_permission_denied(tmp_path: Path, monkeypatch: pytest.Mon
         f"Error: {out}：没有写入权限：请换一个有权限的文件夹；"
         "若文件正在 Excel 或 WPS 中打开，请先关闭。\n"
     )
+
+
+def test_build_command_sites_is_a_folder(tmp_path: Path) -> None:
+    args = ["build", "--standard", str(STANDARD_FILE), "--period", PERIOD]
+    result = CliRunner().invoke(cli, [*args, "--sites", str(tmp_path), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {tmp_path}：这是一个文件夹，不是文件：请指定项目清单文件（CSV 或 .xlsx）。\n"
+    )

@@ -176,3 +176,10 @@ def test_unwritable_out_is_a_located_error(command: str, tmp_path: Path) -> None
         assert result.exit_code == 1, out
         assert result.output == f"Error: {out}：{message}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_import_missing_table_says_so(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexist.xlsx"
+    result = run("import", str(missing), "--out", str(tmp_path / "x.yaml"))
+    assert result.exit_code == 1
+    assert result.output == f"Error: {missing}: 文件不存在：请检查路径。\n"

@@ -87,3 +87,10 @@ def test_unreadable_files(tmp_path: Path) -> None:
     ]
     empty = _write(tmp_path, "empty.csv", "\n\n")
     assert _errors(empty) == [f"{empty}：文件是空的：第1行应为表头（项目编码、项目名称、区域）。"]
+
+
+def test_missing_file_and_folder_are_told_apart(tmp_path: Path) -> None:
+    assert _errors(tmp_path / "nope.csv") == [f"{tmp_path / 'nope.csv'}：文件不存在：请检查路径。"]
+    assert _errors(tmp_path) == [
+        f"{tmp_path}：这是一个文件夹，不是文件：请指定项目清单文件（CSV 或 .xlsx）。"
+    ]

@@ -266,3 +266,8 @@ def test_round_trip_with_overrides_and_group_points(tmp_path: Path) -> None:
     path = tmp_path / "x.xlsx"
     export_table(std, path)
     assert import_table(path, id="x", version="1") == std
+
+
+def test_missing_file_and_folder_are_told_apart(tmp_path: Path) -> None:
+    assert errors(tmp_path / "nope.xlsx") == ["文件不存在：请检查路径。"]
+    assert errors(tmp_path) == ["这是一个文件夹，不是文件：请指定要导入的 .xlsx 表格。"]
