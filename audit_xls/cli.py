@@ -273,7 +273,10 @@ def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> st
     "site_codes",
     multiple=True,
     metavar="CODE",
-    help="Build only this site (repeatable); the register keeps the others.",
+    help=(
+        "Build only this site (repeatable). If --out already holds issued-PERIOD.csv, its rows "
+        "for the other sites are kept; otherwise the register lists only the sites built."
+    ),
 )
 @click.option(
     "--template",

@@ -510,3 +510,20 @@ def test_build_command_sites_is_a_folder(tmp_path: Path) -> None:
     assert result.output == (
         f"Error: {tmp_path}：这是一个文件夹，不是文件：请指定项目清单文件（CSV 或 .xlsx）。\n"
     )
+
+
+SITE_HELP = (
+    "Build only this site (repeatable). If --out already holds issued-PERIOD.csv, its rows "
+    "for the other sites are kept; otherwise the register lists only the sites built."
+)
+
+
+def test_site_option_help_says_when_the_register_keeps_others(tmp_path: Path) -> None:
+    option = next(p for p in cli.commands["build"].params if p.name == "site_codes")
+    assert option.help == SITE_HELP
+    sites = _sites_csv(tmp_path, "项目编码,项目名称,区域\nP001,滨江花园,华东\nP002,翠湖苑,华南\n")
+    out = tmp_path / "out"
+    args = ["build", "--standard", str(STANDARD_FILE), "--sites", str(sites), "--period", PERIOD]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out), "--site", "P002"])
+    assert result.exit_code == 0, result.output
+    assert [e.site_code for e in read_issued(out / "issued-2026-11.csv")] == ["P002"]
