@@ -4,7 +4,9 @@ Schema and rules: docs/history.md. In short:
 - one row per returned workbook (graded or sent back), its criteria, section scores and
   diagnostics, plus the issued register (for 回收情况);
 - decimals are stored as TEXT holding the scorer's exact Decimal ("87.50", "0.9"), never REAL;
-- a file already recorded (same file_hash + workbook_id) is not recorded again;
+- a file already recorded (same file_hash + workbook_id) is not recorded again, except that a
+  file recorded only as sent back and now graded is recorded graded (the sent-back row is then
+  superseded by it);
 - a newer graded result for the same site_code + period + standard_id supersedes the earlier
   one (kept, with superseded = 1); sent-back files never supersede;
 - one batch is one transaction: an interrupted run leaves the history as it was.
@@ -131,6 +133,39 @@ MIGRATIONS: tuple[str, ...] = (
         recorded_at TEXT NOT NULL
     );
     """,
+    # 2: a file may have one sent-back and one graded row (sent back against a wrong register,
+    # graded unchanged later). SQLite cannot drop a constraint: rebuild the table.
+    """
+    CREATE TABLE workbooks_v2 (
+        id INTEGER PRIMARY KEY,
+        workbook_id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        file_hash TEXT NOT NULL,
+        site_code TEXT NOT NULL,
+        site_name TEXT NOT NULL,
+        region TEXT NOT NULL,
+        period TEXT NOT NULL,
+        standard_id TEXT NOT NULL,
+        standard_version TEXT NOT NULL,
+        standard_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('graded', 'sent_back')),
+        score TEXT,
+        max_score TEXT,
+        percent TEXT,
+        grade TEXT,
+        inspector TEXT NOT NULL,
+        inspection_date TEXT,
+        graded_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        superseded INTEGER NOT NULL DEFAULT 0 CHECK (superseded IN (0, 1)),
+        superseded_by INTEGER REFERENCES workbooks(id),
+        UNIQUE (file_hash, workbook_id, status)
+    );
+    INSERT INTO workbooks_v2 SELECT * FROM workbooks;
+    DROP TABLE workbooks;
+    ALTER TABLE workbooks_v2 RENAME TO workbooks;
+    CREATE INDEX workbooks_current ON workbooks (site_code, period, standard_id, status);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -158,27 +193,34 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 
 @contextmanager
-def _connect(path: Path, create: bool) -> Iterator[sqlite3.Connection]:
-    if not create and not path.exists():
-        raise HistoryError(
-            f"历史库 {path} 不存在：请先用 audit-xls grade --history {path} 评分并记录结果。"
-        )
-    if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """The writer's connection: creates the file on first use and migrates it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one batch is one transaction.
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA foreign_keys = ON")
         try:
+            # Before foreign_keys = ON: a table rebuild must not check references midway.
             _migrate(conn, path)
         except sqlite3.DatabaseError as exc:
             raise HistoryError(
                 f"历史库 {path} 无法读取（{exc}）：它不是 audit-xls 的历史库，"
                 "请用 --history 指定正确的文件。"
             ) from exc
+        conn.execute("PRAGMA foreign_keys = ON")
         yield conn
     finally:
         conn.close()
+
+
+@contextmanager
+def _connect_read(path: Path) -> Iterator[sqlite3.Connection]:
+    if not path.exists():
+        raise HistoryError(
+            f"历史库 {path} 不存在：请先用 audit-xls grade --history {path} 评分并记录结果。"
+        )
+    with _connect(path) as conn:
+        yield conn
 
 
 # --- recording --------------------------------------------------------------------------
@@ -194,6 +236,8 @@ class RecordSummary:
     already_recorded: int  # files skipped because the same file_hash + workbook_id is there
     superseded: int  # earlier graded rows marked superseded by this batch
     issued_added: int  # issued-register rows new to the history
+    regraded: int = 0  # of recorded_graded: files recorded sent back before, now graded
+
 
     @property
     def recorded(self) -> int:
@@ -203,7 +247,8 @@ class RecordSummary:
         return (
             f"历史库 {self.path}：新记录 {self.recorded} 份（评分 {self.recorded_graded}，"
             f"退回 {self.recorded_sent_back}），已记录过 {self.already_recorded} 份，"
-            f"被重新提交替代 {self.superseded} 份。"
+            f"被重新提交替代 {self.superseded} 份"
+            + (f"，此前退回、现已评分 {self.regraded} 份。" if self.regraded else "。")
         )
 
 
@@ -322,8 +367,19 @@ def _supersede(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> int:
     return cursor.rowcount
 
 
+# A return with one of these is not (trustworthily) an entry of the register it was graded with.
+NOT_IN_REGISTER = frozenset({
+    "issued.not_issued", "issued.mismatch", "manifest.missing", "manifest.foreign",
+    "manifest.unknown_template", "manifest.tampered",
+})
+
+
 def _issued_rows(batch: BatchResult) -> list[tuple[str, str, str, str, str, str, str]]:
-    """The issued register as this batch knows it: returns that carry an id, plus the missing."""
+    """The issued register as this batch knows it: returns found in it, plus the missing.
+
+    Returns not in the register (graded against another month's register, say) or with an
+    untrusted manifest are left out: `issued` holds what registers list, not what returns claim.
+    """
     if batch.issued_count is None:
         return []
     standards = {w.standard.id: w.standard.version for w in batch.workbooks if w.standard}
@@ -341,6 +397,7 @@ def _issued_rows(batch: BatchResult) -> list[tuple[str, str, str, str, str, str,
         )
         for w in batch.workbooks
         if w.workbook_id and w.site_code and w.period
+        and not any(d.code in NOT_IN_REGISTER for d in w.diagnostics)
     ]
     for m in batch.missing:
         standard_id = getattr(m, "standard_id", "") or only_id
@@ -359,6 +416,9 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
       ones with their diagnostics (warnings of graded ones are kept too).
     - A file whose (file_hash, workbook_id) is already in the history is counted in
       `already_recorded` and left alone, so grading the same returns twice records them once.
+      One exception: a file recorded only as sent back (say, graded first against a wrong
+      register or standards folder) that is now graded is recorded graded, and its sent-back
+      row is marked superseded by the new row (counted in `regraded` too).
     - A graded result supersedes the current graded result for the same site_code + period +
       standard id (the earlier row stays, superseded = 1, superseded_by = the new row id).
       Within one batch the older file (duplicate_of set, or the older mtime) is recorded first.
@@ -370,8 +430,9 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
     path = Path(path)
     graded_at = batch.graded_at.isoformat(timespec="seconds")
     recorded_at = datetime.now().isoformat(timespec="seconds")
-    counts = {"graded": 0, "sent_back": 0, "already": 0, "superseded": 0, "issued": 0}
-    with _connect(path, create=True) as conn:
+    counts = {"graded": 0, "sent_back": 0, "already": 0, "superseded": 0, "issued": 0,
+              "regraded": 0}
+    with _connect(path) as conn:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -381,22 +442,30 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
             ) from exc
         try:
             for w in _batch_order(batch):
-                exists = conn.execute(
-                    "SELECT 1 FROM workbooks WHERE file_hash = ? AND workbook_id = ?",
+                statuses = {status for (status,) in conn.execute(
+                    "SELECT status FROM workbooks WHERE file_hash = ? AND workbook_id = ?",
                     (w.file_hash, w.workbook_id),
-                ).fetchone()
-                if exists:
-                    counts["already"] += 1
-                    continue
+                )}
                 graded = w.status == GRADED and w.card is not None and w.standard is not None
                 if w.status == GRADED and not graded:
                     raise ValueError(f"{w.file}: graded without a score card or standard")
+                # Only a first graded row for a file recorded sent back so far is new.
+                if statuses and (GRADED in statuses or not graded):
+                    counts["already"] += 1
+                    continue
                 row_id = _insert_workbook(conn, w, graded_at, recorded_at)
                 _insert_diagnostics(conn, row_id, w)
                 if graded:
                     _insert_scores(conn, row_id, w)
                     counts["superseded"] += _supersede(conn, row_id, w)
                     counts["graded"] += 1
+                    if statuses:
+                        counts["regraded"] += conn.execute(
+                            """UPDATE workbooks SET superseded = 1, superseded_by = ?
+                               WHERE status = 'sent_back' AND superseded = 0
+                                 AND file_hash = ? AND workbook_id = ?""",
+                            (row_id, w.file_hash, w.workbook_id),
+                        ).rowcount
                 else:
                     counts["sent_back"] += 1
             for row in _issued_rows(batch):
@@ -416,6 +485,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
         already_recorded=counts["already"],
         superseded=counts["superseded"],
         issued_added=counts["issued"],
+        regraded=counts["regraded"],
     )
 
 
@@ -471,7 +541,7 @@ def load_history(
     import pandas as pd
 
     where, params = _filters(from_, to, standard, region)
-    with _connect(Path(path), create=False) as conn:
+    with _connect_read(Path(path)) as conn:
         workbooks = pd.read_sql_query(f"SELECT * FROM workbooks{where} ORDER BY id", conn,
                                       params=params)
         inner = f"SELECT id FROM workbooks{where}"

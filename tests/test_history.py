@@ -194,7 +194,7 @@ def test_history_is_created_on_first_use_with_a_versioned_schema(tmp_path: Path)
     summary = record_batch(path, three_months()[0])
     assert path.exists()
     assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 1
+    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 2
     assert (summary.recorded_graded, summary.recorded_sent_back, summary.already_recorded,
             summary.superseded, summary.issued_added) == (3, 0, 0, 0, 3)
     assert summary.message() == (
@@ -381,3 +381,106 @@ def test_a_locked_history_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+# --- a file sent back first, graded later (finding 1) -----------------------------------
+
+
+def sent_back_copy(graded: WorkbookResult) -> WorkbookResult:
+    """The same file (same bytes) as graded against a wrong register: sent back, no score."""
+    return WorkbookResult(
+        file=graded.file, file_hash=graded.file_hash, workbook_id=graded.workbook_id,
+        site_code=graded.site_code, site_name=graded.site_name, region=graded.region,
+        period=graded.period, standard=graded.standard, inspector=graded.inspector,
+        inspection_date=graded.inspection_date, answers=graded.answers,
+        modified=graded.modified, status=SENT_BACK,
+        diagnostics=[Diagnostic(ERROR, "issued.not_issued", "不在发放登记表中",
+                                sheet="_manifest", cell="")],
+    )
+
+
+def test_a_file_sent_back_then_graded_unchanged_is_recorded_graded(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    a = workbook("A", "2026-01", V1, {"1.1.01": 2})
+    b = workbook("B", "2026-01", V1, {})
+    wrong = record_batch(path, batch([sent_back_copy(a), sent_back_copy(b)], [], 2,
+                                     "2026-02-01T10:00:00"))
+    assert (wrong.recorded_graded, wrong.recorded_sent_back, wrong.already_recorded) == (0, 2, 0)
+    right = record_batch(path, batch([a, b], [], 2, "2026-02-01T11:00:00"))
+    assert (right.recorded_graded, right.recorded_sent_back, right.already_recorded,
+            right.superseded, right.regraded) == (2, 0, 0, 0, 2)
+    assert right.message() == (
+        f"历史库 {path}：新记录 2 份（评分 2，退回 0），已记录过 0 份，被重新提交替代 0 份，"
+        "此前退回、现已评分 2 份。"
+    )
+    ids = dict(rows(path, "SELECT file || ':' || status, id FROM workbooks"))
+    assert rows(path, "SELECT file, status, superseded, superseded_by FROM workbooks "
+                      "ORDER BY id") == [
+        ("2026-01/A.xlsx", "sent_back", 1, ids["2026-01/A.xlsx:graded"]),
+        ("2026-01/B.xlsx", "sent_back", 1, ids["2026-01/B.xlsx:graded"]),
+        ("2026-01/A.xlsx", "graded", 0, None),
+        ("2026-01/B.xlsx", "graded", 0, None),
+    ]
+    # Graded again: recorded once. Sent back again (a wrong register once more): nothing new.
+    again = record_batch(path, batch([a, b], [], 2, "2026-02-01T12:00:00"))
+    assert (again.recorded, again.already_recorded, again.regraded) == (0, 2, 0)
+    back_again = record_batch(path, batch([sent_back_copy(a)], [], 2, "2026-02-01T13:00:00"))
+    assert (back_again.recorded, back_again.already_recorded) == (0, 1)
+    assert rows(path, "SELECT count(*) FROM workbooks") == [(4,)]
+    frames = load_history(path)
+    assert [(r.file, r.percent) for r in frames.current.itertuples()] == [
+        ("2026-01/A.xlsx", "95.00"), ("2026-01/B.xlsx", "100.00"),
+    ]
+
+
+def test_returns_not_in_the_register_are_not_recorded_as_issued(tmp_path: Path) -> None:
+    """Graded against another month's register: only that register's entries count as issued."""
+    path = tmp_path / "h.sqlite"
+    a = workbook("A", "2026-01", V1, {})
+    b = workbook("B", "2026-01", V1, {})
+    tampered = workbook("C", "2026-01", V1, {})
+    tampered.period = "1999-99"
+    tampered.status, tampered.card = SENT_BACK, None
+    tampered.diagnostics = [Diagnostic(ERROR, "manifest.tampered", "清单被修改",
+                                       sheet="_manifest", cell="")]
+    february = [missing("A", "2026-02"), missing("B", "2026-02")]
+    record_batch(path, batch([sent_back_copy(a), sent_back_copy(b), tampered], february, 2,
+                             "2026-02-01T10:00:00"))
+    assert rows(path, "SELECT workbook_id, period, standard_id FROM issued ORDER BY 1") == [
+        ("T-A-2026-02", "2026-02", "T"), ("T-B-2026-02", "2026-02", "T"),
+    ]
+    # The right register later: January's entries are added once, February's stay once.
+    record_batch(path, batch([a, b], [missing("C", "2026-01")], 3, "2026-02-01T11:00:00"))
+    record_batch(path, batch([a, b], [missing("C", "2026-01")], 3, "2026-02-01T12:00:00"))
+    assert rows(path, "SELECT workbook_id, period FROM issued ORDER BY 1") == [
+        ("T-A-2026-01", "2026-01"), ("T-A-2026-02", "2026-02"), ("T-B-2026-01", "2026-01"),
+        ("T-B-2026-02", "2026-02"), ("T-C-2026-01", "2026-01"),
+    ]
+
+
+def version_1_history(path: Path, monkeypatch) -> Path:
+    """A history written by the release with schema version 1 (UNIQUE file_hash, workbook_id)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(history, "MIGRATIONS", history.MIGRATIONS[:1])
+        patch.setattr(history, "SCHEMA_VERSION", 1)
+        build_history(path)
+    assert rows(path, "PRAGMA user_version") == [(1,)]
+    return path
+
+
+def test_a_version_1_history_is_upgraded_by_the_next_grade(tmp_path: Path, monkeypatch) -> None:
+    path = version_1_history(tmp_path / "h.sqlite", monkeypatch)
+    before = rows(path, "SELECT * FROM workbooks ORDER BY id")
+    b_march = next(w for w in three_months()[3].workbooks if w.site_code == "B")
+    b_march.status, b_march.diagnostics = GRADED, []
+    b_march.answers["1.1.01"] = Answer(PASS)
+    b_march.card = score(V2, b_march.answers)
+    summary = record_batch(path, batch([b_march], [], None, "2026-04-02T10:00:00"))
+    assert (summary.recorded_graded, summary.regraded) == (1, 1)
+    assert rows(path, "PRAGMA user_version") == [(2,)]
+    after = rows(path, "SELECT * FROM workbooks ORDER BY id")
+    sent_back_id = next(r[0] for r in before if r[11] == "sent_back")
+    assert after[:-1] == [r if r[0] != sent_back_id else (*r[:20], 1, after[-1][0])
+                          for r in before]
+    assert rows(path, "PRAGMA foreign_key_check") == []
+    assert rows(path, "SELECT count(*) FROM criteria") == [(10 * 4 + 4,)]

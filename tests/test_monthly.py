@@ -28,6 +28,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from returns import ISSUED_ON, fill, mini_standard
 from test_history import V1, batch, build_history, workbook
 
 from audit_xls.cli import cli
@@ -403,3 +404,42 @@ def test_cli_bad_month_exits_2(history_path: Path, tmp_path: Path, month: str) -
     assert result.exit_code == 2
     assert f"Invalid value for '--from': 月份「{month}」格式不对：请写成 YYYY-MM，例如 2026-03。" \
         in result.output
+
+
+# --- graded first against the wrong month's register (finding 1) ---------------------------
+
+
+def test_regrading_with_the_right_register_shows_the_graded_results(tmp_path: Path) -> None:
+    from audit_xls.build import IssuedEntry, build_workbook, workbook_id
+    from audit_xls.grade import grade_returns
+    from audit_xls.sites import Site
+
+    standard = mini_standard(tmp_path)
+    sites = [Site("P001", "滨江花园", "华东"), Site("P002", "江南名苑", "华南")]
+
+    def register(period: str) -> list[IssuedEntry]:
+        return [IssuedEntry(workbook_id(standard, s, period), s.code, s.name, s.region, "", "",
+                            period, standard.id, standard.version, standard.content_hash,
+                            f"{s.code}.xlsx") for s in sites]
+
+    folder = tmp_path / "returns-11"
+    folder.mkdir()
+    for site, answers in zip(sites, [{"1.1.01": ("不符合", 2)}, {}], strict=True):
+        issued = build_workbook(standard, site, "2026-11", issued_on=ISSUED_ON)
+        (folder / f"{site.code}.xlsx").write_bytes(
+            fill(issued, standard, answers, default=("符合", None)))
+    path = tmp_path / "h.sqlite"
+    wrong = grade_returns(folder, [standard], register("2026-12"))
+    assert [(w.status, w.errors[0].code) for w in wrong.workbooks] == [
+        ("sent_back", "issued.not_issued")] * 2
+    assert record_batch(path, wrong).recorded_sent_back == 2
+    right = record_batch(path, grade_returns(folder, [standard], register("2026-11")))
+    assert (right.recorded_graded, right.already_recorded, right.regraded) == (2, 0, 2)
+    got = monthly_report(path)
+    assert got.months == ["2026-11", "2026-12"]
+    assert table(got.site_rates)[1:] == [
+        ["P001", "滨江花园", "华东", 91.43, N, N],
+        ["P002", "江南名苑", "华南", 100.0, N, N],
+    ]
+    # December's register was real: issued, nothing back yet. November counted once.
+    assert table(got.returns)[1:] == [["2026-11", 2, 2, 2, 0, 0], ["2026-12", 2, 0, 0, 0, 2]]
