@@ -411,3 +411,26 @@ def test_standard_from_mapping_is_checked_too() -> None:
     data["sections"][0]["points"] = 0
     with pytest.raises(StandardError, match="一级指标分值（points）为 0：应大于 0"):
         standard_from_mapping(data)
+
+
+SHIPPED_FILE = Path(__file__).resolve().parent.parent / "standards" / "kefu-dudao.yaml"
+# The content hash issued workbooks carry: a comment edit must never change it.
+SHIPPED_HASH = "be5d8b1616bf3c551f0313d09c39920080282722519647c20f7e91a624d156cf"
+
+
+def test_shipped_standard_hash_is_fixed(shipped_standard) -> None:
+    assert shipped_standard.content_hash == SHIPPED_HASH
+
+
+def test_shipped_header_cites_only_paths_in_this_repository() -> None:
+    import re
+
+    root = SHIPPED_FILE.parent.parent
+    header = []
+    for line in SHIPPED_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    cited = re.findall(r"[\w./-]+/[\w.-]+\.\w+", "\n".join(header))
+    assert cited == ["docs/standard-format.md"]
+    assert all((root / path).is_file() for path in cited)
