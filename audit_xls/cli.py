@@ -558,7 +558,7 @@ def _month_option(ctx: click.Context, param: click.Parameter, value: str | None)
 
 
 @cli.command()
-@history_option
+@history_option(creates=False)
 @click.option("--from", "from_", metavar="YYYY-MM", callback=_month_option,
               help="First month (inclusive).")
 @click.option("--to", metavar="YYYY-MM", callback=_month_option, help="Last month (inclusive).")

@@ -9,7 +9,8 @@ Schema and rules: docs/history.md. In short:
   superseded by it);
 - a newer graded result for the same site_code + period + standard_id supersedes the earlier
   one (kept, with superseded = 1); sent-back files never supersede;
-- one batch is one transaction: an interrupted run leaves the history as it was.
+- one batch is one transaction: an interrupted run leaves the history as it was;
+- readers (load_history, monthly) open the file read-only and never create or migrate it.
 """
 
 from __future__ import annotations
@@ -37,27 +38,45 @@ class HistoryError(Exception):
     """Raised when the history file cannot be opened, is not ours, or is newer than this tool."""
 
 
+NOT_A_HISTORY = (
+    "历史库 {path} 不是 audit-xls 的历史库（{why}）：请用 --history 指定 grade 记录结果的那个文件。"
+)
+
+
 def default_history_path() -> Path:
     """$AUDIT_XLS_HISTORY when set, else ./audit-xls-history.sqlite in the current folder."""
     return Path(os.environ.get(HISTORY_ENV) or DEFAULT_HISTORY_NAME)
 
 
-def history_option(func: Callable[..., Any]) -> Callable[..., Any]:
+HISTORY_HELP = {
+    True: "Grading history (SQLite), created on first use.",
+    False: "Grading history (SQLite) recorded by grade; only read, never created or changed.",
+}
+
+
+def history_option(
+    func: Callable[..., Any] | None = None, *, creates: bool = True
+) -> Callable[..., Any]:
     """The shared `--history PATH` click option of grade and monthly (parameter history_path).
 
+    `@history_option` is the writer's (grade: the file is created on first use);
+    `@history_option(creates=False)` the reader's (monthly), so each help text is true.
     The default is resolved when the command runs, so $AUDIT_XLS_HISTORY set later still counts.
     """
     import click
 
-    return click.option(
-        "--history",
-        "history_path",
-        default=lambda: str(default_history_path()),
-        show_default=f"${HISTORY_ENV} or ./{DEFAULT_HISTORY_NAME}",
-        metavar="PATH",
-        type=click.Path(dir_okay=False),
-        help="Grading history (SQLite), created on first use.",
-    )(func)
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--history",
+            "history_path",
+            default=lambda: str(default_history_path()),
+            show_default=f"${HISTORY_ENV} or ./{DEFAULT_HISTORY_NAME}",
+            metavar="PATH",
+            type=click.Path(dir_okay=False),
+            help=HISTORY_HELP[creates],
+        )(f)
+
+    return decorate if func is None else decorate(func)
 
 
 # --- schema -----------------------------------------------------------------------------
@@ -179,6 +198,9 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version == SCHEMA_VERSION:
         return
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        # An existing database of something else: never add our tables to it.
+        raise HistoryError(NOT_A_HISTORY.format(path=path, why="其中已有别的表，没有结构版本号"))
     conn.execute("BEGIN IMMEDIATE")
     try:
         for number in range(version, SCHEMA_VERSION):
@@ -213,14 +235,62 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+def _expected_columns() -> dict[str, set[str]]:
+    """Tables and columns of the current schema, as the readers expect them."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS:
+            conn.executescript(script)
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+    finally:
+        conn.close()
+
+
+def _check_readable(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"历史库 {path}：结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，"
+            "请升级 audit-xls 后再使用。"
+        )
+    found = {
+        t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")}
+        for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    expected = _expected_columns()
+    lacking = [t for t, columns in expected.items() if not columns <= found.get(t, set())]
+    if version == 0 or (lacking and version == SCHEMA_VERSION):
+        why = "没有结构版本号" if version == 0 else "缺少表或列：" + "、".join(lacking)
+        raise HistoryError(NOT_A_HISTORY.format(path=path, why=why))
+    if lacking:
+        raise HistoryError(
+            f"历史库 {path}：结构版本 {version} 较旧（本程序为 {SCHEMA_VERSION}）："
+            f"请先运行一次 audit-xls grade --history {path}（重新评分同一批文件即可，"
+            "不会重复记录），它会升级历史库；monthly 只读取、不修改历史库。"
+        )
+
+
 @contextmanager
 def _connect_read(path: Path) -> Iterator[sqlite3.Connection]:
-    if not path.exists():
+    """The readers' connection: read-only (mode=ro), never creates, migrates or writes."""
+    if not path.is_file():
         raise HistoryError(
             f"历史库 {path} 不存在：请先用 audit-xls grade --history {path} 评分并记录结果。"
         )
-    with _connect(path) as conn:
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise HistoryError(f"历史库 {path} 无法打开（{exc}）：请检查文件是否存在、是否有读取权限。"
+                           ) from exc
+    try:
+        try:
+            _check_readable(conn, path)
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(NOT_A_HISTORY.format(path=path, why=exc)) from exc
         yield conn
+    finally:
+        conn.close()
 
 
 # --- recording --------------------------------------------------------------------------

@@ -443,3 +443,108 @@ def test_regrading_with_the_right_register_shows_the_graded_results(tmp_path: Pa
     ]
     # December's register was real: issued, nothing back yet. November counted once.
     assert table(got.returns)[1:] == [["2026-11", 2, 2, 2, 0, 0], ["2026-12", 2, 0, 0, 0, 2]]
+
+
+# --- monthly only reads the history (finding 2) ---------------------------------------------
+
+
+def foreign_database(path: Path) -> Path:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO customers (name) VALUES ('张三')")
+    conn.close()
+    return path
+
+
+def test_monthly_on_a_foreign_database_is_an_error_and_leaves_it_unchanged(
+    tmp_path: Path,
+) -> None:
+    path = foreign_database(tmp_path / "crm.sqlite")
+    before = path.read_bytes()
+    result = run("--history", str(path), "--out", str(tmp_path / "m.xlsx"))
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: 历史库 {path} 不是 audit-xls 的历史库（没有结构版本号）："
+        "请用 --history 指定 grade 记录结果的那个文件。\n"
+    )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.sqlite"]  # no journal, no output
+
+
+def test_monthly_on_an_empty_or_non_sqlite_file_is_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.sqlite"
+    text.write_text("这不是数据库" * 200, encoding="utf-8")
+    for path, why in ((empty, "没有结构版本号"), (text, "file is not a database")):
+        before = path.read_bytes()
+        result = run("--history", str(path), "--out", str(tmp_path / "m.xlsx"))
+        assert (result.exit_code, result.output) == (1, (
+            f"Error: 历史库 {path} 不是 audit-xls 的历史库（{why}）："
+            "请用 --history 指定 grade 记录结果的那个文件。\n"
+        ))
+        assert path.read_bytes() == before
+
+
+def test_grade_does_not_add_its_tables_to_a_foreign_database(tmp_path: Path) -> None:
+    from audit_xls.history import HistoryError
+
+    path = foreign_database(tmp_path / "crm.sqlite")
+    before = path.read_bytes()
+    with pytest.raises(HistoryError) as error:
+        record_batch(path, batch([workbook("A", "2026-01", V1, {})], [], None,
+                                 "2026-02-01T10:00:00"))
+    assert str(error.value) == (
+        f"历史库 {path} 不是 audit-xls 的历史库（其中已有别的表，没有结构版本号）："
+        "请用 --history 指定 grade 记录结果的那个文件。"
+    )
+    assert path.read_bytes() == before
+
+
+def test_monthly_reads_a_version_1_history_without_changing_it(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    from test_history import version_1_history
+
+    path = version_1_history(tmp_path / "h.sqlite", monkeypatch)
+    before = path.read_bytes()
+    result = run("--history", str(path), "--out", str(tmp_path / "m.xlsx"))
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"已写出 {tmp_path / 'm.xlsx'}：2026-01 至 2026-04 共 4 个月，4 个项目，9 份有效评分。\n"
+    )
+    assert path.read_bytes() == before
+
+
+def test_monthly_on_an_older_history_lacking_columns_asks_for_one_grade(tmp_path: Path) -> None:
+    import sqlite3
+
+    from audit_xls import history
+
+    path = tmp_path / "h.sqlite"
+    with sqlite3.connect(path) as conn:  # as if version 1 had no `issued` table yet
+        conn.executescript(history.MIGRATIONS[0].split("CREATE TABLE issued")[0])
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    before = path.read_bytes()
+    result = run("--history", str(path), "--out", str(tmp_path / "m.xlsx"))
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: 历史库 {path}：结构版本 1 较旧（本程序为 2）：请先运行一次 audit-xls grade "
+        f"--history {path}（重新评分同一批文件即可，不会重复记录），它会升级历史库；"
+        "monthly 只读取、不修改历史库。\n"
+    )
+    assert path.read_bytes() == before
+
+
+def test_history_help_is_true_for_each_command() -> None:
+    def history_help(command: str) -> str:
+        text = CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output
+        return " ".join(text.split("--history PATH", 1)[1].split("\n  --", 1)[0].split())
+
+    assert history_help("monthly") == (
+        "Grading history (SQLite) recorded by grade; only read, never created or changed. "
+        "[default: ($AUDIT_XLS_HISTORY or ./audit-xls-history.sqlite)]"
+    )
+    assert history_help("grade").startswith("Grading history (SQLite), created on first use.")
