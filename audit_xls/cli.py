@@ -61,30 +61,48 @@ def _dec(value) -> str:
     return dec_str(value)
 
 
+def _standard_json_text(std) -> str:
+    """The --json text: points, units and caps as JSON numbers, digit for digit as written."""
+    import json
+    import re
+    from decimal import Decimal
+
+    def mark(value: object) -> str:
+        if isinstance(value, Decimal):
+            return f"\0{_dec(value)}\0"
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    # a float would print 0.1 + 0.2 style noise; the marked decimal text goes in unquoted
+    text = json.dumps(_standard_json(std), ensure_ascii=False, indent=2, default=mark)
+    return re.sub(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"', r"\1", text)
+
+
 def _standard_json(std) -> dict:
+    """The standard as a JSON-ready tree; points, units and caps stay Decimal."""
+
     def rule(r) -> dict:
-        return {**r.canonical(), "phrase": r.phrase()}
+        return {**r.canonical(), "unit": r.unit, "cap": r.cap, "phrase": r.phrase()}
 
     return {
         "id": std.id,
         "name": std.name,
         "version": std.version,
         "hash": std.content_hash,
-        "points": _dec(std.points),
+        "points": std.points,
         "criteria": len(std.criteria),
         "assumed": std.assumed,
-        "grade_bands": [{"name": n, "min": _dec(m)} for n, m in std.grade_bands],
+        "grade_bands": [{"name": n, "min": m} for n, m in std.grade_bands],
         "sections": [
             {
                 "code": s.code,
                 "name": s.name,
-                "points": _dec(s.points),
+                "points": s.points,
                 "criteria": len(s.criteria),
                 "assumed": s.assumed,
                 "groups": [
                     {
                         "name": g.name,
-                        "points": _dec(g.points) if g.points is not None else None,
+                        "points": g.points,
                         "method": g.method,
                         "rule": rule(g.rule),
                         "assumed": g.assumed,
@@ -167,8 +185,6 @@ def standard_check(files: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON for machines.")
 def standard_show(file: str, as_json: bool) -> None:
     """Show a standard as a tree: points, groups, criteria counts, rules, hash."""
-    import json
-
     from audit_xls.standard import StandardError, load_standard
 
     try:
@@ -176,7 +192,7 @@ def standard_show(file: str, as_json: bool) -> None:
     except StandardError as error:
         raise _standard_error(error) from None
     if as_json:
-        click.echo(json.dumps(_standard_json(std), ensure_ascii=False, indent=2))
+        click.echo(_standard_json_text(std))
     else:
         click.echo("\n".join(_standard_tree(std)))
 

@@ -88,17 +88,47 @@ def test_show_json() -> None:
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert (data["id"], data["hash"], data["points"], data["criteria"]) == (
-        "kefu-dudao", SHIPPED_HASH, "34", 42,
+        "kefu-dudao", SHIPPED_HASH, 34, 42,
     )  # fmt: skip
+    assert type(data["points"]) is int and type(data["hash"]) is str
+    assert data["grade_bands"] == [
+        {"name": "优秀", "min": 90}, {"name": "良好", "min": 80},
+        {"name": "合格", "min": 70}, {"name": "不合格", "min": 0},
+    ]  # fmt: skip
     assert [(s["code"], s["points"], s["criteria"]) for s in data["sections"]] == [
-        ("1", "10", 15), ("2", "10", 23), ("3", "14", 4),
+        ("1", 10, 15), ("2", 10, 23), ("3", 14, 4),
     ]  # fmt: skip
     group = data["sections"][0]["groups"][0]
     assert group["rule"] == {
-        "kind": "per_person_point", "unit": "0.3", "cap": None, "scope": None,
+        "kind": "per_person_point", "unit": 0.3, "cap": None, "scope": None,
         "phrase": "一人一个问题点扣0.3分",
     }  # fmt: skip
+    # decimals printed as written, never as binary floats (0.30000000000000004)
+    assert '"unit": 0.3,' in result.output and '"points": 34,' in result.output
     assert data["sections"][2]["groups"][0]["assumed"].startswith("源片段在本组")
+
+
+def test_show_json_caps_and_group_points_are_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        'id: s\nname: 小\nversion: "1"\nsections:\n  - code: "1"\n    name: 安全\n'
+        "    points: 10.5\n    groups:\n      - name: 消防\n        points: 2.5\n"
+        "        method: 查看\n        rule: 每处扣0.25分，最高扣2分\n        criteria:\n"
+        '          - code: "1.1.01"\n            text: 甲\n',
+        encoding="utf-8",
+    )
+    result = run("show", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    section = data["sections"][0]
+    group = section["groups"][0]
+    assert (data["points"], section["points"], group["points"]) == (10.5, 10.5, 2.5)
+    assert group["rule"] == {
+        "kind": "per_place", "unit": 0.25, "cap": 2, "scope": None,
+        "phrase": "每处扣0.25分，最高扣2分",
+    }  # fmt: skip
+    assert group["criteria"][0]["rule"]["cap"] == 2
+    assert '"cap": 2,' in result.output and '"unit": 0.25,' in result.output
 
 
 def test_show_invalid_file_is_error_not_traceback(tmp_path: Path) -> None:
