@@ -316,6 +316,11 @@ SKIP_REASONS: dict[str, tuple[str, str]] = {
         "无法读取文件（{error}）：请检查文件权限后重新评分。",
         "The file cannot be read ({error}): check its permissions and grade again.",
     ),
+    "skip.not_regular": (
+        "不是普通文件（管道、设备或失效的链接），未读取：请把检查表文件本身放进文件夹。",
+        "Not a regular file (a pipe, device or broken link); not read: put the workbook "
+        "file itself in the folder.",
+    ),
 }
 
 

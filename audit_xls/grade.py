@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
+from stat import S_ISREG
 from typing import Any
 
 from audit_xls.diagnostics import make, message
 from audit_xls.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
-from audit_xls.results import GRADED, SENT_BACK, BatchResult, Missing, Skipped, WorkbookResult
+from audit_xls.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.score import round2
 from audit_xls.standard import Standard
 from audit_xls.validate import Checker
@@ -46,6 +47,7 @@ class _Source:
     size: int
     modified: datetime | None
     read: Callable[[], bytes]
+    regular: bool = True  # False for pipes, devices and broken links, which are not read
 
 
 def is_junk(name: str) -> bool:
@@ -87,12 +89,22 @@ def _folder_sources(folder: Path) -> Iterator[_Source]:
     for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix()):
         if path.is_dir():
             continue
+        name = path.relative_to(folder).as_posix()
         try:
             stat = path.stat()
             size, modified = stat.st_size, datetime.fromtimestamp(stat.st_mtime)
+            regular = S_ISREG(stat.st_mode)
         except OSError:
-            size, modified = 0, None
-        yield _Source(path.relative_to(folder).as_posix(), size, modified, path.read_bytes)
+            size, modified, regular = 0, None, not path.is_symlink()
+        # reading a pipe would wait forever; a broken link has nothing to read
+        yield _Source(name, size, modified, path.read_bytes, regular=regular)
+
+
+def _zip_date(info: zipfile.ZipInfo) -> datetime | None:
+    try:
+        return datetime(*info.date_time)
+    except ValueError:  # zero or impossible DOS dates occur in hand-made archives
+        return None
 
 
 def _zip_sources(archive: zipfile.ZipFile) -> Iterator[_Source]:
@@ -102,7 +114,7 @@ def _zip_sources(archive: zipfile.ZipFile) -> Iterator[_Source]:
         yield _Source(
             zip_member_name(info),
             info.file_size,
-            datetime(*info.date_time),
+            _zip_date(info),
             lambda info=info: archive.read(info),
         )
 
@@ -139,7 +151,11 @@ def grade_returns(
         skipped: list[Skipped] = []
         to_read: list[_Source] = []
         for source in sources:
-            reason = skip_reason(source.name, lang)
+            reason = (
+                skip_reason(source.name, lang)
+                if source.regular
+                else message("skip.not_regular", lang)
+            )
             if reason is None:
                 to_read.append(source)
             else:
@@ -176,7 +192,11 @@ def _grade_all(
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_one, s, checker): i for i, s in enumerate(sources)}
         for done, future in enumerate(as_completed(futures), 1):
-            out[futures[future]] = future.result()  # grade_one never raises
+            index = futures[future]
+            try:
+                out[index] = future.result()
+            except Exception as error:  # grade_one reports its own failures; this is the last net
+                out[index] = _failed(sources[index], "internal.error", error, checker.lang)
             if progress:
                 progress(done, total)
     return [w for w in out if w is not None]
@@ -201,21 +221,24 @@ def grade_one(source: _Source, checker: Checker) -> WorkbookResult | Skipped:
         data = source.read()
     except OSError as error:
         return Skipped(source.name, message("skip.unreadable", lang, error=error.strerror or error))
+    except Exception as error:  # a zip member with a bad CRC, encryption or odd compression
+        return _failed(source, "file.corrupt", error, lang)
     result = WorkbookResult(source.name, sha256(data), modified=source.modified)
     try:
         _grade_bytes(data, result, checker)
     except Exception as error:  # the batch always finishes: report, never a traceback
-        result.status = SENT_BACK
-        result.card = None
-        text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        result.diagnostics.append(
-            make(
-                "internal.error",
-                lang,
-                file=source.name,
-                error=f"{type(error).__name__}: {text}" if text else type(error).__name__,
-            )
-        )
+        return _failed(source, "internal.error", error, lang, result.file_hash)
+    return result
+
+
+def _failed(
+    source: _Source, code: str, error: BaseException, lang: str, file_hash: str = ""
+) -> WorkbookResult:
+    """A file that could not be graded, sent back with what went wrong."""
+    result = WorkbookResult(source.name, file_hash, modified=source.modified)
+    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    result.diagnostics.append(make(code, lang, file=source.name, error=detail))
     return result
 
 

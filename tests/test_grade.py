@@ -299,3 +299,39 @@ def test_json_text_prints_every_number_with_two_decimals():
         '      "note": "34.0",\n      "n": null\n    }\n  ]\n}'
     )
     assert json.loads(json_text(document)) == document
+
+
+def test_zip_members_that_cannot_be_read_are_sent_back_and_the_batch_finishes(
+    tmp_path, standard, issued_books
+):
+    books, _ = issued_books
+    good = fill(books["P001"], standard, {}, default=ALL_PASS)
+    archive = tmp_path / "returns.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("crc.xlsx", good)
+        zf.writestr(zipfile.ZipInfo("nodate.xlsx", date_time=(1980, 0, 0, 0, 0, 0)), good)
+    raw = bytearray(archive.read_bytes())
+    raw[30 + len("crc.xlsx") + 100] ^= 0xFF  # one byte of the first member: its CRC fails
+    archive.write_bytes(bytes(raw))
+    batch = grade_returns(archive, [standard], None)
+    outcome = [(w.file, w.status, [d.code for d in w.diagnostics]) for w in batch.workbooks]
+    assert outcome == [
+        ("crc.xlsx", "sent_back", ["file.corrupt"]),
+        ("nodate.xlsx", "graded", []),
+    ]
+    assert "BadZipFile: Bad CRC-32 for file 'crc.xlsx'" in batch.workbooks[0].diagnostics[0].message
+    assert batch.workbooks[1].modified is None
+
+
+def test_a_pipe_in_the_folder_is_skipped_not_read(tmp_path, standard, issued_books):
+    books, _ = issued_books
+    (tmp_path / "P001.xlsx").write_bytes(fill(books["P001"], standard, {}, default=ALL_PASS))
+    os.mkfifo(tmp_path / "pipe.xlsx")  # reading it would wait forever
+    batch = grade_returns(tmp_path, [standard], None)
+    assert [w.file for w in batch.graded] == ["P001.xlsx"]
+    assert [(s.file, s.reason) for s in batch.skipped] == [
+        (
+            "pipe.xlsx",
+            "不是普通文件（管道、设备或失效的链接），未读取：请把检查表文件本身放进文件夹。",
+        )
+    ]
