@@ -248,11 +248,13 @@ def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
         result.diagnostics.append(checker.failure(raw, result.file))
         return
     values = raw.manifest.values
-    result.workbook_id = values.get("workbook_id", "")
     result.site_code = values.get("site_code", "")
     result.site_name = values.get("site_name", "")
     result.region = values.get("region", "")
-    result.period = values.get("period", "")
+    if raw.manifest.checksum == raw.manifest.expected_checksum:
+        # an edited manifest's id and month must not count as a return or open a month
+        result.workbook_id = values.get("workbook_id", "")
+        result.period = values.get("period", "")
     checked = checker.check(raw, result.file)
     raw.release()
     result.standard = checked.standard
