@@ -200,8 +200,17 @@ def standard_show(file: str, as_json: bool) -> None:
 @standard.command("import")
 @click.argument("table", type=click.Path(path_type=str))
 @click.option("--out", required=True, metavar="FILE.yaml", help="The standard file to write.")
-@click.option("--id", "ident", metavar="ID", help="Standard id (default: the table's file name).")
-@click.option("--version", metavar="V", help="Standard version (default: 1.0).")
+@click.option(
+    "--id",
+    "ident",
+    metavar="ID",
+    help="Standard id [default: the table's 标准信息 sheet, else its file name].",
+)
+@click.option(
+    "--version",
+    metavar="V",
+    help="Standard version [default: the table's 标准信息 sheet, else 1.0].",
+)
 def standard_import(table: str, out: str, ident: str | None, version: str | None) -> None:
     """Import HQ's Excel table (.xlsx) into a standard file."""
     from audit_xls.standard import StandardError, save_standard

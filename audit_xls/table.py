@@ -39,6 +39,9 @@ HEADERS = {
 }
 REQUIRED_COLUMNS = ("section", "text", "method", "rule")
 EXPORT_COLUMNS = ("编号", "一级指标", "二级指标", "检查标准", "检查方法", "扣分标准")
+# The small sheet that carries the standard's id and version through an export and import.
+INFO_SHEET = "标准信息"
+INFO_LABELS = {"标准编号": "id", "id": "id", "版本": "version", "version": "version"}
 
 # "行为规范(10分)", "行为规范\n（10分）": a name, then the points in half- or full-width brackets
 _POINTS = re.compile(r"^(.*?)\s*[(（]\s*([0-9０-９]+(?:[.．][0-9０-９]+)?)\s*分\s*[)）]\s*$", re.S)
@@ -125,6 +128,7 @@ class _TableReader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[StandardProblem] = []
+        self.info: dict[str, str] = {}  # id and version from the 标准信息 sheet, when present
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(StandardProblem(self.file, None, where, message))
@@ -149,6 +153,8 @@ class _TableReader:
                 "", f"无法作为 xlsx 表格打开（{reason}）：请在 Excel 或 WPS 中另存为 .xlsx 后再导入"
             )
             return None
+        if INFO_SHEET in book.sheetnames:
+            self.info = self._info(book[INFO_SHEET])
         for sheet in book.worksheets:
             found = self._header(sheet)
             if found is None:
@@ -175,6 +181,20 @@ class _TableReader:
             "表头应含 一级指标、二级指标、检查标准、检查方法、扣分标准",
         )
         return None
+
+    @staticmethod
+    def _info(sheet) -> dict[str, str]:
+        """标准编号 and 版本 from column A labels and column B values; blanks are left out."""
+        info: dict[str, str] = {}
+        for row in sheet.iter_rows(max_col=2, values_only=True):
+            label, value = (*row, None, None)[:2]
+            key = INFO_LABELS.get(_norm(label).lower()) if isinstance(label, str) else None
+            if key is None or key in info:
+                continue
+            text = _cell_text(value)
+            if text:
+                info[key] = text
+        return info
 
     @staticmethod
     def _header(sheet) -> tuple[int, dict[str, int]] | None:
@@ -340,6 +360,8 @@ def import_table(path: str | Path, id: str | None = None, version: str | None = 
         for code, text in zip(codes, texts, strict=True):
             # kept even without a rule (already reported) so no "no criteria" error follows
             group.items.append((code, text, rule, rule_text, at("text", row.row)))
+    id = id or reader.info.get("id")
+    version = version or reader.info.get("version")
     return _build(reader, sections, path, title, id, version)
 
 
@@ -517,5 +539,19 @@ def export_table_bytes(standard: Standard) -> bytes:
                     block(run_first, group_first + i, 5, phrase, center_fmt)
                     run_first = group_first + i + 1
         block(section_first, row - 1, 1, _points_label(section.name, section.points), center_fmt)
+    _write_info(book, standard, head_fmt, text_fmt)
     book.close()
     return output.getvalue()
+
+
+def _write_info(book, standard: Standard, head_fmt, text_fmt) -> None:
+    """The 标准信息 sheet: id and version, which import reads back (the name is the title)."""
+    sheet = book.add_worksheet(INFO_SHEET)
+    sheet.set_column(0, 0, 12)
+    sheet.set_column(1, 1, 40)
+    sheet.write_row(0, 0, ("项目", "内容"), head_fmt)
+    sheet.write_row(1, 0, ("标准编号", standard.id), text_fmt)
+    sheet.write_row(2, 0, ("版本", standard.version), text_fmt)
+    sheet.write_string(
+        4, 0, "导入（audit-xls standard import）时读取标准编号和版本；命令行 --id、--version 优先。"
+    )

@@ -213,3 +213,20 @@ def test_import_missing_table_says_so(tmp_path: Path) -> None:
     result = run("import", str(missing), "--out", str(tmp_path / "x.yaml"))
     assert result.exit_code == 1
     assert result.output == f"Error: {missing}: 文件不存在：请检查路径。\n"
+
+
+def test_export_import_round_trip_keeps_id_and_version(tmp_path: Path) -> None:
+    table = tmp_path / "table.xlsx"
+    assert run("export", str(SHIPPED_STANDARD), "--out", str(table)).exit_code == 0
+    out = tmp_path / "back.yaml"
+    result = run("import", str(table), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"已导入 {table} -> {out}: {SUMMARY}\n"
+    back = load_standard(out)
+    assert (back.id, back.version, back.content_hash) == ("kefu-dudao", "1.0", SHIPPED_HASH)
+
+    # the flags still override what the table says
+    out2 = tmp_path / "v2.yaml"
+    result = run("import", str(table), "--out", str(out2), "--id", "kefu-2", "--version", "2.0")
+    assert result.exit_code == 0, result.output
+    assert (load_standard(out2).id, load_standard(out2).version) == ("kefu-2", "2.0")

@@ -271,3 +271,37 @@ def test_round_trip_with_overrides_and_group_points(tmp_path: Path) -> None:
 def test_missing_file_and_folder_are_told_apart(tmp_path: Path) -> None:
     assert errors(tmp_path / "nope.xlsx") == ["文件不存在：请检查路径。"]
     assert errors(tmp_path) == ["这是一个文件夹，不是文件：请指定要导入的 .xlsx 表格。"]
+
+
+def test_export_writes_standard_info_sheet_and_import_reads_it(
+    shipped_standard, tmp_path: Path
+) -> None:
+    path = tmp_path / "table.xlsx"
+    export_table(shipped_standard, path)
+    book = load_workbook(path)
+    assert book.sheetnames == ["检查标准", "标准信息"]
+    info = book["标准信息"]
+    assert [[c.value for c in row] for row in info.iter_rows(max_row=3)] == [
+        ["项目", "内容"],
+        ["标准编号", "kefu-dudao"],
+        ["版本", "1.0"],
+    ]
+    back = import_table(path)
+    assert (back.id, back.version, back.name) == ("kefu-dudao", "1.0", "客户服务督导标准")
+    assert back.content_hash == shipped_standard.content_hash
+    flagged = import_table(path, id="other", version="9")
+    assert (flagged.id, flagged.version) == ("other", "9")
+
+
+def test_info_sheet_typed_by_hand(tmp_path: Path) -> None:
+    path = table(tmp_path, [["安全(5分)", None, "1.甲", "查看", "一个问题点扣0.5分"]])
+    book = load_workbook(path)
+    info = book.create_sheet("标准信息")
+    info.append(["标准编号", " anquan "])
+    info.append(["版本", 2.1])  # typed as a number in Excel
+    book.save(path)
+    back = import_table(path)
+    assert (back.id, back.version) == ("anquan", "2.1")
+    del book["标准信息"]
+    book.save(path)
+    assert (import_table(path).id, import_table(path).version) == ("table", "1.0")
