@@ -437,11 +437,12 @@ def _supersede(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> int:
     return cursor.rowcount
 
 
-# A return with one of these is not (trustworthily) an entry of the register it was graded with.
-NOT_IN_REGISTER = frozenset({
-    "issued.not_issued", "issued.mismatch", "manifest.missing", "manifest.foreign",
-    "manifest.unknown_template", "manifest.tampered",
+# A sent-back file with one of these: its manifest values (site, period ...) cannot be trusted.
+UNTRUSTED_MANIFEST = frozenset({
+    "manifest.missing", "manifest.foreign", "manifest.unknown_template", "manifest.tampered",
 })
+# A return with one of these is not (trustworthily) an entry of the register it was graded with.
+NOT_IN_REGISTER = UNTRUSTED_MANIFEST | {"issued.not_issued", "issued.mismatch"}
 
 
 def _issued_rows(batch: BatchResult) -> list[tuple[str, str, str, str, str, str, str]]:
@@ -588,8 +589,9 @@ def _filters(
 ) -> tuple[str, list[str]]:
     clauses, params = [], []
     for clause, value in (
-        ("period >= ?", from_),
-        ("period <= ?", to),
+        # trim: a period written with stray spaces still falls in its month (monthly.py).
+        ("trim(period) >= ?", from_),
+        ("trim(period) <= ?", to),
         ("standard_id = ?", standard),
         ("region = ?", region),
     ):

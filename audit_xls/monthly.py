@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,8 +24,9 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from audit_xls.history import HistoryFrames, load_history
+from audit_xls.history import UNTRUSTED_MANIFEST, HistoryFrames, load_history
 from audit_xls.report import competition_ranks, csv_text
+from audit_xls.results import SENT_BACK
 from audit_xls.score import round2
 from audit_xls.xlsx import (
     COLOR_SCALE,
@@ -140,9 +142,11 @@ def monthly_report(
         if value is not None:
             check_month(value)
     filters = {"from": from_, "to": to, "standard": standard, "region": region}
-    frames = load_history(history_path, from_, to, standard, region)
-    current = frames.current
-    current = current[current["period"] != ""]
+    frames, notes = _clean_periods(load_history(history_path, from_, to, standard, region))
+    # Two current rows can meet in one month once "2026-02 " reads as 2026-02: keep the newer.
+    current = frames.current.sort_values("id").drop_duplicates(
+        ["site_code", "period", "standard_id"], keep="last"
+    )
     if current.empty:
         if any(filters.values()):
             everything = load_history(history_path)
@@ -155,12 +159,53 @@ def monthly_report(
             f"历史库 {history_path}：还没有任何评分结果。"
             f"请先运行 audit-xls grade --history {history_path} 评分并记录回收的检查表。"
         )
-    return _build(frames, current, filters)
+    report = _build(frames, current, filters)
+    report.notes[:0] = notes
+    return report
+
+
+def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
+    """Only YYYY-MM periods count; sent-back rows with an untrusted manifest name no month.
+
+    The history can hold "2026-02 " (an older build), or whatever a tampered manifest said:
+    spaces and full-width characters are normalised, the rest is left out, each with a note.
+    """
+    untrusted_ids = set(
+        frames.diagnostics[frames.diagnostics["code"].isin(list(UNTRUSTED_MANIFEST))]["workbook"]
+    )
+    workbooks = frames.workbooks
+    untrusted = (workbooks["status"] == SENT_BACK) & workbooks["id"].isin(untrusted_ids)
+    workbooks = workbooks[~untrusted]
+    written = [*workbooks["period"], *frames.issued["period"]]
+    clean = {p: unicodedata.normalize("NFKC", p).strip() for p in set(written)}
+    fixed = sorted({p for p in written if p != clean[p] and MONTH_RE.match(clean[p])})
+    odd = [p for p in written if p and not MONTH_RE.match(clean[p])]
+    notes = []
+    if fixed:
+        count = sum(1 for p in written if p in fixed)
+        shown = "、".join(f"「{p}」" for p in fixed)
+        notes.append(f"历史库中 {count} 条记录的月份带多余空格或全角字符（{shown}），"
+                     "已按 YYYY-MM 计入。")
+    if odd:
+        shown = "、".join(f"「{p}」" for p in sorted(set(odd)))
+        notes.append(f"历史库中 {len(odd)} 条记录的月份不是 YYYY-MM（{shown}），未计入任何月份。")
+    if untrusted.any():
+        notes.append(f"{int(untrusted.sum())} 份退回文件的隐藏清单不可信（被修改或不是总部下发），"
+                     "其项目和月份未计入。")
+
+    def months_only(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.assign(period=[clean[p] for p in frame["period"]])
+        keep = [bool(MONTH_RE.match(p)) for p in frame["period"]]
+        return frame[pd.Series(keep, index=frame.index, dtype=bool)]
+
+    cleaned = HistoryFrames(months_only(workbooks), frames.criteria, frames.sections,
+                            frames.diagnostics, months_only(frames.issued))
+    return cleaned, notes
 
 
 def _build(frames: HistoryFrames, current: pd.DataFrame, filters: dict[str, str | None]
            ) -> MonthlyReport:
-    periods = [p for p in (*frames.workbooks["period"], *frames.issued["period"]) if p]
+    periods = [*frames.workbooks["period"], *frames.issued["period"]]
     months = month_range(min(periods), max(periods))
     current = current.sort_values("id")
     sites = _site_labels(frames.workbooks, current)

@@ -548,3 +548,44 @@ def test_history_help_is_true_for_each_command() -> None:
         "[default: ($AUDIT_XLS_HISTORY or ./audit-xls-history.sqlite)]"
     )
     assert history_help("grade").startswith("Grading history (SQLite), created on first use.")
+
+
+# --- odd and foreign periods in the history (finding 3) -------------------------------------
+
+
+def test_odd_and_foreign_periods_never_crash_monthly(tmp_path: Path) -> None:
+    import sqlite3
+
+    from audit_xls.diagnostics import ERROR, Diagnostic
+
+    path = tmp_path / "h.sqlite"
+    record_batch(path, batch([workbook("A", "2026-01", V1, {"1.1.01": 2}),
+                              workbook("B", "2026-01", V1, {})], [], None,
+                             "2026-02-01T10:00:00"))
+    record_batch(path, batch([workbook("A", "2026-02", V1, {})], [], None,
+                             "2026-03-01T10:00:00"))
+    tampered = workbook("C", "2031-05", V1, {}, unanswered=("1.1.01",))
+    tampered.diagnostics = [Diagnostic(ERROR, "manifest.tampered", "清单被修改",
+                                       sheet="_manifest", cell="")]
+    foreign = workbook("D", "2026-02", V1, {}, unanswered=("1.1.01",))
+    record_batch(path, batch([tampered, foreign], [], None, "2026-03-02T10:00:00"))
+    with sqlite3.connect(path) as conn:  # as an older build or a tampered manifest wrote them
+        conn.execute("UPDATE workbooks SET period = '2026-02 ' WHERE file = '2026-02/A.xlsx'")
+        conn.execute("UPDATE workbooks SET period = '2026年2月' WHERE file = '2026-02/D.xlsx'")
+        conn.execute("INSERT INTO issued VALUES ('x', 'E', 'E项目', '华北', '2099-13', 'T', '1', "
+                     "'2026-03-02T10:00:00')")
+    conn.close()
+    got = monthly_report(path)
+    assert got.months == ["2026-01", "2026-02"]
+    assert table(got.site_rates)[1:] == [
+        ["A", "A项目", "华东", 95.0, 100.0, 5.0], ["B", "B项目", "华东", 100.0, N, N],
+    ]
+    assert table(got.returns)[1:] == [["2026-01", N, 2, 2, 0, N], ["2026-02", N, 1, 1, 0, N]]
+    assert got.notes == [
+        "历史库中 1 条记录的月份带多余空格或全角字符（「2026-02 」），已按 YYYY-MM 计入。",
+        "历史库中 2 条记录的月份不是 YYYY-MM（「2026年2月」、「2099-13」），未计入任何月份。",
+        "1 份退回文件的隐藏清单不可信（被修改或不是总部下发），其项目和月份未计入。",
+    ]
+    assert monthly_report(path, to="2026-02").months == ["2026-01", "2026-02"]
+    result = run("--history", str(path), "--out", str(tmp_path / "m.xlsx"))
+    assert result.exit_code == 0, result.output
