@@ -608,12 +608,17 @@ def monthly(
     from audit_xls.history import HistoryError
     from audit_xls.monthly import (
         MonthlyError,
+        check_month_order,
         monthly_json_text,
         monthly_report,
         write_monthly,
         write_monthly_csv,
     )
 
+    try:
+        check_month_order(from_, to)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     try:
         report = monthly_report(history_path, from_, to, standard_id, region)
         write_monthly(report, out)

@@ -70,6 +70,14 @@ def check_month(text: str) -> str:
     return text
 
 
+def check_month_order(from_: str | None, to: str | None) -> None:
+    """ValueError when --from is after --to (both YYYY-MM, so text order is month order)."""
+    if from_ is not None and to is not None and from_ > to:
+        raise ValueError(
+            f"--from {from_} 晚于 --to {to}：请把较早的月份写在 --from，较晚的写在 --to。"
+        )
+
+
 def month_range(first: str, last: str) -> list[str]:
     """Every calendar month from first to last inclusive (YYYY-MM)."""
     year, month = int(first[:4]), int(first[5:])
@@ -141,6 +149,7 @@ def monthly_report(
     for value in (from_, to):
         if value is not None:
             check_month(value)
+    check_month_order(from_, to)
     filters = {"from": from_, "to": to, "standard": standard, "region": region}
     frames, notes = _clean_periods(load_history(history_path, from_, to, standard, region))
     # Two current rows can meet in one month once "2026-02 " reads as 2026-02: keep the newer.
@@ -703,6 +712,7 @@ __all__ = [
     "MonthlyError",
     "MonthlyReport",
     "check_month",
+    "check_month_order",
     "monthly_report",
     "monthly_to_json",
     "write_monthly",

@@ -589,3 +589,18 @@ def test_odd_and_foreign_periods_never_crash_monthly(tmp_path: Path) -> None:
     assert monthly_report(path, to="2026-02").months == ["2026-01", "2026-02"]
     result = run("--history", str(path), "--out", str(tmp_path / "m.xlsx"))
     assert result.exit_code == 0, result.output
+
+
+def test_from_after_to_is_a_usage_error(history_path: Path, tmp_path: Path) -> None:
+    result = run("--history", str(history_path), "--out", str(tmp_path / "m.xlsx"),
+                 "--from", "2026-12", "--to", "2026-01")
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: --from 2026-12 晚于 --to 2026-01：请把较早的月份写在 --from，较晚的写在 --to。\n"
+    )
+    assert not (tmp_path / "m.xlsx").exists()
+    with pytest.raises(ValueError) as error:
+        monthly_report(history_path, from_="2026-12", to="2026-01")
+    assert str(error.value) == (
+        "--from 2026-12 晚于 --to 2026-01：请把较早的月份写在 --from，较晚的写在 --to。"
+    )
