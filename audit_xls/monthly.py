@@ -25,7 +25,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from audit_xls.history import UNTRUSTED_MANIFEST, HistoryFrames, load_history
-from audit_xls.report import competition_ranks, csv_text
+from audit_xls.report import LABELS, competition_ranks, csv_text
 from audit_xls.results import SENT_BACK
 from audit_xls.score import round2
 from audit_xls.xlsx import (
@@ -41,6 +41,8 @@ from audit_xls.xlsx import (
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ALL_SITES = "全部项目"
+RATE = "得分率(%)"  # the header grade's summary uses for a site's rate
+FOOTER = LABELS["zh"]["footer"]  # page numbers worded like grade's summary
 MEAN_NOTE = (
     "区域得分率 = 区域内各项目当月得分率的算术平均（不按分值加权），保留两位小数（四舍五入）。"
 )
@@ -323,7 +325,7 @@ def _section_table(sections: pd.DataFrame, current: pd.DataFrame, months: list[s
     return pd.DataFrame(rows, columns=["标准", "一级指标编码", "一级指标", *months])
 
 
-RANK_COLUMNS = ["月份", "排名", "项目编码", "项目名称", "区域", "得分率", "上月排名", "排名变化"]
+RANK_COLUMNS = ["月份", "排名", "项目编码", "项目名称", "区域", RATE, "上月排名", "排名变化"]
 
 
 def _ranking(
@@ -346,7 +348,7 @@ def _ranking(
             rows.append({
                 "月份": m, "排名": rank, "项目编码": code,
                 "项目名称": names[code], "区域": regions[code],
-                "得分率": float(rate), "上月排名": before,
+                RATE: float(rate), "上月排名": before,
                 "排名变化": None if before is None else before - rank,
             })
     frame = pd.DataFrame(rows, columns=RANK_COLUMNS)
@@ -441,7 +443,7 @@ def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) ->
 DETAIL_COLUMNS = {
     "period": "月份", "site_code": "项目编码", "site_name": "项目名称", "region": "区域",
     "standard_id": "标准", "standard_version": "标准版本", "score": "得分",
-    "max_score": "满分", "percent": "得分率", "grade": "等级", "inspector": "督导",
+    "max_score": "满分", "percent": RATE, "grade": "等级", "inspector": "督导",
     "inspection_date": "检查日期", "graded_at": "评分时间", "file": "文件",
     "workbook_id": "工作簿编号",
 }
@@ -450,7 +452,7 @@ DETAIL_COLUMNS = {
 def _detail(current: pd.DataFrame) -> pd.DataFrame:
     detail = current.sort_values(["period", "site_code", "standard_id"])[list(DETAIL_COLUMNS)]
     detail = detail.rename(columns=DETAIL_COLUMNS).reset_index(drop=True)
-    for column in ("得分", "满分", "得分率"):
+    for column in ("得分", "满分", RATE):
         detail[column] = [float(Decimal(v)) for v in detail[column]]
     detail["检查日期"] = [date.fromisoformat(v) if v else None for v in detail["检查日期"]]
     detail["评分时间"] = [datetime.fromisoformat(v) for v in detail["评分时间"]]
@@ -575,7 +577,7 @@ LABEL_KINDS = {
     "项目编码": ("text", 10.0), "项目名称": ("text", 18.0), "区域": ("text", 10.0),
     CHANGE: ("num", 9.0), TREND: ("text", 16.0), "标准": ("text", 12.0),
     "一级指标编码": ("text", 8.0), "一级指标": ("text", 14.0), "月份": ("text", 9.0),
-    "排名": ("int", 6.0), "得分率": ("pct", 9.0), "上月排名": ("int", 8.0),
+    "排名": ("int", 6.0), RATE: ("pct", 9.0), "上月排名": ("int", 8.0),
     "排名变化": ("int", 8.0), "指标编码": ("text", 9.0), "检查标准": ("wrap", 40.0),
     "连续月数": ("int", 8.0), "各月问题点数": ("text", 12.0), "最近问题描述": ("wrap", 30.0),
     "下发": ("int", 8.0), "回收": ("int", 8.0), "已评分": ("int", 8.0),
@@ -601,7 +603,7 @@ def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None
     note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率。"
     sheet = add_table_sheet(
         book, formats, name, table, _columns(frame, months, LABEL_KINDS), _rows(frame),
-        title="项目月度得分率", note=note,
+        title="项目月度得分率", note=note, footer=FOOTER,
     )
     first = table_header_row("项目月度得分率", note) + 1
     _block_scale(sheet, first, len(frame), month_cols)
@@ -650,7 +652,7 @@ def _region_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> No
     month_cols = [frame.columns.get_loc(m) for m in months]
     sheet = add_table_sheet(
         book, formats, name, table, _columns(frame, months, LABEL_KINDS), _rows(frame),
-        title="区域月度平均得分率", note=MEAN_NOTE,
+        title="区域月度平均得分率", note=MEAN_NOTE, footer=FOOTER,
     )
     header = table_header_row("区域月度平均得分率", MEAN_NOTE)
     _block_scale(sheet, header + 1, len(frame), month_cols)
@@ -678,7 +680,7 @@ def _plain_sheet(book: Workbook, formats: Formats, report: MonthlyReport, key: s
     columns = _columns(frame, report.months, LABEL_KINDS)
     scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
     return add_table_sheet(book, formats, name, table, columns, _rows(frame), title=title,
-                           note=note, color_scale=scale_cols)
+                           note=note, color_scale=scale_cols, footer=FOOTER)
 
 
 def _build_workbook(report: MonthlyReport) -> Any:
@@ -690,7 +692,7 @@ def _build_workbook(report: MonthlyReport) -> Any:
                      "各项目算术平均。", scale=report.months)
         _plain_sheet(book, formats, report, "ranking", "月度排名",
                      "按得分率从高到低，并列同名次（1, 2, 2, 4）；排名变化 = 上月排名 - 本月排名，"
-                     "正数表示上升，上月无结果时留空。", scale=["得分率"])
+                     "正数表示上升，上月无结果时留空。", scale=[RATE])
         _plain_sheet(book, formats, report, "repeats", "反复问题",
                      "同一项目连续两个月及以上在同一指标不符合（按当前有效结果）。")
         _plain_sheet(book, formats, report, "returns", "回收情况",

@@ -45,9 +45,13 @@ def atomic_open(path: str | Path, mode: str = "wb", **kwargs: Any) -> Iterator[I
     """Open a temporary file beside `path`; on success it replaces `path` in one step.
 
     A crash (or any exception) leaves the previous file intact and removes the temporary file.
+    An OSError creating or renaming the temporary file names `path`, the file the user asked for.
     """
     path = Path(path)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise _for_path(error, path) from error
     temp = Path(temp_name)
     try:
         with os.fdopen(fd, mode, **kwargs) as handle:
@@ -58,10 +62,20 @@ def atomic_open(path: str | Path, mode: str = "wb", **kwargs: Any) -> Iterator[I
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
+        try:
+            os.replace(temp, path)
+        except OSError as error:
+            raise _for_path(error, path) from error
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _for_path(error: OSError, path: Path) -> OSError:
+    """The same error (same class, errno, strerror) naming the user's path, not the temp file."""
+    if error.errno is None:
+        return error
+    return type(error)(error.errno, error.strerror, str(path))
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -108,7 +108,7 @@ def test_region_and_section_means(report) -> None:
 
 def test_ranking_with_ties_and_changes(report) -> None:
     assert table(report.ranking) == [
-        ["月份", "排名", "项目编码", "项目名称", "区域", "得分率", "上月排名", "排名变化"],
+        ["月份", "排名", "项目编码", "项目名称", "区域", "得分率(%)", "上月排名", "排名变化"],
         ["2026-01", 1, "B", "B项目", "华东", 92.5, N, N],
         ["2026-01", 2, "A", "A项目", "华东", 90.0, N, N],
         ["2026-01", 3, "C", "C项目", "华南", 77.5, N, N],
@@ -148,7 +148,8 @@ def test_returns_per_month_including_a_month_with_no_returns(report) -> None:
 def test_detail_and_the_revised_standard(report) -> None:
     detail = table(report.detail)
     assert detail[0] == ["月份", "项目编码", "项目名称", "区域", "标准", "标准版本", "得分", "满分",
-                         "得分率", "等级", "督导", "检查日期", "评分时间", "文件", "工作簿编号"]
+                         "得分率(%)", "等级", "督导", "检查日期", "评分时间", "文件",
+                         "工作簿编号"]
     assert [row[:10] for row in detail[1:]] == [
         ["2026-01", "A", "A项目", "华东", "T", "1", 18.0, 20.0, 90.0, "优秀"],
         ["2026-01", "B", "B项目", "华东", "T", "1", 18.5, 20.0, 92.5, "优秀"],
@@ -603,4 +604,30 @@ def test_from_after_to_is_a_usage_error(history_path: Path, tmp_path: Path) -> N
         monthly_report(history_path, from_="2026-12", to="2026-01")
     assert str(error.value) == (
         "--from 2026-12 晚于 --to 2026-01：请把较早的月份写在 --from，较晚的写在 --to。"
+    )
+
+
+# --- polish (finding 5) -----------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Sparkline Group extension is not supported")
+def test_footers_and_rate_headers_match_the_grade_summary(monthly_xlsx: Path) -> None:
+    with zipfile.ZipFile(monthly_xlsx) as archive:
+        sheets = sorted(n for n in archive.namelist()
+                        if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+        footers = [re.findall(r"<oddFooter>(.*?)</oddFooter>", archive.read(n).decode("utf-8"))
+                   for n in sheets]
+    assert footers == [["&amp;C第 &amp;P 页，共 &amp;N 页"]] * 7
+    book = openpyxl.load_workbook(monthly_xlsx)
+    assert book["月度排名"]["F4"].value == "得分率(%)"
+    assert book["明细"]["I4"].value == "得分率(%)"
+
+
+def test_unwritable_out_names_the_users_path(history_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nodir" / "m.xlsx"
+    result = run("--history", str(history_path), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {out}：无法写入（No such file or directory）。"
+        "请检查文件夹是否存在、文件是否在 Excel 中打开。\n"
     )
