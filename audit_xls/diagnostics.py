@@ -269,6 +269,21 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "The result is '{fail}' with no problem points; it counts as 1 problem point: enter "
         "the actual number if there were more.",
     ),
+    "answer.fail_zero_points": (
+        WARNING,
+        "检查结果为「{fail}」但问题点数为 0，本条不扣分："
+        "有问题请填写实际点数，没有问题请改选「{pass_}」。",
+        "The result is '{fail}' with 0 problem points, so nothing is deducted: enter the actual "
+        "number, or choose '{pass_}' if there was no problem.",
+    ),
+    "answer.label_not_exact": (
+        WARNING,
+        "检查结果「{found}」与下拉选项「{label}」不完全相同（空格、全角或大小写），已按「{label}」评分；"
+        "表内的自动扣分不认这种写法，可能与总部评分不同：请从下拉列表选择。",
+        "The result '{found}' is not exactly the list entry '{label}' (spaces, full-width or "
+        "case); it was graded as '{label}', but the workbook's own formulas do not see it so: "
+        "choose from the list.",
+    ),
     "answer.unanswered": (
         ERROR,
         "{count} 条检查标准未填写检查结果：{cells}：请逐条选择检查结果后发回。",

@@ -339,10 +339,11 @@ class _Run:
 
     def check_answers(self, plan: Layout) -> None:
         labels = self.template.results
-        codes = {normal(label): code for code, label in labels.items()}
+        codes = {normal(label).casefold(): code for code, label in labels.items()}
         label_list = "、".join(labels[c] for c in (PASS, FAIL, NA))
         formulas = self.raw.input_formulas or set()
         answers: dict[str, Answer] = {}
+        inexact: set[int] = set()  # rows whose label the workbook formulas read differently
         unanswered: list[tuple[str, str]] = []
         invalid: set[str] = set()
         for row in plan.rows:
@@ -358,7 +359,17 @@ class _Run:
             result_text = normal(text_of(typed_result))
             result: str | None = None
             if result_text:
-                result = codes.get(result_text)
+                result = codes.get(result_text.casefold())
+                if result is not None and typed_result != labels[result]:
+                    # Excel/LibreOffice formulas compare exactly: their 扣分 is not ours here
+                    inexact.add(r)
+                    self.add(
+                        "answer.label_not_exact",
+                        sheet=self.checklist,
+                        cell_name=cell(r, Col.RESULT),
+                        found=clip(text_of(typed_result), 40),
+                        label=labels[result],
+                    )
                 if result is None:
                     bad = True
                     self.add(
@@ -412,6 +423,14 @@ class _Run:
                     cell_name=cell(r, Col.POINTS),
                     fail=labels[FAIL],
                 )
+            elif result == FAIL and points == 0 and row.criterion.rule.counts_points:
+                self.add(
+                    "answer.fail_zero_points",
+                    sheet=self.checklist,
+                    cell_name=cell(r, Col.POINTS),
+                    fail=labels[FAIL],
+                    pass_=labels[PASS],
+                )
             answers[row.code] = Answer(result, points if result == FAIL else None, note)
         if unanswered:
             listed = "、".join(f"{code}（{where}）" for code, where in unanswered[:MAX_LISTED])
@@ -430,16 +449,39 @@ class _Run:
         card = score(standard, answers)
         self.result.card = card
         if not invalid:
-            self.check_cached_deductions(plan, card)
+            self.check_cached_deductions(plan, card, inexact)
 
-    def check_cached_deductions(self, plan: Layout, card: ScoreCard) -> None:
-        """A cached 扣分 (saved by Excel/LibreOffice) must equal the scorer's deduction."""
-        expected: dict[int, Decimal] = {
-            plan.criterion_row[c.code]: c.deduction for c in card.criteria if c.result is not None
-        }
-        for section in card.sections:
-            if section.applicable:
-                expected[plan.section_row[section.code]] = section.deducted
+    def check_cached_deductions(self, plan: Layout, card: ScoreCard, inexact: set[int]) -> None:
+        """A cached 扣分 (saved by Excel/LibreOffice) must equal the scorer's deduction.
+
+        Criterion, group and section rows are compared; rows holding (or summing) an answer
+        whose label the formulas read differently from the scorer are left out.
+        """
+        deductions = {c.code: c.deduction for c in card.criteria}
+        answered = {c.code for c in card.criteria if c.result is not None}
+        expected: dict[int, Decimal] = {}
+        for section, section_score in zip(plan.standard.sections, card.sections, strict=True):
+            rows = {plan.criterion_row[c.code] for c in section.criteria}
+            if rows & inexact:
+                expected.update(
+                    (plan.criterion_row[c.code], deductions[c.code])
+                    for c in section.criteria
+                    if c.code in answered and plan.criterion_row[c.code] not in inexact
+                )
+                continue
+            if section_score.applicable:
+                expected[plan.section_row[section.code]] = section_score.deducted
+            for group in section.groups:
+                total = sum((deductions[c.code] for c in group.criteria), Decimal(0))
+                if group.points is not None:
+                    total = min(total, group.points)
+                if id(group) in plan.group_row:
+                    expected[plan.group_row[id(group)]] = total
+            expected.update(
+                (plan.criterion_row[c.code], deductions[c.code])
+                for c in section.criteria
+                if c.code in answered
+            )
         for r in sorted(expected):
             found = self.raw.value(r, Col.DEDUCTION)
             if isinstance(found, bool) or not isinstance(found, (int, float)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import openpyxl
@@ -279,3 +280,59 @@ def test_answers_record_notes(standard, issued):
     validated = check(standard, data)
     assert validated.answers["1.1.01"] == Answer(FAIL, 1, "=HYPERLINK(1)")
     assert validated.answers["1.1.02"] == Answer(PASS, None, "")
+
+
+def recalculated(data: bytes, cached: dict[str, float]) -> bytes:
+    """What an application's save leaves in the 扣分 column: numbers in place of formulas."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    for ref, value in cached.items():
+        book["检查表"][ref] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_label_with_a_space_is_graded_with_a_warning_and_no_false_formula_alarm(
+    standard, issued
+):
+    # "不符合 " is 不符合 to the scorer, but the workbook's =G4="不符合" said no: 0 deducted.
+    data = fill(issued, standard, {"1.1.01": ("不符合 ", 2)}, default=ALL_PASS)
+    validated = check(standard, recalculated(data, {"I4": 0, "I3": 0}))
+    assert [(d.severity, d.code, d.cell, d.message) for d in validated.diagnostics] == [
+        ("warning", "answer.label_not_exact", "G4",
+         "检查结果「不符合 」与下拉选项「不符合」不完全相同（空格、全角或大小写），"
+         "已按「不符合」评分；表内的自动扣分不认这种写法，可能与总部评分不同：请从下拉列表选择。"),
+    ]  # fmt: skip
+    assert validated.card.sections[0].deducted == Decimal("0.6")
+
+
+def test_english_labels_are_matched_without_case(standard):
+    from audit_xls.build import build_workbook
+    from audit_xls.sites import Site
+
+    english = build_workbook(standard, Site("P001", "Riverside", "East"), "2026-11",
+                             template="en", issued_on=date(2026, 11, 1))  # fmt: skip
+    data = fill(english, standard, {"1.1.01": ("fail", 1)}, default=("Pass", None),
+                template="en")  # fmt: skip
+    validated = check(standard, data, lang="en")
+    assert [(d.code, d.cell) for d in validated.diagnostics] == [
+        ("answer.label_not_exact", "G4")
+    ]
+    assert validated.answers["1.1.01"] == Answer(FAIL, 1, "")
+
+
+def test_group_rows_cached_deduction_checked_too(standard, issued):
+    data = fill(issued, standard, {"2.1.01": ("不符合", 1)}, default=ALL_PASS)
+    validated = check(standard, recalculated(data, {"I8": 0.5, "I7": 9}))
+    assert [(d.code, d.cell) for d in validated.diagnostics] == [("locked.formula_edited", "I7")]
+
+
+def test_fail_with_zero_points_deducts_nothing_with_a_warning(standard, issued):
+    data = fill(issued, standard, {"1.1.01": ("不符合", 0)}, default=ALL_PASS)
+    validated = check(standard, data)
+    assert [(d.severity, d.code, d.cell, d.message) for d in validated.diagnostics] == [
+        ("warning", "answer.fail_zero_points", "H4",
+         "检查结果为「不符合」但问题点数为 0，本条不扣分："
+         "有问题请填写实际点数，没有问题请改选「符合」。"),
+    ]  # fmt: skip
+    assert validated.card.total == Decimal("7.00")  # full marks: nothing deducted
