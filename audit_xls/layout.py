@@ -285,12 +285,16 @@ class Layout:
         first = SUMMARY_FIRST_ROW
         last = SUMMARY_FIRST_ROW + len(self.standard.sections) - 1
         t = self.summary_total_rows
-        total, max_score, percent = (cell(t[k], 1) for k in ("total", "max_score", "percent"))
-        formulas[(t["total"], 1)] = f"=ROUND(SUM({self._range(SumCol.SCORE, first, last)}),2)"
+        max_score, percent = (cell(t[k], 1) for k in ("max_score", "percent"))
+        deducted = f"SUM({self._range(SumCol.DEDUCTED, first, last)})"
+        # totals from the exact deductions, as score.py does: rounded parts would round twice
+        formulas[(t["total"], 1)] = f"=ROUND({max_score}-{deducted},2)"
         formulas[(t["max_score"], 1)] = (
             f"=SUM({self._range(SumCol.APPLICABLE_POINTS, first, last)})"
         )
-        formulas[(t["percent"], 1)] = f'=IF({max_score}>0,ROUND({total}/{max_score}*100,2),"")'
+        formulas[(t["percent"], 1)] = (
+            f'=IF({max_score}>0,ROUND(({max_score}-{deducted})/{max_score}*100,2),"")'
+        )
         formulas[(t["grade"], 1)] = "=" + self._grade_formula(percent)
         results = self._range(Col.RESULT, FIRST_ITEM_ROW, self.last_item_row)
         rng = f"'{self.checklist_sheet}'!{results}"

@@ -137,9 +137,11 @@ def score(standard: Standard, answers: Mapping[str, Answer]) -> ScoreCard:
         section_score, criterion_scores = score_section(section, answers, inspection_vetoed)
         sections.append(section_score)
         criteria.extend(criterion_scores)
-    total = round2(sum((s.score for s in sections if s.applicable), ZERO))
+    earned = sum((s.score for s in sections if s.applicable), ZERO)
     max_score = sum((s.points for s in sections if s.applicable), ZERO)
-    percent = round2(total / max_score * 100) if max_score else None
+    # from the exact sum, not the rounded total: rounding twice can move the last digit
+    percent = round2(earned / max_score * 100) if max_score else None
+    total = round2(earned)
     return ScoreCard(
         total=total,
         max_score=max_score,

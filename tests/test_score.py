@@ -209,3 +209,19 @@ def test_docs_worked_example(shipped_standard):
         D("94.17"),
         "优秀",
     )
+
+
+def test_percent_is_rounded_once_from_the_exact_total():
+    eighths = standard_from_mapping(
+        {
+            "id": "eighths", "name": "八分之一", "version": "1",
+            "sections": [{"code": "A", "name": "甲", "points": 10, "groups": [{
+                "method": "查", "rule": "一个问题点扣0.125分",
+                "criteria": [{"code": "A1", "text": "一"}, {"code": "A2", "text": "二"}],
+            }]}],
+        }
+    )  # fmt: skip
+    card = score(eighths, {"A1": Answer(FAIL, 1), "A2": Answer(FAIL, 2)})
+    assert card.sections[0].score == D("9.625")
+    assert card.total == D("9.63")  # 9.625 rounded half up
+    assert card.percent == D("96.25")  # 9.625 / 10; from the rounded total it would be 96.30
