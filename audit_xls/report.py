@@ -857,6 +857,7 @@ CSV_COLUMNS = (
     "workbook_score",
     "workbook_percent",
     "grade",
+    "superseded_by",
 )
 # Excel turns a cell starting with these into a formula (or mangles it); a leading ' keeps text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -876,7 +877,8 @@ def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
     for w in batch.workbooks:
         graded = w.status == GRADED and w.card is not None
         card = w.card if graded else None
-        status = w.status
+        # the older copy of a resubmitted workbook: listed, but not a result to count
+        status = "superseded" if graded and w.duplicate_of else w.status
         head = [
             csv_text(w.file),
             csv_text(w.workbook_id),
@@ -892,6 +894,7 @@ def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
             _num(card.total) if card else "",
             _num(card.percent) if card else "",
             (card.grade or "") if card else "",
+            csv_text(w.duplicate_of),
         ]
         if w.standard is None:
             yield [*head, "", "", "", "", "", "", *tail]

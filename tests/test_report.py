@@ -588,6 +588,7 @@ def test_csv_bom_header_and_rows(tmp_path):
         "13.50",
         "90.00",
         "优秀",
+        "",
     ]
     assert rows[2][11:15] == ["pass", "", "0.00", ""]
     s2 = [r for r in rows if r[4] == "S2"]
@@ -596,8 +597,11 @@ def test_csv_bom_header_and_rows(tmp_path):
     s4 = [r for r in rows if r[4] == "S4"]
     assert s4[0][14] == "'-2"
     s5 = [r for r in rows if r[4] == "S5"]
-    assert s5[0][6:] == ["sent_back", "mini", "1", "A", "A.1.01", "fail", "", "", "", "", "", ""]
+    assert s5[0][6:] == ["sent_back", "mini", "1", "A", "A.1.01", "fail", *[""] * 7]
     assert s5[1][11] == ""
+    # the older copy of a resubmitted workbook is listed, marked, and names the newer file
+    old_s3 = [r for r in rows if r[0] == "华南/S3-旧.xlsx"]
+    assert {(r[6], r[-1]) for r in old_s3} == {("superseded", "华南/S3.xlsx")}
 
 
 def test_csv_text_prefixes_formula_starts():
@@ -621,7 +625,7 @@ def test_csv_unknown_standard_gets_one_row(tmp_path):
     )
     path = tmp_path / "results.csv"
     write_csv(BatchResult([unreadable], [], [], None, GRADED_AT), path)
-    assert read_csv(path)[1] == ["坏文件.xlsx", "", "", "", "", "", "sent_back", *[""] * 11]
+    assert read_csv(path)[1] == ["坏文件.xlsx", "", "", "", "", "", "sent_back", *[""] * 12]
 
 
 # --- atomic writes ------------------------------------------------------------------------
