@@ -408,29 +408,14 @@ def _standards_folder(option: str | None):
 
 
 def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str]:
-    """The short human account printed after grading."""
-    skipped, missing = len(batch.skipped), len(batch.missing)
-    graded, sent_back = len(batch.graded), len(batch.sent_back)
+    from audit_xls.report import account_lines
+
+    lines = account_lines(batch, lang)
     if lang == "en":
-        lines = [
-            f"{len(batch.workbooks)} workbooks read: {graded} graded, {sent_back} sent back; "
-            f"{skipped} files skipped; {missing} issued workbooks missing.",
-            f"Summary: {out}" + (f"; results CSV: {csv_path}" if csv_path else ""),
-        ]
-        lines += [f"  sent back: {w.file}: {w.errors[0].message}" for w in batch.sent_back[:10]]
-        lines += [f"  skipped: {s.file}: {s.reason}" for s in batch.skipped[:10]]
-        return lines
-    lines = [
-        f"共读取 {len(batch.workbooks)} 个工作簿：评分 {graded} 个，退回 {sent_back} 个；"
-        f"跳过 {skipped} 个文件；未交 {missing} 个。",
-        f"汇总：{out}" + (f"；结果明细：{csv_path}" if csv_path else ""),
-    ]
-    lines += [f"  退回 {w.file}：{w.errors[0].message}" for w in batch.sent_back[:10]]
-    lines += [f"  跳过 {s.file}：{s.reason}" for s in batch.skipped[:10]]
-    more = max(0, sent_back - 10) + max(0, skipped - 10)
-    if more:
-        lines.append(f"  …另有 {more} 项，见汇总的「退回清单」。")
-    return lines
+        written = f"Summary: {out}" + (f"; results CSV: {csv_path}" if csv_path else "")
+    else:
+        written = f"汇总：{out}" + (f"；结果明细：{csv_path}" if csv_path else "")
+    return [lines[0], written, *lines[1:]]
 
 
 @cli.command()
@@ -657,12 +642,12 @@ def monthly(
               help="Do not save returns through LibreOffice even when it is installed.")
 def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None:
     """Issue, fill, return, grade and summarise the sample sites over a few months."""
-    import re
     from pathlib import Path
 
     from audit_xls.demo import DemoError, account, run_demo
+    from audit_xls.period import is_period
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
+    if not is_period(start):
         raise click.BadParameter(f"「{start}」不是 YYYY-MM 格式的月份", param_hint="--start")
     try:
         result = run_demo(

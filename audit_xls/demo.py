@@ -14,14 +14,14 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import openpyxl
 
 from audit_xls import build, grade, history, monthly, report, soffice
 from audit_xls.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
-from audit_xls.results import BatchResult
+from audit_xls.period import parse_period
+from audit_xls.results import BatchResult, WorkbookResult
 from audit_xls.score import FAIL, NA, PASS
 from audit_xls.sites import Site, load_sites
 from audit_xls.standard import Standard, load_standard
@@ -86,12 +86,11 @@ class DemoResult:
 
 
 def month_periods(start: str, count: int) -> list[str]:
-    year, month = (int(part) for part in start.split("-"))
-    periods = []
-    for _ in range(count):
-        periods.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return periods
+    """`count` consecutive YYYY-MM periods from `start`."""
+    months = [parse_period(start)]
+    while len(months) < count:
+        months.append(months[-1].next())
+    return [str(month) for month in months]
 
 
 def _prepare(out: Path) -> None:
@@ -156,10 +155,8 @@ def fill_workbook(
     book = openpyxl.load_workbook(io.BytesIO(data))
     labels = layout.template.results
     cover = book[layout.cover_sheet]
-    year, month = (int(part) for part in period.split("-"))
-    cover.cell(COVER_ROW["inspection_date"] + 1, COVER_VALUE_COL + 1).value = date(
-        year, month, filling.inspection_day
-    )
+    inspected = parse_period(period).first_day.replace(day=filling.inspection_day)
+    cover.cell(COVER_ROW["inspection_date"] + 1, COVER_VALUE_COL + 1).value = inspected
     cover.cell(COVER_ROW["inspector"] + 1, COVER_VALUE_COL + 1).value = filling.inspector
     cover.cell(COVER_ROW["site_manager"] + 1, COVER_VALUE_COL + 1).value = filling.manager
     sheet = book[layout.checklist_sheet]
@@ -231,9 +228,8 @@ def run_demo(
     for month_index, period in enumerate(periods):
         echo(f"[{period}] 下发 {len(sites)} 份检查表，督导填写并交回……")
         issued_dir = out / "issued" / period
-        year, month = (int(part) for part in period.split("-"))
         entries = build.build_all(
-            standard, sites, period, issued_dir, issued_on=date(year, month, 1)
+            standard, sites, period, issued_dir, issued_on=parse_period(period).first_day
         )
         mistakes = {
             site_index: mistake
@@ -285,11 +281,10 @@ def account(result: DemoResult) -> list[str]:
     """A short, readable account of what the demo did, for the terminal."""
     lines = []
     for run in result.months:
+        month = report.account_lines(run.batch)
         b = run.batch
-        lines.append(
-            f"{run.period}：下发 {b.issued_count}，交回 {len(b.workbooks)}，评分 {len(b.graded)}，"
-            f"退回 {len(b.sent_back)}，跳过 {len(b.skipped)}，未交 {len(b.missing)}"
-        )
+        lines.append(f"{run.period}：下发 {b.issued_count} 份，{month[0]}")
+        lines += month[1:]
     last = result.months[-1].batch
     ranked = sorted(
         (w for w in last.graded if w.card and w.card.percent is not None),
@@ -297,22 +292,13 @@ def account(result: DemoResult) -> list[str]:
     )
     if ranked:
 
-        def show(w) -> str:
+        def show(w: WorkbookResult) -> str:
+            assert w.card is not None
             return f"{w.site_name}（{w.region}）{w.card.percent}% {w.card.grade}"
 
-        lines.append(
-            f"{result.months[-1].period} 最好：" + "；".join(show(w) for w in ranked[-3:][::-1])
-        )
-        lines.append(f"{result.months[-1].period} 最差：" + "；".join(show(w) for w in ranked[:3]))
-    lines.append("退回的检查表：")
-    for run in result.months:
-        for w in run.batch.sent_back:
-            first = w.errors[0] if w.errors else None
-            where = f"{first.sheet}!{first.cell} " if first and first.cell else ""
-            reason = f"{where}{first.message}" if first else ""
-            lines.append(f"  {w.file}：{reason}")
-        for s in run.batch.skipped:
-            lines.append(f"  （跳过）{s.file}：{s.reason}")
+        period = result.months[-1].period
+        lines.append(f"{period} 最好：" + "；".join(show(w) for w in ranked[-3:][::-1]))
+        lines.append(f"{period} 最差：" + "；".join(show(w) for w in ranked[:3]))
     lines.append("输出：")
     lines.append(f"  下发的检查表：{result.out / 'issued'}")
     lines.append(f"  交回的检查表：{result.out / 'returns'}")
@@ -322,7 +308,7 @@ def account(result: DemoResult) -> list[str]:
     lines.append(f"  历史库：{result.history}")
     lines.append(f"  月度汇总：{result.monthly}")
     if not result.used_soffice:
-        lines.append("（未安装 LibreOffice：交回文件由 openpyxl 保存，.xls/.ods 样例保留为 .xlsx）")
+        lines.append("（交回文件由 openpyxl 保存，未经 LibreOffice；.xls/.ods 样例保留为 .xlsx）")
     return lines
 
 

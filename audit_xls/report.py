@@ -935,3 +935,53 @@ def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None
         raise ReportError(
             labels["write_error"].format(path=path, reason=error.strerror or error)
         ) from error
+
+
+# --- the account printed after grading (CLI and demo) ---------------------------------------
+
+ACCOUNT_LIMIT = 10
+
+
+def _first_problem(w: WorkbookResult) -> str:
+    first = w.errors[0]
+    where = (
+        f"{first.sheet}!{first.cell} " if first.cell else (f"{first.sheet} " if first.sheet else "")
+    )
+    return where + first.message
+
+
+def account_lines(batch: BatchResult, lang: str = "zh", limit: int = ACCOUNT_LIMIT) -> list[str]:
+    """What a person reads after grading: counts, then each file to act on with its first
+    problem, located by sheet and cell (every problem is in the summary's 退回清单)."""
+    graded, sent_back = len(batch.graded), len(batch.sent_back)
+    skipped, missing = len(batch.skipped), len(batch.missing)
+    superseded = _superseded(batch)
+    shown = sent_back + skipped + len(superseded)
+    if lang == "en":
+        lines = [
+            f"Read {len(batch.workbooks)} workbook file(s): {graded} graded, {sent_back} sent "
+            f"back; {skipped} file(s) skipped; {missing} issued workbook(s) missing."
+        ]
+        for w in batch.sent_back[:limit]:
+            more = f" (+{len(w.errors) - 1} more)" if len(w.errors) > 1 else ""
+            lines.append(f"  sent back {w.file}: {_first_problem(w)}{more}")
+        lines += [f"  superseded {w.file}: {w.duplicate_of} counts" for w in superseded[:limit]]
+        lines += [f"  skipped {s.file}: {s.reason}" for s in batch.skipped[:limit]]
+        if shown > len(lines) - 1:
+            lines.append(
+                f"  ... {shown - (len(lines) - 1)} more: see the summary's Sent back sheet."
+            )
+        return lines
+    lines = [
+        f"共读取 {len(batch.workbooks)} 个工作簿：评分 {graded} 个，退回 {sent_back} 个；"
+        f"跳过 {skipped} 个文件；未交 {missing} 个。"
+    ]
+    for w in batch.sent_back[:limit]:
+        more = f"（另有 {len(w.errors) - 1} 处问题）" if len(w.errors) > 1 else ""
+        lines.append(f"  退回 {w.file}：{_first_problem(w)}{more}")
+    lines += [f"  重复提交 {w.file}：以较新的 {w.duplicate_of} 为准" for w in superseded[:limit]]
+    lines += [f"  跳过 {s.file}：{s.reason}" for s in batch.skipped[:limit]]
+    listed = len(lines) - 1
+    if shown > listed:
+        lines.append(f"  …另有 {shown - listed} 项，见汇总的「退回清单」。")
+    return lines

@@ -75,8 +75,12 @@ def test_everything_is_written(demo):
     ]
     assert demo.history.stat().st_size > 0
     lines = account(demo)
-    assert lines[0] == "2026-09：下发 24，交回 23，评分 22，退回 1，跳过 0，未交 1"
-    assert lines[-1].startswith("（未安装 LibreOffice")
+    assert lines[:2] == [
+        "2026-09：下发 24 份，共读取 23 个工作簿：评分 22 个，退回 1 个；跳过 0 个文件；未交 1 个。",
+        "  退回 2026-09_HD006_虹桥商务广场.xlsx：检查表!G7 2 条检查标准未填写检查结果："
+        "1.1.04（G7）、1.1.05（G8）：请逐条选择检查结果后发回。",
+    ]
+    assert lines[-1] == "（交回文件由 openpyxl 保存，未经 LibreOffice；.xls/.ods 样例保留为 .xlsx）"
 
 
 def test_same_seed_same_results_and_safe_to_run_twice(demo, tmp_path):
@@ -103,5 +107,8 @@ def test_cli_demo_one_month(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     # With one month every planted mistake lands in it.
-    assert "2026-09：下发 24，交回 22，评分 18，退回 4，跳过 1，未交 2" in result.output
+    assert (
+        "2026-09：下发 24 份，共读取 22 个工作簿：评分 18 个，退回 4 个；跳过 1 个文件；未交 2 个。"
+        in result.output
+    )
     assert "Traceback" not in result.output

@@ -335,3 +335,26 @@ def test_a_pipe_in_the_folder_is_skipped_not_read(tmp_path, standard, issued_boo
             "不是普通文件（管道、设备或失效的链接），未读取：请把检查表文件本身放进文件夹。",
         )
     ]
+
+
+def test_account_names_each_file_to_act_on_with_its_first_cell(
+    tmp_path, standard, issued_books, returns_folder
+):
+    from audit_xls.report import account_lines
+
+    books, register = issued_books
+    older = tmp_path / "returns" / "P001 (旧).xlsx"
+    older.write_bytes(fill(books["P001"], standard, {}, default=ALL_PASS))
+    os.utime(older, (1_600_000_000, 1_600_000_000))
+    batch = grade_returns(returns_folder, [standard], register)
+    assert account_lines(batch) == [
+        "共读取 4 个工作簿：评分 1 个，退回 2 个；跳过 4 个文件；未交 1 个。",
+        "  退回 P002.xlsx：检查表!H8 问题点数填了「两个」，须为 0-99 的整数：请改为整数（例如 2）。",
+        "  退回 broken.xlsx：文件为空（0 字节），无法读取：请在 Excel/WPS 中重新保存检查表后发回。",
+        "  重复提交 P001 (旧).xlsx：以较新的 华东/P001.xlsx 为准",
+        "  跳过 P002.et：WPS 专用格式（.et），无法读取：请在 WPS 中「另存为」Excel 工作簿（.xlsx）后发回。",
+        "  跳过 Thumbs.db：办公软件生成的临时或系统文件，不是检查表，已忽略。",
+        "  跳过 readme.txt：不是检查表文件（扩展名 .txt，只读取 .xlsx/.xlsm/.xls/.ods）：如为检查表请另存为 .xlsx。",
+        "  跳过 ~$P002.xlsx：办公软件生成的临时或系统文件，不是检查表，已忽略。",
+    ]
+    assert account_lines(batch, limit=1)[-1] == "  …另有 4 项，见汇总的「退回清单」。"
