@@ -537,20 +537,8 @@ def grade(
         for line in _grade_account(batch, out, csv_path, lang):
             click.echo(line)
     if recorded is not None:
-        click.echo(_history_line(recorded, lang), err=as_json)
+        click.echo(recorded.message(lang), err=as_json)
     sys.exit(exit_code(batch))
-
-
-def _history_line(recorded, lang: str) -> str:
-    if lang == "en":
-        return (
-            f"history {recorded.path}: {recorded.recorded} recorded, {recorded.already_recorded} "
-            f"already there, {recorded.superseded} earlier results superseded"
-        )
-    return (
-        f"历史库 {recorded.path}：新记录 {recorded.recorded} 份，"
-        f"已有 {recorded.already_recorded} 份，{recorded.superseded} 份旧结果被重新提交取代"
-    )
 
 
 # --- monthly (issue 5) --------------------------------------------------------------------

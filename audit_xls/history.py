@@ -313,7 +313,14 @@ class RecordSummary:
     def recorded(self) -> int:
         return self.recorded_graded + self.recorded_sent_back
 
-    def message(self) -> str:
+    def message(self, lang: str = "zh") -> str:
+        if lang == "en":
+            return (
+                f"History {self.path}: {self.recorded} recorded ({self.recorded_graded} graded, "
+                f"{self.recorded_sent_back} sent back), {self.already_recorded} already there, "
+                f"{self.superseded} superseded by a resubmission"
+                + (f", {self.regraded} sent back before and graded now." if self.regraded else ".")
+            )
         return (
             f"历史库 {self.path}：新记录 {self.recorded} 份（评分 {self.recorded_graded}，"
             f"退回 {self.recorded_sent_back}），已记录过 {self.already_recorded} 份，"

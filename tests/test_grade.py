@@ -278,12 +278,12 @@ def test_cli_grade_records_the_history_once(tmp_path, standard, issued_books, re
             "--out", str(tmp_path / "s.xlsx"), "--history", str(history)]  # fmt: skip
     first = CliRunner().invoke(cli, args)
     assert first.stdout.splitlines()[-1] == (
-        f"历史库 {history}：新记录 3 份，已有 0 份，0 份旧结果被重新提交取代"
+        f"历史库 {history}：新记录 3 份（评分 1，退回 2），已记录过 0 份，被重新提交替代 0 份。"
     )
     again = CliRunner().invoke(cli, [*args, "--json"])
     json.loads(again.stdout)  # the history line goes to stderr with --json
     assert again.stderr.splitlines()[-1] == (
-        f"历史库 {history}：新记录 0 份，已有 3 份，0 份旧结果被重新提交取代"
+        f"历史库 {history}：新记录 0 份（评分 0，退回 0），已记录过 3 份，被重新提交替代 0 份。"
     )
     skipped = CliRunner().invoke(cli, [*args[:-2], "--history", str(tmp_path / "x.sqlite"),
                                        "--no-history"])  # fmt: skip
