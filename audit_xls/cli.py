@@ -490,6 +490,16 @@ def grade(
     from audit_xls.report import ReportError, write_csv, write_summary
     from audit_xls.standard import StandardError, load_standards
 
+    returns_dir = Path(returns).resolve()
+    for option, target in (("--out", out), ("--csv", csv_path)):
+        # next month it would be read as a return, or replace one: outputs live elsewhere
+        if target and returns_dir.is_dir() and Path(target).resolve().is_relative_to(returns_dir):
+            raise click.BadParameter(
+                f"{target} is inside the returns folder {returns}: write outputs elsewhere"
+                if lang == "en"
+                else f"{target} 在交回文件夹 {returns} 之内：请把输出写到别的文件夹。",
+                param_hint=option,
+            )
     folder = _standards_folder(standards_dir)
     try:
         standards = load_standards(folder)
@@ -538,6 +548,14 @@ def grade(
             click.echo(line)
     if recorded is not None:
         click.echo(recorded.message(lang), err=as_json)
+    if not batch.workbooks and not batch.skipped:
+        click.echo(
+            f"Nothing found in {returns}: is it the right folder?"
+            if lang == "en"
+            else f"在 {returns} 中没有找到任何文件：请确认交回文件夹是否正确。",
+            err=True,
+        )
+        sys.exit(1)
     sys.exit(exit_code(batch))
 
 

@@ -358,3 +358,25 @@ def test_account_names_each_file_to_act_on_with_its_first_cell(
         "  跳过 ~$P002.xlsx：办公软件生成的临时或系统文件，不是检查表，已忽略。",
     ]
     assert account_lines(batch, limit=1)[-1] == "  …另有 4 项，见汇总的「退回清单」。"
+
+
+def test_cli_grade_an_empty_folder_says_so_and_exits_1(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(
+        cli, ["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "s.xlsx"), "--no-history"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"在 {tmp_path / 'empty'} 中没有找到任何文件：请确认交回文件夹是否正确。"
+    )
+
+
+def test_cli_grade_refuses_outputs_inside_the_returns_folder(tmp_path, returns_folder):
+    before = hashes(returns_folder)
+    for option in ("--out", "--csv"):
+        args = ["grade", str(returns_folder), "--out", str(tmp_path / "s.xlsx"), "--no-history"]
+        args += [option, str(returns_folder / "华东" / "P001.xlsx")]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2
+        assert "在交回文件夹" in result.stderr and "请把输出写到别的文件夹" in result.stderr
+    assert hashes(returns_folder) == before
