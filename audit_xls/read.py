@@ -43,9 +43,15 @@ EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _ROOT_START = re.compile(rb"<(?![?!])")
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-# A cell of columns G, H or J whose first child is a formula: <c r="G12" ...><f>...
-_INPUT_FORMULA = re.compile(rb'<c r="([GHJ])(\d+)"[^>]*><f[ >/]')
-_HIDDEN_ROW = re.compile(rb'<row r="(\d+)"[^>]*?hidden="(?:1|true)"')
+# An input cell whose first child is a formula: <c r="G12" ...><f>..., in any attribute order
+# and with any namespace prefix, as other writers than Excel and LibreOffice may save them.
+_INPUT_LETTERS = {layout.cell(0, col)[:-1].encode(): col for col in layout.INPUT_COLS}
+_INPUT_FORMULA = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\br="('
+    + b"|".join(_INPUT_LETTERS)
+    + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f[\s>/]'
+)
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\s[^>]*>")
 _SHEET_ENTRY = re.compile(rb"<sheet\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _REL_ENTRY = re.compile(rb"<Relationship\b[^>]*>")
@@ -436,13 +442,15 @@ def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
     calamine gives a formula cell's cached value only, so an answer typed as `="符合"` would
     look typed; this finds them cheaply.
     """
-    columns = {b"G": layout.Col.RESULT, b"H": layout.Col.POINTS, b"J": layout.Col.NOTE}
     formulas = {
-        (int(m.group(2)) - 1, int(columns[m.group(1)])) for m in _INPUT_FORMULA.finditer(xml)
+        (int(m.group(2)) - 1, int(_INPUT_LETTERS[m.group(1)])) for m in _INPUT_FORMULA.finditer(xml)
     }
-    hidden = (
-        {int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(xml)} if b'hidden="' in xml else set()
-    )
+    hidden = set()
+    if b'hidden="' in xml:
+        for tag in _ROW_TAG.findall(xml):
+            attrs = dict(_ATTR.findall(tag))
+            if attrs.get(b"hidden") in (b"1", b"true") and attrs.get(b"r", b"").isdigit():
+                hidden.add(int(attrs[b"r"]) - 1)
     return formulas, hidden
 
 

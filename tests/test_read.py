@@ -171,3 +171,15 @@ def test_release_drops_the_grid(issued):
     assert isinstance(raw, RawWorkbook)
     raw.release()
     assert raw.grid == [] and raw.cover == {}
+
+
+def test_formula_and_hidden_row_scan_takes_any_attribute_order_and_prefix():
+    from audit_xls.read import _scan_sheet_xml
+
+    xml = (
+        b'<x:row hidden="1" r="5"><x:c s="3" r="H5" t="n"> <x:f>1+1</x:f></x:c>'
+        b'<c r="G6"><f>A</f></c><c r="I6"><f>B</f></c><c r="J7"/><c r="D8"><f>x</f></c></x:row>'
+    )
+    formulas, hidden = _scan_sheet_xml(xml)
+    assert formulas == {(4, 7), (5, 6)}  # H5 and G6; I6 is the deduction, D8 locked text
+    assert hidden == {4}
