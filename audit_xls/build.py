@@ -8,7 +8,6 @@ was issued. Re-running with the same inputs gives byte-identical files.
 
 from __future__ import annotations
 
-import calendar
 import csv
 import hashlib
 import io
@@ -27,6 +26,7 @@ from pathlib import Path
 import xlsxwriter
 
 from audit_xls import __version__
+from audit_xls import period as period_module
 from audit_xls.layout import (
     CHECKLIST_TITLE_ROW,
     COLUMN_WIDTHS,
@@ -48,6 +48,7 @@ from audit_xls.layout import (
     cell,
     manifest_grid,
 )
+from audit_xls.period import Period, PeriodError
 from audit_xls.sites import Site
 from audit_xls.standard import Standard
 from audit_xls.template import DEFAULT_TEMPLATE, Template, load_template
@@ -66,7 +67,6 @@ REGISTER_COLUMNS = (
     "file",
 )
 MAX_FILENAME = 120
-_PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # ASCII digits: int() takes ２
 # Reserved on Windows, plus control characters; replaced so the file name survives any disk.
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 # CSV cells that Excel would run as a formula; prefixed with ' (and the prefix itself escaped).
@@ -97,29 +97,12 @@ class IssuedEntry:
 # --- names and ids -------------------------------------------------------------------------
 
 
-def parse_period(period: str) -> tuple[date, date]:
-    """First and last day of a YYYY-MM period, or BuildError saying what was given.
-
-    Exactly YYYY-MM: the period becomes part of file names and the register, so a stray
-    space is refused rather than carried into them.
-    """
-    match = _PERIOD.fullmatch(period) if isinstance(period, str) else None
-    if match is None or int(match.group(1)) < 1900:
-        shown = _visible(str(period))
-        bare = period.strip() if isinstance(period, str) else ""
-        if bare != period and _PERIOD.fullmatch(bare) and bare >= "1900":
-            raise BuildError(f"检查月份「{shown}」前后有空白：请去掉空格，写成 {bare}。")
-        raise BuildError(f"检查月份「{shown}」无效：应为 YYYY-MM 格式的年月，例如 2026-11。")
-    year, month = int(match.group(1)), int(match.group(2))
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _visible(text: str) -> str:
-    """Text with tabs, newlines and other controls shown as escapes, so a message stays one line."""
-    return "".join(
-        ch if ch == " " or (ch.isprintable() and not ch.isspace()) else repr(ch)[1:-1]
-        for ch in text
-    )
+def parse_period(period: str) -> Period:
+    """The period, or BuildError with period.parse_period's message (for callers of build)."""
+    try:
+        return period_module.parse_period(period)
+    except PeriodError as error:
+        raise BuildError(str(error)) from None
 
 
 def workbook_id(standard: Standard, site: Site, period: str) -> str:
@@ -376,7 +359,8 @@ def _write_cover(book, plan: _Plan, f: _Formats, site: Site, period: str, passwo
         else:
             sheet.write_blank(row, COVER_VALUE_COL, None, f.cover_input)
         sheet.set_row(row, 22 if name != "remarks" else 60)
-    first, last = parse_period(period)
+    month = parse_period(period)
+    first, last = month.first_day, month.last_day
     v = t["validation"]
     sheet.data_validation(
         COVER_ROW["inspection_date"],

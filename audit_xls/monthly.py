@@ -25,6 +25,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from audit_xls.history import UNTRUSTED_MANIFEST, HistoryFrames, load_history
+from audit_xls.period import PeriodError, is_period, month_range, parse_period
 from audit_xls.report import LABELS, competition_ranks, csv_text
 from audit_xls.results import SENT_BACK
 from audit_xls.score import round2
@@ -39,7 +40,6 @@ from audit_xls.xlsx import (
     write_workbook,
 )
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ALL_SITES = "全部项目"
 RATE = "得分率(%)"  # the header grade's summary uses for a site's rate
 FOOTER = LABELS["zh"]["footer"]  # page numbers worded like grade's summary
@@ -67,7 +67,7 @@ class MonthlyError(Exception):
 
 def check_month(text: str) -> str:
     """YYYY-MM or ValueError with a message naming what was typed."""
-    if not MONTH_RE.match(text):
+    if not is_period(text):
         raise ValueError(f"月份「{text}」格式不对：请写成 YYYY-MM，例如 2026-03。")
     return text
 
@@ -80,19 +80,16 @@ def check_month_order(from_: str | None, to: str | None) -> None:
         )
 
 
-def month_range(first: str, last: str) -> list[str]:
-    """Every calendar month from first to last inclusive (YYYY-MM)."""
-    year, month = int(first[:4]), int(first[5:])
-    months = []
-    while f"{year:04d}-{month:02d}" <= last:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+def _months(first: str, last: str) -> list[str]:
+    return [str(month) for month in month_range(parse_period(first), parse_period(last))]
 
 
-def previous_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+def _before(month: str) -> str:
+    """The month before, or "" for 1900-01 (the first period: nothing can precede it)."""
+    try:
+        return str(parse_period(month).previous())
+    except PeriodError:
+        return ""
 
 
 def _mean(values: Sequence[Decimal]) -> float | None:
@@ -189,8 +186,8 @@ def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
     workbooks = workbooks[~untrusted]
     written = [*workbooks["period"], *frames.issued["period"]]
     clean = {p: unicodedata.normalize("NFKC", p).strip() for p in set(written)}
-    fixed = sorted({p for p in written if p != clean[p] and MONTH_RE.match(clean[p])})
-    odd = [p for p in written if p and not MONTH_RE.match(clean[p])]
+    fixed = sorted({p for p in written if p != clean[p] and is_period(clean[p])})
+    odd = [p for p in written if p and not is_period(clean[p])]
     notes = []
     if fixed:
         count = sum(1 for p in written if p in fixed)
@@ -206,7 +203,7 @@ def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
 
     def months_only(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.assign(period=[clean[p] for p in frame["period"]])
-        keep = [bool(MONTH_RE.match(p)) for p in frame["period"]]
+        keep = [is_period(p) for p in frame["period"]]
         return frame[pd.Series(keep, index=frame.index, dtype=bool)]
 
     cleaned = HistoryFrames(months_only(workbooks), frames.criteria, frames.sections,
@@ -217,7 +214,7 @@ def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
 def _build(frames: HistoryFrames, current: pd.DataFrame, filters: dict[str, str | None]
            ) -> MonthlyReport:
     periods = [*frames.workbooks["period"], *frames.issued["period"]]
-    months = month_range(min(periods), max(periods))
+    months = _months(min(periods), max(periods))
     current = current.sort_values("id")
     sites = _site_labels(frames.workbooks, current)
     site_month = _site_month_rates(current)
@@ -277,8 +274,8 @@ def _site_tables(
         head = {"项目编码": code, "项目名称": label["项目名称"], "区域": label["区域"]}
         rate = {m: rates.get((code, m)) for m in months}
         change = {
-            m: (rate[m] - rates[(code, previous_month(m))])
-            if rate[m] is not None and (code, previous_month(m)) in rates
+            m: (rate[m] - rates[(code, _before(m))])
+            if rate[m] is not None and (code, _before(m)) in rates
             else None
             for m in months
         }
@@ -344,7 +341,7 @@ def _ranking(
         for rank, (rate, code) in zip(month_ranks, scored, strict=True):
             assert rank is not None
             ranks[(code, m)] = rank
-            before = ranks.get((code, previous_month(m)))
+            before = ranks.get((code, _before(m)))
             rows.append({
                 "月份": m, "排名": rank, "项目编码": code,
                 "项目名称": names[code], "区域": regions[code],
@@ -382,7 +379,7 @@ def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) 
             last is not None
             and (last.site_code, last.standard_id, last.code)
             == (row.site_code, row.standard_id, row.code)
-            and previous_month(row.period) == last.period
+            and _before(row.period) == last.period
         ):
             runs[-1].append(row)
         else:

@@ -19,6 +19,7 @@ from typing import Any
 from audit_xls import layout
 from audit_xls.diagnostics import ERROR, Diagnostic, make
 from audit_xls.layout import Col, Layout, cell
+from audit_xls.period import is_period, parse_period
 from audit_xls.read import RawWorkbook, ReadFailure, as_date
 from audit_xls.score import FAIL, NA, PASS, Answer, ScoreCard, score
 from audit_xls.standard import Standard
@@ -239,7 +240,7 @@ class _Run:
                 cell_name=self.cover_cell("inspector"),
             )
         self.result.inspector = inspector
-        start, end = period_bounds(values.get("period", ""))
+        start, end = _period_bounds(values.get("period", ""))
         typed = cover.get("inspection_date", "")
         where = {"sheet": self.cover_sheet, "cell_name": self.cover_cell("inspection_date")}
         when = as_date(typed)
@@ -552,11 +553,9 @@ def clip(text: str, limit: int = EXAMPLE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def period_bounds(period: str) -> tuple[date | None, date | None]:
-    import calendar
-
-    match = re.match(r"^(\d{4})-(\d{2})$", period)
-    if not match or not 1 <= int(match.group(2)) <= 12:
+def _period_bounds(text: str) -> tuple[date | None, date | None]:
+    """First and last day of the manifest's period; None, None when it names no period."""
+    if not is_period(text):
         return None, None
-    year, month = int(match.group(1)), int(match.group(2))
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    month = parse_period(text)
+    return month.first_day, month.last_day
