@@ -11,9 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
-import tempfile
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +25,7 @@ import xlsxwriter
 
 from audit_xls import __version__
 from audit_xls import period as period_module
+from audit_xls.atomic import atomic_write_bytes
 from audit_xls.layout import (
     CHECKLIST_TITLE_ROW,
     COLUMN_WIDTHS,
@@ -646,17 +645,6 @@ def _write_manifest(book, plan: _Plan, site: Site, period: str, issued_on: date)
 # --- many sites, and the issued register -------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _entry(standard: Standard, site: Site, period: str, file: str) -> IssuedEntry:
     return IssuedEntry(
         workbook_id=workbook_id(standard, site, period),
@@ -682,7 +670,7 @@ def _build_to_file(
 ) -> None:
     standard, site, period, path, template, issued_on, password = args
     data = _build(_plan(standard, template), site, period, issued_on, password)
-    _write_atomic(Path(path), data)
+    atomic_write_bytes(path, data)
 
 
 def build_all(
@@ -760,7 +748,7 @@ def write_issued(path: str | Path, entries: Iterable[IssuedEntry]) -> None:
     for entry in entries:
         values = asdict(entry)
         writer.writerow([_csv_cell(values[c]) for c in REGISTER_COLUMNS])
-    _write_atomic(Path(path), buffer.getvalue().encode("utf-8-sig"))
+    atomic_write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
 
 
 def read_issued(path: str | Path) -> list[IssuedEntry]:

@@ -903,29 +903,23 @@ def save_standard(standard: Standard, path: str | Path) -> Standard:
 
     Raises StandardError when the file would not load back to the same content hash.
     """
-    import os
-    import tempfile
+    from audit_xls.atomic import atomic_open
 
     path = Path(path)
     text = dump_standard(standard)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        loaded = load_standard(tmp)
-        if loaded.content_hash != standard.content_hash:
-            raise StandardError(
-                [
-                    StandardProblem(
-                        str(path),
-                        None,
-                        "",
-                        "写出的文件读回后内容哈希不同：这是 audit-xls 的缺陷，请报告",
-                    )
-                ]
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # checked before writing: a file that would not load back must not replace a good one
+    loaded = _parse_text(text, str(path), path)
+    if loaded.content_hash != standard.content_hash:
+        raise StandardError(
+            [
+                StandardProblem(
+                    str(path),
+                    None,
+                    "",
+                    "写出的文件读回后内容哈希不同：这是 audit-xls 的缺陷，请报告",
+                )
+            ]
+        )
+    with atomic_open(path, "w", encoding="utf-8") as out:
+        out.write(text)
     return load_standard(path)

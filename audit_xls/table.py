@@ -465,20 +465,10 @@ def _points_label(name: str, points: Decimal) -> str:
 
 def export_table(standard: Standard, path: str | Path) -> None:
     """Write the standard as HQ's table (atomically); OSError when the path is unwritable."""
-    import os
-    import tempfile
+    from audit_xls.atomic import atomic_write_bytes
 
-    path = Path(path)
-    data = export_table_bytes(standard)
     # built in memory first: xlsxwriter would raise its own FileCreateError, not OSError
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, export_table_bytes(standard))
 
 
 def export_table_bytes(standard: Standard) -> bytes:

@@ -8,8 +8,6 @@ a native Excel Table with filters, a frozen header and an A4 landscape print set
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,12 +15,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
+
+# Re-exported: report and monthly write their CSVs through xlsx.atomic_open.
+from audit_xls.atomic import atomic_open as atomic_open
+from audit_xls.atomic import atomic_write_bytes as atomic_write_bytes
 
 # Supervisors' text must never become a live formula, link or number in HQ's workbook.
 WORKBOOK_OPTIONS: dict[str, Any] = {
@@ -38,49 +40,6 @@ TABLE_STYLE = "Table Style Medium 2"
 TEXT_KINDS = ("text", "wrap")
 NUMBER_KINDS = ("int", "num", "pct")
 KINDS = (*TEXT_KINDS, *NUMBER_KINDS, "date", "datetime")
-
-
-@contextmanager
-def atomic_open(path: str | Path, mode: str = "wb", **kwargs: Any) -> Iterator[IO[Any]]:
-    """Open a temporary file beside `path`; on success it replaces `path` in one step.
-
-    A crash (or any exception) leaves the previous file intact and removes the temporary file.
-    An OSError creating or renaming the temporary file names `path`, the file the user asked for.
-    """
-    path = Path(path)
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise _for_path(error, path) from error
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, mode, **kwargs) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        try:
-            os.replace(temp, path)
-        except OSError as error:
-            raise _for_path(error, path) from error
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def _for_path(error: OSError, path: Path) -> OSError:
-    """The same error (same class, errno, strerror) naming the user's path, not the temp file."""
-    if error.errno is None:
-        return error
-    return type(error)(error.errno, error.strerror, str(path))
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    with atomic_open(path, "wb") as handle:
-        handle.write(data)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from audit_xls import report, xlsx
+from audit_xls import atomic, report, xlsx
 from audit_xls.diagnostics import ERROR, WARNING, Diagnostic
 from audit_xls.report import ReportError, competition_ranks, write_csv, write_summary
 from audit_xls.results import GRADED, SENT_BACK, BatchResult, Missing, Skipped, WorkbookResult
@@ -652,7 +652,7 @@ def test_crash_during_file_write_keeps_previous_file(tmp_path, monkeypatch):
     def crash(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(xlsx.os, "fsync", crash)
+    monkeypatch.setattr(atomic.os, "fsync", crash)
     with pytest.raises(ReportError, match=r"无法写入.*No space left on device"):
         write_summary(mini_batch(), path)
     assert path.read_bytes() == b"previous summary"
