@@ -731,11 +731,53 @@ class _Checker:
         return tuple(sorted(bands, key=lambda band: band[1], reverse=True))
 
 
+ALIAS_MESSAGE = "YAML 别名/锚点（&/*）不支持：请把内容直接写出。"
+
+
+class _AliasFound(Exception):
+    """Raised while composing a standard that uses a YAML anchor (&) or alias (*)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _compose(text: str):
+    """The YAML node tree, refusing anchors and aliases as soon as the first one is met.
+
+    A 1 KB file of nested aliases expands to millions of nodes when walked (billion laughs);
+    a standard never needs them, so they are refused before any walking starts.
+    """
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: object, index: object) -> object:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise _AliasFound(event.start_mark.line + 1)
+            return super().compose_node(parent, index)
+
+    return yaml.compose(text, Loader=NoAliasLoader)
+
+
+def _dump_yaml(data: object, **options: object) -> str:
+    """safe_dump that writes shared objects out in full: the loader refuses aliases."""
+    import yaml
+
+    class NoAliasDumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: object) -> bool:
+            return True
+
+    return yaml.dump(data, Dumper=NoAliasDumper, allow_unicode=True, sort_keys=False, **options)
+
+
 def _parse_text(text: str, file: str, path: Path | None) -> Standard:
     import yaml
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
+    except _AliasFound as found:
+        raise StandardError([StandardProblem(file, found.line, "", ALIAS_MESSAGE)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -830,9 +872,8 @@ def load_standards(folder: str | Path) -> list[Standard]:
 
 def standard_from_mapping(data: dict, path: Path | None = None) -> Standard:
     """Check and build a standard from already-parsed data (same rules as a file)."""
-    import yaml
 
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    text = _dump_yaml(data)
     return _parse_text(text, str(path) if path else "<mapping>", path)
 
 
@@ -885,16 +926,9 @@ def standard_to_mapping(standard: Standard) -> dict:
 
 def dump_standard(standard: Standard) -> str:
     """The standard as canonical YAML text; loading it back gives the same content hash."""
-    import yaml
 
     header = f"# {standard.name} ({standard.label}). Format: docs/standard-format.md\n"
-    body = yaml.safe_dump(
-        standard_to_mapping(standard),
-        allow_unicode=True,
-        sort_keys=False,
-        width=100000,
-        default_flow_style=False,
-    )
+    body = _dump_yaml(standard_to_mapping(standard), width=100000, default_flow_style=False)
     return header + body
 
 

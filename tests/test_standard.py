@@ -434,3 +434,52 @@ def test_shipped_header_cites_only_paths_in_this_repository() -> None:
     cited = re.findall(r"[\w./-]+/[\w.-]+\.\w+", "\n".join(header))
     assert cited == ["docs/standard-format.md"]
     assert all((root / path).is_file() for path in cited)
+
+
+ALIAS_BOMB = """\
+id: bomb
+name: 别名炸弹
+version: "1"
+a: &a [笑, 笑, 笑, 笑, 笑, 笑, 笑, 笑]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e]
+sections: [*f, *f, *f, *f, *f, *f, *f, *f]
+"""
+
+
+def test_yaml_aliases_are_refused_before_walking(tmp_path: Path) -> None:
+    import time
+
+    path = write(tmp_path, ALIAS_BOMB)
+    started = time.perf_counter()
+    with pytest.raises(StandardError) as caught:
+        load_standard(path)
+    assert time.perf_counter() - started < 0.5
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:4: YAML 别名/锚点（&/*）不支持：请把内容直接写出。"
+    ]
+
+
+def test_an_alias_without_anchor_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY.replace("text: 乙", "text: *b"))
+    with pytest.raises(StandardError) as caught:
+        load_standard(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:15: YAML 别名/锚点（&/*）不支持：请把内容直接写出。"
+    ]
+
+
+def test_shared_objects_in_a_mapping_are_written_out_not_aliased() -> None:
+    import yaml
+
+    data = yaml.safe_load(TINY)
+    shared = {"name": "甲"}
+    data["sections"][0]["groups"][0]["criteria"][0]["extra"] = shared
+    data["sections"][0]["groups"][0]["criteria"][1]["extra"] = shared
+    with pytest.raises(StandardError) as caught:
+        standard_from_mapping(data)
+    assert "别名" not in str(caught.value)
+    assert len(caught.value.problems) == 2
