@@ -98,7 +98,10 @@ def _make(args: tuple[int, str]) -> None:
 
 def prepare(n: int) -> Path:
     standard = load_standard(STANDARD)
-    folder = Path(tempfile.gettempdir()) / f"audit-xls-bench-grade-{standard.content_hash[:8]}-{n}"
+    # keyed by the layout's fingerprint too: a changed formula makes old returns foreign
+    fingerprint = Layout(standard, load_template("zh")).fingerprint[:8]
+    key = f"{standard.content_hash[:8]}-{fingerprint}-{n}"
+    folder = Path(tempfile.gettempdir()) / f"audit-xls-bench-grade-{key}"
     if folder.is_dir() and len(list(folder.glob("*.xlsx"))) == n:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -170,6 +173,9 @@ def main() -> None:
         write_csv(batch, Path(out) / "results.csv")
         whole = time.perf_counter() - started
     print(f"graded {len(batch.graded)}/{n} (per-workbook loop graded {graded})")
+    if len(batch.graded) != n or graded != n:
+        first = next(w for w in batch.workbooks if w.errors)
+        sys.exit(f"not every return was graded, so the figures would mislead: {first.errors[0]}")
     print(f"whole grade (2 threads, summary + CSV): {whole:.2f} s = {n / whole:.0f} workbooks/s "
           f"(grading {graded_at - started:.2f} s, outputs {whole - graded_at + started:.2f} s)"
           "   target >= 300/s")  # fmt: skip
