@@ -8,7 +8,6 @@ was issued. Re-running with the same inputs gives byte-identical files.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import re
@@ -16,7 +15,6 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -48,49 +46,18 @@ from audit_xls.layout import (
     manifest_grid,
 )
 from audit_xls.period import Period, PeriodError
+from audit_xls.register import IssuedEntry, read_issued, register_path, write_issued
 from audit_xls.sites import Site
 from audit_xls.standard import Standard
 from audit_xls.template import DEFAULT_TEMPLATE, Template, load_template
 
-REGISTER_COLUMNS = (
-    "workbook_id",
-    "site_code",
-    "site_name",
-    "region",
-    "city_company",
-    "project_type",
-    "period",
-    "standard_id",
-    "standard_version",
-    "standard_hash",
-    "file",
-)
 MAX_FILENAME = 120
 # Reserved on Windows, plus control characters; replaced so the file name survives any disk.
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-# CSV cells that Excel would run as a formula; prefixed with ' (and the prefix itself escaped).
-_CSV_ACTIVE = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 class BuildError(ValueError):
-    """Raised when build is given a bad period, duplicate file names or an unusable register."""
-
-
-@dataclass(frozen=True)
-class IssuedEntry:
-    """One row of the issued register: a workbook sent to a site for a period."""
-
-    workbook_id: str
-    site_code: str
-    site_name: str
-    region: str
-    city_company: str
-    project_type: str
-    period: str
-    standard_id: str
-    standard_version: str
-    standard_hash: str
-    file: str
+    """Raised when build is given a bad period or sites whose file names collide."""
 
 
 # --- names and ids -------------------------------------------------------------------------
@@ -661,10 +628,6 @@ def _entry(standard: Standard, site: Site, period: str, file: str) -> IssuedEntr
     )
 
 
-def register_path(out_dir: str | Path, period: str) -> Path:
-    return Path(out_dir) / f"issued-{period}.csv"
-
-
 def _build_to_file(
     args: tuple[Standard, Site, str, str, str, date, str | None],
 ) -> None:
@@ -730,41 +693,3 @@ def build_all(
         rows = kept + entries
     write_issued(register, rows)
     return entries
-
-
-def _csv_cell(value: str) -> str:
-    return "'" + value if value.startswith(_CSV_ACTIVE) else value
-
-
-def _csv_value(text: str) -> str:
-    return text[1:] if text.startswith("'") else text
-
-
-def write_issued(path: str | Path, entries: Iterable[IssuedEntry]) -> None:
-    """Write the register as UTF-8 CSV with BOM (Excel on Chinese Windows reads it right)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(REGISTER_COLUMNS)
-    for entry in entries:
-        values = asdict(entry)
-        writer.writerow([_csv_cell(values[c]) for c in REGISTER_COLUMNS])
-    atomic_write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
-
-
-def read_issued(path: str | Path) -> list[IssuedEntry]:
-    """The issued register written by build; BuildError (located) when it is not one."""
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BuildError(
-            f"{path}：无法读取发放登记表（{error}）。请使用 build 生成的 CSV。"
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in REGISTER_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise BuildError(
-            f"{path} 第1行：发放登记表缺少列 {', '.join(missing)}。请使用 build 生成的 CSV。"
-        )
-    names = [f.name for f in fields(IssuedEntry)]
-    return [IssuedEntry(**{n: _csv_value(row.get(n) or "") for n in names}) for row in reader]

@@ -345,7 +345,8 @@ def build(
     import sys
     from datetime import date
 
-    from audit_xls.build import BuildError, build_all, register_path
+    from audit_xls.build import BuildError, build_all
+    from audit_xls.register import RegisterError, register_path
     from audit_xls.sites import SitesError, load_sites
     from audit_xls.standard import StandardError, load_standard
 
@@ -385,7 +386,7 @@ def build(
             merge=bool(site_codes),
             jobs=jobs,
         )
-    except BuildError as error:
+    except (BuildError, RegisterError) as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
         raise _cannot_write(out_dir, error) from None
@@ -484,9 +485,9 @@ def grade(
     import sys
     from pathlib import Path
 
-    from audit_xls.build import BuildError, read_issued
     from audit_xls.grade import GradeError, batch_to_json, exit_code, grade_returns, json_text
     from audit_xls.history import HistoryError, record_batch
+    from audit_xls.register import RegisterError, read_issued
     from audit_xls.report import ReportError, write_csv, write_summary
     from audit_xls.standard import StandardError, load_standards
 
@@ -504,7 +505,7 @@ def grade(
     try:
         standards = load_standards(folder)
         issued = read_issued(issued_file) if issued_file else None
-    except (StandardError, BuildError, OSError) as error:
+    except (StandardError, RegisterError, OSError) as error:
         raise click.ClickException(str(error)) from None
     if not standards:
         raise click.ClickException(

@@ -21,6 +21,7 @@ import openpyxl
 from audit_xls import build, grade, history, monthly, report, soffice
 from audit_xls.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
 from audit_xls.period import parse_period
+from audit_xls.register import read_issued, register_path
 from audit_xls.results import BatchResult, WorkbookResult
 from audit_xls.score import FAIL, NA, PASS
 from audit_xls.sites import Site, load_sites
@@ -263,7 +264,7 @@ def run_demo(
 def _grade_month(
     out: Path, period: str, standard: Standard, returns: Path, issued_dir: Path, result: DemoResult
 ) -> MonthRun:
-    issued = build.read_issued(build.register_path(issued_dir, period))
+    issued = read_issued(register_path(issued_dir, period))
     batch = grade.grade_returns(returns, [standard], issued)
     reports = out / "reports"
     reports.mkdir(exist_ok=True)

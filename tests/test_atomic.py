@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from audit_xls.atomic import atomic_open, atomic_write_bytes
-from audit_xls.build import build_all, register_path
+from audit_xls.build import build_all
+from audit_xls.register import register_path
 from audit_xls.sites import Site
 from audit_xls.standard import save_standard
 from audit_xls.table import export_table

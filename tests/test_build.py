@@ -15,13 +15,11 @@ from click.testing import CliRunner
 from audit_xls import __version__
 from audit_xls.build import (
     BuildError,
-    IssuedEntry,
     _build,
     _Plan,
     build_all,
     build_workbook,
     parse_period,
-    read_issued,
     workbook_filename,
     workbook_id,
 )
@@ -37,6 +35,7 @@ from audit_xls.layout import (
     cell,
     parse_manifest,
 )
+from audit_xls.register import IssuedEntry, read_issued
 from audit_xls.sites import Site
 from audit_xls.standard import Standard
 from audit_xls.template import Template, load_template

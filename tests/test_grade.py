@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from returns import MINI_YAML, PERIOD, fill, issue, mini_standard
 
 from audit_xls import grade as grade_module
-from audit_xls.build import IssuedEntry
 from audit_xls.cli import cli
 from audit_xls.grade import batch_to_json, exit_code, grade_returns, zip_member_name
 from audit_xls.read import read_workbook
+from audit_xls.register import IssuedEntry
 
 ALL_PASS = ("符合", None)
 

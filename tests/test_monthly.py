@@ -411,8 +411,9 @@ def test_cli_bad_month_exits_2(history_path: Path, tmp_path: Path, month: str) -
 
 
 def test_regrading_with_the_right_register_shows_the_graded_results(tmp_path: Path) -> None:
-    from audit_xls.build import IssuedEntry, build_workbook, workbook_id
+    from audit_xls.build import build_workbook, workbook_id
     from audit_xls.grade import grade_returns
+    from audit_xls.register import IssuedEntry
     from audit_xls.sites import Site
 
     standard = mini_standard(tmp_path)

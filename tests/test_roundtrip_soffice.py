@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from returns import fill
 
-from audit_xls.build import build_all, read_issued
+from audit_xls.build import build_all
 from audit_xls.grade import grade_returns
 from audit_xls.layout import Col, Layout, cell
 from audit_xls.read import RawWorkbook, read_workbook
+from audit_xls.register import read_issued
 from audit_xls.results import BatchResult
 from audit_xls.sites import Site
 from audit_xls.soffice import convert

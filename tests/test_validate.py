@@ -259,7 +259,7 @@ def test_manifest_edited_and_unknown_standard(tmp_path, standard, issued):
 
 
 def test_issued_register_consistency(standard, issued):
-    from audit_xls.build import IssuedEntry
+    from audit_xls.register import IssuedEntry
 
     raw = read_workbook(fill(issued, standard, {}, default=ALL_PASS))
     entry = IssuedEntry(raw.manifest["workbook_id"], "P001", "滨江花园", "华东", "", "",
