@@ -21,6 +21,7 @@ from typing import Any
 
 from audit_xls.diagnostics import make, message
 from audit_xls.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
+from audit_xls.register import IssuedEntry
 from audit_xls.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.score import round2
 from audit_xls.standard import Standard
@@ -122,7 +123,7 @@ def _zip_sources(archive: zipfile.ZipFile) -> Iterator[_Source]:
 def grade_returns(
     returns: Path,
     standards: Sequence[Standard],
-    issued: Sequence[Any] | None,
+    issued: Sequence[IssuedEntry] | None,
     *,
     jobs: int = 2,
     lang: str = "zh",
@@ -169,7 +170,15 @@ def grade_returns(
     _mark_duplicates(results, lang)
     returned_ids = {w.workbook_id for w in results if w.workbook_id}
     missing = [
-        Missing(e.workbook_id, e.site_code, e.site_name, e.region, e.period)
+        Missing(
+            e.workbook_id,
+            e.site_code,
+            e.site_name,
+            e.region,
+            e.period,
+            e.standard_id,
+            e.standard_version,
+        )
         for e in (issued or [])
         if e.workbook_id not in returned_ids
     ]
@@ -179,6 +188,7 @@ def grade_returns(
         missing=missing,
         issued_count=len(issued) if issued is not None else None,
         graded_at=datetime.now().replace(microsecond=0),
+        issued=list(issued) if issued is not None else None,
     )
 
 

@@ -281,8 +281,9 @@ def _connect_read(path: Path) -> Iterator[sqlite3.Connection]:
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise HistoryError(f"历史库 {path} 无法打开（{exc}）：请检查文件是否存在、是否有读取权限。"
-                           ) from exc
+        raise HistoryError(
+            f"历史库 {path} 无法打开（{exc}）：请检查文件是否存在、是否有读取权限。"
+        ) from exc
     try:
         try:
             _check_readable(conn, path)
@@ -307,7 +308,6 @@ class RecordSummary:
     superseded: int  # earlier graded rows marked superseded by this batch
     issued_added: int  # issued-register rows new to the history
     regraded: int = 0  # of recorded_graded: files recorded sent back before, now graded
-
 
     @property
     def recorded(self) -> int:
@@ -445,44 +445,34 @@ def _supersede(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> int:
 
 
 # A sent-back file with one of these: its manifest values (site, period ...) cannot be trusted.
-UNTRUSTED_MANIFEST = frozenset({
-    "manifest.missing", "manifest.foreign", "manifest.unknown_template", "manifest.tampered",
-})
-# A return with one of these is not (trustworthily) an entry of the register it was graded with.
-NOT_IN_REGISTER = UNTRUSTED_MANIFEST | {"issued.not_issued", "issued.mismatch"}
+UNTRUSTED_MANIFEST = frozenset(
+    {
+        "manifest.missing",
+        "manifest.foreign",
+        "manifest.unknown_template",
+        "manifest.tampered",
+    }
+)
 
 
 def _issued_rows(batch: BatchResult) -> list[tuple[str, str, str, str, str, str, str]]:
-    """The issued register as this batch knows it: returns found in it, plus the missing.
+    """The issued register the batch was graded against, as it was written by build.
 
-    Returns not in the register (graded against another month's register, say) or with an
-    untrusted manifest are left out: `issued` holds what registers list, not what returns claim.
+    Returns that claim a workbook the register does not list add nothing: `issued` holds what
+    registers list, not what returns say.
     """
-    if batch.issued_count is None:
-        return []
-    standards = {w.standard.id: w.standard.version for w in batch.workbooks if w.standard}
-    # Missing entries name no standard; with one standard in the batch they share it.
-    only_id, only_version = next(iter(standards.items())) if len(standards) == 1 else ("", "")
-    rows = [
+    return [
         (
-            w.workbook_id,
-            w.site_code,
-            w.site_name,
-            w.region,
-            w.period,
-            w.standard.id if w.standard else only_id,
-            w.standard.version if w.standard else only_version,
+            e.workbook_id,
+            e.site_code,
+            e.site_name,
+            e.region,
+            e.period,
+            e.standard_id,
+            e.standard_version,
         )
-        for w in batch.workbooks
-        if w.workbook_id and w.site_code and w.period
-        and not any(d.code in NOT_IN_REGISTER for d in w.diagnostics)
+        for e in batch.issued or []
     ]
-    for m in batch.missing:
-        standard_id = getattr(m, "standard_id", "") or only_id
-        version = getattr(m, "standard_version", "") or (only_version if standard_id else "")
-        rows.append((m.workbook_id, m.site_code, m.site_name, m.region, m.period, standard_id,
-                     version))
-    return rows
 
 
 def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
@@ -508,8 +498,14 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
     path = Path(path)
     graded_at = batch.graded_at.isoformat(timespec="seconds")
     recorded_at = datetime.now().isoformat(timespec="seconds")
-    counts = {"graded": 0, "sent_back": 0, "already": 0, "superseded": 0, "issued": 0,
-              "regraded": 0}
+    counts = {
+        "graded": 0,
+        "sent_back": 0,
+        "already": 0,
+        "superseded": 0,
+        "issued": 0,
+        "regraded": 0,
+    }
     with _connect(path) as conn:
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -520,10 +516,13 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
             ) from exc
         try:
             for w in _batch_order(batch):
-                statuses = {status for (status,) in conn.execute(
-                    "SELECT status FROM workbooks WHERE file_hash = ? AND workbook_id = ?",
-                    (w.file_hash, w.workbook_id),
-                )}
+                statuses = {
+                    status
+                    for (status,) in conn.execute(
+                        "SELECT status FROM workbooks WHERE file_hash = ? AND workbook_id = ?",
+                        (w.file_hash, w.workbook_id),
+                    )
+                }
                 graded = w.status == GRADED and w.card is not None and w.standard is not None
                 if w.status == GRADED and not graded:
                     raise ValueError(f"{w.file}: graded without a score card or standard")
@@ -621,21 +620,26 @@ def load_history(
 
     where, params = _filters(from_, to, standard, region)
     with _connect_read(Path(path)) as conn:
-        workbooks = pd.read_sql_query(f"SELECT * FROM workbooks{where} ORDER BY id", conn,
-                                      params=params)
+        workbooks = pd.read_sql_query(
+            f"SELECT * FROM workbooks{where} ORDER BY id", conn, params=params
+        )
         inner = f"SELECT id FROM workbooks{where}"
         criteria = pd.read_sql_query(
             f"SELECT * FROM criteria WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
-            conn, params=params,
+            conn,
+            params=params,
         )
         sections = pd.read_sql_query(
             f"SELECT * FROM sections WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
-            conn, params=params,
+            conn,
+            params=params,
         )
         diagnostics = pd.read_sql_query(
             f"SELECT * FROM diagnostics WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
-            conn, params=params,
+            conn,
+            params=params,
         )
-        issued = pd.read_sql_query(f"SELECT * FROM issued{where} ORDER BY period, workbook_id",
-                                   conn, params=params)
+        issued = pd.read_sql_query(
+            f"SELECT * FROM issued{where} ORDER BY period, workbook_id", conn, params=params
+        )
     return HistoryFrames(workbooks, criteria, sections, diagnostics, issued)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -52,6 +53,8 @@ _INPUT_FORMULA = re.compile(
     + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f[\s>/]'
 )
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\s[^>]*>")
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_TAG_END = (b">", b" ", b"/", b"\t", b"\n", b"\r")
 _SHEET_ENTRY = re.compile(rb"<sheet\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _REL_ENTRY = re.compile(rb"<Relationship\b[^>]*>")
@@ -124,6 +127,12 @@ def read_workbook(data: bytes) -> RawWorkbook | ReadFailure:
         kind = "ods" if "content.xml" in entries.NameToInfo else "xlsx"
     else:
         return ReadFailure("file.not_spreadsheet", digest, {"head": _describe_head(data)})
+    parts = _sheet_scanner(data, entries, kind)
+    if kind != "xlsx":  # calamine reads every sheet of these when it opens the file
+        for name in parts.names():
+            too_large = _check_extent(parts, name, digest)
+            if too_large:
+                return too_large
     try:
         book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except calamine.PasswordError:
@@ -131,7 +140,7 @@ def read_workbook(data: bytes) -> RawWorkbook | ReadFailure:
     except Exception as error:  # calamine raises several types for broken files
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     try:
-        return _extract(book, data, entries, kind, digest)
+        return _extract(book, parts, kind, digest)
     except calamine.CalamineError as error:  # a part broken past the zip checks (bad deflate)
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     finally:
@@ -314,15 +323,13 @@ def _visibility(book: calamine.CalamineWorkbook, name: str) -> str:
 
 def _extract(
     book: calamine.CalamineWorkbook,
-    data: bytes,
-    archive: zipfile.ZipFile | None,
+    parts: _SheetParts | _OdsTables | _XlsSheets,
     kind: str,
     digest: str,
 ) -> RawWorkbook | ReadFailure:
     names = list(book.sheet_names)
     if layout.MANIFEST_SHEET not in names:
         return ReadFailure("manifest.missing", digest, {"sheets": "、".join(names)})
-    parts = _SheetParts(data, archive if kind == "xlsx" else None)
     too_large = _check_extent(parts, layout.MANIFEST_SHEET, digest)
     if too_large:
         return too_large
@@ -355,11 +362,7 @@ def _extract(
     checklist = book.get_sheet_by_name(checklist_name)
     grid = checklist.to_python(skip_empty_area=False)
     merged = [tuple(r) for r in (checklist.merged_cell_ranges or [])]
-    input_formulas: set[tuple[int, int]] | None = None
-    hidden_rows: set[int] = set()
-    checklist_xml = parts.xml(checklist_name)
-    if checklist_xml is not None:
-        input_formulas, hidden_rows = _scan_sheet_xml(checklist_xml)
+    input_formulas, hidden_rows = parts.inputs(checklist_name)
     return RawWorkbook(
         sha256=digest,
         kind=kind,
@@ -373,6 +376,21 @@ def _extract(
         input_formulas=input_formulas,
         hidden_rows=hidden_rows,
     )
+
+
+Extent = tuple[int, int]  # (rows, columns) from A1 to the farthest filled cell
+Inputs = tuple[set[tuple[int, int]] | None, set[int]]  # (input formulas or None, hidden rows)
+
+
+def _sheet_scanner(
+    data: bytes, archive: zipfile.ZipFile | None, kind: str
+) -> _SheetParts | _OdsTables | _XlsSheets:
+    """The reader of sheets by hand for this kind of file, below calamine's view of it."""
+    if kind == "xls":
+        return _XlsSheets(data)
+    if kind == "ods" and archive is not None:
+        return _OdsTables(data, archive)
+    return _SheetParts(data, archive)
 
 
 class _SheetParts:
@@ -404,24 +422,37 @@ class _SheetParts:
         path = self._paths.get(sheet_name)
         return None if path is None else self.read(path)
 
+    def names(self) -> list[str]:
+        return []  # calamine reads an xlsx sheet when asked: only ours are checked
 
-def _check_extent(parts: _SheetParts, sheet_name: str, digest: str) -> ReadFailure | None:
-    """Refuse a sheet whose farthest filled cell would make calamine's grid too big."""
-    xml = parts.xml(sheet_name)
-    if xml is None or not _FAR_REF.search(xml):
-        return None  # the usual case, found in one quick pass
-    last_row = last_col = 0
-    for match in _FILLED_CELL.finditer(xml):
-        last_row = max(last_row, int(match.group(2)))
-        last_col = max(last_col, _column_number(match.group(1)))
-        if last_row * last_col > MAX_SHEET_CELLS:
-            break  # already refused: no need to scan the rest
-    else:
+    def extent(self, sheet_name: str) -> Extent | None:
+        """The farthest filled cell; None when the sheet is surely small or cannot be read."""
+        xml = self.xml(sheet_name)
+        if xml is None or not _FAR_REF.search(xml):
+            return None  # the usual case, found in one quick pass
+        last_row = last_col = 0
+        for match in _FILLED_CELL.finditer(xml):
+            last_row = max(last_row, int(match.group(2)))
+            last_col = max(last_col, _column_number(match.group(1)))
+            if last_row * last_col > MAX_SHEET_CELLS:
+                return last_row, last_col  # already refused: no need to scan the rest
         for match in _FILLED_ROW.finditer(xml):
             last_row = max(last_row, int(match.group(1)))
-    last_col = max(last_col, 1)
-    if last_row * last_col <= MAX_SHEET_CELLS:
+        return last_row, max(last_col, 1)
+
+    def inputs(self, sheet_name: str) -> Inputs:
+        xml = self.xml(sheet_name)
+        return (None, set()) if xml is None else _scan_sheet_xml(xml)
+
+
+def _check_extent(
+    parts: _SheetParts | _OdsTables | _XlsSheets, sheet_name: str, digest: str
+) -> ReadFailure | None:
+    """Refuse a sheet whose farthest filled cell would make calamine's grid too big."""
+    extent = parts.extent(sheet_name)
+    if extent is None or extent[0] * extent[1] <= MAX_SHEET_CELLS:
         return None
+    last_row, last_col = extent
     corner = layout.cell(last_row - 1, last_col - 1)
     params = {"name": sheet_name, "corner": corner, "rows": last_row, "cols": last_col}
     return ReadFailure(
@@ -437,14 +468,12 @@ def _column_number(letters: bytes) -> int:
 
 
 def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
-    """Formulas in input cells and hidden rows, by a regex pass over the sheet's XML.
+    """Formulas in input cells and hidden rows, by a pass over the sheet's XML.
 
     calamine gives a formula cell's cached value only, so an answer typed as `="符合"` would
     look typed; this finds them cheaply.
     """
-    formulas = {
-        (int(m.group(2)) - 1, int(_INPUT_LETTERS[m.group(1)])) for m in _INPUT_FORMULA.finditer(xml)
-    }
+    formulas = _input_formulas(xml)
     hidden = set()
     if b'hidden="' in xml:
         for tag in _ROW_TAG.findall(xml):
@@ -452,6 +481,25 @@ def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
             if attrs.get(b"hidden") in (b"1", b"true") and attrs.get(b"r", b"").isdigit():
                 hidden.add(int(attrs[b"r"]) - 1)
     return formulas, hidden
+
+
+def _input_formulas(xml: bytes) -> set[tuple[int, int]]:
+    if b"<c " not in xml:  # cells written with a namespace prefix: the thorough pattern
+        return {
+            (int(m.group(2)) - 1, int(_INPUT_LETTERS[m.group(1)]))
+            for m in _INPUT_FORMULA.finditer(xml)
+        }
+    # Formulas are few: find each <f> and read the reference of the cell it opens.
+    found = set()
+    at = xml.find(b"<f")
+    while at != -1:
+        if xml[at + 2 : at + 3] in _TAG_END:
+            start = xml.rfind(b"<c", 0, at)
+            match = _CELL_REF.search(xml, start, at) if start != -1 else None
+            if match and match.group(1) in _INPUT_LETTERS:
+                found.add((int(match.group(2)) - 1, int(_INPUT_LETTERS[match.group(1)])))
+        at = xml.find(b"<f", at + 2)
+    return found
 
 
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
@@ -481,6 +529,333 @@ def _xml_attr_value(raw: bytes) -> str:
     for escaped, plain in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'")):
         text = text.replace(escaped, plain)
     return text.replace("&amp;", "&")
+
+
+# --- .ods: content.xml, positional rows and cells ------------------------------------------
+
+# The tags that move the position in an ODF table; attributes read with their quotes, as a
+# formula may hold a ">". Literal `table:` prefixes, as calamine reads them.
+_ODS_TABLE = re.compile(rb"""<table:table\s((?:[^>"']+|"[^"]*"|'[^']*')*)>""")
+_ODS_TABLE_END = b"</table:table>"
+_ODS_ROW = re.compile(rb"""<table:table-row(?=[\s/>])((?:[^>"']+|"[^"]*"|'[^']*')*)>""")
+_ODS_CELL = re.compile(
+    rb"""<table:(?:covered-)?table-cell(?=[\s/>])((?:[^>"']+|"[^"]*"|'[^']*')*)>"""
+)
+_ODS_CELL_STARTS = (b"<table:table-cell", b"<table:covered-table-cell")
+_ODS_MIN_CELL = len(b"<table:table-cell>")  # the shortest cell tag
+# The empty cell LibreOffice ends every row with, up to the last column: no value, no content.
+_ODS_FILLER = re.compile(
+    rb'<table:table-cell(?:\s+table:style-name="[^"]*")?'
+    rb'\s+table:number-columns-repeated="\d+"\s*/>\s*\Z'
+)
+_ODS_NAME = re.compile(rb"""\btable:name=(?:"([^"]*)"|'([^']*)')""")
+_ODS_ROWS_REPEATED = re.compile(rb"""number-rows-repeated=["']?(\d+)""")
+_ODS_COLUMNS_REPEATED = re.compile(rb"""number-columns-repeated=["']?(\d+)""")
+_ODS_HIDDEN_ROW = re.compile(rb"""\btable:visibility=["'](?:collapse|filter)["']""")
+_INPUT_COLUMNS = tuple(int(col) for col in layout.INPUT_COLS)
+
+
+@dataclass
+class _SheetScan:
+    """One sheet walked by hand: its farthest filled cell, input formulas and hidden rows."""
+
+    rows: int = 0
+    cols: int = 0
+    formulas: set[tuple[int, int]] = field(default_factory=set)
+    hidden: set[int] = field(default_factory=set)
+
+    def fill(self, row_end: int, col_end: int) -> bool:
+        """Note a filled block ending before (row_end, col_end); False once too large."""
+        self.rows = max(self.rows, row_end)
+        self.cols = max(self.cols, col_end)
+        return self.rows * self.cols <= MAX_SHEET_CELLS
+
+
+class _OdsTables:
+    """The .ods tables walked by hand from content.xml (extent, input formulas, hidden rows)."""
+
+    def __init__(self, data: bytes, archive: zipfile.ZipFile):
+        self.data = data
+        self.archive = archive
+        self._content: bytes | None = None
+        self._starts: dict[str, int] | None = None
+        self._scans: dict[str, _SheetScan | None] = {}
+
+    def _table_starts(self) -> dict[str, int]:
+        if self._starts is None:
+            self._starts = {}
+            try:
+                info = self.archive.getinfo("content.xml")
+                self._content = _read_part(self.data, self.archive, info)
+            except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+                return self._starts  # calamine reports the broken part
+            content = self._content
+            at = content.find(b"<table:table ")
+            while at >= 0:
+                match = _ODS_TABLE.match(content, at)
+                name = _ODS_NAME.search(match.group(1)) if match else None
+                if match and name:
+                    text = _xml_attr_value(name.group(1) or name.group(2) or b"")
+                    self._starts.setdefault(text, match.end())
+                at = content.find(b"<table:table ", at + 1)
+        return self._starts
+
+    def names(self) -> list[str]:
+        return list(self._table_starts())
+
+    def scan(self, name: str) -> _SheetScan | None:
+        if name not in self._scans:
+            start = self._table_starts().get(name)
+            content = self._content
+            if start is None or content is None:
+                self._scans[name] = None
+            else:
+                end = content.find(_ODS_TABLE_END, start)
+                end = end if end >= 0 else len(content)
+                self._scans[name] = _scan_ods_table(content, start, end)
+        return self._scans[name]
+
+    def extent(self, name: str) -> Extent | None:
+        scan = self.scan(name)
+        return None if scan is None else (scan.rows, scan.cols)
+
+    def inputs(self, name: str) -> Inputs:
+        scan = self.scan(name)
+        return (None, set()) if scan is None else (scan.formulas, scan.hidden)
+
+
+def _scan_ods_table(content: bytes, start: int, end: int, exact: bool = False) -> _SheetScan:
+    """Walk one table's rows, counting repeats; stops once the extent is too large.
+
+    A cell is filled when it has a value type, a formula or any content; LibreOffice's
+    trailing repeated empty rows and cells are self-closing and count for nothing. Rows without
+    repeated cells (besides the trailing filler) are measured by their length, an upper bound;
+    when that bound is too large, the table is walked again cell by cell for the exact corner.
+    """
+    scan = _SheetScan()
+    hidden: list[tuple[int, int]] = []
+    row = 0
+    pos = start
+    find = content.find
+    while (at := find(b"<table:table-row", pos, end)) >= 0:
+        tag = _ODS_ROW.match(content, at, end)
+        if tag is None:  # <table:table-rows>, <table:table-row-group>: wrappers
+            pos = at + 16
+            continue
+        attrs = tag.group(1)
+        repeated = _ODS_ROWS_REPEATED.search(attrs) if b"repeated" in attrs else None
+        next_row = row + (int(repeated.group(1)) if repeated else 1)
+        if b"visibility" in attrs and _ODS_HIDDEN_ROW.search(attrs):
+            hidden.append((row, next_row))
+        begin = tag.end()
+        stop = begin if attrs.endswith(b"/") else find(b"</table:table-row>", begin, end)
+        stop = end if stop < 0 else stop
+        pos = stop
+        counted = not exact and _count_ods_row(content, begin, stop, row, next_row, scan)
+        if not counted and not _walk_ods_row(content, begin, stop, row, next_row, scan):
+            return scan if exact else _scan_ods_table(content, start, end, exact=True)
+        row = next_row
+    # rows hidden past the last filled one (often all the rest of the sheet) hold no criteria
+    for first, past in hidden:
+        scan.hidden.update(range(first, min(past, scan.rows)))
+    return scan
+
+
+def _count_ods_row(
+    content: bytes, begin: int, stop: int, row: int, next_row: int, scan: _SheetScan
+) -> bool:
+    """The quick way for a row with no repeated cells but its trailing empty filler.
+
+    Each cell tag takes at least 17 bytes, so the row's length bounds its columns. False when
+    the row needs walking cell by cell (repeats, or the bound is too large).
+    """
+    core = stop
+    last = content.rfind(b"<table:table-cell", begin, stop)
+    if last >= 0 and _ODS_FILLER.match(content, last, stop):
+        core = last
+    if core - begin < _ODS_MIN_CELL:
+        return True  # no cell but the empty filler
+    if content.find(b"repeated", begin, core) >= 0:
+        return False
+    width = (core - begin) // _ODS_MIN_CELL
+    if max(scan.rows, next_row) * max(scan.cols, width) > MAX_SHEET_CELLS:
+        return False  # a bound only: walk the row for its exact cells
+    scan.fill(next_row, width)
+    at = content.find(b"table:formula=", begin, core)
+    while at >= 0:
+        # "<" never occurs inside a tag: the nearest one before is this attribute's element
+        tag = content.rfind(b"<", begin, at)
+        if content.startswith(_ODS_CELL_STARTS, tag):
+            count = content.count
+            col = count(b"<table:table-cell", begin, tag) + count(
+                b"<table:covered-table-cell", begin, tag
+            )
+            if col in _INPUT_COLUMNS:
+                scan.formulas.update((r, col) for r in range(row, next_row))
+        at = content.find(b"table:formula=", at + 1, core)
+    return True
+
+
+def _walk_ods_row(
+    content: bytes, begin: int, stop: int, row: int, next_row: int, scan: _SheetScan
+) -> bool:
+    """Cell by cell, with their repeats; False once the extent is too large."""
+    col = 0
+    for match in _ODS_CELL.finditer(content, begin, stop):
+        attrs = match.group(1)
+        repeated = _ODS_COLUMNS_REPEATED.search(attrs) if b"repeated" in attrs else None
+        next_col = col + (int(repeated.group(1)) if repeated else 1)
+        formula = b"table:formula=" in attrs
+        if formula or not attrs.endswith(b"/") or b"value-type=" in attrs:
+            if not scan.fill(next_row, next_col):
+                return False
+            if formula:
+                for c in _INPUT_COLUMNS:
+                    if col <= c < next_col:
+                        scan.formulas.update((r, c) for r in range(row, next_row))
+        col = next_col
+    return True
+
+
+# --- .xls: BIFF8 records in the OLE file's Workbook stream ---------------------------------
+
+_BIFF_HEADER = struct.Struct("<HH")
+_BIFF_ROW_COL = struct.Struct("<HH")
+_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET = 0x0809, 0x000A, 0x0085
+_BIFF_DIMENSIONS, _BIFF_ROW, _BIFF_FORMULA = 0x0200, 0x0208, 0x0006
+_BIFF_MULRK, _BIFF_MULBLANK = 0x00BD, 0x00BE
+# Records of one cell, starting with its row and column: FORMULA, LABELSST, NUMBER, RK,
+# BOOLERR, LABEL, RSTRING, BLANK (a formatted blank counts: calamine may size its grid by it).
+_BIFF_CELLS = frozenset({0x0006, 0x00FD, 0x0203, 0x027E, 0x0205, 0x0204, 0x00D6, 0x0201})
+_BIFF_ROW_HIDDEN = 0x20  # ROW option flags: fDyZero, the row is hidden
+
+
+class _XlsSheets:
+    """The .xls sheets walked by hand from the BIFF8 Workbook stream."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._stream: bytes | None = None
+        self._offsets: dict[str, int] | None = None
+        self._scans: dict[str, _SheetScan | None] = {}
+
+    def _sheet_offsets(self) -> dict[str, int]:
+        if self._offsets is None:
+            self._offsets = {}
+            try:
+                import olefile
+
+                with olefile.OleFileIO(io.BytesIO(self.data)) as ole:
+                    self._stream = ole.openstream("Workbook").read()
+            except Exception:  # olefile raises several types; calamine judges the file
+                return self._offsets
+            self._offsets = _biff_boundsheets(self._stream)
+        return self._offsets
+
+    def names(self) -> list[str]:
+        return list(self._sheet_offsets())
+
+    def scan(self, name: str) -> _SheetScan | None:
+        if name not in self._scans:
+            offset = self._sheet_offsets().get(name)
+            stream = self._stream
+            self._scans[name] = (
+                None if offset is None or stream is None else _scan_biff_sheet(stream, offset)
+            )
+        return self._scans[name]
+
+    def extent(self, name: str) -> Extent | None:
+        scan = self.scan(name)
+        return None if scan is None else (scan.rows, scan.cols)
+
+    def inputs(self, name: str) -> Inputs:
+        scan = self.scan(name)
+        return (None, set()) if scan is None else (scan.formulas, scan.hidden)
+
+
+def _biff_boundsheets(stream: bytes) -> dict[str, int]:
+    """Sheet name -> offset of its BOF, from the globals substream; {} when not BIFF8."""
+    size = len(stream)
+    if size < 8 or _BIFF_HEADER.unpack_from(stream, 0)[0] != _BIFF_BOF:
+        return {}
+    if stream[4:6] != b"\x00\x06":  # BIFF8 only: BIFF5 names and cells are laid out otherwise
+        return {}
+    offsets: dict[str, int] = {}
+    pos = 0
+    while pos + 4 <= size:
+        kind, length = _BIFF_HEADER.unpack_from(stream, pos)
+        body = pos + 4
+        if body + length > size:
+            return {}  # cut short: calamine reports it
+        if kind == _BIFF_EOF:
+            break
+        if kind == _BIFF_BOUNDSHEET and length >= 8:
+            # lbPlyPos, hsState, dt, then a ShortXLUnicodeString: cch, fHighByte, characters
+            offset = int.from_bytes(stream[body : body + 4], "little")
+            count, high = stream[body + 6], stream[body + 7] & 1
+            raw = stream[body + 8 : body + 8 + count * (2 if high else 1)]
+            name = raw.decode("utf-16-le", "replace") if high else raw.decode("latin-1")
+            offsets.setdefault(name, offset)
+        pos = body + length
+    return offsets
+
+
+def _scan_biff_sheet(stream: bytes, offset: int) -> _SheetScan | None:
+    """Walk one sheet's records from its BOF to its EOF (embedded chart substreams skipped).
+
+    The extent is the larger of DIMENSIONS and the cells found: calamine may reserve its grid
+    from DIMENSIONS, which a file can state freely. CONTINUE records are stepped over like any
+    other: none of the records read here is long enough to need one.
+    """
+    size = len(stream)
+    if offset + 4 > size or _BIFF_HEADER.unpack_from(stream, offset)[0] != _BIFF_BOF:
+        return None
+    scan = _SheetScan()
+    formulas, hidden = scan.formulas, scan.hidden
+    rows = cols = 0
+    depth = 0
+    pos = offset
+    header, row_col = _BIFF_HEADER.unpack_from, _BIFF_ROW_COL.unpack_from
+    cells, inputs = _BIFF_CELLS, _INPUT_COLUMNS
+    while pos + 4 <= size:
+        kind, length = header(stream, pos)
+        body = pos + 4
+        pos = body + length
+        if pos > size:
+            return None
+        if kind in cells:
+            if length < 4:
+                return None
+            r, c = row_col(stream, body)
+            rows = r if r > rows else rows
+            cols = c if c > cols else cols
+            if kind == _BIFF_FORMULA and depth == 1 and c in inputs:
+                formulas.add((r, c))
+        elif kind == _BIFF_ROW:
+            if length >= 14 and stream[body + 12] & _BIFF_ROW_HIDDEN:
+                hidden.add(row_col(stream, body)[0])
+        elif kind in (_BIFF_MULRK, _BIFF_MULBLANK):
+            if length < 6:
+                return None
+            r = row_col(stream, body)[0]
+            c = int.from_bytes(stream[pos - 2 : pos], "little")
+            rows = r if r > rows else rows
+            cols = c if c > cols else cols
+        elif kind == _BIFF_DIMENSIONS:
+            if length >= 12:
+                # rwMic, rwMac (one past the last row), colMic, colMac (one past the last column)
+                last_row = int.from_bytes(stream[body + 4 : body + 8], "little")
+                last_col = int.from_bytes(stream[body + 10 : body + 12], "little")
+                scan.fill(last_row, last_col)
+        elif kind == _BIFF_BOF:
+            depth += 1
+        elif kind == _BIFF_EOF:
+            depth -= 1
+            if depth <= 0:
+                break
+    if rows or cols or formulas:
+        scan.fill(rows + 1, cols + 1)
+    return scan
 
 
 # --- values as typed -> Python values ------------------------------------------------------

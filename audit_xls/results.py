@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from audit_xls.diagnostics import ERROR, Diagnostic
+from audit_xls.register import IssuedEntry
 from audit_xls.score import Answer, ScoreCard
 from audit_xls.standard import Standard
 
@@ -53,6 +54,8 @@ class Missing:
     site_name: str
     region: str
     period: str
+    standard_id: str = ""
+    standard_version: str = ""
 
 
 @dataclass
@@ -62,6 +65,7 @@ class BatchResult:
     missing: list[Missing]
     issued_count: int | None  # None when grading without an issued register
     graded_at: datetime
+    issued: list[IssuedEntry] | None = None  # the register graded against, when there was one
 
     @property
     def graded(self) -> list[WorkbookResult]:

@@ -343,6 +343,8 @@ class _Run:
         codes = {normal(label).casefold(): code for code, label in labels.items()}
         label_list = "、".join(labels[c] for c in (PASS, FAIL, NA))
         formulas = self.raw.input_formulas or set()
+        if self.raw.input_formulas is None:  # the sheet's structure could not be scanned
+            self.add("checklist.formulas_unchecked", sheet=self.checklist, kind=self.raw.kind)
         answers: dict[str, Answer] = {}
         inexact: set[int] = set()  # rows whose label the workbook formulas read differently
         unanswered: list[tuple[str, str]] = []

@@ -39,6 +39,7 @@ from audit_xls.history import (
     load_history,
     record_batch,
 )
+from audit_xls.register import IssuedEntry
 from audit_xls.results import GRADED, SENT_BACK, BatchResult, Missing, WorkbookResult
 from audit_xls.score import FAIL, NA, PASS, Answer, score
 from audit_xls.standard import Criterion, Group, Rule, Section, Standard
@@ -128,9 +129,28 @@ def missing(site: str, period: str) -> Missing:
     return Missing(f"T-{site}-{period}", site, name, region, period)
 
 
+# What grade says of a return the register does not list.
+NOT_IN_REGISTER = {"manifest.tampered", "issued.not_issued", "issued.mismatch"}
+
+
 def batch(workbooks: list[WorkbookResult], missing_: list[Missing], issued: int | None,
           when: str) -> BatchResult:
-    return BatchResult(workbooks, [], missing_, issued, datetime.fromisoformat(when))
+    """A graded batch; with `issued`, graded against a register of its returns and missing
+    (returns the register would not list, as their diagnostics say, left out)."""
+    register = None
+    if issued is not None:
+        standards = {(w.standard.id, w.standard.version) for w in workbooks if w.standard}
+        sid, version = next(iter(standards)) if len(standards) == 1 else ("", "")
+        register = [
+            IssuedEntry(w.workbook_id, w.site_code, w.site_name, w.region, "", "", w.period,
+                        w.standard.id if w.standard else sid,
+                        w.standard.version if w.standard else version, "", w.file)
+            for w in workbooks
+            if w.workbook_id and not w.duplicate_of
+            and not any(d.code in NOT_IN_REGISTER for d in w.diagnostics)
+        ] + [IssuedEntry(m.workbook_id, m.site_code, m.site_name, m.region, "", "", m.period,
+                         sid, version, "", "") for m in missing_]  # fmt: skip
+    return BatchResult(workbooks, [], missing_, issued, datetime.fromisoformat(when), register)
 
 
 def three_months() -> list[BatchResult]:

@@ -176,10 +176,107 @@ def test_release_drops_the_grid(issued):
 def test_formula_and_hidden_row_scan_takes_any_attribute_order_and_prefix():
     from audit_xls.read import _scan_sheet_xml
 
-    xml = (
-        b'<x:row hidden="1" r="5"><x:c s="3" r="H5" t="n"> <x:f>1+1</x:f></x:c>'
-        b'<c r="G6"><f>A</f></c><c r="I6"><f>B</f></c><c r="J7"/><c r="D8"><f>x</f></c></x:row>'
+    plain = (
+        b'<row hidden="1" r="5"><c s="3" r="H5" t="n"> <f>1+1</f></c></row><row r="6">'
+        b'<c r="G6"><f>A</f></c><c r="I6"><f>B</f></c><c r="J7"/><c r="D8"><f>x</f></c></row>'
     )
-    formulas, hidden = _scan_sheet_xml(xml)
-    assert formulas == {(4, 7), (5, 6)}  # H5 and G6; I6 is the deduction, D8 locked text
-    assert hidden == {4}
+    prefixed = plain.replace(b"<", b"<x:").replace(b"<x:/", b"</x:")
+    for xml in (plain, prefixed):
+        formulas, hidden = _scan_sheet_xml(xml)
+        assert formulas == {(4, 7), (5, 6)}  # H5 and G6; I6 is the deduction, D8 locked text
+        assert hidden == {4}
+
+
+# --- .ods and .xls saved by LibreOffice: the same checks as .xlsx -----------------------------
+
+
+def _far_value(book: openpyxl.Workbook) -> None:
+    book["检查表"]["C1000000"] = "far"  # LibreOffice keeps it; .xls cuts it at row 65536
+
+
+def _hide_row(book: openpyxl.Workbook) -> None:
+    book["检查表"].row_dimensions[11].hidden = True  # 2.2.01
+
+
+@pytest.fixture(scope="module")
+def saved(standard, issued, tmp_path_factory):
+    """Returns saved by LibreOffice as .ods and .xls: one soffice call per format."""
+    from audit_xls.soffice import convert
+
+    base = tmp_path_factory.mktemp("saved")
+    answers = {"1.1.01": ("不符合", 2, "袖口污渍"), "1.1.02": ('="符合"', None)}
+    originals = {
+        "plain": fill(issued, standard, {}, default=("符合", None)),
+        "typed": fill(
+            issued, standard, answers, cells={("检查表", "H9"): "=1+1", ("检查表", "J4"): "=A4"},
+            default=("符合", None), change=_hide_row,
+        ),
+        "far": fill(issued, standard, {}, default=("符合", None), change=_far_value),
+    }  # fmt: skip
+    for name, data in originals.items():
+        (base / f"{name}.xlsx").write_bytes(data)
+    files = [base / f"{name}.xlsx" for name in originals]
+    out = {}
+    for extension, to in (("ods", "ods"), ("xls", "xls:MS Excel 97")):
+        for path in convert(files, to, base / extension):
+            out[f"{path.stem}.{extension}"] = path.read_bytes()
+    return out
+
+
+@pytest.mark.soffice
+@pytest.mark.parametrize("extension", ["ods", "xls"])
+def test_saved_returns_have_input_formulas_and_hidden_rows(saved, extension):
+    typed = read_workbook(saved[f"typed.{extension}"])
+    assert isinstance(typed, RawWorkbook)
+    assert typed.kind == extension
+    assert typed.input_formulas == {(4, 6), (8, 7), (3, 9)}  # G5, H9, J4
+    assert typed.hidden_rows == {10}
+    plain = read_workbook(saved[f"plain.{extension}"])
+    assert isinstance(plain, RawWorkbook)
+    assert (plain.input_formulas, plain.hidden_rows) == (set(), set())
+
+
+@pytest.mark.soffice
+def test_far_value_in_ods_refused_before_calamine(saved):
+    import time
+
+    start = time.perf_counter()
+    result = read_workbook(saved["far.ods"])
+    seconds = time.perf_counter() - start
+    assert isinstance(result, ReadFailure)
+    assert (result.code, result.sheet, result.cell) == (
+        "file.sheet_too_large",
+        "检查表",
+        "J1000000",
+    )
+    assert result.params == {
+        "name": "检查表", "corner": "J1000000", "rows": 1_000_000, "cols": 10, "limit": 1_000_000
+    }  # fmt: skip
+    assert seconds < 0.2, seconds
+
+
+@pytest.mark.soffice
+def test_far_value_in_xls_is_cut_by_the_format_and_read(saved):
+    raw = read_workbook(saved["far.xls"])  # row 1,000,000 does not exist in BIFF8
+    assert isinstance(raw, RawWorkbook)
+    assert raw.input_formulas == set()
+
+
+@pytest.mark.soffice
+@pytest.mark.parametrize("extension", ["ods", "xls"])
+def test_saved_returns_grade_with_the_answers_flagged(standard, saved, extension):
+    from audit_xls.validate import Checker
+
+    checker = Checker([standard])
+    typed = read_workbook(saved[f"typed.{extension}"])
+    plain = read_workbook(saved[f"plain.{extension}"])
+    codes = [(d.code, d.cell) for d in checker.check(typed, "t").diagnostics]
+    assert [c for c in codes if c[0] in ("answer.formula", "checklist.hidden_rows")] == [
+        ("checklist.hidden_rows", "A11"),
+        ("answer.formula", "J4"),
+        ("answer.formula", "G5"),
+        ("answer.formula", "H9"),
+    ]
+    graded = checker.check(plain, "p")
+    assert graded.diagnostics == []
+    assert str(graded.card.total) == "7.00"
