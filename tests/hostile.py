@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `returns`, when 
 from returns import fill
 
 from audit_xls import layout as layout_module
-from audit_xls.build import IssuedEntry, build_all, build_workbook, read_issued
+from audit_xls.build import build_all, build_workbook
 from audit_xls.layout import Col, Layout, cell
+from audit_xls.register import IssuedEntry, read_issued
 from audit_xls.sites import Site
 from audit_xls.standard import Standard, load_standard, standard_from_mapping
 from audit_xls.template import load_template
