@@ -341,6 +341,7 @@ class _Run:
     def check_answers(self, plan: Layout) -> None:
         labels = self.template.results
         codes = {normal(label).casefold(): code for code, label in labels.items()}
+        exact = {label: code for code, label in labels.items()}  # the dropdown's own values
         label_list = "、".join(labels[c] for c in (PASS, FAIL, NA))
         formulas = self.raw.input_formulas or set()
         if self.raw.input_formulas is None:  # the sheet's structure could not be scanned
@@ -354,13 +355,13 @@ class _Run:
                 continue
             r = row.index
             bad = False
-            for col in layout.INPUT_COLS:
+            for col in layout.INPUT_COLS if formulas else ():
                 if (r, int(col)) in formulas:
                     self.add("answer.formula", sheet=self.checklist, cell_name=cell(r, col))
                     bad = True
             typed_result = self.raw.value(r, Col.RESULT)
-            result_text = normal(text_of(typed_result))
-            result: str | None = None
+            result: str | None = exact.get(typed_result) if isinstance(typed_result, str) else None
+            result_text = "" if result else normal(text_of(typed_result))
             if result_text:
                 result = codes.get(result_text.casefold())
                 if result is not None and typed_result != labels[result]:
