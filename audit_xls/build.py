@@ -281,7 +281,7 @@ def _build(plan: _Plan, site: Site, period: str, issued_on: date, password: str 
         formats = _Formats(book)
         _write_cover(book, plan, formats, site, period, password)
         _write_checklist(book, plan, formats, site, period, password)
-        _write_summary(book, plan, formats, password)
+        _write_summary(book, plan, formats, password, _footer(plan, site, period))
         _write_lists(book, plan)
         _write_manifest(book, plan, site, period, issued_on)
         book.close()
@@ -522,7 +522,7 @@ def _write_checklist(book, plan: _Plan, f: _Formats, site: Site, period: str, pa
     _protect(sheet, password)
 
 
-def _write_summary(book, plan: _Plan, f: _Formats, password) -> None:
+def _write_summary(book, plan: _Plan, f: _Formats, password, footer: str) -> None:
     t = plan.template["summary"]
     layout = plan.layout
     sheet = book.add_worksheet(layout.summary_sheet)
@@ -559,6 +559,7 @@ def _write_summary(book, plan: _Plan, f: _Formats, password) -> None:
     sheet.set_landscape()
     sheet.set_paper(9)
     sheet.fit_to_pages(1, 1)
+    sheet.set_footer(footer)
     _protect(sheet, password)
 
 

@@ -342,7 +342,7 @@ class _Run:
         labels = self.template.results
         codes = {normal(label).casefold(): code for code, label in labels.items()}
         exact = {label: code for code, label in labels.items()}  # the dropdown's own values
-        label_list = "、".join(labels[c] for c in (PASS, FAIL, NA))
+        label_list = ("、" if self.lang == "zh" else ", ").join(labels[c] for c in (PASS, FAIL, NA))
         formulas = self.raw.input_formulas or set()
         if self.raw.input_formulas is None:  # the sheet's structure could not be scanned
             self.add("checklist.formulas_unchecked", sheet=self.checklist, kind=self.raw.kind)

@@ -229,6 +229,7 @@ def test_print_setup(book: openpyxl.Workbook, layout: Layout) -> None:
     for name in (layout.cover_sheet, layout.summary_sheet):
         assert book[name].page_setup.orientation == "landscape"
         assert book[name].page_setup.paperSize == 9
+        assert book[name].oddFooter.left.text == "P001 滨江花园"  # every printed page says whose
 
 
 def test_conditional_formats(book: openpyxl.Workbook, layout: Layout) -> None:
