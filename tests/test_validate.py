@@ -150,7 +150,7 @@ def test_messages_in_english(standard, issued):
         ("cover.inspector_missing", "基本信息", "B10",
          "The inspector is not filled in: enter the inspector's name and send it back."),
         ("answer.invalid_result", "检查表", "G4",
-         "The result reads '对' but must be one of 符合、不符合、不适用: "
+         "The result reads '对' but must be one of 符合, 不符合, 不适用: "
          "choose it from the dropdown."),
     ]  # fmt: skip
 
