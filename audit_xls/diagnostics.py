@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 ERROR, WARNING = "error", "warning"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     severity: str  # ERROR sends the workbook back; WARNING is noted on a graded one
     code: str  # stable machine code, e.g. "answer.invalid_points"

@@ -28,7 +28,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     """One criterion as the supervisor answered it, after validation."""
 
@@ -37,7 +37,7 @@ class Answer:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CriterionScore:
     code: str
     result: str | None
@@ -45,7 +45,7 @@ class CriterionScore:
     deduction: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SectionScore:
     code: str
     name: str
@@ -56,7 +56,7 @@ class SectionScore:
     vetoed: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScoreCard:
     total: Decimal
     max_score: Decimal

@@ -203,6 +203,9 @@ def add_table_sheet(
             "columns": [{"header": c.header, "header_format": formats.header} for c in columns],
         },
     )
+    # xlsxwriter keeps an entry per table cell only to refuse a later overlapping table or
+    # merge; this sheet gets neither, and at 10,000 sites those entries are half the memory.
+    getattr(sheet, "table_cells", {}).clear()
     for col, column in enumerate(columns):
         sheet.set_column(col, col, column.width, column_formats[col])
     if rows:
