@@ -489,7 +489,9 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
       row is marked superseded by the new row (counted in `regraded` too).
     - A graded result supersedes the current graded result for the same site_code + period +
       standard id (the earlier row stays, superseded = 1, superseded_by = the new row id).
-      Within one batch the older file (duplicate_of set, or the older mtime) is recorded first.
+      Within one batch the older file (duplicate_of set, or the older mtime) is recorded first,
+      and an older copy (duplicate_of set) is recorded superseded even when the newer file was
+      sent back: as in the summary, the newer file is the one that counts.
     - When the batch was graded against an issued register (issued_count is not None), the
       issued workbooks (returned or missing) are added to the register table for 回收情况.
     - All of it is one SQLite transaction: if anything fails, nothing of the batch is written
@@ -514,6 +516,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
                 f"历史库 {path} 正被另一个程序写入（{exc}）：请等它结束后重新运行，"
                 "已评分的结果不会丢失。"
             ) from exc
+        older_copies: list[int] = []
         try:
             for w in _batch_order(batch):
                 statuses = {
@@ -536,6 +539,8 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
                     _insert_scores(conn, row_id, w)
                     counts["superseded"] += _supersede(conn, row_id, w)
                     counts["graded"] += 1
+                    if w.duplicate_of:
+                        older_copies.append(row_id)
                     if statuses:
                         counts["regraded"] += conn.execute(
                             """UPDATE workbooks SET superseded = 1, superseded_by = ?
@@ -545,6 +550,13 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
                         ).rowcount
                 else:
                     counts["sent_back"] += 1
+            # An older copy of a workbook returned twice that the newer file did not supersede
+            # (it was sent back) is not current either: the newer file counts, as in the summary.
+            for row_id in older_copies:
+                counts["superseded"] += conn.execute(
+                    "UPDATE workbooks SET superseded = 1 WHERE id = ? AND superseded = 0",
+                    (row_id,),
+                ).rowcount
             for row in _issued_rows(batch):
                 cursor = conn.execute(
                     "INSERT OR IGNORE INTO issued VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -296,6 +296,21 @@ def test_duplicate_in_one_batch_keeps_the_newer_file(tmp_path: Path) -> None:
     assert list(load_history(path).current["file"]) == ["2026-01/A-v1.xlsx"]
 
 
+def test_duplicate_whose_newer_copy_was_sent_back_counts_as_the_summary_does(tmp_path: Path) -> None:
+    """The summary counts the newer file of a workbook returned twice; so does the history."""
+    path = tmp_path / "h.sqlite"
+    older = workbook("A", "2026-01", V1, {"1.1.01": 2})
+    newer = workbook("A", "2026-01", V1, {}, unanswered=("1.1.02",), copy=1)
+    older.duplicate_of = newer.file
+    summary = record_batch(path, batch([newer, older], [], None, "2026-02-01T10:00:00"))
+    assert (summary.recorded_graded, summary.recorded_sent_back) == (1, 1)
+    frames = load_history(path)
+    assert list(frames.current["file"]) == []
+    assert rows(path, "SELECT file, status, superseded FROM workbooks ORDER BY id") == [
+        ("2026-01/A.xlsx", "graded", 1), ("2026-01/A-v1.xlsx", "sent_back", 0),
+    ]
+
+
 def test_grading_the_same_returns_twice_records_them_once(tmp_path: Path) -> None:
     path = build_history(tmp_path / "h.sqlite")
     before = rows(path, "SELECT * FROM workbooks ORDER BY id")
