@@ -253,7 +253,8 @@ def _site_month_rates(current: pd.DataFrame) -> dict[tuple[str, str], Decimal]:
     """One 得分率 per site and month: the mean when several standards were inspected."""
     grouped: dict[tuple[str, str], list[Decimal]] = {}
     for row in current.itertuples():
-        grouped.setdefault((row.site_code, row.period), []).append(Decimal(row.percent))
+        if isinstance(row.percent, str):  # None (NaN) when nothing applied: no rate to show
+            grouped.setdefault((row.site_code, row.period), []).append(Decimal(row.percent))
     return {
         key: round2(sum(values, Decimal(0)) / len(values)) for key, values in grouped.items()
     }
@@ -450,7 +451,7 @@ def _detail(current: pd.DataFrame) -> pd.DataFrame:
     detail = current.sort_values(["period", "site_code", "standard_id"])[list(DETAIL_COLUMNS)]
     detail = detail.rename(columns=DETAIL_COLUMNS).reset_index(drop=True)
     for column in ("得分", "满分", RATE):
-        detail[column] = [float(Decimal(v)) for v in detail[column]]
+        detail[column] = [float(Decimal(v)) if isinstance(v, str) else None for v in detail[column]]
     detail["检查日期"] = [date.fromisoformat(v) if v else None for v in detail["检查日期"]]
     detail["评分时间"] = [datetime.fromisoformat(v) for v in detail["评分时间"]]
     return detail

@@ -632,3 +632,16 @@ def test_unwritable_out_names_the_users_path(history_path: Path, tmp_path: Path)
         f"Error: {out}：无法写入（No such file or directory）。"
         "请检查文件夹是否存在、文件是否在 Excel 中打开。\n"
     )
+
+
+def test_a_site_with_nothing_applicable_has_no_rate_but_stays_in_the_detail(tmp_path):
+    path = tmp_path / "h.sqlite"
+    all_na = workbook("A", "2026-01", V1, {}, na=("1.1.01", "1.1.02", "2.1.01", "2.1.02"))
+    assert all_na.card.percent is None
+    record_batch(path, batch([all_na, workbook("B", "2026-01", V1, {})], [], None,
+                             "2026-02-01T10:00:00"))  # fmt: skip
+    report = monthly_report(path)
+    detail = report.detail.set_index("项目编码")
+    assert math.isnan(detail.loc["A", "得分率(%)"])
+    assert detail.loc["B", "得分率(%)"] == 100.0
+    write_monthly(report, tmp_path / "m.xlsx")  # writes without a rate for A
