@@ -6,10 +6,41 @@ become click errors with the same message; exit codes: 0 ok, 1 problems found, 2
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
-from audit_xls import __version__
-from audit_xls.history import history_option
+from audit_xls import __version__, history
+
+HISTORY_HELP = {
+    True: "Grading history (SQLite), created on first use.",
+    False: "Grading history (SQLite) recorded by grade; only read, never created or changed.",
+}
+
+
+def history_option(
+    func: Callable[..., Any] | None = None, *, creates: bool = True
+) -> Callable[..., Any]:
+    """The shared `--history PATH` click option of grade and monthly (parameter history_path).
+
+    `@history_option` is the writer's (grade: the file is created on first use);
+    `@history_option(creates=False)` the reader's (monthly), so each help text is true.
+    The default is resolved when the command runs, so $AUDIT_XLS_HISTORY set later still counts.
+    """
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--history",
+            "history_path",
+            default=lambda: str(history.default_history_path()),
+            show_default=f"${history.HISTORY_ENV} or ./{history.DEFAULT_HISTORY_NAME}",
+            metavar="PATH",
+            type=click.Path(dir_okay=False),
+            help=HISTORY_HELP[creates],
+        )(f)
+
+    return decorate if func is None else decorate(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -485,10 +516,10 @@ def grade(
     import sys
     from pathlib import Path
 
-    from audit_xls.grade import GradeError, batch_to_json, exit_code, grade_returns, json_text
+    from audit_xls.grade import GradeError, exit_code, grade_returns
     from audit_xls.history import HistoryError, record_batch
     from audit_xls.register import RegisterError, read_issued
-    from audit_xls.report import ReportError, write_csv, write_summary
+    from audit_xls.report import ReportError, batch_to_json, json_text, write_csv, write_summary
     from audit_xls.standard import StandardError, load_standards
 
     returns_dir = Path(returns).resolve()

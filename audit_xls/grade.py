@@ -7,23 +7,18 @@ Returned files are only ever read.
 
 from __future__ import annotations
 
-import json
-import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from stat import S_ISREG
-from typing import Any
 
 from audit_xls.diagnostics import make, message
 from audit_xls.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
 from audit_xls.register import IssuedEntry
 from audit_xls.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
-from audit_xls.score import round2
 from audit_xls.standard import Standard
 from audit_xls.validate import Checker
 
@@ -309,99 +304,6 @@ def _mark_duplicates(results: list[WorkbookResult], lang: str) -> None:
                 older="、".join(w.file for w in older),
             )
         )
-
-
-# --- the --json contract (issue 4) -----------------------------------------------------------
-
-
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(round2(value))
-
-
-def workbook_to_json(result: WorkbookResult) -> dict[str, Any]:
-    card = result.card if result.status == GRADED else None
-    standard = result.standard
-    return {
-        "file": result.file,
-        "workbook_id": result.workbook_id,
-        "site_code": result.site_code,
-        "site": result.site_name,
-        "region": result.region,
-        "period": result.period,
-        "standard": standard.label if standard else None,
-        "status": result.status,
-        "score": _number(card.total) if card else None,
-        "max_score": _number(card.max_score) if card else None,
-        "percent": _number(card.percent) if card else None,
-        "grade": card.grade if card else None,
-        "sections": [
-            {
-                "code": s.code,
-                "name": s.name,
-                "points": _number(s.points),
-                "deducted": _number(s.deducted),
-                "score": _number(s.score),
-                "applicable": s.applicable,
-            }
-            for s in (card.sections if card else ())
-        ],
-        "diagnostics": [d.to_json() for d in result.diagnostics],
-        "file_hash": result.file_hash,
-        "inspector": result.inspector,
-        "inspection_date": result.inspection_date.isoformat() if result.inspection_date else None,
-        "duplicate_of": result.duplicate_of or None,
-    }
-
-
-def batch_to_json(batch: BatchResult) -> dict[str, Any]:
-    """The --json document: workbooks, skipped and missing, numbers rounded to 2 decimals."""
-    return {
-        "workbooks": [workbook_to_json(w) for w in batch.workbooks],
-        "skipped": [{"file": s.file, "reason": s.reason} for s in batch.skipped],
-        "missing": [
-            {
-                "site_code": m.site_code,
-                "site": m.site_name,
-                "period": m.period,
-                "region": m.region,
-                "workbook_id": m.workbook_id,
-            }
-            for m in batch.missing
-        ],
-    }
-
-
-class _Fixed2:
-    """A float to print with exactly 2 decimals (json prints 34.0 for 34.00)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: float):
-        self.value = value
-
-
-def _mark_floats(node: Any) -> Any:
-    if isinstance(node, float):
-        return _Fixed2(node)
-    if isinstance(node, dict):
-        return {key: _mark_floats(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_mark_floats(value) for value in node]
-    return node
-
-
-_FIXED = re.compile(r'"\\u0000(-?[0-9]+\.[0-9]{2})\\u0000"')
-
-
-def json_text(document: dict[str, Any]) -> str:
-    """The --json text: every number in the document printed with 2 decimals (87.50, 34.00)."""
-    text = json.dumps(
-        _mark_floats(document),
-        ensure_ascii=False,
-        indent=2,
-        default=lambda fixed: f"\0{fixed.value:.2f}\0",
-    )
-    return _FIXED.sub(r"\1", text)
 
 
 def exit_code(batch: BatchResult) -> int:

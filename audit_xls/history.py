@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from audit_xls.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.standard import Standard
@@ -48,35 +48,6 @@ def default_history_path() -> Path:
     return Path(os.environ.get(HISTORY_ENV) or DEFAULT_HISTORY_NAME)
 
 
-HISTORY_HELP = {
-    True: "Grading history (SQLite), created on first use.",
-    False: "Grading history (SQLite) recorded by grade; only read, never created or changed.",
-}
-
-
-def history_option(
-    func: Callable[..., Any] | None = None, *, creates: bool = True
-) -> Callable[..., Any]:
-    """The shared `--history PATH` click option of grade and monthly (parameter history_path).
-
-    `@history_option` is the writer's (grade: the file is created on first use);
-    `@history_option(creates=False)` the reader's (monthly), so each help text is true.
-    The default is resolved when the command runs, so $AUDIT_XLS_HISTORY set later still counts.
-    """
-    import click
-
-    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
-        return click.option(
-            "--history",
-            "history_path",
-            default=lambda: str(default_history_path()),
-            show_default=f"${HISTORY_ENV} or ./{DEFAULT_HISTORY_NAME}",
-            metavar="PATH",
-            type=click.Path(dir_okay=False),
-            help=HISTORY_HELP[creates],
-        )(f)
-
-    return decorate if func is None else decorate(func)
 
 
 # --- schema -----------------------------------------------------------------------------

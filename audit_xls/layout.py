@@ -205,9 +205,6 @@ class Layout:
             deduction = f"MIN({num(rule.cap)},{deduction})"
         return f"=IF({fail},{deduction},0)"
 
-    def _criteria_span(self, rows: list[Row]) -> tuple[int, int]:
-        return rows[0].index, rows[-1].index
-
     def _group_expression(self, section: Section, group: Group) -> str:
         indexes = [self.criterion_row[c.code] for c in group.criteria]
         total = f"SUM({self._range(Col.DEDUCTION, indexes[0], indexes[-1])})"

@@ -23,7 +23,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from audit_xls.standard import Criterion, Rule, Section, Standard
 
 PASS, FAIL, NA = "pass", "fail", "na"
-RESULTS = (PASS, FAIL, NA)
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 

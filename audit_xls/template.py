@@ -35,11 +35,6 @@ class Template:
         """Canonical result (pass/fail/na) -> the label a supervisor picks."""
         return self.data["results"]
 
-    @property
-    def result_codes(self) -> dict[str, str]:
-        """The label a supervisor picks -> canonical result."""
-        return {label: code for code, label in self.results.items()}
-
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
 

@@ -14,9 +14,10 @@ from returns import MINI_YAML, PERIOD, fill, issue, mini_standard
 
 from audit_xls import grade as grade_module
 from audit_xls.cli import cli
-from audit_xls.grade import batch_to_json, exit_code, grade_returns, zip_member_name
+from audit_xls.grade import exit_code, grade_returns, zip_member_name
 from audit_xls.read import read_workbook
 from audit_xls.register import IssuedEntry
+from audit_xls.report import batch_to_json
 
 ALL_PASS = ("符合", None)
 
@@ -291,7 +292,7 @@ def test_cli_grade_records_the_history_once(tmp_path, standard, issued_books, re
 
 
 def test_json_text_prints_every_number_with_two_decimals():
-    from audit_xls.grade import json_text
+    from audit_xls.report import json_text
 
     document = {"workbooks": [{"score": 34.0, "percent": 89.7, "note": "34.0", "n": None}]}
     assert json_text(document) == (
