@@ -1,6 +1,6 @@
 """What grading a folder of returns produces: one result per workbook, plus skipped and missing.
 
-grade.py fills these; report.py, history.py and the CLI's --json render them.
+grade.py fills these; report.py renders them (summary, CSV, --json) and history.py records them.
 """
 
 from __future__ import annotations
