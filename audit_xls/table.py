@@ -41,7 +41,16 @@ REQUIRED_COLUMNS = ("section", "text", "method", "rule")
 EXPORT_COLUMNS = ("编号", "一级指标", "二级指标", "检查标准", "检查方法", "扣分标准")
 # The small sheet that carries the standard's id and version through an export and import.
 INFO_SHEET = "标准信息"
-INFO_LABELS = {"标准编号": "id", "id": "id", "版本": "version", "version": "version"}
+INFO_LABELS = {
+    "标准编号": "id",
+    "id": "id",
+    "版本": "version",
+    "version": "version",
+    "评级": "grade_bands",
+    "grade_bands": "grade_bands",
+}
+# 评级 as written on the 标准信息 sheet: 优秀≥90；良好≥80；合格≥70；不合格≥0
+_BAND = re.compile(r"^\s*(\S+?)\s*(?:≥|>=)\s*(\d+(?:\.\d+)?)\s*$")
 
 # "行为规范(10分)", "行为规范\n（10分）": a name, then the points in half- or full-width brackets
 _POINTS = re.compile(r"^(.*?)\s*[(（]\s*([0-9０-９]+(?:[.．][0-9０-９]+)?)\s*分\s*[)）]\s*$", re.S)
@@ -128,7 +137,8 @@ class _TableReader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[StandardProblem] = []
-        self.info: dict[str, str] = {}  # id and version from the 标准信息 sheet, when present
+        self.info: dict[str, str] = {}  # id, version, bands from the 标准信息 sheet, if present
+        self.info_rows: dict[str, int] = {}  # the row each of them was read from
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(StandardProblem(self.file, None, where, message))
@@ -182,11 +192,10 @@ class _TableReader:
         )
         return None
 
-    @staticmethod
-    def _info(sheet) -> dict[str, str]:
-        """标准编号 and 版本 from column A labels and column B values; blanks are left out."""
+    def _info(self, sheet) -> dict[str, str]:
+        """标准编号, 版本 and 评级 from column A labels and column B values; blanks left out."""
         info: dict[str, str] = {}
-        for row in sheet.iter_rows(max_col=2, values_only=True):
+        for number, row in enumerate(sheet.iter_rows(max_col=2, values_only=True), start=1):
             label, value = (*row, None, None)[:2]
             key = INFO_LABELS.get(_norm(label).lower()) if isinstance(label, str) else None
             if key is None or key in info:
@@ -194,6 +203,7 @@ class _TableReader:
             text = _cell_text(value)
             if text:
                 info[key] = text
+                self.info_rows[key] = number
         return info
 
     @staticmethod
@@ -445,6 +455,15 @@ def _build(
                 Group(group.name, group.method or "", group_rule, tuple(criteria), group.points)
             )
         sections.append(Section(section_code, draft.name, draft.points, tuple(built_groups)))
+    bands = DEFAULT_GRADE_BANDS
+    if "grade_bands" in reader.info:
+        bands = parse_grade_bands(reader.info["grade_bands"])
+        if bands is None:
+            reader.problem(
+                f"{INFO_SHEET}!B{reader.info_rows['grade_bands']}",
+                f"评级「{reader.info['grade_bands']}」无法识别："
+                "应写成如「优秀≥90；良好≥80；合格≥70；不合格≥0」",
+            )
     if reader.problems:
         raise StandardError(reader.problems)
     return Standard(
@@ -452,8 +471,28 @@ def _build(
         name=title or path.stem,
         version=version or "1.0",
         sections=tuple(sections),
-        grade_bands=DEFAULT_GRADE_BANDS,
+        grade_bands=bands or DEFAULT_GRADE_BANDS,
     )
+
+
+def grade_bands_text(bands: tuple[tuple[str, Decimal], ...]) -> str:
+    return "；".join(f"{name}≥{dec_str(minimum)}" for name, minimum in bands)
+
+
+def parse_grade_bands(text: str) -> tuple[tuple[str, Decimal], ...] | None:
+    """评级 text back into bands, highest first; None when it does not read as bands."""
+    bands = []
+    for part in re.split(r"[；;，,、\n]", text):
+        if not part.strip():
+            continue
+        match = _BAND.match(part)
+        if match is None:
+            return None
+        bands.append((match.group(1), Decimal(match.group(2))))
+    names = [name for name, _ in bands]
+    if not bands or len(set(names)) != len(names):
+        return None
+    return tuple(sorted(bands, key=lambda band: band[1], reverse=True))
 
 
 # --- export -------------------------------------------------------------------------------
@@ -542,6 +581,10 @@ def _write_info(book, standard: Standard, head_fmt, text_fmt) -> None:
     sheet.write_row(0, 0, ("项目", "内容"), head_fmt)
     sheet.write_row(1, 0, ("标准编号", standard.id), text_fmt)
     sheet.write_row(2, 0, ("版本", standard.version), text_fmt)
+    sheet.write_row(3, 0, ("评级", grade_bands_text(standard.grade_bands)), text_fmt)
     sheet.write_string(
-        4, 0, "导入（audit-xls standard import）时读取标准编号和版本；命令行 --id、--version 优先。"
+        5,
+        0,
+        "导入（audit-xls standard import）时读取标准编号、版本和评级；"
+        "命令行 --id、--version 优先。",
     )

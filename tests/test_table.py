@@ -281,10 +281,11 @@ def test_export_writes_standard_info_sheet_and_import_reads_it(
     book = load_workbook(path)
     assert book.sheetnames == ["检查标准", "标准信息"]
     info = book["标准信息"]
-    assert [[c.value for c in row] for row in info.iter_rows(max_row=3)] == [
+    assert [[c.value for c in row] for row in info.iter_rows(max_row=4)] == [
         ["项目", "内容"],
         ["标准编号", "kefu-dudao"],
         ["版本", "1.0"],
+        ["评级", "优秀≥90；良好≥80；合格≥70；不合格≥0"],
     ]
     back = import_table(path)
     assert (back.id, back.version, back.name) == ("kefu-dudao", "1.0", "客户服务督导标准")
@@ -305,3 +306,27 @@ def test_info_sheet_typed_by_hand(tmp_path: Path) -> None:
     del book["标准信息"]
     book.save(path)
     assert (import_table(path).id, import_table(path).version) == ("table", "1.0")
+
+
+def test_own_grade_bands_survive_export_and_import(tmp_path: Path) -> None:
+    path = table(tmp_path, [["安全(5分)", None, "1.甲", "查看", "一个问题点扣0.5分"]])
+    strict = import_table(path, id="s", version="1")
+    strict = Standard(strict.id, strict.name, strict.version, strict.sections,
+                      grade_bands=(("A", D(95)), ("B", D("85.5")), ("C", D(0))))  # fmt: skip
+    exported = tmp_path / "strict.xlsx"
+    export_table(strict, exported)
+    back = import_table(exported)
+    assert back.grade_bands == (("A", D(95)), ("B", D("85.5")), ("C", D(0)))
+    assert back.content_hash == strict.content_hash
+
+
+def test_unreadable_grade_bands_are_a_located_error(tmp_path: Path) -> None:
+    path = table(tmp_path, [["安全(5分)", None, "1.甲", "查看", "一个问题点扣0.5分"]])
+    book = load_workbook(path)
+    info = book.create_sheet("标准信息")
+    info.append(["标准编号", "s"])
+    info.append(["评级", "优秀90分以上"])
+    book.save(path)
+    assert errors(path) == [
+        "标准信息!B2: 评级「优秀90分以上」无法识别：应写成如「优秀≥90；良好≥80；合格≥70；不合格≥0」"
+    ]
