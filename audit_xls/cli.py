@@ -463,8 +463,9 @@ def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str
     "--issued",
     "issued_file",
     metavar="REGISTER",
-    type=click.Path(dir_okay=False),
-    help="The issued register (issued-PERIOD.csv) written by build.",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The issued register (issued-PERIOD.csv) written by build; without it, returns are "
+    "not matched to what was issued and nobody is listed as missing.",
 )
 @click.option(
     "--out",
@@ -511,17 +512,32 @@ def grade(
 ) -> None:
     """Grade a folder (or .zip) of returned workbooks and write HQ's summary.
 
-    Exit code 0 when every returned workbook was graded, 1 when any was sent back or skipped.
+    Exit code 0 when every returned workbook was graded; 1 when any was sent back or skipped,
+    nothing was found, or an input or output could not be used; 2 for a usage error.
     """
     import sys
     from pathlib import Path
 
-    from audit_xls.grade import GradeError, exit_code, grade_returns
-    from audit_xls.history import HistoryError, record_batch
+    from audit_xls.grade import GradeError, exit_code, grade_returns, register_mismatch
+    from audit_xls.history import HistoryError, check_writable, record_batch
     from audit_xls.register import RegisterError, read_issued
     from audit_xls.report import ReportError, batch_to_json, json_text, write_csv, write_summary
     from audit_xls.standard import StandardError, load_standards
 
+    if Path(returns).is_file() and Path(returns).suffix.lower() != ".zip":
+        raise click.BadParameter(
+            f"{returns} is a single file: pass the folder (or .zip) the returns are in"
+            if lang == "en"
+            else f"{returns} 是单个文件：请指定交回检查表所在的文件夹（或 .zip）。",
+            param_hint="RETURNS",
+        )
+    if Path(out).suffix.lower() != ".xlsx":
+        raise click.BadParameter(
+            f"{out}: the summary is an Excel workbook, name it *.xlsx (the CSV is --csv)"
+            if lang == "en"
+            else f"{out}：汇总是 Excel 工作簿，文件名请以 .xlsx 结尾（CSV 明细用 --csv）。",
+            param_hint="--out",
+        )
     returns_dir = Path(returns).resolve()
     for option, target in (("--out", out), ("--csv", csv_path)):
         # next month it would be read as a return, or replace one: outputs live elsewhere
@@ -544,6 +560,19 @@ def grade(
             if lang == "en"
             else f"{folder}：没有标准文件（*.yaml）：请用 --standards 指定标准目录。"
         )
+    # what would fail only at the end of a long run, found before it starts
+    for target in (out, csv_path):
+        if target and not Path(target).resolve().parent.is_dir():
+            raise click.ClickException(
+                f"{target}: the folder {Path(target).parent} does not exist: create it first"
+                if lang == "en"
+                else f"{target}：文件夹 {Path(target).parent} 不存在：请先建好文件夹。"
+            )
+    if not no_history:
+        try:
+            check_writable(history_path)
+        except HistoryError as error:
+            raise click.ClickException(str(error)) from None
 
     bar = None
     progress = None
@@ -567,17 +596,22 @@ def grade(
                 Path(returns), standards, issued, jobs=jobs, lang=lang,
                 standards_folder=str(folder),
             )  # fmt: skip
+    except (GradeError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    wrong_register = register_mismatch(batch, str(issued_file), lang)
+    if wrong_register:
+        raise click.UsageError(wrong_register)
+    try:
         write_summary(batch, out, lang=lang)
         if csv_path:
             write_csv(batch, csv_path, lang=lang)
         recorded = None if no_history else record_batch(history_path, batch)
-    except (GradeError, ReportError, HistoryError, OSError) as error:
+    except (ReportError, HistoryError, OSError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json_text(batch_to_json(batch)))
-    else:
-        for line in _grade_account(batch, out, csv_path, lang):
-            click.echo(line)
+    for line in _grade_account(batch, out, csv_path, lang):
+        click.echo(line, err=as_json)  # with --json, stdout holds the JSON alone
     if recorded is not None:
         click.echo(recorded.message(lang), err=as_json)
     if not batch.workbooks and not batch.skipped:

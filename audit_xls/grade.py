@@ -306,6 +306,28 @@ def _mark_duplicates(results: list[WorkbookResult], lang: str) -> None:
         )
 
 
+def register_mismatch(batch: BatchResult, register: str, lang: str = "zh") -> str | None:
+    """When no return is of the register's month, the register is the wrong one: say so once,
+    rather than send every file back to its site for HQ's mistake."""
+    if batch.issued is None:
+        return None
+    issued = sorted({e.period for e in batch.issued})
+    returned = sorted({w.period for w in batch.workbooks if w.period})
+    if not returned or set(returned) & set(issued):
+        return None
+    if lang == "en":
+        return (
+            f"The register {register} is for {', '.join(issued)} but the returns are for "
+            f"{', '.join(returned)}: pass --issued the register of {returned[0]} "
+            f"(issued-{returned[0]}.csv). Nothing was written."
+        )
+    return (
+        f"发放登记表 {register} 是 {'、'.join(issued)} 的，交回的检查表是 {'、'.join(returned)} "
+        f"的：请用 --issued 指定 {returned[0]} 的登记表（issued-{returned[0]}.csv）。"
+        "本次未写出任何结果。"
+    )
+
+
 def exit_code(batch: BatchResult) -> int:
     """0 when every returned workbook was graded; 1 when any was sent back or skipped.
 

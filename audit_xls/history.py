@@ -185,6 +185,30 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         raise
 
 
+def check_writable(path: str | Path) -> None:
+    """HistoryError now, before a long grade, when `path` cannot take this run's record: a
+    database of something else, one newer than this program, or a file that is no database."""
+    path = Path(path)
+    if not path.exists():
+        return  # created on first use, folder included
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(NOT_A_HISTORY.format(path=path, why=exc)) from exc
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"历史库 {path}：结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，"
+            "请升级 audit-xls 后再使用。"
+        )
+    if version == 0 and tables:
+        raise HistoryError(NOT_A_HISTORY.format(path=path, why="其中已有别的表，没有结构版本号"))
+
+
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     """The writer's connection: creates the file on first use and migrates it."""

@@ -960,9 +960,11 @@ def account_lines(batch: BatchResult, lang: str = "zh", limit: int = ACCOUNT_LIM
     superseded = _superseded(batch)
     shown = sent_back + skipped + len(superseded)
     if lang == "en":
+        unknown = batch.issued_count is None
         lines = [
             f"Read {len(batch.workbooks)} workbook file(s): {graded} graded, {sent_back} sent "
-            f"back; {skipped} file(s) skipped; {missing} issued workbook(s) missing."
+            f"back; {skipped} file(s) skipped; "
+            + ("missing unknown (no --issued register)." if unknown else f"{missing} missing.")
         ]
         for w in batch.sent_back[:limit]:
             more = f" (+{len(w.errors) - 1} more)" if len(w.errors) > 1 else ""
@@ -974,9 +976,14 @@ def account_lines(batch: BatchResult, lang: str = "zh", limit: int = ACCOUNT_LIM
                 f"  ... {shown - (len(lines) - 1)} more: see the summary's Sent back sheet."
             )
         return lines
+    not_returned = (
+        "未交情况未知（未提供 --issued 发放登记表）"
+        if batch.issued_count is None
+        else f"未交 {missing} 个"
+    )
     lines = [
         f"共读取 {len(batch.workbooks)} 个工作簿：评分 {graded} 个，退回 {sent_back} 个；"
-        f"跳过 {skipped} 个文件；未交 {missing} 个。"
+        f"跳过 {skipped} 个文件；{not_returned}。"
     ]
     for w in batch.sent_back[:limit]:
         more = f"（另有 {len(w.errors) - 1} 处问题）" if len(w.errors) > 1 else ""

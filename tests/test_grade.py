@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from audit_xls import grade as grade_module
 from audit_xls.cli import cli
 from audit_xls.grade import exit_code, grade_returns, zip_member_name
 from audit_xls.read import read_workbook
-from audit_xls.register import IssuedEntry
+from audit_xls.register import IssuedEntry, write_issued
 from audit_xls.report import batch_to_json
 
 ALL_PASS = ("符合", None)
@@ -246,7 +247,7 @@ def test_cli_grade_json_summary_and_exit_codes(tmp_path, standard, issued_books,
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == (
-        "共读取 1 个工作簿：评分 1 个，退回 0 个；跳过 0 个文件；未交 0 个。"
+        "共读取 1 个工作簿：评分 1 个，退回 0 个；跳过 0 个文件；未交情况未知（未提供 --issued 发放登记表）。"
     )
     result = runner.invoke(cli, ["grade", str(good), "--standards", str(standards)])
     assert result.exit_code == 2  # --out missing: usage error
@@ -381,3 +382,50 @@ def test_cli_grade_refuses_outputs_inside_the_returns_folder(tmp_path, returns_f
         assert result.exit_code == 2
         assert "在交回文件夹" in result.stderr and "请把输出写到别的文件夹" in result.stderr
     assert hashes(returns_folder) == before
+
+
+def test_cli_grade_with_another_months_register_says_so_and_writes_nothing(
+    tmp_path, standard, issued_books, returns_folder
+):
+    _, register = issued_books
+    october = tmp_path / "issued-2026-10.csv"
+    write_issued(october, [replace(e, period="2026-10", workbook_id="x" + e.workbook_id[1:])
+                           for e in register])  # fmt: skip
+    history = tmp_path / "h.sqlite"
+    result = CliRunner().invoke(cli, ["grade", str(returns_folder), "--issued", str(october),
+                                      "--out", str(tmp_path / "s.xlsx"), "--history", str(history)])  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        f"发放登记表 {october} 是 2026-10 的，交回的检查表是 2026-11 的：请用 --issued 指定 2026-11 "
+        "的登记表（issued-2026-11.csv）。本次未写出任何结果。"
+    ) in result.stderr
+    assert not (tmp_path / "s.xlsx").exists() and not history.exists()
+
+
+def test_cli_grade_checks_history_and_outputs_before_grading(tmp_path, returns_folder, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(grade_module, "grade_returns", lambda *a, **k: pytest.fail("graded"))
+    foreign = tmp_path / "other.sqlite"
+    sqlite3.connect(foreign).execute("CREATE TABLE customers (id INT)").connection.commit()
+    base = ["grade", str(returns_folder), "--out"]
+    result = CliRunner().invoke(cli, [*base, str(tmp_path / "s.xlsx"), "--history", str(foreign)])
+    assert result.exit_code == 1 and "不是 audit-xls 的历史库" in result.stderr
+    result = CliRunner().invoke(cli, [*base, str(tmp_path / "nodir" / "s.xlsx"), "--no-history"])
+    assert result.exit_code == 1 and "文件夹" in result.stderr and "不存在：请先建好文件夹。" in result.stderr
+    result = CliRunner().invoke(cli, [*base, str(tmp_path / "s.csv"), "--no-history"])
+    assert result.exit_code == 2 and "文件名请以 .xlsx 结尾" in result.stderr
+    single = next(returns_folder.rglob("P001.xlsx"))
+    result = CliRunner().invoke(cli, ["grade", str(single), "--out", str(tmp_path / "s.xlsx")])
+    assert result.exit_code == 2 and "是单个文件：请指定交回检查表所在的文件夹（或 .zip）。" in result.stderr
+    result = CliRunner().invoke(cli, [*base, str(tmp_path / "s.xlsx"), "--issued", "nope.csv"])
+    assert result.exit_code == 2
+
+
+def test_cli_grade_json_keeps_stdout_for_json_and_tells_the_rest_on_stderr(
+    tmp_path, returns_folder
+):
+    result = CliRunner().invoke(cli, ["grade", str(returns_folder), "--out",
+                                      str(tmp_path / "s.xlsx"), "--json", "--no-history"])  # fmt: skip
+    json.loads(result.stdout)
+    assert result.stderr.splitlines()[0].startswith("共读取 3 个工作簿")
