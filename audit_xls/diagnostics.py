@@ -287,7 +287,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "answer.unanswered": (
         ERROR,
         "{count} 条检查标准未填写检查结果：{cells}：请逐条选择检查结果后发回。",
-        "{count} criteria have no result: {cells}: choose a result for each and send it back.",
+        "Criteria with no result ({count}): {cells}: choose a result for each and send it back.",
     ),
     # the batch
     "duplicate.superseded": (

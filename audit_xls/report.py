@@ -189,7 +189,7 @@ _EN: dict[str, Any] = {
     "workbook_id": "Workbook id",
     "ranking_note": "Ranked by rate, ties share a rank (1,2,2,4); section columns hold the "
     "section's score.",
-    "sections_note": "Section rate = section score / section points x 100.",
+    "sections_note": "Section rate = section score / section points x 100. ",
     "code": "Code",
     "section": "Section",
     "criterion": "Criterion",

@@ -172,7 +172,7 @@ def load_sites(path: str | Path) -> list[Site]:
             continue  # blank line in the middle of the list
         row_problems = [
             SitesProblem(file, f"{HEADERS[f][0]}为空：请填写。", number, header[columns[f]])
-            for f in ("code", "name")
+            for f in ("code", "name", "region")
             if not values[f]
         ]
         code = values["code"]

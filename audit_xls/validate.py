@@ -437,7 +437,8 @@ class _Run:
                 )
             answers[row.code] = Answer(result, points if result == FAIL else None, note)
         if unanswered:
-            listed = "、".join(f"{code}（{where}）" for code, where in unanswered[:MAX_LISTED])
+            item, sep = ("{}（{}）", "、") if self.lang == "zh" else ("{} ({})", ", ")
+            listed = sep.join(item.format(code, where) for code, where in unanswered[:MAX_LISTED])
             if len(unanswered) > MAX_LISTED:
                 listed += " …"
             self.add(
