@@ -420,7 +420,7 @@ class _Run:
                 )
                 invalid.add(row.code)
                 continue
-            if result == FAIL and points is None:
+            if result == FAIL and points is None and row.criterion.rule.counts_points:
                 self.add(
                     "answer.fail_without_points",
                     sheet=self.checklist,
@@ -464,10 +464,16 @@ class _Run:
         """
         deductions = {c.code: c.deduction for c in card.criteria}
         answered = {c.code for c in card.criteria if c.result is not None}
+        # an inspection veto the formulas did not see changes every section's sums
+        everywhere = any(
+            plan.criterion_row[c.code] in inexact
+            for c in plan.standard.criteria
+            if c.rule.is_veto and c.rule.scope == "inspection"
+        )
         expected: dict[int, Decimal] = {}
         for section, section_score in zip(plan.standard.sections, card.sections, strict=True):
             rows = {plan.criterion_row[c.code] for c in section.criteria}
-            if rows & inexact:
+            if everywhere or rows & inexact:
                 expected.update(
                     (plan.criterion_row[c.code], deductions[c.code])
                     for c in section.criteria

@@ -336,3 +336,24 @@ def test_fail_with_zero_points_deducts_nothing_with_a_warning(standard, issued):
          "有问题请填写实际点数，没有问题请改选「符合」。"),
     ]  # fmt: skip
     assert validated.card.total == Decimal("7.00")  # full marks: nothing deducted
+
+
+def test_inexact_inspection_veto_keeps_every_section_out_of_the_formula_check(tmp_path):
+    from returns import MINI_YAML
+
+    from audit_xls.layout import Layout
+    from audit_xls.standard import load_standard
+    from audit_xls.template import load_template
+
+    yaml = MINI_YAML.replace("{code: \"3.1.02\", text: 巡查记录}",
+                             "{code: \"3.1.02\", text: 重大事故, rule: 否决项：出现即本次检查不得分}")  # fmt: skip
+    (tmp_path / "veto.yaml").write_text(yaml, encoding="utf-8")
+    standard = load_standard(tmp_path / "veto.yaml")
+    plan = Layout(standard, load_template())
+    data = fill(issue(standard), standard, {"3.1.02": ("不符合 ", None)}, default=ALL_PASS)
+    # The workbook's formulas did not see the veto: every row deducts 0 after recalculation.
+    cached = {f"I{r.index + 1}": 0 for r in plan.rows if not (r.criterion and r.criterion.rule.is_veto)}
+    validated = check(standard, recalculated(data, cached))
+    # a veto counts no problem points, so an empty count is no warning either
+    assert [(d.code, d.cell) for d in validated.diagnostics] == [("answer.label_not_exact", "G15")]
+    assert validated.card.inspection_vetoed and validated.card.total == Decimal("0.00")
