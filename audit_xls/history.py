@@ -532,10 +532,11 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
                 _insert_diagnostics(conn, row_id, w)
                 if graded:
                     _insert_scores(conn, row_id, w)
-                    counts["superseded"] += _supersede(conn, row_id, w)
                     counts["graded"] += 1
                     if w.duplicate_of:
-                        older_copies.append(row_id)
+                        older_copies.append(row_id)  # never supersedes: the newer file counts
+                    else:
+                        counts["superseded"] += _supersede(conn, row_id, w)
                     if statuses:
                         counts["regraded"] += conn.execute(
                             """UPDATE workbooks SET superseded = 1, superseded_by = ?

@@ -311,6 +311,17 @@ def test_duplicate_whose_newer_copy_was_sent_back_counts_as_the_summary_does(tmp
     ]
 
 
+def test_an_older_copy_found_in_a_later_run_never_supersedes_the_newer(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    newer = workbook("A", "2026-01", V1, {}, copy=1)
+    record_batch(path, batch([newer], [], None, "2026-02-01T10:00:00"))
+    older = workbook("A", "2026-01", V1, {"1.1.01": 2})
+    older.duplicate_of = newer.file  # the same folder graded again with the older copy in it
+    summary = record_batch(path, batch([newer, older], [], None, "2026-02-02T10:00:00"))
+    assert (summary.recorded_graded, summary.already_recorded) == (1, 1)
+    assert list(load_history(path).current["file"]) == ["2026-01/A-v1.xlsx"]
+
+
 def test_grading_the_same_returns_twice_records_them_once(tmp_path: Path) -> None:
     path = build_history(tmp_path / "h.sqlite")
     before = rows(path, "SELECT * FROM workbooks ORDER BY id")
