@@ -411,7 +411,10 @@ def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) ->
     退回未评 = returned but with no graded result (yet); 下发 and 未回收 need the issued
     register and are blank for months graded without one.
     """
-    returned = frames.workbooks[frames.workbooks["site_code"] != ""]
+    books = frames.workbooks
+    # a sent-back file graded later (say, against the right standards folder) is one return
+    regraded = (books["status"] == "sent_back") & (books["superseded"].astype(int) == 1)
+    returned = books[(books["site_code"] != "") & ~regraded]
     rows = []
     for m in months:
         back = set(returned[returned["period"] == m][["site_code", "standard_id"]]
@@ -441,7 +444,7 @@ def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) ->
 DETAIL_COLUMNS = {
     "period": "月份", "site_code": "项目编码", "site_name": "项目名称", "region": "区域",
     "standard_id": "标准", "standard_version": "标准版本", "score": "得分",
-    "max_score": "满分", "percent": RATE, "grade": "等级", "inspector": "督导",
+    "max_score": "应得分", "percent": RATE, "grade": "评级", "inspector": "督导人员",
     "inspection_date": "检查日期", "graded_at": "评分时间", "file": "文件",
     "workbook_id": "工作簿编号",
 }
@@ -450,7 +453,7 @@ DETAIL_COLUMNS = {
 def _detail(current: pd.DataFrame) -> pd.DataFrame:
     detail = current.sort_values(["period", "site_code", "standard_id"])[list(DETAIL_COLUMNS)]
     detail = detail.rename(columns=DETAIL_COLUMNS).reset_index(drop=True)
-    for column in ("得分", "满分", RATE):
+    for column in ("得分", "应得分", RATE):
         detail[column] = [float(Decimal(v)) if isinstance(v, str) else None for v in detail[column]]
     detail["检查日期"] = [date.fromisoformat(v) if v else None for v in detail["检查日期"]]
     detail["评分时间"] = [datetime.fromisoformat(v) for v in detail["评分时间"]]
@@ -580,7 +583,8 @@ LABEL_KINDS = {
     "连续月数": ("int", 8.0), "各月问题点数": ("text", 12.0), "最近问题描述": ("wrap", 30.0),
     "下发": ("int", 8.0), "回收": ("int", 8.0), "已评分": ("int", 8.0),
     "退回未评": ("int", 8.0), "未回收": ("int", 8.0), "标准版本": ("text", 8.0),
-    "得分": ("num", 8.0), "满分": ("num", 8.0), "等级": ("text", 8.0), "督导": ("text", 10.0),
+    "得分": ("num", 8.0), "应得分": ("num", 8.0), "评级": ("text", 8.0),
+    "督导人员": ("text", 10.0),
     "检查日期": ("date", 11.0), "评分时间": ("datetime", 16.0), "文件": ("text", 30.0),
     "工作簿编号": ("text", 24.0),
 }

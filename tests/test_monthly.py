@@ -147,8 +147,8 @@ def test_returns_per_month_including_a_month_with_no_returns(report) -> None:
 
 def test_detail_and_the_revised_standard(report) -> None:
     detail = table(report.detail)
-    assert detail[0] == ["月份", "项目编码", "项目名称", "区域", "标准", "标准版本", "得分", "满分",
-                         "得分率(%)", "等级", "督导", "检查日期", "评分时间", "文件",
+    assert detail[0] == ["月份", "项目编码", "项目名称", "区域", "标准", "标准版本", "得分", "应得分",
+                         "得分率(%)", "评级", "督导人员", "检查日期", "评分时间", "文件",
                          "工作簿编号"]
     assert [row[:10] for row in detail[1:]] == [
         ["2026-01", "A", "A项目", "华东", "T", "1", 18.0, 20.0, 90.0, "优秀"],
@@ -645,3 +645,15 @@ def test_a_site_with_nothing_applicable_has_no_rate_but_stays_in_the_detail(tmp_
     assert math.isnan(detail.loc["A", "得分率(%)"])
     assert detail.loc["B", "得分率(%)"] == 100.0
     write_monthly(report, tmp_path / "m.xlsx")  # writes without a rate for A
+
+
+def test_a_return_sent_back_then_graded_counts_once_in_returns(tmp_path):
+    from test_history import sent_back_copy
+
+    path = tmp_path / "h.sqlite"
+    graded = workbook("A", "2026-01", V1, {})
+    unknown = sent_back_copy(graded)
+    unknown.standard = None  # graded first against a standards folder without V1
+    record_batch(path, batch([unknown], [], None, "2026-02-01T10:00:00"))
+    record_batch(path, batch([graded], [], None, "2026-02-01T11:00:00"))
+    assert table(monthly_report(path).returns)[1:] == [["2026-01", None, 1, 1, 0, None]]
