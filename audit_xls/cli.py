@@ -434,6 +434,9 @@ def _standards_folder(option: str | None):
     from pathlib import Path
 
     if option is not None:
+        if not Path(option).is_dir():
+            raise click.BadParameter(f"{option} 不是文件夹：请指定存放标准文件（*.yaml）的文件夹。",
+                                     param_hint="--standards")  # fmt: skip
         return Path(option)
     local = Path("standards")
     return local if local.is_dir() else Path(__file__).resolve().parent.parent / "standards"
@@ -662,6 +665,8 @@ def monthly(
     as_json: bool,
 ) -> None:
     """Month-by-month pivots from the grading history: sites, regions, sections, ranks."""
+    from pathlib import Path
+
     from audit_xls.history import HistoryError
     from audit_xls.monthly import (
         MonthlyError,
@@ -676,6 +681,9 @@ def monthly(
         check_month_order(from_, to)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
+    if csv_dir and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
+        raise click.BadParameter(f"{csv_dir} 是文件，不是文件夹：--csv 需要一个文件夹。",
+                                 param_hint="--csv")  # fmt: skip
     try:
         report = monthly_report(history_path, from_, to, standard_id, region)
         write_monthly(report, out)
@@ -717,10 +725,20 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None
     from pathlib import Path
 
     from audit_xls.demo import DemoError, account, run_demo
-    from audit_xls.period import is_period
+    from audit_xls.period import PeriodError, parse_period
 
-    if not is_period(start):
-        raise click.BadParameter(f"「{start}」不是 YYYY-MM 格式的月份", param_hint="--start")
+    try:
+        month = parse_period(start)
+    except PeriodError as error:
+        raise click.BadParameter(str(error), param_hint="--start") from None
+    try:
+        for _ in range(months - 1):
+            month = parse_period(str(month.next()))  # the last month must exist too
+    except PeriodError:
+        raise click.BadParameter(
+            f"从 {start} 起 {months} 个月超出了 9999-12：请换一个更早的起始月份。",
+            param_hint="--start",
+        ) from None
     try:
         result = run_demo(
             Path(out), months=months, seed=seed, start=start, use_soffice=not no_soffice,

@@ -159,9 +159,16 @@ def monthly_report(
         if any(filters.values()):
             everything = load_history(history_path)
             if not everything.current.empty:
+                known = everything.current
+                have = (
+                    f"历史库中的月份 {min(known['period'])} 至 {max(known['period'])}；"
+                    f"区域：{'、'.join(sorted(set(known['region'])))}；"
+                    f"标准：{'、'.join(sorted(set(known['standard_id'])))}。"
+                )
                 raise MonthlyError(
                     f"历史库 {history_path}：没有符合筛选条件（{_describe_filters(filters)}）"
-                    "的评分结果。请检查 --from/--to/--standard/--region 的取值。"
+                    "的评分结果。请检查 --from/--to/--standard/--region 的取值（须完全一致）。"
+                    + have
                 )
         raise MonthlyError(
             f"历史库 {history_path}：还没有任何评分结果。"

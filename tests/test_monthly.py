@@ -208,7 +208,8 @@ def test_nothing_matching_the_filters_is_a_clear_error(history_path) -> None:
         monthly_report(history_path, region="华北", from_="2026-01")
     assert str(error.value) == (
         f"历史库 {history_path}：没有符合筛选条件（月份 2026-01 至 最新，区域=华北）的评分结果。"
-        "请检查 --from/--to/--standard/--region 的取值。"
+        "请检查 --from/--to/--standard/--region 的取值（须完全一致）。"
+        "历史库中的月份 2026-01 至 2026-03；区域：华东、华南；标准：T。"
     )
     with pytest.raises(MonthlyError, match="没有符合筛选条件（标准=other）"):
         monthly_report(history_path, standard="other")
