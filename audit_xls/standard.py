@@ -220,7 +220,8 @@ def parse_rule_phrase(text: str) -> Rule:
     veto = _VETO.match(phrase)
     if veto:
         return Rule("veto", scope="section" if veto.group(1) == "本一级指标" else "inspection")
-    head, *tail = re.split(r"[,，]", phrase)
+    # 最高扣/扣完为止 may follow after a comma, or after a space (gone by now) or nothing
+    head, *tail = [p for p in re.split(r"[,，;；]|(?=最高扣|最多扣|扣完为止)", phrase) if p] or [""]
     found = next(((k, m) for k, p in _PHRASES if (m := p.match(head))), None)
     if found is None:
         raise RulePhraseError(f"无法识别的扣分标准「{text}」")

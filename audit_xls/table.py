@@ -155,10 +155,15 @@ class _TableReader:
         if not path.exists():
             self.problem("", "文件不存在：请检查路径。")
             return None
+        if path.suffix.lower() in (".yaml", ".yml"):
+            self.problem(
+                "", "这是 YAML 标准文件，不是 Excel 表格：直接用 audit-xls standard check 检查即可"
+            )
+            return None
         try:
             book = load_workbook(path, data_only=True)
         except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
-            reason = getattr(error, "strerror", None) or type(error).__name__
+            reason = getattr(error, "strerror", None) or "不是 .xlsx 格式"
             self.problem(
                 "", f"无法作为 xlsx 表格打开（{reason}）：请在 Excel 或 WPS 中另存为 .xlsx 后再导入"
             )

@@ -100,6 +100,8 @@ def test_shipped_standard_rules_and_assumption(shipped_standard) -> None:
         ("一项不符合扣2分，最高扣4分", Rule("per_item", unit=D(2), cap=D(4))),
         ("一个问题点扣0.5分, 最高扣2分。", Rule("per_point", unit=D("0.5"), cap=D(2))),
         ("一个问题点扣０.５分", Rule("per_point", unit=D("0.5"))),
+        ("一个问题点扣0.5分 最高扣2分", Rule("per_point", unit=D("0.5"), cap=D(2))),
+        ("每处扣1分；扣完为止", Rule("per_place", unit=D(1))),
         ("否决项：出现即本一级指标不得分", Rule("veto", scope="section")),
         ("否决项:出现即本次检查不得分", Rule("veto", scope="inspection")),
     ],
@@ -108,7 +110,7 @@ def test_rule_phrases(phrase: str, rule: Rule) -> None:
     assert parse_rule_phrase(phrase) == rule
 
 
-@pytest.mark.parametrize("phrase", ["酌情扣分", "一个问题点扣分", "每处扣1分，视情况加扣"])
+@pytest.mark.parametrize("phrase", ["酌情扣分", "一个问题点扣分", "每处扣1分，视情况加扣", ""])
 def test_unknown_rule_phrases_refused(phrase: str) -> None:
     with pytest.raises(RulePhraseError):
         parse_rule_phrase(phrase)

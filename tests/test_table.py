@@ -198,7 +198,7 @@ def test_not_an_xlsx(tmp_path: Path) -> None:
     with pytest.raises(StandardError) as caught:
         import_table(path)
     assert [str(p) for p in caught.value.problems] == [
-        f"{path}: 无法作为 xlsx 表格打开（InvalidFileException）："
+        f"{path}: 无法作为 xlsx 表格打开（不是 .xlsx 格式）："
         "请在 Excel 或 WPS 中另存为 .xlsx 后再导入"
     ]
 
