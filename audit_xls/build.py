@@ -12,7 +12,6 @@ import hashlib
 import io
 import re
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, time
@@ -50,6 +49,7 @@ from audit_xls.register import IssuedEntry, read_issued, register_path, write_is
 from audit_xls.sites import Site
 from audit_xls.standard import Standard
 from audit_xls.template import DEFAULT_TEMPLATE, Template, load_template
+from audit_xls.xlsx import WORKBOOK_OPTIONS, strict_warnings
 
 MAX_FILENAME = 120
 # Reserved on Windows, plus control characters; replaced so the file name survives any disk.
@@ -256,18 +256,9 @@ def build_workbook(
 
 def _build(plan: _Plan, site: Site, period: str, issued_on: date, password: str | None) -> bytes:
     output = io.BytesIO()
-    with warnings.catch_warnings():
-        # xlsxwriter only warns when it drops a validation or message: refuse such a file.
-        warnings.simplefilter("error")
-        book = xlsxwriter.Workbook(
-            output,
-            {
-                "in_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
-        )
+    # xlsxwriter only warns when it drops a validation or message: refuse such a file.
+    with strict_warnings():
+        book = xlsxwriter.Workbook(output, WORKBOOK_OPTIONS)
         book.set_properties(
             {
                 "title": plan.template["cover"]["title"].format(standard=plan.standard.name),
