@@ -41,29 +41,37 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 
-_ROOT_START = re.compile(rb"<(?![?!])")
-_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# A tag's attributes, quoted values taken whole (they may hold ">"); unrolled, so a tag
+# that never closes costs one linear pass, not exponential backtracking.
+_ATTRS = rb"""([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)"""
+# An attribute as XML allows it: spaces around "=", either quote (calamine reads them all).
+_EQ = rb"""\s*=\s*"""
 # An input cell whose first child is a formula: <c r="G12" ...><f>..., in any attribute order
 # and with any namespace prefix, as other writers than Excel and LibreOffice may save them.
 _INPUT_LETTERS = {layout.cell(0, col)[:-1].encode(): col for col in layout.INPUT_COLS}
 _INPUT_FORMULA = re.compile(
-    rb'<(?:\w+:)?c\s[^>]*?\br="('
+    rb"<(?:[\w.-]+:)?c(?=\s)[^>]*?\sr"
+    + _EQ
+    + rb"""["'](?i:("""
     + b"|".join(_INPUT_LETTERS)
-    + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f[\s>/]'
+    + rb"""))0*(\d{1,9})["'][^>]*>\s*<(?:[\w.-]+:)?f[\s>/]"""
 )
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row\s[^>]*>")
-_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\s" + _ATTRS + rb">")
+_CELL_REF = re.compile(rb"\sr" + _EQ + rb"""["']([A-Za-z]{1,3})0*([0-9]{1,9})["']""")
 _TAG_END = (b">", b" ", b"/", b"\t", b"\n", b"\r")
-_SHEET_ENTRY = re.compile(rb"<sheet\b[^>]*>")
-_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
-_REL_ENTRY = re.compile(rb"<Relationship\b[^>]*>")
-# A cell or row element with content (self-closing ones hold no value), and its reference.
-_FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
-_FILLED_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,7})"[^>]*(?<!/)>')
-# Any reference past column Z or row 999: without one the extent is under 26 x 999 cells.
-# A literal start keeps the search fast; another attribute matching only costs the full scan.
-_FAR_REF = re.compile(rb'r="(?:[A-Z]{2,3}[0-9]|[A-Z]?[0-9]{4})')
+_SHEET_ENTRY = re.compile(rb"<(?:[\w.-]+:)?sheet\s" + _ATTRS + rb">")
+_ATTR = re.compile(rb"([\w:.-]+)" + _EQ + rb"""(?:"([^"]*)"|'([^']*)')""")
+_REL_ENTRY = re.compile(rb"<(?:[\w.-]+:)?Relationship\s" + _ATTRS + rb">")
+# Every cell and row tag, opening or closing, for calamine's positions (see _xlsx_extent).
+_SHEET_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(c|row)(?=[\s/>])" + _ATTRS + rb">")
+_R_VALUE = re.compile(rb"\sr" + _EQ + rb"""(?:"([^"]*)"|'([^']*)')""")
+_REF_PARTS = re.compile(rb"([A-Za-z]*)([0-9]*)")
+# The quick pass (see _xlsx_surely_small) may only err towards the full scan. Each pattern
+# starts with a literal, which keeps the search fast: an `r` written otherwise than
+# r="A1".."Z999" after a space, and an "=" spelled otherwise than `="` with no space before.
+_FAR_REF = re.compile(rb'r="(?:(?<=[\t\n\r]r=")|(?<= r=")(?![A-Z]?[1-9][0-9]{0,2}"))')
+_ODD_EQ = re.compile(rb"""=(?:'|\s+["']|(?<=\s=)")""")
 
 
 @dataclass(frozen=True)
@@ -215,8 +223,8 @@ def _check_zip(data: bytes, digest: str) -> zipfile.ZipFile | ReadFailure:
                     "limit": MAX_COMPRESSION_RATIO,
                 },
             )
-    for info in infos:
-        if info.filename.endswith((".xml", ".rels", ".vml")):
+    for info in infos:  # every part: rels may point a sheet at any name
+        if info.file_size:
             failure = _check_xml_head(data, archive, info, digest)
             if failure:
                 return failure
@@ -226,19 +234,52 @@ def _check_zip(data: bytes, digest: str) -> zipfile.ZipFile | ReadFailure:
 def _check_xml_head(
     data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, digest: str
 ) -> ReadFailure | None:
-    """Refuse a DOCTYPE/ENTITY before the root element (entity expansion bombs)."""
+    """Refuse a DOCTYPE/ENTITY before the root element (entity expansion bombs).
+
+    One pass over the prolog, resuming where the last chunk stopped: an unterminated comment
+    costs one search for "-->" per chunk, never a rescan of the whole head.
+    """
+    named_xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+    pos = 0  # the prolog before pos is read: declarations, comments, whitespace
+    searched = 0  # where the search for the end of the open comment or PI at pos goes on
     try:
         for head in _xml_heads(data, archive, info):
-            prolog = _without_comments(head)
-            if _DOCTYPE.search(prolog):
-                return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
-            if b"<!--" not in prolog and _ROOT_START.search(prolog):
-                return None  # root element reached: nothing after it can declare entities
+            if not named_xml and pos == 0:
+                start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+                if not start:
+                    continue
+                if not start.startswith(b"<"):
+                    return None  # not XML: an image or binary part calamine does not parse
+                named_xml = True
+            while (lt := head.find(b"<", pos)) >= 0:
+                if head.startswith(b"<!--", lt):
+                    opener, close = 4, b"-->"
+                elif head.startswith(b"<?", lt):
+                    opener, close = 2, b"?>"
+                elif len(head) - lt < len(b"<!DOCTYPE") and b"<!".startswith(head[lt : lt + 2]):
+                    pos = lt
+                    break  # wait for the next chunk to name the declaration
+                elif head.startswith(b"<!", lt):
+                    if _DOCTYPE.match(head, lt):
+                        return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
+                    pos = lt + 2
+                    continue
+                else:
+                    return None  # root element reached: nothing after it can declare entities
+                end = head.find(close, max(lt + opener, searched))
+                if end < 0:
+                    pos, searched = lt, max(lt + opener, len(head) - len(close) + 1)
+                    break  # wait for the next chunk
+                pos, searched = end + len(close), 0
+            else:
+                pos = len(head)
             if len(head) >= XML_HEAD_LIMIT:
                 break
         else:
             return None  # the whole part is a prolog without a root: calamine judges it
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as error:
+    except (
+        zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError
+    ) as error:  # fmt: skip
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
 
@@ -247,8 +288,14 @@ def _raw_part(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
     """A part's stored bytes, located by its local header; None when zipfile must do it."""
     start = info.header_offset
     local = data[start : start + 30]
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
-        len(local) < 30 or local[:4] != b"PK\x03\x04"
+    # zipfile's own path for other methods and encrypted parts: it raises, the file is corrupt.
+    # Sizes and CRCs are not checked here; calamine checks them when it reads the part.
+    if (
+        info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        or info.flag_bits & 0x1
+        or len(local) < 30
+        or local[:4] != b"PK\x03\x04"
+        or int.from_bytes(local[6:8], "little") & 0x1
     ):
         return None
     name_length = int.from_bytes(local[26:28], "little")
@@ -304,10 +351,6 @@ def _xml_heads_via_zipfile(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> I
         while chunk := part.read(XML_HEAD_CHUNK):
             head += chunk
             yield head
-
-
-def _without_comments(head: bytes) -> bytes:
-    return _COMMENT.sub(b"", head)
 
 
 def _visibility(book: calamine.CalamineWorkbook, name: str) -> str:
@@ -409,7 +452,9 @@ class _SheetParts:
             try:
                 info = self.archive.getinfo(path)
                 self._xml[path] = _read_part(self.data, self.archive, info)
-            except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+            except (
+                KeyError, zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError
+            ):  # fmt: skip
                 self._xml[path] = None  # calamine reports the broken part
         return self._xml[path]
 
@@ -426,19 +471,11 @@ class _SheetParts:
         return []  # calamine reads an xlsx sheet when asked: only ours are checked
 
     def extent(self, sheet_name: str) -> Extent | None:
-        """The farthest filled cell; None when the sheet is surely small or cannot be read."""
+        """The farthest filled cell; None when the sheet cannot be read (calamine reports it)."""
         xml = self.xml(sheet_name)
-        if xml is None or not _FAR_REF.search(xml):
-            return None  # the usual case, found in one quick pass
-        last_row = last_col = 0
-        for match in _FILLED_CELL.finditer(xml):
-            last_row = max(last_row, int(match.group(2)))
-            last_col = max(last_col, _column_number(match.group(1)))
-            if last_row * last_col > MAX_SHEET_CELLS:
-                return last_row, last_col  # already refused: no need to scan the rest
-        for match in _FILLED_ROW.finditer(xml):
-            last_row = max(last_row, int(match.group(1)))
-        return last_row, max(last_col, 1)
+        if xml is None or _xlsx_surely_small(xml):
+            return None  # the usual case, found in a few quick passes
+        return _xlsx_extent(xml)
 
     def inputs(self, sheet_name: str) -> Inputs:
         xml = self.xml(sheet_name)
@@ -462,9 +499,70 @@ def _check_extent(
 
 def _column_number(letters: bytes) -> int:
     number = 0
-    for letter in letters:
+    for letter in letters.upper():
         number = number * 26 + letter - 64
     return number
+
+
+_HUGE = 1 << 40  # a row or column past anything a sheet can hold
+
+
+def _xlsx_ref(value: bytes) -> tuple[int, int]:
+    """0-based (row, column) of a reference as calamine reads it: letters in any case, then
+    digits with any leading zeros; a part missing counts as 0 (calamine refuses the cell)."""
+    letters, digits = _REF_PARTS.match(value).groups()  # type: ignore[union-attr]
+    digits = digits.lstrip(b"0")
+    row = int(digits or b"0") - 1 if len(digits) <= 12 else _HUGE
+    col = _column_number(letters) - 1 if len(letters) <= 8 else _HUGE
+    return max(row, 0), max(col, 0)
+
+
+def _xlsx_surely_small(xml: bytes) -> bool:
+    """True when no cell can lie past MAX_SHEET_CELLS, by counts alone (never by text).
+
+    With every `r` near (A1..Z999), a cell without `r` lies at most one column per cell tag
+    right of column Z and one row per row tag below row 999; "<c", ":c" and "row" occur at
+    least once in each such tag, however prefixed or spaced.
+    """
+    if _FAR_REF.search(xml) or _ODD_EQ.search(xml):
+        return False
+    cells = xml.count(b"<c") + xml.count(b":c")
+    return (999 + xml.count(b"row")) * (26 + cells) <= MAX_SHEET_CELLS
+
+
+def _xlsx_extent(xml: bytes) -> Extent:
+    """The farthest filled cell, placed as calamine places cells.
+
+    A cell without `r` sits right of the previous cell of its row; a row without `r` below
+    the previous one (a self-closing <row/> counts too); a cell's own `r` wins over its row.
+    Any cell element with content counts as filled, and so does a row with content and its own
+    `r`: erring large costs a refusal, erring small lets calamine abort the process.
+    """
+    rows = cols = 0
+    row_index = col_index = 0
+    for match in _SHEET_TAG.finditer(xml):
+        closing, name, attrs = match.groups()
+        if name == b"row":
+            if closing or attrs.endswith(b"/"):
+                row_index, col_index = row_index + 1, 0
+                continue
+            ref = _R_VALUE.search(attrs)
+            if ref:
+                row_index = _xlsx_ref(b"A" + (ref.group(1) or ref.group(2) or b""))[0]
+                rows = max(rows, row_index + 1)
+                cols = max(cols, 1)
+        elif not closing:
+            ref = _R_VALUE.search(attrs)
+            if ref:
+                row, col_index = _xlsx_ref(ref.group(1) or ref.group(2) or b"")
+            else:
+                row = row_index
+            if not attrs.endswith(b"/"):
+                rows, cols = max(rows, row + 1), max(cols, col_index + 1)
+                if rows * cols > MAX_SHEET_CELLS:
+                    break  # already refused: no need to scan the rest
+            col_index += 1
+    return rows, cols
 
 
 def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
@@ -475,10 +573,14 @@ def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
     """
     formulas = _input_formulas(xml)
     hidden = set()
-    if b'hidden="' in xml:
+    if b"hidden" in xml:
         for tag in _ROW_TAG.findall(xml):
-            attrs = dict(_ATTR.findall(tag))
-            if attrs.get(b"hidden") in (b"1", b"true") and attrs.get(b"r", b"").isdigit():
+            attrs = _attrs(tag)
+            if (
+                attrs.get(b"hidden") in (b"1", b"true")
+                and attrs.get(b"r", b"").isdigit()
+                and len(attrs[b"r"]) <= 9
+            ):
                 hidden.add(int(attrs[b"r"]) - 1)
     return formulas, hidden
 
@@ -486,7 +588,7 @@ def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
 def _input_formulas(xml: bytes) -> set[tuple[int, int]]:
     if b"<c " not in xml:  # cells written with a namespace prefix: the thorough pattern
         return {
-            (int(m.group(2)) - 1, int(_INPUT_LETTERS[m.group(1)]))
+            (int(m.group(2)) - 1, int(_INPUT_LETTERS[m.group(1).upper()]))
             for m in _INPUT_FORMULA.finditer(xml)
         }
     # Formulas are few: find each <f> and read the reference of the cell it opens.
@@ -496,8 +598,9 @@ def _input_formulas(xml: bytes) -> set[tuple[int, int]]:
         if xml[at + 2 : at + 3] in _TAG_END:
             start = xml.rfind(b"<c", 0, at)
             match = _CELL_REF.search(xml, start, at) if start != -1 else None
-            if match and match.group(1) in _INPUT_LETTERS:
-                found.add((int(match.group(2)) - 1, int(_INPUT_LETTERS[match.group(1)])))
+            letters = match.group(1).upper() if match else b""
+            if match and letters in _INPUT_LETTERS:
+                found.add((int(match.group(2)) - 1, int(_INPUT_LETTERS[letters])))
         at = xml.find(b"<f", at + 2)
     return found
 
@@ -511,17 +614,21 @@ def _sheet_paths(workbook: bytes | None, rels: bytes | None) -> dict[str, str]:
         return {}
     targets = {}
     for tag in _REL_ENTRY.findall(rels):
-        attrs = dict(_ATTR.findall(tag))
+        attrs = _attrs(tag)
         target = attrs.get(b"Target", b"").decode("utf-8", "replace")
         targets[attrs.get(b"Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
     paths = {}
     for tag in _SHEET_ENTRY.findall(workbook):
-        attrs = dict(_ATTR.findall(tag))
+        attrs = _attrs(tag)
         rel_id = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
         name = _xml_attr_value(attrs.get(b"name", b""))
         if rel_id in targets and name not in paths:
             paths[name] = targets[rel_id]
     return paths
+
+
+def _attrs(tag: bytes) -> dict[bytes, bytes]:
+    return {name: double or single for name, double, single in _ATTR.findall(tag)}
 
 
 def _xml_attr_value(raw: bytes) -> str:
@@ -535,12 +642,11 @@ def _xml_attr_value(raw: bytes) -> str:
 
 # The tags that move the position in an ODF table; attributes read with their quotes, as a
 # formula may hold a ">". Literal `table:` prefixes, as calamine reads them.
-_ODS_TABLE = re.compile(rb"""<table:table\s((?:[^>"']+|"[^"]*"|'[^']*')*)>""")
+_ODS_TABLE = re.compile(rb"<table:table(?=[\s/>])" + _ATTRS + rb">")
+_ODS_TABLE_START = re.compile(rb"<table:table(?=[\s/>])")
 _ODS_TABLE_END = b"</table:table>"
-_ODS_ROW = re.compile(rb"""<table:table-row(?=[\s/>])((?:[^>"']+|"[^"]*"|'[^']*')*)>""")
-_ODS_CELL = re.compile(
-    rb"""<table:(?:covered-)?table-cell(?=[\s/>])((?:[^>"']+|"[^"]*"|'[^']*')*)>"""
-)
+_ODS_ROW = re.compile(rb"<table:table-row(?=[\s/>])" + _ATTRS + rb">")
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])" + _ATTRS + rb">")
 _ODS_CELL_STARTS = (b"<table:table-cell", b"<table:covered-table-cell")
 _ODS_MIN_CELL = len(b"<table:table-cell>")  # the shortest cell tag
 # The empty cell LibreOffice ends every row with, up to the last column: no value, no content.
@@ -548,11 +654,15 @@ _ODS_FILLER = re.compile(
     rb'<table:table-cell(?:\s+table:style-name="[^"]*")?'
     rb'\s+table:number-columns-repeated="\d+"\s*/>\s*\Z'
 )
-_ODS_NAME = re.compile(rb"""\btable:name=(?:"([^"]*)"|'([^']*)')""")
-_ODS_ROWS_REPEATED = re.compile(rb"""number-rows-repeated=["']?(\d+)""")
-_ODS_COLUMNS_REPEATED = re.compile(rb"""number-columns-repeated=["']?(\d+)""")
-_ODS_HIDDEN_ROW = re.compile(rb"""\btable:visibility=["'](?:collapse|filter)["']""")
+_ODS_NAME = re.compile(rb"\stable:name" + _EQ + rb"""(?:"([^"]*)"|'([^']*)')""")
+_ODS_ROWS_REPEATED = re.compile(rb"number-rows-repeated" + _EQ + rb"""["']\s*0*(\d+)""")
+_ODS_COLUMNS_REPEATED = re.compile(rb"number-columns-repeated" + _EQ + rb"""["']\s*0*(\d+)""")
+_ODS_HIDDEN_ROW = re.compile(rb"\stable:visibility" + _EQ + rb"""["'](?:collapse|filter)["']""")
 _INPUT_COLUMNS = tuple(int(col) for col in layout.INPUT_COLS)
+
+
+def _repeats(digits: bytes) -> int:
+    return int(digits) if len(digits) <= 9 else _HUGE  # past any sheet: refused, never parsed
 
 
 @dataclass
@@ -587,17 +697,17 @@ class _OdsTables:
             try:
                 info = self.archive.getinfo("content.xml")
                 self._content = _read_part(self.data, self.archive, info)
-            except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+            except (
+                KeyError, zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError
+            ):  # fmt: skip
                 return self._starts  # calamine reports the broken part
             content = self._content
-            at = content.find(b"<table:table ")
-            while at >= 0:
-                match = _ODS_TABLE.match(content, at)
+            for start in _ODS_TABLE_START.finditer(content):
+                match = _ODS_TABLE.match(content, start.start())
                 name = _ODS_NAME.search(match.group(1)) if match else None
                 if match and name:
                     text = _xml_attr_value(name.group(1) or name.group(2) or b"")
                     self._starts.setdefault(text, match.end())
-                at = content.find(b"<table:table ", at + 1)
         return self._starts
 
     def names(self) -> list[str]:
@@ -644,7 +754,7 @@ def _scan_ods_table(content: bytes, start: int, end: int, exact: bool = False) -
             continue
         attrs = tag.group(1)
         repeated = _ODS_ROWS_REPEATED.search(attrs) if b"repeated" in attrs else None
-        next_row = row + (int(repeated.group(1)) if repeated else 1)
+        next_row = row + (_repeats(repeated.group(1)) if repeated else 1)
         if b"visibility" in attrs and _ODS_HIDDEN_ROW.search(attrs):
             hidden.append((row, next_row))
         begin = tag.end()
@@ -681,7 +791,7 @@ def _count_ods_row(
     if max(scan.rows, next_row) * max(scan.cols, width) > MAX_SHEET_CELLS:
         return False  # a bound only: walk the row for its exact cells
     scan.fill(next_row, width)
-    at = content.find(b"table:formula=", begin, core)
+    at = content.find(b"table:formula", begin, core)
     while at >= 0:
         # "<" never occurs inside a tag: the nearest one before is this attribute's element
         tag = content.rfind(b"<", begin, at)
@@ -692,7 +802,7 @@ def _count_ods_row(
             )
             if col in _INPUT_COLUMNS:
                 scan.formulas.update((r, col) for r in range(row, next_row))
-        at = content.find(b"table:formula=", at + 1, core)
+        at = content.find(b"table:formula", at + 1, core)
     return True
 
 
@@ -704,9 +814,9 @@ def _walk_ods_row(
     for match in _ODS_CELL.finditer(content, begin, stop):
         attrs = match.group(1)
         repeated = _ODS_COLUMNS_REPEATED.search(attrs) if b"repeated" in attrs else None
-        next_col = col + (int(repeated.group(1)) if repeated else 1)
-        formula = b"table:formula=" in attrs
-        if formula or not attrs.endswith(b"/") or b"value-type=" in attrs:
+        next_col = col + (_repeats(repeated.group(1)) if repeated else 1)
+        formula = b"table:formula" in attrs
+        if formula or not attrs.endswith(b"/") or b"value-type" in attrs:
             if not scan.fill(next_row, next_col):
                 return False
             if formula:

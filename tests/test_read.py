@@ -280,3 +280,141 @@ def test_saved_returns_grade_with_the_answers_flagged(standard, saved, extension
     graded = checker.check(plain, "p")
     assert graded.diagnostics == []
     assert str(graded.card.total) == "7.00"
+
+
+# --- hand scans cannot be bypassed by XML spellings calamine accepts ----------------------------
+
+
+def _with_far_row(data: bytes, row: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        paths = read._sheet_paths(
+            archive.read("xl/workbook.xml"), archive.read(read._WORKBOOK_RELS)
+        )
+    part = paths["检查表"]
+    return rezip(
+        data, lambda n, x: x.replace(b"</sheetData>", row + b"</sheetData>") if n == part else x
+    )
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        b"<row r='50000'><c r='AB50000' t='inlineStr'><is><t>x</t></is></c></row>",
+        b'<row r = "50000"><c r\t=\n"ab050000" t="inlineStr"><is><t>x</t></is></c></row>',
+        b'<row r="50000"><c r="B50000"><v>1</v></c>' + b"<c/>" * 25 + b"<c><v>1</v></c></row>",
+    ],
+    ids=["single-quotes", "spaces-lowercase-zeros", "cells-without-r"],
+)
+def test_far_cell_in_any_spelling_refused_before_calamine(issued, row):
+    result = read_workbook(_with_far_row(issued, row))
+    assert isinstance(result, ReadFailure)
+    assert (result.code, result.sheet, result.cell) == ("file.sheet_too_large", "检查表", "AB50000")
+
+
+def test_far_cell_with_a_character_reference_is_corrupt_not_a_crash(issued):
+    row = b'<row r="&#50;0000"><c r="&#65;B50000" t="inlineStr"><is><t>x</t></is></c></row>'
+    result = read_workbook(_with_far_row(issued, row))
+    assert isinstance(result, ReadFailure)
+    assert result.code == "file.corrupt"  # calamine reads no character reference in `r`
+
+
+def test_formula_answer_found_in_any_attribute_spelling():
+    from audit_xls.read import _scan_sheet_xml
+
+    xml = b"<row r='5' hidden = '1'><c r = 'g5'><f>1</f></c><c r='H05' t='n'><f>2</f></c></row>"
+    assert _scan_sheet_xml(xml) == ({(4, 6), (4, 7)}, {4})
+
+
+def test_unterminated_comment_prolog_refused_fast(issued):
+    import time
+
+    bomb = rezip(
+        issued, lambda n, x: b"<!--" * (read.XML_HEAD_LIMIT // 4) if n == "xl/styles.xml" else x
+    )
+    start = time.perf_counter()
+    result = read_workbook(bomb)
+    seconds = time.perf_counter() - start
+    assert isinstance(result, ReadFailure)
+    assert (result.code, result.params) == ("file.xml_doctype", {"entry": "xl/styles.xml"})
+    assert seconds < 0.05, seconds
+
+
+def test_doctype_in_a_part_not_named_xml_refused(issued):
+    poisoned = rezip(
+        issued,
+        lambda n, x: (
+            b'<?xml version="1.0"?><!-- a --><!DOCTYPE x [<!ENTITY a "b">]>' + x.split(b"?>", 1)[1]
+            if n == "xl/styles.xml" else x
+        ),
+    )  # fmt: skip
+    renamed = poisoned.replace(b"xl/styles.xml", b"xl/styles.bin")  # same length: names only
+    result = read_workbook(renamed)
+    assert isinstance(result, ReadFailure)
+    assert (result.code, result.params) == ("file.xml_doctype", {"entry": "xl/styles.bin"})
+
+
+def _patch_entry(
+    data: bytes, name: str, offset_local: int, offset_central: int, value: int
+) -> bytes:
+    """Overwrite one 2-byte field of `name` in its local header and central directory entry."""
+    import struct
+
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    out = bytearray(data)
+    struct.pack_into("<H", out, info.header_offset + offset_local, value)
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:
+        length = struct.unpack_from("<H", data, central + 28)[0]
+        if data[central + 46 : central + 46 + length] == name.encode():
+            struct.pack_into("<H", out, central + offset_central, value)
+        central = data.find(b"PK\x01\x02", central + 4)
+    return bytes(out)
+
+
+def _sheet_renamed_bin(data: bytes) -> bytes:
+    """The checklist part renamed .bin, the rels following it: names are not to be trusted."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        paths = read._sheet_paths(
+            archive.read("xl/workbook.xml"), archive.read(read._WORKBOOK_RELS)
+        )
+    old = paths["检查表"].removeprefix("xl/").encode()
+    new = old[:-4] + b".bin"
+    moved = rezip(data, lambda n, x: x.replace(old, new) if n == read._WORKBOOK_RELS else x)
+    return moved.replace(b"xl/" + old, b"xl/" + new)  # names in the headers, same length
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("method", 9), ("method", 99), ("flags", 0x1)],
+    ids=["deflate64", "aes", "encrypted"],
+)
+def test_unsupported_or_encrypted_part_is_corrupt_not_a_crash(issued, field, value):
+    offsets = {"method": (8, 10), "flags": (6, 8)}[field]
+    renamed = _sheet_renamed_bin(issued)
+    assert isinstance(read_workbook(renamed), RawWorkbook)
+    with zipfile.ZipFile(io.BytesIO(renamed)) as archive:
+        names = [n for n in archive.namelist() if n.endswith(".bin") or n == "xl/styles.xml"]
+    assert len(names) == 2
+    for name in names:
+        result = read_workbook(_patch_entry(renamed, name, *offsets, value))
+        assert isinstance(result, ReadFailure)
+        assert result.code == "file.corrupt", (name, result)
+
+
+@pytest.mark.soffice
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [(b"<table:table table:name=", b"<table:table\ntable:name="), (b"repeated=", b"repeated = ")],
+    ids=["newline-after-table", "spaces-around-equals"],
+)
+def test_ods_spellings_do_not_hide_a_far_value_or_a_formula(saved, old, new):
+    def respell(data: bytes) -> bytes:
+        return rezip(data, lambda n, x: x.replace(old, new) if n == "content.xml" else x)
+
+    far = read_workbook(respell(saved["far.ods"]))
+    assert isinstance(far, ReadFailure)
+    assert (far.code, far.sheet, far.cell) == ("file.sheet_too_large", "检查表", "J1000000")
+    typed = read_workbook(respell(saved["typed.ods"]))
+    assert isinstance(typed, RawWorkbook)
+    assert typed.input_formulas == {(4, 6), (8, 7), (3, 9)}  # G5, H9, J4
+    assert typed.hidden_rows == {10}
