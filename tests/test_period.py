@@ -79,5 +79,14 @@ def test_monthly_option_refuses_a_trailing_newline() -> None:
 def test_demo_start_must_be_a_period(tmp_path, start: str) -> None:
     result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d"), "--start", start])
     assert result.exit_code == 2
-    assert f"「{start}」不是 YYYY-MM 格式的月份" in result.output
+    with pytest.raises(PeriodError) as refused:
+        parse_period(start)
+    assert f"Invalid value for --start: {refused.value}" in result.output  # build's own words
     assert not (tmp_path / "d").exists()
+
+
+def test_demo_months_must_end_by_9999(tmp_path) -> None:
+    args = ["demo", "--out", str(tmp_path / "d"), "--start", "9999-11", "--months", "3"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "从 9999-11 起 3 个月超出了 9999-12：请换一个更早的起始月份。" in result.output
