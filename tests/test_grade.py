@@ -254,7 +254,8 @@ def test_cli_grade_json_summary_and_exit_codes(tmp_path, standard, issued_books,
     result = runner.invoke(
         cli, ["grade", str(good), "--standards", str(tmp_path / "none"), "--out", str(out)]
     )
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "不是文件夹：请指定存放标准文件（*.yaml）的文件夹。" in result.output
 
 
 def test_bytes_in_memory_zip_member_dates_order_newer(tmp_path, standard, issued_books):
