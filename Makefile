@@ -17,10 +17,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check audit_xls tests benchmarks scripts
+	$(BIN)/ruff format --check audit_xls tests benchmarks scripts
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check audit_xls tests benchmarks scripts
+	$(BIN)/ruff format --check audit_xls tests benchmarks scripts
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py

@@ -79,112 +79,6 @@ def _cannot_write(out: str, error: OSError, example: str | None = None) -> click
     return click.ClickException(f"{out}：{message}")
 
 
-def _standard_summary(std) -> str:
-    return (
-        f"{std.label} · {len(std.sections)} 个一级指标 · {len(std.criteria)} 条检查标准 · "
-        f"{_dec(std.points)} 分 · 哈希 {std.content_hash[:12]}"
-    )
-
-
-def _dec(value) -> str:
-    from audit_xls.standard import dec_str
-
-    return dec_str(value)
-
-
-def _standard_json_text(std) -> str:
-    """The --json text: points, units and caps as JSON numbers, digit for digit as written."""
-    import json
-    import re
-    from decimal import Decimal
-
-    def mark(value: object) -> str:
-        if isinstance(value, Decimal):
-            return f"\0{_dec(value)}\0"
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-    # a float would print 0.1 + 0.2 style noise; the marked decimal text goes in unquoted
-    text = json.dumps(_standard_json(std), ensure_ascii=False, indent=2, default=mark)
-    return re.sub(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"', r"\1", text)
-
-
-def _standard_json(std) -> dict:
-    """The standard as a JSON-ready tree; points, units and caps stay Decimal."""
-
-    def rule(r) -> dict:
-        return {**r.canonical(), "unit": r.unit, "cap": r.cap, "phrase": r.phrase()}
-
-    return {
-        "id": std.id,
-        "name": std.name,
-        "version": std.version,
-        "hash": std.content_hash,
-        "points": std.points,
-        "criteria": len(std.criteria),
-        "assumed": std.assumed,
-        "grade_bands": [{"name": n, "min": m} for n, m in std.grade_bands],
-        "sections": [
-            {
-                "code": s.code,
-                "name": s.name,
-                "points": s.points,
-                "criteria": len(s.criteria),
-                "assumed": s.assumed,
-                "groups": [
-                    {
-                        "name": g.name,
-                        "points": g.points,
-                        "method": g.method,
-                        "rule": rule(g.rule),
-                        "assumed": g.assumed,
-                        "criteria": [
-                            {
-                                "code": c.code,
-                                "text": c.text,
-                                "rule": rule(c.rule),
-                                "own_rule": c.own_rule,
-                                "assumed": c.assumed,
-                            }
-                            for c in g.criteria
-                        ],
-                    }
-                    for g in s.groups
-                ],
-            }
-            for s in std.sections
-        ],
-    }
-
-
-def _standard_tree(std) -> list[str]:
-    def mark(note: str | None) -> str:
-        return f"  [假定] {note}" if note else ""
-
-    bands = " ".join(f"{n}≥{_dec(m)}" for n, m in std.grade_bands)
-    lines = [
-        f"{std.name} ({std.label}){mark(std.assumed)}",
-        f"哈希 {std.content_hash}",
-        f"{len(std.sections)} 个一级指标 · {sum(len(s.groups) for s in std.sections)} 个二级指标"
-        f" · {len(std.criteria)} 条检查标准 · {_dec(std.points)} 分 · 等级 {bands}",
-    ]
-    for s in std.sections:
-        lines.append(
-            f"{s.code} {s.name} {_dec(s.points)}分 · {len(s.criteria)} 条{mark(s.assumed)}"
-        )
-        for g in s.groups:
-            name = g.name or "（无二级指标）"
-            points = f" {_dec(g.points)}分" if g.points is not None else ""
-            lines.append(
-                f"  {name}{points} · {len(g.criteria)} 条 · {g.method} · {g.rule.phrase()}"
-                f"{mark(g.assumed)}"
-            )
-            for c in g.criteria:
-                if c.own_rule or c.assumed:
-                    own = f" · {c.rule.phrase()}" if c.own_rule else ""
-                    lines.append(f"    {c.code}{own}{mark(c.assumed)}")
-    return lines
-
-
 @cli.group()
 def standard() -> None:
     """Check, show, import and export inspection standards."""
@@ -194,7 +88,11 @@ def standard() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 def standard_check(files: tuple[str, ...]) -> None:
     """Check standard files; print a summary per valid file, or every located problem."""
-    from audit_xls.standard import StandardError, load_standard
+    from audit_xls.standard import (
+        StandardError,
+        describe,
+        load_standard,
+    )
 
     failed = 0
     for file in files:
@@ -205,7 +103,7 @@ def standard_check(files: tuple[str, ...]) -> None:
             for problem in error.problems:
                 click.echo(str(problem))
             continue
-        click.echo(f"{file}: {_standard_summary(std)}")
+        click.echo(f"{file}: {describe(std)}")
     if failed:
         click.echo(f"{failed} 个文件有问题（共 {len(files)} 个）：请按上面的位置修改后再检查")
         raise SystemExit(1)
@@ -216,16 +114,21 @@ def standard_check(files: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON for machines.")
 def standard_show(file: str, as_json: bool) -> None:
     """Show a standard as a tree: points, groups, criteria counts, rules, hash."""
-    from audit_xls.standard import StandardError, load_standard
+    from audit_xls.standard import (
+        StandardError,
+        load_standard,
+        standard_json_text,
+        standard_tree,
+    )
 
     try:
         std = load_standard(file)
     except StandardError as error:
         raise _standard_error(error) from None
     if as_json:
-        click.echo(_standard_json_text(std))
+        click.echo(standard_json_text(std))
     else:
-        click.echo("\n".join(_standard_tree(std)))
+        click.echo("\n".join(standard_tree(std)))
 
 
 @standard.command("import")
@@ -244,7 +147,7 @@ def standard_show(file: str, as_json: bool) -> None:
 )
 def standard_import(table: str, out: str, ident: str | None, version: str | None) -> None:
     """Import HQ's Excel table (.xlsx) into a standard file."""
-    from audit_xls.standard import StandardError, save_standard
+    from audit_xls.standard import StandardError, describe, save_standard
     from audit_xls.table import import_table
 
     try:
@@ -257,7 +160,7 @@ def standard_import(table: str, out: str, ident: str | None, version: str | None
         raise _standard_error(error) from None
     except OSError as error:
         raise _cannot_write(out, error, f"{imported.id}.yaml") from None
-    click.echo(f"已导入 {table} -> {out}: {_standard_summary(std)}")
+    click.echo(f"已导入 {table} -> {out}: {describe(std)}")
 
 
 @standard.command("export")
@@ -265,7 +168,11 @@ def standard_import(table: str, out: str, ident: str | None, version: str | None
 @click.option("--out", required=True, metavar="TABLE.xlsx", help="The Excel table to write.")
 def standard_export(file: str, out: str) -> None:
     """Export a standard file to HQ's Excel table (.xlsx)."""
-    from audit_xls.standard import StandardError, load_standard
+    from audit_xls.standard import (
+        StandardError,
+        describe,
+        load_standard,
+    )
     from audit_xls.table import export_table
 
     try:
@@ -276,7 +183,7 @@ def standard_export(file: str, out: str) -> None:
         export_table(std, out)
     except OSError as error:
         raise _cannot_write(out, error, f"{std.id}.xlsx") from None
-    click.echo(f"已导出 {file} -> {out}: {_standard_summary(std)}")
+    click.echo(f"已导出 {file} -> {out}: {describe(std)}")
 
 
 # --- build (issue 3) ----------------------------------------------------------------------
@@ -379,7 +286,10 @@ def build(
     from audit_xls.build import BuildError, build_all
     from audit_xls.register import RegisterError, register_path
     from audit_xls.sites import SitesError, load_sites
-    from audit_xls.standard import StandardError, load_standard
+    from audit_xls.standard import (
+        StandardError,
+        load_standard,
+    )
 
     try:
         standard_model = load_standard(standard_file)
@@ -644,15 +554,26 @@ def _month_option(ctx: click.Context, param: click.Parameter, value: str | None)
 
 @cli.command()
 @history_option(creates=False)
-@click.option("--from", "from_", metavar="YYYY-MM", callback=_month_option,
-              help="First month (inclusive).")
+@click.option(
+    "--from", "from_", metavar="YYYY-MM", callback=_month_option, help="First month (inclusive)."
+)
 @click.option("--to", metavar="YYYY-MM", callback=_month_option, help="Last month (inclusive).")
 @click.option("--standard", "standard_id", metavar="ID", help="Only this standard id.")
 @click.option("--region", metavar="R", help="Only sites of this region.")
-@click.option("--out", required=True, metavar="MONTHLY.xlsx", type=click.Path(dir_okay=False),
-              help="The monthly workbook to write.")
-@click.option("--csv", "csv_dir", metavar="DIR", type=click.Path(file_okay=False),
-              help="Also write each pivot as a UTF-8-BOM CSV into DIR.")
+@click.option(
+    "--out",
+    required=True,
+    metavar="MONTHLY.xlsx",
+    type=click.Path(dir_okay=False),
+    help="The monthly workbook to write.",
+)
+@click.option(
+    "--csv",
+    "csv_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Also write each pivot as a UTF-8-BOM CSV into DIR.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the pivots as JSON on stdout.")
 def monthly(
     history_path: str,
@@ -692,8 +613,10 @@ def monthly(
     except (HistoryError, MonthlyError) as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
-        raise click.ClickException(f"{error.filename or out}：无法写入（{error.strerror}）。"
-                                   "请检查文件夹是否存在、文件是否在 Excel 中打开。") from None
+        raise click.ClickException(
+            f"{error.filename or out}：无法写入（{error.strerror}）。"
+            "请检查文件夹是否存在、文件是否在 Excel 中打开。"
+        ) from None
     months = report.months
     click.echo(
         f"已写出 {out}：{months[0]} 至 {months[-1]} 共 {len(months)} 个月，"
@@ -704,22 +627,39 @@ def monthly(
         click.echo(monthly_json_text(report))
 
 
-
-
 # --- demo (issue 6) -----------------------------------------------------------------------
 
 
 @cli.command()
-@click.option("--out", default="demo-output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for everything the demo writes (emptied first if a previous demo's).")
-@click.option("--months", default=3, show_default=True, type=click.IntRange(1, 12),
-              help="How many months to issue, fill, grade and summarise.")
-@click.option("--seed", default=7, show_default=True, type=int,
-              help="Random seed: the same seed gives the same fillings and results.")
-@click.option("--start", default="2026-09", show_default=True, metavar="YYYY-MM",
-              help="The first month.")
-@click.option("--no-soffice", is_flag=True,
-              help="Do not save returns through LibreOffice even when it is installed.")
+@click.option(
+    "--out",
+    default="demo-output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for everything the demo writes (emptied first if a previous demo's).",
+)
+@click.option(
+    "--months",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 12),
+    help="How many months to issue, fill, grade and summarise.",
+)
+@click.option(
+    "--seed",
+    default=7,
+    show_default=True,
+    type=int,
+    help="Random seed: the same seed gives the same fillings and results.",
+)
+@click.option(
+    "--start", default="2026-09", show_default=True, metavar="YYYY-MM", help="The first month."
+)
+@click.option(
+    "--no-soffice",
+    is_flag=True,
+    help="Do not save returns through LibreOffice even when it is installed.",
+)
 def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None:
     """Issue, fill, return, grade and summarise the sample sites over a few months."""
     from pathlib import Path
@@ -741,7 +681,11 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None
         ) from None
     try:
         result = run_demo(
-            Path(out), months=months, seed=seed, start=start, use_soffice=not no_soffice,
+            Path(out),
+            months=months,
+            seed=seed,
+            start=start,
+            use_soffice=not no_soffice,
             echo=lambda line: click.echo(line, err=True),
         )
     except DemoError as error:

@@ -48,8 +48,6 @@ def default_history_path() -> Path:
     return Path(os.environ.get(HISTORY_ENV) or DEFAULT_HISTORY_NAME)
 
 
-
-
 # --- schema -----------------------------------------------------------------------------
 
 # Each entry moves the schema from version i to i + 1; never edit a shipped entry, append.

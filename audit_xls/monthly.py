@@ -199,27 +199,36 @@ def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
     if fixed:
         count = sum(1 for p in written if p in fixed)
         shown = "、".join(f"「{p}」" for p in fixed)
-        notes.append(f"历史库中 {count} 条记录的月份带多余空格或全角字符（{shown}），"
-                     "已按 YYYY-MM 计入。")
+        notes.append(
+            f"历史库中 {count} 条记录的月份带多余空格或全角字符（{shown}），已按 YYYY-MM 计入。"
+        )
     if odd:
         shown = "、".join(f"「{p}」" for p in sorted(set(odd)))
         notes.append(f"历史库中 {len(odd)} 条记录的月份不是 YYYY-MM（{shown}），未计入任何月份。")
     if untrusted.any():
-        notes.append(f"{int(untrusted.sum())} 份退回文件的隐藏清单不可信（被修改或不是总部下发），"
-                     "其项目和月份未计入。")
+        notes.append(
+            f"{int(untrusted.sum())} 份退回文件的隐藏清单不可信（被修改或不是总部下发），"
+            "其项目和月份未计入。"
+        )
 
     def months_only(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.assign(period=[clean[p] for p in frame["period"]])
         keep = [is_period(p) for p in frame["period"]]
         return frame[pd.Series(keep, index=frame.index, dtype=bool)]
 
-    cleaned = HistoryFrames(months_only(workbooks), frames.criteria, frames.sections,
-                            frames.diagnostics, months_only(frames.issued))
+    cleaned = HistoryFrames(
+        months_only(workbooks),
+        frames.criteria,
+        frames.sections,
+        frames.diagnostics,
+        months_only(frames.issued),
+    )
     return cleaned, notes
 
 
-def _build(frames: HistoryFrames, current: pd.DataFrame, filters: dict[str, str | None]
-           ) -> MonthlyReport:
+def _build(
+    frames: HistoryFrames, current: pd.DataFrame, filters: dict[str, str | None]
+) -> MonthlyReport:
     periods = [*frames.workbooks["period"], *frames.issued["period"]]
     months = _months(min(periods), max(periods))
     current = current.sort_values("id")
@@ -262,9 +271,7 @@ def _site_month_rates(current: pd.DataFrame) -> dict[tuple[str, str], Decimal]:
     for row in current.itertuples():
         if isinstance(row.percent, str):  # None (NaN) when nothing applied: no rate to show
             grouped.setdefault((row.site_code, row.period), []).append(Decimal(row.percent))
-    return {
-        key: round2(sum(values, Decimal(0)) / len(values)) for key, values in grouped.items()
-    }
+    return {key: round2(sum(values, Decimal(0)) / len(values)) for key, values in grouped.items()}
 
 
 def _num(value: Decimal | None) -> float:
@@ -307,8 +314,9 @@ def _region_table(
     return pd.DataFrame(rows)
 
 
-def _section_table(sections: pd.DataFrame, current: pd.DataFrame, months: list[str]
-                   ) -> pd.DataFrame:
+def _section_table(
+    sections: pd.DataFrame, current: pd.DataFrame, months: list[str]
+) -> pd.DataFrame:
     merged = sections.merge(
         current[["id", "period", "standard_id"]], left_on="workbook", right_on="id"
     )
@@ -317,13 +325,19 @@ def _section_table(sections: pd.DataFrame, current: pd.DataFrame, months: list[s
     names = merged.sort_values("workbook").drop_duplicates(["standard_id", "code"], keep="last")
     rows = []
     for name_row in names.sort_values(["standard_id", "code"]).itertuples():
-        same = merged[(merged["standard_id"] == name_row.standard_id)
-                      & (merged["code"] == name_row.code)]
-        row: dict[str, Any] = {"标准": name_row.standard_id, "一级指标编码": name_row.code,
-                               "一级指标": name_row.name}
+        same = merged[
+            (merged["standard_id"] == name_row.standard_id) & (merged["code"] == name_row.code)
+        ]
+        row: dict[str, Any] = {
+            "标准": name_row.standard_id,
+            "一级指标编码": name_row.code,
+            "一级指标": name_row.name,
+        }
         for m in months:
-            values = [_rate(s, p) for s, p in same[same["period"] == m][["score", "points"]]
-                      .itertuples(index=False)]
+            values = [
+                _rate(s, p)
+                for s, p in same[same["period"] == m][["score", "points"]].itertuples(index=False)
+            ]
             mean = _mean(values)
             row[m] = math.nan if mean is None else mean
         rows.append(row)
@@ -350,12 +364,18 @@ def _ranking(
             assert rank is not None
             ranks[(code, m)] = rank
             before = ranks.get((code, _before(m)))
-            rows.append({
-                "月份": m, "排名": rank, "项目编码": code,
-                "项目名称": names[code], "区域": regions[code],
-                RATE: float(rate), "上月排名": before,
-                "排名变化": None if before is None else before - rank,
-            })
+            rows.append(
+                {
+                    "月份": m,
+                    "排名": rank,
+                    "项目编码": code,
+                    "项目名称": names[code],
+                    "区域": regions[code],
+                    RATE: float(rate),
+                    "上月排名": before,
+                    "排名变化": None if before is None else before - rank,
+                }
+            )
     frame = pd.DataFrame(rows, columns=RANK_COLUMNS)
     for column in ("排名", "上月排名", "排名变化"):
         frame[column] = frame[column].astype("Int64")
@@ -363,8 +383,17 @@ def _ranking(
 
 
 REPEAT_COLUMNS = [
-    "项目编码", "项目名称", "区域", "标准", "指标编码", "一级指标", "检查标准",
-    "连续月数", "月份", "各月问题点数", "最近问题描述",
+    "项目编码",
+    "项目名称",
+    "区域",
+    "标准",
+    "指标编码",
+    "一级指标",
+    "检查标准",
+    "连续月数",
+    "月份",
+    "各月问题点数",
+    "最近问题描述",
 ]
 
 
@@ -373,9 +402,7 @@ def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) 
     failed = frames.criteria[frames.criteria["result"] == "fail"].merge(
         current[["id", "site_code", "period", "standard_id"]], left_on="workbook", right_on="id"
     )
-    section_names = {
-        (row.workbook, row.code): row.name for row in frames.sections.itertuples()
-    }
+    section_names = {(row.workbook, row.code): row.name for row in frames.sections.itertuples()}
     names = sites["项目名称"].to_dict()
     regions = sites["区域"].to_dict()
     keys = ["site_code", "standard_id", "code"]
@@ -397,15 +424,21 @@ def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) 
         if len(run) < 2:
             continue
         last = run[-1]
-        rows.append({
-            "项目编码": last.site_code, "项目名称": names[last.site_code],
-            "区域": regions[last.site_code], "标准": last.standard_id, "指标编码": last.code,
-            "一级指标": section_names.get((last.workbook, last.section_code), ""),
-            "检查标准": last.text, "连续月数": len(run),
-            "月份": "、".join(r.period for r in run),
-            "各月问题点数": "、".join(str(r.problem_points) for r in run),
-            "最近问题描述": last.note,
-        })
+        rows.append(
+            {
+                "项目编码": last.site_code,
+                "项目名称": names[last.site_code],
+                "区域": regions[last.site_code],
+                "标准": last.standard_id,
+                "指标编码": last.code,
+                "一级指标": section_names.get((last.workbook, last.section_code), ""),
+                "检查标准": last.text,
+                "连续月数": len(run),
+                "月份": "、".join(r.period for r in run),
+                "各月问题点数": "、".join(str(r.problem_points) for r in run),
+                "最近问题描述": last.note,
+            }
+        )
     return pd.DataFrame(rows, columns=REPEAT_COLUMNS)
 
 
@@ -424,24 +457,36 @@ def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) ->
     returned = books[(books["site_code"] != "") & ~regraded]
     rows = []
     for m in months:
-        back = set(returned[returned["period"] == m][["site_code", "standard_id"]]
-                   .itertuples(index=False, name=None))
-        graded = set(current[current["period"] == m][["site_code", "standard_id"]]
-                     .itertuples(index=False, name=None))
+        back = set(
+            returned[returned["period"] == m][["site_code", "standard_id"]].itertuples(
+                index=False, name=None
+            )
+        )
+        graded = set(
+            current[current["period"] == m][["site_code", "standard_id"]].itertuples(
+                index=False, name=None
+            )
+        )
         issued = frames.issued[frames.issued["period"] == m]
         ids_back = set(frames.workbooks[frames.workbooks["period"] == m]["workbook_id"])
         missing = sum(
-            1 for row in issued.itertuples()
+            1
+            for row in issued.itertuples()
             if row.workbook_id not in ids_back
             and (row.site_code, row.standard_id) not in back
             and not (row.standard_id == "" and any(s == row.site_code for s, _ in back))
         )
         known = not issued.empty
-        rows.append({
-            "月份": m, "下发": len(issued) if known else None, "回收": len(back),
-            "已评分": len(graded), "退回未评": len(back - graded),
-            "未回收": missing if known else None,
-        })
+        rows.append(
+            {
+                "月份": m,
+                "下发": len(issued) if known else None,
+                "回收": len(back),
+                "已评分": len(graded),
+                "退回未评": len(back - graded),
+                "未回收": missing if known else None,
+            }
+        )
     frame = pd.DataFrame(rows, columns=RETURN_COLUMNS)
     for column in RETURN_COLUMNS[1:]:
         frame[column] = frame[column].astype("Int64")
@@ -449,10 +494,20 @@ def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) ->
 
 
 DETAIL_COLUMNS = {
-    "period": "月份", "site_code": "项目编码", "site_name": "项目名称", "region": "区域",
-    "standard_id": "标准", "standard_version": "标准版本", "score": "得分",
-    "max_score": "应得分", "percent": RATE, "grade": "评级", "inspector": "督导人员",
-    "inspection_date": "检查日期", "graded_at": "评分时间", "file": "文件",
+    "period": "月份",
+    "site_code": "项目编码",
+    "site_name": "项目名称",
+    "region": "区域",
+    "standard_id": "标准",
+    "standard_version": "标准版本",
+    "score": "得分",
+    "max_score": "应得分",
+    "percent": RATE,
+    "grade": "评级",
+    "inspector": "督导人员",
+    "inspection_date": "检查日期",
+    "graded_at": "评分时间",
+    "file": "文件",
     "workbook_id": "工作簿编号",
 }
 
@@ -568,8 +623,9 @@ def monthly_json_text(report: MonthlyReport) -> str:
 # --- workbook -------------------------------------------------------------------------------
 
 
-def _columns(frame: pd.DataFrame, months: list[str], kinds: dict[str, tuple[str, float]]
-             ) -> list[Column]:
+def _columns(
+    frame: pd.DataFrame, months: list[str], kinds: dict[str, tuple[str, float]]
+) -> list[Column]:
     columns = []
     for name in frame.columns:
         kind, width = ("pct", 9.0) if name in months else kinds.get(name, ("text", 12.0))
@@ -582,17 +638,37 @@ def _rows(frame: pd.DataFrame) -> list[list[Any]]:
 
 
 LABEL_KINDS = {
-    "项目编码": ("text", 10.0), "项目名称": ("text", 18.0), "区域": ("text", 10.0),
-    CHANGE: ("num", 9.0), TREND: ("text", 16.0), "标准": ("text", 12.0),
-    "一级指标编码": ("text", 8.0), "一级指标": ("text", 14.0), "月份": ("text", 9.0),
-    "排名": ("int", 6.0), RATE: ("pct", 9.0), "上月排名": ("int", 8.0),
-    "排名变化": ("int", 8.0), "指标编码": ("text", 9.0), "检查标准": ("wrap", 40.0),
-    "连续月数": ("int", 8.0), "各月问题点数": ("text", 12.0), "最近问题描述": ("wrap", 30.0),
-    "下发": ("int", 8.0), "回收": ("int", 8.0), "已评分": ("int", 8.0),
-    "退回未评": ("int", 8.0), "未回收": ("int", 8.0), "标准版本": ("text", 8.0),
-    "得分": ("num", 8.0), "应得分": ("num", 8.0), "评级": ("text", 8.0),
+    "项目编码": ("text", 10.0),
+    "项目名称": ("text", 18.0),
+    "区域": ("text", 10.0),
+    CHANGE: ("num", 9.0),
+    TREND: ("text", 16.0),
+    "标准": ("text", 12.0),
+    "一级指标编码": ("text", 8.0),
+    "一级指标": ("text", 14.0),
+    "月份": ("text", 9.0),
+    "排名": ("int", 6.0),
+    RATE: ("pct", 9.0),
+    "上月排名": ("int", 8.0),
+    "排名变化": ("int", 8.0),
+    "指标编码": ("text", 9.0),
+    "检查标准": ("wrap", 40.0),
+    "连续月数": ("int", 8.0),
+    "各月问题点数": ("text", 12.0),
+    "最近问题描述": ("wrap", 30.0),
+    "下发": ("int", 8.0),
+    "回收": ("int", 8.0),
+    "已评分": ("int", 8.0),
+    "退回未评": ("int", 8.0),
+    "未回收": ("int", 8.0),
+    "标准版本": ("text", 8.0),
+    "得分": ("num", 8.0),
+    "应得分": ("num", 8.0),
+    "评级": ("text", 8.0),
     "督导人员": ("text", 10.0),
-    "检查日期": ("date", 11.0), "评分时间": ("datetime", 16.0), "文件": ("text", 30.0),
+    "检查日期": ("date", 11.0),
+    "评分时间": ("datetime", 16.0),
+    "文件": ("text", 30.0),
     "工作簿编号": ("text", 24.0),
 }
 
@@ -611,24 +687,36 @@ def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None
     month_cols = [frame.columns.get_loc(m) for m in months]
     note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率。"
     sheet = add_table_sheet(
-        book, formats, name, table, _columns(frame, months, LABEL_KINDS), _rows(frame),
-        title="项目月度得分率", note=note, footer=FOOTER,
+        book,
+        formats,
+        name,
+        table,
+        _columns(frame, months, LABEL_KINDS),
+        _rows(frame),
+        title="项目月度得分率",
+        note=note,
+        footer=FOOTER,
     )
     first = table_header_row("项目月度得分率", note) + 1
     _block_scale(sheet, first, len(frame), month_cols)
     trend_col = frame.columns.get_loc(TREND)
     for offset in range(len(frame)):
         row = first + offset
-        sheet.add_sparkline(row, trend_col, {
-            "range": f"'{name}'!{xl_rowcol_to_cell(row, month_cols[0])}:"
-                     f"{xl_rowcol_to_cell(row, month_cols[-1])}",
-            "markers": True,
-        })
+        sheet.add_sparkline(
+            row,
+            trend_col,
+            {
+                "range": f"'{name}'!{xl_rowcol_to_cell(row, month_cols[0])}:"
+                f"{xl_rowcol_to_cell(row, month_cols[-1])}",
+                "markers": True,
+            },
+        )
     # The month-over-month changes, as a second table below the rates.
     changes = report.site_changes
     top = first + max(len(frame), 1) + 2
-    sheet.write_string(top - 1, 0, "环比变化（当月得分率减上月得分率，上月无结果时留空）",
-                       formats.subtitle)
+    sheet.write_string(
+        top - 1, 0, "环比变化（当月得分率减上月得分率，上月无结果时留空）", formats.subtitle
+    )
     _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num")
     for offset, text in enumerate(report.notes):
         sheet.write_string(top + max(len(changes), 1) + 2 + offset, 0, text, formats.note)
@@ -640,18 +728,31 @@ def _block_scale(sheet: Worksheet, first: int, count: int, cols: list[int]) -> N
         sheet.conditional_format(first, cols[0], first + count - 1, cols[-1], COLOR_SCALE)
 
 
-def _write_table(sheet: Worksheet, formats: Formats, top: int, frame: pd.DataFrame,
-                 table_name: str, months: list[str], month_kind: str) -> None:
+def _write_table(
+    sheet: Worksheet,
+    formats: Formats,
+    top: int,
+    frame: pd.DataFrame,
+    table_name: str,
+    months: list[str],
+    month_kind: str,
+) -> None:
     columns = _columns(frame, months, LABEL_KINDS)
     for offset, values in enumerate(_rows(frame)):
         for col, value in enumerate(values):
             kind = month_kind if frame.columns[col] in months else columns[col].kind
             write_value(sheet, top + 1 + offset, col, value, formats.for_kind(kind))
-    sheet.add_table(top, 0, top + max(len(frame), 1), len(columns) - 1, {
-        "name": table_name,
-        "style": "Table Style Light 9",
-        "columns": [{"header": c.header, "header_format": formats.header} for c in columns],
-    })
+    sheet.add_table(
+        top,
+        0,
+        top + max(len(frame), 1),
+        len(columns) - 1,
+        {
+            "name": table_name,
+            "style": "Table Style Light 9",
+            "columns": [{"header": c.header, "header_format": formats.header} for c in columns],
+        },
+    )
 
 
 def _region_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None:
@@ -660,20 +761,29 @@ def _region_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> No
     months = report.months
     month_cols = [frame.columns.get_loc(m) for m in months]
     sheet = add_table_sheet(
-        book, formats, name, table, _columns(frame, months, LABEL_KINDS), _rows(frame),
-        title="区域月度平均得分率", note=MEAN_NOTE, footer=FOOTER,
+        book,
+        formats,
+        name,
+        table,
+        _columns(frame, months, LABEL_KINDS),
+        _rows(frame),
+        title="区域月度平均得分率",
+        note=MEAN_NOTE,
+        footer=FOOTER,
     )
     header = table_header_row("区域月度平均得分率", MEAN_NOTE)
     _block_scale(sheet, header + 1, len(frame), month_cols)
     chart = book.add_chart({"type": "line"})
     for offset in range(len(frame)):
         row = header + 1 + offset
-        chart.add_series({
-            "name": [name, row, 0],
-            "categories": [name, header, month_cols[0], header, month_cols[-1]],
-            "values": [name, row, month_cols[0], row, month_cols[-1]],
-            "marker": {"type": "circle"},
-        })
+        chart.add_series(
+            {
+                "name": [name, row, 0],
+                "categories": [name, header, month_cols[0], header, month_cols[-1]],
+                "values": [name, row, month_cols[0], row, month_cols[-1]],
+                "marker": {"type": "circle"},
+            }
+        )
     chart.set_title({"name": "区域月度平均得分率"})
     chart.set_y_axis({"name": "得分率", "num_format": "0"})
     chart.set_x_axis({"name": "月份"})
@@ -682,33 +792,81 @@ def _region_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> No
     sheet.insert_chart(f"A{anchor_row + 1}", chart)
 
 
-def _plain_sheet(book: Workbook, formats: Formats, report: MonthlyReport, key: str,
-                 title: str, note: str = "", scale: Sequence[str] = ()) -> Worksheet:
+def _plain_sheet(
+    book: Workbook,
+    formats: Formats,
+    report: MonthlyReport,
+    key: str,
+    title: str,
+    note: str = "",
+    scale: Sequence[str] = (),
+) -> Worksheet:
     name, table = SHEETS[key]
     frame: pd.DataFrame = getattr(report, key)
     columns = _columns(frame, report.months, LABEL_KINDS)
     scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
-    return add_table_sheet(book, formats, name, table, columns, _rows(frame), title=title,
-                           note=note, color_scale=scale_cols, footer=FOOTER)
+    return add_table_sheet(
+        book,
+        formats,
+        name,
+        table,
+        columns,
+        _rows(frame),
+        title=title,
+        note=note,
+        color_scale=scale_cols,
+        footer=FOOTER,
+    )
 
 
 def _build_workbook(report: MonthlyReport) -> Any:
     def build(book: Workbook, formats: Formats) -> None:
         _site_sheet(book, formats, report)
         _region_sheet(book, formats, report)
-        _plain_sheet(book, formats, report, "section_rates", "分项月度平均得分率",
-                     "一级指标得分率 = 得分 / 该指标分值 x 100；全部不适用的项目不计入；"
-                     "各项目算术平均。", scale=report.months)
-        _plain_sheet(book, formats, report, "ranking", "月度排名",
-                     "按得分率从高到低，并列同名次（1, 2, 2, 4）；排名变化 = 上月排名 - 本月排名，"
-                     "正数表示上升，上月无结果时留空。", scale=[RATE])
-        _plain_sheet(book, formats, report, "repeats", "反复问题",
-                     "同一项目连续两个月及以上在同一指标不符合（按当前有效结果）。")
-        _plain_sheet(book, formats, report, "returns", "回收情况",
-                     "按项目计：回收 = 交回过检查表；退回未评 = 交回但尚无有效评分；"
-                     "下发与未回收来自下发登记表，无登记表的月份留空。")
-        _plain_sheet(book, formats, report, "detail", "明细",
-                     " ".join(["当前有效的评分结果，可据此插入数据透视表。", *report.notes]))
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "section_rates",
+            "分项月度平均得分率",
+            "一级指标得分率 = 得分 / 该指标分值 x 100；全部不适用的项目不计入；各项目算术平均。",
+            scale=report.months,
+        )
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "ranking",
+            "月度排名",
+            "按得分率从高到低，并列同名次（1, 2, 2, 4）；排名变化 = 上月排名 - 本月排名，"
+            "正数表示上升，上月无结果时留空。",
+            scale=[RATE],
+        )
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "repeats",
+            "反复问题",
+            "同一项目连续两个月及以上在同一指标不符合（按当前有效结果）。",
+        )
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "returns",
+            "回收情况",
+            "按项目计：回收 = 交回过检查表；退回未评 = 交回但尚无有效评分；"
+            "下发与未回收来自下发登记表，无登记表的月份留空。",
+        )
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "detail",
+            "明细",
+            " ".join(["当前有效的评分结果，可据此插入数据透视表。", *report.notes]),
+        )
 
     return build
 

@@ -38,7 +38,10 @@ def test_issued_files_have_plain_open_permissions(
 ) -> None:
     out = tmp_path / "issued"
     entries = build_all(
-        shipped_standard, [Site("P001", "滨江花园", "华东")], "2026-11", out,
+        shipped_standard,
+        [Site("P001", "滨江花园", "华东")],
+        "2026-11",
+        out,
         issued_on=date(2026, 11, 1),
     )
     standard_file = tmp_path / "standard.yaml"

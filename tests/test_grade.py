@@ -413,12 +413,19 @@ def test_cli_grade_checks_history_and_outputs_before_grading(tmp_path, returns_f
     result = CliRunner().invoke(cli, [*base, str(tmp_path / "s.xlsx"), "--history", str(foreign)])
     assert result.exit_code == 1 and "不是 audit-xls 的历史库" in result.stderr
     result = CliRunner().invoke(cli, [*base, str(tmp_path / "nodir" / "s.xlsx"), "--no-history"])
-    assert result.exit_code == 1 and "文件夹" in result.stderr and "不存在：请先建好文件夹。" in result.stderr
+    assert (
+        result.exit_code == 1
+        and "文件夹" in result.stderr
+        and "不存在：请先建好文件夹。" in result.stderr
+    )
     result = CliRunner().invoke(cli, [*base, str(tmp_path / "s.csv"), "--no-history"])
     assert result.exit_code == 2 and "文件名请以 .xlsx 结尾" in result.stderr
     single = next(returns_folder.rglob("P001.xlsx"))
     result = CliRunner().invoke(cli, ["grade", str(single), "--out", str(tmp_path / "s.xlsx")])
-    assert result.exit_code == 2 and "是单个文件：请指定交回检查表所在的文件夹（或 .zip）。" in result.stderr
+    assert (
+        result.exit_code == 2
+        and "是单个文件：请指定交回检查表所在的文件夹（或 .zip）。" in result.stderr
+    )
     result = CliRunner().invoke(cli, [*base, str(tmp_path / "s.xlsx"), "--issued", "nope.csv"])
     assert result.exit_code == 2
 

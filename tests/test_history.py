@@ -45,8 +45,12 @@ from audit_xls.score import FAIL, NA, PASS, Answer, score
 from audit_xls.standard import Criterion, Group, Rule, Section, Standard
 
 CODES = ("1.1.01", "1.1.02", "2.1.01", "2.1.02")
-SITES = {"A": ("A项目", "华东"), "B": ("B项目", "华东"), "C": ("C项目", "华南"),
-         "D": ("D项目", "华南")}
+SITES = {
+    "A": ("A项目", "华东"),
+    "B": ("B项目", "华东"),
+    "C": ("C项目", "华南"),
+    "D": ("D项目", "华南"),
+}
 
 
 def make_standard(version: str, environment_unit: str) -> Standard:
@@ -57,14 +61,38 @@ def make_standard(version: str, environment_unit: str) -> Standard:
         name="测试标准",
         version=version,
         sections=(
-            Section("1", "服务", Decimal(10), (Group(None, "抽查", service, (
-                Criterion("1.1.01", "主动问好", service),
-                Criterion("1.1.02", "着装整洁", service),
-            )),)),
-            Section("2", "环境", Decimal(10), (Group(None, "巡查", environment, (
-                Criterion("2.1.01", "大堂整洁", environment),
-                Criterion("2.1.02", "标识完好", environment),
-            )),)),
+            Section(
+                "1",
+                "服务",
+                Decimal(10),
+                (
+                    Group(
+                        None,
+                        "抽查",
+                        service,
+                        (
+                            Criterion("1.1.01", "主动问好", service),
+                            Criterion("1.1.02", "着装整洁", service),
+                        ),
+                    ),
+                ),
+            ),
+            Section(
+                "2",
+                "环境",
+                Decimal(10),
+                (
+                    Group(
+                        None,
+                        "巡查",
+                        environment,
+                        (
+                            Criterion("2.1.01", "大堂整洁", environment),
+                            Criterion("2.1.02", "标识完好", environment),
+                        ),
+                    ),
+                ),
+            ),
         ),
     )
 
@@ -112,15 +140,21 @@ def workbook(
     if unanswered:
         result.status = SENT_BACK
         result.diagnostics = [
-            Diagnostic(ERROR, "answer.missing", f"检查表 / G{3 + CODES.index(c)}：未填写检查结果",
-                       sheet="检查表", cell=f"G{3 + CODES.index(c)}")
+            Diagnostic(
+                ERROR,
+                "answer.missing",
+                f"检查表 / G{3 + CODES.index(c)}：未填写检查结果",
+                sheet="检查表",
+                cell=f"G{3 + CODES.index(c)}",
+            )
             for c in unanswered
         ]
     else:
         result.status = GRADED
         result.card = score(standard, answers)
-        result.diagnostics = [Diagnostic(WARNING, "answer.points_assumed", "按1个问题点计",
-                                         sheet="检查表", cell="H3")]
+        result.diagnostics = [
+            Diagnostic(WARNING, "answer.points_assumed", "按1个问题点计", sheet="检查表", cell="H3")
+        ]
     return result
 
 
@@ -133,8 +167,9 @@ def missing(site: str, period: str) -> Missing:
 NOT_IN_REGISTER = {"manifest.tampered", "issued.not_issued", "issued.mismatch"}
 
 
-def batch(workbooks: list[WorkbookResult], missing_: list[Missing], issued: int | None,
-          when: str) -> BatchResult:
+def batch(
+    workbooks: list[WorkbookResult], missing_: list[Missing], issued: int | None, when: str
+) -> BatchResult:
     """A graded batch; with `issued`, graded against a register of its returns and missing
     (returns the register would not list, as their diagnostics say, left out)."""
     register = None
@@ -156,24 +191,47 @@ def batch(workbooks: list[WorkbookResult], missing_: list[Missing], issued: int 
 def three_months() -> list[BatchResult]:
     """The batches, in the order HQ graded them."""
     return [
-        batch([workbook("A", "2026-01", V1, {"1.1.01": 2, "2.1.01": 1}),
-               workbook("B", "2026-01", V1, {"1.1.02": 3}),
-               workbook("C", "2026-01", V1, {"1.1.01": 1, "2.1.02": 4})],
-              [], 3, "2026-02-01T10:00:00"),
-        batch([workbook("A", "2026-02", V1, {"1.1.01": 1, "2.1.01": 3}),
-               workbook("B", "2026-02", V1, {"2.1.02": 2}),
-               workbook("C", "2026-02", V1, {"1.1.01": 2, "2.1.02": 1}),
-               workbook("D", "2026-02", V1, {"1.1.02": 1}, na=("2.1.01", "2.1.02"))],
-              [], 4, "2026-03-01T10:00:00"),
+        batch(
+            [
+                workbook("A", "2026-01", V1, {"1.1.01": 2, "2.1.01": 1}),
+                workbook("B", "2026-01", V1, {"1.1.02": 3}),
+                workbook("C", "2026-01", V1, {"1.1.01": 1, "2.1.02": 4}),
+            ],
+            [],
+            3,
+            "2026-02-01T10:00:00",
+        ),
+        batch(
+            [
+                workbook("A", "2026-02", V1, {"1.1.01": 1, "2.1.01": 3}),
+                workbook("B", "2026-02", V1, {"2.1.02": 2}),
+                workbook("C", "2026-02", V1, {"1.1.01": 2, "2.1.02": 1}),
+                workbook("D", "2026-02", V1, {"1.1.02": 1}, na=("2.1.01", "2.1.02")),
+            ],
+            [],
+            4,
+            "2026-03-01T10:00:00",
+        ),
         # A sends a corrected February workbook after the first grading.
-        batch([workbook("A", "2026-02", V1, {"1.1.01": 1}, copy=1)], [], None,
-              "2026-03-05T10:00:00"),
-        batch([workbook("A", "2026-03", V2, {"1.1.01": 2, "2.1.01": 1}),
-               workbook("B", "2026-03", V2, {}, unanswered=("1.1.01",)),
-               workbook("D", "2026-03", V2, {"2.1.02": 1})],
-              [], 3, "2026-04-01T10:00:00"),
-        batch([], [missing("A", "2026-04"), missing("B", "2026-04"), missing("D", "2026-04")],
-              3, "2026-05-01T10:00:00"),
+        batch(
+            [workbook("A", "2026-02", V1, {"1.1.01": 1}, copy=1)], [], None, "2026-03-05T10:00:00"
+        ),
+        batch(
+            [
+                workbook("A", "2026-03", V2, {"1.1.01": 2, "2.1.01": 1}),
+                workbook("B", "2026-03", V2, {}, unanswered=("1.1.01",)),
+                workbook("D", "2026-03", V2, {"2.1.02": 1}),
+            ],
+            [],
+            3,
+            "2026-04-01T10:00:00",
+        ),
+        batch(
+            [],
+            [missing("A", "2026-04"), missing("B", "2026-04"), missing("D", "2026-04")],
+            3,
+            "2026-05-01T10:00:00",
+        ),
     ]
 
 
@@ -215,8 +273,13 @@ def test_history_is_created_on_first_use_with_a_versioned_schema(tmp_path: Path)
     assert path.exists()
     assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert SCHEMA_VERSION == len(history.MIGRATIONS) == 2
-    assert (summary.recorded_graded, summary.recorded_sent_back, summary.already_recorded,
-            summary.superseded, summary.issued_added) == (3, 0, 0, 0, 3)
+    assert (
+        summary.recorded_graded,
+        summary.recorded_sent_back,
+        summary.already_recorded,
+        summary.superseded,
+        summary.issued_added,
+    ) == (3, 0, 0, 0, 3)
     assert summary.message() == (
         f"历史库 {path}：新记录 3 份（评分 3，退回 0），已记录过 0 份，被重新提交替代 0 份。"
     )
@@ -231,25 +294,34 @@ def test_default_path_is_the_current_folder_unless_the_environment_says(monkeypa
 
 def test_decimals_are_stored_as_exact_text(tmp_path: Path) -> None:
     path = build_history(tmp_path / "h.sqlite")
-    assert rows(path, "SELECT site_code, period, score, max_score, percent, grade, "
-                      "typeof(percent) FROM workbooks WHERE status = 'graded' AND period = "
-                      "'2026-02' ORDER BY id") == [
+    assert rows(
+        path,
+        "SELECT site_code, period, score, max_score, percent, grade, "
+        "typeof(percent) FROM workbooks WHERE status = 'graded' AND period = "
+        "'2026-02' ORDER BY id",
+    ) == [
         ("A", "2026-02", "16.50", "20", "82.50", "良好", "text"),
         ("B", "2026-02", "18.00", "20", "90.00", "优秀", "text"),
         ("C", "2026-02", "18.00", "20", "90.00", "优秀", "text"),
         ("D", "2026-02", "9.50", "10", "95.00", "优秀", "text"),
         ("A", "2026-02", "19.50", "20", "97.50", "优秀", "text"),
     ]
-    assert rows(path, "SELECT c.code, c.section_code, c.result, c.problem_points, c.deduction, "
-                      "c.note FROM criteria c JOIN workbooks w ON w.id = c.workbook "
-                      "WHERE w.file = '2026-01/C.xlsx' ORDER BY c.code") == [
+    assert rows(
+        path,
+        "SELECT c.code, c.section_code, c.result, c.problem_points, c.deduction, "
+        "c.note FROM criteria c JOIN workbooks w ON w.id = c.workbook "
+        "WHERE w.file = '2026-01/C.xlsx' ORDER BY c.code",
+    ) == [
         ("1.1.01", "1", "fail", 1, "0.5", "C2026-01问题1.1.01"),
         ("1.1.02", "1", "pass", 0, "0", ""),
         ("2.1.01", "2", "pass", 0, "0", ""),
         ("2.1.02", "2", "fail", 4, "4", "C2026-01问题2.1.02"),
     ]
-    assert rows(path, "SELECT s.code, s.points, s.deducted, s.score, s.applicable FROM sections s "
-                      "JOIN workbooks w ON w.id = s.workbook WHERE w.file = '2026-02/D.xlsx'") == [
+    assert rows(
+        path,
+        "SELECT s.code, s.points, s.deducted, s.score, s.applicable FROM sections s "
+        "JOIN workbooks w ON w.id = s.workbook WHERE w.file = '2026-02/D.xlsx'",
+    ) == [
         ("1", "10", "0.5", "9.5", 1),
         ("2", "10", "0", "0", 0),
     ]
@@ -260,24 +332,35 @@ def test_resubmission_supersedes_and_sent_back_does_not(tmp_path: Path) -> None:
     summaries = [record_batch(path, b) for b in three_months()]
     assert [s.superseded for s in summaries] == [0, 0, 1, 0, 0]
     assert [(s.recorded_graded, s.recorded_sent_back) for s in summaries] == [
-        (3, 0), (4, 0), (1, 0), (2, 1), (0, 0)
+        (3, 0),
+        (4, 0),
+        (1, 0),
+        (2, 1),
+        (0, 0),
     ]
     new_id = rows(path, "SELECT id FROM workbooks WHERE file = '2026-02/A-v1.xlsx'")[0][0]
-    assert rows(path, "SELECT file, status, superseded, superseded_by FROM workbooks "
-                      "WHERE superseded = 1 OR status = 'sent_back' ORDER BY id") == [
+    assert rows(
+        path,
+        "SELECT file, status, superseded, superseded_by FROM workbooks "
+        "WHERE superseded = 1 OR status = 'sent_back' ORDER BY id",
+    ) == [
         ("2026-02/A.xlsx", "graded", 1, new_id),
         ("2026-03/B.xlsx", "sent_back", 0, None),
     ]
-    assert rows(path, "SELECT d.severity, d.code, d.sheet, d.cell, d.message FROM diagnostics d "
-                      "JOIN workbooks w ON w.id = d.workbook WHERE w.status = 'sent_back'") == [
+    assert rows(
+        path,
+        "SELECT d.severity, d.code, d.sheet, d.cell, d.message FROM diagnostics d "
+        "JOIN workbooks w ON w.id = d.workbook WHERE w.status = 'sent_back'",
+    ) == [
         ("error", "answer.missing", "检查表", "G3", "检查表 / G3：未填写检查结果"),
     ]
 
 
 def test_sent_back_resubmission_leaves_the_graded_result_current(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite"
-    record_batch(path, batch([workbook("A", "2026-01", V1, {"1.1.01": 2})], [], None,
-                             "2026-02-01T10:00:00"))
+    record_batch(
+        path, batch([workbook("A", "2026-01", V1, {"1.1.01": 2})], [], None, "2026-02-01T10:00:00")
+    )
     bad = workbook("A", "2026-01", V1, {}, unanswered=("1.1.02",), copy=1)
     summary = record_batch(path, batch([bad], [], None, "2026-02-02T10:00:00"))
     assert (summary.recorded_sent_back, summary.superseded) == (1, 0)
@@ -296,7 +379,9 @@ def test_duplicate_in_one_batch_keeps_the_newer_file(tmp_path: Path) -> None:
     assert list(load_history(path).current["file"]) == ["2026-01/A-v1.xlsx"]
 
 
-def test_duplicate_whose_newer_copy_was_sent_back_counts_as_the_summary_does(tmp_path: Path) -> None:
+def test_duplicate_whose_newer_copy_was_sent_back_counts_as_the_summary_does(
+    tmp_path: Path,
+) -> None:
     """The summary counts the newer file of a workbook returned twice; so does the history."""
     path = tmp_path / "h.sqlite"
     older = workbook("A", "2026-01", V1, {"1.1.01": 2})
@@ -307,7 +392,8 @@ def test_duplicate_whose_newer_copy_was_sent_back_counts_as_the_summary_does(tmp
     frames = load_history(path)
     assert list(frames.current["file"]) == []
     assert rows(path, "SELECT file, status, superseded FROM workbooks ORDER BY id") == [
-        ("2026-01/A.xlsx", "graded", 1), ("2026-01/A-v1.xlsx", "sent_back", 0),
+        ("2026-01/A.xlsx", "graded", 1),
+        ("2026-01/A-v1.xlsx", "sent_back", 0),
     ]
 
 
@@ -327,7 +413,11 @@ def test_grading_the_same_returns_twice_records_them_once(tmp_path: Path) -> Non
     before = rows(path, "SELECT * FROM workbooks ORDER BY id")
     again = [record_batch(path, b) for b in three_months()]
     assert [(s.recorded, s.already_recorded, s.superseded, s.issued_added) for s in again] == [
-        (0, 3, 0, 0), (0, 4, 0, 0), (0, 1, 0, 0), (0, 3, 0, 0), (0, 0, 0, 0)
+        (0, 3, 0, 0),
+        (0, 4, 0, 0),
+        (0, 1, 0, 0),
+        (0, 3, 0, 0),
+        (0, 0, 0, 0),
     ]
     assert rows(path, "SELECT * FROM workbooks ORDER BY id") == before
     assert rows(path, "SELECT count(*) FROM criteria") == [(10 * 4,)]
@@ -337,8 +427,10 @@ def test_grading_the_same_returns_twice_records_them_once(tmp_path: Path) -> Non
 def test_an_interrupted_batch_leaves_the_history_as_it_was(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "h.sqlite"
     record_batch(path, three_months()[0])
-    before = {t: rows(path, f"SELECT * FROM {t} ORDER BY rowid")
-              for t in ("workbooks", "criteria", "sections", "diagnostics", "issued")}
+    before = {
+        t: rows(path, f"SELECT * FROM {t} ORDER BY rowid")
+        for t in ("workbooks", "criteria", "sections", "diagnostics", "issued")
+    }
     real = history._insert_scores
     calls = []
 
@@ -379,12 +471,18 @@ def test_load_history_filters(tmp_path: Path) -> None:
     frames = load_history(path)
     assert len(frames.workbooks) == 11
     assert list(frames.current["file"]) == [
-        "2026-01/A.xlsx", "2026-01/B.xlsx", "2026-01/C.xlsx", "2026-02/B.xlsx", "2026-02/C.xlsx",
-        "2026-02/D.xlsx", "2026-02/A-v1.xlsx", "2026-03/A.xlsx", "2026-03/D.xlsx",
+        "2026-01/A.xlsx",
+        "2026-01/B.xlsx",
+        "2026-01/C.xlsx",
+        "2026-02/B.xlsx",
+        "2026-02/C.xlsx",
+        "2026-02/D.xlsx",
+        "2026-02/A-v1.xlsx",
+        "2026-03/A.xlsx",
+        "2026-03/D.xlsx",
     ]
     south = load_history(path, from_="2026-02", to="2026-03", region="华南")
-    assert list(south.workbooks["file"]) == ["2026-02/C.xlsx", "2026-02/D.xlsx",
-                                             "2026-03/D.xlsx"]
+    assert list(south.workbooks["file"]) == ["2026-02/C.xlsx", "2026-02/D.xlsx", "2026-03/D.xlsx"]
     assert sorted(set(south.criteria["workbook"])) == sorted(south.workbooks["id"])
     assert list(south.issued["workbook_id"]) == ["T-C-2026-02", "T-D-2026-02", "T-D-2026-03"]
     assert load_history(path, region="华北").workbooks.empty
@@ -419,8 +517,9 @@ def test_a_locked_history_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     real_connect = sqlite3.connect
-    monkeypatch.setattr(history.sqlite3, "connect",
-                        lambda *a, **k: real_connect(*a, **{**k, "timeout": 0.05}))
+    monkeypatch.setattr(
+        history.sqlite3, "connect", lambda *a, **k: real_connect(*a, **{**k, "timeout": 0.05})
+    )
     try:
         with pytest.raises(HistoryError, match="正被另一个程序写入"):
             record_batch(path, three_months()[0])
@@ -435,13 +534,22 @@ def test_a_locked_history_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
 def sent_back_copy(graded: WorkbookResult) -> WorkbookResult:
     """The same file (same bytes) as graded against a wrong register: sent back, no score."""
     return WorkbookResult(
-        file=graded.file, file_hash=graded.file_hash, workbook_id=graded.workbook_id,
-        site_code=graded.site_code, site_name=graded.site_name, region=graded.region,
-        period=graded.period, standard=graded.standard, inspector=graded.inspector,
-        inspection_date=graded.inspection_date, answers=graded.answers,
-        modified=graded.modified, status=SENT_BACK,
-        diagnostics=[Diagnostic(ERROR, "issued.not_issued", "不在发放登记表中",
-                                sheet="_manifest", cell="")],
+        file=graded.file,
+        file_hash=graded.file_hash,
+        workbook_id=graded.workbook_id,
+        site_code=graded.site_code,
+        site_name=graded.site_name,
+        region=graded.region,
+        period=graded.period,
+        standard=graded.standard,
+        inspector=graded.inspector,
+        inspection_date=graded.inspection_date,
+        answers=graded.answers,
+        modified=graded.modified,
+        status=SENT_BACK,
+        diagnostics=[
+            Diagnostic(ERROR, "issued.not_issued", "不在发放登记表中", sheet="_manifest", cell="")
+        ],
     )
 
 
@@ -449,19 +557,26 @@ def test_a_file_sent_back_then_graded_unchanged_is_recorded_graded(tmp_path: Pat
     path = tmp_path / "h.sqlite"
     a = workbook("A", "2026-01", V1, {"1.1.01": 2})
     b = workbook("B", "2026-01", V1, {})
-    wrong = record_batch(path, batch([sent_back_copy(a), sent_back_copy(b)], [], 2,
-                                     "2026-02-01T10:00:00"))
+    wrong = record_batch(
+        path, batch([sent_back_copy(a), sent_back_copy(b)], [], 2, "2026-02-01T10:00:00")
+    )
     assert (wrong.recorded_graded, wrong.recorded_sent_back, wrong.already_recorded) == (0, 2, 0)
     right = record_batch(path, batch([a, b], [], 2, "2026-02-01T11:00:00"))
-    assert (right.recorded_graded, right.recorded_sent_back, right.already_recorded,
-            right.superseded, right.regraded) == (2, 0, 0, 0, 2)
+    assert (
+        right.recorded_graded,
+        right.recorded_sent_back,
+        right.already_recorded,
+        right.superseded,
+        right.regraded,
+    ) == (2, 0, 0, 0, 2)
     assert right.message() == (
         f"历史库 {path}：新记录 2 份（评分 2，退回 0），已记录过 0 份，被重新提交替代 0 份，"
         "此前退回、现已评分 2 份。"
     )
     ids = dict(rows(path, "SELECT file || ':' || status, id FROM workbooks"))
-    assert rows(path, "SELECT file, status, superseded, superseded_by FROM workbooks "
-                      "ORDER BY id") == [
+    assert rows(
+        path, "SELECT file, status, superseded, superseded_by FROM workbooks ORDER BY id"
+    ) == [
         ("2026-01/A.xlsx", "sent_back", 1, ids["2026-01/A.xlsx:graded"]),
         ("2026-01/B.xlsx", "sent_back", 1, ids["2026-01/B.xlsx:graded"]),
         ("2026-01/A.xlsx", "graded", 0, None),
@@ -475,7 +590,8 @@ def test_a_file_sent_back_then_graded_unchanged_is_recorded_graded(tmp_path: Pat
     assert rows(path, "SELECT count(*) FROM workbooks") == [(4,)]
     frames = load_history(path)
     assert [(r.file, r.percent) for r in frames.current.itertuples()] == [
-        ("2026-01/A.xlsx", "95.00"), ("2026-01/B.xlsx", "100.00"),
+        ("2026-01/A.xlsx", "95.00"),
+        ("2026-01/B.xlsx", "100.00"),
     ]
 
 
@@ -487,20 +603,27 @@ def test_returns_not_in_the_register_are_not_recorded_as_issued(tmp_path: Path) 
     tampered = workbook("C", "2026-01", V1, {})
     tampered.period = "1999-99"
     tampered.status, tampered.card = SENT_BACK, None
-    tampered.diagnostics = [Diagnostic(ERROR, "manifest.tampered", "清单被修改",
-                                       sheet="_manifest", cell="")]
+    tampered.diagnostics = [
+        Diagnostic(ERROR, "manifest.tampered", "清单被修改", sheet="_manifest", cell="")
+    ]
     february = [missing("A", "2026-02"), missing("B", "2026-02")]
-    record_batch(path, batch([sent_back_copy(a), sent_back_copy(b), tampered], february, 2,
-                             "2026-02-01T10:00:00"))
+    record_batch(
+        path,
+        batch([sent_back_copy(a), sent_back_copy(b), tampered], february, 2, "2026-02-01T10:00:00"),
+    )
     assert rows(path, "SELECT workbook_id, period, standard_id FROM issued ORDER BY 1") == [
-        ("T-A-2026-02", "2026-02", "T"), ("T-B-2026-02", "2026-02", "T"),
+        ("T-A-2026-02", "2026-02", "T"),
+        ("T-B-2026-02", "2026-02", "T"),
     ]
     # The right register later: January's entries are added once, February's stay once.
     record_batch(path, batch([a, b], [missing("C", "2026-01")], 3, "2026-02-01T11:00:00"))
     record_batch(path, batch([a, b], [missing("C", "2026-01")], 3, "2026-02-01T12:00:00"))
     assert rows(path, "SELECT workbook_id, period FROM issued ORDER BY 1") == [
-        ("T-A-2026-01", "2026-01"), ("T-A-2026-02", "2026-02"), ("T-B-2026-01", "2026-01"),
-        ("T-B-2026-02", "2026-02"), ("T-C-2026-01", "2026-01"),
+        ("T-A-2026-01", "2026-01"),
+        ("T-A-2026-02", "2026-02"),
+        ("T-B-2026-01", "2026-01"),
+        ("T-B-2026-02", "2026-02"),
+        ("T-C-2026-01", "2026-01"),
     ]
 
 
@@ -526,7 +649,6 @@ def test_a_version_1_history_is_upgraded_by_the_next_grade(tmp_path: Path, monke
     assert rows(path, "PRAGMA user_version") == [(2,)]
     after = rows(path, "SELECT * FROM workbooks ORDER BY id")
     sent_back_id = next(r[0] for r in before if r[11] == "sent_back")
-    assert after[:-1] == [r if r[0] != sent_back_id else (*r[:20], 1, after[-1][0])
-                          for r in before]
+    assert after[:-1] == [r if r[0] != sent_back_id else (*r[:20], 1, after[-1][0]) for r in before]
     assert rows(path, "PRAGMA foreign_key_check") == []
     assert rows(path, "SELECT count(*) FROM criteria") == [(10 * 4 + 4,)]

@@ -57,8 +57,9 @@ def table(frame) -> list[list]:
             return None
         return value.item() if hasattr(value, "item") else value
 
-    return [list(frame.columns)] + [[plain(v) for v in row]
-                                    for row in frame.itertuples(index=False)]
+    return [list(frame.columns)] + [
+        [plain(v) for v in row] for row in frame.itertuples(index=False)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -124,14 +125,58 @@ def test_ranking_with_ties_and_changes(report) -> None:
 def test_repeated_problems_ignore_superseded_results(report) -> None:
     # A failed 2.1.01 in January, in its superseded February file and in March: not repeated.
     assert table(report.repeats) == [
-        ["项目编码", "项目名称", "区域", "标准", "指标编码", "一级指标", "检查标准", "连续月数",
-         "月份", "各月问题点数", "最近问题描述"],
-        ["A", "A项目", "华东", "T", "1.1.01", "服务", "主动问好", 3,
-         "2026-01、2026-02、2026-03", "2、1、2", "A2026-03问题1.1.01"],
-        ["C", "C项目", "华南", "T", "1.1.01", "服务", "主动问好", 2,
-         "2026-01、2026-02", "1、2", "C2026-02问题1.1.01"],
-        ["C", "C项目", "华南", "T", "2.1.02", "环境", "标识完好", 2,
-         "2026-01、2026-02", "4、1", "C2026-02问题2.1.02"],
+        [
+            "项目编码",
+            "项目名称",
+            "区域",
+            "标准",
+            "指标编码",
+            "一级指标",
+            "检查标准",
+            "连续月数",
+            "月份",
+            "各月问题点数",
+            "最近问题描述",
+        ],
+        [
+            "A",
+            "A项目",
+            "华东",
+            "T",
+            "1.1.01",
+            "服务",
+            "主动问好",
+            3,
+            "2026-01、2026-02、2026-03",
+            "2、1、2",
+            "A2026-03问题1.1.01",
+        ],
+        [
+            "C",
+            "C项目",
+            "华南",
+            "T",
+            "1.1.01",
+            "服务",
+            "主动问好",
+            2,
+            "2026-01、2026-02",
+            "1、2",
+            "C2026-02问题1.1.01",
+        ],
+        [
+            "C",
+            "C项目",
+            "华南",
+            "T",
+            "2.1.02",
+            "环境",
+            "标识完好",
+            2,
+            "2026-01、2026-02",
+            "4、1",
+            "C2026-02问题2.1.02",
+        ],
     ]
 
 
@@ -147,9 +192,23 @@ def test_returns_per_month_including_a_month_with_no_returns(report) -> None:
 
 def test_detail_and_the_revised_standard(report) -> None:
     detail = table(report.detail)
-    assert detail[0] == ["月份", "项目编码", "项目名称", "区域", "标准", "标准版本", "得分", "应得分",
-                         "得分率(%)", "评级", "督导人员", "检查日期", "评分时间", "文件",
-                         "工作簿编号"]
+    assert detail[0] == [
+        "月份",
+        "项目编码",
+        "项目名称",
+        "区域",
+        "标准",
+        "标准版本",
+        "得分",
+        "应得分",
+        "得分率(%)",
+        "评级",
+        "督导人员",
+        "检查日期",
+        "评分时间",
+        "文件",
+        "工作簿编号",
+    ]
     assert [row[:10] for row in detail[1:]] == [
         ["2026-01", "A", "A项目", "华东", "T", "1", 18.0, 20.0, 90.0, "优秀"],
         ["2026-01", "B", "B项目", "华东", "T", "1", 18.5, 20.0, 92.5, "优秀"],
@@ -161,10 +220,16 @@ def test_detail_and_the_revised_standard(report) -> None:
         ["2026-03", "A", "A项目", "华东", "T", "2", 17.0, 20.0, 85.0, "良好"],
         ["2026-03", "D", "D项目", "华南", "T", "2", 18.0, 20.0, 90.0, "优秀"],
     ]
-    assert detail[4][11:] == [date(2026, 2, 15), datetime(2026, 3, 5, 10, 0), "2026-02/A-v1.xlsx",
-                              "T-A-2026-02"]
+    assert detail[4][11:] == [
+        date(2026, 2, 15),
+        datetime(2026, 3, 5, 10, 0),
+        "2026-02/A-v1.xlsx",
+        "T-A-2026-02",
+    ]
     assert table(report.versions) == [
-        ["月份", "标准", "版本"], ["2026-01", "T", "1"], ["2026-02", "T", "1"],
+        ["月份", "标准", "版本"],
+        ["2026-01", "T", "1"],
+        ["2026-02", "T", "1"],
         ["2026-03", "T", "2"],
     ]
     assert report.notes == [
@@ -177,8 +242,10 @@ def test_one_month_only(history_path) -> None:
     one = monthly_report(history_path, from_="2026-02", to="2026-02")
     assert one.months == ["2026-02"]
     assert table(one.site_rates)[1:] == [
-        ["A", "A项目", "华东", 97.5, N], ["B", "B项目", "华东", 90.0, N],
-        ["C", "C项目", "华南", 90.0, N], ["D", "D项目", "华南", 95.0, N],
+        ["A", "A项目", "华东", 97.5, N],
+        ["B", "B项目", "华东", 90.0, N],
+        ["C", "C项目", "华南", 90.0, N],
+        ["D", "D项目", "华南", 95.0, N],
     ]
     assert [row[-2:] for row in table(one.ranking)[1:]] == [[N, N]] * 4
     assert table(one.repeats)[1:] == []
@@ -190,15 +257,20 @@ def test_region_filter(history_path) -> None:
     south = monthly_report(history_path, region="华南")
     assert south.months == MONTHS
     assert table(south.region_rates)[1:] == [
-        ["华南", 77.5, 92.5, 90.0, N], ["全部项目", 77.5, 92.5, 90.0, N],
+        ["华南", 77.5, 92.5, 90.0, N],
+        ["全部项目", 77.5, 92.5, 90.0, N],
     ]
     assert [(r[0], r[1], r[2], r[7]) for r in table(south.ranking)[1:]] == [
-        ("2026-01", 1, "C", N), ("2026-02", 1, "D", N), ("2026-02", 2, "C", -1),
+        ("2026-01", 1, "C", N),
+        ("2026-02", 1, "D", N),
+        ("2026-02", 2, "C", -1),
         ("2026-03", 1, "D", 0),
     ]
     # C was not issued in March; in April only D was issued in 华南.
     assert table(south.returns)[1:] == [
-        ["2026-01", 1, 1, 1, 0, 0], ["2026-02", 2, 2, 2, 0, 0], ["2026-03", 1, 1, 1, 0, 0],
+        ["2026-01", 1, 1, 1, 0, 0],
+        ["2026-02", 2, 2, 2, 0, 0],
+        ["2026-03", 1, 1, 1, 0, 0],
         ["2026-04", 1, 0, 0, 0, 1],
     ]
 
@@ -217,8 +289,15 @@ def test_nothing_matching_the_filters_is_a_clear_error(history_path) -> None:
 
 def test_history_without_graded_results_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite"
-    record_batch(path, batch([workbook("B", "2026-03", V1, {}, unanswered=("1.1.01",))], [],
-                             None, "2026-04-01T10:00:00"))
+    record_batch(
+        path,
+        batch(
+            [workbook("B", "2026-03", V1, {}, unanswered=("1.1.01",))],
+            [],
+            None,
+            "2026-04-01T10:00:00",
+        ),
+    )
     with pytest.raises(MonthlyError) as error:
         monthly_report(path)
     assert str(error.value) == (
@@ -232,16 +311,23 @@ def test_the_shipped_standard_goes_through(tmp_path: Path, shipped_standard) -> 
     first = shipped_standard.criteria[0].code
     answers[first] = Answer("fail", 3)
     result = WorkbookResult(
-        file="K01.xlsx", file_hash="h1", status=GRADED, workbook_id="kefu-K01-2026-05",
-        site_code="K01", site_name="金色家园", region="华北", period="2026-05",
-        standard=shipped_standard, answers=answers, card=score(shipped_standard, answers),
+        file="K01.xlsx",
+        file_hash="h1",
+        status=GRADED,
+        workbook_id="kefu-K01-2026-05",
+        site_code="K01",
+        site_name="金色家园",
+        region="华北",
+        period="2026-05",
+        standard=shipped_standard,
+        answers=answers,
+        card=score(shipped_standard, answers),
     )
     record_batch(tmp_path / "h.sqlite", batch([result], [], None, "2026-06-01T09:00:00"))
     got = monthly_report(tmp_path / "h.sqlite")
     section = shipped_standard.sections[0]
     assert table(got.section_rates)[1] == ["kefu-dudao", section.code, section.name, 91.0]
-    assert table(got.site_rates)[1][:4] == ["K01", "金色家园", "华北",
-                                            float(result.card.percent)]
+    assert table(got.site_rates)[1][:4] == ["K01", "金色家园", "华北", float(result.card.percent)]
 
 
 # --- the workbook ---------------------------------------------------------------------------
@@ -321,14 +407,19 @@ def test_csv_keeps_formula_like_text_inert(tmp_path: Path) -> None:
     write_monthly_csv(monthly_report(path), tmp_path / "csv")
     text = (tmp_path / "csv" / "反复问题.csv").read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[1][-1] == "'=HYPERLINK(\"http://x\",\"点我\")"
+    assert rows[1][-1] == '\'=HYPERLINK("http://x","点我")'
 
 
 def test_json_and_csv(report, tmp_path: Path) -> None:
     data = monthly_to_json(report)
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert data["region_rates"][2] == {"区域": "全部项目", "2026-01": 86.67, "2026-02": 93.13,
-                                       "2026-03": 87.5, "2026-04": None}
+    assert data["region_rates"][2] == {
+        "区域": "全部项目",
+        "2026-01": 86.67,
+        "2026-02": 93.13,
+        "2026-03": 87.5,
+        "2026-04": None,
+    }
     assert data["ranking"][0]["上月排名"] is None
     assert data["detail"][0]["检查日期"] == "2026-01-15"
     written = write_monthly_csv(report, tmp_path / "csv")
@@ -354,8 +445,17 @@ def run(*args: str):
 
 def test_cli_writes_the_workbook_csv_and_json(history_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "m.xlsx"
-    result = run("--history", str(history_path), "--out", str(out), "--csv",
-                 str(tmp_path / "csv"), "--json", "--to", "2026-03")
+    result = run(
+        "--history",
+        str(history_path),
+        "--out",
+        str(out),
+        "--csv",
+        str(tmp_path / "csv"),
+        "--json",
+        "--to",
+        "2026-03",
+    )
     assert result.exit_code == 0, result.output
     summary = f"已写出 {out}：2026-01 至 2026-03 共 3 个月，4 个项目，9 份有效评分。"
     assert result.stderr == summary + "\n"
@@ -364,8 +464,9 @@ def test_cli_writes_the_workbook_csv_and_json(history_path: Path, tmp_path: Path
     assert out.exists() and (tmp_path / "csv" / "明细.csv").exists()
 
 
-def test_cli_history_default_comes_from_the_environment(history_path: Path, tmp_path: Path,
-                                                         monkeypatch) -> None:
+def test_cli_history_default_comes_from_the_environment(
+    history_path: Path, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("AUDIT_XLS_HISTORY", str(history_path))
     result = run("--out", str(tmp_path / "m.xlsx"), "--region", "华东")
     assert result.exit_code == 0, result.output
@@ -393,19 +494,21 @@ def test_cli_empty_history_exits_1_with_a_message(tmp_path: Path) -> None:
 
 
 def test_cli_filter_matching_nothing_exits_1(history_path: Path, tmp_path: Path) -> None:
-    result = run("--history", str(history_path), "--out", str(tmp_path / "m.xlsx"),
-                 "--region", "华北")
+    result = run(
+        "--history", str(history_path), "--out", str(tmp_path / "m.xlsx"), "--region", "华北"
+    )
     assert result.exit_code == 1
     assert "没有符合筛选条件（区域=华北）的评分结果" in result.output
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "26-01", "2026/01"])
 def test_cli_bad_month_exits_2(history_path: Path, tmp_path: Path, month: str) -> None:
-    result = run("--history", str(history_path), "--out", str(tmp_path / "m.xlsx"),
-                 "--from", month)
+    result = run("--history", str(history_path), "--out", str(tmp_path / "m.xlsx"), "--from", month)
     assert result.exit_code == 2
-    assert f"Invalid value for '--from': 月份「{month}」格式不对：请写成 YYYY-MM，例如 2026-03。" \
+    assert (
+        f"Invalid value for '--from': 月份「{month}」格式不对：请写成 YYYY-MM，例如 2026-03。"
         in result.output
+    )
 
 
 # --- graded first against the wrong month's register (finding 1) ---------------------------
@@ -421,20 +524,35 @@ def test_regrading_with_the_right_register_shows_the_graded_results(tmp_path: Pa
     sites = [Site("P001", "滨江花园", "华东"), Site("P002", "江南名苑", "华南")]
 
     def register(period: str) -> list[IssuedEntry]:
-        return [IssuedEntry(workbook_id(standard, s, period), s.code, s.name, s.region, "", "",
-                            period, standard.id, standard.version, standard.content_hash,
-                            f"{s.code}.xlsx") for s in sites]
+        return [
+            IssuedEntry(
+                workbook_id(standard, s, period),
+                s.code,
+                s.name,
+                s.region,
+                "",
+                "",
+                period,
+                standard.id,
+                standard.version,
+                standard.content_hash,
+                f"{s.code}.xlsx",
+            )
+            for s in sites
+        ]
 
     folder = tmp_path / "returns-11"
     folder.mkdir()
     for site, answers in zip(sites, [{"1.1.01": ("不符合", 2)}, {}], strict=True):
         issued = build_workbook(standard, site, "2026-11", issued_on=ISSUED_ON)
         (folder / f"{site.code}.xlsx").write_bytes(
-            fill(issued, standard, answers, default=("符合", None)))
+            fill(issued, standard, answers, default=("符合", None))
+        )
     path = tmp_path / "h.sqlite"
     wrong = grade_returns(folder, [standard], register("2026-12"))
     assert [(w.status, w.errors[0].code) for w in wrong.workbooks] == [
-        ("sent_back", "issued.not_issued")] * 2
+        ("sent_back", "issued.not_issued")
+    ] * 2
     assert record_batch(path, wrong).recorded_sent_back == 2
     right = record_batch(path, grade_returns(folder, [standard], register("2026-11")))
     assert (right.recorded_graded, right.already_recorded, right.regraded) == (2, 0, 2)
@@ -484,10 +602,13 @@ def test_monthly_on_an_empty_or_non_sqlite_file_is_an_error(tmp_path: Path) -> N
     for path, why in ((empty, "没有结构版本号"), (text, "file is not a database")):
         before = path.read_bytes()
         result = run("--history", str(path), "--out", str(tmp_path / "m.xlsx"))
-        assert (result.exit_code, result.output) == (1, (
-            f"Error: 历史库 {path} 不是 audit-xls 的历史库（{why}）："
-            "请用 --history 指定 grade 记录结果的那个文件。\n"
-        ))
+        assert (result.exit_code, result.output) == (
+            1,
+            (
+                f"Error: 历史库 {path} 不是 audit-xls 的历史库（{why}）："
+                "请用 --history 指定 grade 记录结果的那个文件。\n"
+            ),
+        )
         assert path.read_bytes() == before
 
 
@@ -497,8 +618,9 @@ def test_grade_does_not_add_its_tables_to_a_foreign_database(tmp_path: Path) -> 
     path = foreign_database(tmp_path / "crm.sqlite")
     before = path.read_bytes()
     with pytest.raises(HistoryError) as error:
-        record_batch(path, batch([workbook("A", "2026-01", V1, {})], [], None,
-                                 "2026-02-01T10:00:00"))
+        record_batch(
+            path, batch([workbook("A", "2026-01", V1, {})], [], None, "2026-02-01T10:00:00")
+        )
     assert str(error.value) == (
         f"历史库 {path} 不是 audit-xls 的历史库（其中已有别的表，没有结构版本号）："
         "请用 --history 指定 grade 记录结果的那个文件。"
@@ -506,8 +628,7 @@ def test_grade_does_not_add_its_tables_to_a_foreign_database(tmp_path: Path) -> 
     assert path.read_bytes() == before
 
 
-def test_monthly_reads_a_version_1_history_without_changing_it(tmp_path: Path,
-                                                                monkeypatch) -> None:
+def test_monthly_reads_a_version_1_history_without_changing_it(tmp_path: Path, monkeypatch) -> None:
     from test_history import version_1_history
 
     path = version_1_history(tmp_path / "h.sqlite", monkeypatch)
@@ -562,26 +683,35 @@ def test_odd_and_foreign_periods_never_crash_monthly(tmp_path: Path) -> None:
     from audit_xls.diagnostics import ERROR, Diagnostic
 
     path = tmp_path / "h.sqlite"
-    record_batch(path, batch([workbook("A", "2026-01", V1, {"1.1.01": 2}),
-                              workbook("B", "2026-01", V1, {})], [], None,
-                             "2026-02-01T10:00:00"))
-    record_batch(path, batch([workbook("A", "2026-02", V1, {})], [], None,
-                             "2026-03-01T10:00:00"))
+    record_batch(
+        path,
+        batch(
+            [workbook("A", "2026-01", V1, {"1.1.01": 2}), workbook("B", "2026-01", V1, {})],
+            [],
+            None,
+            "2026-02-01T10:00:00",
+        ),
+    )
+    record_batch(path, batch([workbook("A", "2026-02", V1, {})], [], None, "2026-03-01T10:00:00"))
     tampered = workbook("C", "2031-05", V1, {}, unanswered=("1.1.01",))
-    tampered.diagnostics = [Diagnostic(ERROR, "manifest.tampered", "清单被修改",
-                                       sheet="_manifest", cell="")]
+    tampered.diagnostics = [
+        Diagnostic(ERROR, "manifest.tampered", "清单被修改", sheet="_manifest", cell="")
+    ]
     foreign = workbook("D", "2026-02", V1, {}, unanswered=("1.1.01",))
     record_batch(path, batch([tampered, foreign], [], None, "2026-03-02T10:00:00"))
     with sqlite3.connect(path) as conn:  # as an older build or a tampered manifest wrote them
         conn.execute("UPDATE workbooks SET period = '2026-02 ' WHERE file = '2026-02/A.xlsx'")
         conn.execute("UPDATE workbooks SET period = '2026年2月' WHERE file = '2026-02/D.xlsx'")
-        conn.execute("INSERT INTO issued VALUES ('x', 'E', 'E项目', '华北', '2099-13', 'T', '1', "
-                     "'2026-03-02T10:00:00')")
+        conn.execute(
+            "INSERT INTO issued VALUES ('x', 'E', 'E项目', '华北', '2099-13', 'T', '1', "
+            "'2026-03-02T10:00:00')"
+        )
     conn.close()
     got = monthly_report(path)
     assert got.months == ["2026-01", "2026-02"]
     assert table(got.site_rates)[1:] == [
-        ["A", "A项目", "华东", 95.0, 100.0, 5.0], ["B", "B项目", "华东", 100.0, N, N],
+        ["A", "A项目", "华东", 95.0, 100.0, 5.0],
+        ["B", "B项目", "华东", 100.0, N, N],
     ]
     assert table(got.returns)[1:] == [["2026-01", N, 2, 2, 0, N], ["2026-02", N, 1, 1, 0, N]]
     assert got.notes == [
@@ -595,8 +725,16 @@ def test_odd_and_foreign_periods_never_crash_monthly(tmp_path: Path) -> None:
 
 
 def test_from_after_to_is_a_usage_error(history_path: Path, tmp_path: Path) -> None:
-    result = run("--history", str(history_path), "--out", str(tmp_path / "m.xlsx"),
-                 "--from", "2026-12", "--to", "2026-01")
+    result = run(
+        "--history",
+        str(history_path),
+        "--out",
+        str(tmp_path / "m.xlsx"),
+        "--from",
+        "2026-12",
+        "--to",
+        "2026-01",
+    )
     assert result.exit_code == 2
     assert result.output.endswith(
         "Error: --from 2026-12 晚于 --to 2026-01：请把较早的月份写在 --from，较晚的写在 --to。\n"
@@ -615,10 +753,13 @@ def test_from_after_to_is_a_usage_error(history_path: Path, tmp_path: Path) -> N
 @pytest.mark.filterwarnings("ignore:Sparkline Group extension is not supported")
 def test_footers_and_rate_headers_match_the_grade_summary(monthly_xlsx: Path) -> None:
     with zipfile.ZipFile(monthly_xlsx) as archive:
-        sheets = sorted(n for n in archive.namelist()
-                        if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
-        footers = [re.findall(r"<oddFooter>(.*?)</oddFooter>", archive.read(n).decode("utf-8"))
-                   for n in sheets]
+        sheets = sorted(
+            n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)
+        )
+        footers = [
+            re.findall(r"<oddFooter>(.*?)</oddFooter>", archive.read(n).decode("utf-8"))
+            for n in sheets
+        ]
     assert footers == [["&amp;C第 &amp;P 页，共 &amp;N 页"]] * 7
     book = openpyxl.load_workbook(monthly_xlsx)
     assert book["月度排名"]["F4"].value == "得分率(%)"

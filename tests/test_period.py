@@ -53,7 +53,10 @@ def test_next_previous_and_range_cross_years() -> None:
     assert Period(2026, 12).next() == Period(2027, 1)
     assert Period(2027, 1).previous() == Period(2026, 12)
     assert [str(m) for m in month_range(Period(2026, 11), Period(2027, 2))] == [
-        "2026-11", "2026-12", "2027-01", "2027-02",
+        "2026-11",
+        "2026-12",
+        "2027-01",
+        "2027-02",
     ]
     assert month_range(Period(2026, 5), Period(2026, 5)) == [Period(2026, 5)]
     assert month_range(Period(2026, 5), Period(2026, 4)) == []

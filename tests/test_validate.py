@@ -292,9 +292,7 @@ def recalculated(data: bytes, cached: dict[str, float]) -> bytes:
     return out.getvalue()
 
 
-def test_label_with_a_space_is_graded_with_a_warning_and_no_false_formula_alarm(
-    standard, issued
-):
+def test_label_with_a_space_is_graded_with_a_warning_and_no_false_formula_alarm(standard, issued):
     # "不符合 " is 不符合 to the scorer, but the workbook's =G4="不符合" said no: 0 deducted.
     data = fill(issued, standard, {"1.1.01": ("不符合 ", 2)}, default=ALL_PASS)
     validated = check(standard, recalculated(data, {"I4": 0, "I3": 0}))
@@ -315,9 +313,7 @@ def test_english_labels_are_matched_without_case(standard):
     data = fill(english, standard, {"1.1.01": ("fail", 1)}, default=("Pass", None),
                 template="en")  # fmt: skip
     validated = check(standard, data, lang="en")
-    assert [(d.code, d.cell) for d in validated.diagnostics] == [
-        ("answer.label_not_exact", "G4")
-    ]
+    assert [(d.code, d.cell) for d in validated.diagnostics] == [("answer.label_not_exact", "G4")]
     assert validated.answers["1.1.01"] == Answer(FAIL, 1, "")
 
 
@@ -352,7 +348,9 @@ def test_inexact_inspection_veto_keeps_every_section_out_of_the_formula_check(tm
     plan = Layout(standard, load_template())
     data = fill(issue(standard), standard, {"3.1.02": ("不符合 ", None)}, default=ALL_PASS)
     # The workbook's formulas did not see the veto: every row deducts 0 after recalculation.
-    cached = {f"I{r.index + 1}": 0 for r in plan.rows if not (r.criterion and r.criterion.rule.is_veto)}
+    cached = {
+        f"I{r.index + 1}": 0 for r in plan.rows if not (r.criterion and r.criterion.rule.is_veto)
+    }
     validated = check(standard, recalculated(data, cached))
     # a veto counts no problem points, so an empty count is no warning either
     assert [(d.code, d.cell) for d in validated.diagnostics] == [("answer.label_not_exact", "G15")]
