@@ -10,7 +10,7 @@ import csv
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +20,7 @@ from xlsxwriter.workbook import Workbook
 
 from audit_xls.diagnostics import ERROR
 from audit_xls.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
-from audit_xls.score import FAIL, ZERO, Answer, round2
+from audit_xls.score import FAIL, ZERO, Answer, ScoreCard, SectionScore, round2
 from audit_xls.standard import Criterion, Standard
 from audit_xls.xlsx import (
     Column,
@@ -557,6 +557,21 @@ class _SummaryWriter:
         sheet.freeze_panes(1, 0)
         setup_print(sheet, footer=t["footer"])
 
+    def section_cells(
+        self, card: ScoreCard, value: Callable[[SectionScore], object]
+    ) -> list[object]:
+        """One cell per section column: blank where the workbook's standard has no such
+        section, NOT_APPLICABLE where none of its criteria applied, else value(section)."""
+        by_key = {SectionKey(s.code, s.name): s for s in card.sections}
+        cells: list[object] = []
+        for key in self.sections:
+            section = by_key.get(key)
+            if section is None:
+                cells.append(None)
+            else:
+                cells.append(value(section) if section.applicable else NOT_APPLICABLE)
+        return cells
+
     # 项目排名
     def write_ranking(self) -> None:
         t = self.t
@@ -578,13 +593,7 @@ class _SummaryWriter:
         for rank, w in _ranked(self.graded):
             card = w.card
             assert card is not None
-            by_key = {SectionKey(s.code, s.name): s for s in card.sections}
-            section_cells: list[object] = []
-            for key in self.sections:
-                s = by_key.get(key)
-                section_cells.append(
-                    None if s is None else (s.score if s.applicable else NOT_APPLICABLE)
-                )
+            section_cells = self.section_cells(card, lambda s: s.score)
             vetoed = card.inspection_vetoed or any(s.vetoed for s in card.sections)
             rows.append(
                 [
@@ -619,16 +628,9 @@ class _SummaryWriter:
         for _rank, w in _ranked(self.graded):
             card = w.card
             assert card is not None
-            by_key = {SectionKey(s.code, s.name): s for s in card.sections}
-            cells: list[object] = []
-            for key in self.sections:
-                s = by_key.get(key)
-                if s is None:
-                    cells.append(None)
-                elif not s.applicable:
-                    cells.append(NOT_APPLICABLE)
-                else:
-                    cells.append(round2(s.score / s.points * 100) if s.points else None)
+            cells = self.section_cells(
+                card, lambda s: round2(s.score / s.points * 100) if s.points else None
+            )
             rows.append([w.period, self.region(w), w.site_code, w.site_name, *cells, card.percent])
         scale = tuple(range(4, 5 + len(self.sections)))
         self.table("sections", columns, rows, t["sections_note"] + t["na_note"], color_scale=scale)
