@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from audit_xls import __version__, history
+from audit_xls import __version__
+from audit_xls.history import store as history
 
 HISTORY_HELP = {
     True: "Grading history (SQLite), created on first use.",
@@ -88,7 +89,7 @@ def standard() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 def standard_check(files: tuple[str, ...]) -> None:
     """Check standard files; print a summary per valid file, or every located problem."""
-    from audit_xls.standard import (
+    from audit_xls.model.standard import (
         StandardError,
         describe,
         load_standard,
@@ -114,7 +115,7 @@ def standard_check(files: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON for machines.")
 def standard_show(file: str, as_json: bool) -> None:
     """Show a standard as a tree: points, groups, criteria counts, rules, hash."""
-    from audit_xls.standard import (
+    from audit_xls.model.standard import (
         StandardError,
         load_standard,
         standard_json_text,
@@ -147,8 +148,8 @@ def standard_show(file: str, as_json: bool) -> None:
 )
 def standard_import(table: str, out: str, ident: str | None, version: str | None) -> None:
     """Import HQ's Excel table (.xlsx) into a standard file."""
-    from audit_xls.standard import StandardError, describe, save_standard
-    from audit_xls.table import import_table
+    from audit_xls.model.standard import StandardError, describe, save_standard
+    from audit_xls.standards.table import import_table
 
     try:
         imported = import_table(table, id=ident, version=version)
@@ -168,12 +169,12 @@ def standard_import(table: str, out: str, ident: str | None, version: str | None
 @click.option("--out", required=True, metavar="TABLE.xlsx", help="The Excel table to write.")
 def standard_export(file: str, out: str) -> None:
     """Export a standard file to HQ's Excel table (.xlsx)."""
-    from audit_xls.standard import (
+    from audit_xls.model.standard import (
         StandardError,
         describe,
         load_standard,
     )
-    from audit_xls.table import export_table
+    from audit_xls.standards.table import export_table
 
     try:
         std = load_standard(file)
@@ -192,7 +193,7 @@ _PROGRESS_FROM = 20  # fewer workbooks than this finish before a progress line h
 
 
 def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from audit_xls.build import BuildError, parse_period
+    from audit_xls.workbook.build import BuildError, parse_period
 
     try:
         parse_period(value)
@@ -283,13 +284,13 @@ def build(
     import sys
     from datetime import date
 
-    from audit_xls.build import BuildError, build_all
-    from audit_xls.register import RegisterError, register_path
-    from audit_xls.sites import SitesError, load_sites
-    from audit_xls.standard import (
+    from audit_xls.grading.register import RegisterError, register_path
+    from audit_xls.grading.sites import SitesError, load_sites
+    from audit_xls.model.standard import (
         StandardError,
         load_standard,
     )
+    from audit_xls.workbook.build import BuildError, build_all
 
     try:
         standard_model = load_standard(standard_file)
@@ -349,11 +350,13 @@ def _standards_folder(option: str | None):
                                      param_hint="--standards")  # fmt: skip
         return Path(option)
     local = Path("standards")
-    return local if local.is_dir() else Path(__file__).resolve().parent.parent / "standards"
+    from audit_xls import data
+
+    return local if local.is_dir() else data.standards_folder()
 
 
 def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str]:
-    from audit_xls.report import account_lines
+    from audit_xls.outputs.report import account_lines
 
     lines = account_lines(batch, lang)
     if lang == "en":
@@ -431,11 +434,17 @@ def grade(
     import sys
     from pathlib import Path
 
-    from audit_xls.grade import GradeError, exit_code, grade_returns, register_mismatch
-    from audit_xls.history import HistoryError, check_writable, record_batch
-    from audit_xls.register import RegisterError, read_issued
-    from audit_xls.report import ReportError, batch_to_json, json_text, write_csv, write_summary
-    from audit_xls.standard import StandardError, load_standards
+    from audit_xls.grading.grade import GradeError, exit_code, grade_returns, register_mismatch
+    from audit_xls.grading.register import RegisterError, read_issued
+    from audit_xls.history.store import HistoryError, check_writable, record_batch
+    from audit_xls.model.standard import StandardError, load_standards
+    from audit_xls.outputs.report import (
+        ReportError,
+        batch_to_json,
+        json_text,
+        write_csv,
+        write_summary,
+    )
 
     if Path(returns).is_file() and Path(returns).suffix.lower() != ".zip":
         raise click.BadParameter(
@@ -542,7 +551,7 @@ def grade(
 
 
 def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from audit_xls.monthly import check_month
+    from audit_xls.history.monthly import check_month
 
     if value is None:
         return None
@@ -588,8 +597,7 @@ def monthly(
     """Month-by-month pivots from the grading history: sites, regions, sections, ranks."""
     from pathlib import Path
 
-    from audit_xls.history import HistoryError
-    from audit_xls.monthly import (
+    from audit_xls.history.monthly import (
         MonthlyError,
         check_month_order,
         monthly_json_text,
@@ -597,6 +605,7 @@ def monthly(
         write_monthly,
         write_monthly_csv,
     )
+    from audit_xls.history.store import HistoryError
 
     try:
         check_month_order(from_, to)
@@ -665,7 +674,7 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None
     from pathlib import Path
 
     from audit_xls.demo import DemoError, account, run_demo
-    from audit_xls.period import PeriodError, parse_period
+    from audit_xls.model.period import PeriodError, parse_period
 
     try:
         month = parse_period(start)

@@ -18,19 +18,23 @@ from pathlib import Path
 
 import openpyxl
 
-from audit_xls import build, grade, history, monthly, report, soffice
-from audit_xls.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
-from audit_xls.period import parse_period
-from audit_xls.register import read_issued, register_path
-from audit_xls.results import BatchResult, WorkbookResult
-from audit_xls.score import FAIL, NA, PASS
-from audit_xls.sites import Site, load_sites
-from audit_xls.standard import Standard, load_standard
-from audit_xls.template import load_template
+from audit_xls import data, soffice
+from audit_xls.grading import grade
+from audit_xls.grading.register import read_issued, register_path
+from audit_xls.grading.sites import Site, load_sites
+from audit_xls.history import monthly
+from audit_xls.history import store as history
+from audit_xls.model.period import parse_period
+from audit_xls.model.results import BatchResult, WorkbookResult
+from audit_xls.model.score import FAIL, NA, PASS
+from audit_xls.model.standard import Standard, load_standard
+from audit_xls.outputs import report
+from audit_xls.workbook import build
+from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
+from audit_xls.workbook.template import load_template
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_STANDARD = ROOT / "standards" / "kefu-dudao.yaml"
-DEMO_SITES = ROOT / "samples" / "sites.csv"
+DEMO_STANDARD = data.shipped_standard()
+DEMO_SITES = data.sample_sites()
 MARKER = ".audit-xls-demo"
 INSPECTORS = ("王敏", "李婷", "张伟", "陈静", "刘洋", "赵磊")
 MANAGERS = ("周经理", "吴经理", "郑经理", "孙经理")

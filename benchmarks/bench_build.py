@@ -19,10 +19,10 @@ from pathlib import Path
 
 import xlsxwriter
 
-from audit_xls.build import _plan, build_all, build_workbook, manifest_values
-from audit_xls.layout import manifest_grid
-from audit_xls.sites import Site
-from audit_xls.standard import load_standard
+from audit_xls.grading.sites import Site
+from audit_xls.model.standard import load_standard
+from audit_xls.workbook.build import _plan, build_all, build_workbook, manifest_values
+from audit_xls.workbook.layout import manifest_grid
 
 ROOT = Path(__file__).resolve().parent.parent
 PERIOD = "2026-11"

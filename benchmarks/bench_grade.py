@@ -27,16 +27,16 @@ from datetime import date
 from pathlib import Path
 from xml.parsers import expat
 
-from audit_xls import layout
-from audit_xls.build import build_workbook
-from audit_xls.grade import grade_returns
-from audit_xls.layout import Layout
-from audit_xls.read import read_workbook
-from audit_xls.report import write_csv, write_summary
-from audit_xls.sites import Site
-from audit_xls.standard import load_standard
-from audit_xls.template import load_template
-from audit_xls.validate import Checker
+from audit_xls.grading.grade import grade_returns
+from audit_xls.grading.sites import Site
+from audit_xls.grading.validate import Checker
+from audit_xls.model.standard import load_standard
+from audit_xls.outputs.report import write_csv, write_summary
+from audit_xls.workbook import layout
+from audit_xls.workbook.build import build_workbook
+from audit_xls.workbook.layout import Layout
+from audit_xls.workbook.read import read_workbook
+from audit_xls.workbook.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARD = ROOT / "standards" / "kefu-dudao.yaml"

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import openpyxl
 
-from audit_xls.build import build_all
 from audit_xls.demo import run_demo
-from audit_xls.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
-from audit_xls.sites import load_sites
+from audit_xls.grading.sites import load_sites
+from audit_xls.model.standard import load_standard
 from audit_xls.soffice import convert
-from audit_xls.standard import load_standard
-from audit_xls.template import load_template
+from audit_xls.workbook.build import build_all
+from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
+from audit_xls.workbook.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 IMG = ROOT / "docs" / "img"

@@ -26,13 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `returns`, when 
 
 from returns import fill
 
-from audit_xls import layout as layout_module
-from audit_xls.build import build_all, build_workbook
-from audit_xls.layout import Col, Layout, cell
-from audit_xls.register import IssuedEntry, read_issued
-from audit_xls.sites import Site
-from audit_xls.standard import Standard, load_standard, standard_from_mapping
-from audit_xls.template import load_template
+from audit_xls.grading.register import IssuedEntry, read_issued
+from audit_xls.grading.sites import Site
+from audit_xls.model.standard import Standard, load_standard, standard_from_mapping
+from audit_xls.workbook import layout as layout_module
+from audit_xls.workbook.build import build_all, build_workbook
+from audit_xls.workbook.layout import Col, Layout, cell
+from audit_xls.workbook.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "standards" / "kefu-dudao.yaml"

@@ -13,10 +13,10 @@ from typing import Any
 
 import openpyxl
 
-from audit_xls import layout
-from audit_xls.layout import Col, Layout
-from audit_xls.standard import Standard
-from audit_xls.template import load_template
+from audit_xls.model.standard import Standard
+from audit_xls.workbook import layout
+from audit_xls.workbook.layout import Col, Layout
+from audit_xls.workbook.template import load_template
 
 Typed = tuple[Any, Any] | tuple[Any, Any, Any]
 
@@ -119,7 +119,7 @@ def mini_standard(folder: Any) -> Standard:
     """The mini standard, loaded from a YAML file written into `folder`."""
     from pathlib import Path
 
-    from audit_xls.standard import load_standard
+    from audit_xls.model.standard import load_standard
 
     path = Path(folder) / "mini.yaml"
     path.write_text(MINI_YAML, encoding="utf-8")
@@ -128,7 +128,7 @@ def mini_standard(folder: Any) -> Standard:
 
 def issue(standard: Standard, code: str = "P001", name: str = "滨江花园", region: str = "华东"):
     """The bytes of one issued workbook of `standard` for PERIOD."""
-    from audit_xls.build import build_workbook
-    from audit_xls.sites import Site
+    from audit_xls.grading.sites import Site
+    from audit_xls.workbook.build import build_workbook
 
     return build_workbook(standard, Site(code, name, region), PERIOD, issued_on=ISSUED_ON)

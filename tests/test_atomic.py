@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from audit_xls.atomic import atomic_open, atomic_write_bytes
-from audit_xls.build import build_all
-from audit_xls.register import register_path
-from audit_xls.sites import Site
-from audit_xls.standard import save_standard
-from audit_xls.table import export_table
+from audit_xls.grading.register import register_path
+from audit_xls.grading.sites import Site
+from audit_xls.model.standard import save_standard
+from audit_xls.standards.table import export_table
+from audit_xls.workbook.build import build_all
 
 UMASK = 0o002  # a shared-folder umask: group-writable, so 0600 and 0644 are both wrong
 

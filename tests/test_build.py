@@ -13,7 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from audit_xls import __version__
-from audit_xls.build import (
+from audit_xls.cli import cli
+from audit_xls.grading.register import IssuedEntry, read_issued
+from audit_xls.grading.sites import Site
+from audit_xls.model.standard import Standard
+from audit_xls.workbook.build import (
     BuildError,
     _build,
     _Plan,
@@ -23,8 +27,7 @@ from audit_xls.build import (
     workbook_filename,
     workbook_id,
 )
-from audit_xls.cli import cli
-from audit_xls.layout import (
+from audit_xls.workbook.layout import (
     COVER_INPUTS,
     COVER_ROW,
     COVER_VALUE_COL,
@@ -35,10 +38,7 @@ from audit_xls.layout import (
     cell,
     parse_manifest,
 )
-from audit_xls.register import IssuedEntry, read_issued
-from audit_xls.sites import Site
-from audit_xls.standard import Standard
-from audit_xls.template import Template, load_template
+from audit_xls.workbook.template import Template, load_template
 
 SITE = Site("P001", "滨江花园", "华东", "杭州公司", "住宅")
 PERIOD = "2026-11"
@@ -491,7 +491,7 @@ def test_build_command_permission_denied(tmp_path: Path, monkeypatch: pytest.Mon
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("audit_xls.build.build_all", refuse)
+    monkeypatch.setattr("audit_xls.workbook.build.build_all", refuse)
     sites = _sites_csv(tmp_path, "项目编码,项目名称,区域\nP001,滨江花园,华东\n")
     out = tmp_path / "out"
     args = ["build", "--standard", str(STANDARD_FILE), "--sites", str(sites), "--period", PERIOD]

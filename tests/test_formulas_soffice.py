@@ -3,7 +3,7 @@
 Random fillings (fixed seed) of a small standard with every scoring feature (group points,
 caps, per_item, section and inspection vetoes, floors, 不适用 sections) and of the shipped
 standard are written into built workbooks, recalculated in ONE soffice batch, and every
-得分汇总 value and every criterion 扣分 is compared with audit_xls.score.score().
+得分汇总 value and every criterion 扣分 is compared with audit_xls.model.score.score().
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from audit_xls.build import build_workbook
-from audit_xls.layout import Col, Layout, SumCol
-from audit_xls.score import FAIL, NA, PASS, Answer, ScoreCard, score
-from audit_xls.sites import Site
+from audit_xls.grading.sites import Site
+from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
+from audit_xls.model.standard import Standard, standard_from_mapping
 from audit_xls.soffice import convert
-from audit_xls.standard import Standard, standard_from_mapping
-from audit_xls.template import load_template
+from audit_xls.workbook.build import build_workbook
+from audit_xls.workbook.layout import Col, Layout, SumCol
+from audit_xls.workbook.template import load_template
 
 SEED = 20261128
 FILLINGS = 40

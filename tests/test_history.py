@@ -30,19 +30,19 @@ from pathlib import Path
 
 import pytest
 
-from audit_xls import history
-from audit_xls.diagnostics import ERROR, WARNING, Diagnostic
-from audit_xls.history import (
+from audit_xls.grading.register import IssuedEntry
+from audit_xls.history import store as history
+from audit_xls.history.store import (
     SCHEMA_VERSION,
     HistoryError,
     default_history_path,
     load_history,
     record_batch,
 )
-from audit_xls.register import IssuedEntry
-from audit_xls.results import GRADED, SENT_BACK, BatchResult, Missing, WorkbookResult
-from audit_xls.score import FAIL, NA, PASS, Answer, score
-from audit_xls.standard import Criterion, Group, Rule, Section, Standard
+from audit_xls.model.diagnostics import ERROR, WARNING, Diagnostic
+from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, Missing, WorkbookResult
+from audit_xls.model.score import FAIL, NA, PASS, Answer, score
+from audit_xls.model.standard import Criterion, Group, Rule, Section, Standard
 
 CODES = ("1.1.01", "1.1.02", "2.1.01", "2.1.02")
 SITES = {

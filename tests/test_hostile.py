@@ -36,9 +36,9 @@ from hostile import (
 )
 
 from audit_xls.cli import cli
-from audit_xls.diagnostics import ERROR, message
-from audit_xls.grade import exit_code, grade_returns
-from audit_xls.results import BatchResult
+from audit_xls.grading.grade import exit_code, grade_returns
+from audit_xls.model.diagnostics import ERROR, message
+from audit_xls.model.results import BatchResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "hostile-returns.md"
@@ -168,8 +168,8 @@ def test_bombs_refused_fast_in_bounded_memory(hostile, tmp_path):
         f"""
         import json, resource, shutil, sys, time
         from pathlib import Path
-        from audit_xls.grade import grade_returns
-        from audit_xls.standard import load_standard
+        from audit_xls.grading.grade import grade_returns
+        from audit_xls.model.standard import load_standard
         standard = load_standard({str(ROOT / "standards" / "kefu-dudao.yaml")!r})
         warm = Path({str(tmp_path)!r}) / "warm"
         warm.mkdir()

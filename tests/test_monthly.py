@@ -32,16 +32,16 @@ from returns import ISSUED_ON, fill, mini_standard
 from test_history import V1, batch, build_history, workbook
 
 from audit_xls.cli import cli
-from audit_xls.history import record_batch
-from audit_xls.monthly import (
+from audit_xls.history.monthly import (
     MonthlyError,
     monthly_report,
     monthly_to_json,
     write_monthly,
     write_monthly_csv,
 )
-from audit_xls.results import GRADED, WorkbookResult
-from audit_xls.score import PASS, Answer, score
+from audit_xls.history.store import record_batch
+from audit_xls.model.results import GRADED, WorkbookResult
+from audit_xls.model.score import PASS, Answer, score
 
 N = None
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04"]
@@ -515,10 +515,10 @@ def test_cli_bad_month_exits_2(history_path: Path, tmp_path: Path, month: str) -
 
 
 def test_regrading_with_the_right_register_shows_the_graded_results(tmp_path: Path) -> None:
-    from audit_xls.build import build_workbook, workbook_id
-    from audit_xls.grade import grade_returns
-    from audit_xls.register import IssuedEntry
-    from audit_xls.sites import Site
+    from audit_xls.grading.grade import grade_returns
+    from audit_xls.grading.register import IssuedEntry
+    from audit_xls.grading.sites import Site
+    from audit_xls.workbook.build import build_workbook, workbook_id
 
     standard = mini_standard(tmp_path)
     sites = [Site("P001", "滨江花园", "华东"), Site("P002", "江南名苑", "华南")]
@@ -613,7 +613,7 @@ def test_monthly_on_an_empty_or_non_sqlite_file_is_an_error(tmp_path: Path) -> N
 
 
 def test_grade_does_not_add_its_tables_to_a_foreign_database(tmp_path: Path) -> None:
-    from audit_xls.history import HistoryError
+    from audit_xls.history.store import HistoryError
 
     path = foreign_database(tmp_path / "crm.sqlite")
     before = path.read_bytes()
@@ -644,7 +644,7 @@ def test_monthly_reads_a_version_1_history_without_changing_it(tmp_path: Path, m
 def test_monthly_on_an_older_history_lacking_columns_asks_for_one_grade(tmp_path: Path) -> None:
     import sqlite3
 
-    from audit_xls import history
+    from audit_xls.history import store as history
 
     path = tmp_path / "h.sqlite"
     with sqlite3.connect(path) as conn:  # as if version 1 had no `issued` table yet
@@ -680,7 +680,7 @@ def test_history_help_is_true_for_each_command() -> None:
 def test_odd_and_foreign_periods_never_crash_monthly(tmp_path: Path) -> None:
     import sqlite3
 
-    from audit_xls.diagnostics import ERROR, Diagnostic
+    from audit_xls.model.diagnostics import ERROR, Diagnostic
 
     path = tmp_path / "h.sqlite"
     record_batch(

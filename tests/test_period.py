@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from audit_xls.cli import cli
-from audit_xls.monthly import check_month
-from audit_xls.period import Period, PeriodError, is_period, month_range, parse_period
+from audit_xls.history.monthly import check_month
+from audit_xls.model.period import Period, PeriodError, is_period, month_range, parse_period
 
 
 def test_parse_gives_the_month_and_its_days() -> None:

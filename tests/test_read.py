@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 from returns import fill, issue, mini_standard
 
-from audit_xls import read
-from audit_xls.read import RawWorkbook, ReadFailure, as_date, read_workbook
+from audit_xls.workbook import read
+from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date, read_workbook
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ def test_release_drops_the_grid(issued):
 
 
 def test_formula_and_hidden_row_scan_takes_any_attribute_order_and_prefix():
-    from audit_xls.read import _scan_sheet_xml
+    from audit_xls.workbook.read import _scan_sheet_xml
 
     plain = (
         b'<row hidden="1" r="5"><c s="3" r="H5" t="n"> <f>1+1</f></c></row><row r="6">'
@@ -265,7 +265,7 @@ def test_far_value_in_xls_is_cut_by_the_format_and_read(saved):
 @pytest.mark.soffice
 @pytest.mark.parametrize("extension", ["ods", "xls"])
 def test_saved_returns_grade_with_the_answers_flagged(standard, saved, extension):
-    from audit_xls.validate import Checker
+    from audit_xls.grading.validate import Checker
 
     checker = Checker([standard])
     typed = read_workbook(saved[f"typed.{extension}"])
@@ -319,7 +319,7 @@ def test_far_cell_with_a_character_reference_is_corrupt_not_a_crash(issued):
 
 
 def test_formula_answer_found_in_any_attribute_spelling():
-    from audit_xls.read import _scan_sheet_xml
+    from audit_xls.workbook.read import _scan_sheet_xml
 
     xml = b"<row r='5' hidden = '1'><c r = 'g5'><f>1</f></c><c r='H05' t='n'><f>2</f></c></row>"
     assert _scan_sheet_xml(xml) == ({(4, 6), (4, 7)}, {4})

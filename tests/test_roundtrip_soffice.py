@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 from returns import fill
 
-from audit_xls.build import build_all
-from audit_xls.grade import grade_returns
-from audit_xls.layout import Col, Layout, cell
-from audit_xls.read import RawWorkbook, read_workbook
-from audit_xls.register import read_issued
-from audit_xls.results import BatchResult
-from audit_xls.sites import Site
+from audit_xls.grading.grade import grade_returns
+from audit_xls.grading.register import read_issued
+from audit_xls.grading.sites import Site
+from audit_xls.model.results import BatchResult
 from audit_xls.soffice import convert
-from audit_xls.template import load_template
+from audit_xls.workbook.build import build_all
+from audit_xls.workbook.layout import Col, Layout, cell
+from audit_xls.workbook.read import RawWorkbook, read_workbook
+from audit_xls.workbook.template import load_template
 
 PERIOD = "2026-11"
 PASS, FAIL, NA = ("符合", None), ("不符合", 2), ("不适用", None)

@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from audit_xls.score import FAIL, NA, PASS, Answer, criterion_deduction, score
-from audit_xls.standard import Rule, standard_from_mapping
+from audit_xls.model.score import FAIL, NA, PASS, Answer, criterion_deduction, score
+from audit_xls.model.standard import Rule, standard_from_mapping
 
 TINY = {
     "id": "tiny",

@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from audit_xls.sites import Site, SitesError, load_sites
+from audit_xls.grading.sites import Site, SitesError, load_sites
 
 SITES_CSV = (
     "项目编码,项目名称,区域,城市公司,项目类型\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_xls.standard import (
+from audit_xls.model.standard import (
     Rule,
     RulePhraseError,
     StandardError,

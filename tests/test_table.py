@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from audit_xls.standard import (
+from audit_xls.model.standard import (
     DEFAULT_GRADE_BANDS,
     Criterion,
     Group,
@@ -17,7 +17,7 @@ from audit_xls.standard import (
     Standard,
     StandardError,
 )
-from audit_xls.table import export_table, import_table, split_criteria, split_points
+from audit_xls.standards.table import export_table, import_table, split_criteria, split_points
 
 D = Decimal
 HEADER = ["一级指标", "二级指标", "检查标准", "检查方法", "扣分标准"]

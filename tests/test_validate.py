@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 from returns import fill, issue, mini_standard
 
-from audit_xls.read import RawWorkbook, read_workbook
-from audit_xls.score import FAIL, NA, PASS, Answer
-from audit_xls.validate import Checker, Validated, parse_points
+from audit_xls.grading.validate import Checker, Validated, parse_points
+from audit_xls.model.score import FAIL, NA, PASS, Answer
+from audit_xls.workbook.read import RawWorkbook, read_workbook
 
 ALL_PASS = ("符合", None)
 
@@ -259,7 +259,7 @@ def test_manifest_edited_and_unknown_standard(tmp_path, standard, issued):
 
 
 def test_issued_register_consistency(standard, issued):
-    from audit_xls.register import IssuedEntry
+    from audit_xls.grading.register import IssuedEntry
 
     raw = read_workbook(fill(issued, standard, {}, default=ALL_PASS))
     entry = IssuedEntry(raw.manifest["workbook_id"], "P001", "滨江花园", "华东", "", "",
@@ -305,8 +305,8 @@ def test_label_with_a_space_is_graded_with_a_warning_and_no_false_formula_alarm(
 
 
 def test_english_labels_are_matched_without_case(standard):
-    from audit_xls.build import build_workbook
-    from audit_xls.sites import Site
+    from audit_xls.grading.sites import Site
+    from audit_xls.workbook.build import build_workbook
 
     english = build_workbook(standard, Site("P001", "Riverside", "East"), "2026-11",
                              template="en", issued_on=date(2026, 11, 1))  # fmt: skip
@@ -337,9 +337,9 @@ def test_fail_with_zero_points_deducts_nothing_with_a_warning(standard, issued):
 def test_inexact_inspection_veto_keeps_every_section_out_of_the_formula_check(tmp_path):
     from returns import MINI_YAML
 
-    from audit_xls.layout import Layout
-    from audit_xls.standard import load_standard
-    from audit_xls.template import load_template
+    from audit_xls.model.standard import load_standard
+    from audit_xls.workbook.layout import Layout
+    from audit_xls.workbook.template import load_template
 
     yaml = MINI_YAML.replace("{code: \"3.1.02\", text: 巡查记录}",
                              "{code: \"3.1.02\", text: 重大事故, rule: 否决项：出现即本次检查不得分}")  # fmt: skip

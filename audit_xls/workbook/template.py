@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+from audit_xls import data
+
+TEMPLATES_DIR = data.templates_folder()
 DEFAULT_TEMPLATE = "zh"
 
 
@@ -40,7 +41,9 @@ class Template:
 
 
 def template_names() -> list[str]:
-    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.yaml"))
+    return sorted(
+        p.name[: -len(".yaml")] for p in TEMPLATES_DIR.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 @cache

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from audit_xls.atomic import atomic_write_bytes
-from audit_xls.period import is_period
+from audit_xls.model.period import is_period
 
 REGISTER_COLUMNS = (
     "workbook_id",

@@ -21,9 +21,14 @@ from pathlib import Path
 import xlsxwriter
 
 from audit_xls import __version__
-from audit_xls import period as period_module
 from audit_xls.atomic import atomic_write_bytes
-from audit_xls.layout import (
+from audit_xls.grading.register import IssuedEntry, read_issued, register_path, write_issued
+from audit_xls.grading.sites import Site
+from audit_xls.model import period as period_module
+from audit_xls.model.period import Period, PeriodError
+from audit_xls.model.standard import Standard
+from audit_xls.outputs.xlsx import WORKBOOK_OPTIONS, strict_warnings
+from audit_xls.workbook.layout import (
     CHECKLIST_TITLE_ROW,
     COLUMN_WIDTHS,
     COVER_INSTRUCTIONS_ROW,
@@ -44,12 +49,7 @@ from audit_xls.layout import (
     cell,
     manifest_grid,
 )
-from audit_xls.period import Period, PeriodError
-from audit_xls.register import IssuedEntry, read_issued, register_path, write_issued
-from audit_xls.sites import Site
-from audit_xls.standard import Standard
-from audit_xls.template import DEFAULT_TEMPLATE, Template, load_template
-from audit_xls.xlsx import WORKBOOK_OPTIONS, strict_warnings
+from audit_xls.workbook.template import DEFAULT_TEMPLATE, Template, load_template
 
 MAX_FILENAME = 120
 # Reserved on Windows, plus control characters; replaced so the file name survives any disk.

@@ -24,12 +24,12 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from audit_xls.history import UNTRUSTED_MANIFEST, HistoryFrames, load_history
-from audit_xls.period import PeriodError, is_period, month_range, parse_period
-from audit_xls.report import LABELS, competition_ranks, csv_text
-from audit_xls.results import SENT_BACK
-from audit_xls.score import round2
-from audit_xls.xlsx import (
+from audit_xls.history.store import UNTRUSTED_MANIFEST, HistoryFrames, load_history
+from audit_xls.model.period import PeriodError, is_period, month_range, parse_period
+from audit_xls.model.results import SENT_BACK
+from audit_xls.model.score import round2
+from audit_xls.outputs.report import LABELS, competition_ranks, csv_text
+from audit_xls.outputs.xlsx import (
     COLOR_SCALE,
     Column,
     Formats,

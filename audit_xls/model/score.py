@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from audit_xls.standard import Criterion, Rule, Section, Standard
+from audit_xls.model.standard import Criterion, Rule, Section, Standard
 
 PASS, FAIL, NA = "pass", "fail", "na"
 CENT = Decimal("0.01")

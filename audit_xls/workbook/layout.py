@@ -16,8 +16,8 @@ from functools import cached_property
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from audit_xls.standard import Criterion, Group, Section, Standard, dec_str
-from audit_xls.template import Template
+from audit_xls.model.standard import Criterion, Group, Section, Standard, dec_str
+from audit_xls.workbook.template import Template
 
 MANIFEST_SHEET = "_manifest"
 LISTS_SHEET = "_lists"

@@ -24,8 +24,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audit_xls.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
-from audit_xls.standard import Standard
+from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
+from audit_xls.model.standard import Standard
 
 if TYPE_CHECKING:
     import pandas as pd

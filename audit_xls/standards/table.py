@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from audit_xls.standard import (
+from audit_xls.model.standard import (
     DEFAULT_GRADE_BANDS,
     Criterion,
     Group,

@@ -15,12 +15,12 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 
-from audit_xls.diagnostics import make, message
-from audit_xls.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
-from audit_xls.register import IssuedEntry
-from audit_xls.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
-from audit_xls.standard import Standard
-from audit_xls.validate import Checker
+from audit_xls.grading.register import IssuedEntry
+from audit_xls.grading.validate import Checker
+from audit_xls.model.diagnostics import make, message
+from audit_xls.model.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
+from audit_xls.model.standard import Standard
+from audit_xls.workbook.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
 
 READ_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}

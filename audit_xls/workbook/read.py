@@ -21,9 +21,9 @@ from typing import Any
 
 import python_calamine as calamine
 
-from audit_xls import layout
-from audit_xls.layout import Manifest
-from audit_xls.template import Template, TemplateError, load_template
+from audit_xls.workbook import layout
+from audit_xls.workbook.layout import Manifest
+from audit_xls.workbook.template import Template, TemplateError, load_template
 
 # Limits checked on the zip's central directory before anything is decompressed.
 MAX_ZIP_ENTRIES = 2_000

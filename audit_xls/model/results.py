@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from audit_xls.diagnostics import ERROR, Diagnostic
-from audit_xls.register import IssuedEntry
-from audit_xls.score import Answer, ScoreCard
-from audit_xls.standard import Standard
+from audit_xls.grading.register import IssuedEntry
+from audit_xls.model.diagnostics import ERROR, Diagnostic
+from audit_xls.model.score import Answer, ScoreCard
+from audit_xls.model.standard import Standard
 
 GRADED, SENT_BACK = "graded", "sent_back"
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from xlsxwriter.workbook import Workbook
 
-from audit_xls.diagnostics import ERROR
-from audit_xls.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
-from audit_xls.score import FAIL, ZERO, Answer, ScoreCard, SectionScore, round2
-from audit_xls.standard import Criterion, Standard
-from audit_xls.xlsx import (
+from audit_xls.model.diagnostics import ERROR
+from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
+from audit_xls.model.score import FAIL, ZERO, Answer, ScoreCard, SectionScore, round2
+from audit_xls.model.standard import Criterion, Standard
+from audit_xls.outputs.xlsx import (
     Column,
     Formats,
     add_table_sheet,

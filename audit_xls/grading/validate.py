@@ -16,14 +16,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from audit_xls import layout
-from audit_xls.diagnostics import ERROR, Diagnostic, make
-from audit_xls.layout import Col, Layout, cell
-from audit_xls.period import is_period, parse_period
-from audit_xls.read import RawWorkbook, ReadFailure, as_date
-from audit_xls.score import FAIL, NA, PASS, Answer, ScoreCard, score
-from audit_xls.standard import Standard
-from audit_xls.template import Template
+from audit_xls.model.diagnostics import ERROR, Diagnostic, make
+from audit_xls.model.period import is_period, parse_period
+from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
+from audit_xls.model.standard import Standard
+from audit_xls.workbook import layout
+from audit_xls.workbook.layout import Col, Layout, cell
+from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date
+from audit_xls.workbook.template import Template
 
 MAX_PROBLEM_POINTS = 99
 MAX_EXAMPLES = 5  # changed cells named in one message
