@@ -434,8 +434,9 @@ def grade(
     import sys
     from pathlib import Path
 
-    from audit_xls.grading.grade import GradeError, exit_code, grade_returns, register_mismatch
+    from audit_xls.grading.grade import exit_code, grade_returns, register_mismatch
     from audit_xls.grading.register import RegisterError, read_issued
+    from audit_xls.grading.sources import GradeError
     from audit_xls.history.store import HistoryError, check_writable, record_batch
     from audit_xls.model.standard import StandardError, load_standards
     from audit_xls.outputs.report import (

@@ -15,8 +15,9 @@ from returns import MINI_YAML, PERIOD, fill, issue, mini_standard
 
 from audit_xls.cli import cli
 from audit_xls.grading import grade as grade_module
-from audit_xls.grading.grade import exit_code, grade_returns, zip_member_name
+from audit_xls.grading.grade import exit_code, grade_returns
 from audit_xls.grading.register import IssuedEntry, write_issued
+from audit_xls.grading.sources import zip_member_name
 from audit_xls.outputs.report import batch_to_json
 from audit_xls.workbook.read import read_workbook
 

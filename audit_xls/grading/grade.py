@@ -7,112 +7,28 @@ Returned files are only ever read.
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
-from stat import S_ISREG
+from pathlib import Path
 
 from audit_xls.grading.register import IssuedEntry
+from audit_xls.grading.sources import (
+    Source,
+    is_junk,
+    open_sources,
+    skip_reason,
+)
 from audit_xls.grading.validate import Checker
 from audit_xls.model.diagnostics import make, message
 from audit_xls.model.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.model.standard import Standard
 from audit_xls.workbook.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
 
-READ_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
-JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 # A returned file bigger than this is refused unread (a workbook of 150 criteria is ~30 KB).
 MAX_FILE_BYTES = MAX_UNCOMPRESSED_BYTES
-ZIP_UTF8_FLAG = 0x800
 
 Progress = Callable[[int, int], None]
-
-
-class GradeError(ValueError):
-    """Raised when RETURNS is neither a folder nor a readable .zip."""
-
-
-@dataclass(frozen=True)
-class _Source:
-    """One returned file, read lazily in a worker so only `jobs` files sit in memory."""
-
-    name: str  # as HQ sees it: relative path in the folder or member name in the zip
-    size: int
-    modified: datetime | None
-    read: Callable[[], bytes]
-    regular: bool = True  # False for pipes, devices and broken links, which are not read
-
-
-def is_junk(name: str) -> bool:
-    """Temp and system files office software and file managers leave beside workbooks."""
-    path = PurePosixPath(name)
-    base = path.name
-    return (
-        "__MACOSX" in path.parts
-        or base.lower() in JUNK_NAMES
-        or base.startswith(("~$", ".~", "._"))
-        or (base.startswith(".~lock.") and base.endswith("#"))
-    )
-
-
-def skip_reason(name: str, lang: str = "zh") -> str | None:
-    """Why a file in the returns is not read (None when it is a workbook to read)."""
-    path = PurePosixPath(name)
-    if is_junk(name):
-        return message("skip.junk", lang)
-    suffix = path.suffix.lower()
-    if suffix == ".et":
-        return message("skip.et", lang)
-    if suffix not in READ_EXTENSIONS:
-        return message("skip.extension", lang, ext=suffix or "-")
-    return None
-
-
-def zip_member_name(info: zipfile.ZipInfo) -> str:
-    """A member's name: GBK names from Chinese Windows (no UTF-8 flag) decoded as GBK."""
-    if info.flag_bits & ZIP_UTF8_FLAG:
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("gbk")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
-
-
-def _folder_sources(folder: Path) -> Iterator[_Source]:
-    for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix()):
-        if path.is_dir():
-            continue
-        name = path.relative_to(folder).as_posix()
-        try:
-            stat = path.stat()
-            size, modified = stat.st_size, datetime.fromtimestamp(stat.st_mtime)
-            regular = S_ISREG(stat.st_mode)
-        except OSError:
-            size, modified, regular = 0, None, not path.is_symlink()
-        # reading a pipe would wait forever; a broken link has nothing to read
-        yield _Source(name, size, modified, path.read_bytes, regular=regular)
-
-
-def _zip_date(info: zipfile.ZipInfo) -> datetime | None:
-    try:
-        return datetime(*info.date_time)
-    except ValueError:  # zero or impossible DOS dates occur in hand-made archives
-        return None
-
-
-def _zip_sources(archive: zipfile.ZipFile) -> Iterator[_Source]:
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        yield _Source(
-            zip_member_name(info),
-            info.file_size,
-            _zip_date(info),
-            lambda info=info: archive.read(info),
-        )
 
 
 def grade_returns(
@@ -128,24 +44,9 @@ def grade_returns(
     """Grade every returned workbook under RETURNS (a folder or a .zip), in input order."""
     returns = Path(returns)
     checker = Checker(standards, issued, lang=lang, standards_folder=standards_folder)
-    archive: zipfile.ZipFile | None = None
-    if returns.is_dir():
-        sources = list(_folder_sources(returns))
-    elif returns.is_file() and returns.suffix.lower() == ".zip":
-        try:
-            archive = zipfile.ZipFile(returns)
-        except (zipfile.BadZipFile, OSError) as error:
-            raise GradeError(message("file.corrupt", lang, error=f"{returns}: {error}")) from None
-        sources = list(_zip_sources(archive))
-    else:
-        raise GradeError(
-            f"{returns}: not a folder or a .zip of returned workbooks"
-            if lang == "en"
-            else f"{returns}：不是文件夹，也不是 .zip 压缩包：请指定交回检查表所在的文件夹或 .zip。"
-        )
-    try:
+    with open_sources(returns, lang) as sources:
         skipped: list[Skipped] = []
-        to_read: list[_Source] = []
+        to_read: list[Source] = []
         for source in sources:
             reason = (
                 skip_reason(source.name, lang)
@@ -157,9 +58,6 @@ def grade_returns(
             else:
                 skipped.append(Skipped(source.name, reason, junk=is_junk(source.name)))
         workbooks = _grade_all(to_read, checker, jobs, progress)
-    finally:
-        if archive is not None:
-            archive.close()
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
     results = [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
@@ -188,7 +86,7 @@ def grade_returns(
 
 
 def _grade_all(
-    sources: list[_Source], checker: Checker, jobs: int, progress: Progress | None
+    sources: list[Source], checker: Checker, jobs: int, progress: Progress | None
 ) -> list[WorkbookResult | Skipped]:
     total = len(sources)
     out: list[WorkbookResult | Skipped | None] = [None] * total
@@ -207,7 +105,7 @@ def _grade_all(
     return [w for w in out if w is not None]
 
 
-def grade_one(source: _Source, checker: Checker) -> WorkbookResult | Skipped:
+def grade_one(source: Source, checker: Checker) -> WorkbookResult | Skipped:
     """Read, check and score one returned file; any failure becomes a diagnostic."""
     lang = checker.lang
     if source.size > MAX_FILE_BYTES:
@@ -237,7 +135,7 @@ def grade_one(source: _Source, checker: Checker) -> WorkbookResult | Skipped:
 
 
 def _failed(
-    source: _Source, code: str, error: BaseException, lang: str, file_hash: str = ""
+    source: Source, code: str, error: BaseException, lang: str, file_hash: str = ""
 ) -> WorkbookResult:
     """A file that could not be graded, sent back with what went wrong."""
     result = WorkbookResult(source.name, file_hash, modified=source.modified)
