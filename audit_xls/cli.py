@@ -250,10 +250,16 @@ def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> st
     help="Workbook labels.",
 )
 @click.option(
+    "--protect-password",
     "--password",
+    "password",
     default=None,
     metavar="PW",
-    help="Sheet protection password (protection is on either way).",
+    help=(
+        "Password for the sheet and workbook-structure protection. Protection is on either "
+        "way; without a password anyone can lift it, and tampering is caught by the "
+        "fingerprint when graded."
+    ),
 )
 @click.option(
     "--issued-on",

@@ -49,6 +49,7 @@ from audit_xls.workbook.layout import (
     cell,
     manifest_grid,
 )
+from audit_xls.workbook.protect import lock_structure
 from audit_xls.workbook.template import DEFAULT_TEMPLATE, Template, load_template
 
 MAX_FILENAME = 120
@@ -276,7 +277,7 @@ def _build(plan: _Plan, site: Site, period: str, issued_on: date, password: str 
         _write_lists(book, plan)
         _write_manifest(book, plan, site, period, issued_on)
         book.close()
-    return output.getvalue()
+    return lock_structure(output.getvalue(), password)
 
 
 def _protect(sheet: xlsxwriter.worksheet.Worksheet, password: str | None) -> None:
