@@ -23,6 +23,7 @@ from audit_xls.grading.validate import Checker
 from audit_xls.model.diagnostics import make, message
 from audit_xls.model.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.model.standard import Standard
+from audit_xls.workbook.layout import Manifest
 from audit_xls.workbook.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
 
 # A returned file bigger than this is refused unread (a workbook of 150 criteria is ~30 KB).
@@ -149,15 +150,10 @@ def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
     raw = read_workbook(data)
     if isinstance(raw, ReadFailure):
         result.diagnostics.append(checker.failure(raw, result.file))
+        if raw.manifest is not None:  # a sheet deleted or renamed: sent back, not missing
+            _identify(result, raw.manifest)
         return
-    values = raw.manifest.values
-    result.site_code = values.get("site_code", "")
-    result.site_name = values.get("site_name", "")
-    result.region = values.get("region", "")
-    if raw.manifest.checksum == raw.manifest.expected_checksum:
-        # an edited manifest's id and month must not count as a return or open a month
-        result.workbook_id = values.get("workbook_id", "")
-        result.period = values.get("period", "")
+    _identify(result, raw.manifest)
     checked = checker.check(raw, result.file)
     raw.release()
     result.standard = checked.standard
@@ -168,6 +164,18 @@ def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
     if not checked.has_errors and checked.card is not None:
         result.status = GRADED
         result.card = checked.card
+
+
+def _identify(result: WorkbookResult, manifest: Manifest) -> None:
+    """Site and region from the manifest; id and month only when it is intact."""
+    values = manifest.values
+    result.site_code = values.get("site_code", "")
+    result.site_name = values.get("site_name", "")
+    result.region = values.get("region", "")
+    if manifest.checksum == manifest.expected_checksum:
+        # an edited manifest's id and month must not count as a return or open a month
+        result.workbook_id = values.get("workbook_id", "")
+        result.period = values.get("period", "")
 
 
 def _mark_duplicates(results: list[WorkbookResult], lang: str) -> None:

@@ -153,6 +153,10 @@ class _Run:
             return self.result
         if self.raw.manifest_visibility == "visible":
             self.add("manifest.visible", sheet=layout.MANIFEST_SHEET)
+        for name in (self.template.sheets["summary"], layout.LISTS_SHEET):
+            if name not in self.raw.sheet_names:
+                sheets = "、".join(self.raw.sheet_names)
+                self.add("sheet.missing_unscored", sheet=name, name=name, sheets=sheets)
         self.check_issued(values)
         standard = self.checker.find_standard(values)
         if standard is None:

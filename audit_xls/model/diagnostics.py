@@ -137,9 +137,19 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "sheet.missing": (
         ERROR,
-        "缺少工作表「{sheet}」：请使用总部下发的原检查表，不要删除或重命名工作表。",
-        "The sheet '{sheet}' is missing: use the original issued workbook and do not delete or "
-        "rename its sheets.",
+        "缺少工作表「{name}」（现有工作表：{sheets}），工作表被删除或重命名，无法评分："
+        "请使用总部下发的原检查表重新填写，不要删除或重命名工作表。",
+        "The sheet '{name}' is missing (the workbook has: {sheets}); it was deleted or renamed "
+        "and the workbook cannot be graded: fill in the original issued workbook again and do "
+        "not delete or rename its sheets.",
+    ),
+    "sheet.missing_unscored": (
+        WARNING,
+        "缺少工作表「{name}」（现有工作表：{sheets}），工作表被删除或重命名；该表不参与评分，"
+        "已照常评分：下次请使用原检查表，不要删除或重命名工作表。",
+        "The sheet '{name}' is missing (the workbook has: {sheets}); it was deleted or renamed. "
+        "It takes no part in the score, so the workbook was graded: next time use the original "
+        "workbook and do not delete or rename its sheets.",
     ),
     "standard.unknown": (
         ERROR,

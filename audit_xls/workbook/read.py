@@ -83,6 +83,9 @@ class ReadFailure:
     params: dict[str, Any] = field(default_factory=dict)
     sheet: str = ""
     cell: str = ""
+    # the manifest, when it was read before the failure (a deleted or renamed sheet): the
+    # return is then matched to its site, sent back rather than listed as not returned
+    manifest: Manifest | None = None
 
 
 @dataclass
@@ -391,7 +394,10 @@ def _extract(
     cover_name = template.sheets["cover"]
     for sheet in (cover_name, checklist_name):
         if sheet not in names:
-            return ReadFailure("sheet.missing", digest, {"sheet": sheet}, sheet)
+            return ReadFailure(
+                "sheet.missing", digest, {"name": sheet, "sheets": "、".join(names)}, sheet,
+                manifest=manifest,
+            )  # fmt: skip
         too_large = _check_extent(parts, sheet, digest)
         if too_large:
             return too_large
