@@ -15,8 +15,10 @@ from audit_xls import __version__
 from audit_xls.history import store as history
 
 HISTORY_HELP = {
-    True: "Grading history (SQLite), created on first use.",
-    False: "Grading history (SQLite) recorded by grade; only read, never created or changed.",
+    True: "Grading history: a SQLite file, created on first use, or a postgresql:// URL "
+    "(password from PGPASSWORD or ~/.pgpass).",
+    False: "Grading history recorded by grade (a SQLite file or a postgresql:// URL); only "
+    "read, never created or changed.",
 }
 
 
@@ -36,7 +38,7 @@ def history_option(
             "history_path",
             default=lambda: str(history.default_history_path()),
             show_default=f"${history.HISTORY_ENV} or ./{history.DEFAULT_HISTORY_NAME}",
-            metavar="PATH",
+            metavar="PATH|URL",
             type=click.Path(dir_okay=False),
             help=HISTORY_HELP[creates],
         )(f)
