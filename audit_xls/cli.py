@@ -409,9 +409,10 @@ def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
-    help="Threads reading workbooks.",
+    default=None,
+    help="Reader processes (default: one per core). Each returned file is read in one of "
+    "them, with a memory and time limit, so a file that crashes the reader cannot stop "
+    "the batch.",
 )
 @click.option(
     "--lang",
@@ -429,7 +430,7 @@ def grade(
     out: str,
     csv_path: str | None,
     as_json: bool,
-    jobs: int,
+    jobs: int | None,
     lang: str,
     history_path: str,
     no_history: bool,

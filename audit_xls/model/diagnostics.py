@@ -96,6 +96,21 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "{limit} cells); the file was not read: delete the extra content to the right and "
         "below, save and send it back.",
     ),
+    "file.reader_failed": (
+        ERROR,
+        "读取程序处理此文件时失败（{error}），未评分：请在 Excel/WPS 中打开该文件，另存为 .xlsx "
+        "后重新发回；其余文件已照常处理。",
+        "The reader failed on this file ({error}); it was not graded: open it in Excel/WPS, "
+        "save it again as .xlsx and send it back. The other files were processed as usual.",
+    ),
+    "file.reader_timeout": (
+        ERROR,
+        "读取此文件超过了 {seconds} 秒的时限，已停止，未评分：请在 Excel/WPS 中打开该文件，"
+        "另存为 .xlsx 后重新发回；其余文件已照常处理。",
+        "Reading this file took longer than the limit of {seconds} s and was stopped; it was "
+        "not graded: open it in Excel/WPS, save it again as .xlsx and send it back. The other "
+        "files were processed as usual.",
+    ),
     # the manifest and the standard
     "manifest.missing": (
         ERROR,
