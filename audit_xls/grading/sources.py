@@ -7,6 +7,7 @@ Returned files are only ever read.
 from __future__ import annotations
 
 import functools
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -88,7 +89,8 @@ def folder_sources(folder: Path) -> Iterator[Source]:
         except OSError:
             size, modified, regular = 0, None, not path.is_symlink()
         # reading a pipe would wait forever; a broken link has nothing to read
-        yield Source(name, size, modified, functools.partial(_read_file, str(path)), regular)
+        read = functools.partial(_read_file, os.path.abspath(path))  # another cwd in a worker
+        yield Source(name, size, modified, read, regular)
 
 
 def _zip_date(info: zipfile.ZipInfo) -> datetime | None:
@@ -117,7 +119,7 @@ def _read_member(archive_path: str, info: zipfile.ZipInfo) -> bytes:
 
 
 def zip_sources(archive: zipfile.ZipFile) -> Iterator[Source]:
-    path = str(archive.filename)
+    path = os.path.abspath(str(archive.filename))  # reader processes may have another cwd
     for info in archive.infolist():
         if info.is_dir():
             continue
