@@ -8,11 +8,10 @@ Returned files are only ever read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
 
-from audit_xls.grading import pool
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import (
     Source,
@@ -21,6 +20,7 @@ from audit_xls.grading.sources import (
     skip_reason,
 )
 from audit_xls.grading.validate import Checker
+from audit_xls.i18n import t
 from audit_xls.model.diagnostics import make, message
 from audit_xls.model.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.model.standard import Standard
@@ -38,20 +38,14 @@ def grade_returns(
     standards: Sequence[Standard],
     issued: Sequence[IssuedEntry] | None,
     *,
-    jobs: int | None = None,
+    jobs: int = 2,
     lang: str = "zh",
     progress: Progress | None = None,
     standards_folder: str = "",
-    limits: pool.Limits | None = None,
 ) -> BatchResult:
-    """Grade every returned workbook under RETURNS (a folder or a .zip), in input order.
-
-    Files are read in `jobs` reader processes (default: one per core; see grading/pool.py),
-    each with the memory and time `limits`; `jobs=0` reads in this process (debugging only).
-    """
+    """Grade every returned workbook under RETURNS (a folder or a .zip), in input order."""
     returns = Path(returns)
-    config = _Config(tuple(standards), tuple(issued) if issued is not None else None, lang,
-                     standards_folder)  # fmt: skip
+    checker = Checker(standards, issued, lang=lang, standards_folder=standards_folder)
     with open_sources(returns, lang) as sources:
         skipped: list[Skipped] = []
         to_read: list[Source] = []
@@ -65,7 +59,7 @@ def grade_returns(
                 to_read.append(source)
             else:
                 skipped.append(Skipped(source.name, reason, junk=is_junk(source.name)))
-        workbooks = _grade_all(to_read, config, jobs, progress, limits)
+        workbooks = _grade_all(to_read, checker, jobs, progress)
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
     results = [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
@@ -93,64 +87,24 @@ def grade_returns(
     )
 
 
-@dataclass(frozen=True)
-class _Config:
-    """What a reader process needs to set up its Checker (sent to it once per batch)."""
-
-    standards: tuple[Standard, ...]
-    issued: tuple[IssuedEntry, ...] | None
-    lang: str
-    standards_folder: str
-
-
-def _make_checker(config: _Config) -> Checker:
-    return Checker(
-        config.standards, config.issued, lang=config.lang,
-        standards_folder=config.standards_folder,
-    )  # fmt: skip
-
-
-def _grade_in_worker(checker: Checker, source: Source) -> tuple[WorkbookResult | Skipped, int]:
-    """grade_one in a reader process; the standard goes back as its index (results stay small)."""
-    result = grade_one(source, checker)
-    if isinstance(result, WorkbookResult) and result.standard is not None:
-        index = next(i for i, s in enumerate(checker.standards) if s is result.standard)
-        result.standard = None
-        return result, index
-    return result, -1
-
-
 def _grade_all(
-    sources: list[Source],
-    config: _Config,
-    jobs: int | None,
-    progress: Progress | None,
-    limits: pool.Limits | None,
+    sources: list[Source], checker: Checker, jobs: int, progress: Progress | None
 ) -> list[WorkbookResult | Skipped]:
-    lang = config.lang
-
-    def failed(source: Source, code: str, detail: str) -> tuple[WorkbookResult, int]:
-        result = WorkbookResult(source.name, "", modified=source.modified)
-        if code == pool.READER_TIMEOUT:
-            result.diagnostics.append(make(code, lang, file=source.name, seconds=detail))
-        else:
-            result.diagnostics.append(make(code, lang, file=source.name, error=detail))
-        return result, -1
-
-    if jobs == 0:  # in this process: debugging and profiling only (see pool.py)
-        packed = pool.run_in_process(_make_checker, _grade_in_worker, config, sources, progress)
-    else:
-        readers = pool.shared_pool(
-            jobs or pool.default_jobs(), _make_checker, _grade_in_worker, limits
-        )
-        packed = readers.map(config, sources, failed, progress)
-    out: list[WorkbookResult | Skipped] = []
-    for result, index in packed:
-        if index >= 0:
-            assert isinstance(result, WorkbookResult)
-            result.standard = config.standards[index]
-        out.append(result)
-    return out
+    total = len(sources)
+    out: list[WorkbookResult | Skipped | None] = [None] * total
+    if progress:
+        progress(0, total)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(grade_one, s, checker): i for i, s in enumerate(sources)}
+        for done, future in enumerate(as_completed(futures), 1):
+            index = futures[future]
+            try:
+                out[index] = future.result()
+            except Exception as error:  # grade_one reports its own failures; this is the last net
+                out[index] = _failed(sources[index], "internal.error", error, checker.lang)
+            if progress:
+                progress(done, total)
+    return [w for w in out if w is not None]
 
 
 def grade_one(source: Source, checker: Checker) -> WorkbookResult | Skipped:
@@ -194,7 +148,7 @@ def _failed(
 
 
 def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
-    raw = read_workbook(data, result.file_hash)
+    raw = read_workbook(data)
     if isinstance(raw, ReadFailure):
         result.diagnostics.append(checker.failure(raw, result.file))
         if raw.manifest is not None:  # a sheet deleted or renamed: sent back, not missing
@@ -254,7 +208,7 @@ def _mark_duplicates(results: list[WorkbookResult], lang: str) -> None:
                 lang,
                 file=newest.file,
                 workbook_id=workbook_id,
-                older="、".join(w.file for w in older),
+                older=[w.file for w in older],
             )
         )
 
@@ -268,16 +222,13 @@ def register_mismatch(batch: BatchResult, register: str, lang: str = "zh") -> st
     returned = sorted({w.period for w in batch.workbooks if w.period})
     if not returned or set(returned) & set(issued):
         return None
-    if lang == "en":
-        return (
-            f"The register {register} is for {', '.join(issued)} but the returns are for "
-            f"{', '.join(returned)}: pass --issued the register of {returned[0]} "
-            f"(issued-{returned[0]}.csv). Nothing was written."
-        )
-    return (
-        f"发放登记表 {register} 是 {'、'.join(issued)} 的，交回的检查表是 {'、'.join(returned)} "
-        f"的：请用 --issued 指定 {returned[0]} 的登记表（issued-{returned[0]}.csv）。"
-        "本次未写出任何结果。"
+    return t(
+        "grade.wrong_register",
+        lang,
+        register=register,
+        issued=issued,
+        returned=returned,
+        first=returned[0],
     )
 
 

@@ -6,8 +6,6 @@ Returned files are only ever read.
 
 from __future__ import annotations
 
-import functools
-import os
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +14,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 
+from audit_xls.i18n import t
 from audit_xls.model.diagnostics import message
 
 READ_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -29,11 +28,7 @@ class GradeError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """One returned file, read lazily in a worker so only `jobs` files sit in memory.
-
-    Sources are sent to the reader processes (grading/pool.py), so `read` must pickle: a
-    module-level function or a functools.partial of one, never a lambda or a closure.
-    """
+    """One returned file, read lazily in a worker so only `jobs` files sit in memory."""
 
     name: str  # as HQ sees it: relative path in the folder or member name in the zip
     size: int
@@ -89,8 +84,7 @@ def folder_sources(folder: Path) -> Iterator[Source]:
         except OSError:
             size, modified, regular = 0, None, not path.is_symlink()
         # reading a pipe would wait forever; a broken link has nothing to read
-        read = functools.partial(_read_file, os.path.abspath(path))  # another cwd in a worker
-        yield Source(name, size, modified, read, regular)
+        yield Source(name, size, modified, path.read_bytes, regular=regular)
 
 
 def _zip_date(info: zipfile.ZipInfo) -> datetime | None:
@@ -100,26 +94,7 @@ def _zip_date(info: zipfile.ZipInfo) -> datetime | None:
         return None
 
 
-def _read_file(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
-_open_archive: tuple[str, zipfile.ZipFile] | None = None  # per reader process: the last one
-
-
-def _read_member(archive_path: str, info: zipfile.ZipInfo) -> bytes:
-    """A member of a returns .zip, read in a reader process (which keeps the archive open)."""
-    global _open_archive
-    if _open_archive is None or _open_archive[0] != archive_path:
-        if _open_archive is not None:
-            _open_archive[1].close()
-        _open_archive = (archive_path, zipfile.ZipFile(archive_path))
-    return _open_archive[1].read(info)
-
-
 def zip_sources(archive: zipfile.ZipFile) -> Iterator[Source]:
-    path = os.path.abspath(str(archive.filename))  # reader processes may have another cwd
     for info in archive.infolist():
         if info.is_dir():
             continue
@@ -127,7 +102,7 @@ def zip_sources(archive: zipfile.ZipFile) -> Iterator[Source]:
             zip_member_name(info),
             info.file_size,
             _zip_date(info),
-            functools.partial(_read_member, path, info),
+            lambda info=info: archive.read(info),
         )
 
 
@@ -147,8 +122,4 @@ def open_sources(returns: Path, lang: str = "zh") -> Iterator[list[Source]]:
         with archive:
             yield list(zip_sources(archive))
         return
-    raise GradeError(
-        f"{returns}: not a folder or a .zip of returned workbooks"
-        if lang == "en"
-        else f"{returns}：不是文件夹，也不是 .zip 压缩包：请指定交回检查表所在的文件夹或 .zip。"
-    )
+    raise GradeError(t("grade.not_folder_or_zip", lang, returns=returns))

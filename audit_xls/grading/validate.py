@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from audit_xls.i18n import Clauses, Ref
 from audit_xls.model.diagnostics import ERROR, Diagnostic, make
 from audit_xls.model.period import is_period, parse_period
 from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
@@ -155,7 +156,7 @@ class _Run:
             self.add("manifest.visible", sheet=layout.MANIFEST_SHEET)
         for name in (self.template.sheets["summary"], layout.LISTS_SHEET):
             if name not in self.raw.sheet_names:
-                sheets = "、".join(self.raw.sheet_names)
+                sheets = list(self.raw.sheet_names)
                 self.add("sheet.missing_unscored", sheet=name, name=name, sheets=sheets)
         self.check_issued(values)
         standard = self.checker.find_standard(values)
@@ -204,7 +205,7 @@ class _Run:
                 site_code=values.get("site_code", ""),
                 period=values.get("period", ""),
                 workbook_id=values.get("workbook_id", ""),
-                periods="、".join(self.checker.issued_periods) or "-",
+                periods=list(self.checker.issued_periods) or "-",
             )
             return
         labels = self.template["cover"]
@@ -276,8 +277,8 @@ class _Run:
                 moved.append((row.index, row.code, found))
         if not moved:
             return True
-        examples = "；".join(
-            self.expected_found(cell(r, Col.CODE), code, found)
+        examples = Clauses(
+            expected_found(cell(r, Col.CODE), code, found)
             for r, code, found in moved[:MAX_EXAMPLES]
         )
         first = moved[0][0]
@@ -288,11 +289,6 @@ class _Run:
             examples=examples,
         )
         return False
-
-    def expected_found(self, where: str, expected: str, found: str) -> str:
-        if self.lang == "en":
-            return f"{where} should read '{clip(expected)}' but reads '{clip(found)}'"
-        return f"{where} 应为「{clip(expected)}」，实为「{clip(found)}」"
 
     def check_locked(self, plan: Layout) -> None:
         grid = self.raw.grid
@@ -306,8 +302,8 @@ class _Run:
                     changed.append((r, c, expected, found))
         if not changed:
             return
-        examples = "；".join(
-            self.expected_found(cell(r, c), expected, found)
+        examples = Clauses(
+            expected_found(cell(r, c), expected, found)
             for r, c, expected, found in changed[:MAX_EXAMPLES]
         )
         self.add(
@@ -337,7 +333,7 @@ class _Run:
                 "checklist.hidden_rows",
                 sheet=self.checklist,
                 cell_name=cell(hidden[0], Col.CODE),
-                rows="、".join(str(r + 1) for r in hidden[:MAX_LISTED]),
+                rows=[str(r + 1) for r in hidden[:MAX_LISTED]],
             )
 
     # --- answers -----------------------------------------------------------------------
@@ -346,7 +342,7 @@ class _Run:
         labels = self.template.results
         codes = {normal(label).casefold(): code for code, label in labels.items()}
         exact = {label: code for code, label in labels.items()}  # the dropdown's own values
-        label_list = ("、" if self.lang == "zh" else ", ").join(labels[c] for c in (PASS, FAIL, NA))
+        label_list = [labels[c] for c in (PASS, FAIL, NA)]
         formulas = self.raw.input_formulas or set()
         if self.raw.input_formulas is None:  # the sheet's structure could not be scanned
             self.add("checklist.formulas_unchecked", sheet=self.checklist, kind=self.raw.kind)
@@ -441,16 +437,18 @@ class _Run:
                 )
             answers[row.code] = Answer(result, points if result == FAIL else None, note)
         if unanswered:
-            item, sep = ("{}（{}）", "、") if self.lang == "zh" else ("{} ({})", ", ")
-            listed = sep.join(item.format(code, where) for code, where in unanswered[:MAX_LISTED])
-            if len(unanswered) > MAX_LISTED:
-                listed += " …"
+            listed = [
+                Ref.to("format.code_at", code=code, where=where)
+                for code, where in unanswered[:MAX_LISTED]
+            ]
+
             self.add(
                 "answer.unanswered",
                 sheet=self.checklist,
                 cell_name=unanswered[0][1],
                 count=len(unanswered),
                 cells=listed,
+                more=" …" if len(unanswered) > MAX_LISTED else "",
             )
         self.result.answers = answers
         standard = self.result.standard
@@ -560,6 +558,11 @@ def parse_points(value: Any) -> tuple[int | None, bool]:
         if number <= MAX_PROBLEM_POINTS:
             return number, True
     return None, False
+
+
+def expected_found(where: str, expected: str, found: str) -> Ref:
+    """One example of edited locked content: where, what it should read, what it reads."""
+    return Ref.to("format.expected_found", where=where, expected=clip(expected), found=clip(found))
 
 
 def clip(text: str, limit: int = EXAMPLE_CHARS) -> str:

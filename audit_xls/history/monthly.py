@@ -25,10 +25,11 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from audit_xls.history.store import UNTRUSTED_MANIFEST, HistoryFrames, load_history
+from audit_xls.i18n import t
 from audit_xls.model.period import PeriodError, is_period, month_range, parse_period
 from audit_xls.model.results import SENT_BACK
 from audit_xls.model.score import round2
-from audit_xls.outputs.report import LABELS, competition_ranks, csv_text
+from audit_xls.outputs.report import competition_ranks, csv_text
 from audit_xls.outputs.xlsx import (
     COLOR_SCALE,
     Column,
@@ -42,7 +43,7 @@ from audit_xls.outputs.xlsx import (
 
 ALL_SITES = "全部项目"
 RATE = "得分率(%)"  # the header grade's summary uses for a site's rate
-FOOTER = LABELS["zh"]["footer"]  # page numbers worded like grade's summary
+FOOTER = t("summary.footer", "zh")  # page numbers worded like grade's summary
 MEAN_NOTE = (
     "区域得分率 = 区域内各项目当月得分率的算术平均（不按分值加权），保留两位小数（四舍五入）。"
 )

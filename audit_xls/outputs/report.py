@@ -18,7 +18,8 @@ from typing import Any
 
 from xlsxwriter.workbook import Workbook
 
-from audit_xls.model.diagnostics import ERROR
+from audit_xls.i18n import LanguageError, Ref, check_lang, join, namespace, t
+from audit_xls.model.diagnostics import ERROR, Diagnostic
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, ZERO, Answer, ScoreCard, SectionScore, round2
 from audit_xls.model.standard import Criterion, Standard
@@ -45,190 +46,6 @@ BINS: tuple[tuple[Decimal, Decimal | None, str], ...] = (
     (Decimal(90), None, "≥90"),
 )
 
-_ZH: dict[str, Any] = {
-    "sheets": {
-        "overview": "总览",
-        "ranking": "项目排名",
-        "sections": "分项得分",
-        "problems": "问题清单",
-        "frequent": "高频问题",
-        "regions": "区域汇总",
-        "diagnostics": "退回清单",
-        "missing": "未交清单",
-        "skipped": "跳过文件",
-    },
-    "title": "{standard} 检查汇总",
-    "period": "检查月份",
-    "graded_at": "评分时间",
-    "standard": "检查标准",
-    "counts": "文件统计",
-    "count": "数量",
-    "issued": "下发",
-    "no_register": "未提供下发登记",
-    "returned": "收回文件",
-    "graded": "已评分",
-    "sent_back": "退回",
-    "superseded": "重复提交（以较新文件为准）",
-    "skipped": "跳过文件",
-    "missing": "未交",
-    "average": "平均得分率(%)",
-    "average_rule": "各项目得分率的算术平均（每个项目权重相同）",
-    "rule_label": "计算方法",
-    "highest": "最高得分率(%)",
-    "lowest": "最低得分率(%)",
-    "no_rate": "无适用项（不计得分率）",
-    "grades": "评级分布",
-    "sites": "项目数",
-    "distribution": "得分率分布",
-    "band": "得分率区间",
-    "chart_distribution": "得分率分布（项目数）",
-    "chart_regions": "各区域平均得分率(%)",
-    "na_note": f"整项不适用的一级指标显示为「{NOT_APPLICABLE}」，不计入应得分。",
-    "rank": "排名",
-    "region": "区域",
-    "site_code": "项目编码",
-    "site": "项目名称",
-    "score": "得分",
-    "max_score": "应得分",
-    "percent": "得分率(%)",
-    "grade": "评级",
-    "veto": "否决",
-    "yes": "是",
-    "file": "文件",
-    "workbook_id": "工作簿编号",
-    "ranking_note": "按得分率排名，同分同名次（1,2,2,4）；一级指标列为该项得分。",
-    "sections_note": "各一级指标得分率 = 得分 / 分值 × 100。",
-    "code": "编号",
-    "section": "一级指标",
-    "criterion": "检查标准",
-    "rule": "扣分标准",
-    "problem_points": "问题点数",
-    "deduction": "扣分",
-    "note": "问题描述",
-    "problems_note": "每个项目每条不符合项一行，即整改清单。",
-    "sites_failing": "不符合项目数",
-    "share": "占已评分项目(%)",
-    "points_total": "问题点数合计",
-    "deduction_total": "扣分合计",
-    "frequent_note": "按不符合项目数、扣分合计从高到低排列。",
-    "region_note": "平均得分率为该区域各项目得分率的算术平均。",
-    "average_short": "平均得分率(%)",
-    "min": "最低(%)",
-    "max": "最高(%)",
-    "status": "状态",
-    "severity": "级别",
-    "sheet": "工作表",
-    "cell": "单元格",
-    "diag_code": "代码",
-    "message": "说明",
-    "diagnostics_note": "退回文件的全部问题，以及已评分和重复提交文件的警告（状态列区分）。",
-    "missing_note": "已下发但未收回的工作簿。",
-    "reason": "原因",
-    "skipped_note": "未评分的文件及原因。",
-    "superseded_reason": "同一工作簿已有较新的返回文件「{newer}」，本文件不计分。",
-    "status_labels": {GRADED: "已评分", SENT_BACK: "退回", "superseded": "重复提交"},
-    "severity_labels": {ERROR: "错误", "warning": "警告"},
-    "unknown_region": "（未填区域）",
-    "footer": "&C第 &P 页，共 &N 页",
-    "write_error": "无法写入「{path}」：{reason}。"
-    "请确认文件夹存在、文件没有在 Excel 中打开，然后重试。",
-    "lang_error": "未知语言「{lang}」，可用：zh、en。",
-}
-
-_EN: dict[str, Any] = {
-    "sheets": {
-        "overview": "Overview",
-        "ranking": "Ranking",
-        "sections": "Section rates",
-        "problems": "Problems",
-        "frequent": "Frequent problems",
-        "regions": "Regions",
-        "diagnostics": "Sent back",
-        "missing": "Not returned",
-        "skipped": "Skipped files",
-    },
-    "title": "{standard}: inspection summary",
-    "period": "Period",
-    "graded_at": "Graded at",
-    "standard": "Standard",
-    "counts": "Files",
-    "count": "Count",
-    "issued": "Issued",
-    "no_register": "no issued register given",
-    "returned": "Returned files",
-    "graded": "Graded",
-    "sent_back": "Sent back",
-    "superseded": "Resubmitted (newer file kept)",
-    "skipped": "Skipped files",
-    "missing": "Not returned",
-    "average": "Average rate (%)",
-    "average_rule": "Arithmetic mean of the sites' rates (every site weighs the same)",
-    "rule_label": "Averaging rule",
-    "highest": "Highest rate (%)",
-    "lowest": "Lowest rate (%)",
-    "no_rate": "No applicable section (no rate)",
-    "grades": "Grades",
-    "sites": "Sites",
-    "distribution": "Rate distribution",
-    "band": "Rate band",
-    "chart_distribution": "Rate distribution (sites)",
-    "chart_regions": "Average rate by region (%)",
-    "na_note": f"A section whose criteria were all not applicable shows '{NOT_APPLICABLE}' "
-    "and is left out of the maximum.",
-    "rank": "Rank",
-    "region": "Region",
-    "site_code": "Site code",
-    "site": "Site",
-    "score": "Score",
-    "max_score": "Applicable max",
-    "percent": "Rate (%)",
-    "grade": "Grade",
-    "veto": "Veto",
-    "yes": "yes",
-    "file": "File",
-    "workbook_id": "Workbook id",
-    "ranking_note": "Ranked by rate, ties share a rank (1,2,2,4); section columns hold the "
-    "section's score.",
-    "sections_note": "Section rate = section score / section points x 100. ",
-    "code": "Code",
-    "section": "Section",
-    "criterion": "Criterion",
-    "rule": "Deduction rule",
-    "problem_points": "Problem points",
-    "deduction": "Deduction",
-    "note": "Problem description",
-    "problems_note": "One row per failed criterion per site: the rectification list.",
-    "sites_failing": "Sites failing",
-    "share": "Share of graded sites (%)",
-    "points_total": "Problem points",
-    "deduction_total": "Total deduction",
-    "frequent_note": "Sorted by sites failing, then total deduction.",
-    "region_note": "Average rate = arithmetic mean of the region's site rates.",
-    "average_short": "Average rate (%)",
-    "min": "Lowest (%)",
-    "max": "Highest (%)",
-    "status": "Status",
-    "severity": "Severity",
-    "sheet": "Sheet",
-    "cell": "Cell",
-    "diag_code": "Code",
-    "message": "Message",
-    "diagnostics_note": "Every problem of every sent-back file, and the warnings of graded "
-    "files (see Status).",
-    "missing_note": "Issued workbooks that did not come back.",
-    "reason": "Reason",
-    "skipped_note": "Files not graded, and why.",
-    "superseded_reason": "A newer return of the same workbook, '{newer}', is graded instead.",
-    "status_labels": {GRADED: "graded", SENT_BACK: "sent back", "superseded": "resubmitted"},
-    "severity_labels": {ERROR: "error", "warning": "warning"},
-    "unknown_region": "(no region)",
-    "footer": "&CPage &P of &N",
-    "write_error": "Cannot write '{path}': {reason}. Check that the folder exists and the file "
-    "is not open in Excel, then retry.",
-    "lang_error": "Unknown language '{lang}', expected zh or en.",
-}
-
-LABELS: dict[str, dict[str, Any]] = {"zh": _ZH, "en": _EN}
 TABLE_NAMES = {
     "ranking": "Ranking",
     "sections": "SectionRates",
@@ -246,9 +63,11 @@ class ReportError(ValueError):
 
 
 def _labels(lang: str) -> dict[str, Any]:
-    if lang not in LABELS:
-        raise ReportError(_ZH["lang_error"].format(lang=lang))
-    return LABELS[lang]
+    try:
+        check_lang(lang)
+    except LanguageError as error:
+        raise ReportError(str(error)) from None
+    return namespace("summary", lang)
 
 
 # --- what the sheets show, computed once ------------------------------------------------
@@ -377,15 +196,11 @@ def write_summary(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> 
     """Write HQ's summary workbook to `path`, atomically (a crash keeps the previous file)."""
     labels = _labels(lang)
     standards = _standards(batch.workbooks)
-    names = (
-        "、".join(s.name for s in standards)
-        if lang == "zh"
-        else ", ".join(s.name for s in standards)
-    )
+    names = join((s.name for s in standards), lang)
     title = labels["title"].format(standard=names or "audit-xls")
 
     def build(book: Workbook, formats: Formats) -> None:
-        _SummaryWriter(batch, labels, book, formats, title).write()
+        _SummaryWriter(batch, lang, book, formats, title).write()
 
     try:
         write_workbook(path, build, created=batch.graded_at, title=title)
@@ -399,13 +214,14 @@ class _SummaryWriter:
     def __init__(
         self,
         batch: BatchResult,
-        labels: dict[str, Any],
+        lang: str,
         book: Workbook,
         formats: Formats,
         title: str,
     ) -> None:
         self.batch = batch
-        self.t = labels
+        self.lang = lang
+        self.t = namespace("summary", lang)
         self.book = book
         self.f = formats
         self.title = title
@@ -460,8 +276,12 @@ class _SummaryWriter:
         )
         rates = [w.card.percent for w in self.graded if w.card and w.card.percent is not None]
         rows: list[tuple[str, object, Any]] = [
-            (t["period"], "、".join(periods) if periods else "", f.text),
-            (t["standard"], "、".join(s.label for s in _standards(batch.workbooks)), f.text),
+            (t["period"], join(periods, self.lang), f.text),
+            (
+                t["standard"],
+                join((s.label for s in _standards(batch.workbooks)), self.lang),
+                f.text,
+            ),
             (t["graded_at"], batch.graded_at, f.datetime),
             ("", None, None),
             (t["counts"], t["count"], f.label),
@@ -792,9 +612,12 @@ class _SummaryWriter:
         ]
         self.table("diagnostics", columns, rows, t["diagnostics_note"])
 
-    @staticmethod
     def _diagnostic_row(
-        w: WorkbookResult, d: Any, status_labels: dict[str, str], severity_labels: dict[str, str]
+        self,
+        w: WorkbookResult,
+        d: Diagnostic,
+        status_labels: dict[str, str],
+        severity_labels: dict[str, str],
     ) -> list[object]:
         return [
             w.file,
@@ -806,7 +629,7 @@ class _SummaryWriter:
             d.sheet,
             d.cell,
             d.code,
-            d.message,
+            d.render(self.lang),
         ]
 
     # 未交清单
@@ -946,55 +769,50 @@ def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None
 ACCOUNT_LIMIT = 10
 
 
-def _first_problem(w: WorkbookResult) -> str:
+def _first_problem(w: WorkbookResult, lang: str) -> str:
     first = w.errors[0]
     where = (
         f"{first.sheet}!{first.cell} " if first.cell else (f"{first.sheet} " if first.sheet else "")
     )
-    return where + first.message
+    return where + first.render(lang)
 
 
 def account_lines(batch: BatchResult, lang: str = "zh", limit: int = ACCOUNT_LIMIT) -> list[str]:
     """What a person reads after grading: counts, then each file to act on with its first
     problem, located by sheet and cell (every problem is in the summary's 退回清单)."""
-    graded, sent_back = len(batch.graded), len(batch.sent_back)
-    skipped, missing = len(batch.skipped), len(batch.missing)
     superseded = _superseded(batch)
-    shown = sent_back + skipped + len(superseded)
-    if lang == "en":
-        unknown = batch.issued_count is None
-        lines = [
-            f"Read {len(batch.workbooks)} workbook file(s): {graded} graded, {sent_back} sent "
-            f"back; {skipped} file(s) skipped; "
-            + ("missing unknown (no --issued register)." if unknown else f"{missing} missing.")
-        ]
-        for w in batch.sent_back[:limit]:
-            more = f" (+{len(w.errors) - 1} more)" if len(w.errors) > 1 else ""
-            lines.append(f"  sent back {w.file}: {_first_problem(w)}{more}")
-        lines += [f"  superseded {w.file}: {w.duplicate_of} counts" for w in superseded[:limit]]
-        lines += [f"  skipped {s.file}: {s.reason}" for s in batch.skipped[:limit]]
-        if shown > len(lines) - 1:
-            lines.append(
-                f"  ... {shown - (len(lines) - 1)} more: see the summary's Sent back sheet."
-            )
-        return lines
-    not_returned = (
-        "未交情况未知（未提供 --issued 发放登记表）"
-        if batch.issued_count is None
-        else f"未交 {missing} 个"
-    )
+    shown = len(batch.sent_back) + len(batch.skipped) + len(superseded)
     lines = [
-        f"共读取 {len(batch.workbooks)} 个工作簿：评分 {graded} 个，退回 {sent_back} 个；"
-        f"跳过 {skipped} 个文件；{not_returned}。"
+        t(
+            "account.counts",
+            lang,
+            read=Ref.to("count.workbook_files", count=len(batch.workbooks)),
+            graded=len(batch.graded),
+            sent_back=len(batch.sent_back),
+            skipped=Ref.to("count.files", count=len(batch.skipped)),
+            missing=(
+                t("account.missing_unknown", lang)
+                if batch.issued_count is None
+                else t("account.missing", lang, count=len(batch.missing))
+            ),
+        )
     ]
     for w in batch.sent_back[:limit]:
-        more = f"（另有 {len(w.errors) - 1} 处问题）" if len(w.errors) > 1 else ""
-        lines.append(f"  退回 {w.file}：{_first_problem(w)}{more}")
-    lines += [f"  重复提交 {w.file}：以较新的 {w.duplicate_of} 为准" for w in superseded[:limit]]
-    lines += [f"  跳过 {s.file}：{s.reason}" for s in batch.skipped[:limit]]
+        more = (
+            t("account.more_problems", lang, count=len(w.errors) - 1) if len(w.errors) > 1 else ""
+        )
+        lines.append(
+            t("account.sent_back", lang, file=w.file, problem=_first_problem(w, lang), more=more)
+        )
+    lines += [
+        t("account.superseded", lang, file=w.file, newer=w.duplicate_of) for w in superseded[:limit]
+    ]
+    lines += [
+        t("account.skipped", lang, file=s.file, reason=s.reason) for s in batch.skipped[:limit]
+    ]
     listed = len(lines) - 1
     if shown > listed:
-        lines.append(f"  …另有 {shown - listed} 项，见汇总的「退回清单」。")
+        lines.append(t("account.more", lang, count=shown - listed))
     return lines
 
 
