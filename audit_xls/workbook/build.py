@@ -47,9 +47,11 @@ from audit_xls.workbook.layout import (
     Layout,
     SumCol,
     cell,
+    manifest_checksum,
     manifest_grid,
 )
 from audit_xls.workbook.protect import lock_structure
+from audit_xls.workbook.stencil import Stencil, StencilError
 from audit_xls.workbook.template import DEFAULT_TEMPLATE, Template, load_template
 
 MAX_FILENAME = 120
@@ -252,7 +254,7 @@ def build_workbook(
 ) -> bytes:
     """The .xlsx bytes of one site's inspection workbook for a period."""
     parse_period(period)
-    return _build(_plan(standard, template), site, period, issued_on, password)
+    return _build_site(_plan(standard, template), site, period, issued_on, password)
 
 
 def _build(plan: _Plan, site: Site, period: str, issued_on: date, password: str | None) -> bytes:
@@ -602,6 +604,105 @@ def _write_manifest(book, plan: _Plan, site: Site, period: str, issued_on: date)
     sheet.protect()
 
 
+# --- many workbooks by patching one --------------------------------------------------------------
+# A standard's workbook for one period is written once, by _build, for a site whose texts are
+# placeholders; each site's file is then that file with the site's texts put in (stencil.py).
+# _site_texts lists every text of a workbook that depends on the site: the site's fields
+# (which longer texts such as titles, footers and the document subject contain) and the
+# manifest texts computed from them. A stencil is used only after it has given, for a
+# probe site with awkward texts, the very bytes _build gives; else every site is built.
+
+_PLACEHOLDER = Site(
+    code="\ue000code\ue001",
+    name="\ue000name\ue001",
+    region="\ue000region\ue001",
+    city_company="\ue000city\ue001",
+    project_type="\ue000type\ue001",
+)
+# Escaped characters, quotes, spaces at the ends, a character outside the BMP, a long name,
+# and two fields alike (so the shared strings are merged and renumbered).
+_PROBE = Site(
+    code="P<7>\"'",
+    name=' 滨江"花园"<二期> 𠀋 ' + "长" * 60,
+    region="华东>",
+    city_company="华东>",
+    project_type="'住宅' ",
+)
+# Texts a stencil does not put in as a direct build would: `&` (doubled in page footers),
+# control characters and `_x` (xlsxwriter escapes them across a whole string), and the
+# placeholders' own characters. A site with any of them is built directly.
+_UNPATCHABLE = re.compile(r"[\x00-\x1f\x7f&\ue000-\uf8ff\ufffe\uffff]|_x")
+_FOOTER_MAX = 255  # UTF-16 units; xlsxwriter refuses a longer footer (an error here)
+
+
+def _site_texts(plan: _Plan, site: Site, period: str, issued_on: date) -> list[str]:
+    values = manifest_values(
+        plan.standard, site, period, issued_on, plan.template.name, plan.fingerprint
+    )
+    criterion_rows = tuple((r.index, r.code) for r in plan.layout.rows if r.kind == "criterion")
+    return [
+        site.code,
+        site.name,
+        site.region,
+        site.city_company,
+        site.project_type,
+        values["workbook_id"],
+        manifest_checksum(values, criterion_rows),
+    ]
+
+
+def _patchable(plan: _Plan, site: Site, period: str, placeholders: Sequence[str]) -> bool:
+    fields = (site.code, site.name, site.region, site.city_company, site.project_type)
+    if any(_UNPATCHABLE.search(text) or any(p in text for p in placeholders) for text in fields):
+        return False
+    return len(_footer(plan, site, period).encode("utf-16-le")) // 2 <= _FOOTER_MAX
+
+
+class _Stenciled:
+    """One standard's workbook for a period as a stencil, and the placeholders' order."""
+
+    def __init__(self, plan: _Plan, period: str, issued_on: date, password: str | None):
+        self.placeholders = _site_texts(plan, _PLACEHOLDER, period, issued_on)
+        self.stencil: Stencil | None = None
+        try:
+            template = _build(plan, _PLACEHOLDER, period, issued_on, password)
+            stencil = Stencil(template, self.placeholders)
+            probe = self.fill(stencil, plan, _PROBE, period, issued_on)
+            direct = _build(plan, _PROBE, period, issued_on, password)
+        except (StencilError, ValueError, UserWarning):
+            return
+        if probe == direct:
+            self.stencil = stencil
+
+    def fill(self, stencil: Stencil, plan: _Plan, site: Site, period: str, issued_on: date):
+        texts = _site_texts(plan, site, period, issued_on)
+        return stencil.fill(dict(zip(self.placeholders, texts, strict=True)))
+
+
+_STENCILS: dict[tuple[int, str, date, str | None], tuple[_Plan, _Stenciled]] = {}
+_STENCILS_KEPT = 4
+
+
+def _stenciled(plan: _Plan, period: str, issued_on: date, password: str | None) -> _Stenciled:
+    key = (id(plan), period, issued_on, password)
+    kept = _STENCILS.get(key)
+    if kept is None or kept[0] is not plan:
+        while len(_STENCILS) >= _STENCILS_KEPT:
+            del _STENCILS[next(iter(_STENCILS))]
+        kept = _STENCILS[key] = (plan, _Stenciled(plan, period, issued_on, password))
+    return kept[1]
+
+
+def _build_site(
+    plan: _Plan, site: Site, period: str, issued_on: date, password: str | None
+) -> bytes:
+    """_build's bytes, made from the period's stencil when the site's texts allow it."""
+    stenciled = _stenciled(plan, period, issued_on, password)
+    if stenciled.stencil is None or not _patchable(plan, site, period, stenciled.placeholders):
+        return _build(plan, site, period, issued_on, password)
+    return stenciled.fill(stenciled.stencil, plan, site, period, issued_on)
+
+
 # --- many sites, and the issued register -------------------------------------------------------
 
 
@@ -625,7 +726,7 @@ def _build_to_file(
     args: tuple[Standard, Site, str, str, str, date, str | None],
 ) -> None:
     standard, site, period, path, template, issued_on, password = args
-    data = _build(_plan(standard, template), site, period, issued_on, password)
+    data = _build_site(_plan(standard, template), site, period, issued_on, password)
     atomic_write_bytes(path, data)
 
 
