@@ -12,8 +12,9 @@ import hashlib
 import io
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -722,12 +723,44 @@ def _entry(standard: Standard, site: Site, period: str, file: str) -> IssuedEntr
     )
 
 
-def _build_to_file(
-    args: tuple[Standard, Site, str, str, str, date, str | None],
+def _build_bytes(args: tuple[Standard, Site, str, str, date, str | None]) -> bytes:
+    standard, site, period, template, issued_on, password = args
+    return _build_site(_plan(standard, template), site, period, issued_on, password)
+
+
+# Files are written (atomically, each fsynced before it replaces anything) by a few threads
+# while the next workbooks are made: waiting for the disk overlaps the building and the other
+# files' waits. At most _IN_FLIGHT workbooks wait in memory for their turn.
+_WRITERS = 4
+_IN_FLIGHT = 32
+
+
+def _write_all(
+    paths: Sequence[Path],
+    workbooks: Iterable[bytes],
+    progress: Callable[[int, int], None] | None,
 ) -> None:
-    standard, site, period, path, template, issued_on, password = args
-    data = _build_site(_plan(standard, template), site, period, issued_on, password)
-    atomic_write_bytes(path, data)
+    total = len(paths)
+    done = 0
+    with ThreadPoolExecutor(max_workers=_WRITERS) as writers:
+        pending: deque[Future[None]] = deque()
+        try:
+            for path, data in zip(paths, workbooks, strict=True):
+                pending.append(writers.submit(atomic_write_bytes, path, data))
+                while len(pending) > _IN_FLIGHT or (pending and pending[0].done()):
+                    pending.popleft().result()
+                    done += 1
+                    if progress:
+                        progress(done, total)
+            while pending:
+                pending.popleft().result()
+                done += 1
+                if progress:
+                    progress(done, total)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
 
 
 def build_all(
@@ -763,22 +796,14 @@ def build_all(
         names[name.casefold()] = site
     out.mkdir(parents=True, exist_ok=True)
     entries = [_entry(standard, site, period, workbook_filename(site, period)) for site in sites]
-    tasks = [
-        (standard, site, period, str(out / e.file), template, issued_on, password)
-        for site, e in zip(sites, entries, strict=True)
-    ]
-    total = len(tasks)
-    if jobs > 1 and total > 1:
+    paths = [out / e.file for e in entries]
+    tasks = [(standard, site, period, template, issued_on, password) for site in sites]
+    if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            chunk = max(1, min(32, total // (jobs * 4)))
-            for done, _ in enumerate(pool.map(_build_to_file, tasks, chunksize=chunk), 1):
-                if progress:
-                    progress(done, total)
+            chunk = max(1, min(32, len(tasks) // (jobs * 4)))
+            _write_all(paths, pool.map(_build_bytes, tasks, chunksize=chunk), progress)
     else:
-        for done, task in enumerate(tasks, 1):
-            _build_to_file(task)
-            if progress:
-                progress(done, total)
+        _write_all(paths, map(_build_bytes, tasks), progress)
     register = register_path(out, period)
     rows = entries
     if merge and register.exists():
