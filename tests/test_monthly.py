@@ -348,7 +348,7 @@ def test_workbook_sheets_tables_and_key_cells(monthly_xlsx: Path) -> None:
     assert book.sheetnames == SHEET_NAMES
     tables = {ws.title: dict(ws.tables.items()) for ws in book}
     assert tables == {
-        "项目月度得分": {"SiteMonthly": "A4:I8", "SiteMonthlyChange": "A11:G15"},
+        "项目月度得分": {"SiteMonthly": "A4:J8", "SiteMonthlyChange": "A11:G15"},
         "区域月度": {"RegionMonthly": "A4:E7"},
         "分项月度": {"SectionMonthly": "A4:G6"},
         "月度排名": {"MonthlyRanking": "A4:H13"},
@@ -357,15 +357,22 @@ def test_workbook_sheets_tables_and_key_cells(monthly_xlsx: Path) -> None:
         "明细": {"MonthlyDetail": "A4:O13"},
     }
     sites = book["项目月度得分"]
-    header = ["项目编码", "项目名称", "区域", *MONTHS, "较上月", "趋势"]
+    header = ["项目编码", "项目名称", "区域", *MONTHS, "较上月", "升降", "趋势"]
     assert [c.value for c in sites[4]] == header
-    assert [c.value for c in sites[5]][:8] == ["A", "A项目", "华东", 90, 97.5, 85, None, -12.5]
+    row = ["A", "A项目", "华东", 90, 97.5, 85, None, -12.5, "↓ 12.50"]
+    assert [c.value for c in sites[5]][:9] == row
+    assert [c.value for c in sites["I"][4:8]] == ["↓ 12.50", None, None, "↓ 5.00"]
     assert sites["D5"].number_format == "0.00"
     assert sites.freeze_panes == "A5"
     assert sites["A17"].value.startswith("标准 T 在所选月份中有 2 个版本（v1：2026-01、2026-02；")
     assert [c.value for c in sites[12]][:6] == ["A", "A项目", "华东", None, 7.5, -12.5]
-    scales = [(str(r.sqref), r.rules[0].type) for r in sites.conditional_formatting]
-    assert scales == [("D5:G8", "colorScale")]  # one scale over every month
+    # fixed grade bands over every month, best first, never a relative colour scale
+    rules = [(str(r.sqref), rule.formula) for r in sites.conditional_formatting for rule in r.rules]
+    assert rules == [("D5:G8", [f"AND(ISNUMBER(D5),D5>={minimum})"]) for minimum in (90, 80, 70, 0)]
+    assert (
+        sites["A3"].value
+        == "评级颜色：■ 优秀 ≥90   ■ 良好 80-89.99   ■ 合格 70-79.99   ■ 不合格 <70   "
+    )
     region = book["区域月度"]
     assert region["A2"].value.startswith("区域得分率 = 区域内各项目当月得分率的算术平均")
     assert [c.value for c in region[7]] == ["全部项目", 86.67, 93.13, 87.5, None]
@@ -388,7 +395,7 @@ def test_workbook_has_a_line_chart_and_one_sparkline_per_site(monthly_xlsx: Path
     assert "drawing" in sheet2_rels
     assert "<x14:sparklineGroups" in sheet1
     cells = sorted(re.findall(r"<xm:sqref>([A-Z]+\d+)</xm:sqref>", sheet1))
-    assert cells == ["I5", "I6", "I7", "I8"]
+    assert cells == ["J5", "J6", "J7", "J8"]
     assert "<xm:f>'项目月度得分'!D5:G5</xm:f>" in sheet1
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import zipfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -270,7 +272,61 @@ def test_overview_charts(summary):
     charts = summary["总览"]._charts
     assert len(charts) == 2
     assert [type(c).__name__ for c in charts] == ["BarChart", "BarChart"]  # column and bar
+    assert charts[0].title.tx.rich.p[0].r[0].t == "评级分布（项目数）"
     assert [c.type for c in charts] == ["col", "bar"]
+
+
+BAND_RULES = [f"AND(ISNUMBER({{c}}),{{c}}>={m})" for m in (90, 80, 70, 0)]
+LEGEND = "评级颜色：■ 优秀 ≥90   ■ 良好 80-89.99   ■ 合格 70-79.99   ■ 不合格 <70   "
+
+
+def band_rules(sheet) -> list[tuple[str, list[str]]]:
+    return [
+        (str(r.sqref), [rule.formula[0] if rule.formula else rule.operator for rule in r.rules])
+        for r in sheet.conditional_formatting
+    ]
+
+
+def test_rates_are_coloured_by_the_standards_grade_bands_with_a_legend(summary):
+    """Fixed thresholds, best band first; never a colour scale relative to the range."""
+
+    def rules(first_cell: str) -> list[str]:
+        return [rule.format(c=first_cell) for rule in BAND_RULES]
+
+    assert band_rules(summary["项目排名"]) == [
+        ("H5:H8", rules("H5")),
+        ("I5:I8", ['"优秀"', '"良好"', '"合格"', '"不合格"']),
+    ]
+    grade_rules = list(summary["项目排名"].conditional_formatting)[1].rules
+    assert [r.formula[0] for r in grade_rules] == ['"优秀"', '"良好"', '"合格"', '"不合格"']
+    fills = [r.dxf.fill.bgColor.rgb for r in grade_rules]
+    assert fills == ["FFC6EFCE", "FFDDEBF7", "FFFFEB9C", "FFFFC7CE"]  # green, blue, amber, red
+    assert band_rules(summary["分项得分"]) == [("E5:G8", rules("E5"))]
+    assert band_rules(summary["区域汇总"]) == [("E5:G7", rules("E5"))]
+    for name in ("项目排名", "分项得分", "区域汇总"):
+        assert summary[name]["A3"].value == LEGEND, name
+    overview = summary["总览"]
+    assert overview["A2"].value == LEGEND
+    assert [str(r.sqref) for r in overview.conditional_formatting][:3] == ["B16", "B18", "B19"]
+    for rule in overview.conditional_formatting:
+        if str(rule.sqref) == "B16":  # 平均得分率 76.67: 合格, the same rule as every sheet
+            assert [r.formula[0] for r in rule.rules] == rules("B16")
+
+
+def test_charts_use_the_band_colours(tmp_path):
+    path = tmp_path / "SUMMARY.xlsx"
+    write_summary(mini_batch(), path)
+    with zipfile.ZipFile(path) as archive:
+        grades, regions = (archive.read(f"xl/charts/chart{i}.xml").decode() for i in (1, 2))
+    # sites per grade: 优秀 green, 良好 blue, 合格 amber, 不合格 red
+    colours = re.findall(r'<a:srgbClr val="([0-9A-F]{6})"/>', grades)
+    assert colours == ["63BE7B", "5B9BD5", "FFC000", "F8696B"]
+    # region averages 90 (华东, 优秀) and 63.34 (华南, 不合格); 华北 has none
+    assert re.findall(r'<a:srgbClr val="([0-9A-F]{6})"/>', regions) == [
+        "63BE7B",
+        "F8696B",
+        "A6A6A6",
+    ]
 
 
 def test_ranking_rows_ties_share_a_rank(summary):

@@ -29,9 +29,10 @@ from audit_xls.i18n import t
 from audit_xls.model.period import PeriodError, is_period, month_range, parse_period
 from audit_xls.model.results import SENT_BACK
 from audit_xls.model.score import round2
+from audit_xls.model.standard import DEFAULT_GRADE_BANDS
 from audit_xls.outputs.report import competition_ranks, csv_text
 from audit_xls.outputs.xlsx import (
-    COLOR_SCALE,
+    BandColours,
     Column,
     Formats,
     add_table_sheet,
@@ -59,7 +60,11 @@ SHEETS = {
 }
 SITE_CHANGE_TABLE = "SiteMonthlyChange"
 CHANGE = "较上月"
-TREND = "趋势"
+ARROW = "升降"  # ↑ / ↓ / → with the change: the trend every application shows and prints
+TREND = "趋势"  # sparklines: drawn by Excel and WPS only (LibreOffice keeps but does not draw them)
+# The history keeps each result's 评级 but not its standard's bands: rates are coloured by the
+# default bands (优秀 ≥90, 良好 ≥80, 合格 ≥70, 不合格 below), as docs/outputs.md says.
+MONTHLY_BANDS = DEFAULT_GRADE_BANDS
 
 
 class MonthlyError(Exception):
@@ -643,6 +648,7 @@ LABEL_KINDS = {
     "项目名称": ("text", 18.0),
     "区域": ("text", 10.0),
     CHANGE: ("num", 9.0),
+    ARROW: ("text", 9.0),
     TREND: ("text", 16.0),
     "标准": ("text", 12.0),
     "一级指标编码": ("text", 8.0),
@@ -681,12 +687,27 @@ def _scope_note(report: MonthlyReport) -> str:
     return head + "。只计当前有效的评分结果（重新提交的以最新一份为准）。"
 
 
-def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None:
+def trend_arrow(change: float | None) -> str:
+    """'↑ 2.50', '↓ 12.50', '→ 0.00', or '' without a previous month."""
+    if change is None or change != change:
+        return ""
+    arrow = "↑" if change > 0 else "↓" if change < 0 else "→"
+    return f"{arrow} {abs(change):.2f}"
+
+
+def _site_sheet(
+    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours
+) -> None:
     name, table = SHEETS["site_rates"]
-    frame = report.site_rates.assign(**{TREND: ""})
+    frame = report.site_rates.assign(
+        **{ARROW: [trend_arrow(v) for v in report.site_rates[CHANGE]], TREND: ""}
+    )
     months = report.months
     month_cols = [frame.columns.get_loc(m) for m in months]
-    note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率。"
+    note = (
+        f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率；"
+        f"{TREND}列的迷你图只在 Excel/WPS 中显示。"
+    )
     sheet = add_table_sheet(
         book,
         formats,
@@ -697,9 +718,10 @@ def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None
         title="项目月度得分率",
         note=note,
         footer=FOOTER,
+        bands=bands,
+        band_cols=month_cols,
     )
     first = table_header_row("项目月度得分率", note) + 1
-    _block_scale(sheet, first, len(frame), month_cols)
     trend_col = frame.columns.get_loc(TREND)
     for offset in range(len(frame)):
         row = first + offset
@@ -721,12 +743,6 @@ def _site_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None
     _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num")
     for offset, text in enumerate(report.notes):
         sheet.write_string(top + max(len(changes), 1) + 2 + offset, 0, text, formats.note)
-
-
-def _block_scale(sheet: Worksheet, first: int, count: int, cols: list[int]) -> None:
-    """One colour scale over all months, so a colour means the same rate in every month."""
-    if count:
-        sheet.conditional_format(first, cols[0], first + count - 1, cols[-1], COLOR_SCALE)
 
 
 def _write_table(
@@ -756,7 +772,9 @@ def _write_table(
     )
 
 
-def _region_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> None:
+def _region_sheet(
+    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours
+) -> None:
     name, table = SHEETS["region_rates"]
     frame = report.region_rates
     months = report.months
@@ -771,18 +789,25 @@ def _region_sheet(book: Workbook, formats: Formats, report: MonthlyReport) -> No
         title="区域月度平均得分率",
         note=MEAN_NOTE,
         footer=FOOTER,
+        bands=bands,
+        band_cols=month_cols,
     )
     header = table_header_row("区域月度平均得分率", MEAN_NOTE)
-    _block_scale(sheet, header + 1, len(frame), month_cols)
     chart = book.add_chart({"type": "line"})
     for offset in range(len(frame)):
         row = header + 1 + offset
+        # each month's marker in the colour of its grade band, as in the cells
+        points = [
+            {"fill": {"color": bands.chart_colour(v) or "#FFFFFF"}}
+            for v in frame.iloc[offset][months]
+        ]
         chart.add_series(
             {
                 "name": [name, row, 0],
                 "categories": [name, header, month_cols[0], header, month_cols[-1]],
                 "values": [name, row, month_cols[0], row, month_cols[-1]],
-                "marker": {"type": "circle"},
+                "marker": {"type": "circle", "size": 8},
+                "points": points,
             }
         )
     chart.set_title({"name": "区域月度平均得分率"})
@@ -800,12 +825,16 @@ def _plain_sheet(
     key: str,
     title: str,
     note: str = "",
+    *,
+    bands: BandColours,
     scale: Sequence[str] = (),
+    grades: Sequence[str] = (),
 ) -> Worksheet:
     name, table = SHEETS[key]
     frame: pd.DataFrame = getattr(report, key)
     columns = _columns(frame, report.months, LABEL_KINDS)
     scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
+    grade_cols = [frame.columns.get_loc(c) for c in grades if c in frame.columns]
     return add_table_sheet(
         book,
         formats,
@@ -815,15 +844,18 @@ def _plain_sheet(
         _rows(frame),
         title=title,
         note=note,
-        color_scale=scale_cols,
+        bands=bands,
+        band_cols=scale_cols,
+        band_name_cols=grade_cols,
         footer=FOOTER,
     )
 
 
 def _build_workbook(report: MonthlyReport) -> Any:
     def build(book: Workbook, formats: Formats) -> None:
-        _site_sheet(book, formats, report)
-        _region_sheet(book, formats, report)
+        bands = BandColours(book, MONTHLY_BANDS)
+        _site_sheet(book, formats, report, bands)
+        _region_sheet(book, formats, report, bands)
         _plain_sheet(
             book,
             formats,
@@ -831,6 +863,7 @@ def _build_workbook(report: MonthlyReport) -> Any:
             "section_rates",
             "分项月度平均得分率",
             "一级指标得分率 = 得分 / 该指标分值 x 100；全部不适用的项目不计入；各项目算术平均。",
+            bands=bands,
             scale=report.months,
         )
         _plain_sheet(
@@ -841,6 +874,7 @@ def _build_workbook(report: MonthlyReport) -> Any:
             "月度排名",
             "按得分率从高到低，并列同名次（1, 2, 2, 4）；排名变化 = 上月排名 - 本月排名，"
             "正数表示上升，上月无结果时留空。",
+            bands=bands,
             scale=[RATE],
         )
         _plain_sheet(
@@ -850,6 +884,7 @@ def _build_workbook(report: MonthlyReport) -> Any:
             "repeats",
             "反复问题",
             "同一项目连续两个月及以上在同一指标不符合（按当前有效结果）。",
+            bands=bands,
         )
         _plain_sheet(
             book,
@@ -859,6 +894,7 @@ def _build_workbook(report: MonthlyReport) -> Any:
             "回收情况",
             "按项目计：回收 = 交回过检查表；退回未评 = 交回但尚无有效评分；"
             "下发与未回收来自下发登记表，无登记表的月份留空。",
+            bands=bands,
         )
         _plain_sheet(
             book,
@@ -867,6 +903,9 @@ def _build_workbook(report: MonthlyReport) -> Any:
             "detail",
             "明细",
             " ".join(["当前有效的评分结果，可据此插入数据透视表。", *report.notes]),
+            bands=bands,
+            scale=[RATE],
+            grades=["评级"],
         )
 
     return build

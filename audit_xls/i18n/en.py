@@ -90,6 +90,8 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "summary.distribution": "Rate distribution",
     "summary.band": "Rate band",
     "summary.chart_distribution": "Rate distribution (sites)",
+    "summary.chart_grades": "Sites per grade",
+    "summary.legend": "Grade colours",
     "summary.chart_regions": "Average rate by region (%)",
     "summary.na_note": "A section whose criteria were all not applicable shows '—' and is left out of the maximum.",
     "summary.rank": "Rank",

@@ -90,6 +90,8 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "summary.distribution": "得分率分布",
     "summary.band": "得分率区间",
     "summary.chart_distribution": "得分率分布（项目数）",
+    "summary.chart_grades": "评级分布（项目数）",
+    "summary.legend": "评级颜色",
     "summary.chart_regions": "各区域平均得分率(%)",
     "summary.na_note": "整项不适用的一级指标显示为「—」，不计入应得分。",
     "summary.rank": "排名",

@@ -22,8 +22,9 @@ from audit_xls.i18n import LanguageError, Ref, check_lang, join, namespace, t
 from audit_xls.model.diagnostics import ERROR, Diagnostic
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, ZERO, Answer, ScoreCard, SectionScore, round2
-from audit_xls.model.standard import Criterion, Standard
+from audit_xls.model.standard import DEFAULT_GRADE_BANDS, Criterion, Standard
 from audit_xls.outputs.xlsx import (
+    BandColours,
     Column,
     Formats,
     add_table_sheet,
@@ -167,6 +168,14 @@ def _superseded(batch: BatchResult) -> list[WorkbookResult]:
     return [w for w in batch.workbooks if w.duplicate_of and w.status != SENT_BACK]
 
 
+def batch_bands(batch: BatchResult) -> tuple[tuple[str, Decimal], ...]:
+    """The grade bands the colours follow: the graded workbooks' standard's (the first one's
+    when a batch mixes standards with different bands), else the default bands."""
+    for standard in _standards(batch.graded):
+        return standard.grade_bands
+    return DEFAULT_GRADE_BANDS
+
+
 def _bin_label(percent: Decimal) -> str:
     for low, high, label in BINS:
         if percent >= low and (high is None or percent < high):
@@ -228,6 +237,7 @@ class _SummaryWriter:
         self.graded = batch.graded
         self.sections = _section_keys(self.graded)
         self.grade_names = _grade_names(self.graded)
+        self.bands = BandColours(book, batch_bands(batch), legend_label=self.t["legend"])
 
     def sheet_name(self, key: str) -> str:
         return self.t["sheets"][key]
@@ -248,6 +258,7 @@ class _SummaryWriter:
             title=self.sheet_name(key),
             note=note,
             footer=self.t["footer"],
+            bands=self.bands,
             **kw,
         )
 
@@ -311,6 +322,7 @@ class _SummaryWriter:
                 grade_counts[w.card.grade] = grade_counts.get(w.card.grade, 0) + 1
             else:
                 no_rate += 1
+        first_grade_row = 2 + len(rows)
         rows += [(name, count, f.int) for name, count in grade_counts.items()]
         if no_rate:
             rows.append((t["no_rate"], no_rate, f.int))
@@ -318,11 +330,13 @@ class _SummaryWriter:
         bins = {label: 0 for _low, _high, label in BINS}
         for rate in rates:
             bins[_bin_label(rate)] += 1
-        first_bin_row = 2 + len(rows)
         rows += [(label, count, f.int) for label, count in bins.items()]
         rows += [("", None, None), (t["na_note"], None, f.note)]
 
+        self.bands.legend(sheet, 1, 0)
         for offset, (label, value, fmt) in enumerate(rows, start=2):
+            if label in (t["average"], t["highest"], t["lowest"]):
+                self.bands.rates(sheet, offset, 1, offset, 1)
             if not label:
                 continue
             is_heading = fmt is f.label
@@ -335,26 +349,33 @@ class _SummaryWriter:
             else:
                 write_value(sheet, offset, 1, value, fmt)
 
+        self.bands.names(sheet, first_grade_row, 0, first_grade_row + len(grade_counts) - 1)
         name = self.sheet_name("overview")
+        # the sites per grade band, each column in its band's colour
         chart = self.book.add_chart({"type": "column"})
-        last_bin_row = first_bin_row + len(BINS) - 1
+        last_grade_row = first_grade_row + len(grade_counts) - 1
         chart.add_series(
             {
-                "name": t["chart_distribution"],
-                "categories": [name, first_bin_row, 0, last_bin_row, 0],
-                "values": [name, first_bin_row, 1, last_bin_row, 1],
+                "name": t["chart_grades"],
+                "categories": [name, first_grade_row, 0, last_grade_row, 0],
+                "values": [name, first_grade_row, 1, last_grade_row, 1],
                 "data_labels": {"value": True},
                 "gap": 60,
+                "points": [
+                    {"fill": {"color": self.bands.name_colour(grade) or "#A6A6A6"}}
+                    for grade in grade_counts
+                ],
             }
         )
-        chart.set_title({"name": t["chart_distribution"]})
+        chart.set_title({"name": t["chart_grades"]})
         chart.set_legend({"none": True})
         # whole-number ticks: a count axis of 0, 0.5, 1 ... reads as nonsense
-        tick = max(1, -(-max(bins.values(), default=0) // 8))
+        tick = max(1, -(-max(grade_counts.values(), default=0) // 8))
         chart.set_y_axis({"min": 0, "major_unit": tick, "major_gridlines": {"visible": True}})
         sheet.insert_chart(2, 3, chart, {"x_scale": 1.3, "y_scale": 1.1})
 
         if region_rows:
+            averages = self.region_averages
             regions = self.sheet_name("regions")
             header = table_header_row(regions, self.t["region_note"])
             first, last = header + 1, header + region_rows
@@ -367,6 +388,10 @@ class _SummaryWriter:
                     "values": [regions, first, average_col, last, average_col],
                     "data_labels": {"value": True, "num_format": "0.00"},
                     "gap": 60,
+                    "points": [
+                        {"fill": {"color": self.bands.chart_colour(rate) or "#A6A6A6"}}
+                        for rate in averages
+                    ],
                 }
             )
             region_chart.set_title({"name": t["chart_regions"]})
@@ -431,7 +456,7 @@ class _SummaryWriter:
                     w.file,
                 ]
             )
-        self.table("ranking", columns, rows, t["ranking_note"], color_scale=(7,))
+        self.table("ranking", columns, rows, t["ranking_note"], band_cols=(7,), band_name_cols=(8,))
 
     # 分项得分
     def write_section_rates(self) -> None:
@@ -452,8 +477,8 @@ class _SummaryWriter:
                 card, lambda s: round2(s.score / s.points * 100) if s.points else None
             )
             rows.append([w.period, self.region(w), w.site_code, w.site_name, *cells, card.percent])
-        scale = tuple(range(4, 5 + len(self.sections)))
-        self.table("sections", columns, rows, t["sections_note"] + t["na_note"], color_scale=scale)
+        rates = tuple(range(4, 5 + len(self.sections)))
+        self.table("sections", columns, rows, t["sections_note"] + t["na_note"], band_cols=rates)
 
     # 问题清单
     def write_problems(self) -> None:
@@ -570,6 +595,7 @@ class _SummaryWriter:
             )
         # best average first; regions with nothing graded last, then by name
         rows.sort(key=lambda r: (r[4] is None, -(r[4] or 0), str(r[0])))
+        self.region_averages = [r[4] for r in rows]
         columns = [
             Column(t["region"], "text", 14),
             Column(t["graded"], "int", 8),
@@ -580,7 +606,7 @@ class _SummaryWriter:
             Column(t["max"], "pct", 10),
             *[Column(name, "int", 8) for name in self.grade_names],
         ]
-        self.table("regions", columns, rows, t["region_note"], color_scale=(4,))
+        self.table("regions", columns, rows, t["region_note"], band_cols=(4, 5, 6))
         return len(rows)
 
     # 退回清单

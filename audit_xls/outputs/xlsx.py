@@ -19,6 +19,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -167,13 +168,16 @@ def add_table_sheet(
     *,
     title: str = "",
     note: str = "",
-    color_scale: Sequence[int] = (),
+    bands: BandColours | None = None,
+    band_cols: Sequence[int] = (),
+    band_name_cols: Sequence[int] = (),
     footer: str = "&C&P / &N",
 ) -> Worksheet:
     """A sheet holding one native Excel Table: title and note above, header frozen and repeated.
 
-    `color_scale` lists column indexes that get a red-yellow-green scale (low is red).
-    Returns the sheet; the table's header row is `table_header_row(title, note)`.
+    `band_cols` (rates) and `band_name_cols` (评级) are coloured by the grade `bands`, with the
+    legend on the blank row above the table. Returns the sheet; the table's header row is
+    `table_header_row(title, note)`.
     """
     headers = [c.header for c in columns]
     if len(set(headers)) != len(headers):
@@ -208,12 +212,28 @@ def add_table_sheet(
     getattr(sheet, "table_cells", {}).clear()
     for col, column in enumerate(columns):
         sheet.set_column(col, col, column.width, column_formats[col])
-    if rows:
-        for col in color_scale:
-            sheet.conditional_format(first, col, last_row, col, COLOR_SCALE)
+    if bands is not None and (band_cols or band_name_cols):
+        if header_row > 0:
+            bands.legend(sheet, header_row - 1, 0)
+        if rows:
+            for start, end in _runs(sorted(band_cols)):
+                bands.rates(sheet, first, start, last_row, end)
+            for col in band_name_cols:
+                bands.names(sheet, first, col, last_row)
     sheet.freeze_panes(first, 0)
     setup_print(sheet, repeat_row=header_row, footer=footer)
     return sheet
+
+
+def _runs(cols: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive columns as (first, last) blocks: one set of rules per block."""
+    runs: list[tuple[int, int]] = []
+    for col in cols:
+        if runs and runs[-1][1] == col - 1:
+            runs[-1] = (runs[-1][0], col)
+        else:
+            runs.append((col, col))
+    return runs
 
 
 def table_header_row(title: str, note: str) -> int:
@@ -222,9 +242,125 @@ def table_header_row(title: str, note: str) -> int:
     return lines + 1 if lines else 0
 
 
-COLOR_SCALE: dict[str, Any] = {
-    "type": "3_color_scale",
-    "min_color": "#F8696B",
-    "mid_color": "#FFEB84",
-    "max_color": "#63BE7B",
-}
+# --- grade-band colours ------------------------------------------------------------------------
+# Rates are coloured by the standard's grade bands, fixed thresholds, never relative to the range
+# (a colour scale made 92.43 % red when every other site did better): the same colour means the
+# same band in every sheet and chart, and red always means the lowest band (不合格).
+
+Bands = Sequence[tuple[str, Decimal]]  # (name, minimum rate 0-100), any order
+
+# (cell fill, cell font, chart colour) of the best, second, third and lowest band
+BAND_PALETTE: tuple[tuple[str, str, str], ...] = (
+    ("#C6EFCE", "#006100", "#63BE7B"),  # green: 优秀
+    ("#DDEBF7", "#1F4E78", "#5B9BD5"),  # blue: 良好
+    ("#FFEB9C", "#9C5700", "#FFC000"),  # amber: 合格
+    ("#FFC7CE", "#9C0006", "#F8696B"),  # red: 不合格
+)
+
+
+def band_slot(rank: int, count: int) -> int:
+    """Palette slot of the `rank`-th best of `count` bands: the lowest band is always red."""
+    if rank == count - 1 and count > 1:
+        return len(BAND_PALETTE) - 1
+    return min(rank, len(BAND_PALETTE) - 2)
+
+
+def _minimum_text(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+class BandColours:
+    """The cell formats, chart colours and legend of one set of grade bands in one workbook."""
+
+    def __init__(self, book: Workbook, bands: Bands, *, legend_label: str = "评级颜色") -> None:
+        self.bands = sorted(bands, key=lambda band: band[1], reverse=True)
+        self.legend_label = legend_label
+        count = len(self.bands)
+        self.slots = [band_slot(rank, count) for rank in range(count)]
+        self.formats = [
+            book.add_format({"bg_color": BAND_PALETTE[s][0], "font_color": BAND_PALETTE[s][1]})
+            for s in self.slots
+        ]
+        self.legend_formats = [
+            book.add_format(
+                {
+                    "font_name": "等线",
+                    "font_size": 10,
+                    "bold": True,
+                    "font_color": BAND_PALETTE[s][2],
+                }
+            )
+            for s in self.slots
+        ]
+        self.legend_text = book.add_format({"font_name": "等线", "font_size": 10})
+
+    def index(self, rate: Decimal | float | None) -> int | None:
+        """The band of a rate (None for no rate)."""
+        if rate is None or (isinstance(rate, float) and rate != rate):
+            return None
+        value = Decimal(str(rate))
+        for i, (_name, minimum) in enumerate(self.bands):
+            if value >= minimum:
+                return i
+        return len(self.bands) - 1
+
+    def chart_colour(self, rate: Decimal | float | None) -> str | None:
+        i = self.index(rate)
+        return None if i is None else BAND_PALETTE[self.slots[i]][2]
+
+    def name_colour(self, name: str) -> str | None:
+        for i, (band, _minimum) in enumerate(self.bands):
+            if band == name:
+                return BAND_PALETTE[self.slots[i]][2]
+        return None
+
+    def rates(self, sheet: Worksheet, first_row: int, first_col: int, last_row: int,
+              last_col: int) -> None:  # fmt: skip
+        """Colour the numbers of a block by band; text (—) and blanks stay uncoloured."""
+        if last_row < first_row:
+            return
+        top = xl_rowcol_to_cell(first_row, first_col)
+        for fmt, (_name, minimum) in zip(self.formats, self.bands, strict=True):
+            sheet.conditional_format(
+                first_row, first_col, last_row, last_col,
+                {
+                    "type": "formula",
+                    "criteria": f"=AND(ISNUMBER({top}),{top}>={_minimum_text(minimum)})",
+                    "format": fmt,
+                    "stop_if_true": True,
+                },
+            )  # fmt: skip
+
+    def names(self, sheet: Worksheet, first_row: int, col: int, last_row: int) -> None:
+        """Colour a column of band names (评级) like the rates of that band."""
+        if last_row < first_row:
+            return
+        for fmt, (name, _minimum) in zip(self.formats, self.bands, strict=True):
+            sheet.conditional_format(
+                first_row, col, last_row, col,
+                {"type": "cell", "criteria": "==", "value": f'"{name}"', "format": fmt},
+            )  # fmt: skip
+
+    def legend_parts(self) -> list[str]:
+        """'优秀 ≥90', '良好 80-89.99', ...: each band with its range of rates."""
+        parts = []
+        upper: Decimal | None = None
+        for name, minimum in self.bands:
+            if upper is None:
+                parts.append(f"{name} ≥{_minimum_text(minimum)}")
+            else:
+                below = _minimum_text(upper - Decimal("0.01"))
+                if minimum == 0:
+                    parts.append(f"{name} <{_minimum_text(upper)}")
+                else:
+                    parts.append(f"{name} {_minimum_text(minimum)}-{below}")
+            upper = minimum
+        return parts
+
+    def legend(self, sheet: Worksheet, row: int, col: int) -> None:
+        """One cell: the label, then a coloured ■ and the range of each band."""
+        pieces: list[Any] = [self.legend_text, f"{self.legend_label}："]
+        for fmt, part in zip(self.legend_formats, self.legend_parts(), strict=True):
+            pieces += [fmt, "■ ", self.legend_text, part + "   "]
+        sheet.write_rich_string(row, col, *pieces)
