@@ -60,7 +60,8 @@ SHEETS = {
 }
 SITE_CHANGE_TABLE = "SiteMonthlyChange"
 CHANGE = "较上月"
-ARROW = "升降"  # ↑ / ↓ / → with the change: the trend every application shows and prints
+# ↑ / ↓ / → with the change: the trend every application shows and prints
+ARROW = t("monthly.arrow", "zh")
 TREND = "趋势"  # sparklines: drawn by Excel and WPS only (LibreOffice keeps but does not draw them)
 # The history keeps each result's 评级 but not its standard's bands: rates are coloured by the
 # default bands (优秀 ≥90, 良好 ≥80, 合格 ≥70, 不合格 below), as docs/outputs.md says.
@@ -704,9 +705,8 @@ def _site_sheet(
     )
     months = report.months
     month_cols = [frame.columns.get_loc(m) for m in months]
-    note = (
-        f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率；"
-        f"{TREND}列的迷你图只在 Excel/WPS 中显示。"
+    note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率；" + t(
+        "monthly.sparkline_note", "zh", trend=TREND
     )
     sheet = add_table_sheet(
         book,
@@ -853,7 +853,7 @@ def _plain_sheet(
 
 def _build_workbook(report: MonthlyReport) -> Any:
     def build(book: Workbook, formats: Formats) -> None:
-        bands = BandColours(book, MONTHLY_BANDS)
+        bands = BandColours(book, MONTHLY_BANDS, legend_label=t("summary.legend", "zh"))
         _site_sheet(book, formats, report, bands)
         _region_sheet(book, formats, report, bands)
         _plain_sheet(

@@ -92,6 +92,8 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "summary.chart_distribution": "Rate distribution (sites)",
     "summary.chart_grades": "Sites per grade",
     "summary.legend": "Grade colours",
+    "monthly.arrow": "Change",
+    "monthly.sparkline_note": "The sparklines in {trend} show in Excel and WPS only.",
     "summary.chart_regions": "Average rate by region (%)",
     "summary.na_note": "A section whose criteria were all not applicable shows '—' and is left out of the maximum.",
     "summary.rank": "Rank",

@@ -92,6 +92,8 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "summary.chart_distribution": "得分率分布（项目数）",
     "summary.chart_grades": "评级分布（项目数）",
     "summary.legend": "评级颜色",
+    "monthly.arrow": "升降",
+    "monthly.sparkline_note": "{trend}列的迷你图只在 Excel/WPS 中显示。",
     "summary.chart_regions": "各区域平均得分率(%)",
     "summary.na_note": "整项不适用的一级指标显示为「—」，不计入应得分。",
     "summary.rank": "排名",

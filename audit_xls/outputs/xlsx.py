@@ -273,7 +273,7 @@ def _minimum_text(value: Decimal) -> str:
 class BandColours:
     """The cell formats, chart colours and legend of one set of grade bands in one workbook."""
 
-    def __init__(self, book: Workbook, bands: Bands, *, legend_label: str = "评级颜色") -> None:
+    def __init__(self, book: Workbook, bands: Bands, *, legend_label: str) -> None:
         self.bands = sorted(bands, key=lambda band: band[1], reverse=True)
         self.legend_label = legend_label
         count = len(self.bands)
