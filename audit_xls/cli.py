@@ -151,6 +151,7 @@ def standard_import(table: str, out: str, ident: str | None, version: str | None
     from audit_xls.model.standard import StandardError, describe, save_standard
     from audit_xls.standards.table import import_table
 
+    _check_outputs([("--out", out)], [("TABLE", table)])
     try:
         imported = import_table(table, id=ident, version=version)
     except StandardError as error:
@@ -176,6 +177,7 @@ def standard_export(file: str, out: str) -> None:
     )
     from audit_xls.standards.table import export_table
 
+    _check_outputs([("--out", out)], [("FILE", file)])
     try:
         std = load_standard(file)
     except StandardError as error:
@@ -289,6 +291,7 @@ def build(
     """Build one inspection workbook per site, and the issued register issued-PERIOD.csv."""
     import sys
     from datetime import date
+    from pathlib import Path
 
     from audit_xls.grading.register import RegisterError, register_path
     from audit_xls.grading.sites import SitesError, load_sites
@@ -296,7 +299,7 @@ def build(
         StandardError,
         load_standard,
     )
-    from audit_xls.workbook.build import BuildError, build_all
+    from audit_xls.workbook.build import BuildError, build_all, workbook_filename
 
     try:
         standard_model = load_standard(standard_file)
@@ -311,6 +314,9 @@ def build(
                 f"{sites_file}：没有项目编码「{'」「'.join(unknown)}」。请检查 --site 或项目清单。"
             )
         sites = [s for s in sites if s.code in site_codes]
+    outputs = [("--out", Path(out_dir) / workbook_filename(s, period)) for s in sites]
+    outputs.append(("--out", register_path(out_dir, period)))
+    _check_outputs(outputs, [("--standard", standard_file), ("--sites", sites_file)])
 
     progress = None
     if len(sites) >= _PROGRESS_FROM and sys.stderr.isatty():
@@ -344,6 +350,17 @@ def build(
 
 
 # --- grade (issue 4) ----------------------------------------------------------------------
+
+
+def _check_outputs(outputs: list, inputs: list, lang: str = "zh") -> None:
+    """Inputs are sacred (audit_xls/paths.py): an output that is an input, lies in an input
+    folder or is a symbolic link is a usage error, before anything is read or written."""
+    from audit_xls.paths import PathPolicyError, check_outputs
+
+    try:
+        check_outputs(outputs, inputs)
+    except PathPolicyError as error:
+        raise click.UsageError(error.text(lang)) from None
 
 
 def _standards_folder(option: str | None):
@@ -467,17 +484,13 @@ def grade(
             else f"{out}：汇总是 Excel 工作簿，文件名请以 .xlsx 结尾（CSV 明细用 --csv）。",
             param_hint="--out",
         )
-    returns_dir = Path(returns).resolve()
-    for option, target in (("--out", out), ("--csv", csv_path)):
-        # next month it would be read as a return, or replace one: outputs live elsewhere
-        if target and returns_dir.is_dir() and Path(target).resolve().is_relative_to(returns_dir):
-            raise click.BadParameter(
-                f"{target} is inside the returns folder {returns}: write outputs elsewhere"
-                if lang == "en"
-                else f"{target} 在交回文件夹 {returns} 之内：请把输出写到别的文件夹。",
-                param_hint=option,
-            )
     folder = _standards_folder(standards_dir)
+    _check_outputs(
+        [("--out", out), ("--csv", csv_path),
+         ("--history", None if no_history or "://" in str(history_path) else history_path)],
+        [("RETURNS", returns), ("--issued", issued_file), ("--standards", folder)],
+        lang,
+    )  # fmt: skip
     try:
         standards = load_standards(folder)
         issued = read_issued(issued_file) if issued_file else None
@@ -607,6 +620,7 @@ def monthly(
     from audit_xls.history.monthly import (
         MonthlyError,
         check_month_order,
+        monthly_csv_paths,
         monthly_json_text,
         monthly_report,
         write_monthly,
@@ -621,6 +635,9 @@ def monthly(
     if csv_dir and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
         raise click.BadParameter(f"{csv_dir} 是文件，不是文件夹：--csv 需要一个文件夹。",
                                  param_hint="--csv")  # fmt: skip
+    csv_files = [("--csv", p) for p in monthly_csv_paths(csv_dir)] if csv_dir else []
+    history_file = None if "://" in str(history_path) else history_path
+    _check_outputs([("--out", out), *csv_files], [("--history", history_file)])
     try:
         report = monthly_report(history_path, from_, to, standard_id, region)
         write_monthly(report, out)

@@ -382,7 +382,11 @@ def test_cli_grade_refuses_outputs_inside_the_returns_folder(tmp_path, returns_f
         args += [option, str(returns_folder / "华东" / "P001.xlsx")]
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 2
-        assert "在交回文件夹" in result.stderr and "请把输出写到别的文件夹" in result.stderr
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: {option} {returns_folder / '华东' / 'P001.xlsx'} 在 RETURNS 文件夹 "
+            f"{returns_folder} 之内：输出会被当作输入读取或覆盖输入，已拒绝，什么也没写："
+            "请把输出写到别的文件夹。"
+        )
     assert hashes(returns_folder) == before
 
 

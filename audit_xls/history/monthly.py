@@ -595,11 +595,20 @@ def monthly_to_json(report: MonthlyReport) -> dict[str, Any]:
     }
 
 
+def _csv_names() -> dict[str, str]:
+    return {key: sheet for key, (sheet, _) in SHEETS.items()} | {"site_changes": "项目环比变化"}
+
+
+def monthly_csv_paths(folder: str | Path) -> list[Path]:
+    """The files write_monthly_csv writes into `folder` (for the output path check)."""
+    return [Path(folder) / f"{name}.csv" for name in _csv_names().values()]
+
+
 def write_monthly_csv(report: MonthlyReport, folder: str | Path) -> list[Path]:
     """Each pivot as a UTF-8-with-BOM CSV (opens in Excel without mojibake), atomically."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    names = {key: sheet for key, (sheet, _) in SHEETS.items()} | {"site_changes": "项目环比变化"}
+    names = _csv_names()
     written = []
     for key, frame in report.frames().items():
         path = folder / f"{names[key]}.csv"

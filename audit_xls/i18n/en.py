@@ -166,4 +166,9 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     # grade
     "grade.not_folder_or_zip": "{returns}: not a folder or a .zip of returned workbooks",
     "grade.wrong_register": "The register {register} is for {issued} but the returns are for {returned}: pass --issued the register of {first} (issued-{first}.csv). Nothing was written.",
+    # output paths (audit_xls/paths.py): inputs are sacred
+    "paths.same_as_input": "{option} {output} is the same file as {input_option} {input}: writing it would overwrite that input. Refused, nothing was written: write the output to another file.",
+    "paths.inside_input": "{option} {output} is inside the {input_option} folder {folder}: it would be read as an input or replace one. Refused, nothing was written: write outputs to another folder.",
+    "paths.symlink": "{option} {output} is a symbolic link (to {target}): writing would replace the link or change the file it points to. Refused, nothing was written: name the file itself.",
+    "paths.same_output": "{option} and {other} are the same file {output}: one would overwrite the other. Refused, nothing was written: give them different names.",
 }

@@ -166,4 +166,9 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     # grade
     "grade.not_folder_or_zip": "{returns}：不是文件夹，也不是 .zip 压缩包：请指定交回检查表所在的文件夹或 .zip。",
     "grade.wrong_register": "发放登记表 {register} 是 {issued} 的，交回的检查表是 {returned} 的：请用 --issued 指定 {first} 的登记表（issued-{first}.csv）。本次未写出任何结果。",
+    # output paths (audit_xls/paths.py): inputs are sacred
+    "paths.same_as_input": "{option} {output} 与 {input_option} {input} 是同一个文件：写出会覆盖这个输入，已拒绝，什么也没写：请把输出写到别的文件。",
+    "paths.inside_input": "{option} {output} 在 {input_option} 文件夹 {folder} 之内：输出会被当作输入读取或覆盖输入，已拒绝，什么也没写：请把输出写到别的文件夹。",
+    "paths.symlink": "{option} {output} 是符号链接（指向 {target}）：写出会替换链接或改动它指向的文件，已拒绝，什么也没写：请直接指定要写的文件。",
+    "paths.same_output": "{option} 和 {other} 是同一个文件 {output}：后写的会覆盖先写的，已拒绝，什么也没写：请给它们不同的文件名。",
 }
