@@ -15,8 +15,10 @@ from audit_xls import __version__
 from audit_xls.history import store as history
 
 HISTORY_HELP = {
-    True: "Grading history (SQLite), created on first use.",
-    False: "Grading history (SQLite) recorded by grade; only read, never created or changed.",
+    True: "Grading history: a SQLite file, created on first use, or a postgresql:// URL "
+    "(password from PGPASSWORD or ~/.pgpass).",
+    False: "Grading history recorded by grade (a SQLite file or a postgresql:// URL); only "
+    "read, never created or changed.",
 }
 
 
@@ -36,7 +38,7 @@ def history_option(
             "history_path",
             default=lambda: str(history.default_history_path()),
             show_default=f"${history.HISTORY_ENV} or ./{history.DEFAULT_HISTORY_NAME}",
-            metavar="PATH",
+            metavar="PATH|URL",
             type=click.Path(dir_okay=False),
             help=HISTORY_HELP[creates],
         )(f)
@@ -424,9 +426,10 @@ def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
-    help="Threads reading workbooks.",
+    default=None,
+    help="Reader processes (default: one per core). Each returned file is read in one of "
+    "them, with a memory and time limit, so a file that crashes the reader cannot stop "
+    "the batch.",
 )
 @click.option(
     "--lang",
@@ -444,7 +447,7 @@ def grade(
     out: str,
     csv_path: str | None,
     as_json: bool,
-    jobs: int,
+    jobs: int | None,
     lang: str,
     history_path: str,
     no_history: bool,

@@ -23,6 +23,7 @@ deducts 2 per place in 环境. Codes never change. Hand-computed gradings (max 2
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +33,7 @@ import pytest
 
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.history import store as history
+from audit_xls.history.backend import is_url, open_read, open_write
 from audit_xls.history.store import (
     SCHEMA_VERSION,
     HistoryError,
@@ -241,9 +243,24 @@ def build_history(path: Path) -> Path:
     return path
 
 
-def rows(path: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(path) as conn:
+def rows(where: Path | str, sql: str) -> list[tuple]:
+    """The rows of `sql` in the history `where` (a SQLite path or a PostgreSQL URL)."""
+    if is_url(where):
+        import psycopg
+
+        with psycopg.connect(str(where)) as conn:
+            return [tuple(r) for r in conn.execute(re.sub(r"\btypeof\((\w+)\)", r"pg_typeof(\1)::text", sql)).fetchall()]  # fmt: skip
+    with sqlite3.connect(path_of(where)) as conn:
         return conn.execute(sql).fetchall()
+
+
+def path_of(where: Path | str) -> Path:
+    return Path(where)
+
+
+def schema_version(where: Path | str) -> int:
+    with open_read(where, missing="") as conn:
+        return conn.schema_version()
 
 
 # --- tests ------------------------------------------------------------------------------
@@ -267,11 +284,11 @@ def test_hand_computed_scores_are_what_the_scorer_gives() -> None:
     }
 
 
-def test_history_is_created_on_first_use_with_a_versioned_schema(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "h.sqlite"
+def test_history_is_created_on_first_use_with_a_versioned_schema(history_at: Path | str) -> None:
+    path = history_at if is_url(history_at) else history_at.parent / "sub" / "h.sqlite"
     summary = record_batch(path, three_months()[0])
-    assert path.exists()
-    assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert is_url(path) or path.exists()
+    assert schema_version(path) == SCHEMA_VERSION
     assert SCHEMA_VERSION == len(history.MIGRATIONS) == 2
     assert (
         summary.recorded_graded,
@@ -292,8 +309,8 @@ def test_default_path_is_the_current_folder_unless_the_environment_says(monkeypa
     assert default_history_path() == Path("/srv/hq/history.sqlite")
 
 
-def test_decimals_are_stored_as_exact_text(tmp_path: Path) -> None:
-    path = build_history(tmp_path / "h.sqlite")
+def test_decimals_are_stored_as_exact_text(history_at: Path | str) -> None:
+    path = build_history(history_at)
     assert rows(
         path,
         "SELECT site_code, period, score, max_score, percent, grade, "
@@ -327,8 +344,8 @@ def test_decimals_are_stored_as_exact_text(tmp_path: Path) -> None:
     ]
 
 
-def test_resubmission_supersedes_and_sent_back_does_not(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite"
+def test_resubmission_supersedes_and_sent_back_does_not(history_at: Path | str) -> None:
+    path = history_at
     summaries = [record_batch(path, b) for b in three_months()]
     assert [s.superseded for s in summaries] == [0, 0, 1, 0, 0]
     assert [(s.recorded_graded, s.recorded_sent_back) for s in summaries] == [
@@ -356,8 +373,8 @@ def test_resubmission_supersedes_and_sent_back_does_not(tmp_path: Path) -> None:
     ]
 
 
-def test_sent_back_resubmission_leaves_the_graded_result_current(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite"
+def test_sent_back_resubmission_leaves_the_graded_result_current(history_at: Path | str) -> None:
+    path = history_at
     record_batch(
         path, batch([workbook("A", "2026-01", V1, {"1.1.01": 2})], [], None, "2026-02-01T10:00:00")
     )
@@ -369,8 +386,8 @@ def test_sent_back_resubmission_leaves_the_graded_result_current(tmp_path: Path)
     assert list(frames.sent_back["file"]) == ["2026-01/A-v1.xlsx"]
 
 
-def test_duplicate_in_one_batch_keeps_the_newer_file(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite"
+def test_duplicate_in_one_batch_keeps_the_newer_file(history_at: Path | str) -> None:
+    path = history_at
     older = workbook("A", "2026-01", V1, {"1.1.01": 2})
     newer = workbook("A", "2026-01", V1, {}, copy=1)
     older.duplicate_of = newer.file
@@ -380,10 +397,10 @@ def test_duplicate_in_one_batch_keeps_the_newer_file(tmp_path: Path) -> None:
 
 
 def test_duplicate_whose_newer_copy_was_sent_back_counts_as_the_summary_does(
-    tmp_path: Path,
+    history_at: Path | str,
 ) -> None:
     """The summary counts the newer file of a workbook returned twice; so does the history."""
-    path = tmp_path / "h.sqlite"
+    path = history_at
     older = workbook("A", "2026-01", V1, {"1.1.01": 2})
     newer = workbook("A", "2026-01", V1, {}, unanswered=("1.1.02",), copy=1)
     older.duplicate_of = newer.file
@@ -397,8 +414,10 @@ def test_duplicate_whose_newer_copy_was_sent_back_counts_as_the_summary_does(
     ]
 
 
-def test_an_older_copy_found_in_a_later_run_never_supersedes_the_newer(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite"
+def test_an_older_copy_found_in_a_later_run_never_supersedes_the_newer(
+    history_at: Path | str,
+) -> None:
+    path = history_at
     newer = workbook("A", "2026-01", V1, {}, copy=1)
     record_batch(path, batch([newer], [], None, "2026-02-01T10:00:00"))
     older = workbook("A", "2026-01", V1, {"1.1.01": 2})
@@ -408,8 +427,8 @@ def test_an_older_copy_found_in_a_later_run_never_supersedes_the_newer(tmp_path:
     assert list(load_history(path).current["file"]) == ["2026-01/A-v1.xlsx"]
 
 
-def test_grading_the_same_returns_twice_records_them_once(tmp_path: Path) -> None:
-    path = build_history(tmp_path / "h.sqlite")
+def test_grading_the_same_returns_twice_records_them_once(history_at: Path | str) -> None:
+    path = build_history(history_at)
     before = rows(path, "SELECT * FROM workbooks ORDER BY id")
     again = [record_batch(path, b) for b in three_months()]
     assert [(s.recorded, s.already_recorded, s.superseded, s.issued_added) for s in again] == [
@@ -424,8 +443,10 @@ def test_grading_the_same_returns_twice_records_them_once(tmp_path: Path) -> Non
     assert rows(path, "SELECT count(*) FROM issued") == [(13,)]
 
 
-def test_an_interrupted_batch_leaves_the_history_as_it_was(tmp_path: Path, monkeypatch) -> None:
-    path = tmp_path / "h.sqlite"
+def test_an_interrupted_batch_leaves_the_history_as_it_was(
+    history_at: Path | str, monkeypatch
+) -> None:
+    path = history_at
     record_batch(path, three_months()[0])
     before = {
         t: rows(path, f"SELECT * FROM {t} ORDER BY rowid")
@@ -451,9 +472,9 @@ def test_an_interrupted_batch_leaves_the_history_as_it_was(tmp_path: Path, monke
 
 
 def test_an_interrupted_resubmission_does_not_unmark_or_mark_anything(
-    tmp_path: Path, monkeypatch
+    history_at: Path | str, monkeypatch
 ) -> None:
-    path = tmp_path / "h.sqlite"
+    path = history_at
     for b in three_months()[:2]:
         record_batch(path, b)
 
@@ -466,8 +487,8 @@ def test_an_interrupted_resubmission_does_not_unmark_or_mark_anything(
     assert rows(path, "SELECT count(*), sum(superseded) FROM workbooks") == [(7, 0)]
 
 
-def test_load_history_filters(tmp_path: Path) -> None:
-    path = build_history(tmp_path / "h.sqlite")
+def test_load_history_filters(history_at: Path | str) -> None:
+    path = build_history(history_at)
     frames = load_history(path)
     assert len(frames.workbooks) == 11
     assert list(frames.current["file"]) == [
@@ -504,12 +525,18 @@ def test_missing_history_and_foreign_file_are_clear_errors(tmp_path: Path) -> No
         record_batch(foreign, three_months()[0])
 
 
-def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = build_history(tmp_path / "h.sqlite")
-    with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(HistoryError, match="请升级 audit-xls"):
+def test_a_newer_schema_is_refused(history_at: Path | str) -> None:
+    path = build_history(history_at)
+    with open_write(path) as conn:
+        conn.set_schema_version(SCHEMA_VERSION + 1)
+    with pytest.raises(HistoryError) as newer:
         load_history(path)
+    assert str(newer.value) == (
+        f"历史库 {path}：结构版本 {SCHEMA_VERSION + 1} 比本程序支持的 {SCHEMA_VERSION} 新，"
+        "请升级 audit-xls 后再使用。"
+    )
+    with pytest.raises(HistoryError, match="请升级 audit-xls"):
+        record_batch(path, three_months()[0])
 
 
 def test_a_locked_history_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
@@ -553,8 +580,8 @@ def sent_back_copy(graded: WorkbookResult) -> WorkbookResult:
     )
 
 
-def test_a_file_sent_back_then_graded_unchanged_is_recorded_graded(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite"
+def test_a_file_sent_back_then_graded_unchanged_is_recorded_graded(history_at: Path | str) -> None:
+    path = history_at
     a = workbook("A", "2026-01", V1, {"1.1.01": 2})
     b = workbook("B", "2026-01", V1, {})
     wrong = record_batch(
@@ -595,9 +622,9 @@ def test_a_file_sent_back_then_graded_unchanged_is_recorded_graded(tmp_path: Pat
     ]
 
 
-def test_returns_not_in_the_register_are_not_recorded_as_issued(tmp_path: Path) -> None:
+def test_returns_not_in_the_register_are_not_recorded_as_issued(history_at: Path | str) -> None:
     """Graded against another month's register: only that register's entries count as issued."""
-    path = tmp_path / "h.sqlite"
+    path = history_at
     a = workbook("A", "2026-01", V1, {})
     b = workbook("B", "2026-01", V1, {})
     tampered = workbook("C", "2026-01", V1, {})

@@ -672,13 +672,16 @@ def test_monthly_on_an_older_history_lacking_columns_asks_for_one_grade(tmp_path
 def test_history_help_is_true_for_each_command() -> None:
     def history_help(command: str) -> str:
         text = CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output
-        return " ".join(text.split("--history PATH", 1)[1].split("\n  --", 1)[0].split())
+        return " ".join(text.split("--history PATH|URL", 1)[1].split("\n  --", 1)[0].split())
 
     assert history_help("monthly") == (
-        "Grading history (SQLite) recorded by grade; only read, never created or changed. "
-        "[default: ($AUDIT_XLS_HISTORY or ./audit-xls-history.sqlite)]"
+        "Grading history recorded by grade (a SQLite file or a postgresql:// URL); only read, "
+        "never created or changed. [default: ($AUDIT_XLS_HISTORY or ./audit-xls-history.sqlite)]"
     )
-    assert history_help("grade").startswith("Grading history (SQLite), created on first use.")
+    assert history_help("grade").startswith(
+        "Grading history: a SQLite file, created on first use, or a postgresql:// URL "
+        "(password from PGPASSWORD or ~/.pgpass)."
+    )
 
 
 # --- odd and foreign periods in the history (finding 3) -------------------------------------

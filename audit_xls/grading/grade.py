@@ -8,10 +8,11 @@ Returned files are only ever read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from audit_xls.grading import pool
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import (
     Source,
@@ -38,14 +39,20 @@ def grade_returns(
     standards: Sequence[Standard],
     issued: Sequence[IssuedEntry] | None,
     *,
-    jobs: int = 2,
+    jobs: int | None = None,
     lang: str = "zh",
     progress: Progress | None = None,
     standards_folder: str = "",
+    limits: pool.Limits | None = None,
 ) -> BatchResult:
-    """Grade every returned workbook under RETURNS (a folder or a .zip), in input order."""
+    """Grade every returned workbook under RETURNS (a folder or a .zip), in input order.
+
+    Files are read in `jobs` reader processes (default: one per core; see grading/pool.py),
+    each with the memory and time `limits`; `jobs=0` reads in this process (debugging only).
+    """
     returns = Path(returns)
-    checker = Checker(standards, issued, lang=lang, standards_folder=standards_folder)
+    config = _Config(tuple(standards), tuple(issued) if issued is not None else None, lang,
+                     standards_folder)  # fmt: skip
     with open_sources(returns, lang) as sources:
         skipped: list[Skipped] = []
         to_read: list[Source] = []
@@ -59,7 +66,7 @@ def grade_returns(
                 to_read.append(source)
             else:
                 skipped.append(Skipped(source.name, reason, junk=is_junk(source.name)))
-        workbooks = _grade_all(to_read, checker, jobs, progress)
+        workbooks = _grade_all(to_read, config, jobs, progress, limits)
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
     results = [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
@@ -87,24 +94,64 @@ def grade_returns(
     )
 
 
+@dataclass(frozen=True)
+class _Config:
+    """What a reader process needs to set up its Checker (sent to it once per batch)."""
+
+    standards: tuple[Standard, ...]
+    issued: tuple[IssuedEntry, ...] | None
+    lang: str
+    standards_folder: str
+
+
+def _make_checker(config: _Config) -> Checker:
+    return Checker(
+        config.standards, config.issued, lang=config.lang,
+        standards_folder=config.standards_folder,
+    )  # fmt: skip
+
+
+def _grade_in_worker(checker: Checker, source: Source) -> tuple[WorkbookResult | Skipped, int]:
+    """grade_one in a reader process; the standard goes back as its index (results stay small)."""
+    result = grade_one(source, checker)
+    if isinstance(result, WorkbookResult) and result.standard is not None:
+        index = next(i for i, s in enumerate(checker.standards) if s is result.standard)
+        result.standard = None
+        return result, index
+    return result, -1
+
+
 def _grade_all(
-    sources: list[Source], checker: Checker, jobs: int, progress: Progress | None
+    sources: list[Source],
+    config: _Config,
+    jobs: int | None,
+    progress: Progress | None,
+    limits: pool.Limits | None,
 ) -> list[WorkbookResult | Skipped]:
-    total = len(sources)
-    out: list[WorkbookResult | Skipped | None] = [None] * total
-    if progress:
-        progress(0, total)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, s, checker): i for i, s in enumerate(sources)}
-        for done, future in enumerate(as_completed(futures), 1):
-            index = futures[future]
-            try:
-                out[index] = future.result()
-            except Exception as error:  # grade_one reports its own failures; this is the last net
-                out[index] = _failed(sources[index], "internal.error", error, checker.lang)
-            if progress:
-                progress(done, total)
-    return [w for w in out if w is not None]
+    lang = config.lang
+
+    def failed(source: Source, code: str, detail: str) -> tuple[WorkbookResult, int]:
+        result = WorkbookResult(source.name, "", modified=source.modified)
+        if code == pool.READER_TIMEOUT:
+            result.diagnostics.append(make(code, lang, file=source.name, seconds=detail))
+        else:
+            result.diagnostics.append(make(code, lang, file=source.name, error=detail))
+        return result, -1
+
+    if jobs == 0:  # in this process: debugging and profiling only (see pool.py)
+        packed = pool.run_in_process(_make_checker, _grade_in_worker, config, sources, progress)
+    else:
+        readers = pool.shared_pool(
+            jobs or pool.default_jobs(), _make_checker, _grade_in_worker, limits
+        )
+        packed = readers.map(config, sources, failed, progress)
+    out: list[WorkbookResult | Skipped] = []
+    for result, index in packed:
+        if index >= 0:
+            assert isinstance(result, WorkbookResult)
+            result.standard = config.standards[index]
+        out.append(result)
+    return out
 
 
 def grade_one(source: Source, checker: Checker) -> WorkbookResult | Skipped:
@@ -148,7 +195,7 @@ def _failed(
 
 
 def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
-    raw = read_workbook(data)
+    raw = read_workbook(data, result.file_hash)
     if isinstance(raw, ReadFailure):
         result.diagnostics.append(checker.failure(raw, result.file))
         if raw.manifest is not None:  # a sheet deleted or renamed: sent back, not missing

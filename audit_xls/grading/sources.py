@@ -6,6 +6,8 @@ Returned files are only ever read.
 
 from __future__ import annotations
 
+import functools
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +30,11 @@ class GradeError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """One returned file, read lazily in a worker so only `jobs` files sit in memory."""
+    """One returned file, read lazily in a worker so only `jobs` files sit in memory.
+
+    Sources are sent to the reader processes (grading/pool.py), so `read` must pickle: a
+    module-level function or a functools.partial of one, never a lambda or a closure.
+    """
 
     name: str  # as HQ sees it: relative path in the folder or member name in the zip
     size: int
@@ -84,7 +90,8 @@ def folder_sources(folder: Path) -> Iterator[Source]:
         except OSError:
             size, modified, regular = 0, None, not path.is_symlink()
         # reading a pipe would wait forever; a broken link has nothing to read
-        yield Source(name, size, modified, path.read_bytes, regular=regular)
+        read = functools.partial(_read_file, os.path.abspath(path))  # another cwd in a worker
+        yield Source(name, size, modified, read, regular)
 
 
 def _zip_date(info: zipfile.ZipInfo) -> datetime | None:
@@ -94,7 +101,26 @@ def _zip_date(info: zipfile.ZipInfo) -> datetime | None:
         return None
 
 
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+_open_archive: tuple[str, zipfile.ZipFile] | None = None  # per reader process: the last one
+
+
+def _read_member(archive_path: str, info: zipfile.ZipInfo) -> bytes:
+    """A member of a returns .zip, read in a reader process (which keeps the archive open)."""
+    global _open_archive
+    if _open_archive is None or _open_archive[0] != archive_path:
+        if _open_archive is not None:
+            _open_archive[1].close()
+        _open_archive = (archive_path, zipfile.ZipFile(archive_path))
+    return _open_archive[1].read(info)
+
+
 def zip_sources(archive: zipfile.ZipFile) -> Iterator[Source]:
+    path = os.path.abspath(str(archive.filename))  # reader processes may have another cwd
     for info in archive.infolist():
         if info.is_dir():
             continue
@@ -102,7 +128,7 @@ def zip_sources(archive: zipfile.ZipFile) -> Iterator[Source]:
             zip_member_name(info),
             info.file_size,
             _zip_date(info),
-            lambda info=info: archive.read(info),
+            functools.partial(_read_member, path, info),
         )
 
 

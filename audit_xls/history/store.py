@@ -21,9 +21,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit_xls.history.backend import (
+    SQLITE,
+    Connection,
+    Dialect,
+    HistoryError,
+    database_errors,
+    is_url,
+    location_of,
+    open_read,
+    open_write,
+    shown,
+)
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.standard import Standard
 
@@ -34,24 +47,26 @@ HISTORY_ENV = "AUDIT_XLS_HISTORY"
 DEFAULT_HISTORY_NAME = "audit-xls-history.sqlite"
 
 
-class HistoryError(Exception):
-    """Raised when the history file cannot be opened, is not ours, or is newer than this tool."""
-
+__all__ = ["HistoryError", "is_url", "load_history", "record_batch"]
 
 NOT_A_HISTORY = (
     "历史库 {path} 不是 audit-xls 的历史库（{why}）：请用 --history 指定 grade 记录结果的那个文件。"
 )
 
 
-def default_history_path() -> Path:
-    """$AUDIT_XLS_HISTORY when set, else ./audit-xls-history.sqlite in the current folder."""
-    return Path(os.environ.get(HISTORY_ENV) or DEFAULT_HISTORY_NAME)
+def default_history_path() -> Path | str:
+    """$AUDIT_XLS_HISTORY when set (a SQLite path or a postgresql:// URL), else
+    ./audit-xls-history.sqlite in the current folder."""
+    return location_of(os.environ.get(HISTORY_ENV) or DEFAULT_HISTORY_NAME)
 
 
 # --- schema -----------------------------------------------------------------------------
 
 # Each entry moves the schema from version i to i + 1; never edit a shipped entry, append.
-MIGRATIONS: tuple[str, ...] = (
+# An entry is one portable script (backend.Dialect.ddl adapts it to PostgreSQL: identity, a
+# rowid column) or, where the databases need different statements, {"sqlite": ..,
+# "postgresql": ..}. Write DML naming its columns (PostgreSQL tables have rowid too).
+MIGRATIONS: tuple[str | dict[str, str], ...] = (
     """
     CREATE TABLE workbooks (
         id INTEGER PRIMARY KEY,
@@ -122,169 +137,182 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # 2: a file may have one sent-back and one graded row (sent back against a wrong register,
-    # graded unchanged later). SQLite cannot drop a constraint: rebuild the table.
-    """
-    CREATE TABLE workbooks_v2 (
-        id INTEGER PRIMARY KEY,
-        workbook_id TEXT NOT NULL,
-        file TEXT NOT NULL,
-        file_hash TEXT NOT NULL,
-        site_code TEXT NOT NULL,
-        site_name TEXT NOT NULL,
-        region TEXT NOT NULL,
-        period TEXT NOT NULL,
-        standard_id TEXT NOT NULL,
-        standard_version TEXT NOT NULL,
-        standard_hash TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('graded', 'sent_back')),
-        score TEXT,
-        max_score TEXT,
-        percent TEXT,
-        grade TEXT,
-        inspector TEXT NOT NULL,
-        inspection_date TEXT,
-        graded_at TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        superseded INTEGER NOT NULL DEFAULT 0 CHECK (superseded IN (0, 1)),
-        superseded_by INTEGER REFERENCES workbooks(id),
-        UNIQUE (file_hash, workbook_id, status)
-    );
-    INSERT INTO workbooks_v2 SELECT * FROM workbooks;
-    DROP TABLE workbooks;
-    ALTER TABLE workbooks_v2 RENAME TO workbooks;
-    CREATE INDEX workbooks_current ON workbooks (site_code, period, standard_id, status);
-    """,
+    # graded unchanged later). SQLite cannot drop a constraint: rebuild the table;
+    # PostgreSQL swaps the constraint.
+    {
+        "sqlite": """
+        CREATE TABLE workbooks_v2 (
+            id INTEGER PRIMARY KEY,
+            workbook_id TEXT NOT NULL,
+            file TEXT NOT NULL,
+            file_hash TEXT NOT NULL,
+            site_code TEXT NOT NULL,
+            site_name TEXT NOT NULL,
+            region TEXT NOT NULL,
+            period TEXT NOT NULL,
+            standard_id TEXT NOT NULL,
+            standard_version TEXT NOT NULL,
+            standard_hash TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('graded', 'sent_back')),
+            score TEXT,
+            max_score TEXT,
+            percent TEXT,
+            grade TEXT,
+            inspector TEXT NOT NULL,
+            inspection_date TEXT,
+            graded_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            superseded INTEGER NOT NULL DEFAULT 0 CHECK (superseded IN (0, 1)),
+            superseded_by INTEGER REFERENCES workbooks(id),
+            UNIQUE (file_hash, workbook_id, status)
+        );
+        INSERT INTO workbooks_v2 SELECT * FROM workbooks;
+        DROP TABLE workbooks;
+        ALTER TABLE workbooks_v2 RENAME TO workbooks;
+        CREATE INDEX workbooks_current ON workbooks (site_code, period, standard_id, status);
+        """,
+        "postgresql": """
+        ALTER TABLE workbooks DROP CONSTRAINT workbooks_file_hash_workbook_id_key;
+        ALTER TABLE workbooks ADD CONSTRAINT workbooks_file_hash_workbook_id_status_key
+            UNIQUE (file_hash, workbook_id, status);
+        """,
+    },
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+NEWER_SCHEMA = (
+    "历史库 {path}：结构版本 {version} 比本程序支持的 {supported} 新，请升级 audit-xls 后再使用。"
+)
+OTHER_TABLES = "其中已有别的表，没有结构版本号"
+
+
+def migration_script(number: int, dialect: Dialect) -> str:
+    """The text of MIGRATIONS[number] for `dialect`."""
+    entry = MIGRATIONS[number]
+    return entry if isinstance(entry, str) else entry[dialect.name]
+
+
+def _newer(conn: Connection, version: int) -> HistoryError:
+    return HistoryError(
+        NEWER_SCHEMA.format(path=conn.shown, version=version, supported=SCHEMA_VERSION)
+    )
+
+
+def _migrate(conn: Connection) -> None:
+    """Bring the schema to SCHEMA_VERSION, each step in the writers' lock, so that two
+    programs opening a new or old history at once migrate it once."""
+    version = conn.schema_version()
     if version > SCHEMA_VERSION:
-        raise HistoryError(
-            f"历史库 {path}：结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，"
-            "请升级 audit-xls 后再使用。"
-        )
+        raise _newer(conn, version)
     if version == SCHEMA_VERSION:
         return
-    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-        # An existing database of something else: never add our tables to it.
-        raise HistoryError(NOT_A_HISTORY.format(path=path, why="其中已有别的表，没有结构版本号"))
-    conn.execute("BEGIN IMMEDIATE")
+    conn.begin_write()
     try:
-        for number in range(version, SCHEMA_VERSION):
-            for statement in MIGRATIONS[number].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
+        version = conn.schema_version()  # another program may have migrated it meanwhile
+        if version > SCHEMA_VERSION:
+            raise _newer(conn, version)
+        if version == 0 and conn.columns():
+            # An existing database of something else: never add our tables to it.
+            raise HistoryError(NOT_A_HISTORY.format(path=conn.shown, why=OTHER_TABLES))
+        if version < SCHEMA_VERSION:
+            for number in range(version, SCHEMA_VERSION):
+                conn.run_script(migration_script(number, conn.dialect))
+            conn.set_schema_version(SCHEMA_VERSION)
+        conn.commit()
     except BaseException:
-        conn.execute("ROLLBACK")
+        conn.rollback()
         raise
 
 
-def check_writable(path: str | Path) -> None:
-    """HistoryError now, before a long grade, when `path` cannot take this run's record: a
-    database of something else, one newer than this program, or a file that is no database."""
-    path = Path(path)
-    if not path.exists():
+def check_writable(location: str | Path) -> None:
+    """HistoryError now, before a long grade, when `location` cannot take this run's record: a
+    database of something else, one newer than this program, a file that is no database, or a
+    PostgreSQL server that cannot be reached or refuses us."""
+    location = location_of(location)
+    if isinstance(location, Path) and not location.exists():
         return  # created on first use, folder included
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise HistoryError(NOT_A_HISTORY.format(path=path, why=exc)) from exc
+        with open_read(location, missing="") as conn:
+            version = conn.schema_version()
+            tables = conn.columns()
+    except database_errors() as exc:
+        raise HistoryError(NOT_A_HISTORY.format(path=shown(location), why=exc)) from exc
     if version > SCHEMA_VERSION:
         raise HistoryError(
-            f"历史库 {path}：结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，"
-            "请升级 audit-xls 后再使用。"
+            NEWER_SCHEMA.format(path=shown(location), version=version, supported=SCHEMA_VERSION)
         )
     if version == 0 and tables:
-        raise HistoryError(NOT_A_HISTORY.format(path=path, why="其中已有别的表，没有结构版本号"))
+        raise HistoryError(NOT_A_HISTORY.format(path=shown(location), why=OTHER_TABLES))
 
 
 @contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """The writer's connection: creates the file on first use and migrates it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one batch is one transaction.
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
+def _connect(location: str | Path) -> Iterator[Connection]:
+    """The writer's connection: creates the SQLite file on first use; migrates the schema."""
+    with open_write(location) as conn:
         try:
             # Before foreign_keys = ON: a table rebuild must not check references midway.
-            _migrate(conn, path)
-        except sqlite3.DatabaseError as exc:
+            _migrate(conn)
+        except database_errors() as exc:
             raise HistoryError(
-                f"历史库 {path} 无法读取（{exc}）：它不是 audit-xls 的历史库，"
-                "请用 --history 指定正确的文件。"
+                f"历史库 {conn.shown} 无法读取（{exc}）：它不是 audit-xls 的历史库，"
+                "请用 --history 指定正确的位置。"
             ) from exc
-        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.dialect is SQLITE:
+            conn.execute("PRAGMA foreign_keys = ON")
         yield conn
-    finally:
-        conn.close()
 
 
-def _expected_columns() -> dict[str, set[str]]:
-    """Tables and columns of the current schema, as the readers expect them."""
+@cache
+def expected_columns() -> dict[str, tuple[str, ...]]:
+    """Tables and columns of the current schema (in order), as the readers expect them."""
     conn = sqlite3.connect(":memory:")
     try:
-        for script in MIGRATIONS:
-            conn.executescript(script)
+        for number in range(SCHEMA_VERSION):
+            conn.executescript(migration_script(number, SQLITE))
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+        return {t: tuple(r[1] for r in conn.execute(f"PRAGMA table_info({t})")) for t in tables}
     finally:
         conn.close()
 
 
-def _check_readable(conn: sqlite3.Connection, path: Path) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+def _check_readable(conn: Connection) -> None:
+    version = conn.schema_version()
     if version > SCHEMA_VERSION:
-        raise HistoryError(
-            f"历史库 {path}：结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，"
-            "请升级 audit-xls 后再使用。"
-        )
-    found = {
-        t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")}
-        for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-    }
-    expected = _expected_columns()
-    lacking = [t for t, columns in expected.items() if not columns <= found.get(t, set())]
+        raise _newer(conn, version)
+    found = conn.columns()
+    lacking = [
+        t for t, columns in expected_columns().items() if not set(columns) <= found.get(t, set())
+    ]
     if version == 0 or (lacking and version == SCHEMA_VERSION):
         why = "没有结构版本号" if version == 0 else "缺少表或列：" + "、".join(lacking)
-        raise HistoryError(NOT_A_HISTORY.format(path=path, why=why))
+        raise HistoryError(NOT_A_HISTORY.format(path=conn.shown, why=why))
     if lacking:
         raise HistoryError(
-            f"历史库 {path}：结构版本 {version} 较旧（本程序为 {SCHEMA_VERSION}）："
-            f"请先运行一次 audit-xls grade --history {path}（重新评分同一批文件即可，"
+            f"历史库 {conn.shown}：结构版本 {version} 较旧（本程序为 {SCHEMA_VERSION}）："
+            f"请先运行一次 audit-xls grade --history {conn.shown}（重新评分同一批文件即可，"
             "不会重复记录），它会升级历史库；monthly 只读取、不修改历史库。"
         )
 
 
 @contextmanager
-def _connect_read(path: Path) -> Iterator[sqlite3.Connection]:
-    """The readers' connection: read-only (mode=ro), never creates, migrates or writes."""
-    if not path.is_file():
-        raise HistoryError(
-            f"历史库 {path} 不存在：请先用 audit-xls grade --history {path} 评分并记录结果。"
-        )
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise HistoryError(
-            f"历史库 {path} 无法打开（{exc}）：请检查文件是否存在、是否有读取权限。"
-        ) from exc
-    try:
+def _connect_read(location: str | Path) -> Iterator[Connection]:
+    """The readers' connection: read-only, never creates, migrates or writes; its queries
+    run in one read transaction (one snapshot of whole batches)."""
+    location = location_of(location)
+    missing = (
+        f"历史库 {location} 不存在：请先用 audit-xls grade --history {location} 评分并记录结果。"
+    )
+    with open_read(location, missing) as conn:
         try:
-            _check_readable(conn, path)
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(NOT_A_HISTORY.format(path=path, why=exc)) from exc
-        yield conn
-    finally:
-        conn.close()
+            _check_readable(conn)
+        except database_errors() as exc:
+            raise HistoryError(NOT_A_HISTORY.format(path=conn.shown, why=exc)) from exc
+        conn.begin_read()
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
 # --- recording --------------------------------------------------------------------------
@@ -294,7 +322,7 @@ def _connect_read(path: Path) -> Iterator[sqlite3.Connection]:
 class RecordSummary:
     """What one record_batch call changed in the history."""
 
-    path: Path
+    path: Path | str  # a SQLite path or a PostgreSQL URL
     recorded_graded: int  # new graded rows
     recorded_sent_back: int  # new sent-back rows
     already_recorded: int  # files skipped because the same file_hash + workbook_id is there
@@ -307,15 +335,16 @@ class RecordSummary:
         return self.recorded_graded + self.recorded_sent_back
 
     def message(self, lang: str = "zh") -> str:
+        where = shown(self.path)
         if lang == "en":
             return (
-                f"History {self.path}: {self.recorded} recorded ({self.recorded_graded} graded, "
+                f"History {where}: {self.recorded} recorded ({self.recorded_graded} graded, "
                 f"{self.recorded_sent_back} sent back), {self.already_recorded} already there, "
                 f"{self.superseded} superseded by a resubmission"
                 + (f", {self.regraded} sent back before and graded now." if self.regraded else ".")
             )
         return (
-            f"历史库 {self.path}：新记录 {self.recorded} 份（评分 {self.recorded_graded}，"
+            f"历史库 {where}：新记录 {self.recorded} 份（评分 {self.recorded_graded}，"
             f"退回 {self.recorded_sent_back}），已记录过 {self.already_recorded} 份，"
             f"被重新提交替代 {self.superseded} 份"
             + (f"，此前退回、现已评分 {self.regraded} 份。" if self.regraded else "。")
@@ -345,12 +374,10 @@ def _batch_order(batch: BatchResult) -> list[WorkbookResult]:
     return sorted(batch.workbooks, key=key)
 
 
-def _insert_workbook(
-    conn: sqlite3.Connection, w: WorkbookResult, graded_at: str, recorded_at: str
-) -> int:
+def _insert_workbook(conn: Connection, w: WorkbookResult, graded_at: str, recorded_at: str) -> int:
     standard = w.standard
     card = w.card if w.status == GRADED else None
-    cursor = conn.execute(
+    return conn.insert(
         """INSERT INTO workbooks (workbook_id, file, file_hash, site_code, site_name, region,
                period, standard_id, standard_version, standard_hash, status, score, max_score,
                percent, grade, inspector, inspection_date, graded_at, recorded_at)
@@ -377,15 +404,14 @@ def _insert_workbook(
             recorded_at,
         ),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
-def _insert_scores(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> None:
+def _insert_scores(conn: Connection, row_id: int, w: WorkbookResult) -> None:
     assert w.card is not None and w.standard is not None
     where = _section_codes(w.standard)
     conn.executemany(
-        "INSERT INTO criteria VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        """INSERT INTO criteria (workbook, code, section_code, text, result, problem_points,
+               deduction, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             (
                 row_id,
@@ -401,7 +427,8 @@ def _insert_scores(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> 
         ],
     )
     conn.executemany(
-        "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        """INSERT INTO sections (workbook, code, name, points, deducted, score, applicable,
+               vetoed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             (
                 row_id,
@@ -418,14 +445,15 @@ def _insert_scores(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> 
     )
 
 
-def _insert_diagnostics(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> None:
+def _insert_diagnostics(conn: Connection, row_id: int, w: WorkbookResult) -> None:
     conn.executemany(
-        "INSERT INTO diagnostics VALUES (?, ?, ?, ?, ?, ?)",
+        """INSERT INTO diagnostics (workbook, severity, code, sheet, cell, message)
+           VALUES (?, ?, ?, ?, ?, ?)""",
         [(row_id, d.severity, d.code, d.sheet, d.cell, d.message) for d in w.diagnostics],
     )
 
 
-def _supersede(conn: sqlite3.Connection, row_id: int, w: WorkbookResult) -> int:
+def _supersede(conn: Connection, row_id: int, w: WorkbookResult) -> int:
     """Mark the current graded result for the same site, month and standard as superseded."""
     assert w.standard is not None
     cursor = conn.execute(
@@ -469,7 +497,8 @@ def _issued_rows(batch: BatchResult) -> list[tuple[str, str, str, str, str, str,
 
 
 def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
-    """Record one grading run in the history at `path` (created on first use).
+    """Record one grading run in the history at `path`, a SQLite file (created on first use)
+    or a postgresql:// URL (its tables created on first use).
 
     Contract for `grade --history PATH` (default: default_history_path()): call this once per
     run, after every file is graded, with the BatchResult that the summary is made from.
@@ -487,10 +516,12 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
       sent back: as in the summary, the newer file is the one that counts.
     - When the batch was graded against an issued register (issued_count is not None), the
       issued workbooks (returned or missing) are added to the register table for 回收情况.
-    - All of it is one SQLite transaction: if anything fails, nothing of the batch is written
-      and the exception propagates (sqlite3.Error, or HistoryError for an unusable file).
+    - All of it is one transaction: if anything fails, nothing of the batch is written and the
+      exception propagates (the driver's error, or HistoryError for an unusable history).
+      Writers take one lock for the batch (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
+      transaction lock), so concurrent runs record as if one after the other.
     """
-    path = Path(path)
+    location = location_of(path)
     graded_at = batch.graded_at.isoformat(timespec="seconds")
     recorded_at = datetime.now().isoformat(timespec="seconds")
     counts = {
@@ -501,12 +532,12 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
         "issued": 0,
         "regraded": 0,
     }
-    with _connect(path) as conn:
+    with _connect(location) as conn:
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.begin_write()
         except sqlite3.OperationalError as exc:
             raise HistoryError(
-                f"历史库 {path} 正被另一个程序写入（{exc}）：请等它结束后重新运行，"
+                f"历史库 {conn.shown} 正被另一个程序写入（{exc}）：请等它结束后重新运行，"
                 "已评分的结果不会丢失。"
             ) from exc
         older_copies: list[int] = []
@@ -553,16 +584,18 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
                 ).rowcount
             for row in _issued_rows(batch):
                 cursor = conn.execute(
-                    "INSERT OR IGNORE INTO issued VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    """INSERT INTO issued (workbook_id, site_code, site_name, region, period,
+                           standard_id, standard_version, recorded_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                     (*row, recorded_at),
                 )
                 counts["issued"] += cursor.rowcount
-            conn.execute("COMMIT")
+            conn.commit()
         except BaseException:
-            conn.execute("ROLLBACK")
+            conn.rollback()
             raise
     return RecordSummary(
-        path,
+        location,
         recorded_graded=counts["graded"],
         recorded_sent_back=counts["sent_back"],
         already_recorded=counts["already"],
@@ -625,27 +658,25 @@ def load_history(
     import pandas as pd
 
     where, params = _filters(from_, to, standard, region)
-    with _connect_read(Path(path)) as conn:
-        workbooks = pd.read_sql_query(
-            f"SELECT * FROM workbooks{where} ORDER BY id", conn, params=params
-        )
+    tables = expected_columns()
+
+    def read(table: str, sql: str) -> pd.DataFrame:
+        # The schema's columns, by name: a PostgreSQL table also has its rowid.
+        columns, records = conn.query(sql.format(columns=", ".join(tables[table])), params)
+        return pd.DataFrame.from_records(records, columns=columns, coerce_float=True)
+
+    with _connect_read(path) as conn:
+        workbooks = read("workbooks", f"SELECT {{columns}} FROM workbooks{where} ORDER BY id")
         inner = f"SELECT id FROM workbooks{where}"
-        criteria = pd.read_sql_query(
-            f"SELECT * FROM criteria WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
-            conn,
-            params=params,
+        criteria, sections, diagnostics = (
+            read(
+                table,
+                f"SELECT {{columns}} FROM {table} WHERE workbook IN ({inner}) "
+                "ORDER BY workbook, rowid",
+            )
+            for table in ("criteria", "sections", "diagnostics")
         )
-        sections = pd.read_sql_query(
-            f"SELECT * FROM sections WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
-            conn,
-            params=params,
-        )
-        diagnostics = pd.read_sql_query(
-            f"SELECT * FROM diagnostics WHERE workbook IN ({inner}) ORDER BY workbook, rowid",
-            conn,
-            params=params,
-        )
-        issued = pd.read_sql_query(
-            f"SELECT * FROM issued{where} ORDER BY period, workbook_id", conn, params=params
+        issued = read(
+            "issued", f"SELECT {{columns}} FROM issued{where} ORDER BY period, workbook_id"
         )
     return HistoryFrames(workbooks, criteria, sections, diagnostics, issued)

@@ -14,6 +14,8 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.file.compression_ratio": "The part {entry} is compressed {ratio}:1, over the limit of {limit}:1 (a zip bomb?); the file was not read: send back the issued workbook itself.",
     "diagnostic.file.xml_doctype": "The part {entry} declares a DOCTYPE/ENTITY (a possible XML bomb); the file was not read: save it as .xlsx in Excel/WPS and send it back.",
     "diagnostic.file.sheet_too_large": "The sheet '{name}' reaches {corner} ({rows} rows x {cols} columns, over the limit of {limit} cells); the file was not read: delete the extra content to the right and below, save and send it back.",
+    "diagnostic.file.reader_failed": "The reader failed on this file ({error}); it was not graded: open it in Excel/WPS, save it again as .xlsx and send it back. The other files were processed as usual.",
+    "diagnostic.file.reader_timeout": "Reading this file took longer than the limit of {seconds} s and was stopped; it was not graded: open it in Excel/WPS, save it again as .xlsx and send it back. The other files were processed as usual.",
     "diagnostic.manifest.missing": "The workbook has no audit-xls manifest (sheet _manifest; sheets found: {sheets}), so it is not a workbook issued by HQ: fill in the issued workbook and send it back.",
     "diagnostic.manifest.foreign": "The _manifest sheet is not an audit-xls manifest: fill in the workbook issued by HQ and send it back.",
     "diagnostic.manifest.unknown_template": "The manifest names an unknown template '{template}': fill in the workbook issued by HQ and send it back.",

@@ -17,6 +17,8 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.file.compression_ratio": "文件部件 {entry} 的压缩比为 {ratio}:1，超过上限 {limit}:1（疑似压缩炸弹），未读取：请发回下发的检查表本身。",
     "diagnostic.file.xml_doctype": "文件部件 {entry} 含有 DOCTYPE/ENTITY 声明（可能是 XML 炸弹），未读取：请在 Excel/WPS 中另存为 .xlsx 后发回。",
     "diagnostic.file.sheet_too_large": "工作表「{name}」的内容延伸到 {corner}（{rows} 行 × {cols} 列，超过上限 {limit} 个单元格），疑似异常文件，未读取：请删除表格右侧和下方多余的内容，另存后发回。",
+    "diagnostic.file.reader_failed": "读取程序处理此文件时失败（{error}），未评分：请在 Excel/WPS 中打开该文件，另存为 .xlsx 后重新发回；其余文件已照常处理。",
+    "diagnostic.file.reader_timeout": "读取此文件超过了 {seconds} 秒的时限，已停止，未评分：请在 Excel/WPS 中打开该文件，另存为 .xlsx 后重新发回；其余文件已照常处理。",
     "diagnostic.manifest.missing": "工作簿中没有 audit-xls 的隐藏清单（_manifest 工作表；现有工作表：{sheets}），不是总部下发的检查表：请使用总部下发的检查表填写后发回。",
     "diagnostic.manifest.foreign": "_manifest 工作表不是 audit-xls 生成的清单：请使用总部下发的检查表填写后发回。",
     "diagnostic.manifest.unknown_template": "清单中的模板「{template}」未知：请使用总部下发的检查表填写后发回。",

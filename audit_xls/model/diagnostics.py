@@ -65,6 +65,8 @@ SEVERITY: dict[str, str] = {
     "file.compression_ratio": ERROR,
     "file.xml_doctype": ERROR,
     "file.sheet_too_large": ERROR,
+    "file.reader_failed": ERROR,
+    "file.reader_timeout": ERROR,
     "manifest.missing": ERROR,
     "manifest.foreign": ERROR,
     "manifest.unknown_template": ERROR,

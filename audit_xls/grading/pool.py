@@ -1,0 +1,497 @@
+"""Isolated readers: a pool of worker processes that each read, check and score files.
+
+One design for two needs: `grade --jobs N` runs N worker processes (speed), and every
+returned file is read in a worker, never in the process that holds the batch (safety). A
+worker has a memory ceiling (an address-space limit on POSIX, a Job Object memory limit on
+Windows) and each file a time limit. A worker that dies (a Rust abort, a segfault, the memory
+ceiling), or is stopped because a file took too long, is replaced: the file it was reading
+comes back as a failure with a clear code, the files of its chunk not yet done are sent again,
+and the batch goes on. A Rust panic (`pyo3_runtime.PanicException`, a `BaseException`) is
+caught inside the worker and reported the same way without losing the process.
+
+The pool uses only "spawn"-safe means (no fork semantics, so it behaves the same on
+Windows): workers are started by `multiprocessing`'s spawn context, receive their set-up as
+pickled data, and talk to the parent over one pipe each. Work is sent in chunks; results come
+back one message per file, so the parent always knows which file a worker was reading. The
+pool lives for the process and is reused by later batches (a worker's state is set up again
+when the batch's configuration differs): no process is started per file or per batch.
+
+`jobs=0` (library only, not the CLI) runs the work in the calling process: for debugging and
+profiling; it isolates nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+# Environment overrides of the limits (megabytes of address space, seconds per file).
+MEMORY_ENV = "AUDIT_XLS_READER_MEMORY_MB"
+SECONDS_ENV = "AUDIT_XLS_READER_SECONDS"
+DEFAULT_MEMORY_MB = 1024
+DEFAULT_SECONDS = 60.0
+MAX_CHUNK = 16
+
+Setup = Callable[[Any], Any]  # config -> the worker's state (e.g. a Checker)
+Work = Callable[[Any, Any], Any]  # (state, item) -> a picklable result
+Failed = Callable[[Any, str, str], Any]  # (item, code, detail) -> the result of a failed item
+Progress = Callable[[int, int], None]
+
+# Why a worker failed on an item, as diagnostic codes (audit_xls.model.diagnostics).
+READER_FAILED = "file.reader_failed"
+READER_TIMEOUT = "file.reader_timeout"
+
+
+class PoolError(RuntimeError):
+    """The worker processes could not be started or set up (not a problem of one file)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one worker may use: address space (MB) and seconds per item."""
+
+    memory_mb: int = DEFAULT_MEMORY_MB
+    seconds: float = DEFAULT_SECONDS
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        memory = os.environ.get(MEMORY_ENV, "")
+        seconds = os.environ.get(SECONDS_ENV, "")
+        return cls(
+            int(memory) if memory.isdigit() else DEFAULT_MEMORY_MB,
+            float(seconds) if _is_number(seconds) else DEFAULT_SECONDS,
+        )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    counter = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if counter is not None:
+        return max(1, counter() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+# --- the worker side -----------------------------------------------------------------------
+
+
+def limit_memory(megabytes: int) -> str:
+    """Cap this process's memory; returns how ("rlimit", "job", or "" when not possible).
+
+    POSIX: RLIMIT_AS, the address space: an allocation past it fails (Python raises
+    MemoryError, Rust aborts the process, which the pool survives). Windows: a Job Object with
+    a per-process committed-memory limit, the same effect.
+    """
+    limit = megabytes * 1024 * 1024
+    if sys.platform == "win32":
+        return "job" if _windows_job_limit(limit) else ""
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        return "rlimit"
+    except (ImportError, ValueError, OSError):
+        return ""
+
+
+def _windows_job_limit(limit: int) -> bool:  # pragma: no cover - Windows only
+    """Put this process in a new Job Object whose processes may commit at most `limit` bytes."""
+    import ctypes
+    from ctypes import wintypes
+
+    class BasicLimits(ctypes.Structure):
+        _fields_ = (
+            ("PerProcessUserTimeLimit", ctypes.c_int64),
+            ("PerJobUserTimeLimit", ctypes.c_int64),
+            ("LimitFlags", wintypes.DWORD),
+            ("MinimumWorkingSetSize", ctypes.c_size_t),
+            ("MaximumWorkingSetSize", ctypes.c_size_t),
+            ("ActiveProcessLimit", wintypes.DWORD),
+            ("Affinity", ctypes.c_size_t),
+            ("PriorityClass", wintypes.DWORD),
+            ("SchedulingClass", wintypes.DWORD),
+        )
+
+    class IoCounters(ctypes.Structure):
+        _fields_ = tuple(
+            (name, ctypes.c_uint64)
+            for name in (
+                "ReadOperationCount", "WriteOperationCount", "OtherOperationCount",
+                "ReadTransferCount", "WriteTransferCount", "OtherTransferCount",
+            )
+        )  # fmt: skip
+
+    class ExtendedLimits(ctypes.Structure):
+        _fields_ = (
+            ("BasicLimitInformation", BasicLimits),
+            ("IoInfo", IoCounters),
+            ("ProcessMemoryLimit", ctypes.c_size_t),
+            ("JobMemoryLimit", ctypes.c_size_t),
+            ("PeakProcessMemoryUsed", ctypes.c_size_t),
+            ("PeakJobMemoryUsed", ctypes.c_size_t),
+        )
+
+    job_object_limit_process_memory = 0x100
+    job_object_extended_limit_information = 9
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    job = kernel32.CreateJobObjectW(None, None)
+    if not job:
+        return False
+    info = ExtendedLimits()
+    info.BasicLimitInformation.LimitFlags = job_object_limit_process_memory
+    info.ProcessMemoryLimit = limit
+    ok = kernel32.SetInformationJobObject(
+        job, job_object_extended_limit_information, ctypes.byref(info), ctypes.sizeof(info)
+    )
+    return bool(ok and kernel32.AssignProcessToJobObject(job, kernel32.GetCurrentProcess()))
+
+
+def _quiet_worker() -> None:
+    """Ctrl-C is the parent's to handle; Rust panics print no backtrace onto the batch's stderr."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["RUST_BACKTRACE"] = "0"
+    if os.environ.get("AUDIT_XLS_DEBUG") != "1":
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+
+
+def _worker_main(conn: Connection, limits: Limits, setup: Setup, work: Work) -> None:
+    """A worker's life: set up per configuration, then items one by one, one reply each."""
+    _quiet_worker()
+    limit_memory(limits.memory_mb)
+    state: Any = None
+    token = None
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if message is None:
+            return
+        kind = message[0]
+        if kind == "config":
+            token, payload = message[1], message[2]
+            try:
+                state = setup(pickle.loads(payload))
+            except BaseException as error:  # reported to the parent, which stops the batch
+                conn.send(("setup_failed", token, _describe(error)))
+                continue
+            conn.send(("configured", token))
+        elif kind == "chunk":
+            for index, item in message[1]:
+                try:
+                    reply = ("done", index, work(state, item))
+                except BaseException as error:  # a Rust panic is a BaseException
+                    reply = ("failed", index, _describe(error))
+                try:
+                    conn.send(reply)
+                except (pickle.PicklingError, TypeError, AttributeError) as error:
+                    conn.send(("failed", index, _describe(error)))
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# --- the parent side -----------------------------------------------------------------------
+
+
+@dataclass
+class _Worker:
+    process: Any  # multiprocessing.Process of the spawn context
+    conn: Connection
+    token: Any = None  # the configuration it holds
+    busy: deque | None = None  # indices sent and not answered, in the order it reads them
+    since: float = 0.0  # when it started the item at the head of `busy`
+
+    def __post_init__(self) -> None:
+        self.busy = deque()
+
+
+class ReaderPool:
+    """Worker processes running `work(state, item)`, isolated from the caller and each other."""
+
+    def __init__(self, jobs: int, limits: Limits | None = None, setup: Setup | None = None,
+                 work: Work | None = None):  # fmt: skip
+        self.jobs = max(1, jobs)
+        self.limits = limits or Limits.from_env()
+        self.setup = setup
+        self.work = work
+        self.context = multiprocessing.get_context("spawn")
+        self.workers: list[_Worker] = []
+        self.started = 0  # processes started over the pool's life (replacements included)
+        self._tokens = itertools.count(1)
+        self._config: tuple[int, bytes] | None = None
+
+    # -- processes
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe(duplex=True)
+        process = self.context.Process(
+            target=_worker_main,
+            args=(child, self.limits, self.setup, self.work),
+            name="audit-xls-reader",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        self.started += 1
+        worker = _Worker(process, parent)
+        reply = self._receive(worker, timeout=max(60.0, self.limits.seconds))
+        if not reply or reply[0] != "ready":
+            self._stop(worker)
+            raise PoolError(
+                "the reader process could not start"
+                f" (exit code {process.exitcode}, memory limit {self.limits.memory_mb} MB)"
+            )
+        return worker
+
+    def _receive(self, worker: _Worker, timeout: float) -> Any:
+        """One message, or None when the worker died or said nothing within `timeout`."""
+        try:
+            if worker.conn.poll(timeout):
+                return worker.conn.recv()
+        except (EOFError, OSError):
+            pass
+        return None
+
+    def _stop(self, worker: _Worker) -> None:
+        with contextlib.suppress(OSError):
+            worker.conn.close()
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(5)
+
+    def _configure(self, worker: _Worker) -> None:
+        assert self._config is not None
+        token, payload = self._config
+        if worker.token == token:
+            return
+        worker.conn.send(("config", token, payload))
+        reply = self._receive(worker, timeout=max(60.0, self.limits.seconds))
+        if reply is None:
+            raise PoolError(f"the reader process stopped while being set up (exit code "
+                            f"{worker.process.exitcode})")  # fmt: skip
+        if reply[0] != "configured":
+            raise PoolError(f"the reader process could not be set up: {reply[2]}")
+        worker.token = token
+
+    def close(self) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send(None)
+        for worker in self.workers:
+            worker.process.join(2)
+            self._stop(worker)
+        self.workers = []
+
+    # -- the work
+
+    def map(
+        self,
+        config: Any,
+        items: Sequence[Any],
+        failed: Failed,
+        progress: Progress | None = None,
+    ) -> list[Any]:
+        """Results of `work(state, item)` for every item, in order; never lost to one item.
+
+        `config` (pickled once) sets up each worker's state with `setup(config)`. An item whose
+        worker died or ran out of time gets `failed(item, code, detail)` instead.
+        """
+        total = len(items)
+        results: list[Any] = [None] * total
+        if progress:
+            progress(0, total)
+        if not total:
+            return results
+        self._config = (next(self._tokens), pickle.dumps(config, pickle.HIGHEST_PROTOCOL))
+        try:
+            self._run(items, results, failed, progress)
+        except BaseException:
+            self.close()  # a worker in an unknown state is never reused (Ctrl-C, a bug)
+            raise
+        return results
+
+    def _run(self, items, results, failed, progress) -> None:
+        total = len(items)
+        size = max(1, min(MAX_CHUNK, total // (self.jobs * 4)))
+        pending: deque[list[int]] = deque(
+            list(range(start, min(start + size, total))) for start in range(0, total, size)
+        )
+        wanted = min(self.jobs, len(pending))
+        self.workers = [w for w in self.workers if w.process.is_alive()]
+        while len(self.workers) < wanted:
+            self.workers.append(self._start())
+        active = self.workers[:wanted]
+        for worker in active:
+            worker.busy.clear()
+            self._configure(worker)
+        done = 0
+
+        def feed(worker: _Worker) -> None:
+            # two chunks in flight: the worker never waits for the parent between chunks
+            while pending and len(worker.busy) < 2 * size:
+                chunk = pending.popleft()
+                if not worker.busy:
+                    worker.since = time.monotonic()
+                try:
+                    worker.conn.send(("chunk", [(i, items[i]) for i in chunk]))
+                except OSError:  # it died idle: the chunk goes back, the loop replaces it
+                    pending.appendleft(chunk)
+                    return
+                worker.busy.extend(chunk)
+
+        def finish(index: int, result: Any) -> None:
+            nonlocal done
+            results[index] = result
+            done += 1
+            if progress:
+                progress(done, total)
+
+        def replace(worker: _Worker, code: str, detail: str) -> _Worker:
+            """The head item failed the worker: report it, resend the rest, start another."""
+            self._drain(worker, items, finish, failed)
+            self._stop(worker)
+            if worker.busy:
+                head = worker.busy.popleft()
+                finish(head, failed(items[head], code, detail))
+                if worker.busy:
+                    pending.appendleft(list(worker.busy))
+                    worker.busy.clear()
+            fresh = self._start()
+            self._configure(fresh)
+            self.workers[self.workers.index(worker)] = fresh
+            return fresh
+
+        for worker in active:
+            feed(worker)
+        while done < total:
+            busy = [w for w in active if w.busy]
+            if not busy:
+                raise PoolError("no reader process holds work, yet results are missing")
+            now = time.monotonic()
+            deadline = min(w.since for w in busy) + self.limits.seconds
+            ready = wait(
+                [w.conn for w in busy] + [w.process.sentinel for w in busy],
+                timeout=max(0.0, deadline - now),
+            )
+            for position, worker in enumerate(list(active)):
+                if worker.busy and (worker.conn in ready or worker.process.sentinel in ready):
+                    self._drain(worker, items, finish, failed)
+                if not worker.process.is_alive():
+                    worker = replace(worker, READER_FAILED, self._death(worker))
+                elif worker.busy and time.monotonic() - worker.since > self.limits.seconds:
+                    worker = replace(worker, READER_TIMEOUT, f"{self.limits.seconds:g}")
+                active[position] = worker
+            # every worker with room takes more (and work sent back by a replaced one)
+            for worker in active:
+                feed(worker)
+
+    def _drain(self, worker: _Worker, items, finish, failed) -> None:
+        """Take every reply waiting from `worker` (its pipe may outlive its process)."""
+        conn = worker.conn
+        try:
+            while worker.busy and conn.poll():
+                kind, index, payload = conn.recv()
+                if index != worker.busy[0]:  # replies come in order; anything else is a bug
+                    raise PoolError(f"reply for item {index}, expected {worker.busy[0]}")
+                worker.busy.popleft()
+                worker.since = time.monotonic()
+                if kind == "done":
+                    finish(index, payload)
+                else:
+                    finish(index, failed(items[index], READER_FAILED, payload))
+        except (EOFError, OSError):
+            pass
+
+    def _death(self, worker: _Worker) -> str:
+        """How the worker ended, for the message: a signal name or an exit code."""
+        worker.process.join(5)
+        code = worker.process.exitcode
+        if code is not None and code < 0:
+            with contextlib.suppress(ValueError):
+                return f"reader process ended by {signal.Signals(-code).name}"
+            return f"reader process ended by signal {-code}"
+        return f"reader process ended with exit code {code}"
+
+
+# --- one pool per process, reused by every batch ------------------------------------------
+
+_shared: ReaderPool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool(jobs: int, setup: Setup, work: Work, limits: Limits | None = None) -> ReaderPool:
+    """The process's pool for this (setup, work), with `jobs` workers and these limits."""
+    global _shared
+    limits = limits or Limits.from_env()
+    with _shared_lock:
+        pool = _shared
+        if pool is None or (pool.jobs, pool.limits, pool.setup, pool.work) != (
+            max(1, jobs),
+            limits,
+            setup,
+            work,
+        ):
+            if pool is not None:
+                pool.close()
+            pool = _shared = ReaderPool(jobs, limits, setup, work)
+        return pool
+
+
+def close_shared_pool() -> None:
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            _shared.close()
+            _shared = None
+
+
+atexit.register(close_shared_pool)
+
+
+def run_in_process(
+    setup: Setup, work: Work, config: Any, items: Iterable[Any], progress: Progress | None
+) -> list[Any]:
+    """jobs=0: the same work in this process, for debugging (no isolation, no limits)."""
+    items = list(items)
+    state = setup(config)
+    out = []
+    if progress:
+        progress(0, len(items))
+    for done, item in enumerate(items, 1):
+        out.append(work(state, item))
+        if progress:
+            progress(done, len(items))
+    return out

@@ -1,0 +1,34 @@
+"""Work for the reader-pool tests: importable by the spawned worker processes (by reference)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+class Panic(BaseException):
+    """Like pyo3_runtime.PanicException: a BaseException, not an Exception."""
+
+
+def setup(config: dict) -> dict:
+    return {"factor": config["factor"], "pid": os.getpid()}
+
+
+def work(state: dict, item: tuple) -> tuple[str, object]:
+    kind = item[0]
+    if kind == "abort":
+        os.abort()
+    if kind == "exit":
+        os._exit(3)
+    if kind == "sleep":
+        time.sleep(item[1])
+    if kind == "panic":
+        raise Panic("index out of bounds")
+    if kind == "alloc":
+        block = bytearray(item[1] * 1024 * 1024)
+        return ("allocated", len(block))
+    return ("ok", item[1] * state["factor"])
+
+
+def failed(item: tuple, code: str, detail: str) -> tuple[str, object]:
+    return (code, detail)

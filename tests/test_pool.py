@@ -1,0 +1,73 @@
+"""The reader pool (grading/pool.py): a worker that dies, panics, runs out of memory or time
+is replaced, its item comes back failed with a code, and every other item is done."""
+
+from __future__ import annotations
+
+import sys
+
+import pool_work
+import pytest
+
+from audit_xls.grading.pool import READER_FAILED, READER_TIMEOUT, Limits, ReaderPool
+
+
+@pytest.fixture
+def readers():
+    made: list[ReaderPool] = []
+
+    def make(jobs: int, **limits) -> ReaderPool:
+        made.append(ReaderPool(jobs, Limits(**limits), pool_work.setup, pool_work.work))
+        return made[-1]
+
+    yield make
+    for pool in made:
+        pool.close()
+
+
+def run(pool: ReaderPool, items):
+    return pool.map({"factor": 10}, items, pool_work.failed)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_every_item_done_in_order_whatever_kills_a_worker(readers, jobs):
+    items = [("ok", i) for i in range(40)]
+    items[3] = ("abort",)
+    items[17] = ("exit",)
+    items[18] = ("panic",)
+    items[30] = ("abort",)
+    pool = readers(jobs, seconds=30)
+    results = run(pool, items)
+    expected = [("ok", i * 10) for i in range(40)]
+    expected[3] = (READER_FAILED, "reader process ended by SIGABRT")
+    expected[17] = (READER_FAILED, "reader process ended with exit code 3")
+    expected[18] = (READER_FAILED, "Panic: index out of bounds")  # caught in the worker
+    expected[30] = (READER_FAILED, "reader process ended by SIGABRT")
+    if sys.platform == "win32":  # no signals: an abort is exit code 3
+        expected[3] = expected[30] = (READER_FAILED, "reader process ended with exit code 3")
+    assert results == expected
+    assert pool.started == jobs + 3  # three replacements, no process per item
+    # the pool is reused by the next batch: no new process
+    assert run(pool, [("ok", 1)] * 5) == [("ok", 10)] * 5
+    assert pool.started == jobs + 3
+
+
+def test_an_item_over_the_time_limit_is_stopped_and_the_rest_retried(readers):
+    pool = readers(1, seconds=1.0)
+    results = run(pool, [("ok", 1), ("sleep", 30), ("ok", 2), ("ok", 3)])
+    assert results == [("ok", 10), (READER_TIMEOUT, "1"), ("ok", 20), ("ok", 30)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_AS is POSIX (Windows: Job Object)")
+def test_an_item_over_the_memory_limit_fails_alone(readers):
+    pool = readers(2, memory_mb=400, seconds=30)
+    results = run(pool, [("alloc", 10), ("alloc", 2000), ("ok", 4)])
+    assert results == [("allocated", 10 << 20), (READER_FAILED, "MemoryError"), ("ok", 40)]
+
+
+def test_progress_counts_every_item(readers):
+    seen = []
+    pool = readers(2, seconds=30)
+    pool.map({"factor": 1}, [("ok", i) for i in range(9)] + [("abort",)], pool_work.failed,
+             lambda done, total: seen.append((done, total)))  # fmt: skip
+    assert seen[0] == (0, 10) and seen[-1] == (10, 10)
+    assert [d for d, _ in seen] == list(range(11))
