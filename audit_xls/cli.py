@@ -6,6 +6,7 @@ become click errors with the same message; exit codes: 0 ok, 1 problems found, 2
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -728,6 +729,77 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None
         raise click.ClickException(str(error)) from None
     for line in account(result):
         click.echo(line)
+
+
+@cli.group("history")
+def history_group() -> None:
+    """Move, merge and check grading histories (SQLite files or PostgreSQL URLs)."""
+
+
+@history_group.command("migrate")
+@click.option(
+    "--from", "source", required=True, metavar="SQLITE", type=click.Path(dir_okay=False),
+    help="The SQLite history to copy (only read).",
+)  # fmt: skip
+@click.option(
+    "--to", "target", required=True, metavar="URL",
+    help="Where to: a postgresql:// URL (or another SQLite path); its tables are created.",
+)  # fmt: skip
+def history_migrate(source: str, target: str) -> None:
+    """Copy a whole SQLite history into PostgreSQL; run again, it goes on where it stopped."""
+    from audit_xls.history.store import HistoryError
+    from audit_xls.history.tools import migrate
+
+    def progress(table: str, done: int, total: int) -> None:
+        click.echo(f"{table}: {done}/{total}", err=True)
+
+    try:
+        summary = migrate(source, target, progress=progress)
+    except HistoryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(summary.message())
+
+
+@history_group.command("merge")
+@click.argument("sources", nargs=-1, required=True, metavar="HISTORY...")
+@click.option(
+    "--into", "into", required=True, metavar="PATH|URL",
+    help="The history to merge into (created on first use), SQLite or PostgreSQL.",
+)  # fmt: skip
+def history_merge(sources: tuple[str, ...], into: str) -> None:
+    """Merge offices' histories into one, with the recording rules of grade."""
+    from audit_xls.history.store import HistoryError
+    from audit_xls.history.tools import merge
+
+    try:
+        summary = merge(list(sources), into)
+    except HistoryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(summary.message())
+
+
+@history_group.command("check")
+@history_option(creates=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+def history_check(history_path: str, as_json: bool) -> None:
+    """Integrity checks of a history, and its counts per month and standard (exit 1 when a
+    check fails)."""
+    import json
+
+    from audit_xls.history.store import HistoryError
+    from audit_xls.history.tools import check
+
+    try:
+        report = check(history_path)
+    except HistoryError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+    if not report.ok:
+        sys.exit(1)
 
 
 def main() -> None:

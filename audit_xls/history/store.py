@@ -454,15 +454,105 @@ def _insert_diagnostics(conn: Connection, row_id: int, w: WorkbookResult) -> Non
 
 
 def _supersede(conn: Connection, row_id: int, w: WorkbookResult) -> int:
-    """Mark the current graded result for the same site, month and standard as superseded."""
     assert w.standard is not None
+    return supersede_current(conn, row_id, w.site_code, w.period, w.standard.id)
+
+
+# --- the recording rules, one place for record_batch and `history merge` ------------------
+
+
+@contextmanager
+def writing(conn: Connection) -> Iterator[Connection]:
+    """One write transaction holding the writers' lock: committed whole, or rolled back
+    (any exception, Ctrl+C included) leaving the history as it was."""
+    try:
+        conn.begin_write()
+    except sqlite3.OperationalError as exc:
+        raise HistoryError(
+            f"历史库 {conn.shown} 正被另一个程序写入（{exc}）：请等它结束后重新运行，"
+            "已评分的结果不会丢失。"
+        ) from exc
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def recorded_statuses(conn: Connection, file_hash: str, workbook_id: str) -> set[str]:
+    """The statuses this file (file_hash + workbook_id) is recorded with already."""
+    return {
+        status
+        for (status,) in conn.execute(
+            "SELECT status FROM workbooks WHERE file_hash = ? AND workbook_id = ?",
+            (file_hash, workbook_id),
+        )
+    }
+
+
+def is_new(statuses: set[str], graded: bool) -> bool:
+    """A file is recorded once; only a first graded row for a file recorded sent back so far
+    is new."""
+    return not statuses or (graded and GRADED not in statuses)
+
+
+def supersede_current(
+    conn: Connection, row_id: int, site_code: str, period: str, standard_id: str
+) -> int:
+    """Mark the current graded result for the same site, month and standard as superseded
+    by row `row_id`."""
     cursor = conn.execute(
         """UPDATE workbooks SET superseded = 1, superseded_by = ?
            WHERE status = 'graded' AND superseded = 0 AND id != ?
              AND site_code = ? AND period = ? AND standard_id = ?""",
-        (row_id, row_id, w.site_code, w.period, w.standard.id),
+        (row_id, row_id, site_code, period, standard_id),
     )
-    return cursor.rowcount
+    return int(cursor.rowcount)
+
+
+def mark_regraded(conn: Connection, row_id: int, file_hash: str, workbook_id: str) -> int:
+    """The sent-back row of a file now graded is superseded by its graded row."""
+    return int(
+        conn.execute(
+            """UPDATE workbooks SET superseded = 1, superseded_by = ?
+               WHERE status = 'sent_back' AND superseded = 0
+                 AND file_hash = ? AND workbook_id = ?""",
+            (row_id, file_hash, workbook_id),
+        ).rowcount
+    )
+
+
+def mark_older_copy(conn: Connection, row_id: int) -> int:
+    """An older copy of a workbook returned twice is never current (no superseded_by)."""
+    return int(
+        conn.execute(
+            "UPDATE workbooks SET superseded = 1 WHERE id = ? AND superseded = 0", (row_id,)
+        ).rowcount
+    )
+
+
+ISSUED_COLUMNS = (
+    "workbook_id",
+    "site_code",
+    "site_name",
+    "region",
+    "period",
+    "standard_id",
+    "standard_version",
+    "recorded_at",
+)
+
+
+def add_issued(conn: Connection, row: tuple[str, ...]) -> int:
+    """One issued-register entry (ISSUED_COLUMNS), unless its workbook_id is there: 1 or 0."""
+    return int(
+        conn.execute(
+            f"INSERT INTO issued ({', '.join(ISSUED_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            row,
+        ).rowcount
+    )
 
 
 # A sent-back file with one of these: its manifest values (site, period ...) cannot be trusted.
@@ -532,68 +622,35 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
         "issued": 0,
         "regraded": 0,
     }
-    with _connect(location) as conn:
-        try:
-            conn.begin_write()
-        except sqlite3.OperationalError as exc:
-            raise HistoryError(
-                f"历史库 {conn.shown} 正被另一个程序写入（{exc}）：请等它结束后重新运行，"
-                "已评分的结果不会丢失。"
-            ) from exc
+    with _connect(location) as conn, writing(conn):
         older_copies: list[int] = []
-        try:
-            for w in _batch_order(batch):
-                statuses = {
-                    status
-                    for (status,) in conn.execute(
-                        "SELECT status FROM workbooks WHERE file_hash = ? AND workbook_id = ?",
-                        (w.file_hash, w.workbook_id),
-                    )
-                }
-                graded = w.status == GRADED and w.card is not None and w.standard is not None
-                if w.status == GRADED and not graded:
-                    raise ValueError(f"{w.file}: graded without a score card or standard")
-                # Only a first graded row for a file recorded sent back so far is new.
-                if statuses and (GRADED in statuses or not graded):
-                    counts["already"] += 1
-                    continue
-                row_id = _insert_workbook(conn, w, graded_at, recorded_at)
-                _insert_diagnostics(conn, row_id, w)
-                if graded:
-                    _insert_scores(conn, row_id, w)
-                    counts["graded"] += 1
-                    if w.duplicate_of:
-                        older_copies.append(row_id)  # never supersedes: the newer file counts
-                    else:
-                        counts["superseded"] += _supersede(conn, row_id, w)
-                    if statuses:
-                        counts["regraded"] += conn.execute(
-                            """UPDATE workbooks SET superseded = 1, superseded_by = ?
-                               WHERE status = 'sent_back' AND superseded = 0
-                                 AND file_hash = ? AND workbook_id = ?""",
-                            (row_id, w.file_hash, w.workbook_id),
-                        ).rowcount
+        for w in _batch_order(batch):
+            statuses = recorded_statuses(conn, w.file_hash, w.workbook_id)
+            graded = w.status == GRADED and w.card is not None and w.standard is not None
+            if w.status == GRADED and not graded:
+                raise ValueError(f"{w.file}: graded without a score card or standard")
+            if not is_new(statuses, graded):
+                counts["already"] += 1
+                continue
+            row_id = _insert_workbook(conn, w, graded_at, recorded_at)
+            _insert_diagnostics(conn, row_id, w)
+            if graded:
+                _insert_scores(conn, row_id, w)
+                counts["graded"] += 1
+                if w.duplicate_of:
+                    older_copies.append(row_id)  # never supersedes: the newer file counts
                 else:
-                    counts["sent_back"] += 1
-            # An older copy of a workbook returned twice that the newer file did not supersede
-            # (it was sent back) is not current either: the newer file counts, as in the summary.
-            for row_id in older_copies:
-                counts["superseded"] += conn.execute(
-                    "UPDATE workbooks SET superseded = 1 WHERE id = ? AND superseded = 0",
-                    (row_id,),
-                ).rowcount
-            for row in _issued_rows(batch):
-                cursor = conn.execute(
-                    """INSERT INTO issued (workbook_id, site_code, site_name, region, period,
-                           standard_id, standard_version, recorded_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-                    (*row, recorded_at),
-                )
-                counts["issued"] += cursor.rowcount
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+                    counts["superseded"] += _supersede(conn, row_id, w)
+                if statuses:
+                    counts["regraded"] += mark_regraded(conn, row_id, w.file_hash, w.workbook_id)
+            else:
+                counts["sent_back"] += 1
+        # An older copy of a workbook returned twice that the newer file did not supersede
+        # (it was sent back) is not current either: the newer file counts, as in the summary.
+        for row_id in older_copies:
+            counts["superseded"] += mark_older_copy(conn, row_id)
+        for row in _issued_rows(batch):
+            counts["issued"] += add_issued(conn, (*row, recorded_at))
     return RecordSummary(
         location,
         recorded_graded=counts["graded"],

@@ -1,0 +1,516 @@
+"""`audit-xls history migrate | merge | check`: move, combine and check histories.
+
+- migrate copies a whole SQLite history into a new (or partly migrated) database, keeping every
+  row and id as it is: table by table in rowid order, in chunks of CHUNK rows, each chunk one
+  transaction under the writers' lock. Run again, it continues after the last copied row of
+  each table (idempotent: a finished migration copies nothing). The source is never changed
+  (an older one is upgraded in a temporary copy).
+- merge replays the offices' histories into one, with the recording rules of store.py: a file
+  recorded once, a graded result superseding the current one for its site, month and standard,
+  an older copy never current, the issued registers united. All of it is one transaction.
+- check runs integrity checks on either database and counts rows per month and standard.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from audit_xls.history import store
+from audit_xls.history.backend import (
+    SQLITE,
+    Connection,
+    HistoryError,
+    is_url,
+    location_of,
+    open_read,
+    shown,
+)
+
+CHUNK = 2000  # rows per migrate transaction
+
+
+# --- the schema's tables, in an order that respects their references ------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]
+    key: str | None  # its INTEGER PRIMARY KEY column (SQLite's rowid alias), if any
+    self_references: tuple[str, ...]  # columns referencing this same table (filled last)
+
+
+def schema_tables() -> list[Table]:
+    """The current schema's tables, each after the tables it references."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for number in range(store.SCHEMA_VERSION):
+            conn.executescript(store.migration_script(number, SQLITE))
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        info = {}
+        for name in names:
+            columns = list(conn.execute(f"PRAGMA table_info({name})"))
+            keys = [c for c in columns if c[5]]
+            key = keys[0][1] if len(keys) == 1 and keys[0][2].upper() == "INTEGER" else None
+            references = list(conn.execute(f"PRAGMA foreign_key_list({name})"))
+            info[name] = (
+                Table(
+                    name,
+                    tuple(c[1] for c in columns),
+                    key,
+                    tuple(r[3] for r in references if r[2] == name),
+                ),
+                {r[2] for r in references if r[2] != name},
+            )
+    finally:
+        conn.close()
+    ordered: list[Table] = []
+    placed: set[str] = set()
+    while len(ordered) < len(info):
+        for name, (table, needs) in info.items():
+            if name not in placed and needs <= placed:
+                ordered.append(table)
+                placed.add(name)
+    return ordered
+
+
+# --- migrate -------------------------------------------------------------------------------
+
+
+@dataclass
+class MigrateSummary:
+    source: str
+    target: str
+    copied: dict[str, int] = field(default_factory=dict)  # table -> rows copied by this run
+    total: dict[str, int] = field(default_factory=dict)  # table -> rows in the source
+
+    def message(self) -> str:
+        copied = sum(self.copied.values())
+        parts = "，".join(f"{t} {self.total[t]}" for t in self.total)
+        return (
+            f"已把历史库 {self.source} 迁移到 {self.target}：本次复制 {copied} 行"
+            f"（源库共有：{parts}）；再运行一次不会重复复制。"
+        )
+
+
+@contextmanager
+def _current_source(source: Path) -> Iterator[Path]:
+    """`source`, or an upgraded temporary copy of it when its schema is older: never changed."""
+    with open_read(source, missing=_missing(source)) as conn:
+        try:
+            version = conn.schema_version()
+            if version > store.SCHEMA_VERSION:
+                raise store._newer(conn, version)
+            if version == 0 or version == store.SCHEMA_VERSION:
+                store._check_readable(conn)  # not a history, or a damaged one: said here
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(store.NOT_A_HISTORY.format(path=source, why=exc)) from exc
+    if version == store.SCHEMA_VERSION:
+        yield source
+        return
+    folder = Path(tempfile.mkdtemp(prefix="audit-xls-migrate-"))
+    try:
+        copy = folder / "history.sqlite"
+        with sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True) as src:
+            with sqlite3.connect(copy) as dst:
+                src.backup(dst)
+            dst.close()
+        src.close()
+        with store._connect(copy):
+            pass  # migrates the copy
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _readable(source: str | Path) -> Iterator[str | Path]:
+    """A source to read: a URL as it is; a SQLite file at the current schema (an older one
+    upgraded in a temporary copy)."""
+    location = location_of(source)
+    if isinstance(location, str):
+        yield location
+        return
+    with _current_source(location) as current:
+        yield current
+
+
+def _missing(path: Path | str) -> str:
+    return f"历史库 {path} 不存在：请检查路径。"
+
+
+def migrate(
+    source: str | Path,
+    target: str,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> MigrateSummary:
+    """Copy the SQLite history `source` into `target` (a URL, or another SQLite path)."""
+    source = Path(source)
+    if is_url(source):
+        raise HistoryError("history migrate --from 需要一个 SQLite 文件（不是 URL）。")
+    summary = MigrateSummary(str(source), shown(target))
+    with _current_source(source) as current:
+        src = sqlite3.connect(f"{current.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            with store._connect(location_of(target)) as dst:
+                _check_prefix(src, dst, source)
+                for table in schema_tables():
+                    total = src.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
+                    summary.total[table.name] = total
+                    summary.copied[table.name] = _copy_table(src, dst, table, total, progress)
+                for table in schema_tables():
+                    _fill_self_references(src, dst, table)
+                if dst.dialect is not SQLITE:
+                    _advance_identities(dst)
+        finally:
+            src.close()
+    return summary
+
+
+def _check_prefix(src: sqlite3.Connection, dst: Connection, source: Path) -> None:
+    """The target holds nothing, or only rows of this source (a migration that stopped)."""
+    theirs = dst.query("SELECT id, file_hash, workbook_id, status FROM workbooks ORDER BY id")[1]
+    if not theirs:
+        return
+    ours = {
+        r[0]: tuple(r)
+        for r in src.execute("SELECT id, file_hash, workbook_id, status FROM workbooks")
+    }
+    if any(ours.get(r[0]) != tuple(r) for r in theirs):
+        raise HistoryError(
+            f"历史库 {dst.shown} 已有不是来自 {source} 的记录：migrate 只复制到空库"
+            "（或同一来源中断后的库）；要合并几个办公室的历史库，请用 audit-xls history merge。"
+        )
+
+
+def _copy_table(
+    src: sqlite3.Connection,
+    dst: Connection,
+    table: Table,
+    total: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> int:
+    # Rows are copied with their rowid (the key where there is one): a rerun goes on after
+    # the highest rowid already in the target.
+    postgres = dst.dialect.name != "sqlite"
+    columns = [c for c in table.columns if c != table.key]
+    if table.key:
+        columns.insert(0, table.key)
+    elif postgres:
+        columns.append("rowid")
+    order = table.key or "rowid"
+    done = dst.execute(f"SELECT max({order}) FROM {table.name}").fetchone()[0] or 0
+    selected = ", ".join(
+        "NULL" if c in table.self_references else ("rowid" if c == "rowid" else c) for c in columns
+    )
+    insert = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    if not postgres and not table.key:
+        insert = (
+            f"INSERT INTO {table.name} (rowid, {', '.join(columns)}) "
+            f"VALUES (?, {', '.join('?' for _ in columns)})"
+        )
+        selected = f"rowid, {selected}"
+    copied = 0
+    while True:
+        rows = src.execute(
+            f"SELECT {selected} FROM {table.name} WHERE {order} > ? ORDER BY {order} LIMIT ?",
+            (done, CHUNK),
+        ).fetchall()
+        if not rows:
+            return copied
+        with store.writing(dst):
+            dst.executemany(insert, rows)
+        copied += len(rows)
+        done = rows[-1][0] if (table.key or not postgres) else rows[-1][-1]
+        if progress:
+            progress(table.name, copied, total)
+
+
+def _fill_self_references(src: sqlite3.Connection, dst: Connection, table: Table) -> None:
+    if not table.self_references or not table.key:
+        return
+    for column in table.self_references:
+        rows = src.execute(
+            f"SELECT {column}, {table.key} FROM {table.name} WHERE {column} IS NOT NULL"
+        ).fetchall()
+        with store.writing(dst):
+            dst.executemany(
+                f"UPDATE {table.name} SET {column} = ? WHERE {table.key} = ? AND {column} IS NULL",
+                rows,
+            )
+
+
+def _advance_identities(dst: Connection) -> None:
+    """Rows came with their ids: the next id the server gives must follow them."""
+    for table in schema_tables():
+        column = table.key or "rowid"
+        dst.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
+            f"coalesce((SELECT max({column}) FROM {table.name}), 0) + 1, false)"
+        )
+
+
+# --- merge ---------------------------------------------------------------------------------
+
+
+@dataclass
+class MergeSummary:
+    into: str
+    recorded_graded: int = 0
+    recorded_sent_back: int = 0
+    already_recorded: int = 0
+    superseded: int = 0
+    issued_added: int = 0
+
+    def message(self) -> str:
+        recorded = self.recorded_graded + self.recorded_sent_back
+        return (
+            f"合并到历史库 {self.into}：新记录 {recorded} 份（评分 {self.recorded_graded}，"
+            f"退回 {self.recorded_sent_back}），已记录过 {self.already_recorded} 份，"
+            f"被重新提交替代 {self.superseded} 份，新增下发登记 {self.issued_added} 条。"
+        )
+
+
+CHILDREN = ("criteria", "sections", "diagnostics")
+
+
+def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
+    """Replay the histories `sources` into `into` with the recording rules, in the order the
+    batches were graded (graded_at, then each source's own order); one transaction."""
+    target = location_of(into)
+    summary = MergeSummary(shown(target))
+    tables = {t.name: t for t in schema_tables()}
+    loaded = []
+    for number, source in enumerate(sources):
+        with _readable(source) as current, store._connect_read(current) as conn:
+            rows = conn.query(
+                f"SELECT {', '.join(tables['workbooks'].columns)} FROM workbooks ORDER BY id"
+            )
+            children = {
+                name: conn.query(
+                    f"SELECT {', '.join(tables[name].columns)} FROM {name} ORDER BY workbook, rowid"
+                )
+                for name in CHILDREN
+            }
+            issued = conn.query(f"SELECT {', '.join(store.ISSUED_COLUMNS)} FROM issued")[1]
+        loaded.append((number, rows, children, issued))
+    with store._connect(target) as conn, store.writing(conn):
+        queue = []
+        for number, (columns, rows), children, _issued in loaded:
+            by_workbook: dict[str, dict[int, list[tuple]]] = {}
+            for name, (child_columns, child_rows) in children.items():
+                position = child_columns.index("workbook")
+                grouped = by_workbook.setdefault(name, {})
+                for child in child_rows:
+                    grouped.setdefault(child[position], []).append(child)
+            for row in rows:
+                record = dict(zip(columns, row, strict=True))
+                queue.append(((record["graded_at"], number, record["id"]), record, by_workbook))
+        queue.sort(key=lambda item: item[0])
+        for _, record, by_workbook in queue:
+            _replay(conn, record, by_workbook, tables, summary)
+        for _number, _rows, _children, issued in loaded:
+            for entry in issued:
+                summary.issued_added += store.add_issued(conn, tuple(entry))
+    return summary
+
+
+def _replay(
+    conn: Connection,
+    record: dict,
+    by_workbook: dict[str, dict[int, list[tuple]]],
+    tables: dict[str, Table],
+    summary: MergeSummary,
+) -> None:
+    graded = record["status"] == "graded"
+    statuses = store.recorded_statuses(conn, record["file_hash"], record["workbook_id"])
+    if not store.is_new(statuses, graded):
+        summary.already_recorded += 1
+        return
+    columns = [c for c in tables["workbooks"].columns if c not in ("id", "superseded_by")]
+    values = [0 if c == "superseded" else record[c] for c in columns]
+    row_id = conn.insert(
+        f"INSERT INTO workbooks ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        values,
+    )
+    for name in CHILDREN:
+        child_columns = tables[name].columns
+        position = child_columns.index("workbook")
+        conn.executemany(
+            f"INSERT INTO {name} ({', '.join(child_columns)}) "
+            f"VALUES ({', '.join('?' for _ in child_columns)})",
+            [
+                (*child[:position], row_id, *child[position + 1 :])
+                for child in by_workbook[name].get(record["id"], [])
+            ],
+        )
+    if not graded:
+        summary.recorded_sent_back += 1
+        return
+    summary.recorded_graded += 1
+    if record["superseded"] and record["superseded_by"] is None:
+        # An older copy of a workbook returned twice: never current, supersedes nothing.
+        summary.superseded += store.mark_older_copy(conn, row_id)
+    else:
+        summary.superseded += store.supersede_current(
+            conn, row_id, record["site_code"], record["period"], record["standard_id"]
+        )
+    if statuses:
+        store.mark_regraded(conn, row_id, record["file_hash"], record["workbook_id"])
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    location: str
+    version: int
+    problems: list[str]
+    counts: list[dict[str, object]]  # per period and standard
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "history": self.location,
+            "schema_version": self.version,
+            "ok": self.ok,
+            "problems": self.problems,
+            "counts": self.counts,
+        }
+
+    def lines(self) -> list[str]:
+        out = [f"历史库 {self.location}（结构版本 {self.version}）"]
+        out.append("月份     标准         当前评分  被替代  退回  下发")
+        for c in self.counts:
+            out.append(
+                f"{c['period']:<8} {c['standard_id']:<12} {c['graded']:>8} "
+                f"{c['superseded']:>7} {c['sent_back']:>5} {c['issued']:>5}"
+            )
+        if self.ok:
+            out.append("检查通过：没有发现问题。")
+        else:
+            out.append(f"发现 {len(self.problems)} 个问题：")
+            out.extend(f"- {p}" for p in self.problems)
+        return out
+
+
+# Each check: a query returning offending rows, and what one row means.
+CHECKS: tuple[tuple[str, str], ...] = (
+    (
+        """SELECT site_code || ' ' || period || ' ' || standard_id, count(*) FROM workbooks
+           WHERE status = 'graded' AND superseded = 0
+           GROUP BY site_code, period, standard_id HAVING count(*) > 1""",
+        "项目 月份 标准 {0} 有 {1} 份当前评分结果（应只有 1 份）",
+    ),
+    (
+        """SELECT file_hash, workbook_id, status, count(*) FROM workbooks
+           GROUP BY file_hash, workbook_id, status HAVING count(*) > 1""",
+        "文件 {0} / {1} 以 {2} 记录了 {3} 次（应只有 1 次）",
+    ),
+    (
+        """SELECT w.id, w.superseded_by FROM workbooks w
+           WHERE w.superseded_by IS NOT NULL
+             AND (w.superseded = 0
+                  OR NOT EXISTS (SELECT 1 FROM workbooks n WHERE n.id = w.superseded_by))""",
+        "记录 {0} 的 superseded_by = {1} 不成立（未标记被替代，或替代它的记录不存在）",
+    ),
+    (
+        """SELECT w.id, w.file FROM workbooks w WHERE w.status = 'graded'
+           AND (NOT EXISTS (SELECT 1 FROM criteria c WHERE c.workbook = w.id)
+                OR NOT EXISTS (SELECT 1 FROM sections s WHERE s.workbook = w.id))""",
+        "评分记录 {0}（{1}）缺少检查项或分项得分",
+    ),
+    (
+        """SELECT w.id, w.file FROM workbooks w WHERE w.status = 'sent_back'
+           AND (w.score IS NOT NULL
+                OR EXISTS (SELECT 1 FROM criteria c WHERE c.workbook = w.id))""",
+        "退回记录 {0}（{1}）却有得分或检查项",
+    ),
+    (
+        " UNION ALL ".join(
+            f"""SELECT '{child}', n FROM (SELECT count(*) AS n FROM {child} c
+                WHERE NOT EXISTS (SELECT 1 FROM workbooks w WHERE w.id = c.workbook)) AS x
+                WHERE n > 0"""
+            for child in ("criteria", "sections", "diagnostics")
+        ),
+        "表 {0} 有 {1} 行指向不存在的记录",
+    ),
+)
+
+COUNTS = """
+SELECT period, standard_id,
+       sum(CASE WHEN status = 'graded' AND superseded = 0 THEN 1 ELSE 0 END),
+       sum(CASE WHEN status = 'graded' AND superseded = 1 THEN 1 ELSE 0 END),
+       sum(CASE WHEN status = 'sent_back' THEN 1 ELSE 0 END)
+FROM workbooks GROUP BY period, standard_id ORDER BY period, standard_id
+"""
+
+
+def check(location: str | Path) -> CheckReport:
+    """Integrity checks and counts; raises HistoryError when it is no readable history."""
+    with store._connect_read(location) as conn:
+        problems: list[str] = []
+        if conn.dialect is SQLITE:
+            result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+            if result != ["ok"]:
+                problems.extend(f"SQLite integrity_check：{r}" for r in result)
+            for row in conn.execute("PRAGMA foreign_key_check").fetchall():
+                problems.append(f"表 {row[0]} 第 {row[1]} 行引用的 {row[2]} 不存在")
+        for sql, text in CHECKS:
+            for row in conn.execute(sql).fetchall():
+                problems.append(text.format(*row))
+        decimals = conn.execute(
+            "SELECT id, score, max_score, percent FROM workbooks WHERE status = 'graded'"
+        ).fetchall()
+        for row in decimals:
+            for value in row[1:]:
+                try:
+                    Decimal(value)
+                except (InvalidOperation, TypeError):
+                    problems.append(f"记录 {row[0]} 的得分 {value!r} 不是精确小数")
+                    break
+        issued = dict(
+            ((p, s), n)
+            for p, s, n in conn.execute(
+                "SELECT period, standard_id, count(*) FROM issued GROUP BY period, standard_id"
+            ).fetchall()
+        )
+        counts = []
+        for period, standard_id, graded, superseded, sent_back in conn.execute(COUNTS):
+            counts.append(
+                {
+                    "period": period,
+                    "standard_id": standard_id,
+                    "graded": int(graded),
+                    "superseded": int(superseded),
+                    "sent_back": int(sent_back),
+                    "issued": int(issued.pop((period, standard_id), 0)),
+                }
+            )
+        for (period, standard_id), n in sorted(issued.items()):
+            counts.append(
+                {
+                    "period": period,
+                    "standard_id": standard_id,
+                    "graded": 0,
+                    "superseded": 0,
+                    "sent_back": 0,
+                    "issued": int(n),
+                }
+            )
+        counts.sort(key=lambda c: (str(c["period"]), str(c["standard_id"])))
+        return CheckReport(conn.shown, conn.schema_version(), problems, counts)
