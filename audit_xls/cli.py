@@ -14,6 +14,7 @@ import click
 
 from audit_xls import __version__
 from audit_xls.history import store as history
+from audit_xls.i18n import LANG_ENV, LANGS, Ref, default_lang, say, t
 
 HISTORY_HELP = {
     True: "Grading history: a SQLite file, created on first use, or a postgresql:// URL "
@@ -47,6 +48,22 @@ def history_option(
     return decorate if func is None else decorate(func)
 
 
+def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The shared `--lang zh|en` option of every command; $AUDIT_XLS_LANG is the default."""
+    return click.option(
+        "--lang",
+        type=click.Choice(list(LANGS)),
+        default=default_lang,
+        show_default=f"${LANG_ENV} or zh",
+        help="Language of messages, labels and workbooks.",
+    )(func)
+
+
+def _fail(error: BaseException, lang: str) -> click.ClickException:
+    """A library error as the click error the user sees (exit 1, no traceback), in `lang`."""
+    return click.ClickException(say(error, lang))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="audit-xls")
 def cli() -> None:
@@ -56,12 +73,9 @@ def cli() -> None:
 # --- standard (issue 2) -------------------------------------------------------------------
 
 
-def _standard_error(error: Exception) -> click.ClickException:
-    """A library error as the click error the user sees (exit 1, no traceback)."""
-    return click.ClickException(str(error))
-
-
-def _cannot_write(out: str, error: OSError, example: str | None = None) -> click.ClickException:
+def _cannot_write(
+    out: str, error: OSError, lang: str, example: str | None = None
+) -> click.ClickException:
     """An output that could not be written, located and saying what to do (exit 1).
 
     example: a file name to suggest when --out names an existing folder instead of a file.
@@ -71,16 +85,16 @@ def _cannot_write(out: str, error: OSError, example: str | None = None) -> click
     target = Path(out)
     blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
     if example and target.is_dir():
-        message = f"是文件夹，不是文件：请在 --out 写上文件名，例如 {target / example}。"
+        message = t("cli.out_is_folder", lang, example=target / example)
     elif blocker is not None:
-        message = f"「{blocker}」是文件，不是文件夹：请换一个 --out 路径。"
+        message = t("cli.out_parent_is_file", lang, blocker=blocker)
     elif example and not target.parent.is_dir():
-        message = f"文件夹「{target.parent}」不存在：请先建好这个文件夹，或换一个 --out 路径。"
+        message = t("cli.out_no_folder", lang, folder=target.parent)
     elif isinstance(error, PermissionError):
-        message = "没有写入权限：请换一个有权限的文件夹；若文件正在 Excel 或 WPS 中打开，请先关闭。"
+        message = t("cli.out_no_permission", lang)
     else:
-        message = f"无法写入（{error.strerror or error}）：请检查路径和磁盘空间。"
-    return click.ClickException(f"{out}：{message}")
+        message = t("cli.out_cannot_write", lang, reason=error.strerror or error)
+    return click.ClickException(t("cli.located", lang, where=out, message=message))
 
 
 @cli.group()
@@ -90,7 +104,8 @@ def standard() -> None:
 
 @standard.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
-def standard_check(files: tuple[str, ...]) -> None:
+@lang_option
+def standard_check(files: tuple[str, ...], lang: str) -> None:
     """Check standard files; print a summary per valid file, or every located problem."""
     from audit_xls.model.standard import (
         StandardError,
@@ -109,14 +124,15 @@ def standard_check(files: tuple[str, ...]) -> None:
             continue
         click.echo(f"{file}: {describe(std)}")
     if failed:
-        click.echo(f"{failed} 个文件有问题（共 {len(files)} 个）：请按上面的位置修改后再检查")
+        click.echo(t("cli.standard.check_failed", lang, failed=failed, count=len(files)))
         raise SystemExit(1)
 
 
 @standard.command("show")
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON for machines.")
-def standard_show(file: str, as_json: bool) -> None:
+@lang_option
+def standard_show(file: str, as_json: bool, lang: str) -> None:
     """Show a standard as a tree: points, groups, criteria counts, rules, hash."""
     from audit_xls.model.standard import (
         StandardError,
@@ -128,7 +144,7 @@ def standard_show(file: str, as_json: bool) -> None:
     try:
         std = load_standard(file)
     except StandardError as error:
-        raise _standard_error(error) from None
+        raise _fail(error, lang) from None
     if as_json:
         click.echo(standard_json_text(std))
     else:
@@ -149,29 +165,33 @@ def standard_show(file: str, as_json: bool) -> None:
     metavar="V",
     help="Standard version [default: the table's 标准信息 sheet, else 1.0].",
 )
-def standard_import(table: str, out: str, ident: str | None, version: str | None) -> None:
+@lang_option
+def standard_import(
+    table: str, out: str, ident: str | None, version: str | None, lang: str
+) -> None:
     """Import HQ's Excel table (.xlsx) into a standard file."""
     from audit_xls.model.standard import StandardError, describe, save_standard
     from audit_xls.standards.table import import_table
 
-    _check_outputs([("--out", out)], [("TABLE", table)])
+    _check_outputs([("--out", out)], [("TABLE", table)], lang)
     try:
         imported = import_table(table, id=ident, version=version)
     except StandardError as error:
-        raise _standard_error(error) from None
+        raise _fail(error, lang) from None
     try:
         std = save_standard(imported, out)
     except StandardError as error:
-        raise _standard_error(error) from None
+        raise _fail(error, lang) from None
     except OSError as error:
-        raise _cannot_write(out, error, f"{imported.id}.yaml") from None
-    click.echo(f"已导入 {table} -> {out}: {describe(std)}")
+        raise _cannot_write(out, error, lang, f"{imported.id}.yaml") from None
+    click.echo(t("cli.standard.imported", lang, table=table, out=out, summary=describe(std)))
 
 
 @standard.command("export")
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--out", required=True, metavar="TABLE.xlsx", help="The Excel table to write.")
-def standard_export(file: str, out: str) -> None:
+@lang_option
+def standard_export(file: str, out: str, lang: str) -> None:
     """Export a standard file to HQ's Excel table (.xlsx)."""
     from audit_xls.model.standard import (
         StandardError,
@@ -180,16 +200,16 @@ def standard_export(file: str, out: str) -> None:
     )
     from audit_xls.standards.table import export_table
 
-    _check_outputs([("--out", out)], [("FILE", file)])
+    _check_outputs([("--out", out)], [("FILE", file)], lang)
     try:
         std = load_standard(file)
     except StandardError as error:
-        raise _standard_error(error) from None
+        raise _fail(error, lang) from None
     try:
         export_table(std, out)
     except OSError as error:
-        raise _cannot_write(out, error, f"{std.id}.xlsx") from None
-    click.echo(f"已导出 {file} -> {out}: {describe(std)}")
+        raise _cannot_write(out, error, lang, f"{std.id}.xlsx") from None
+    click.echo(t("cli.standard.exported", lang, file=file, out=out, summary=describe(std)))
 
 
 # --- build (issue 3) ----------------------------------------------------------------------
@@ -203,7 +223,7 @@ def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> st
     try:
         parse_period(value)
     except BuildError as error:
-        raise click.BadParameter(str(error)) from None
+        raise click.BadParameter(say(error, _ctx_lang(ctx))) from None
     return value
 
 
@@ -249,10 +269,9 @@ def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> st
 )
 @click.option(
     "--template",
-    default="zh",
-    show_default=True,
+    default=None,
     type=click.Choice(["zh", "en"]),
-    help="Workbook labels.",
+    help="Workbook labels [default: --lang].",
 )
 @click.option(
     "--protect-password",
@@ -280,6 +299,7 @@ def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> st
     show_default=True,
     help="Processes building workbooks.",
 )
+@lang_option
 def build(
     standard_file: str,
     sites_file: str,
@@ -290,6 +310,7 @@ def build(
     password: str | None,
     issued_on,
     jobs: int,
+    lang: str,
 ) -> None:
     """Build one inspection workbook per site, and the issued register issued-PERIOD.csv."""
     import sys
@@ -308,25 +329,27 @@ def build(
         standard_model = load_standard(standard_file)
         sites = load_sites(sites_file)
     except (BuildError, SitesError, StandardError) as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     if site_codes:
         known = {s.code for s in sites}
         unknown = [c for c in site_codes if c not in known]
         if unknown:
             raise click.ClickException(
-                f"{sites_file}：没有项目编码「{'」「'.join(unknown)}」。请检查 --site 或项目清单。"
+                t("cli.build.unknown_sites", lang, sites=sites_file, codes=unknown)
             )
         sites = [s for s in sites if s.code in site_codes]
     outputs = [("--out", Path(out_dir) / workbook_filename(s, period)) for s in sites]
     outputs.append(("--out", register_path(out_dir, period)))
-    _check_outputs(outputs, [("--standard", standard_file), ("--sites", sites_file)])
+    _check_outputs(outputs, [("--standard", standard_file), ("--sites", sites_file)], lang)
 
     progress = None
     if len(sites) >= _PROGRESS_FROM and sys.stderr.isatty():
 
         def progress(done: int, total: int) -> None:
             end = "\n" if done == total else ""
-            click.echo(f"\r已生成 {done}/{total}", err=True, nl=False)
+            click.echo(
+                "\r" + t("cli.build.progress", lang, done=done, total=total), err=True, nl=False
+            )
             if end:
                 click.echo(err=True)
 
@@ -336,7 +359,7 @@ def build(
             sites,
             period,
             out_dir,
-            template=template,
+            template=template or lang,
             issued_on=issued_on.date() if issued_on else date.today(),
             password=password,
             progress=progress,
@@ -344,18 +367,24 @@ def build(
             jobs=jobs,
         )
     except (BuildError, RegisterError) as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     except OSError as error:
-        raise _cannot_write(out_dir, error) from None
+        raise _cannot_write(out_dir, error, lang) from None
     click.echo(
-        f"已生成 {len(entries)} 个工作簿到 {out_dir}，发放登记表：{register_path(out_dir, period)}"
+        t(
+            "cli.build.done",
+            lang,
+            count=len(entries),
+            out=out_dir,
+            register=register_path(out_dir, period),
+        )
     )
 
 
 # --- grade (issue 4) ----------------------------------------------------------------------
 
 
-def _check_outputs(outputs: list, inputs: list, lang: str = "zh") -> None:
+def _check_outputs(outputs: list, inputs: list, lang: str) -> None:
     """Inputs are sacred (audit_xls/paths.py): an output that is an input, lies in an input
     folder or is a symbolic link is a usage error, before anything is read or written."""
     from audit_xls.paths import PathPolicyError, check_outputs
@@ -366,14 +395,15 @@ def _check_outputs(outputs: list, inputs: list, lang: str = "zh") -> None:
         raise click.UsageError(error.text(lang)) from None
 
 
-def _standards_folder(option: str | None):
+def _standards_folder(option: str | None, lang: str):
     """--standards, else ./standards, else the standards shipped with audit-xls."""
     from pathlib import Path
 
     if option is not None:
         if not Path(option).is_dir():
-            raise click.BadParameter(f"{option} 不是文件夹：请指定存放标准文件（*.yaml）的文件夹。",
-                                     param_hint="--standards")  # fmt: skip
+            raise click.BadParameter(
+                t("cli.grade.standards_not_folder", lang, folder=option), param_hint="--standards"
+            )
         return Path(option)
     local = Path("standards")
     from audit_xls import data
@@ -385,10 +415,9 @@ def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str
     from audit_xls.outputs.report import account_lines
 
     lines = account_lines(batch, lang)
-    if lang == "en":
-        written = f"Summary: {out}" + (f"; results CSV: {csv_path}" if csv_path else "")
-    else:
-        written = f"汇总：{out}" + (f"；结果明细：{csv_path}" if csv_path else "")
+    written = t("cli.grade.written", lang, out=out)
+    if csv_path:
+        written += t("cli.grade.written_csv", lang, csv=csv_path)
     return [lines[0], written, *lines[1:]]
 
 
@@ -432,13 +461,7 @@ def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str
     "them, with a memory and time limit, so a file that crashes the reader cannot stop "
     "the batch.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of messages and outputs.",
-)
+@lang_option
 @history_option
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 def grade(
@@ -476,19 +499,11 @@ def grade(
 
     if Path(returns).is_file() and Path(returns).suffix.lower() != ".zip":
         raise click.BadParameter(
-            f"{returns} is a single file: pass the folder (or .zip) the returns are in"
-            if lang == "en"
-            else f"{returns} 是单个文件：请指定交回检查表所在的文件夹（或 .zip）。",
-            param_hint="RETURNS",
+            t("cli.grade.single_file", lang, returns=returns), param_hint="RETURNS"
         )
     if Path(out).suffix.lower() != ".xlsx":
-        raise click.BadParameter(
-            f"{out}: the summary is an Excel workbook, name it *.xlsx (the CSV is --csv)"
-            if lang == "en"
-            else f"{out}：汇总是 Excel 工作簿，文件名请以 .xlsx 结尾（CSV 明细用 --csv）。",
-            param_hint="--out",
-        )
-    folder = _standards_folder(standards_dir)
+        raise click.BadParameter(t("cli.grade.out_not_xlsx", lang, out=out), param_hint="--out")
+    folder = _standards_folder(standards_dir, lang)
     _check_outputs(
         [("--out", out), ("--csv", csv_path),
          ("--history", None if no_history or "://" in str(history_path) else history_path)],
@@ -499,32 +514,25 @@ def grade(
         standards = load_standards(folder)
         issued = read_issued(issued_file) if issued_file else None
     except (StandardError, RegisterError, OSError) as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     if not standards:
-        raise click.ClickException(
-            f"{folder}: no standard files (*.yaml) found: pass --standards DIR"
-            if lang == "en"
-            else f"{folder}：没有标准文件（*.yaml）：请用 --standards 指定标准目录。"
-        )
+        raise click.ClickException(t("cli.grade.no_standards", lang, folder=folder))
     # what would fail only at the end of a long run, found before it starts
     for target in (out, csv_path):
         if target and not Path(target).resolve().parent.is_dir():
             raise click.ClickException(
-                f"{target}: the folder {Path(target).parent} does not exist: create it first"
-                if lang == "en"
-                else f"{target}：文件夹 {Path(target).parent} 不存在：请先建好文件夹。"
+                t("cli.grade.no_folder", lang, target=target, folder=Path(target).parent)
             )
     if not no_history:
         try:
             check_writable(history_path)
         except HistoryError as error:
-            raise click.ClickException(str(error)) from None
+            raise _fail(error, lang) from None
 
     bar = None
     progress = None
     if sys.stderr.isatty():
-        label = "grading" if lang == "en" else "评分"
-        bar = click.progressbar(length=1, label=label, file=sys.stderr)
+        bar = click.progressbar(length=1, label=t("cli.grade.progress", lang), file=sys.stderr)
 
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)
@@ -543,7 +551,7 @@ def grade(
                 standards_folder=str(folder),
             )  # fmt: skip
     except (GradeError, OSError) as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     wrong_register = register_mismatch(batch, str(issued_file), lang)
     if wrong_register:
         raise click.UsageError(wrong_register)
@@ -553,7 +561,7 @@ def grade(
             write_csv(batch, csv_path, lang=lang)
         recorded = None if no_history else record_batch(history_path, batch)
     except (ReportError, HistoryError, OSError) as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     if as_json:
         click.echo(json_text(batch_to_json(batch)))
     for line in _grade_account(batch, out, csv_path, lang):
@@ -561,12 +569,7 @@ def grade(
     if recorded is not None:
         click.echo(recorded.message(lang), err=as_json)
     if not batch.workbooks and not batch.skipped:
-        click.echo(
-            f"Nothing found in {returns}: is it the right folder?"
-            if lang == "en"
-            else f"在 {returns} 中没有找到任何文件：请确认交回文件夹是否正确。",
-            err=True,
-        )
+        click.echo(t("cli.grade.nothing_found", lang, returns=returns), err=True)
         sys.exit(1)
     sys.exit(exit_code(batch))
 
@@ -582,7 +585,12 @@ def _month_option(ctx: click.Context, param: click.Parameter, value: str | None)
     try:
         return check_month(value)
     except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+        raise click.BadParameter(say(error, _ctx_lang(ctx))) from None
+
+
+def _ctx_lang(ctx: click.Context) -> str:
+    """--lang as parsed so far (options parse in order; the environment's otherwise)."""
+    return ctx.params.get("lang") or default_lang()
 
 
 @cli.command()
@@ -608,6 +616,7 @@ def _month_option(ctx: click.Context, param: click.Parameter, value: str | None)
     help="Also write each pivot as a UTF-8-BOM CSV into DIR.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the pivots as JSON on stdout.")
+@lang_option
 def monthly(
     history_path: str,
     from_: str | None,
@@ -617,6 +626,7 @@ def monthly(
     out: str,
     csv_dir: str | None,
     as_json: bool,
+    lang: str,
 ) -> None:
     """Month-by-month pivots from the grading history: sites, regions, sections, ranks."""
     from pathlib import Path
@@ -635,29 +645,37 @@ def monthly(
     try:
         check_month_order(from_, to)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(say(error, lang)) from None
     if csv_dir and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
-        raise click.BadParameter(f"{csv_dir} 是文件，不是文件夹：--csv 需要一个文件夹。",
-                                 param_hint="--csv")  # fmt: skip
+        raise click.BadParameter(
+            t("cli.monthly.csv_not_folder", lang, folder=csv_dir), param_hint="--csv"
+        )
     csv_files = [("--csv", p) for p in monthly_csv_paths(csv_dir)] if csv_dir else []
     history_file = None if "://" in str(history_path) else history_path
-    _check_outputs([("--out", out), *csv_files], [("--history", history_file)])
+    _check_outputs([("--out", out), *csv_files], [("--history", history_file)], lang)
     try:
         report = monthly_report(history_path, from_, to, standard_id, region)
         write_monthly(report, out)
         if csv_dir:
             write_monthly_csv(report, csv_dir)
     except (HistoryError, MonthlyError) as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     except OSError as error:
         raise click.ClickException(
-            f"{error.filename or out}：无法写入（{error.strerror}）。"
-            "请检查文件夹是否存在、文件是否在 Excel 中打开。"
+            t("cli.monthly.cannot_write", lang, path=error.filename or out, reason=error.strerror)
         ) from None
     months = report.months
     click.echo(
-        f"已写出 {out}：{months[0]} 至 {months[-1]} 共 {len(months)} 个月，"
-        f"{len(report.site_rates)} 个项目，{len(report.detail)} 份有效评分。",
+        t(
+            "cli.monthly.done",
+            lang,
+            out=out,
+            first=months[0],
+            last=months[-1],
+            months=Ref.to("count.months", count=len(months)),
+            sites=Ref.to("count.sites", count=len(report.site_rates)),
+            results=Ref.to("count.results", count=len(report.detail)),
+        ),
         err=as_json,
     )
     if as_json:
@@ -697,7 +715,8 @@ def monthly(
     is_flag=True,
     help="Do not save returns through LibreOffice even when it is installed.",
 )
-def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None:
+@lang_option
+def demo(out: str, months: int, seed: int, start: str, no_soffice: bool, lang: str) -> None:
     """Issue, fill, return, grade and summarise the sample sites over a few months."""
     from pathlib import Path
 
@@ -707,14 +726,13 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None
     try:
         month = parse_period(start)
     except PeriodError as error:
-        raise click.BadParameter(str(error), param_hint="--start") from None
+        raise click.BadParameter(say(error, lang), param_hint="--start") from None
     try:
         for _ in range(months - 1):
             month = parse_period(str(month.next()))  # the last month must exist too
     except PeriodError:
         raise click.BadParameter(
-            f"从 {start} 起 {months} 个月超出了 9999-12：请换一个更早的起始月份。",
-            param_hint="--start",
+            t("cli.demo.past_9999", lang, start=start, months=months), param_hint="--start"
         ) from None
     try:
         result = run_demo(
@@ -726,7 +744,7 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool) -> None
             echo=lambda line: click.echo(line, err=True),
         )
     except DemoError as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     for line in account(result):
         click.echo(line)
 

@@ -91,3 +91,41 @@ def test_default_language_follows_the_environment(monkeypatch) -> None:
     assert i18n.default_lang() == "zh"
     monkeypatch.setenv(i18n.LANG_ENV, "en")
     assert i18n.default_lang() == "en"
+
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
+def test_every_command_takes_lang_with_the_environment_as_default(monkeypatch) -> None:
+    from audit_xls.cli import cli
+
+    for path, command in _commands(cli):
+        options = {opt for p in command.params for opt in getattr(p, "opts", [])}
+        assert "--lang" in options, " ".join(path)
+    monkeypatch.setenv(i18n.LANG_ENV, "en")
+    import click
+
+    grade = cli.commands["grade"]
+    lang = next(p for p in grade.params if p.name == "lang")
+    assert lang.get_default(click.Context(grade), call=True) == "en"
+
+
+def test_english_usage_errors_speak_english(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from audit_xls.cli import cli
+
+    monkeypatch.setenv(i18n.LANG_ENV, "en")
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    result = CliRunner().invoke(cli, ["grade", str(returns), "--out", str(tmp_path / "s.csv")])
+    assert result.exit_code == 2
+    assert "the summary is an Excel workbook, name it *.xlsx" in result.output
+    assert not CJK.search(result.output)

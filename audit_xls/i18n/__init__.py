@@ -30,12 +30,14 @@ __all__ = [
     "LanguageError",
     "Plural",
     "Ref",
+    "Said",
     "check_lang",
     "default_lang",
     "entry",
     "join",
     "keys",
     "namespace",
+    "say",
     "t",
 ]
 
@@ -50,6 +52,25 @@ _CLAUSE_SEPARATORS = {"zh": "；", "en": "; "}
 
 class LanguageError(ValueError):
     """Raised when a language is not one of LANGS."""
+
+
+class Said:
+    """A mixin for errors whose words come from the catalogue: `str()` reads in Chinese (the
+    default), `text(lang)` in any language. Use as `class XError(Said, ValueError)`."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(t(key, DEFAULT_LANG, **params))
+        self.key = key
+        self.params = params
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        return t(self.key, lang, **self.params)
+
+
+def say(error: BaseException, lang: str = DEFAULT_LANG) -> str:
+    """An error's words in `lang` when it has them in the catalogue, else as it was raised."""
+    text = getattr(error, "text", None)
+    return text(lang) if callable(text) else str(error)
 
 
 def check_lang(lang: str) -> str:
