@@ -763,7 +763,8 @@ def history_group() -> None:
     "--to", "target", required=True, metavar="URL",
     help="Where to: a postgresql:// URL (or another SQLite path); its tables are created.",
 )  # fmt: skip
-def history_migrate(source: str, target: str) -> None:
+@lang_option
+def history_migrate(source: str, target: str, lang: str) -> None:
     """Copy a whole SQLite history into PostgreSQL; run again, it goes on where it stopped."""
     from audit_xls.history.store import HistoryError
     from audit_xls.history.tools import migrate
@@ -774,7 +775,7 @@ def history_migrate(source: str, target: str) -> None:
     try:
         summary = migrate(source, target, progress=progress)
     except HistoryError as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     click.echo(summary.message())
 
 
@@ -784,7 +785,8 @@ def history_migrate(source: str, target: str) -> None:
     "--into", "into", required=True, metavar="PATH|URL",
     help="The history to merge into (created on first use), SQLite or PostgreSQL.",
 )  # fmt: skip
-def history_merge(sources: tuple[str, ...], into: str) -> None:
+@lang_option
+def history_merge(sources: tuple[str, ...], into: str, lang: str) -> None:
     """Merge offices' histories into one, with the recording rules of grade."""
     from audit_xls.history.store import HistoryError
     from audit_xls.history.tools import merge
@@ -792,14 +794,15 @@ def history_merge(sources: tuple[str, ...], into: str) -> None:
     try:
         summary = merge(list(sources), into)
     except HistoryError as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     click.echo(summary.message())
 
 
 @history_group.command("check")
 @history_option(creates=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
-def history_check(history_path: str, as_json: bool) -> None:
+@lang_option
+def history_check(history_path: str, as_json: bool, lang: str) -> None:
     """Integrity checks of a history, and its counts per month and standard (exit 1 when a
     check fails)."""
     import json
@@ -810,7 +813,7 @@ def history_check(history_path: str, as_json: bool) -> None:
     try:
         report = check(history_path)
     except HistoryError as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
