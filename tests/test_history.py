@@ -289,7 +289,7 @@ def test_history_is_created_on_first_use_with_a_versioned_schema(history_at: Pat
     summary = record_batch(path, three_months()[0])
     assert is_url(path) or path.exists()
     assert schema_version(path) == SCHEMA_VERSION
-    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 2
+    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 3
     assert (
         summary.recorded_graded,
         summary.recorded_sent_back,
@@ -659,6 +659,7 @@ def version_1_history(path: Path, monkeypatch) -> Path:
     with monkeypatch.context() as patch:
         patch.setattr(history, "MIGRATIONS", history.MIGRATIONS[:1])
         patch.setattr(history, "SCHEMA_VERSION", 1)
+        patch.setattr(history.ledger, "record_found", lambda *args: 0)  # no ledger in v1
         build_history(path)
     assert rows(path, "PRAGMA user_version") == [(1,)]
     return path
@@ -673,7 +674,7 @@ def test_a_version_1_history_is_upgraded_by_the_next_grade(tmp_path: Path, monke
     b_march.card = score(V2, b_march.answers)
     summary = record_batch(path, batch([b_march], [], None, "2026-04-02T10:00:00"))
     assert (summary.recorded_graded, summary.regraded) == (1, 1)
-    assert rows(path, "PRAGMA user_version") == [(2,)]
+    assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     after = rows(path, "SELECT * FROM workbooks ORDER BY id")
     sent_back_id = next(r[0] for r in before if r[11] == "sent_back")
     assert after[:-1] == [r if r[0] != sent_back_id else (*r[:20], 1, after[-1][0]) for r in before]

@@ -662,7 +662,7 @@ def test_monthly_on_an_older_history_lacking_columns_asks_for_one_grade(tmp_path
     result = run("--history", str(path), "--out", str(tmp_path / "m.xlsx"))
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: 历史库 {path}：结构版本 1 较旧（本程序为 2）：请先运行一次 audit-xls grade "
+        f"Error: 历史库 {path}：结构版本 1 较旧（本程序为 {history.SCHEMA_VERSION}）：请先运行一次 audit-xls grade "
         f"--history {path}（重新评分同一批文件即可，不会重复记录），它会升级历史库；"
         "monthly 只读取、不修改历史库。\n"
     )

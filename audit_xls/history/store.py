@@ -39,6 +39,7 @@ from audit_xls.history.backend import (
 )
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.standard import Standard
+from audit_xls.rectify import ledger
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,8 +178,12 @@ MIGRATIONS: tuple[str | dict[str, str], ...] = (
             UNIQUE (file_hash, workbook_id, status);
         """,
     },
+    # 3: the rectification ledger (problems, their events, notices, replies): rectify/ledger.py
+    ledger.MIGRATION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# Python steps run right after a script, in the same transaction: version -> step.
+BACKFILLS = {3: ledger.backfill}
 
 
 NEWER_SCHEMA = (
@@ -218,6 +223,8 @@ def _migrate(conn: Connection) -> None:
         if version < SCHEMA_VERSION:
             for number in range(version, SCHEMA_VERSION):
                 conn.run_script(migration_script(number, conn.dialect))
+                if number + 1 in BACKFILLS:
+                    BACKFILLS[number + 1](conn, datetime.now().isoformat(timespec="seconds"))
             conn.set_schema_version(SCHEMA_VERSION)
         conn.commit()
     except BaseException:
@@ -263,12 +270,18 @@ def _connect(location: str | Path) -> Iterator[Connection]:
         yield conn
 
 
+# The rectification ledger came with version 3: an older history is read without it (empty).
+LEDGER_VERSION = 3
+
+
 @cache
-def expected_columns() -> dict[str, tuple[str, ...]]:
-    """Tables and columns of the current schema (in order), as the readers expect them."""
+def expected_columns(version: int = SCHEMA_VERSION) -> dict[str, tuple[str, ...]]:
+    """Tables and columns of the current schema (in order), as the readers expect them (of
+    the base schema only for a history older than the ledger)."""
     conn = sqlite3.connect(":memory:")
     try:
-        for number in range(SCHEMA_VERSION):
+        upto = SCHEMA_VERSION if version >= LEDGER_VERSION else LEDGER_VERSION - 1
+        for number in range(upto):
             conn.executescript(migration_script(number, SQLITE))
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         return {t: tuple(r[1] for r in conn.execute(f"PRAGMA table_info({t})")) for t in tables}
@@ -282,7 +295,9 @@ def _check_readable(conn: Connection) -> None:
         raise _newer(conn, version)
     found = conn.columns()
     lacking = [
-        t for t, columns in expected_columns().items() if not set(columns) <= found.get(t, set())
+        t
+        for t, columns in expected_columns(version).items()
+        if not set(columns) <= found.get(t, set())
     ]
     if version == 0 or (lacking and version == SCHEMA_VERSION):
         why = "没有结构版本号" if version == 0 else "缺少表或列：" + "、".join(lacking)
@@ -624,6 +639,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
     }
     with _connect(location) as conn, writing(conn):
         older_copies: list[int] = []
+        recorded: list[WorkbookResult] = []  # graded rows new to the history, not older copies
         for w in _batch_order(batch):
             statuses = recorded_statuses(conn, w.file_hash, w.workbook_id)
             graded = w.status == GRADED and w.card is not None and w.standard is not None
@@ -640,6 +656,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
                 if w.duplicate_of:
                     older_copies.append(row_id)  # never supersedes: the newer file counts
                 else:
+                    recorded.append(w)
                     counts["superseded"] += _supersede(conn, row_id, w)
                 if statuses:
                     counts["regraded"] += mark_regraded(conn, row_id, w.file_hash, w.workbook_id)
@@ -649,6 +666,8 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
         # (it was sent back) is not current either: the newer file counts, as in the summary.
         for row_id in older_copies:
             counts["superseded"] += mark_older_copy(conn, row_id)
+        # the rectification ledger follows the current graded results (rectify/ledger.py)
+        ledger.record_found(conn, recorded, recorded_at)
         for row in _issued_rows(batch):
             counts["issued"] += add_issued(conn, (*row, recorded_at))
     return RecordSummary(

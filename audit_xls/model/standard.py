@@ -14,6 +14,8 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
+from audit_xls.rectify.policy import Rectification, parse_rectification
+
 RULE_KINDS = ("per_point", "per_person_point", "per_place", "per_item", "veto")
 VETO_SCOPES = ("section", "inspection")
 
@@ -122,6 +124,8 @@ class Standard:
     source: str | None = None
     path: Path | None = field(default=None, compare=False)
     assumed: str | None = None
+    # 整改期限 policy (audit_xls/rectify/policy.py); not part of the content hash
+    rectification: Rectification | None = None
 
     @cached_property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -248,6 +252,7 @@ STANDARD_KEYS = (
     "assumed",
     "sections",
     "grade_bands",
+    "rectification",
 )
 SECTION_KEYS = ("code", "name", "points", "groups", "assumed")
 GROUP_KEYS = ("name", "points", "method", "rule", "criteria", "assumed")
@@ -540,6 +545,10 @@ class _Checker:
         bands = DEFAULT_GRADE_BANDS
         if "grade_bands" in keys:
             bands = self.grade_bands(keys["grade_bands"], "grade_bands") or DEFAULT_GRADE_BANDS
+        rectification = None
+        if "rectification" in keys:
+            codes = {s.code for s in sections} | {c.code for s in sections for c in s.criteria}
+            rectification = parse_rectification(self, keys["rectification"], codes)
         if self.problems:
             return None
         assert ident and name and version
@@ -553,6 +562,7 @@ class _Checker:
             source=source,
             path=path,
             assumed=assumed,
+            rectification=rectification,
         )
 
     def section(self, node, path: str, section_codes: dict[str, int]) -> Section | None:
@@ -922,6 +932,8 @@ def standard_to_mapping(standard: Standard) -> dict:
         data["grade_bands"] = [
             {"name": name, "min": _yaml_number(minimum)} for name, minimum in standard.grade_bands
         ]
+    if standard.rectification is not None:
+        data["rectification"] = standard.rectification.to_mapping()
     return data
 
 

@@ -1,0 +1,452 @@
+"""The rectification ledger: problems and the events of their lives, in the history.
+
+A problem is one 不符合 of a current graded workbook; its id is `workbook_id:criterion code`.
+`problems` holds what never changes (site, month, criterion); everything else is an event in
+`problem_events`, appended, never updated: found, revised (a resubmission changed it),
+withdrawn (a resubmission no longer fails it), notified (on a 整改通知单), replied (the site's
+answer), verified (复查: fixed), reopened (复查: not fixed). `replay` folds the events into
+each problem's state, so the ledger can always be rebuilt and audited.
+
+SQL is kept portable (standard SQL, `?` parameters through the history's connection): no
+INSERT OR IGNORE, no date functions; dates are ISO text computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from audit_xls.rectify.policy import DEFAULT_DAYS, policy_of
+
+# Statuses (codes stored in the history; labels in STATUS_LABELS).
+OPEN = "open"  # 待整改
+IN_PROGRESS = "in_progress"  # 整改中
+CLAIMED = "claimed"  # 已整改待复查
+CANNOT_FIX = "cannot_fix"  # 无法整改
+CLOSED = "closed"  # 已整改 (verified at 复查)
+WITHDRAWN = "withdrawn"  # a resubmission no longer fails it
+STATUSES = (OPEN, IN_PROGRESS, CLAIMED, CANNOT_FIX, CLOSED, WITHDRAWN)
+STATUS_LABELS = {
+    OPEN: ("待整改", "open"),
+    IN_PROGRESS: ("整改中", "in progress"),
+    CLAIMED: ("已整改待复查", "fixed, to re-check"),
+    CANNOT_FIX: ("无法整改", "cannot be fixed"),
+    CLOSED: ("已整改", "closed"),
+    WITHDRAWN: ("已撤销", "withdrawn"),
+}
+# Still to be followed: on notices, in 复查 sections, counted overdue past the deadline.
+UNCLOSED = (OPEN, IN_PROGRESS, CLAIMED, CANNOT_FIX)
+OVERDUE_STATUSES = (OPEN, IN_PROGRESS)
+
+EVENT_KINDS = ("found", "revised", "withdrawn", "notified", "replied", "verified", "reopened")
+
+# Appended to history.store.MIGRATIONS (schema version 3). Never edit once shipped.
+MIGRATION = """
+CREATE TABLE problems (
+    id TEXT PRIMARY KEY,
+    workbook_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    section_code TEXT NOT NULL,
+    text TEXT NOT NULL,
+    site_code TEXT NOT NULL,
+    site_name TEXT NOT NULL,
+    region TEXT NOT NULL,
+    period TEXT NOT NULL,
+    standard_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX problems_site ON problems (site_code, period, standard_id);
+CREATE TABLE problem_events (
+    id INTEGER PRIMARY KEY,
+    problem TEXT NOT NULL REFERENCES problems(id),
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    event_date TEXT NOT NULL,
+    deadline TEXT,
+    assumed INTEGER NOT NULL DEFAULT 0,
+    problem_points INTEGER,
+    deduction TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    measure TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    done_date TEXT,
+    late INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    file TEXT NOT NULL DEFAULT '',
+    document_id TEXT NOT NULL DEFAULT '',
+    workbook INTEGER REFERENCES workbooks(id),
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX problem_events_problem ON problem_events (problem, id);
+CREATE TABLE notices (
+    id INTEGER PRIMARY KEY,
+    notice_id TEXT NOT NULL UNIQUE,
+    site_code TEXT NOT NULL,
+    site_name TEXT NOT NULL,
+    region TEXT NOT NULL,
+    period TEXT NOT NULL,
+    standard_id TEXT NOT NULL,
+    standard_version TEXT NOT NULL,
+    standard_hash TEXT NOT NULL,
+    template TEXT NOT NULL,
+    file TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    inspection_date TEXT,
+    inspector TEXT NOT NULL,
+    score TEXT,
+    grade TEXT,
+    recorded_at TEXT NOT NULL
+);
+CREATE TABLE notice_items (
+    notice TEXT NOT NULL REFERENCES notices(notice_id),
+    row_index INTEGER NOT NULL,
+    problem TEXT NOT NULL REFERENCES problems(id),
+    code TEXT NOT NULL,
+    text TEXT NOT NULL,
+    note TEXT NOT NULL,
+    problem_points INTEGER,
+    deduction TEXT,
+    found_period TEXT NOT NULL,
+    inspection_date TEXT,
+    deadline TEXT NOT NULL,
+    reopened INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (notice, row_index)
+);
+CREATE TABLE replies (
+    id INTEGER PRIMARY KEY,
+    notice TEXT NOT NULL REFERENCES notices(notice_id),
+    file TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    replied_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (file_hash, notice)
+)
+"""
+
+EVENT_COLUMNS = (
+    "problem",
+    "kind",
+    "status",
+    "event_date",
+    "deadline",
+    "assumed",
+    "problem_points",
+    "deduction",
+    "note",
+    "measure",
+    "owner",
+    "done_date",
+    "late",
+    "source",
+    "file",
+    "document_id",
+    "workbook",
+    "recorded_at",
+)
+
+
+def problem_id(workbook_id: str, code: str) -> str:
+    return f"{workbook_id}:{code}"
+
+
+def add_event(conn: Any, recorded_at: str, **values: Any) -> None:
+    """Append one event (the only way the ledger changes)."""
+    values.setdefault("recorded_at", recorded_at)
+    row = [values.get(c) for c in EVENT_COLUMNS]
+    defaults = {"assumed": 0, "late": 0, "note": "", "measure": "", "owner": "", "file": ""}
+    row = [
+        defaults.get(c, v) if v is None and c in defaults else v
+        for c, v in zip(EVENT_COLUMNS, row, strict=True)
+    ]
+    row[EVENT_COLUMNS.index("document_id")] = values.get("document_id") or ""
+    conn.execute(
+        f"INSERT INTO problem_events ({', '.join(EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})",
+        row,
+    )
+
+
+# --- found: from the current graded result of a site, month and standard -------------------
+
+
+@dataclass(frozen=True)
+class Failed:
+    """One failed criterion of a graded row, as the ledger takes it."""
+
+    code: str
+    section_code: str
+    text: str
+    problem_points: int
+    deduction: str
+    note: str
+
+
+def _failed_of_row(conn: Any, row_id: int) -> list[Failed]:
+    return [
+        Failed(code, section, text, points, deduction, note or "")
+        for code, section, text, points, deduction, note in conn.execute(
+            """SELECT code, section_code, text, problem_points, deduction, note FROM criteria
+               WHERE workbook = ? AND result = 'fail' ORDER BY code""",
+            (row_id,),
+        )
+    ]
+
+
+def _current_row(conn: Any, site_code: str, period: str, standard_id: str) -> tuple | None:
+    return conn.execute(
+        """SELECT id, workbook_id, site_name, region, inspection_date, file FROM workbooks
+           WHERE status = 'graded' AND superseded = 0
+             AND site_code = ? AND period = ? AND standard_id = ?
+           ORDER BY id DESC""",
+        (site_code, period, standard_id),
+    ).fetchone()
+
+
+def sync_found(
+    conn: Any,
+    site_code: str,
+    period: str,
+    standard: Any,
+    recorded_at: str,
+    *,
+    source: str = "inspection",
+) -> int:
+    """Bring the problems of a site, month and standard in line with its current graded
+    result: new failures found, changed ones revised, vanished ones withdrawn. Returns the
+    number of events added (0 when the current result was already the ledger's source)."""
+    current = _current_row(conn, site_code, period, standard.id)
+    states = replay(conn, where="p.site_code = ? AND p.period = ? AND p.standard_id = ?",
+                    params=(site_code, period, standard.id))  # fmt: skip
+    if current is None:
+        return 0
+    row_id, workbook_id, site_name, region, inspected, file = current
+    policy = policy_of(standard)
+    assumed = 1 if policy.assumed else 0
+    inspection = date.fromisoformat(inspected) if inspected else None
+    added = 0
+    failing = {problem_id(workbook_id, f.code): f for f in _failed_of_row(conn, row_id)}
+    for pid, f in failing.items():
+        state = states.get(pid)
+        if state is not None and state.source_row == row_id and state.status != WITHDRAWN:
+            continue
+        deadline = (
+            policy.deadline(f.code, f.section_code, inspection).isoformat() if inspection else None
+        )
+        if state is None:
+            conn.execute(
+                "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pid, workbook_id, f.code, f.section_code, f.text, site_code, site_name,
+                 region, period, standard.id, recorded_at),
+            )  # fmt: skip
+        kind = "found" if state is None or state.status == WITHDRAWN else "revised"
+        status = OPEN if kind == "found" else state.status  # type: ignore[union-attr]
+        add_event(
+            conn, recorded_at, problem=pid, kind=kind, status=status,
+            event_date=inspected or recorded_at[:10], deadline=deadline, assumed=assumed,
+            problem_points=f.problem_points, deduction=f.deduction, note=f.note,
+            source=source, file=file, document_id=workbook_id, workbook=row_id,
+        )  # fmt: skip
+        added += 1
+    for pid, state in states.items():
+        if pid in failing or state.status == WITHDRAWN:
+            continue
+        add_event(
+            conn, recorded_at, problem=pid, kind="withdrawn", status=WITHDRAWN,
+            event_date=inspected or recorded_at[:10], source=source, file=file,
+            document_id=workbook_id, workbook=row_id,
+        )  # fmt: skip
+        added += 1
+    return added
+
+
+def record_found(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
+    """The ledger's part of recording a grade batch (called inside its transaction):
+    every site, month and standard with a newly recorded graded result is synced."""
+    seen: set[tuple[str, str, str]] = set()
+    added = 0
+    for w in graded:
+        key = (w.site_code, w.period, w.standard.id)
+        if key in seen:
+            continue
+        seen.add(key)
+        added += sync_found(conn, w.site_code, w.period, w.standard, recorded_at)
+    return added
+
+
+def backfill(conn: Any, recorded_at: str) -> None:
+    """Migration to version 3: the problems of every current graded result already in the
+    history, found on their inspection date, deadline after DEFAULT_DAYS (assumed: the
+    standard files are not at hand when the history is opened)."""
+    from audit_xls.rectify.policy import DEFAULT_POLICY
+
+    class _Known:
+        def __init__(self, ident: str) -> None:
+            self.id = ident
+            self.rectification = DEFAULT_POLICY
+
+    rows = conn.execute(
+        """SELECT DISTINCT site_code, period, standard_id FROM workbooks
+           WHERE status = 'graded' AND superseded = 0 ORDER BY period, site_code, standard_id"""
+    ).fetchall()
+    for site_code, period, standard_id in rows:
+        sync_found(conn, site_code, period, _Known(standard_id), recorded_at, source="migration")
+
+
+# --- replay: events folded into states ------------------------------------------------------
+
+
+@dataclass
+class Event:
+    id: int
+    kind: str
+    status: str
+    event_date: str
+    source: str
+    file: str
+    document_id: str
+    recorded_at: str
+    deadline: str | None = None
+    measure: str = ""
+    owner: str = ""
+    done_date: str | None = None
+    note: str = ""
+    late: bool = False
+
+
+@dataclass
+class ProblemState:
+    """One problem as its events leave it."""
+
+    id: str
+    workbook_id: str
+    code: str
+    section_code: str
+    text: str
+    site_code: str
+    site_name: str
+    region: str
+    period: str
+    standard_id: str
+    status: str = OPEN
+    inspection_date: str | None = None
+    deadline: str | None = None
+    assumed: bool = False
+    problem_points: int | None = None
+    deduction: str | None = None
+    note: str = ""
+    source_row: int | None = None
+    notified_on: str | None = None
+    notice_id: str = ""
+    replied_on: str | None = None
+    reply_status: str = ""
+    measure: str = ""
+    owner: str = ""
+    done_date: str | None = None
+    reply_note: str = ""
+    late: bool = False
+    rechecked_on: str | None = None
+    closed_on: str | None = None
+    reopened: int = 0
+    events: list[Event] = field(default_factory=list)
+
+    def overdue_days(self, today: date) -> int:
+        """Days past the deadline while still open or in progress (0 when not overdue)."""
+        if self.status not in OVERDUE_STATUSES or not self.deadline:
+            return 0
+        return max(0, (today - date.fromisoformat(self.deadline)).days)
+
+    @property
+    def days_to_close(self) -> int | None:
+        if self.status != CLOSED or not self.closed_on or not self.inspection_date:
+            return None
+        found = date.fromisoformat(self.inspection_date)
+        return (date.fromisoformat(self.closed_on) - found).days
+
+
+def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[str, ProblemState]:
+    """Every problem (optionally filtered on `problems p`) with its events folded, in order."""
+    clause = f" WHERE {where}" if where else ""
+    states: dict[str, ProblemState] = {}
+    for row in conn.execute(
+        "SELECT p.id, p.workbook_id, p.code, p.section_code, p.text, p.site_code, p.site_name,"
+        f" p.region, p.period, p.standard_id FROM problems p{clause} ORDER BY p.period,"
+        " p.site_code, p.code",
+        tuple(params),
+    ):
+        states[row[0]] = ProblemState(*row)
+    if not states:
+        return states
+    events = conn.execute(
+        "SELECT e.problem, e.id, e.kind, e.status, e.event_date, e.deadline, e.assumed,"
+        " e.problem_points, e.deduction, e.note, e.measure, e.owner, e.done_date, e.late,"
+        " e.source, e.file, e.document_id, e.workbook, e.recorded_at"
+        f" FROM problem_events e JOIN problems p ON p.id = e.problem{clause} ORDER BY e.id",
+        tuple(params),
+    )
+    for (pid, eid, kind, status, when, deadline, assumed, points, deduction, note, measure,
+         owner, done, late, source, file, document, workbook, recorded) in events:  # fmt: skip
+        state = states[pid]
+        state.events.append(
+            Event(
+                eid,
+                kind,
+                status,
+                when,
+                source,
+                file,
+                document,
+                recorded,
+                deadline,
+                measure,
+                owner,
+                done,
+                note,
+                bool(late),
+            )
+        )
+        state.status = status
+        if kind in ("found", "revised"):
+            state.inspection_date = when
+            state.deadline = deadline
+            state.assumed = bool(assumed)
+            state.problem_points = points
+            state.deduction = deduction
+            state.note = note
+            state.source_row = workbook
+            if kind == "found":
+                state.closed_on = None
+        elif kind == "notified":
+            state.notified_on = when
+            state.notice_id = document
+        elif kind == "replied":
+            state.replied_on = when
+            state.reply_status = status
+            state.measure, state.owner, state.done_date = measure, owner, done
+            state.reply_note = note
+            state.late = bool(late)
+        elif kind == "verified":
+            state.rechecked_on = when
+            state.closed_on = when
+        elif kind == "reopened":
+            state.rechecked_on = when
+            state.reopened += 1
+            state.deadline = deadline or state.deadline
+        elif kind == "withdrawn":
+            state.closed_on = None
+    return states
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    zh, en = STATUS_LABELS[status]
+    return en if lang == "en" else zh
+
+
+def decimal_or_none(text: str | None) -> Decimal | None:
+    return None if text in (None, "") else Decimal(str(text))
+
+
+def deadline_after(day: date, days: int = DEFAULT_DAYS) -> date:
+    return day + timedelta(days=days)

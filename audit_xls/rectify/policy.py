@@ -1,0 +1,100 @@
+"""How long a site has to fix a problem (整改期限): the standard's `rectification` block.
+
+    rectification:
+      days: 7                  # after 检查日期, for every criterion
+      assumed: ...             # why, when the source document does not say
+      overrides: {"2": 14, "1.1.03": 3}   # a section or criterion code -> days
+
+A criterion's own override wins over its section's; otherwise the standard's days. A
+standard without the block gets DEFAULT_DAYS, marked assumed. The block is policy, not
+content: it is left out of the content hash, so workbooks already issued stay valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+DEFAULT_DAYS = 7
+DEFAULT_ASSUMED = "标准未规定整改期限：按检查日期后 7 天计。"
+RECTIFICATION_KEYS = ("days", "assumed", "overrides")
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Rectification:
+    """The standard's rectification policy: days after the inspection, per code overrides."""
+
+    days: int = DEFAULT_DAYS
+    assumed: str | None = None
+    overrides: tuple[tuple[str, int], ...] = field(default=())
+
+    def days_for(self, criterion_code: str, section_code: str) -> int:
+        found = dict(self.overrides)
+        if criterion_code in found:
+            return found[criterion_code]
+        return found.get(section_code, self.days)
+
+    def deadline(self, criterion_code: str, section_code: str, inspected: date) -> date:
+        return inspected + timedelta(days=self.days_for(criterion_code, section_code))
+
+    def to_mapping(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"days": self.days}
+        if self.assumed:
+            data["assumed"] = self.assumed
+        if self.overrides:
+            data["overrides"] = dict(self.overrides)
+        return data
+
+
+DEFAULT_POLICY = Rectification(DEFAULT_DAYS, DEFAULT_ASSUMED)
+
+
+def policy_of(standard: Any) -> Rectification:
+    """The standard's policy, or the default (7 days, assumed) when it has none."""
+    return getattr(standard, "rectification", None) or DEFAULT_POLICY
+
+
+def parse_rectification(checker: Any, node: Any, codes: set[str]) -> Rectification | None:
+    """The `rectification` block of a standard file; problems located through the loader's
+    checker (file, line, key path), like every other key of a standard."""
+    import yaml
+
+    path = "rectification"
+    keys = checker.mapping(node, path, RECTIFICATION_KEYS, ("days",), "整改期限（rectification）")
+    if keys is None:
+        return None
+    days = _days(checker, keys.get("days"), f"{path}.days") if "days" in keys else None
+    assumed = checker.optional_text(keys.get("assumed"), f"{path}.assumed", "假定说明（assumed）")
+    overrides: list[tuple[str, int]] = []
+    if "overrides" in keys:
+        over = keys["overrides"]
+        if not isinstance(over, yaml.MappingNode):
+            checker.problem(over, f"{path}.overrides", "overrides 应为映射（编码: 天数）")
+        else:
+            for key_node, value_node in over.value:
+                code = str(key_node.value).strip()
+                where = f"{path}.overrides.{code}"
+                if code not in codes:
+                    checker.problem(
+                        key_node, where, f"编码「{code}」不是本标准的一级指标或检查标准编码"
+                    )
+                    continue
+                value = _days(checker, value_node, where)
+                if value is not None:
+                    overrides.append((code, value))
+    if days is None:
+        return None
+    return Rectification(days, assumed, tuple(overrides))
+
+
+def _days(checker: Any, node: Any, path: str) -> int | None:
+    value: Decimal | None = checker.number(node, path, "整改天数")
+    if value is None:
+        return None
+    if value != value.to_integral_value() or value > MAX_DAYS:
+        checker.problem(node, path, f"整改天数为 {node.value}：应为 1-{MAX_DAYS} 的整数")
+        return None
+    return int(value)

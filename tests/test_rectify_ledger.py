@@ -1,0 +1,194 @@
+"""The rectification ledger: problems found by grade, recorded as events, migrated from v2.
+
+Hand-computed: the mini standard's days are 7 unless a test says otherwise, so a problem
+found on 2026-11-12 is due 2026-11-19.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+from returns import ISSUED_ON, MINI_YAML, fill
+
+from audit_xls.grading.grade import grade_returns
+from audit_xls.grading.sites import Site
+from audit_xls.history.store import SCHEMA_VERSION, _connect, load_history, record_batch
+from audit_xls.model.standard import StandardError, load_standard
+from audit_xls.rectify.ledger import CLAIMED, OPEN, WITHDRAWN, replay
+from audit_xls.rectify.policy import DEFAULT_POLICY, policy_of
+from audit_xls.workbook.build import build_workbook, workbook_id
+
+DATA = Path(__file__).parent / "data"
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def states(path: Path) -> dict:
+    with _connect(path) as conn:
+        return replay(conn)
+
+
+def test_a_history_of_the_previous_release_is_migrated_with_its_problems(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    shutil.copy(DATA / "history-v2.sqlite", path)
+    before = rows(path, "SELECT * FROM workbooks ORDER BY id")
+    assert rows(path, "PRAGMA user_version") == [(2,)]
+    found = states(path)  # the writer's connection migrates
+    assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(3,)]
+    assert rows(path, "SELECT * FROM workbooks ORDER BY id") == before
+    got = sorted(
+        (s.site_code, s.period, s.code, s.status, s.inspection_date, s.deadline, s.assumed,
+         s.problem_points, s.deduction, s.note, [e.kind for e in s.events])
+        for s in found.values()
+    )  # fmt: skip
+    assert got == [
+        ("P001", "2026-10", "1.1.01", OPEN, "2026-10-12", "2026-10-19", True, 2, "0.6", "工服不整", ["found"]),
+        ("P001", "2026-10", "3.1.02", OPEN, "2026-10-12", "2026-10-19", True, 1, "0.5", "巡查缺记录", ["found"]),
+        ("P001", "2026-11", "1.1.01", OPEN, "2026-11-10", "2026-11-17", True, 2, "0.6", "工服不整", ["found"]),
+        ("P001", "2026-11", "3.1.02", OPEN, "2026-11-10", "2026-11-17", True, 1, "0.5", "巡查缺记录", ["found"]),
+        ("P002", "2026-10", "2.1.01", OPEN, "2026-10-12", "2026-10-19", True, 1, "0.5", "资料缺", ["found"]),
+        ("P002", "2026-11", "2.1.01", OPEN, "2026-11-10", "2026-11-17", True, 1, "0.5", "资料缺", ["found"]),
+    ]  # fmt: skip
+    assert {e.source for s in found.values() for e in s.events} == {"migration"}
+    # ids are workbook id + criterion code
+    ids = {s.id for s in found.values()}
+    assert all(i.split(":")[0] == s.workbook_id for s in found.values() for i in [s.id])
+    assert len(ids) == 6
+    assert rows(path, "PRAGMA foreign_key_check") == []
+    # opening again changes nothing; readers see the same
+    assert states(path).keys() == found.keys()
+    assert rows(path, "SELECT count(*) FROM problem_events") == [(6,)]
+
+
+def test_monthly_still_reads_a_v2_history_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    shutil.copy(DATA / "history-v2.sqlite", path)
+    before = path.read_bytes()
+    frames = load_history(path)
+    assert len(frames.current) == 4
+    assert path.read_bytes() == before
+
+
+# --- the policy ---------------------------------------------------------------------------
+
+POLICY = """
+rectification:
+  days: 10
+  overrides: {"2": 14, "1.1.02": 3}
+"""
+
+
+def test_deadline_days_per_standard_section_and_criterion(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(MINI_YAML + POLICY, encoding="utf-8")
+    standard = load_standard(tmp_path / "s.yaml")
+    policy = policy_of(standard)
+    day = date(2026, 11, 12)
+    assert policy.deadline("1.1.01", "1", day) == date(2026, 11, 22)  # the standard's 10
+    assert policy.deadline("1.1.02", "1", day) == date(2026, 11, 15)  # the criterion's 3
+    assert policy.deadline("2.1.01", "2", day) == date(2026, 11, 26)  # the section's 14
+    assert policy.assumed is None
+    # policy is not content: the hash is the one without it
+    (tmp_path / "plain.yaml").write_text(MINI_YAML, encoding="utf-8")
+    plain = load_standard(tmp_path / "plain.yaml")
+    assert plain.content_hash == standard.content_hash
+    assert policy_of(plain) == DEFAULT_POLICY and DEFAULT_POLICY.days == 7
+    assert DEFAULT_POLICY.assumed
+
+
+def test_the_shipped_standard_gives_7_days_marked_assumed(shipped_standard) -> None:
+    policy = policy_of(shipped_standard)
+    assert policy.days == 7 and "7 天" in (policy.assumed or "")
+    assert shipped_standard.content_hash.startswith("be5d8b1616bf")
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ("rectification:\n  days: 0\n", "s.yaml:41: rectification.days: 整改天数为 0：应大于 0"),
+        ("rectification:\n  days: 1.5\n", "s.yaml:41: rectification.days: 整改天数为 1.5：应为 1-366 的整数"),
+        ("rectification:\n  days: 7\n  overrides: {\"9.9\": 3}\n",
+         "s.yaml:42: rectification.overrides.9.9: 编码「9.9」不是本标准的一级指标或检查标准编码"),
+        ("rectification:\n  day: 7\n", "s.yaml:41: rectification.day: 未知的键「day」"),
+    ],
+)  # fmt: skip
+def test_a_bad_policy_is_located(tmp_path: Path, block: str, message: str) -> None:
+    (tmp_path / "s.yaml").write_text(MINI_YAML + block, encoding="utf-8")
+    with pytest.raises(StandardError) as error:
+        load_standard(tmp_path / "s.yaml")
+    assert any(str(p).endswith(message) or message in str(p) for p in error.value.problems), [
+        str(p) for p in error.value.problems
+    ]
+
+
+# --- found by grade: recorded, revised by a resubmission, withdrawn ----------------------
+
+
+def graded(tmp_path: Path, standard, files: dict[str, bytes]):
+    folder = tmp_path / "returns"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return grade_returns(folder, [standard], None)
+
+
+def test_grade_records_problems_and_a_resubmission_revises_and_withdraws(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(MINI_YAML, encoding="utf-8")
+    standard = load_standard(tmp_path / "s.yaml")
+    site = Site("P001", "滨江花园", "华东")
+    issued = build_workbook(standard, site, "2026-11", issued_on=ISSUED_ON)
+    ok = ("符合", None)
+    first = fill(issued, standard, {"1.1.01": ("不符合", 2, "工服不整"), "3.1.02": ("不符合", 1)},
+                 default=ok)  # fmt: skip
+    path = tmp_path / "h.sqlite"
+    record_batch(path, graded(tmp_path, standard, {"a.xlsx": first}))
+    wid = workbook_id(standard, site, "2026-11")
+    found = states(path)
+    assert sorted(found) == [f"{wid}:1.1.01", f"{wid}:3.1.02"]
+    one = found[f"{wid}:1.1.01"]
+    assert (one.status, one.inspection_date, one.deadline, one.assumed) == (
+        OPEN, "2026-11-12", "2026-11-19", True,
+    )  # fmt: skip
+    assert (one.problem_points, one.deduction, one.note, one.text) == (
+        2,
+        "0.6",
+        "工服不整",
+        "着装整洁",
+    )
+    assert [e.kind for e in one.events] == ["found"]
+    # the same file again: nothing new
+    record_batch(path, graded(tmp_path, standard, {"a.xlsx": first}))
+    assert rows(path, "SELECT count(*) FROM problem_events") == [(2,)]
+    # resubmitted: 1.1.01 now 3 points, 3.1.02 passes, 2.2.01 fails (inspected a day later)
+    second = fill(issued, standard, {"1.1.01": ("不符合", 3, "工服不整，两人"),
+                                     "2.2.01": ("不符合", 1, "手续缺")},
+                  default=ok, inspection_date=date(2026, 11, 13))  # fmt: skip
+    record_batch(path, graded(tmp_path, standard, {"b.xlsx": second}))
+    found = states(path)
+    one, gone, new = (found[f"{wid}:{c}"] for c in ("1.1.01", "3.1.02", "2.2.01"))
+    assert [e.kind for e in one.events] == ["found", "revised"]
+    assert (one.status, one.problem_points, one.deduction, one.note, one.deadline) == (
+        OPEN, 3, "0.9", "工服不整，两人", "2026-11-20",
+    )  # fmt: skip
+    assert ([e.kind for e in gone.events], gone.status) == (["found", "withdrawn"], WITHDRAWN)
+    assert ([e.kind for e in new.events], new.status, new.deadline) == (
+        ["found"],
+        OPEN,
+        "2026-11-20",
+    )
+    # never an edit in place: the first events are as they were
+    assert rows(path, "SELECT id, kind FROM problem_events ORDER BY id")[:2] == [
+        (1, "found"),
+        (2, "found"),
+    ]
+    assert CLAIMED not in {s.status for s in found.values()}
