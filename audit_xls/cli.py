@@ -823,5 +823,111 @@ def history_check(history_path: str, as_json: bool, lang: str) -> None:
         sys.exit(1)
 
 
+# --- rectify (issue 14): 整改通知单 out, replies in ------------------------------------------
+
+
+def _day_option(ctx: click.Context, param: click.Parameter, value: str | None):
+    from datetime import date
+
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"「{value}」不是 YYYY-MM-DD 格式的日期。") from None
+
+
+@cli.group()
+def rectify() -> None:
+    """整改 → 复查: notices to the sites with problems, their replies collected."""
+
+
+@rectify.command("notices")
+@click.option(
+    "--period",
+    required=True,
+    metavar="YYYY-MM",
+    callback=_period_option,
+    help="Month of the inspections: problems found then and still open before it.",
+)
+@click.option("--out", required=True, metavar="DIR", help="Folder for the notices and register.")
+@click.option(
+    "--site", "sites", multiple=True, metavar="CODE", help="Only this site (repeat for several)."
+)
+@click.option("--standards", metavar="DIR", help="Folder of standard files (for their names).")
+@click.option(
+    "--date",
+    "issued_on",
+    metavar="YYYY-MM-DD",
+    callback=_day_option,
+    help="Date of the notices (default: today); days left are counted from it.",
+)
+@history_option
+@lang_option
+def rectify_notices(period, out, sites, standards, issued_on, history_path, lang) -> None:
+    """One 整改通知单 workbook per site with problems to fix, recorded in the history."""
+    from audit_xls.model.standard import StandardError, load_standards
+    from audit_xls.rectify.notices import NoticeError, write_notices
+
+    try:
+        known = load_standards(_standards_folder(standards))
+        written = write_notices(history_path, period, out, known, issued_on, sites or None, lang)
+    except (NoticeError, StandardError, history.HistoryError) as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise _cannot_write(out, error) from None
+    click.echo(written.message(lang))
+
+
+@rectify.command("collect")
+@click.argument("replies", type=click.Path(exists=True))
+@click.option(
+    "--issued",
+    metavar="REGISTER",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The notices register (notices-PERIOD.csv): lists who has not replied.",
+)
+@click.option("--out", required=True, metavar="REPORT.xlsx", help="The replies workbook.")
+@click.option("--json", "as_json", is_flag=True, help="Print the replies as JSON on stdout.")
+@click.option(
+    "--today",
+    metavar="YYYY-MM-DD",
+    callback=_day_option,
+    help="The reply date (default: today): late replies and future dates use it.",
+)
+@history_option
+@lang_option
+def rectify_collect(replies, issued, out, as_json, today, history_path, lang) -> None:
+    """Read returned notices, send back what cannot be trusted, record the replies."""
+    import json
+    from pathlib import Path
+
+    from audit_xls.grading.register import RegisterError, read_issued
+    from audit_xls.grading.sources import GradeError
+    from audit_xls.rectify.collect import collect_replies
+    from audit_xls.rectify.report import account_lines, to_json, write_report
+
+    try:
+        entries = read_issued(issued) if issued else None
+        collected = collect_replies(
+            Path(replies), Path(history_path), issued=entries, today=today, lang=lang
+        )
+    except (RegisterError, GradeError, history.HistoryError) as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        write_report(out, collected, lang)
+    except OSError as error:
+        raise _cannot_write(out, error, "整改回复.xlsx") from None
+    lines = account_lines(collected, out, lang)
+    if as_json:
+        click.echo(json.dumps(to_json(collected, lang), ensure_ascii=False, indent=2))
+        for line in lines:
+            click.echo(line, err=True)
+    else:
+        for line in lines:
+            click.echo(line)
+    raise SystemExit(collected.exit_code())
+
+
 def main() -> None:
     cli(prog_name="audit-xls")

@@ -21,6 +21,7 @@ from audit_xls.model.diagnostics import ERROR, Diagnostic, make
 from audit_xls.model.period import is_period, parse_period
 from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
 from audit_xls.model.standard import Standard
+from audit_xls.rectify.policy import NOTICE_TEMPLATE_PREFIX
 from audit_xls.workbook import layout
 from audit_xls.workbook.layout import Col, Layout, cell
 from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date
@@ -151,6 +152,9 @@ class _Run:
         values = manifest.values
         if manifest.checksum != manifest.expected_checksum:
             self.add("manifest.tampered", sheet=layout.MANIFEST_SHEET)
+            return self.result
+        if values.get("template", "").startswith(NOTICE_TEMPLATE_PREFIX):
+            self.add("manifest.notice", sheet=layout.MANIFEST_SHEET)  # rectify collect reads it
             return self.result
         if self.raw.manifest_visibility == "visible":
             self.add("manifest.visible", sheet=layout.MANIFEST_SHEET)

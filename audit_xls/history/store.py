@@ -330,6 +330,38 @@ def _connect_read(location: str | Path) -> Iterator[Connection]:
             conn.rollback()
 
 
+@contextmanager
+def transaction(path: str | Path) -> Iterator[Connection]:
+    """One writer transaction on the history (created and migrated on first use), committed
+    when the block ends and rolled back on any exception: for the rectification commands
+    (rectify/notices.py, rectify/collect.py), which write like record_batch does."""
+    with _connect(location_of(path)) as conn:
+        try:
+            conn.begin_write()
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(
+                f"历史库 {conn.shown} 正被另一个程序写入（{exc}）：请等它结束后重新运行。"
+            ) from exc
+        try:
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+
+@contextmanager
+def read_connection(path: str | Path) -> Iterator[Connection]:
+    """The readers' connection (read-only, never created or migrated), for the ledger's
+    readers; `has_ledger` says whether the history is old enough to lack the ledger."""
+    with _connect_read(path) as conn:
+        yield conn
+
+
+def has_ledger(conn: Connection) -> bool:
+    return conn.schema_version() >= LEDGER_VERSION
+
+
 # --- recording --------------------------------------------------------------------------
 
 

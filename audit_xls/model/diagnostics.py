@@ -101,6 +101,28 @@ SEVERITY: dict[str, str] = {
     "duplicate.superseded": WARNING,
     "duplicate.kept": WARNING,
     "internal.error": ERROR,
+    # a returned 整改通知单 (audit_xls/rectify/collect.py), and one given to grade
+    "manifest.notice": ERROR,
+    "reply.not_a_notice": ERROR,
+    "reply.unknown_notice": ERROR,
+    "reply.not_in_register": ERROR,
+    "reply.other_standard": ERROR,
+    "reply.register_mismatch": ERROR,
+    "reply.superseded": ERROR,
+    "reply.layout": ERROR,
+    "reply.cover_changed": ERROR,
+    "reply.rows_changed": ERROR,
+    "reply.locked_changed": ERROR,
+    "reply.formula": ERROR,
+    "reply.status_missing": ERROR,
+    "reply.status_invalid": ERROR,
+    "reply.status_not_exact": WARNING,
+    "reply.measure_missing": ERROR,
+    "reply.remark_missing": ERROR,
+    "reply.date_missing": ERROR,
+    "reply.date_invalid": ERROR,
+    "reply.date_before_inspection": ERROR,
+    "reply.date_future": ERROR,
 }
 
 

@@ -29,14 +29,7 @@ CANNOT_FIX = "cannot_fix"  # 无法整改
 CLOSED = "closed"  # 已整改 (verified at 复查)
 WITHDRAWN = "withdrawn"  # a resubmission no longer fails it
 STATUSES = (OPEN, IN_PROGRESS, CLAIMED, CANNOT_FIX, CLOSED, WITHDRAWN)
-STATUS_LABELS = {
-    OPEN: ("待整改", "open"),
-    IN_PROGRESS: ("整改中", "in progress"),
-    CLAIMED: ("已整改待复查", "fixed, to re-check"),
-    CANNOT_FIX: ("无法整改", "cannot be fixed"),
-    CLOSED: ("已整改", "closed"),
-    WITHDRAWN: ("已撤销", "withdrawn"),
-}
+# Labels: the catalogue's rectify.status.<code> (audit_xls/i18n).
 # Still to be followed: on notices, in 复查 sections, counted overdue past the deadline.
 UNCLOSED = (OPEN, IN_PROGRESS, CLAIMED, CANNOT_FIX)
 OVERDUE_STATUSES = (OPEN, IN_PROGRESS)
@@ -218,8 +211,11 @@ def sync_found(
     result: new failures found, changed ones revised, vanished ones withdrawn. Returns the
     number of events added (0 when the current result was already the ledger's source)."""
     current = _current_row(conn, site_code, period, standard.id)
-    states = replay(conn, where="p.site_code = ? AND p.period = ? AND p.standard_id = ?",
-                    params=(site_code, period, standard.id))  # fmt: skip
+    states = replay(
+        conn,
+        where="p.site_code = ? AND p.period = ? AND p.standard_id = ?",
+        params=(site_code, period, standard.id),
+    )
     if current is None:
         return 0
     row_id, workbook_id, site_name, region, inspected, file = current
@@ -238,26 +234,55 @@ def sync_found(
         if state is None:
             conn.execute(
                 "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (pid, workbook_id, f.code, f.section_code, f.text, site_code, site_name,
-                 region, period, standard.id, recorded_at),
-            )  # fmt: skip
+                (
+                    pid,
+                    workbook_id,
+                    f.code,
+                    f.section_code,
+                    f.text,
+                    site_code,
+                    site_name,
+                    region,
+                    period,
+                    standard.id,
+                    recorded_at,
+                ),
+            )
         kind = "found" if state is None or state.status == WITHDRAWN else "revised"
         status = OPEN if kind == "found" else state.status  # type: ignore[union-attr]
         add_event(
-            conn, recorded_at, problem=pid, kind=kind, status=status,
-            event_date=inspected or recorded_at[:10], deadline=deadline, assumed=assumed,
-            problem_points=f.problem_points, deduction=f.deduction, note=f.note,
-            source=source, file=file, document_id=workbook_id, workbook=row_id,
-        )  # fmt: skip
+            conn,
+            recorded_at,
+            problem=pid,
+            kind=kind,
+            status=status,
+            event_date=inspected or recorded_at[:10],
+            deadline=deadline,
+            assumed=assumed,
+            problem_points=f.problem_points,
+            deduction=f.deduction,
+            note=f.note,
+            source=source,
+            file=file,
+            document_id=workbook_id,
+            workbook=row_id,
+        )
         added += 1
     for pid, state in states.items():
         if pid in failing or state.status == WITHDRAWN:
             continue
         add_event(
-            conn, recorded_at, problem=pid, kind="withdrawn", status=WITHDRAWN,
-            event_date=inspected or recorded_at[:10], source=source, file=file,
-            document_id=workbook_id, workbook=row_id,
-        )  # fmt: skip
+            conn,
+            recorded_at,
+            problem=pid,
+            kind="withdrawn",
+            status=WITHDRAWN,
+            event_date=inspected or recorded_at[:10],
+            source=source,
+            file=file,
+            document_id=workbook_id,
+            workbook=row_id,
+        )
         added += 1
     return added
 
@@ -386,8 +411,27 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
         f" FROM problem_events e JOIN problems p ON p.id = e.problem{clause} ORDER BY e.id",
         tuple(params),
     )
-    for (pid, eid, kind, status, when, deadline, assumed, points, deduction, note, measure,
-         owner, done, late, source, file, document, workbook, recorded) in events:  # fmt: skip
+    for (
+        pid,
+        eid,
+        kind,
+        status,
+        when,
+        deadline,
+        assumed,
+        points,
+        deduction,
+        note,
+        measure,
+        owner,
+        done,
+        late,
+        source,
+        file,
+        document,
+        workbook,
+        recorded,
+    ) in events:
         state = states[pid]
         state.events.append(
             Event(
@@ -440,8 +484,9 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
 
 
 def status_label(status: str, lang: str = "zh") -> str:
-    zh, en = STATUS_LABELS[status]
-    return en if lang == "en" else zh
+    from audit_xls.i18n import t
+
+    return t(f"rectify.status.{status}", lang)
 
 
 def decimal_or_none(text: str | None) -> Decimal | None:

@@ -17,6 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+# The 整改通知单's templates live under templates/notice/: a manifest naming one is a notice.
+NOTICE_TEMPLATE_PREFIX = "notice/"
 DEFAULT_DAYS = 7
 DEFAULT_ASSUMED = "标准未规定整改期限：按检查日期后 7 天计。"
 RECTIFICATION_KEYS = ("days", "assumed", "overrides")

@@ -1,0 +1,570 @@
+"""`rectify collect`: read the returned 整改通知单, check them, record the sites' replies.
+
+Each file goes through what `grade` uses: the folder or .zip enumerated by grading/sources.py
+(junk and foreign files skipped with their reason), the bytes read by workbook/read.py (bombs,
+encryption, far cells, typed formulas), failures worded by the same diagnostics, the cell
+helpers of grading/validate.py. Then the checks of a reply, each located by sheet and cell:
+the notice must be one this history issued and still current, its locked text as recorded, and
+every problem answered: 已整改 with 整改措施 and a 完成日期 between the inspection and today,
+整改中 with an expected date, 无法整改 with a 说明. A reply with any error is sent back whole;
+valid replies add one `replied` event per problem, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from audit_xls.grading.grade import MAX_FILE_BYTES
+from audit_xls.grading.register import IssuedEntry
+from audit_xls.grading.sources import is_junk, open_sources, skip_reason
+from audit_xls.grading.validate import clip, expected_found, normal, text_of
+from audit_xls.i18n import Clauses, Ref, t
+from audit_xls.model.diagnostics import ERROR, Diagnostic, make
+from audit_xls.model.results import Skipped
+from audit_xls.rectify import ledger
+from audit_xls.rectify.ledger import CANNOT_FIX, CLAIMED, IN_PROGRESS
+from audit_xls.rectify.notices import (
+    LOCKED_COLS,
+    NCol,
+    NoticeItem,
+    fingerprint,
+    is_notice_template,
+    locked_cells,
+    notice_items,
+)
+from audit_xls.workbook import layout
+from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, HEADER_ROW, cell
+from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date, read_workbook, sha256
+
+ACCEPTED, SENT_BACK = "accepted", "sent_back"
+MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class ReplyRow:
+    """One problem as the site answered it."""
+
+    problem: str
+    code: str
+    text: str
+    found_period: str
+    deadline: str
+    status: str  # CLAIMED | IN_PROGRESS | CANNOT_FIX
+    measure: str
+    owner: str
+    done_date: date | None
+    remark: str
+    late: bool
+
+
+@dataclass
+class Reply:
+    file: str
+    file_hash: str
+    status: str = SENT_BACK
+    notice_id: str = ""
+    site_code: str = ""
+    site_name: str = ""
+    region: str = ""
+    period: str = ""
+    responder: str = ""
+    rows: list[ReplyRow] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    modified: datetime | None = None
+    already: bool = False  # the same file was recorded before
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+
+@dataclass
+class Collected:
+    replies: list[Reply]
+    skipped: list[Skipped]
+    missing: list[IssuedEntry]  # register entries nobody replied to (with --issued)
+    replied_on: date
+    recorded: int = 0  # replies new to the history
+    already: int = 0
+
+    @property
+    def accepted(self) -> list[Reply]:
+        return [r for r in self.replies if r.status == ACCEPTED]
+
+    @property
+    def sent_back(self) -> list[Reply]:
+        return [r for r in self.replies if r.status == SENT_BACK]
+
+    def exit_code(self) -> int:
+        return 1 if self.sent_back or any(not s.junk for s in self.skipped) else 0
+
+    def message(self, lang: str = "zh") -> str:
+        return t(
+            "rectify.collect.account",
+            lang,
+            read=len(self.replies),
+            accepted=len(self.accepted),
+            sent_back=len(self.sent_back),
+            skipped=len(self.skipped),
+            missing=len(self.missing),
+            recorded=self.recorded,
+            already=self.already,
+        )
+
+
+class _Check:
+    """One returned notice's checks, collecting diagnostics in reading order."""
+
+    def __init__(
+        self,
+        conn: Any,
+        raw: RawWorkbook,
+        reply: Reply,
+        register: dict[str, IssuedEntry] | None,
+        today: date,
+        lang: str,
+    ) -> None:
+        self.conn, self.raw, self.reply = conn, raw, reply
+        self.register, self.today, self.lang = register, today, lang
+        self.cover_sheet = raw.template.sheets["cover"]
+        self.sheet = raw.template.sheets["checklist"]
+        self.labels = raw.template
+
+    def add(self, which: str, /, *, sheet: str = "", cell_name: str = "", **params: Any) -> None:
+        self.reply.diagnostics.append(
+            make(which, self.lang, file=self.reply.file, sheet=sheet, cell=cell_name, **params)
+        )
+
+    def run(self) -> None:
+        manifest = self.raw.manifest
+        values = manifest.values
+        if manifest.checksum != manifest.expected_checksum:
+            self.add("manifest.tampered", sheet=layout.MANIFEST_SHEET)
+            return
+        reply = self.reply
+        reply.site_code, reply.site_name = values.get("site_code", ""), values.get("site_name", "")
+        reply.region, reply.period = values.get("region", ""), values.get("period", "")
+        if not is_notice_template(values.get("template", "")):
+            self.add("reply.not_a_notice", sheet=layout.MANIFEST_SHEET)
+            return
+        notice_id = values.get("workbook_id", "")
+        reply.notice_id = notice_id
+        if not self.check_standard(values, notice_id):
+            return
+        notice = self.conn.execute(
+            """SELECT id, site_code, site_name, period, standard_id, standard_version,
+                      standard_hash, issued_on, inspection_date, inspector
+               FROM notices WHERE notice_id = ?""",
+            (notice_id,),
+        ).fetchone()
+        if notice is None:
+            self.add(
+                "reply.unknown_notice",
+                sheet=layout.MANIFEST_SHEET,
+                notice_id=notice_id,
+                site_code=reply.site_code,
+                period=reply.period,
+            )
+            return
+        seq, site_code, site_name, period, standard_id, _version, content_hash = notice[:7]
+        issued_on, inspected, inspector = notice[7:]
+        newer = self.conn.execute(
+            """SELECT notice_id, issued_on FROM notices WHERE site_code = ? AND period = ?
+                 AND standard_id = ? AND id > ? ORDER BY id DESC""",
+            (site_code, period, standard_id, seq),
+        ).fetchone()
+        if newer is not None:
+            self.add(
+                "reply.superseded",
+                sheet=layout.MANIFEST_SHEET,
+                issued_on=issued_on,
+                newer=newer[0],
+                newer_on=newer[1],
+            )
+            return
+        if not self.check_register(values, notice_id):
+            return
+        items = notice_items(self.conn, notice_id)
+        issued = date.fromisoformat(issued_on)
+        expected = locked_cells(self.raw.template, items, period, issued)
+        rows = tuple((i.row_index, i.problem) for i in items)
+        if values.get("fingerprint") != fingerprint(expected, content_hash) or (
+            manifest.criterion_rows != rows
+        ):
+            self.add("reply.layout", sheet=layout.MANIFEST_SHEET)
+            return
+        fixed = {
+            "site_code": site_code,
+            "site_name": site_name,
+            "period": period,
+            "inspection_date": inspected or self.labels["cover"]["not_inspected"],
+            "inspector": inspector,
+        }
+        for name, value in fixed.items():
+            found = text_of(self.raw.cover.get(name, ""))
+            if name == "inspection_date" and as_date(self.raw.cover.get(name)) is not None:
+                found = as_date(self.raw.cover.get(name)).isoformat()  # type: ignore[union-attr]
+            if found != value:
+                self.add(
+                    "reply.cover_changed",
+                    sheet=self.cover_sheet,
+                    cell_name=cell(COVER_ROW[name], COVER_VALUE_COL),
+                    field=self.labels["cover"][name],
+                    found=clip(found, 40),
+                    expected=value,
+                )
+        if not self.check_rows(items):
+            return
+        self.check_locked(expected)
+        self.check_answers(items)
+        reply.responder = text_of(self.raw.cover.get("site_manager", "")).strip()
+
+    def check_standard(self, values: dict[str, str], notice_id: str) -> bool:
+        """With a register: a notice of a standard the register does not list (or whose
+        entry names another standard) is another collection's notice."""
+        if self.register is None:
+            return True
+        entry = self.register.get(notice_id)
+        found = f"{values.get('standard_id', '')} v{values.get('standard_version', '')}"
+        listed = sorted({f"{e.standard_id} v{e.standard_version}" for e in self.register.values()})
+        hashes = {e.standard_hash for e in self.register.values()}
+        if entry is None and values.get("standard_hash") in hashes:
+            return True
+        if entry is not None and values.get("standard_hash") == entry.standard_hash:
+            return True
+        self.add(
+            "reply.other_standard",
+            sheet=layout.MANIFEST_SHEET,
+            found=found,
+            expected=listed or ["-"],
+            hash=values.get("standard_hash", "")[:12],
+        )
+        return False
+
+    def check_register(self, values: dict[str, str], notice_id: str) -> bool:
+        if self.register is None:
+            return True
+        entry = self.register.get(notice_id)
+        if entry is None:
+            self.add(
+                "reply.not_in_register",
+                sheet=layout.MANIFEST_SHEET,
+                notice_id=notice_id,
+                site_code=values.get("site_code", ""),
+                period=values.get("period", ""),
+                periods=sorted({e.period for e in self.register.values()}) or ["-"],
+            )
+            return False
+        ok = True
+        for key in ("site_code", "period"):
+            if values.get(key, "") != getattr(entry, key):
+                self.add(
+                    "reply.register_mismatch",
+                    sheet=layout.MANIFEST_SHEET,
+                    field=self.labels["cover"][key],
+                    found=values.get(key, ""),
+                    expected=getattr(entry, key),
+                )
+                ok = False
+        return ok
+
+    def check_rows(self, items: Sequence[NoticeItem]) -> bool:
+        moved = [
+            (i.row_index, i.code, found)
+            for i in items
+            if (found := text_of(self.raw.value(i.row_index, NCol.CODE))) != i.code
+        ]
+        if not moved:
+            return True
+        examples = Clauses(expected_found(cell(r, NCol.CODE), c, f) for r, c, f in moved[:5])
+        self.add(
+            "reply.rows_changed",
+            sheet=self.sheet,
+            cell_name=cell(moved[0][0], NCol.CODE),
+            examples=examples,
+        )
+        return False
+
+    def check_locked(self, expected: dict[tuple[int, int], str]) -> None:
+        changed = [
+            (r, c, value, found)
+            for (r, c), value in sorted(expected.items())
+            if (r == HEADER_ROW or c in LOCKED_COLS)
+            and (found := text_of(self.raw.value(r, c))) != value
+        ]
+        if not changed:
+            return
+        examples = Clauses(expected_found(cell(r, c), e, f) for r, c, e, f in changed[:5])
+        self.add(
+            "reply.locked_changed",
+            sheet=self.sheet,
+            cell_name=cell(changed[0][0], changed[0][1]),
+            count=len(changed),
+            examples=examples,
+        )
+
+    def check_answers(self, items: Sequence[NoticeItem]) -> None:
+        statuses: dict[str, str] = self.labels["statuses"]
+        exact = {label: code for code, label in statuses.items()}
+        loose = {normal(label).casefold(): code for code, label in statuses.items()}
+        formulas = self.raw.input_formulas or set()
+        unanswered: list[tuple[str, str]] = []
+        rows: list[ReplyRow] = []
+        for item in items:
+            r = item.row_index
+            where = {"sheet": self.sheet}
+            bad = False
+            for col in (NCol.STATUS, NCol.DONE, NCol.REMARK):
+                if (r, int(col)) in formulas:
+                    self.add("reply.formula", **where, cell_name=cell(r, col), item=item.code)
+                    bad = True
+            if bad:
+                continue
+            typed = self.raw.value(r, NCol.STATUS)
+            status = exact.get(typed) if isinstance(typed, str) else None
+            text = "" if status else normal(text_of(typed))
+            if text:
+                status = loose.get(text.casefold())
+                if status is None:
+                    self.add(
+                        "reply.status_invalid",
+                        **where,
+                        cell_name=cell(r, NCol.STATUS),
+                        item=item.code,
+                        found=clip(text_of(typed), 40),
+                        labels=[statuses[c] for c in (CLAIMED, IN_PROGRESS, CANNOT_FIX)],
+                    )
+                    continue
+                self.add(
+                    "reply.status_not_exact",
+                    **where,
+                    cell_name=cell(r, NCol.STATUS),
+                    item=item.code,
+                    found=clip(text_of(typed), 40),
+                    label=statuses[status],
+                )
+            if status is None:
+                unanswered.append((item.code, cell(r, NCol.STATUS)))
+                continue
+            # free text is kept as typed (no NFKC), only outer spaces dropped
+            measure = text_of(self.raw.value(r, NCol.MEASURE)).strip()
+            owner = text_of(self.raw.value(r, NCol.OWNER)).strip()
+            remark = text_of(self.raw.value(r, NCol.REMARK)).strip()
+            done = self.check_date(item, status)
+            if status == CLAIMED and not measure:
+                self.add(
+                    "reply.measure_missing",
+                    **where,
+                    cell_name=cell(r, NCol.MEASURE),
+                    item=item.code,
+                    status=statuses[status],
+                )
+            if status == CANNOT_FIX and not remark:
+                self.add(
+                    "reply.remark_missing",
+                    **where,
+                    cell_name=cell(r, NCol.REMARK),
+                    item=item.code,
+                    status=statuses[status],
+                )
+            late = self.today > date.fromisoformat(item.deadline)
+            rows.append(
+                ReplyRow(
+                    item.problem,
+                    item.code,
+                    item.text,
+                    item.found_period,
+                    item.deadline,
+                    status,
+                    measure,
+                    owner,
+                    done,
+                    remark,
+                    late,
+                )
+            )
+        if unanswered:
+            self.add(
+                "reply.status_missing",
+                sheet=self.sheet,
+                cell_name=unanswered[0][1],
+                count=len(unanswered),
+                cells=[
+                    Ref.to("format.code_at", code=c, where=w) for c, w in unanswered[:MAX_LISTED]
+                ],
+            )
+        self.reply.rows = rows
+
+    def check_date(self, item: NoticeItem, status: str) -> date | None:
+        """完成日期 (已整改) or the expected date (整改中): a date, not before the inspection;
+        a finished fix not after today. Optional for 无法整改."""
+        r = item.row_index
+        where = {"sheet": self.sheet, "cell_name": cell(r, NCol.DONE)}
+        typed = self.raw.value(r, NCol.DONE)
+        label = self.labels["statuses"][status]
+        when = as_date(typed)
+        if when is None:
+            if text_of(typed).strip():
+                self.add(
+                    "reply.date_invalid",
+                    **where,
+                    item=item.code,
+                    found=clip(text_of(typed), 40),
+                    example=self.today.isoformat(),
+                )
+            elif status != CANNOT_FIX:
+                self.add("reply.date_missing", **where, item=item.code, status=label)
+            return None
+        if item.inspection_date and when < date.fromisoformat(item.inspection_date):
+            self.add(
+                "reply.date_before_inspection",
+                **where,
+                item=item.code,
+                found=when.isoformat(),
+                inspected=item.inspection_date,
+            )
+        elif status == CLAIMED and when > self.today:
+            self.add(
+                "reply.date_future",
+                **where,
+                item=item.code,
+                found=when.isoformat(),
+                today=self.today.isoformat(),
+                status=label,
+                in_progress=self.labels["statuses"][IN_PROGRESS],
+            )
+        return when
+
+
+def _check_file(conn: Any, source: Any, register: Any, today: date, lang: str) -> Reply | Skipped:
+    if source.size > MAX_FILE_BYTES:
+        reply = Reply(source.name, "", modified=source.modified)
+        reply.diagnostics.append(
+            make(
+                "file.too_large",
+                lang,
+                file=source.name,
+                size_mb=round(source.size / 2**20),
+                limit_mb=MAX_FILE_BYTES // 2**20,
+            )
+        )
+        return reply
+    try:
+        data = source.read()
+    except OSError as error:
+        return Skipped(
+            source.name, t("diagnostic.skip.unreadable", lang, error=error.strerror or error)
+        )
+    reply = Reply(source.name, sha256(data), modified=source.modified)
+    try:
+        raw = read_workbook(data)
+        if isinstance(raw, ReadFailure):
+            reply.diagnostics.append(
+                make(raw.code, lang, file=source.name, sheet=raw.sheet, cell=raw.cell, **raw.params)
+            )
+            return reply
+        _Check(conn, raw, reply, register, today, lang).run()
+    except Exception as error:  # the batch always finishes: report, never a traceback
+        reply.diagnostics.append(
+            make(
+                "internal.error",
+                lang,
+                file=source.name,
+                error=f"{type(error).__name__}: {error}"[:200],
+            )
+        )
+    if not reply.errors:
+        reply.status = ACCEPTED
+    return reply
+
+
+def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str) -> bool:
+    """One reply file: its row and a `replied` event per problem still open. False when the
+    same file was recorded for this notice before."""
+    if conn.execute(
+        "SELECT 1 FROM replies WHERE file_hash = ? AND notice = ?",
+        (reply.file_hash, reply.notice_id),
+    ).fetchone():
+        return False
+    conn.execute(
+        """INSERT INTO replies (notice, file, file_hash, replied_on, recorded_at)
+           VALUES (?, ?, ?, ?, ?)""",
+        (reply.notice_id, reply.file, reply.file_hash, replied_on.isoformat(), recorded_at),
+    )
+    states = ledger.replay(
+        conn,
+        where="p.id IN (SELECT problem FROM notice_items WHERE notice = ?)",
+        params=(reply.notice_id,),
+    )
+    for row in reply.rows:
+        state = states.get(row.problem)
+        if state is None or state.status not in ledger.UNCLOSED:
+            continue  # closed at a re-check or withdrawn since the notice: nothing to change
+        ledger.add_event(
+            conn,
+            recorded_at,
+            problem=row.problem,
+            kind="replied",
+            status=row.status,
+            event_date=replied_on.isoformat(),
+            measure=row.measure,
+            owner=row.owner,
+            done_date=row.done_date.isoformat() if row.done_date else None,
+            note=row.remark,
+            late=1 if row.late else 0,
+            source="reply",
+            file=reply.file,
+            document_id=reply.notice_id,
+        )
+    return True
+
+
+def collect_replies(
+    returns: Path,
+    history: Path,
+    *,
+    issued: Sequence[IssuedEntry] | None = None,
+    today: date | None = None,
+    lang: str = "zh",
+) -> Collected:
+    """Check every returned notice under RETURNS and record the valid replies (one
+    transaction). `today` is the reply date (default: the real today)."""
+    from audit_xls.history.store import transaction
+
+    today = today or date.today()
+    register = {e.workbook_id: e for e in issued} if issued is not None else None
+    replies: list[Reply] = []
+    skipped: list[Skipped] = []
+    recorded = already = 0
+    with transaction(history) as conn, open_sources(Path(returns), lang) as sources:
+        for source in sources:
+            reason = (
+                skip_reason(source.name, lang)
+                if source.regular
+                else t("diagnostic.skip.not_regular", lang)
+            )
+            if reason is not None:
+                skipped.append(Skipped(source.name, reason, junk=is_junk(source.name)))
+                continue
+            checked = _check_file(conn, source, register, today, lang)
+            if isinstance(checked, Skipped):
+                skipped.append(checked)
+            else:
+                replies.append(checked)
+        now = datetime.now().isoformat(timespec="seconds")
+        order = sorted(replies, key=lambda r: (r.modified or datetime.min, r.file))
+        for reply in order:
+            if reply.status != ACCEPTED:
+                continue
+            if _record(conn, reply, today, now):
+                recorded += 1
+            else:
+                reply.already = True
+                already += 1
+    replied = {r.notice_id for r in replies if r.status == ACCEPTED}
+    missing = [e for e in (issued or []) if e.workbook_id not in replied]
+    return Collected(replies, skipped, missing, today, recorded, already)

@@ -1,0 +1,688 @@
+"""整改通知单: one workbook per site with problems to fix, built like the inspection workbook.
+
+Same look (build's formats), protection (locked sheets and structure), a very hidden manifest
+(layout's key/value rows and checksum, one row per problem) and a fingerprint of the locked
+content. Its template (`templates/notice/zh.yaml`) names the sheets, so read.py reads a
+returned notice exactly as it reads a returned inspection workbook: the same safety checks.
+
+The locked cells are rebuilt from what the history recorded for the notice (`notice_items`),
+so `collect` compares a reply cell by cell with what was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from audit_xls import __version__
+from audit_xls.grading.register import IssuedEntry, write_issued
+from audit_xls.grading.sites import Site
+from audit_xls.i18n import t
+from audit_xls.model.standard import Standard
+from audit_xls.outputs.xlsx import WORKBOOK_OPTIONS, strict_warnings
+from audit_xls.rectify import ledger
+from audit_xls.rectify.ledger import CLAIMED, IN_PROGRESS, OPEN, ProblemState
+from audit_xls.rectify.policy import NOTICE_TEMPLATE_PREFIX
+from audit_xls.workbook import build as look
+from audit_xls.workbook.layout import (
+    COVER_INSTRUCTIONS_ROW,
+    COVER_LABEL_COL,
+    COVER_ROW,
+    COVER_TITLE_ROW,
+    COVER_VALUE_COL,
+    FIRST_ITEM_ROW,
+    HEADER_ROW,
+    LISTS_SHEET,
+    MANIFEST_KEYS,
+    MANIFEST_SHEET,
+    MANIFEST_TOOL,
+    cell,
+    manifest_checksum,
+)
+from audit_xls.workbook.protect import lock_structure
+from audit_xls.workbook.template import Template, load_template
+
+NOTICE_TEMPLATE = "notice/zh"
+STATUS_LIST_NAME = "StatusList"
+# Statuses a site must still act on: listed on a notice.
+TO_ACT = (OPEN, IN_PROGRESS)
+
+
+class NCol(IntEnum):
+    """The 整改事项 sheet's columns. The inputs a typed formula must not hide (status, date,
+    说明) sit in the same columns (G, H, J) as the inspection workbook's answers, so read.py's
+    formula scan covers them."""
+
+    CODE = 0
+    TEXT = 1
+    NOTE = 2
+    DEDUCTION = 3
+    DEADLINE = 4
+    MEASURE = 5
+    STATUS = 6
+    DONE = 7
+    OWNER = 8
+    REMARK = 9
+
+
+LOCKED_COLS = (NCol.CODE, NCol.TEXT, NCol.NOTE, NCol.DEDUCTION, NCol.DEADLINE)
+INPUT_COLS = (NCol.MEASURE, NCol.STATUS, NCol.DONE, NCol.OWNER, NCol.REMARK)
+WIDTHS = {
+    NCol.CODE: 8,
+    NCol.TEXT: 40,
+    NCol.NOTE: 26,
+    NCol.DEDUCTION: 14,
+    NCol.DEADLINE: 18,
+    NCol.MEASURE: 28,
+    NCol.STATUS: 12,
+    NCol.DONE: 12,
+    NCol.OWNER: 10,
+    NCol.REMARK: 22,
+}
+# Rows of the cover below the fields layout.COVER_ROW places (which read.py reads).
+EXTRA_COVER = ("notice_id", "issued_on", "score", "grade")
+
+
+def is_notice_template(name: str) -> bool:
+    return name.startswith(NOTICE_TEMPLATE_PREFIX)
+
+
+@dataclass(frozen=True)
+class NoticeItem:
+    """One problem row of a notice, as recorded in notice_items."""
+
+    row_index: int
+    problem: str
+    code: str
+    text: str
+    note: str
+    problem_points: int | None
+    deduction: str | None
+    found_period: str
+    inspection_date: str | None
+    deadline: str
+    reopened: int = 0
+
+
+@dataclass
+class Notice:
+    """One notice: its header, its rows, its id."""
+
+    site: Site
+    period: str
+    standard_id: str
+    standard_version: str
+    standard_hash: str
+    standard_name: str
+    issued_on: date
+    inspection_date: str | None
+    inspector: str
+    score: str | None
+    grade: str | None
+    items: list[NoticeItem]
+    already: list[ProblemState] = field(default_factory=list)
+    template: str = NOTICE_TEMPLATE
+
+    @property
+    def id(self) -> str:
+        key = json.dumps(
+            [
+                self.standard_hash,
+                self.site.code,
+                self.period,
+                self.issued_on.isoformat(),
+                [[i.problem, i.deadline, i.reopened] for i in self.items],
+            ],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def file(self) -> str:
+        return "整改通知单_" + look.workbook_filename(self.site, self.period)
+
+
+# --- the locked content, shared by building and checking a reply --------------------------
+
+
+def deadline_text(t: Template, deadline: str, issued_on: date) -> str:
+    days = (date.fromisoformat(deadline) - issued_on).days
+    labels = t["checklist"]
+    if days > 0:
+        return labels["days_left"].format(deadline=deadline, days=days)
+    if days == 0:
+        return labels["due_today"].format(deadline=deadline)
+    return labels["overdue"].format(deadline=deadline, days=-days)
+
+
+def locked_cells(
+    t: Template, items: Sequence[NoticeItem], period: str, issued_on: date
+) -> dict[tuple[int, int], str]:
+    """Every locked text of the 整改事项 sheet's header and problem rows."""
+    labels = t["checklist"]
+    cells: dict[tuple[int, int], str] = {}
+    for col, label in enumerate(t.columns):
+        cells[(HEADER_ROW, col)] = label
+    for item in items:
+        note = item.note
+        if item.found_period != period:
+            note += labels["found"].format(period=item.found_period)
+        if item.reopened:
+            note += labels["reopened"].format(times=item.reopened)
+        if item.problem_points:
+            deduction = labels["points"].format(
+                points=item.problem_points, deduction=item.deduction or "0"
+            )
+        else:
+            deduction = labels["deduction"].format(deduction=item.deduction or "0")
+        values = (
+            item.code,
+            item.text,
+            note,
+            deduction,
+            deadline_text(t, item.deadline, issued_on),
+        )
+        for col, value in zip(LOCKED_COLS, values, strict=True):
+            cells[(item.row_index, col)] = value
+    return cells
+
+
+def fingerprint(cells: dict[tuple[int, int], str], standard_hash: str) -> str:
+    payload = {
+        "cells": sorted([r, c, v] for (r, c), v in cells.items()),
+        "standard": standard_hash,
+        "document": "notice",
+    }
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def manifest_values(notice: Notice, fingerprint_: str) -> dict[str, str]:
+    return {
+        "tool": MANIFEST_TOOL,
+        "tool_version": __version__,
+        "template": notice.template,
+        "standard_id": notice.standard_id,
+        "standard_version": notice.standard_version,
+        "standard_hash": notice.standard_hash,
+        "workbook_id": notice.id,
+        "site_code": notice.site.code,
+        "site_name": notice.site.name,
+        "region": notice.site.region,
+        "period": notice.period,
+        "issued_on": notice.issued_on.isoformat(),
+        "fingerprint": fingerprint_,
+    }
+
+
+def problem_rows(items: Sequence[NoticeItem]) -> tuple[tuple[int, str], ...]:
+    return tuple((i.row_index, i.problem) for i in items)
+
+
+# --- building ---------------------------------------------------------------------------
+
+
+def build_notice(notice: Notice) -> bytes:
+    """The .xlsx bytes of one notice (byte-identical for the same notice)."""
+    t = load_template(notice.template)
+    cells = locked_cells(t, notice.items, notice.period, notice.issued_on)
+    output = io.BytesIO()
+    with strict_warnings():
+        book = xlsxwriter.Workbook(output, WORKBOOK_OPTIONS)
+        book.set_properties(
+            {
+                "title": t["cover"]["title"].format(standard=notice.standard_name),
+                "subject": f"{notice.site.code} {notice.site.name} {notice.period}",
+                "author": MANIFEST_TOOL,
+                "company": "",
+                "comments": f"{notice.standard_id} v{notice.standard_version}",
+                "created": datetime.combine(notice.issued_on, time()),
+            }
+        )
+        f = look._Formats(book)
+        footer = t["footer"].format(
+            site=look._footer_text(f"{notice.site.code} {notice.site.name}"),
+            period=look._footer_text(notice.period),
+        )
+        _write_cover(book, t, f, notice, footer)
+        _write_items(book, t, f, notice, cells, footer)
+        _write_lists(book, t)
+        _write_manifest(book, notice, fingerprint(cells, notice.standard_hash))
+        book.close()
+    return lock_structure(output.getvalue())
+
+
+def _write_cover(book: Any, t: Template, f: Any, notice: Notice, footer: str) -> None:
+    labels = t["cover"]
+    sheet = book.add_worksheet(t.sheets["cover"])
+    sheet.set_column(COVER_LABEL_COL, COVER_LABEL_COL, 16)
+    sheet.set_column(COVER_VALUE_COL, COVER_VALUE_COL, 60)
+    title = labels["title"].format(standard=notice.standard_name)
+    sheet.merge_range(COVER_TITLE_ROW, 0, COVER_TITLE_ROW, 1, title, f.title)
+    sheet.set_row(COVER_TITLE_ROW, 30)
+    site = notice.site
+    fixed = {
+        "site_code": site.code,
+        "site_name": site.name,
+        "region": site.region,
+        "city_company": site.city_company,
+        "project_type": site.project_type,
+        "period": notice.period,
+        "inspection_date": notice.inspection_date or labels["not_inspected"],
+        "inspector": notice.inspector,
+    }
+    for name, row in COVER_ROW.items():
+        sheet.write_string(row, COVER_LABEL_COL, labels[name], f.label)
+        if name in fixed:
+            sheet.write_string(row, COVER_VALUE_COL, fixed[name], f.locked)
+        else:
+            sheet.write_blank(row, COVER_VALUE_COL, None, f.cover_input)
+        sheet.set_row(row, 22 if name != "remarks" else 45)
+    extra = {
+        "notice_id": notice.id,
+        "issued_on": notice.issued_on.isoformat(),
+        "score": notice.score or "",
+        "grade": notice.grade or "",
+    }
+    row = COVER_INSTRUCTIONS_ROW
+    for name in EXTRA_COVER:
+        sheet.write_string(row, COVER_LABEL_COL, labels[name], f.label)
+        sheet.write_string(row, COVER_VALUE_COL, extra[name], f.locked)
+        row += 1
+    if notice.already:
+        listed = "；".join(f"{p.code}（{p.period}）" for p in notice.already)
+        text = labels["already"].format(items=listed)
+        row += 1
+        sheet.merge_range(row, 0, row, 1, text, f.text)
+        sheet.set_row(row, look.row_height([(text, 76)]))
+    row += 2
+    sheet.write_string(row, COVER_LABEL_COL, labels["instructions_title"], f.subtitle)
+    for line in labels["instructions"]:
+        row += 1
+        sheet.merge_range(row, 0, row, 1, line, f.text)
+        sheet.set_row(row, look.row_height([(line, 76)]))
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 1)
+    sheet.set_footer(footer)
+    sheet.activate()
+    sheet.set_first_sheet()
+    sheet.select()
+    look._protect(sheet, None)
+
+
+def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, footer: str) -> None:
+    sheet = book.add_worksheet(t.sheets["checklist"])
+    for col, width in WIDTHS.items():
+        sheet.set_column(col, col, width)
+    last = max(NCol)
+    title = t["checklist"]["title"].format(
+        standard=notice.standard_name,
+        site=f"{notice.site.code} {notice.site.name}",
+        period=notice.period,
+    )
+    sheet.merge_range(0, 0, 0, last, title, f.title)
+    sheet.set_row(0, 30)
+    sheet.set_row(HEADER_ROW, 24)
+    for col in NCol:
+        sheet.write_string(HEADER_ROW, col, cells[(HEADER_ROW, col)], f.header)
+    v = t["validation"]
+    for item in notice.items:
+        r = item.row_index
+        for col in LOCKED_COLS:
+            fmt = f.item_center if col in (NCol.CODE, NCol.DEADLINE) else f.item
+            sheet.write_string(r, col, cells[(r, col)], fmt)
+        for col in INPUT_COLS:
+            fmt = {NCol.STATUS: f.input, NCol.DONE: f.input_date}.get(col, f.input_text)
+            sheet.write_blank(r, col, None, fmt)
+        start = date.fromisoformat(item.inspection_date) if item.inspection_date else None
+        if start is not None:
+            sheet.data_validation(
+                r,
+                NCol.DONE,
+                r,
+                NCol.DONE,
+                {
+                    "validate": "date",
+                    "criteria": ">=",
+                    "value": start,
+                    "input_title": v["date_title"],
+                    "input_message": v["date_message"].format(start=start.isoformat()),
+                    "error_title": v["date_title"],
+                    "error_message": v["date_error"],
+                },
+            )
+        sheet.set_row(
+            r,
+            look.row_height(
+                (cells[(r, col)], WIDTHS[col]) for col in (NCol.TEXT, NCol.NOTE, NCol.DEDUCTION)
+            ),
+        )
+        _photos_hook(sheet, item)
+    if notice.items:
+        first = notice.items[0].row_index
+        last_row = notice.items[-1].row_index
+        sheet.data_validation(
+            first,
+            NCol.STATUS,
+            last_row,
+            NCol.STATUS,
+            {
+                "validate": "list",
+                "source": f"={STATUS_LIST_NAME}",
+                "input_title": v["status_title"],
+                "input_message": v["status_message"],
+                "error_title": v["status_title"],
+                "error_message": v["status_error"],
+            },
+        )
+        status0 = cell(first, NCol.STATUS)
+        sheet.conditional_format(
+            first,
+            NCol.STATUS,
+            last_row,
+            NCol.STATUS,
+            {"type": "formula", "criteria": f"=LEN({status0})=0", "format": f.unanswered},
+        )
+        overdue = t["checklist"]["overdue"].split("（")[-1][:2]  # "逾期"
+        deadline0 = cell(first, NCol.DEADLINE)
+        sheet.conditional_format(
+            first,
+            NCol.DEADLINE,
+            last_row,
+            NCol.DEADLINE,
+            {
+                "type": "formula",
+                "criteria": f'=ISNUMBER(SEARCH("{overdue}",{deadline0}))',
+                "format": f.flag,
+            },
+        )
+        sheet.print_area(0, 0, last_row, last)
+    sheet.freeze_panes(FIRST_ITEM_ROW, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(HEADER_ROW)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    sheet.set_footer(footer)
+    look._protect(sheet, None)
+
+
+def _photos_hook(sheet: Any, item: NoticeItem) -> None:
+    """Where the problem's photos go (issue 15, workbook/pictures.py): the supervisor's
+    "before" picture beside its row. Nothing yet: notices carry no pictures today."""
+
+
+def _write_lists(book: Any, t: Template) -> None:
+    sheet = book.add_worksheet(LISTS_SHEET)
+    labels = [t["statuses"][code] for code in (CLAIMED, IN_PROGRESS, ledger.CANNOT_FIX)]
+    for i, label in enumerate(labels):
+        sheet.write_string(i, 0, label)
+    book.define_name(STATUS_LIST_NAME, f"={LISTS_SHEET}!$A$1:$A${len(labels)}")
+    sheet.hide()
+    sheet.protect()
+
+
+def _write_manifest(book: Any, notice: Notice, fingerprint_: str) -> None:
+    sheet = book.add_worksheet(MANIFEST_SHEET)
+    values = manifest_values(notice, fingerprint_)
+    rows = problem_rows(notice.items)
+    grid = [[key, values[key]] for key in MANIFEST_KEYS]
+    grid.append(["checksum", manifest_checksum(values, rows)])
+    grid.append(["row", "problem"])
+    grid.extend([str(index + 1), pid] for index, pid in rows)
+    for r, row in enumerate(grid):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    sheet.very_hidden()
+    sheet.protect()
+
+
+# --- which notices: open problems of the period and before, from the history ---------------
+
+
+class NoticeError(ValueError):
+    """Raised when notices cannot be made (no history, nothing graded for the period)."""
+
+
+def plan_notices(
+    conn: Any,
+    period: str,
+    standards: Sequence[Standard],
+    issued_on: date,
+    sites: Sequence[str] | None = None,
+) -> list[Notice]:
+    """One notice per site and standard with problems to act on, found in `period` or before,
+    oldest first; the site's result of `period` (when graded) heads it."""
+    states = ledger.replay(conn, where="p.period <= ?", params=(period,))
+    by_hash = {s.content_hash: s for s in standards}
+    groups: dict[tuple[str, str], list[ProblemState]] = {}
+    for state in states.values():
+        if sites and state.site_code not in sites:
+            continue
+        groups.setdefault((state.site_code, state.standard_id), []).append(state)
+    notices = []
+    for (site_code, standard_id), problems in sorted(groups.items()):
+        to_act = [p for p in problems if p.status in TO_ACT]
+        if not to_act:
+            continue
+        to_act.sort(key=lambda p: (p.period, p.code))
+        head = conn.execute(
+            """SELECT site_name, region, standard_version, standard_hash, inspection_date,
+                      inspector, score, percent, grade FROM workbooks
+               WHERE status = 'graded' AND superseded = 0 AND site_code = ? AND standard_id = ?
+                 AND period <= ? ORDER BY period DESC, id DESC""",
+            (site_code, standard_id, period),
+        ).fetchone()
+        name, region, version, content_hash, inspected, inspector, score, percent, grade = head
+        latest_period = conn.execute(
+            """SELECT max(period) FROM workbooks WHERE status = 'graded' AND superseded = 0
+               AND site_code = ? AND standard_id = ? AND period <= ?""",
+            (site_code, standard_id, period),
+        ).fetchone()[0]
+        inspected_now = latest_period == period
+        standard = by_hash.get(content_hash)
+        items = [
+            NoticeItem(
+                row_index=FIRST_ITEM_ROW + i,
+                problem=p.id,
+                code=p.code,
+                text=p.text,
+                note=p.note,
+                problem_points=p.problem_points,
+                deduction=p.deduction,
+                found_period=p.period,
+                inspection_date=p.inspection_date,
+                deadline=p.deadline or issued_on.isoformat(),
+                reopened=p.reopened,
+            )
+            for i, p in enumerate(to_act)
+        ]
+        notices.append(
+            Notice(
+                site=Site(site_code, name, region),
+                period=period,
+                standard_id=standard_id,
+                standard_version=version,
+                standard_hash=content_hash,
+                standard_name=standard.name if standard else standard_id,
+                issued_on=issued_on,
+                inspection_date=inspected if inspected_now else None,
+                inspector=inspector if inspected_now else "",
+                score=f"{score} / {percent}%" if inspected_now and score else None,
+                grade=grade if inspected_now else None,
+                items=items,
+                already=[p for p in problems if p.status == CLAIMED],
+            )
+        )
+    return notices
+
+
+@dataclass(frozen=True)
+class NoticesWritten:
+    notices: list[Notice]
+    register: Path
+    recorded: int  # notices new to the history
+    already: int  # the same notice issued before (same rows, same day): not recorded twice
+
+    def message(self, lang: str = "zh") -> str:
+        return t(
+            "rectify.notices.written",
+            lang,
+            count=len(self.notices),
+            problems=sum(len(n.items) for n in self.notices),
+            folder=self.register.parent,
+            register=self.register,
+            recorded=self.recorded,
+            already=self.already,
+        )
+
+
+def notices_register(out_dir: str | Path, period: str) -> Path:
+    return Path(out_dir) / f"notices-{period}.csv"
+
+
+def record_notice(conn: Any, notice: Notice, recorded_at: str) -> bool:
+    """The notice, its rows and a `notified` event per problem; False when already there."""
+    if conn.execute("SELECT 1 FROM notices WHERE notice_id = ?", (notice.id,)).fetchone():
+        return False
+    conn.execute(
+        """INSERT INTO notices (notice_id, site_code, site_name, region, period, standard_id,
+               standard_version, standard_hash, template, file, issued_on, inspection_date,
+               inspector, score, grade, recorded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            notice.id,
+            notice.site.code,
+            notice.site.name,
+            notice.site.region,
+            notice.period,
+            notice.standard_id,
+            notice.standard_version,
+            notice.standard_hash,
+            notice.template,
+            notice.file,
+            notice.issued_on.isoformat(),
+            notice.inspection_date,
+            notice.inspector,
+            notice.score,
+            notice.grade,
+            recorded_at,
+        ),
+    )
+    for item in notice.items:
+        conn.execute(
+            """INSERT INTO notice_items (notice, row_index, problem, code, text, note,
+                   problem_points, deduction, found_period, inspection_date, deadline, reopened)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                notice.id,
+                item.row_index,
+                item.problem,
+                item.code,
+                item.text,
+                item.note,
+                item.problem_points,
+                item.deduction,
+                item.found_period,
+                item.inspection_date,
+                item.deadline,
+                item.reopened,
+            ),
+        )
+    states = ledger.replay(
+        conn,
+        where="p.id IN (SELECT problem FROM notice_items WHERE notice = ?)",
+        params=(notice.id,),
+    )
+    for item in notice.items:
+        ledger.add_event(
+            conn,
+            recorded_at,
+            problem=item.problem,
+            kind="notified",
+            status=states[item.problem].status,
+            event_date=notice.issued_on.isoformat(),
+            deadline=item.deadline,
+            source="notice",
+            file=notice.file,
+            document_id=notice.id,
+        )
+    return True
+
+
+def notice_items(conn: Any, notice_id: str) -> list[NoticeItem]:
+    """The rows a notice carried, as recorded when it was issued."""
+    return [
+        NoticeItem(*row)
+        for row in conn.execute(
+            """SELECT row_index, problem, code, text, note, problem_points, deduction,
+                      found_period, inspection_date, deadline, reopened
+               FROM notice_items WHERE notice = ? ORDER BY row_index""",
+            (notice_id,),
+        )
+    ]
+
+
+def write_notices(
+    history: Path,
+    period: str,
+    out_dir: str | Path,
+    standards: Sequence[Standard],
+    issued_on: date,
+    sites: Sequence[str] | None = None,
+    lang: str = "zh",
+) -> NoticesWritten:
+    """Plan, build and write the notices of `period`, record them in the history (one
+    transaction) and write the register notices-PERIOD.csv beside them."""
+    from audit_xls.atomic import atomic_write_bytes
+    from audit_xls.history.store import transaction
+
+    out = Path(out_dir)
+    recorded = already = 0
+    with transaction(history) as conn:
+        notices = plan_notices(conn, period, standards, issued_on, sites)
+        if not notices:
+            listed = t("rectify.notices.sites", lang, sites=list(sites)) if sites else ""
+            raise NoticeError(
+                t("rectify.notices.none", lang, history=history, period=period, sites=listed)
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        now = datetime.now().isoformat(timespec="seconds")
+        for notice in notices:
+            if record_notice(conn, notice, now):
+                recorded += 1
+            else:
+                already += 1
+        for notice in notices:
+            atomic_write_bytes(out / notice.file, build_notice(notice))
+    register = notices_register(out, period)
+    write_issued(
+        register,
+        [
+            IssuedEntry(
+                workbook_id=n.id,
+                site_code=n.site.code,
+                site_name=n.site.name,
+                region=n.site.region,
+                city_company="",
+                project_type="",
+                period=n.period,
+                standard_id=n.standard_id,
+                standard_version=n.standard_version,
+                standard_hash=n.standard_hash,
+                file=n.file,
+            )
+            for n in notices
+        ],
+    )
+    return NoticesWritten(notices, register, recorded, already)
