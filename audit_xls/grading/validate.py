@@ -7,6 +7,7 @@ is the only answer taken with an assumption (1 problem point), and it is a warni
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import unicodedata
@@ -32,6 +33,8 @@ MAX_EXAMPLES = 5  # changed cells named in one message
 MAX_LISTED = 20  # unanswered criteria named in one message
 EXAMPLE_CHARS = 16  # locked texts quoted in a message are cut to this many characters
 DEDUCTION_TOLERANCE = Decimal("0.005")  # a spreadsheet's binary floats: 0.3*3 = 0.8999...
+MAX_CACHED_NUMBER = 1e15  # a cached deduction past this is not a deduction (checked first)
+MAX_POINTS_DIGITS = 12  # 问题点数 typed with more digits is refused before int() reads it
 
 _WHOLE = re.compile(r"^\d+(?:\.0*)?$")
 _SPACES = re.compile(r"\s+")
@@ -503,7 +506,12 @@ class _Run:
             found = self.raw.value(r, Col.DEDUCTION)
             if isinstance(found, bool) or not isinstance(found, (int, float)):
                 continue  # not recalculated yet (xlsxwriter writes ""), or a veto mark
-            if abs(Decimal(repr(float(found))) - expected[r]) > DEDUCTION_TOLERANCE:
+            # NaN, an infinity or a number past any deduction: edited, and never subtracted
+            if (
+                not math.isfinite(found)
+                or abs(found) > MAX_CACHED_NUMBER
+                or abs(Decimal(repr(float(found))) - expected[r]) > DEDUCTION_TOLERANCE
+            ):
                 self.add(
                     "locked.formula_edited",
                     sheet=self.checklist,
@@ -534,7 +542,8 @@ def text_of(value: Any) -> str:
 
 
 def format_number(value: float | int) -> str:
-    if isinstance(value, float) and value.is_integer():
+    """A number as a person reads it; huge, infinite and NaN floats shown, never converted."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.10g}"
 
@@ -551,13 +560,15 @@ def parse_points(value: Any) -> tuple[int | None, bool]:
     if isinstance(value, bool):
         return None, False
     if isinstance(value, (int, float)):
-        if float(value).is_integer() and 0 <= value <= MAX_PROBLEM_POINTS:
+        # NaN and infinities are not whole; a huge int is compared, never converted
+        finite = isinstance(value, int) or math.isfinite(value)
+        if finite and 0 <= value <= MAX_PROBLEM_POINTS and float(value).is_integer():
             return int(value), True
         return None, False
     text = _SPACES.sub("", unicodedata.normalize("NFKC", str(value)))
     if text == "":
         return None, True
-    if _WHOLE.match(text):
+    if len(text) <= MAX_POINTS_DIGITS and _WHOLE.match(text):
         number = int(text.split(".")[0])
         if number <= MAX_PROBLEM_POINTS:
             return number, True

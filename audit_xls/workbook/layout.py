@@ -403,6 +403,6 @@ def parse_manifest(grid: list[list[object]]) -> Manifest | None:
     criterion_rows = tuple(
         (int(number) - 1, code)
         for number, code in rows[MANIFEST_FIRST_CRITERION:]
-        if number.isdigit() and code
+        if number.isascii() and number.isdigit() and len(number) <= 9 and code
     )
     return Manifest(values, criterion_rows, rows[MANIFEST_CHECKSUM_ROW][1])

@@ -36,6 +36,9 @@ XML_HEAD_CHUNK = 1024
 # calamine allocates rows x columns up to the farthest cell holding a value, before we see it:
 # one value at XFD1048576 in a 5 KB file asks for 512 GB and aborts the process.
 MAX_SHEET_CELLS = 1_000_000
+# calamine copies a shared string into every cell that refers to it: one 1 MB string in 2,000
+# cells is 2 GB. The text a sheet's cells may draw from the shared strings, in UTF-8 bytes.
+MAX_SHEET_STRING_BYTES = 32 * 1024 * 1024
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -47,18 +50,7 @@ _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ATTRS = rb"""([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)"""
 # An attribute as XML allows it: spaces around "=", either quote (calamine reads them all).
 _EQ = rb"""\s*=\s*"""
-# An input cell whose first child is a formula: <c r="G12" ...><f>..., in any attribute order
-# and with any namespace prefix, as other writers than Excel and LibreOffice may save them.
-_INPUT_LETTERS = {layout.cell(0, col)[:-1].encode(): col for col in layout.INPUT_COLS}
-_INPUT_FORMULA = re.compile(
-    rb"<(?:[\w.-]+:)?c(?=\s)[^>]*?\sr"
-    + _EQ
-    + rb"""["'](?i:("""
-    + b"|".join(_INPUT_LETTERS)
-    + rb"""))0*(\d{1,9})["'][^>]*>\s*<(?:[\w.-]+:)?f[\s>/]"""
-)
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\s" + _ATTRS + rb">")
-_CELL_REF = re.compile(rb"\sr" + _EQ + rb"""["']([A-Za-z]{1,3})0*([0-9]{1,9})["']""")
 _TAG_END = (b">", b" ", b"/", b"\t", b"\n", b"\r")
 _SHEET_ENTRY = re.compile(rb"<(?:[\w.-]+:)?sheet\s" + _ATTRS + rb">")
 _ATTR = re.compile(rb"([\w:.-]+)" + _EQ + rb"""(?:"([^"]*)"|'([^']*)')""")
@@ -146,7 +138,7 @@ def read_workbook(data: bytes, digest: str | None = None) -> RawWorkbook | ReadF
     parts = _sheet_scanner(data, entries, kind)
     if kind != "xlsx":  # calamine reads every sheet of these when it opens the file
         for name in parts.names():
-            too_large = _check_extent(parts, name, digest)
+            too_large = _check_sheet(parts, name, digest)
             if too_large:
                 return too_large
     try:
@@ -381,7 +373,7 @@ def _extract(
     names = list(book.sheet_names)
     if layout.MANIFEST_SHEET not in names:
         return ReadFailure("manifest.missing", digest, {"sheets": "、".join(names)})
-    too_large = _check_extent(parts, layout.MANIFEST_SHEET, digest)
+    too_large = _check_sheet(parts, layout.MANIFEST_SHEET, digest)
     if too_large:
         return too_large
     manifest_grid = book.get_sheet_by_name(layout.MANIFEST_SHEET).to_python(skip_empty_area=False)
@@ -403,18 +395,18 @@ def _extract(
                 "sheet.missing", digest, {"name": sheet, "sheets": "、".join(names)}, sheet,
                 manifest=manifest,
             )  # fmt: skip
-        too_large = _check_extent(parts, sheet, digest)
+        too_large = _check_sheet(parts, sheet, digest)
         if too_large:
             return too_large
     cover_sheet = book.get_sheet_by_name(cover_name)
-    cover_grid = cover_sheet.to_python(skip_empty_area=False)
+    cover_grid = _with_errors(cover_sheet.to_python(skip_empty_area=False), parts, cover_name)
     cover = {}
     for name, row in layout.COVER_ROW.items():
         values = cover_grid[row] if row < len(cover_grid) else []
         col = layout.COVER_VALUE_COL
         cover[name] = values[col] if col < len(values) else ""
     checklist = book.get_sheet_by_name(checklist_name)
-    grid = checklist.to_python(skip_empty_area=False)
+    grid = _with_errors(checklist.to_python(skip_empty_area=False), parts, checklist_name)
     merged = [tuple(r) for r in (checklist.merged_cell_ranges or [])]
     input_formulas, hidden_rows = parts.inputs(checklist_name)
     return RawWorkbook(
@@ -430,6 +422,17 @@ def _extract(
         input_formulas=input_formulas,
         hidden_rows=hidden_rows,
     )
+
+
+def _with_errors(
+    grid: list[list[Any]], parts: _SheetParts | _OdsTables | _XlsSheets, sheet: str
+) -> list[list[Any]]:
+    """calamine reads an error cell (#N/A, #DIV/0!) as "": put the error's text back, so it is
+    judged (and quoted) as what the cell shows, never taken for a blank."""
+    for (r, c), text in parts.errors(sheet).items():
+        if r < len(grid) and c < len(grid[r]) and grid[r][c] == "":
+            grid[r][c] = text
+    return grid
 
 
 Extent = tuple[int, int]  # (rows, columns) from A1 to the farthest filled cell
@@ -448,49 +451,150 @@ def _sheet_scanner(
 
 
 class _SheetParts:
-    """The xlsx sheet parts read by hand (extent check, formula scan), each inflated once."""
+    """The xlsx sheet parts read by hand (extent, strings, formula and error scan), each
+    located as calamine locates it and inflated once."""
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile | None):
         self.data = data
         self.archive = archive
         self._paths: dict[str, str] | None = None
         self._xml: dict[str, bytes | None] = {}
+        self._errors: dict[str, str] = {}  # part -> why it could not be read
+        self._scans: dict[str, _XlsxScan] = {}
+        self._folded: dict[bytes, zipfile.ZipInfo] | None = None
+
+    def _info(self, path: str) -> zipfile.ZipInfo | None:
+        """The part calamine opens for `path`: the first whose name matches in any ASCII case."""
+        assert self.archive is not None
+        if self._folded is None:
+            self._folded = {}
+            for info in self.archive.infolist():  # the first in the archive's order wins
+                self._folded.setdefault(_ascii_fold(info.filename), info)
+        return self._folded.get(_ascii_fold(path))
 
     def read(self, path: str) -> bytes | None:
         if self.archive is None:
             return None
         if path not in self._xml:
+            info = self._info(path)
+            if info is None:
+                self._xml[path] = None
+                self._errors[path] = _NOT_FOUND
+                return None
             try:
-                info = self.archive.getinfo(path)
                 self._xml[path] = _read_part(self.data, self.archive, info)
             except (
-                KeyError, zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError
-            ):  # fmt: skip
-                self._xml[path] = None  # calamine reports the broken part
+                zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError
+            ) as error:  # fmt: skip
+                self._xml[path] = None
+                self._errors[path] = _short(error)
         return self._xml[path]
 
-    def xml(self, sheet_name: str) -> bytes | None:
-        """The sheet's XML; None for ods/xls or when the part cannot be located or read."""
-        if self.archive is None:
-            return None
+    def path(self, sheet_name: str) -> str | None:
         if self._paths is None:
             self._paths = _sheet_paths(self.read("xl/workbook.xml"), self.read(_WORKBOOK_RELS))
-        path = self._paths.get(sheet_name)
+        return self._paths.get(sheet_name)
+
+    def xml(self, sheet_name: str) -> bytes | None:
+        """The sheet's XML; None when the part cannot be located or read."""
+        if self.archive is None:
+            return None
+        path = self.path(sheet_name)
         return None if path is None else self.read(path)
+
+    def unreadable(self, sheet_name: str) -> str | None:
+        """Why the sheet's part cannot be checked (None when it can)."""
+        if self.archive is None:
+            return _NOT_FOUND
+        path = self.path(sheet_name)
+        if path is None:
+            return _NOT_FOUND
+        self.read(path)
+        return self._errors.get(path)
 
     def names(self) -> list[str]:
         return []  # calamine reads an xlsx sheet when asked: only ours are checked
 
+    def scan(self, sheet_name: str) -> _XlsxScan | None:
+        found = self._scans.get(sheet_name)
+        if found is None:
+            xml = self.xml(sheet_name)
+            if xml is None:
+                return None
+            found = self._scans[sheet_name] = _XlsxScan(xml)
+        return found
+
     def extent(self, sheet_name: str) -> Extent | None:
-        """The farthest filled cell; None when the sheet cannot be read (calamine reports it)."""
-        xml = self.xml(sheet_name)
-        if xml is None or _xlsx_surely_small(xml):
-            return None  # the usual case, found in a few quick passes
-        return _xlsx_extent(xml)
+        """The farthest filled cell; None when the sheet cannot be read (refused before)."""
+        scan = self.scan(sheet_name)
+        return None if scan is None else scan.extent()
+
+    def string_bytes(self, sheet_name: str) -> int:
+        """At most how many bytes of shared strings the sheet's cells copy (0: surely few)."""
+        scan = self.scan(sheet_name)
+        strings = self.read("xl/sharedStrings.xml")
+        if scan is None or not strings:
+            return 0
+        if scan.cell_tags * len(strings) <= MAX_SHEET_STRING_BYTES:
+            return 0  # even if every cell held the whole table: the usual case, by counts alone
+        return scan.string_bytes(_shared_string_sizes(strings))
 
     def inputs(self, sheet_name: str) -> Inputs:
-        xml = self.xml(sheet_name)
-        return (None, set()) if xml is None else _scan_sheet_xml(xml)
+        scan = self.scan(sheet_name)
+        return (None, set()) if scan is None else (scan.input_formulas(), scan.hidden_rows())
+
+    def errors(self, sheet_name: str) -> dict[tuple[int, int], str]:
+        scan = self.scan(sheet_name)
+        return {} if scan is None else scan.errors()
+
+    def far_negative(self, sheet_name: str) -> tuple[int, int, str] | None:
+        scan = self.scan(sheet_name)
+        return None if scan is None else scan.far_negative()
+
+
+_NOT_FOUND = "not found"
+
+
+def _ascii_fold(name: str) -> bytes:
+    """A part name compared as calamine compares it: ASCII letters in any case."""
+    return name.encode("utf-8", "surrogateescape").lower()
+
+
+def _check_sheet(
+    parts: _SheetParts | _OdsTables | _XlsSheets, sheet_name: str, digest: str
+) -> ReadFailure | None:
+    """Before calamine reads a sheet: it can be located and checked, its grid is not huge, and
+    its cells do not copy too much shared text. A sheet that cannot be checked is not read."""
+    if isinstance(parts, _SheetParts):
+        why = parts.unreadable(sheet_name)
+        if why == _NOT_FOUND:
+            part = parts.path(sheet_name) or "-"
+            return ReadFailure(
+                "file.sheet_unchecked", digest, {"name": sheet_name, "part": part}, sheet_name
+            )
+        if why is not None:  # the part is there but broken (a bad deflate stream)
+            return ReadFailure("file.corrupt", digest, {"error": why})
+    too_large = _check_extent(parts, sheet_name, digest)
+    if too_large or not isinstance(parts, _SheetParts):
+        return too_large
+    negative = parts.far_negative(sheet_name)
+    if negative is not None:
+        row, col, text = negative
+        where = layout.cell(row, col)
+        return ReadFailure(
+            "cell.number_out_of_range", digest, {"name": sheet_name, "ref": where,
+            "found": text[:40]}, sheet_name, where,
+        )  # fmt: skip
+    copied = parts.string_bytes(sheet_name)
+    if copied > MAX_SHEET_STRING_BYTES:
+        return ReadFailure(
+            "file.strings_too_large",
+            digest,
+            {"name": sheet_name, "size_mb": copied >> 20,
+             "limit_mb": MAX_SHEET_STRING_BYTES >> 20},
+            sheet_name,
+        )  # fmt: skip
+    return None
 
 
 def _check_extent(
@@ -528,7 +632,7 @@ def _xlsx_ref(value: bytes) -> tuple[int, int]:
     return max(row, 0), max(col, 0)
 
 
-def _xlsx_surely_small(xml: bytes) -> bool:
+def _xlsx_surely_small(xml: bytes, cell_tags: int) -> bool:
     """True when no cell can lie past MAX_SHEET_CELLS, by counts alone (never by text).
 
     With every `r` near (A1..Z999), a cell without `r` lies at most one column per cell tag
@@ -537,8 +641,7 @@ def _xlsx_surely_small(xml: bytes) -> bool:
     """
     if _FAR_REF.search(xml) or _ODD_EQ.search(xml):
         return False
-    cells = xml.count(b"<c") + xml.count(b":c")
-    return (999 + xml.count(b"row")) * (26 + cells) <= MAX_SHEET_CELLS
+    return (999 + xml.count(b"row")) * (26 + cell_tags) <= MAX_SHEET_CELLS
 
 
 def _xlsx_extent(xml: bytes) -> Extent:
@@ -576,62 +679,209 @@ def _xlsx_extent(xml: bytes) -> Extent:
     return rows, cols
 
 
-def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
-    """Formulas in input cells and hidden rows, by a pass over the sheet's XML.
+def _xlsx_cells(xml: bytes) -> Iterator[tuple[int, int, bytes, int, int]]:
+    """Every cell element with content: (row, column, attributes, content start, content end),
+    placed as calamine places cells (see _xlsx_extent). Only for sheets already bounded."""
+    row_index = col_index = 0
+    for match in _SHEET_TAG.finditer(xml):
+        closing, name, attrs = match.groups()
+        if name == b"row":
+            if closing or attrs.endswith(b"/"):
+                row_index, col_index = row_index + 1, 0
+                continue
+            ref = _R_VALUE.search(attrs)
+            if ref:
+                row_index = _xlsx_ref(b"A" + (ref.group(1) or ref.group(2) or b""))[0]
+        elif not closing:
+            ref = _R_VALUE.search(attrs)
+            if ref:
+                row, col_index = _xlsx_ref(ref.group(1) or ref.group(2) or b"")
+            else:
+                row = row_index
+            if not attrs.endswith(b"/"):
+                close = _CELL_CLOSE.search(xml, match.end())
+                yield row, col_index, attrs, match.end(), close.start() if close else len(xml)
+            col_index += 1
 
-    calamine gives a formula cell's cached value only, so an answer typed as `="符合"` would
-    look typed; this finds them cheaply.
-    """
-    formulas = _input_formulas(xml)
-    hidden = set()
-    if b"hidden" in xml:
-        for tag in _ROW_TAG.findall(xml):
-            attrs = _attrs(tag)
-            if (
-                attrs.get(b"hidden") in (b"1", b"true")
-                and attrs.get(b"r", b"").isdigit()
-                and len(attrs[b"r"]) <= 9
-            ):
-                hidden.add(int(attrs[b"r"]) - 1)
-    return formulas, hidden
+
+# A formula element (any prefix), a cell's closing tag, a cell's type, its value's text.
+_F_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
+_PREFIXED_F = re.compile(rb":f[\s/>]")
+_CELL_CLOSE = re.compile(rb"</(?:[\w.-]+:)?c\s*>")
+_T_VALUE = re.compile(rb"\st" + _EQ + rb"""(?:"([^"]*)"|'([^']*)')""")
+_V_TEXT = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>([^<]*)<")
+_SPACED_MINUS = re.compile(rb">\s+-")
+# calamine panics converting a date-formatted number below this (chrono's range in ms).
+MAX_DATE_SERIAL = 1e10
+_SI_TAG = re.compile(rb"<(?:[\w.-]+:)?si(?=[\s/>])")
 
 
-def _input_formulas(xml: bytes) -> set[tuple[int, int]]:
-    if b"<c " not in xml:  # cells written with a namespace prefix: the thorough pattern
+class _XlsxScan:
+    """One xlsx sheet's XML, looked at as calamine will read it; each answer worked out once."""
+
+    def __init__(self, xml: bytes):
+        self.xml = xml
+        self.cell_tags = xml.count(b"<c") + xml.count(b":c")  # at least one per cell
+        self._cells: list[tuple[int, int, bytes, int, int]] | None = None
+
+    def cells(self) -> list[tuple[int, int, bytes, int, int]]:
+        if self._cells is None:
+            self._cells = list(_xlsx_cells(self.xml))
+        return self._cells
+
+    def extent(self) -> Extent | None:
+        if _xlsx_surely_small(self.xml, self.cell_tags):
+            return None  # the usual case, found in a few quick passes
+        return _xlsx_extent(self.xml)
+
+    def string_bytes(self, sizes: list[int]) -> int:
+        """Bytes of shared strings the cells copy, each charged as the largest it may be."""
+        total = 0
+        xml = self.xml
+        for _, _, attrs, begin, end in self.cells():
+            kind = _T_VALUE.search(attrs)
+            if kind is None or (kind.group(1) or kind.group(2) or b"").strip() != b"s":
+                continue
+            value = _V_TEXT.search(xml, begin, end)
+            digits = value.group(1).strip() if value else b""
+            if digits.isdigit() and len(digits) <= 9 and int(digits) < len(sizes):
+                total += sizes[int(digits)]
+        return total
+
+    def input_formulas(self) -> set[tuple[int, int]]:
+        """Input cells holding a formula, in any spelling (prefixes, cells without `r`)."""
+        xml = self.xml
+        if _PREFIXED_F.search(xml) is None:
+            found = self._formulas_by_ref()
+            if found is not None:
+                return found
         return {
-            (int(m.group(2)) - 1, int(_INPUT_LETTERS[m.group(1).upper()]))
-            for m in _INPUT_FORMULA.finditer(xml)
+            (r, c)
+            for r, c, _, begin, end in self.cells()
+            if c in _INPUT_COLUMNS and _F_TAG.search(xml, begin, end)
         }
-    # Formulas are few: find each <f> and read the reference of the cell it opens.
-    found = set()
-    at = xml.find(b"<f")
-    while at != -1:
-        if xml[at + 2 : at + 3] in _TAG_END:
-            start = xml.rfind(b"<c", 0, at)
-            match = _CELL_REF.search(xml, start, at) if start != -1 else None
-            letters = match.group(1).upper() if match else b""
-            if match and letters in _INPUT_LETTERS:
-                found.add((int(match.group(2)) - 1, int(_INPUT_LETTERS[letters])))
-        at = xml.find(b"<f", at + 2)
-    return found
+
+    def _formulas_by_ref(self) -> set[tuple[int, int]] | None:
+        """The quick way: each <f> and the `r` of the cell it is in; None when a formula's cell
+        has no `r` or is not plainly its parent (then every cell is placed by counting)."""
+        xml = self.xml
+        found = set()
+        at = xml.find(b"<f")
+        while at != -1:
+            if xml[at + 2 : at + 3] in _TAG_END:
+                start = xml.rfind(b"<c", 0, at)
+                if start < 0 or xml[start + 2 : start + 3] not in _TAG_END:
+                    return None
+                tag = _SHEET_TAG.match(xml, start)
+                if (
+                    tag is None
+                    or tag.group(3).endswith(b"/")
+                    or xml.find(b":c", start, at) >= 0
+                    or xml.find(b"</c", tag.end(), at) >= 0
+                ):
+                    return None
+                ref = _R_VALUE.search(tag.group(3))
+                if ref is None:
+                    return None
+                row, col = _xlsx_ref(ref.group(1) or ref.group(2) or b"")
+                if col in _INPUT_COLUMNS:
+                    found.add((row, col))
+            at = xml.find(b"<f", at + 2)
+        return found
+
+    def hidden_rows(self) -> set[int]:
+        hidden = set()
+        if b"hidden" in self.xml:
+            for tag in _ROW_TAG.findall(self.xml):
+                attrs = _attrs(tag)
+                if (
+                    attrs.get(b"hidden") in (b"1", b"true")
+                    and attrs.get(b"r", b"").isdigit()
+                    and len(attrs[b"r"]) <= 9
+                ):
+                    hidden.add(int(attrs[b"r"]) - 1)
+        return hidden
+
+    def far_negative(self) -> tuple[int, int, str] | None:
+        """The first number calamine cannot turn into a date without a panic (below about
+        -1e11 days, or -inf), as (row, column, text); None when there is none.
+
+        Found by counts first: a value starting with "-" is rare in a return."""
+        xml = self.xml
+        if b">-" not in xml and _SPACED_MINUS.search(xml) is None:
+            return None
+        for r, c, attrs, begin, end in self.cells():
+            kind = _T_VALUE.search(attrs)
+            if kind is not None and (kind.group(1) or kind.group(2) or b"") not in (b"n", b""):
+                continue
+            value = _V_TEXT.search(xml, begin, end)
+            text = value.group(1).strip() if value else b""
+            if not text.startswith(b"-") or len(text) > 400:
+                continue
+            try:
+                number = float(text)
+            except ValueError:
+                continue
+            if number < -MAX_DATE_SERIAL:
+                return r, c, text.decode("ascii", "replace")
+        return None
+
+    def errors(self) -> dict[tuple[int, int], str]:
+        """Error cells (t="e": #N/A, #DIV/0!...) -> their text; calamine reads them as ""."""
+        xml = self.xml
+        if b'"e"' not in xml and b"'e'" not in xml:
+            return {}  # calamine reads t="e" exactly (any other spelling fails the file)
+        out = {}
+        for r, c, attrs, begin, end in self.cells():
+            kind = _T_VALUE.search(attrs)
+            if kind is not None and (kind.group(1) or kind.group(2) or b"").strip() == b"e":
+                value = _V_TEXT.search(xml, begin, end)
+                text = value.group(1).strip().decode("utf-8", "replace") if value else ""
+                out[(r, c)] = text or "#N/A"
+        return out
+
+
+def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:
+    """Input formulas and hidden rows of one sheet's XML."""
+    scan = _XlsxScan(xml)
+    return scan.input_formulas(), scan.hidden_rows()
+
+
+def _shared_string_sizes(strings: bytes) -> list[int]:
+    """For each index a cell may name, the largest shared string it can stand for, in bytes.
+
+    calamine drops an <si> without text, so index i may be any item from the i-th on: each is
+    charged the largest item at or after it (the XML's length, an upper bound of its text).
+    """
+    starts = [m.start() for m in _SI_TAG.finditer(strings)]
+    sizes = [b - a for a, b in zip(starts, [*starts[1:], len(strings)], strict=True)]
+    for i in range(len(sizes) - 2, -1, -1):
+        sizes[i] = max(sizes[i], sizes[i + 1])
+    return sizes
 
 
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_SHEET_RID = (b"r:id", b"relationships:id")  # the only spellings calamine reads
 
 
 def _sheet_paths(workbook: bytes | None, rels: bytes | None) -> dict[str, str]:
-    """Sheet name -> part path, from xl/workbook.xml and its relationships."""
+    """Sheet name -> part path, from xl/workbook.xml and its relationships, as calamine
+    resolves them (the first sheet of a name, the last relationship of an id)."""
     if workbook is None or rels is None:
         return {}
     targets = {}
     for tag in _REL_ENTRY.findall(rels):
         attrs = _attrs(tag)
         target = attrs.get(b"Target", b"").decode("utf-8", "replace")
-        targets[attrs.get(b"Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if target.startswith("/xl/"):
+            target = target[1:]
+        elif not target.startswith("xl/"):
+            target = f"xl/{target}"
+        targets[attrs.get(b"Id")] = target
     paths = {}
     for tag in _SHEET_ENTRY.findall(workbook):
         attrs = _attrs(tag)
-        rel_id = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
+        rel_id = next((attrs[k] for k in _SHEET_RID if k in attrs), None)
         name = _xml_attr_value(attrs.get(b"name", b""))
         if rel_id in targets and name not in paths:
             paths[name] = targets[rel_id]
@@ -642,11 +892,25 @@ def _attrs(tag: bytes) -> dict[bytes, bytes]:
     return {name: double or single for name, double, single in _ATTR.findall(tag)}
 
 
+_XML_REFERENCE = re.compile(r"&(?:#([0-9]{1,8})|#x([0-9a-fA-F]{1,8})|(lt|gt|quot|apos|amp));")
+_XML_NAMED = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
+
+
 def _xml_attr_value(raw: bytes) -> str:
+    """An attribute's text with every reference resolved: the five named ones and numeric
+    character references (`&#26816;`, `&#x68C0;`), as calamine resolves a sheet's name."""
     text = raw.decode("utf-8", "replace")
-    for escaped, plain in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'")):
-        text = text.replace(escaped, plain)
-    return text.replace("&amp;", "&")
+    if "&" not in text:
+        return text
+    return _XML_REFERENCE.sub(_xml_reference, text)
+
+
+def _xml_reference(match: re.Match[str]) -> str:
+    decimal, hexadecimal, named = match.groups()
+    if named:
+        return _XML_NAMED[named]
+    code = int(decimal) if decimal else int(hexadecimal, 16)
+    return chr(code) if 0 < code <= 0x10FFFF else match.group(0)
 
 
 # --- .ods: content.xml, positional rows and cells ------------------------------------------
@@ -684,6 +948,7 @@ class _SheetScan:
     cols: int = 0
     formulas: set[tuple[int, int]] = field(default_factory=set)
     hidden: set[int] = field(default_factory=set)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def fill(self, row_end: int, col_end: int) -> bool:
         """Note a filled block ending before (row_end, col_end); False once too large."""
@@ -743,6 +1008,9 @@ class _OdsTables:
     def inputs(self, name: str) -> Inputs:
         scan = self.scan(name)
         return (None, set()) if scan is None else (scan.formulas, scan.hidden)
+
+    def errors(self, name: str) -> dict[tuple[int, int], str]:
+        return {}  # an ODF cell holds an error only as a formula's result (formulas are found)
 
 
 def _scan_ods_table(content: bytes, start: int, end: int, exact: bool = False) -> _SheetScan:
@@ -849,6 +1117,9 @@ _BIFF_MULRK, _BIFF_MULBLANK = 0x00BD, 0x00BE
 # BOOLERR, LABEL, RSTRING, BLANK (a formatted blank counts: calamine may size its grid by it).
 _BIFF_CELLS = frozenset({0x0006, 0x00FD, 0x0203, 0x027E, 0x0205, 0x0204, 0x00D6, 0x0201})
 _BIFF_ROW_HIDDEN = 0x20  # ROW option flags: fDyZero, the row is hidden
+_BIFF_BOOLERR = 0x0205
+_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!",
+                0x1D: "#NAME?", 0x24: "#NUM!", 0x2A: "#N/A"}  # fmt: skip
 
 
 class _XlsSheets:
@@ -892,6 +1163,10 @@ class _XlsSheets:
     def inputs(self, name: str) -> Inputs:
         scan = self.scan(name)
         return (None, set()) if scan is None else (scan.formulas, scan.hidden)
+
+    def errors(self, name: str) -> dict[tuple[int, int], str]:
+        scan = self.scan(name)
+        return {} if scan is None else scan.errors
 
 
 def _biff_boundsheets(stream: bytes) -> dict[str, int]:
@@ -952,6 +1227,8 @@ def _scan_biff_sheet(stream: bytes, offset: int) -> _SheetScan | None:
             cols = c if c > cols else cols
             if kind == _BIFF_FORMULA and depth == 1 and c in inputs:
                 formulas.add((r, c))
+            elif kind == _BIFF_BOOLERR and depth == 1 and length >= 8 and stream[body + 7]:
+                scan.errors[(r, c)] = _BIFF_ERRORS.get(stream[body + 6], "#N/A")
         elif kind == _BIFF_ROW:
             if length >= 14 and stream[body + 12] & _BIFF_ROW_HIDDEN:
                 hidden.add(row_col(stream, body)[0])
