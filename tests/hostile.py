@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 import os
+import random
+import re
 import sys
 import zipfile
 import zlib
@@ -43,6 +45,7 @@ REGION = "华东"
 CHECKLIST = "检查表"
 COVER = "基本信息"
 MANIFEST = layout_module.MANIFEST_SHEET
+COVER_DATE = cell(layout_module.COVER_ROW["inspection_date"], layout_module.COVER_VALUE_COL)
 
 GRADED, SENT_BACK, SKIPPED, SUPERSEDED = "graded", "sent_back", "skipped", "superseded"
 ALL_PASS = ("符合", None)
@@ -250,6 +253,96 @@ def gbk_zip(member: str, data: bytes) -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr(GbkInfo(member, date_time=(2026, 11, 20, 9, 0, 0)), data)
     return out.getvalue()
+
+
+# --- reading cases: byte-level edits of one part ------------------------------------------
+
+
+def edit_part(data: bytes, part: str, change: Callable[[bytes], bytes]) -> bytes:
+    return rezip(data, lambda name, xml: change(xml) if name == part else xml)
+
+
+def set_cell(xml: bytes, ref: str, cell: bytes) -> bytes:
+    """Replace the cell element `ref` of a sheet's XML (as openpyxl wrote it) by `cell`."""
+    pattern = re.compile(rb'<c r="' + ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)')
+    assert pattern.search(xml), ref
+    return pattern.sub(lambda _: cell, xml, count=1)
+
+
+def escape_sheet_name(data: bytes, name: str, hexadecimal: bool = False) -> bytes:
+    """The sheet's name in xl/workbook.xml written as numeric character references."""
+    spelled = "".join(f"&#x{ord(c):X};" if hexadecimal else f"&#{ord(c)};" for c in name)
+    return edit_part(
+        data,
+        "xl/workbook.xml",
+        lambda xml: xml.replace(f'name="{name}"'.encode(), f'name="{spelled}"'.encode()),
+    )
+
+
+def rename_part(data: bytes, part: str, new: str, rels_target: str | None = None) -> bytes:
+    """Store `part` under the name `new` (the relationship may keep the old name)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels" and rels_target is not None:
+                body = body.replace(f'Target="/{part}"'.encode(), rels_target.encode())
+            dst.writestr(
+                new if info.filename == part else info.filename, body, zipfile.ZIP_DEFLATED
+            )
+    return out.getvalue()
+
+
+def shadow_part(data: bytes, part: str, shadow: bytes) -> bytes:
+    """A second member named like `part` in other letter case, stored first in the archive:
+    calamine opens the first name that matches in any case."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        dst.writestr(part.upper(), shadow, zipfile.ZIP_DEFLATED)
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def far_xml(xml: bytes) -> bytes:
+    return xml.replace(
+        b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    )
+
+
+def string_amplifier(data: bytes, part: str, cells: int, size: int = 1 << 20) -> bytes:
+    """One shared string of `size` bytes (random CJK, so it does not compress) referred to from
+    `cells` cells of the sheet: a 0.8 MB file asking the reader for cells x size bytes."""
+    rng = random.Random(11)
+    text = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(size // 3))
+    sst = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.'
+        f'openxmlformats.org/spreadsheetml/2006/main" count="{cells}" uniqueCount="1">'
+        f"<si><t>{text}</t></si></sst>"
+    ).encode()
+    rows = b"".join(
+        b'<row r="%d"><c r="L%d" t="s"><v>0</v></c></row>' % (r, r) for r in range(200, 200 + cells)
+    )
+    with_sst = rezip(
+        data, lambda n, x: x.replace(b"</sheetData>", rows + b"</sheetData>") if n == part else x
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(with_sst)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED)
+        dst.writestr("xl/sharedStrings.xml", sst, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def prefixed_cell(xml: bytes, ref: str, formula: bytes, value: bytes) -> bytes:
+    """The cell written with a namespace prefix (x: bound to the main namespace)."""
+    xml = xml.replace(
+        b"<worksheet ",
+        b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ',
+        1,
+    )
+    cell = b'<x:c r="%s" t="str"><x:f>%s</x:f><x:v>%s</x:v></x:c>' % (ref.encode(), formula, value)
+    return set_cell(xml, ref, cell)
 
 
 # --- workbook edits (openpyxl, applied before the one save) -------------------------------
@@ -739,6 +832,317 @@ def cases(kit: Kit) -> list[Case]:
             },
             "H29",
         ),
+        # reading: every sheet located as the reader locates it, bounded before it is read
+        c(
+            "far-cell-escaped-name",
+            "单元格范围炸弹，且工作表名写成字符引用（&#26816;&#26597;&#34920;）",
+            one(
+                "far-escaped-name.xlsx",
+                SENT_BACK,
+                ("file.sheet_too_large", CHECKLIST, "XFD1048576"),
+            ),
+            lambda k: {
+                "far-escaped-name.xlsx": escape_sheet_name(
+                    edit_part(b := k.fill("K01"), sheet_part(b, CHECKLIST), far_xml), CHECKLIST
+                )
+            },
+            "K01",
+        ),
+        c(
+            "far-cell-hex-name",
+            "单元格范围炸弹，且工作表名写成十六进制字符引用（&#x68C0;…）",
+            one("far-hex-name.xlsx", SENT_BACK, ("file.sheet_too_large", CHECKLIST, "XFD1048576")),
+            lambda k: {
+                "far-hex-name.xlsx": escape_sheet_name(
+                    edit_part(b := k.fill("K02"), sheet_part(b, CHECKLIST), far_xml),
+                    CHECKLIST,
+                    hexadecimal=True,
+                )
+            },
+            "K02",
+        ),
+        c(
+            "far-cell-part-case",
+            "单元格范围炸弹，且工作表部件名大小写与关系不同（Sheet2.xml）",
+            one("far-part-case.xlsx", SENT_BACK, ("file.sheet_too_large", CHECKLIST, "XFD1048576")),
+            lambda k: {
+                "far-part-case.xlsx": rename_part(
+                    edit_part(b := k.fill("K03"), p := sheet_part(b, CHECKLIST), far_xml),
+                    p,
+                    p.replace("sheet", "Sheet"),
+                )
+            },
+            "K03",
+        ),
+        c(
+            "far-cell-relative-target",
+            "单元格范围炸弹，且关系写成 xl/ 开头的相对路径",
+            one(
+                "far-relative-target.xlsx",
+                SENT_BACK,
+                ("file.sheet_too_large", CHECKLIST, "XFD1048576"),
+            ),
+            lambda k: {
+                "far-relative-target.xlsx": rename_part(
+                    edit_part(b := k.fill("K04"), p := sheet_part(b, CHECKLIST), far_xml),
+                    p,
+                    p,
+                    f'Target="{p}"',
+                )
+            },
+            "K04",
+        ),
+        c(
+            "far-cell-shadow-part",
+            "单元格范围炸弹藏在同名（大小写不同）且排在前面的部件中",
+            one(
+                "far-shadow-part.xlsx", SENT_BACK, ("file.sheet_too_large", CHECKLIST, "XFD1048576")
+            ),
+            lambda k: {
+                "far-shadow-part.xlsx": shadow_part(
+                    b := k.fill("K05"),
+                    p := sheet_part(b, CHECKLIST),
+                    far_xml(zipfile.ZipFile(io.BytesIO(b)).read(p)),
+                )
+            },
+            "K05",
+        ),
+        c(
+            "part-case",
+            "工作表部件名大小写与关系不同（内容完好）",
+            one("part-case.xlsx", GRADED),
+            lambda k: {
+                "part-case.xlsx": rename_part(
+                    b := k.fill("K06"), p := sheet_part(b, CHECKLIST), p.replace("sheet", "SHEET")
+                )
+            },
+            "K06",
+        ),
+        c(
+            "sheet-part-missing",
+            "关系指向不存在的工作表部件",
+            one("sheet-part-missing.xlsx", SENT_BACK, ("file.sheet_unchecked", CHECKLIST, "")),
+            lambda k: {
+                "sheet-part-missing.xlsx": rename_part(
+                    b := k.fill("K07"), sheet_part(b, CHECKLIST), "xl/worksheets/gone.xml"
+                )
+            },
+            "K07",
+        ),
+        c(
+            "string-amplifier",
+            "共享字符串放大：1 MB 的文本被 2,000 个单元格引用（文件 0.8 MB）",
+            one("string-amplifier.xlsx", SENT_BACK, ("file.strings_too_large", CHECKLIST, "")),
+            lambda k: {
+                "string-amplifier.xlsx": string_amplifier(
+                    b := k.fill("K08"), sheet_part(b, CHECKLIST), 2_000
+                )
+            },
+            "K08",
+        ),
+        c(
+            "date-far-negative",
+            "检查日期填了 -1e20（读取程序换算日期时会崩溃）",
+            one(
+                "date-far-negative.xlsx", SENT_BACK, ("cell.number_out_of_range", COVER, COVER_DATE)
+            ),
+            lambda k: {"date-far-negative.xlsx": k.fill("K09", inspection_date=-1e20)},
+            "K09",
+        ),
+        c(
+            "date-error",
+            "检查日期为错误值 #DIV/0!",
+            one("date-error.xlsx", SENT_BACK, ("cover.date_invalid", COVER, COVER_DATE)),
+            lambda k: {
+                "date-error.xlsx": edit_part(
+                    b := k.fill("K10"),
+                    sheet_part(b, COVER),
+                    lambda x: set_cell(
+                        x, COVER_DATE, b'<c r="%s" t="e"><v>#DIV/0!</v></c>' % COVER_DATE.encode()
+                    ),
+                )
+            },
+            "K10",
+        ),
+        c(
+            "cached-nan",
+            "扣分的缓存值为 NaN",
+            one(
+                "cached-nan.xlsx",
+                SENT_BACK,
+                ("locked.formula_edited", CHECKLIST, d(first, Col.DEDUCTION)),
+            ),
+            lambda k: {
+                "cached-nan.xlsx": edit_part(
+                    b := k.fill("K11"),
+                    sheet_part(b, CHECKLIST),
+                    lambda x: set_cell(
+                        x,
+                        d(first, Col.DEDUCTION),
+                        b'<c r="%s"><v>NaN</v></c>' % d(first, Col.DEDUCTION).encode(),
+                    ),
+                )
+            },
+            "K11",
+        ),
+        c(
+            "cached-infinite",
+            "扣分的缓存值为 1e400（无穷大）",
+            one(
+                "cached-infinite.xlsx",
+                SENT_BACK,
+                ("locked.formula_edited", CHECKLIST, d(first, Col.DEDUCTION)),
+            ),
+            lambda k: {
+                "cached-infinite.xlsx": edit_part(
+                    b := k.fill("K12"),
+                    sheet_part(b, CHECKLIST),
+                    lambda x: set_cell(
+                        x,
+                        d(first, Col.DEDUCTION),
+                        b'<c r="%s"><v>1e400</v></c>' % d(first, Col.DEDUCTION).encode(),
+                    ),
+                )
+            },
+            "K12",
+        ),
+        c(
+            "points-5000-digits",
+            "问题点数为 5,000 位数字",
+            one(
+                "points-5000-digits.xlsx",
+                SENT_BACK,
+                ("answer.invalid_points", CHECKLIST, d(first, Col.POINTS)),
+            ),
+            lambda k: {"points-5000-digits.xlsx": k.fill("K13", {first: ("不符合", "1" * 5000)})},
+            "K13",
+        ),
+        c(
+            "points-nan",
+            "问题点数为数值 NaN",
+            one(
+                "points-nan.xlsx",
+                SENT_BACK,
+                ("answer.invalid_points", CHECKLIST, d(first, Col.POINTS)),
+            ),
+            lambda k: {
+                "points-nan.xlsx": edit_part(
+                    b := k.fill("K14", {first: ("不符合", 1)}),
+                    sheet_part(b, CHECKLIST),
+                    lambda x: set_cell(
+                        x,
+                        d(first, Col.POINTS),
+                        b'<c r="%s"><v>NaN</v></c>' % d(first, Col.POINTS).encode(),
+                    ),
+                )
+            },
+            "K14",
+        ),
+        c(
+            "points-huge-number",
+            "问题点数为 1e300",
+            one(
+                "points-huge-number.xlsx",
+                SENT_BACK,
+                ("answer.invalid_points", CHECKLIST, d(first, Col.POINTS)),
+            ),
+            lambda k: {"points-huge-number.xlsx": k.fill("K15", {first: ("不符合", 1e300)})},
+            "K15",
+        ),
+        c(
+            "points-na-error",
+            "问题点数为错误值 #N/A（不当作空白）",
+            one(
+                "points-na.xlsx",
+                SENT_BACK,
+                ("answer.invalid_points", CHECKLIST, d(first, Col.POINTS)),
+            ),
+            lambda k: {
+                "points-na.xlsx": edit_part(
+                    b := k.fill("K16", {first: ("不符合", 1)}),
+                    sheet_part(b, CHECKLIST),
+                    lambda x: set_cell(
+                        x,
+                        d(first, Col.POINTS),
+                        b'<c r="%s" t="e"><v>#N/A</v></c>' % d(first, Col.POINTS).encode(),
+                    ),
+                )
+            },
+            "K16",
+        ),
+        c(
+            "result-na-error",
+            "检查结果为错误值 #N/A",
+            one(
+                "result-na.xlsx",
+                SENT_BACK,
+                ("answer.invalid_result", CHECKLIST, d(first, Col.RESULT)),
+            ),
+            lambda k: {
+                "result-na.xlsx": edit_part(
+                    b := k.fill("K17"),
+                    sheet_part(b, CHECKLIST),
+                    lambda x: set_cell(
+                        x,
+                        d(first, Col.RESULT),
+                        b'<c r="%s" t="e"><v>#N/A</v></c>' % d(first, Col.RESULT).encode(),
+                    ),
+                )
+            },
+            "K17",
+        ),
+        c(
+            "formula-without-ref",
+            "答案填成公式，单元格不带 r 属性（<c><f>）",
+            one(
+                "formula-without-ref.xlsx",
+                SENT_BACK,
+                ("answer.formula", CHECKLIST, d(first, Col.RESULT)),
+            ),
+            lambda k: {
+                "formula-without-ref.xlsx": edit_part(
+                    b := k.fill("K18"),
+                    sheet_part(b, CHECKLIST),
+                    lambda x: set_cell(
+                        x, d(first, Col.RESULT), '<c t="str"><f>"符合"</f><v>符合</v></c>'.encode()
+                    ),
+                )
+            },
+            "K18",
+        ),
+        c(
+            "formula-prefixed",
+            "答案填成公式，带命名空间前缀（<x:c r=…><x:f>）",
+            one(
+                "formula-prefixed.xlsx",
+                SENT_BACK,
+                ("answer.formula", CHECKLIST, d(first, Col.RESULT)),
+            ),
+            lambda k: {
+                "formula-prefixed.xlsx": edit_part(
+                    b := k.fill("K19"),
+                    sheet_part(b, CHECKLIST),
+                    lambda x: prefixed_cell(
+                        x, d(first, Col.RESULT), '"符合"'.encode(), "符合".encode()
+                    ),
+                )
+            },
+            "K19",
+        ),
+        c(
+            "manifest-superscript",
+            "隐藏清单的行号被改成「²」",
+            one("manifest-superscript.xlsx", SENT_BACK, ("manifest.tampered", MANIFEST, "")),
+            lambda k: {
+                "manifest-superscript.xlsx": k.fill(
+                    "K20",
+                    change=edit_cell(
+                        MANIFEST, f"A{layout_module.MANIFEST_FIRST_CRITERION + 1}", lambda v: "²"
+                    ),
+                )
+            },
+            "K20",
+        ),
         # the batch
         Case(
             "resubmitted",
@@ -775,7 +1179,10 @@ def cases(kit: Kit) -> list[Case]:
 
 
 # Sites issued this month: G04 is issued and never returned (missing).
-ISSUED_SITES = ["G01", "G02", "G03", "G04", *(f"H{i:02d}" for i in range(1, 31))]
+ISSUED_SITES = [
+    "G01", "G02", "G03", "G04", *(f"H{i:02d}" for i in range(1, 31)),
+    *(f"K{i:02d}" for i in range(1, 21)),
+]  # fmt: skip
 UNKNOWN_SITE = "H10"
 # A .zip of returns with GBK member names is graded as RETURNS itself (a .zip in a folder is
 # not opened): this is its one member.

@@ -44,11 +44,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "hostile-returns.md"
 DOC_START, DOC_END = "<!-- cases:start -->", "<!-- cases:end -->"
 CASES = cases(Kit(ROOT))  # cell positions only: nothing is built at collection time
-BOMBS = ("zip-bomb.xlsx", "zip-bomb-ratio.xlsx", "xml-bomb.xlsx", "cell-bomb.xlsx")
+BOMBS = ("zip-bomb.xlsx", "zip-bomb-ratio.xlsx", "xml-bomb.xlsx", "cell-bomb.xlsx",
+         "far-escaped-name.xlsx", "far-part-case.xlsx", "far-shadow-part.xlsx",
+         "string-amplifier.xlsx", "date-far-negative.xlsx")  # fmt: skip
 # Issued this month and not identifiable among the returns: never returned (G04), returned
 # unreadable (H01-H06, H30: their site cannot be told), with an edited manifest whose workbook
 # id cannot be trusted (H07), or last month's workbook instead (H09).
-MISSING = ["G04", "H01", "H02", "H03", "H04", "H05", "H06", "H07", "H09", "H30"]
+MISSING = ["G04", "H01", "H02", "H03", "H04", "H05", "H06", "H07", "H09", "H30",
+           "K01", "K02", "K03", "K04", "K05", "K07", "K08", "K09", "K20"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +140,7 @@ def test_mixed_folder_lists_every_file_and_missing_site(hostile, mixed):
     assert sorted(listed) == sorted(hashes(folder))  # every file once, none dropped
     assert [m.site_code for m in mixed.missing] == MISSING
     # graded excludes the superseded resubmission (status graded, not counted)
-    assert (len(mixed.graded), len(mixed.sent_back), len(mixed.skipped)) == (10, 28, 8)
+    assert (len(mixed.graded), len(mixed.sent_back), len(mixed.skipped)) == (11, 47, 8)
     assert exit_code(mixed) == 1
 
 
@@ -156,13 +159,15 @@ def test_scores_of_graded_hostile_files(mixed):
         "formula-like-notes.xlsx": "32.80",
         "H27 交回.xlsx": "33.40",
         "H27 交回（修改后）.xlsx": "34.00",
+        "part-case.xlsx": "34.00",
     }
     assert by_file["long-description.xlsx"].answers["1.1.01"].note == LONG_NOTE
     assert by_file["华东/滨江花园.xlsx"].card.max_score == 24
 
 
 def test_bombs_refused_fast_in_bounded_memory(hostile, tmp_path):
-    """Each bomb graded in a fresh process: under 1 s and under 200 MB above the baseline."""
+    """Each bomb refused by the checks before the reader, in this process (jobs=0, so the
+    process measured is the one reading): under 1 s and under 200 MB above the baseline."""
     _, _, folder, _ = hostile
     script = textwrap.dedent(
         f"""
@@ -174,7 +179,7 @@ def test_bombs_refused_fast_in_bounded_memory(hostile, tmp_path):
         warm = Path({str(tmp_path)!r}) / "warm"
         warm.mkdir()
         shutil.copy({str(folder / "good-pass.xlsx")!r}, warm)
-        grade_returns(warm, [standard], None)  # imports and caches loaded: the baseline
+        grade_returns(warm, [standard], None, jobs=0)  # imports and caches loaded: the baseline
         out = {{}}
         for name in {list(BOMBS)!r}:
             one = Path({str(tmp_path)!r}) / name.replace(".", "-")
@@ -182,7 +187,7 @@ def test_bombs_refused_fast_in_bounded_memory(hostile, tmp_path):
             shutil.copy(Path({str(folder)!r}) / name, one)
             base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             start = time.perf_counter()
-            batch = grade_returns(one, [standard], None)
+            batch = grade_returns(one, [standard], None, jobs=0)
             seconds = time.perf_counter() - start
             grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
             codes = [d.code for d in batch.workbooks[0].diagnostics]
@@ -199,7 +204,39 @@ def test_bombs_refused_fast_in_bounded_memory(hostile, tmp_path):
     for name, (seconds, grown_mb, codes) in measured.items():
         assert seconds < 1.0, (name, seconds)
         assert grown_mb < 200, (name, grown_mb)
-        assert len(codes) == 1 and codes[0].startswith("file."), (name, codes)
+        assert len(codes) == 1 and codes[0].startswith(("file.", "cell.")), (name, codes)
+
+
+def test_the_whole_mixed_batch_in_reader_processes_stays_under_1_gb(hostile, tmp_path):
+    """The mixed folder (bombs, amplifiers, crashers and good returns) graded by the CLI with
+    two reader processes: it finishes, and the grading process plus both readers at their
+    peaks stay under 1 GB together."""
+    kit, _, folder, before = hostile
+    script = textwrap.dedent(
+        f"""
+        import json, resource, sys
+        from click.testing import CliRunner
+        from audit_xls.cli import cli
+        from audit_xls.grading.pool import close_shared_pool
+        result = CliRunner().invoke(cli, ["grade", {str(folder)!r}, "--standards",
+            {str(ROOT / "standards")!r}, "--issued", {str(kit.issued_dir / "issued-2026-11.csv")!r},
+            "--out", {str(tmp_path / "s.xlsx")!r}, "--jobs", "2", "--no-history", "--json"])
+        close_shared_pool()  # the readers are waited for: their peak is counted below
+        usage = resource.getrusage
+        print(json.dumps([result.exit_code, len(json.loads(result.stdout)["workbooks"]),
+            usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss]))
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    exit_code_, workbooks, own_kb, reader_kb = json.loads(run.stdout.strip().splitlines()[-1])
+    assert (exit_code_, workbooks) == (1, 59)
+    peak_mb = (own_kb + 2 * reader_kb) / 1024  # each reader counted at the largest one's peak
+    print(f"peak: grading process {own_kb / 1024:.0f} MB, reader {reader_kb / 1024:.0f} MB")
+    assert peak_mb < 1024
+    assert hashes(folder) == before
 
 
 def test_cli_on_the_mixed_folder(hostile, tmp_path):
@@ -215,7 +252,7 @@ def test_cli_on_the_mixed_folder(hostile, tmp_path):
     assert result.exit_code == 1
     assert "Traceback" not in result.stdout and "Traceback" not in result.stderr
     document = json.loads(result.stdout)
-    assert len(document["workbooks"]) == 39 and len(document["skipped"]) == 8
+    assert len(document["workbooks"]) == 59 and len(document["skipped"]) == 8
     assert [m["site_code"] for m in document["missing"]] == MISSING
     assert hashes(folder) == before
 

@@ -181,9 +181,15 @@ def test_formula_and_hidden_row_scan_takes_any_attribute_order_and_prefix():
         b'<c r="G6"><f>A</f></c><c r="I6"><f>B</f></c><c r="J7"/><c r="D8"><f>x</f></c></row>'
     )
     prefixed = plain.replace(b"<", b"<x:").replace(b"<x:/", b"</x:")
-    for xml in (plain, prefixed):
+    # a prefixed formula in an unprefixed cell, and cells placed by counting (no r=)
+    mixed = plain.replace(b"<f>1+1</f>", b"<x:f>1+1</x:f>")
+    no_refs = (
+        b'<row hidden="1" r="5"><c/><c/><c/><c/><c/><c/><c/><c s="3" t="n"> <f>1+1</f></c></row>'
+        b"<row><c/><c/><c/><c/><c/><c/><c><f>A</f></c><c/><c><f>B</f></c></row>"
+    )
+    for xml in (plain, prefixed, mixed, no_refs):
         formulas, hidden = _scan_sheet_xml(xml)
-        assert formulas == {(4, 7), (5, 6)}  # H5 and G6; I6 is the deduction, D8 locked text
+        assert formulas == {(4, 7), (5, 6)}, xml  # H5 and G6; I6 the deduction, D8 locked text
         assert hidden == {4}
 
 
