@@ -71,3 +71,32 @@ def test_progress_counts_every_item(readers):
              lambda done, total: seen.append((done, total)))  # fmt: skip
     assert seen[0] == (0, 10) and seen[-1] == (10, 10)
     assert [d for d, _ in seen] == list(range(11))
+
+
+def test_grade_sends_back_a_file_whose_reader_died_or_stalled_and_grades_the_rest(
+    shipped_standard, tmp_path
+):
+    """Through grade itself: one source aborts its reader, one stalls it; the good file is
+    graded and the two come back with their codes and messages, in both languages."""
+    import functools
+    import os
+    import time
+
+    from audit_xls.grading import grade
+    from audit_xls.grading.sources import Source
+    from audit_xls.model.diagnostics import message
+
+    stall = functools.partial(time.sleep, 30)
+    sources = [
+        Source("abort.xlsx", 10, None, os.abort),
+        Source("stall.xlsx", 10, None, stall),
+        Source("empty.xlsx", 0, None, bytes),
+    ]
+    for lang in ("zh", "en"):
+        config = grade._Config((shipped_standard,), None, lang, "")
+        results = grade._grade_all(sources, config, 1, None, Limits(seconds=1.5))
+        codes = [[d.code for d in r.diagnostics] for r in results]
+        assert codes == [[READER_FAILED], [READER_TIMEOUT], ["file.empty"]]
+        died = "reader process ended by SIGABRT" if sys.platform != "win32" else "exit code 3"
+        assert died in results[0].diagnostics[0].message
+        assert results[1].diagnostics[0].message == message(READER_TIMEOUT, lang, seconds="1.5")
