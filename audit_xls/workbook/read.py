@@ -40,6 +40,11 @@ MAX_SHEET_CELLS = 1_000_000
 # cells is 2 GB. The text a sheet's cells may draw from the shared strings, in UTF-8 bytes.
 MAX_SHEET_STRING_BYTES = 32 * 1024 * 1024
 
+# What reading a damaged zip part may raise (a negative offset in a header: ValueError).
+_PART_ERRORS = (
+    zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError, ValueError
+)  # fmt: skip
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -277,9 +282,7 @@ def _check_xml_head(
                 break
         else:
             return None  # the whole part is a prolog without a root: calamine judges it
-    except (
-        zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError
-    ) as error:  # fmt: skip
+    except _PART_ERRORS as error:
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
 
@@ -483,9 +486,7 @@ class _SheetParts:
                 return None
             try:
                 self._xml[path] = _read_part(self.data, self.archive, info)
-            except (
-                zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError
-            ) as error:  # fmt: skip
+            except _PART_ERRORS as error:
                 self._xml[path] = None
                 self._errors[path] = _short(error)
         return self._xml[path]
@@ -973,9 +974,7 @@ class _OdsTables:
             try:
                 info = self.archive.getinfo("content.xml")
                 self._content = _read_part(self.data, self.archive, info)
-            except (
-                KeyError, zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError
-            ):  # fmt: skip
+            except (KeyError, *_PART_ERRORS):
                 return self._starts  # calamine reports the broken part
             content = self._content
             for start in _ODS_TABLE_START.finditer(content):
