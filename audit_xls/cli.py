@@ -214,6 +214,8 @@ def standard_export(file: str, out: str, lang: str) -> None:
 
 # --- build (issue 3) ----------------------------------------------------------------------
 
+# grade wrote the summary and CSV, but the history could not record the run (said on stderr)
+HISTORY_NOT_RECORDED = 3
 _PROGRESS_FROM = 20  # fewer workbooks than this finish before a progress line helps
 
 
@@ -479,7 +481,8 @@ def grade(
     """Grade a folder (or .zip) of returned workbooks and write HQ's summary.
 
     Exit code 0 when every returned workbook was graded; 1 when any was sent back or skipped,
-    nothing was found, or an input or output could not be used; 2 for a usage error.
+    nothing was found, or an input or output could not be used; 2 for a usage error; 3 when
+    the summary (and CSV) were written but the history could not record the run.
     """
     import sys
     from pathlib import Path
@@ -488,6 +491,7 @@ def grade(
     from audit_xls.grading.register import RegisterError, read_issued
     from audit_xls.grading.sources import GradeError
     from audit_xls.history.store import HistoryError, check_writable, record_batch
+    from audit_xls.i18n import t
     from audit_xls.model.standard import StandardError, load_standards
     from audit_xls.outputs.report import (
         ReportError,
@@ -559,15 +563,23 @@ def grade(
         write_summary(batch, out, lang=lang)
         if csv_path:
             write_csv(batch, csv_path, lang=lang)
-        recorded = None if no_history else record_batch(history_path, batch)
-    except (ReportError, HistoryError, OSError) as error:
+    except (ReportError, OSError) as error:
         raise _fail(error, lang) from None
+    recorded = not_recorded = None
+    if not no_history:
+        try:
+            recorded = record_batch(history_path, batch)
+        except HistoryError as error:  # the summary and CSV are written: say so, exit 3
+            not_recorded = t("history.not_recorded", lang, error=error.text(lang))
     if as_json:
         click.echo(json_text(batch_to_json(batch)))
     for line in _grade_account(batch, out, csv_path, lang):
         click.echo(line, err=as_json)  # with --json, stdout holds the JSON alone
     if recorded is not None:
         click.echo(recorded.message(lang), err=as_json)
+    if not_recorded is not None:
+        click.echo(f"Error: {not_recorded}", err=True)
+        sys.exit(HISTORY_NOT_RECORDED)
     if not batch.workbooks and not batch.skipped:
         click.echo(t("cli.grade.nothing_found", lang, returns=returns), err=True)
         sys.exit(1)

@@ -43,7 +43,29 @@ CONNECT_TIMEOUT = 10
 
 
 class HistoryError(Exception):
-    """Raised when the history cannot be opened, is not ours, or is newer than this tool."""
+    """Raised when the history cannot be opened, is not ours, is damaged, locked, read-only
+    or newer than this tool. `code` (an i18n key, history.*) names the case when it has one;
+    str() is the Chinese message, text(lang) the message in either language."""
+
+    def __init__(self, text: str, code: str = "", **params: object) -> None:
+        super().__init__(text)
+        self.code = code
+        self.params = params
+
+    @classmethod
+    def of(cls, code: str, **params: object) -> HistoryError:
+        from audit_xls.i18n import t
+
+        return cls(t(code, "zh", **params), code, **params)
+
+    def text(self, lang: str = "zh") -> str:
+        from audit_xls.i18n import t
+
+        return t(self.code, lang, **self.params) if self.code else str(self)
+
+
+# How long a SQLite writer (or reader) waits for another process's lock before giving up.
+BUSY_TIMEOUT_S = 10.0
 
 
 def is_url(location: str | Path) -> bool:
@@ -351,7 +373,9 @@ def open_write(location: str | Path) -> Iterator[Connection]:
         path = Path(location)
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one batch one transaction.
-        conn = Connection(sqlite3.connect(path, isolation_level=None), SQLITE, path)
+        conn = Connection(
+            sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S), SQLITE, path
+        )
     try:
         yield conn
     finally:
@@ -369,7 +393,9 @@ def open_read(location: str | Path, missing: str) -> Iterator[Connection]:
         if not path.is_file():
             raise HistoryError(missing)
         try:
-            raw = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            raw = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S
+            )
         except sqlite3.Error as exc:
             raise HistoryError(
                 f"历史库 {path} 无法打开（{exc}）：请检查文件是否存在、是否有读取权限。"

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit_xls.history import backend
 from audit_xls.history.backend import (
     SQLITE,
     Connection,
@@ -192,6 +194,78 @@ NEWER_SCHEMA = (
 OTHER_TABLES = "其中已有别的表，没有结构版本号"
 
 
+# --- SQLite failures: located and true --------------------------------------------------
+
+
+def _failure(location: str | Path, exc: BaseException, waited: float | None = None) -> Exception:
+    """The true, located HistoryError for a SQLite failure on the history at `location`;
+    anything else (a PostgreSQL driver error) is returned as it is."""
+    if not isinstance(exc, sqlite3.Error) or is_url(location):
+        return exc  # type: ignore[return-value]
+    path = Path(location)
+    name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; the text below for 3.10
+    text = str(exc).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
+        seconds = backend.BUSY_TIMEOUT_S if waited is None else waited
+        return HistoryError.of("history.locked", path=path, waited=f"{seconds:.1f}")
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
+        return HistoryError.of("history.damaged", path=path, detail=exc)
+    if name.startswith("SQLITE_NOTADB") or "not a database" in text:
+        return HistoryError.of("history.not_history", path=path, why=exc)
+    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        return _read_only(path) or HistoryError.of("history.read_only", path=path)
+    if name.startswith("SQLITE_FULL") or "full" in text:
+        return HistoryError.of("history.disk_full", path=path)
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return _read_only(path) or HistoryError.of("history.cannot_open", path=path, error=exc)
+    return HistoryError.of("history.cannot_open", path=path, error=exc)
+
+
+def _read_only(location: str | Path) -> HistoryError | None:
+    """The SQLite file or its folder cannot be written (SQLite writes a journal beside the
+    file), as far as the operating system says (os.access: the read-only attribute on Windows,
+    permissions on POSIX, the immutable flag for root; otherwise SQLite's own error is the
+    word). None for a PostgreSQL URL."""
+    if is_url(location):
+        return None
+    path = Path(location)
+    if path.is_dir():
+        return HistoryError.of("history.is_folder", path=path)
+    if path.exists() and not os.access(path, os.W_OK):
+        return HistoryError.of("history.read_only", path=path)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK):
+        return HistoryError.of("history.folder_read_only", path=path, folder=folder)
+    return None
+
+
+def _quick_check(conn: Connection) -> None:
+    """Refuse to go on with a damaged SQLite file: PRAGMA quick_check (b-trees, pages, records;
+    linear in the file's size) before anything is written."""
+    if conn.dialect is not SQLITE:
+        return
+    try:
+        rows = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.Error as exc:
+        raise _failure(conn.location, exc) from exc
+    if rows != ["ok"]:
+        lines = [line for row in rows for line in str(row).splitlines() if "***" not in line]
+        raise HistoryError.of("history.damaged", path=conn.location, detail="; ".join(lines)[:200])
+
+
+def _begin_write(conn: Connection) -> None:
+    """The writers' lock, taken at once (SQLite: BEGIN IMMEDIATE, waiting up to
+    backend.BUSY_TIMEOUT_S for another writer); a lock held longer is a located message saying
+    how long it waited."""
+    started = time.monotonic()
+    try:
+        conn.begin_write()
+    except sqlite3.Error as exc:
+        raise _failure(conn.location, exc, time.monotonic() - started) from exc
+
+
 def migration_script(number: int, dialect: Dialect) -> str:
     """The text of MIGRATIONS[number] for `dialect`."""
     entry = MIGRATIONS[number]
@@ -212,7 +286,7 @@ def _migrate(conn: Connection) -> None:
         raise _newer(conn, version)
     if version == SCHEMA_VERSION:
         return
-    conn.begin_write()
+    _begin_write(conn)
     try:
         version = conn.schema_version()  # another program may have migrated it meanwhile
         if version > SCHEMA_VERSION:
@@ -220,6 +294,8 @@ def _migrate(conn: Connection) -> None:
         if version == 0 and conn.columns():
             # An existing database of something else: never add our tables to it.
             raise HistoryError(NOT_A_HISTORY.format(path=conn.shown, why=OTHER_TABLES))
+        if 0 < version < SCHEMA_VERSION:
+            _quick_check(conn)  # never migrate a damaged file
         if version < SCHEMA_VERSION:
             for number in range(version, SCHEMA_VERSION):
                 conn.run_script(migration_script(number, conn.dialect))
@@ -235,38 +311,59 @@ def _migrate(conn: Connection) -> None:
 def check_writable(location: str | Path) -> None:
     """HistoryError now, before a long grade, when `location` cannot take this run's record: a
     database of something else, one newer than this program, a file that is no database, or a
-    PostgreSQL server that cannot be reached or refuses us."""
+    PostgreSQL server that cannot be reached or refuses us; for SQLite also a folder, a
+    read-only file or folder, a damaged file (quick_check) or one locked by another process
+    for longer than backend.BUSY_TIMEOUT_S."""
     location = location_of(location)
+    problem = _read_only(location)
+    if problem is not None:
+        raise problem
     if isinstance(location, Path) and not location.exists():
         return  # created on first use, folder included
     try:
         with open_read(location, missing="") as conn:
             version = conn.schema_version()
             tables = conn.columns()
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    NEWER_SCHEMA.format(
+                        path=shown(location), version=version, supported=SCHEMA_VERSION
+                    )
+                )
+            if version == 0 and tables:
+                raise HistoryError(NOT_A_HISTORY.format(path=shown(location), why=OTHER_TABLES))
+            _quick_check(conn)
+    except sqlite3.Error as exc:
+        raise _failure(location, exc) from exc
     except database_errors() as exc:
         raise HistoryError(NOT_A_HISTORY.format(path=shown(location), why=exc)) from exc
-    if version > SCHEMA_VERSION:
-        raise HistoryError(
-            NEWER_SCHEMA.format(path=shown(location), version=version, supported=SCHEMA_VERSION)
-        )
-    if version == 0 and tables:
-        raise HistoryError(NOT_A_HISTORY.format(path=shown(location), why=OTHER_TABLES))
 
 
 @contextmanager
 def _connect(location: str | Path) -> Iterator[Connection]:
     """The writer's connection: creates the SQLite file on first use; migrates the schema."""
-    with open_write(location) as conn:
+    problem = _read_only(location)
+    if problem is not None:
+        raise problem
+    with ExitStack() as stack:
+        try:
+            conn = stack.enter_context(open_write(location))
+        except OSError as exc:  # the folder could not be made
+            raise HistoryError.of("history.cannot_open", path=location, error=exc) from exc
+        except sqlite3.Error as exc:
+            raise _failure(location, exc) from exc
         try:
             # Before foreign_keys = ON: a table rebuild must not check references midway.
             _migrate(conn)
+            if conn.dialect is SQLITE:
+                conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise _failure(location, exc) from exc
         except database_errors() as exc:
             raise HistoryError(
                 f"历史库 {conn.shown} 无法读取（{exc}）：它不是 audit-xls 的历史库，"
                 "请用 --history 指定正确的位置。"
             ) from exc
-        if conn.dialect is SQLITE:
-            conn.execute("PRAGMA foreign_keys = ON")
         yield conn
 
 
@@ -321,6 +418,8 @@ def _connect_read(location: str | Path) -> Iterator[Connection]:
     with open_read(location, missing) as conn:
         try:
             _check_readable(conn)
+        except sqlite3.Error as exc:
+            raise _failure(location, exc) from exc
         except database_errors() as exc:
             raise HistoryError(NOT_A_HISTORY.format(path=conn.shown, why=exc)) from exc
         conn.begin_read()
@@ -511,17 +610,17 @@ def _supersede(conn: Connection, row_id: int, w: WorkbookResult) -> int:
 @contextmanager
 def writing(conn: Connection) -> Iterator[Connection]:
     """One write transaction holding the writers' lock: committed whole, or rolled back
-    (any exception, Ctrl+C included) leaving the history as it was."""
+    (any exception, Ctrl+C included) leaving the history as it was. A SQLite file is checked
+    (quick_check) first and never written into when damaged; a SQLite failure is a located
+    HistoryError."""
+    _begin_write(conn)  # SQLite: waits up to BUSY_TIMEOUT_S, then says how long it waited
     try:
-        conn.begin_write()
-    except sqlite3.OperationalError as exc:
-        raise HistoryError(
-            f"历史库 {conn.shown} 正被另一个程序写入（{exc}）：请等它结束后重新运行，"
-            "已评分的结果不会丢失。"
-        ) from exc
-    try:
+        _quick_check(conn)  # under the write lock: what is checked is what is written into
         yield conn
         conn.commit()
+    except sqlite3.Error as exc:
+        conn.rollback()
+        raise _failure(conn.location, exc) from exc
     except BaseException:
         conn.rollback()
         raise
@@ -654,7 +753,9 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
     - When the batch was graded against an issued register (issued_count is not None), the
       issued workbooks (returned or missing) are added to the register table for 回收情况.
     - All of it is one transaction: if anything fails, nothing of the batch is written and the
-      exception propagates (the driver's error, or HistoryError for an unusable history).
+      exception propagates (HistoryError with its located message for any SQLite failure:
+      locked and how long it waited, damaged by quick_check before writing, read-only, not a
+      history, disk full; the driver's error or HistoryError for PostgreSQL).
       Writers take one lock for the batch (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
       transaction lock), so concurrent runs record as if one after the other.
     """

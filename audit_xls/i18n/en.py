@@ -285,4 +285,15 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.status.cannot_fix": "cannot be fixed",
     "rectify.status.closed": "closed",
     "rectify.status.withdrawn": "withdrawn",
+    # the history (history/store.py): every SQLite failure, located and true
+    "history.not_history": "The history {path} is not an audit-xls history ({why}): pass --history the file grade records its results in.",
+    "history.newer": "The history {path} has schema version {version}, newer than the {supported} this program supports: upgrade audit-xls.",
+    "history.locked": "The history {path} is locked by another program (still locked after waiting {waited} s): wait for it to finish (or close the program that has the file open) and run again.",
+    "history.damaged": 'The history {path} is damaged (integrity check: {detail}); nothing was written into it: replace it with a backup, or without one recover it with the SQLite shell: sqlite3 "{path}" ".recover" | sqlite3 recovered.sqlite, then pass --history the recovered file.',
+    "history.read_only": "The history {path} is read-only and cannot be written: clear its read-only attribute (or check the write permission), or pass --history a writable file.",
+    "history.folder_read_only": "The folder {folder} of the history {path} cannot be written (SQLite keeps its journal there): check the folder's write permission, or pass --history a file in a writable folder.",
+    "history.is_folder": "The history {path} is a folder, not a file: pass --history the history file (e.g. {path}/audit-xls-history.sqlite).",
+    "history.disk_full": "The disk of the history {path} is full; nothing was written: free some space and run again.",
+    "history.cannot_open": "The history {path} cannot be opened or written ({error}): check the path and the permissions.",
+    "history.not_recorded": "This run was not recorded in the history: {error} The summary and the CSV are written as usual; once that is fixed run grade again with the same arguments to record it (nothing is recorded twice).",
 }

@@ -289,4 +289,15 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.status.cannot_fix": "无法整改",
     "rectify.status.closed": "已整改",
     "rectify.status.withdrawn": "已撤销",
+    # the history (history/store.py): every SQLite failure, located and true
+    "history.not_history": "历史库 {path} 不是 audit-xls 的历史库（{why}）：请用 --history 指定 grade 记录结果的那个文件。",
+    "history.newer": "历史库 {path}：结构版本 {version} 比本程序支持的 {supported} 新，请升级 audit-xls 后再使用。",
+    "history.locked": "历史库 {path} 正被另一个程序使用（等待了 {waited} 秒仍未释放）：请等它结束（或关闭打开该文件的程序）后重新运行。",
+    "history.damaged": '历史库 {path} 已损坏（完整性检查：{detail}），未写入任何内容：请用备份替换它；没有备份时可用 SQLite 命令行恢复：sqlite3 "{path}" ".recover" | sqlite3 恢复.sqlite，再用 --history 指定恢复后的文件。',
+    "history.read_only": "历史库 {path} 是只读文件，无法记录：请取消该文件的只读属性（或检查写权限），或用 --history 指定可写的文件。",
+    "history.folder_read_only": "历史库 {path} 所在的文件夹 {folder} 不可写（SQLite 要在其中建立日志文件），无法记录：请检查该文件夹的写权限，或用 --history 指定可写文件夹中的文件。",
+    "history.is_folder": "历史库 {path} 是一个文件夹，不是文件：请用 --history 指定历史库文件（例如 {path}/audit-xls-history.sqlite）。",
+    "history.disk_full": "历史库 {path} 所在的磁盘已满，未写入任何内容：请腾出空间后重新运行。",
+    "history.cannot_open": "历史库 {path} 无法打开或写入（{error}）：请检查路径和权限。",
+    "history.not_recorded": "本次结果未记录到历史库：{error} 汇总和明细已照常写出；处理后用同样的参数再运行一次 grade 即可补记（同一文件不会重复记录）。",
 }
