@@ -253,49 +253,12 @@ class Connection:
 
 # --- opening --------------------------------------------------------------------------------
 
-# Messages of the PostgreSQL side (zh, en); the zh text is what HistoryError carries.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "pg.missing_driver": (
-        "历史库 {where} 是 PostgreSQL 地址，但没有安装 psycopg：请运行 "
-        "pip install 'psycopg[binary]' 后重试。",
-        "History {where} is a PostgreSQL URL but psycopg is not installed: run "
-        "pip install 'psycopg[binary]' and try again.",
-    ),
-    "pg.unreachable": (
-        "无法连接 PostgreSQL 服务器 {host}:{port}（等待 {waited} 秒后放弃：{error}）：请确认服务器"
-        "已启动、地址和端口正确、防火墙允许连接。",
-        "Cannot reach the PostgreSQL server {host}:{port} (gave up after {waited} s: {error}): "
-        "check that the server runs, the host and port are right and a firewall lets it through.",
-    ),
-    "pg.password": (
-        "PostgreSQL 服务器 {host}:{port} 拒绝了用户 {user} 的密码：请检查 PGPASSWORD 或 "
-        "~/.pgpass 中为该用户保存的密码（密码不会显示）。",
-        "The PostgreSQL server {host}:{port} refused the password of user {user}: check the "
-        "password kept for that user in PGPASSWORD or ~/.pgpass (it is not shown).",
-    ),
-    "pg.no_password": (
-        "PostgreSQL 服务器 {host}:{port} 要求用户 {user} 提供密码：请在 PGPASSWORD 或 ~/.pgpass "
-        "中设置（不要写在命令行里）。",
-        "The PostgreSQL server {host}:{port} wants a password for user {user}: set it in "
-        "PGPASSWORD or ~/.pgpass (not on the command line).",
-    ),
-    "pg.no_database": (
-        "PostgreSQL 服务器 {host}:{port} 上没有数据库 {dbname}：请管理员先创建它"
-        "（createdb {dbname}），audit-xls 会在其中建立历史库的表。",
-        "The PostgreSQL server {host}:{port} has no database {dbname}: ask the administrator "
-        "to create it (createdb {dbname}); audit-xls then creates the history's tables in it.",
-    ),
-    "pg.refused": (
-        "PostgreSQL 服务器 {host}:{port} 拒绝连接数据库 {dbname}（{error}）：请检查用户 {user} "
-        "的权限和服务器的 pg_hba.conf。",
-        "The PostgreSQL server {host}:{port} refused the connection to {dbname} ({error}): "
-        "check user {user}'s rights and the server's pg_hba.conf.",
-    ),
-}
 
+def message(key: str, /, **values: object) -> str:
+    """A message of the catalogue (history.*), in $AUDIT_XLS_LANG's language (default zh)."""
+    from audit_xls.i18n import default_lang, t
 
-def message(key: str, **values: object) -> str:
-    return MESSAGES[key][0].format(**values)
+    return t(f"history.{key}", default_lang(), **values)
 
 
 def _conninfo(url: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ from audit_xls.history.backend import (
     HistoryError,
     is_url,
     location_of,
+    message,
     open_read,
     shown,
 )
@@ -92,11 +93,15 @@ class MigrateSummary:
     total: dict[str, int] = field(default_factory=dict)  # table -> rows in the source
 
     def message(self) -> str:
-        copied = sum(self.copied.values())
-        parts = "，".join(f"{t} {self.total[t]}" for t in self.total)
-        return (
-            f"已把历史库 {self.source} 迁移到 {self.target}：本次复制 {copied} 行"
-            f"（源库共有：{parts}）；再运行一次不会重复复制。"
+        from audit_xls.i18n import default_lang, join
+
+        tables = join([f"{t} {n}" for t, n in self.total.items()], default_lang())
+        return message(
+            "migrate.done",
+            source=self.source,
+            target=self.target,
+            copied=sum(self.copied.values()),
+            tables=tables,
         )
 
 
@@ -143,7 +148,7 @@ def _readable(source: str | Path) -> Iterator[str | Path]:
 
 
 def _missing(path: Path | str) -> str:
-    return f"历史库 {path} 不存在：请检查路径。"
+    return message("missing", path=path)
 
 
 def migrate(
@@ -152,9 +157,9 @@ def migrate(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> MigrateSummary:
     """Copy the SQLite history `source` into `target` (a URL, or another SQLite path)."""
-    source = Path(source)
     if is_url(source):
-        raise HistoryError("history migrate --from 需要一个 SQLite 文件（不是 URL）。")
+        raise HistoryError(message("migrate.from_url", source=shown(str(source))))
+    source = Path(source)
     summary = MigrateSummary(str(source), shown(target))
     with _current_source(source) as current:
         src = sqlite3.connect(f"{current.resolve().as_uri()}?mode=ro", uri=True)
@@ -184,10 +189,7 @@ def _check_prefix(src: sqlite3.Connection, dst: Connection, source: Path) -> Non
         for r in src.execute("SELECT id, file_hash, workbook_id, status FROM workbooks")
     }
     if any(ours.get(r[0]) != tuple(r) for r in theirs):
-        raise HistoryError(
-            f"历史库 {dst.shown} 已有不是来自 {source} 的记录：migrate 只复制到空库"
-            "（或同一来源中断后的库）；要合并几个办公室的历史库，请用 audit-xls history merge。"
-        )
+        raise HistoryError(message("migrate.foreign_target", target=dst.shown, source=source))
 
 
 def _copy_table(
@@ -273,11 +275,15 @@ class MergeSummary:
     issued_added: int = 0
 
     def message(self) -> str:
-        recorded = self.recorded_graded + self.recorded_sent_back
-        return (
-            f"合并到历史库 {self.into}：新记录 {recorded} 份（评分 {self.recorded_graded}，"
-            f"退回 {self.recorded_sent_back}），已记录过 {self.already_recorded} 份，"
-            f"被重新提交替代 {self.superseded} 份，新增下发登记 {self.issued_added} 条。"
+        return message(
+            "merge.done",
+            target=self.into,
+            recorded=self.recorded_graded + self.recorded_sent_back,
+            graded=self.recorded_graded,
+            sent_back=self.recorded_sent_back,
+            already=self.already_recorded,
+            superseded=self.superseded,
+            issued=self.issued_added,
         )
 
 
@@ -393,52 +399,57 @@ class CheckReport:
         }
 
     def lines(self) -> list[str]:
-        out = [f"历史库 {self.location}（结构版本 {self.version}）"]
-        out.append("月份     标准         当前评分  被替代  退回  下发")
+        from audit_xls.i18n import default_lang, entry
+
+        header = entry("history.check.header", default_lang())
+        widths = [8, 12, 10, 10, 10, 8]
+        out = [message("check.title", path=self.location, version=self.version)]
+        out.append("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
         for c in self.counts:
-            out.append(
-                f"{c['period']:<8} {c['standard_id']:<12} {c['graded']:>8} "
-                f"{c['superseded']:>7} {c['sent_back']:>5} {c['issued']:>5}"
-            )
+            values = [c[k] for k in ("period", "standard_id")] + [
+                c[k] for k in ("graded", "superseded", "sent_back", "issued")
+            ]
+            out.append("  ".join(str(v).ljust(w) for v, w in zip(values, widths, strict=True)))
         if self.ok:
-            out.append("检查通过：没有发现问题。")
+            out.append(message("check.ok"))
         else:
-            out.append(f"发现 {len(self.problems)} 个问题：")
+            out.append(message("check.found", count=len(self.problems)))
             out.extend(f"- {p}" for p in self.problems)
         return out
 
 
-# Each check: a query returning offending rows, and what one row means.
-CHECKS: tuple[tuple[str, str], ...] = (
+# Each check: a query returning offending rows, and what one row means (a message key and
+# the names of the row's values).
+CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
     (
         """SELECT site_code || ' ' || period || ' ' || standard_id, count(*) FROM workbooks
            WHERE status = 'graded' AND superseded = 0
            GROUP BY site_code, period, standard_id HAVING count(*) > 1""",
-        "项目 月份 标准 {0} 有 {1} 份当前评分结果（应只有 1 份）",
+        ("check.two_current", ("site_month_standard", "count")),
     ),
     (
         """SELECT file_hash, workbook_id, status, count(*) FROM workbooks
            GROUP BY file_hash, workbook_id, status HAVING count(*) > 1""",
-        "文件 {0} / {1} 以 {2} 记录了 {3} 次（应只有 1 次）",
+        ("check.recorded_twice", ("file_hash", "workbook_id", "status", "count")),
     ),
     (
         """SELECT w.id, w.superseded_by FROM workbooks w
            WHERE w.superseded_by IS NOT NULL
              AND (w.superseded = 0
                   OR NOT EXISTS (SELECT 1 FROM workbooks n WHERE n.id = w.superseded_by))""",
-        "记录 {0} 的 superseded_by = {1} 不成立（未标记被替代，或替代它的记录不存在）",
+        ("check.superseded_by", ("id", "by")),
     ),
     (
         """SELECT w.id, w.file FROM workbooks w WHERE w.status = 'graded'
            AND (NOT EXISTS (SELECT 1 FROM criteria c WHERE c.workbook = w.id)
                 OR NOT EXISTS (SELECT 1 FROM sections s WHERE s.workbook = w.id))""",
-        "评分记录 {0}（{1}）缺少检查项或分项得分",
+        ("check.graded_without_scores", ("id", "file")),
     ),
     (
         """SELECT w.id, w.file FROM workbooks w WHERE w.status = 'sent_back'
            AND (w.score IS NOT NULL
                 OR EXISTS (SELECT 1 FROM criteria c WHERE c.workbook = w.id))""",
-        "退回记录 {0}（{1}）却有得分或检查项",
+        ("check.sent_back_with_scores", ("id", "file")),
     ),
     (
         " UNION ALL ".join(
@@ -447,7 +458,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
                 WHERE n > 0"""
             for child in ("criteria", "sections", "diagnostics")
         ),
-        "表 {0} 有 {1} 行指向不存在的记录",
+        ("check.orphans", ("table", "count")),
     ),
 )
 
@@ -467,12 +478,14 @@ def check(location: str | Path) -> CheckReport:
         if conn.dialect is SQLITE:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
             if result != ["ok"]:
-                problems.extend(f"SQLite integrity_check：{r}" for r in result)
+                problems.extend(message("check.integrity", result=r) for r in result)
             for row in conn.execute("PRAGMA foreign_key_check").fetchall():
-                problems.append(f"表 {row[0]} 第 {row[1]} 行引用的 {row[2]} 不存在")
-        for sql, text in CHECKS:
+                problems.append(
+                    message("check.foreign_key", table=row[0], row=row[1], parent=row[2])
+                )
+        for sql, (key, names) in CHECKS:
             for row in conn.execute(sql).fetchall():
-                problems.append(text.format(*row))
+                problems.append(message(key, **dict(zip(names, row, strict=True))))
         decimals = conn.execute(
             "SELECT id, score, max_score, percent FROM workbooks WHERE status = 'graded'"
         ).fetchall()
@@ -481,7 +494,7 @@ def check(location: str | Path) -> CheckReport:
                 try:
                     Decimal(value)
                 except (InvalidOperation, TypeError):
-                    problems.append(f"记录 {row[0]} 的得分 {value!r} 不是精确小数")
+                    problems.append(message("check.not_decimal", id=row[0], value=repr(value)))
                     break
         issued = dict(
             ((p, s), n)
