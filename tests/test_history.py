@@ -452,22 +452,22 @@ def test_an_interrupted_batch_leaves_the_history_as_it_was(
         t: rows(path, f"SELECT * FROM {t} ORDER BY rowid")
         for t in ("workbooks", "criteria", "sections", "diagnostics", "issued")
     }
-    real = history._insert_scores
+    real = history.Connection.insert_many
     calls = []
 
-    def fail_on_third(conn, row_id, w):
-        calls.append(w.file)
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # as if the user pressed Ctrl+C mid-way
-        real(conn, row_id, w)
+    def fail_on_third(conn, table, columns, rows_):
+        calls.append(table)
+        if len(calls) == 3:  # workbooks and criteria written, then Ctrl+C
+            raise KeyboardInterrupt
+        real(conn, table, columns, rows_)
 
-    monkeypatch.setattr(history, "_insert_scores", fail_on_third)
+    monkeypatch.setattr(history.Connection, "insert_many", fail_on_third)
     with pytest.raises(KeyboardInterrupt):
         record_batch(path, three_months()[1])
-    assert len(calls) == 3
+    assert calls == ["workbooks", "criteria", "sections"]
     after = {t: rows(path, f"SELECT * FROM {t} ORDER BY rowid") for t in before}
     assert after == before
-    monkeypatch.setattr(history, "_insert_scores", real)
+    monkeypatch.setattr(history.Connection, "insert_many", real)
     assert record_batch(path, three_months()[1]).recorded_graded == 4
 
 

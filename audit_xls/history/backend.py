@@ -155,6 +155,19 @@ class Connection:
             with self.raw.cursor() as cursor:
                 cursor.executemany(self.dialect.sql(sql), rows)
 
+    def insert_many(self, table: str, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
+        """Append rows to `table` (no conflict handling): PostgreSQL COPY, SQLite executemany."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect is SQLITE:
+            marks = ", ".join("?" for _ in columns)
+            self.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            return
+        with self.raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def insert(self, sql: str, params: Sequence[Any], key: str = "id") -> int:
         """An INSERT of one row into a table whose `key` is INTEGER PRIMARY KEY; returns the
         new row's key (SQLite: lastrowid; PostgreSQL: RETURNING)."""
@@ -164,6 +177,22 @@ class Connection:
             return int(cursor.lastrowid)
         cursor = self.execute(f"{sql} RETURNING {key}", params)
         return int(cursor.fetchone()[0])
+
+    def new_ids(self, table: str, count: int, key: str = "id") -> list[int]:
+        """`count` new keys for rows of `table` to be inserted in this write transaction."""
+        if count <= 0:
+            return []
+        if self.dialect is SQLITE:  # under BEGIN IMMEDIATE: SQLite itself would use max + 1
+            top = int(
+                self.raw.execute(f"SELECT coalesce(max({key}), 0) FROM {table}").fetchone()[0]
+            )
+            return list(range(top + 1, top + 1 + count))
+        cursor = self.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', '{key}')) "
+            "FROM generate_series(1, ?)",
+            (count,),
+        )
+        return sorted(int(r[0]) for r in cursor.fetchall())
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
         cursor = self.execute(sql, params)

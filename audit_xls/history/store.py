@@ -520,88 +520,119 @@ def _batch_order(batch: BatchResult) -> list[WorkbookResult]:
     return sorted(batch.workbooks, key=key)
 
 
-def _insert_workbook(conn: Connection, w: WorkbookResult, graded_at: str, recorded_at: str) -> int:
+WORKBOOK_COLUMNS = (
+    "id",
+    "workbook_id",
+    "file",
+    "file_hash",
+    "site_code",
+    "site_name",
+    "region",
+    "period",
+    "standard_id",
+    "standard_version",
+    "standard_hash",
+    "status",
+    "score",
+    "max_score",
+    "percent",
+    "grade",
+    "inspector",
+    "inspection_date",
+    "graded_at",
+    "recorded_at",
+)
+CRITERIA_COLUMNS = (
+    "workbook",
+    "code",
+    "section_code",
+    "text",
+    "result",
+    "problem_points",
+    "deduction",
+    "note",
+)
+SECTION_COLUMNS = (
+    "workbook",
+    "code",
+    "name",
+    "points",
+    "deducted",
+    "score",
+    "applicable",
+    "vetoed",
+)
+DIAGNOSTIC_COLUMNS = ("workbook", "severity", "code", "sheet", "cell", "message")
+
+
+def insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def _workbook_row(
+    row_id: int, w: WorkbookResult, graded_at: str, recorded_at: str
+) -> tuple[object, ...]:
     standard = w.standard
     card = w.card if w.status == GRADED else None
-    return conn.insert(
-        """INSERT INTO workbooks (workbook_id, file, file_hash, site_code, site_name, region,
-               period, standard_id, standard_version, standard_hash, status, score, max_score,
-               percent, grade, inspector, inspection_date, graded_at, recorded_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (
-            w.workbook_id,
-            w.file,
-            w.file_hash,
-            w.site_code,
-            w.site_name,
-            w.region,
-            w.period,
-            standard.id if standard else "",
-            standard.version if standard else "",
-            standard.content_hash if standard else "",
-            w.status,
-            _text(card.total) if card else None,
-            _text(card.max_score) if card else None,
-            _text(card.percent) if card else None,
-            card.grade if card else None,
-            w.inspector,
-            _iso(w.inspection_date),
-            graded_at,
-            recorded_at,
-        ),
+    return (
+        row_id,
+        w.workbook_id,
+        w.file,
+        w.file_hash,
+        w.site_code,
+        w.site_name,
+        w.region,
+        w.period,
+        standard.id if standard else "",
+        standard.version if standard else "",
+        standard.content_hash if standard else "",
+        w.status,
+        _text(card.total) if card else None,
+        _text(card.max_score) if card else None,
+        _text(card.percent) if card else None,
+        card.grade if card else None,
+        w.inspector,
+        _iso(w.inspection_date),
+        graded_at,
+        recorded_at,
     )
 
 
-def _insert_scores(conn: Connection, row_id: int, w: WorkbookResult) -> None:
+def _score_rows(row_id: int, w: WorkbookResult) -> tuple[list[tuple], list[tuple]]:
+    """The criteria and sections rows of a graded workbook."""
     assert w.card is not None and w.standard is not None
     where = _section_codes(w.standard)
-    conn.executemany(
-        """INSERT INTO criteria (workbook, code, section_code, text, result, problem_points,
-               deduction, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-        [
-            (
-                row_id,
-                c.code,
-                where.get(c.code, ("", ""))[0],
-                where.get(c.code, ("", ""))[1],
-                c.result,
-                c.problem_points,
-                str(c.deduction),
-                w.answers[c.code].note if c.code in w.answers else "",
-            )
-            for c in w.card.criteria
-        ],
-    )
-    conn.executemany(
-        """INSERT INTO sections (workbook, code, name, points, deducted, score, applicable,
-               vetoed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-        [
-            (
-                row_id,
-                s.code,
-                s.name,
-                str(s.points),
-                str(s.deducted),
-                str(s.score),
-                int(s.applicable),
-                int(s.vetoed),
-            )
-            for s in w.card.sections
-        ],
-    )
+    criteria = [
+        (
+            row_id,
+            c.code,
+            where.get(c.code, ("", ""))[0],
+            where.get(c.code, ("", ""))[1],
+            c.result,
+            c.problem_points,
+            str(c.deduction),
+            w.answers[c.code].note if c.code in w.answers else "",
+        )
+        for c in w.card.criteria
+    ]
+    sections = [
+        (
+            row_id,
+            s.code,
+            s.name,
+            str(s.points),
+            str(s.deducted),
+            str(s.score),
+            int(s.applicable),
+            int(s.vetoed),
+        )
+        for s in w.card.sections
+    ]
+    return criteria, sections
 
 
-def _insert_diagnostics(conn: Connection, row_id: int, w: WorkbookResult) -> None:
-    conn.executemany(
-        """INSERT INTO diagnostics (workbook, severity, code, sheet, cell, message)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        [(row_id, d.severity, d.code, d.sheet, d.cell, d.message) for d in w.diagnostics],
-    )
-
-
-def _supersede(conn: Connection, row_id: int, w: WorkbookResult) -> int:
-    assert w.standard is not None
-    return supersede_current(conn, row_id, w.site_code, w.period, w.standard.id)
+def _diagnostic_rows(row_id: int, w: WorkbookResult) -> list[tuple]:
+    return [(row_id, d.severity, d.code, d.sheet, d.cell, d.message) for d in w.diagnostics]
 
 
 # --- the recording rules, one place for record_batch and `history merge` ------------------
@@ -626,55 +657,119 @@ def writing(conn: Connection) -> Iterator[Connection]:
         raise
 
 
-def recorded_statuses(conn: Connection, file_hash: str, workbook_id: str) -> set[str]:
-    """The statuses this file (file_hash + workbook_id) is recorded with already."""
-    return {
-        status
-        for (status,) in conn.execute(
-            "SELECT status FROM workbooks WHERE file_hash = ? AND workbook_id = ?",
-            (file_hash, workbook_id),
-        )
-    }
-
-
 def is_new(statuses: set[str], graded: bool) -> bool:
     """A file is recorded once; only a first graded row for a file recorded sent back so far
     is new."""
     return not statuses or (graded and GRADED not in statuses)
 
 
-def supersede_current(
-    conn: Connection, row_id: int, site_code: str, period: str, standard_id: str
-) -> int:
-    """Mark the current graded result for the same site, month and standard as superseded
-    by row `row_id`."""
-    cursor = conn.execute(
-        """UPDATE workbooks SET superseded = 1, superseded_by = ?
-           WHERE status = 'graded' AND superseded = 0 AND id != ?
-             AND site_code = ? AND period = ? AND standard_id = ?""",
-        (row_id, row_id, site_code, period, standard_id),
-    )
-    return int(cursor.rowcount)
+@dataclass(frozen=True)
+class Candidate:
+    """A file offered for recording (a batch's workbook, or a merged history's row)."""
+
+    file_hash: str
+    workbook_id: str
+    graded: bool
+    site_code: str
+    period: str
+    standard_id: str
+    older_copy: bool = False  # an older copy of a workbook returned twice: never current
 
 
-def mark_regraded(conn: Connection, row_id: int, file_hash: str, workbook_id: str) -> int:
-    """The sent-back row of a file now graded is superseded by its graded row."""
-    return int(
-        conn.execute(
-            """UPDATE workbooks SET superseded = 1, superseded_by = ?
-               WHERE status = 'sent_back' AND superseded = 0
-                 AND file_hash = ? AND workbook_id = ?""",
-            (row_id, file_hash, workbook_id),
-        ).rowcount
-    )
+@dataclass
+class Plan:
+    """What recording the candidates does, worked out under the writers' lock."""
+
+    ids: list[int | None]  # per candidate: its new row id, None when already recorded
+    marks: list[tuple[int | None, int]]  # (superseded_by, id): rows to mark superseded
+    already: int = 0
+    graded: int = 0
+    sent_back: int = 0
+    superseded: int = 0
+    regraded: int = 0
 
 
-def mark_older_copy(conn: Connection, row_id: int) -> int:
-    """An older copy of a workbook returned twice is never current (no superseded_by)."""
-    return int(
-        conn.execute(
-            "UPDATE workbooks SET superseded = 1 WHERE id = ? AND superseded = 0", (row_id,)
-        ).rowcount
+def _chunks(items: list, size: int = 400) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def plan_records(conn: Connection, candidates: list[Candidate]) -> Plan:
+    """Apply the recording rules to `candidates` (in recording order) against the history as
+    it is: which are new (and their ids), which rows become superseded and by which.
+
+    Rules (docs/history.md): a file (file_hash + workbook_id) is recorded once, except that a
+    file recorded only as sent back is recorded again when graded (its sent-back row is then
+    superseded by the graded one: `regraded`); a new graded row supersedes every current graded
+    row of its site, period and standard, unless it is an older copy, which supersedes nothing
+    and is itself not current at the end. Must run inside writing(conn): the state read here
+    is the state the plan is written to.
+    """
+    statuses: dict[tuple[str, str], set[str]] = {}
+    sent_back_rows: dict[tuple[str, str], list[int]] = {}
+    current: dict[tuple[str, str, str], list[int]] = {}
+    files = sorted({(c.file_hash, c.workbook_id) for c in candidates})
+    for chunk in _chunks(sorted({h for h, _ in files})):
+        for row_id, file_hash, workbook_id, status, superseded in conn.execute(
+            "SELECT id, file_hash, workbook_id, status, superseded FROM workbooks "
+            f"WHERE file_hash IN ({', '.join('?' for _ in chunk)})",
+            chunk,
+        ).fetchall():
+            statuses.setdefault((file_hash, workbook_id), set()).add(status)
+            if status == SENT_BACK and not superseded:
+                sent_back_rows.setdefault((file_hash, workbook_id), []).append(row_id)
+    for chunk in _chunks(sorted({c.site_code for c in candidates})):
+        for row_id, site, period, standard_id in conn.execute(
+            "SELECT id, site_code, period, standard_id FROM workbooks "
+            f"WHERE status = 'graded' AND superseded = 0 "
+            f"AND site_code IN ({', '.join('?' for _ in chunk)}) ORDER BY id",
+            chunk,
+        ).fetchall():
+            current.setdefault((site, period, standard_id), []).append(row_id)
+    news = []
+    for i, c in enumerate(candidates):
+        recorded = statuses.setdefault((c.file_hash, c.workbook_id), set())
+        if is_new(recorded, c.graded):
+            news.append(i)
+            recorded.add(GRADED if c.graded else SENT_BACK)
+    ids = conn.new_ids("workbooks", len(news))
+    plan = Plan([None] * len(candidates), [])
+    plan.already = len(candidates) - len(news)
+    older_copies: list[tuple[tuple[str, str, str], int]] = []
+    for i, row_id in zip(news, ids, strict=True):
+        c = candidates[i]
+        plan.ids[i] = row_id
+        file = (c.file_hash, c.workbook_id)
+        if not c.graded:
+            plan.sent_back += 1
+            sent_back_rows.setdefault(file, []).append(row_id)
+            continue
+        plan.graded += 1
+        key = (c.site_code, c.period, c.standard_id)
+        if c.older_copy:
+            current.setdefault(key, []).append(row_id)
+            older_copies.append((key, row_id))
+        else:
+            for old in current.get(key, []):
+                plan.marks.append((row_id, old))
+                plan.superseded += 1
+            current[key] = [row_id]
+        for old in sent_back_rows.pop(file, []):
+            plan.marks.append((row_id, old))
+            plan.regraded += 1
+    # An older copy that the newer file did not supersede (it was sent back) is not current
+    # either: the newer file counts, as in the summary.
+    for key, row_id in older_copies:
+        if row_id in current.get(key, []):
+            current[key].remove(row_id)
+            plan.marks.append((None, row_id))
+            plan.superseded += 1
+    return plan
+
+
+def apply_marks(conn: Connection, plan: Plan) -> None:
+    """Mark the plan's superseded rows (after its new rows are inserted)."""
+    conn.executemany(
+        "UPDATE workbooks SET superseded = 1, superseded_by = ? WHERE id = ?", plan.marks
     )
 
 
@@ -690,15 +785,12 @@ ISSUED_COLUMNS = (
 )
 
 
-def add_issued(conn: Connection, row: tuple[str, ...]) -> int:
-    """One issued-register entry (ISSUED_COLUMNS), unless its workbook_id is there: 1 or 0."""
-    return int(
-        conn.execute(
-            f"INSERT INTO issued ({', '.join(ISSUED_COLUMNS)}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            row,
-        ).rowcount
-    )
+def add_issued(conn: Connection, rows: list[tuple[str, ...]]) -> int:
+    """Issued-register entries (ISSUED_COLUMNS), each unless its workbook_id is there; returns
+    how many were added."""
+    before = conn.execute("SELECT count(*) FROM issued").fetchone()[0]
+    conn.executemany(insert_sql("issued", ISSUED_COLUMNS) + " ON CONFLICT DO NOTHING", rows)
+    return int(conn.execute("SELECT count(*) FROM issued").fetchone()[0]) - int(before)
 
 
 # A sent-back file with one of these: its manifest values (site, period ...) cannot be trusted.
@@ -762,47 +854,56 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
     location = location_of(path)
     graded_at = batch.graded_at.isoformat(timespec="seconds")
     recorded_at = datetime.now().isoformat(timespec="seconds")
-    counts = {
-        "graded": 0,
-        "sent_back": 0,
-        "already": 0,
-        "superseded": 0,
-        "issued": 0,
-        "regraded": 0,
-    }
+    ordered = _batch_order(batch)
+    for w in ordered:
+        if w.status == GRADED and (w.card is None or w.standard is None):
+            raise ValueError(f"{w.file}: graded without a score card or standard")
+    candidates = [
+        Candidate(
+            w.file_hash,
+            w.workbook_id,
+            w.status == GRADED,
+            w.site_code,
+            w.period,
+            w.standard.id if w.standard else "",
+            older_copy=bool(w.duplicate_of),
+        )
+        for w in ordered
+    ]
     with _connect(location) as conn, writing(conn):
-        older_copies: list[int] = []
-        recorded: list[WorkbookResult] = []  # graded rows new to the history, not older copies
-        for w in _batch_order(batch):
-            statuses = recorded_statuses(conn, w.file_hash, w.workbook_id)
-            graded = w.status == GRADED and w.card is not None and w.standard is not None
-            if w.status == GRADED and not graded:
-                raise ValueError(f"{w.file}: graded without a score card or standard")
-            if not is_new(statuses, graded):
-                counts["already"] += 1
+        plan = plan_records(conn, candidates)
+        workbooks, criteria, sections, diagnostics = [], [], [], []
+        for w, row_id in zip(ordered, plan.ids, strict=True):
+            if row_id is None:
                 continue
-            row_id = _insert_workbook(conn, w, graded_at, recorded_at)
-            _insert_diagnostics(conn, row_id, w)
-            if graded:
-                _insert_scores(conn, row_id, w)
-                counts["graded"] += 1
-                if w.duplicate_of:
-                    older_copies.append(row_id)  # never supersedes: the newer file counts
-                else:
-                    recorded.append(w)
-                    counts["superseded"] += _supersede(conn, row_id, w)
-                if statuses:
-                    counts["regraded"] += mark_regraded(conn, row_id, w.file_hash, w.workbook_id)
-            else:
-                counts["sent_back"] += 1
-        # An older copy of a workbook returned twice that the newer file did not supersede
-        # (it was sent back) is not current either: the newer file counts, as in the summary.
-        for row_id in older_copies:
-            counts["superseded"] += mark_older_copy(conn, row_id)
-        # the rectification ledger follows the current graded results (rectify/ledger.py)
+            workbooks.append(_workbook_row(row_id, w, graded_at, recorded_at))
+            diagnostics += _diagnostic_rows(row_id, w)
+            if w.status == GRADED:
+                scores = _score_rows(row_id, w)
+                criteria += scores[0]
+                sections += scores[1]
+        conn.insert_many("workbooks", WORKBOOK_COLUMNS, workbooks)
+        conn.insert_many("criteria", CRITERIA_COLUMNS, criteria)
+        conn.insert_many("sections", SECTION_COLUMNS, sections)
+        conn.insert_many("diagnostics", DIAGNOSTIC_COLUMNS, diagnostics)
+        apply_marks(conn, plan)
+        # the rectification ledger follows the current graded results (rectify/ledger.py):
+        # graded rows new to the history, not older copies
+        recorded = [
+            w
+            for w, c, row_id in zip(ordered, candidates, plan.ids, strict=True)
+            if row_id is not None and c.graded and not c.older_copy
+        ]
         ledger.record_found(conn, recorded, recorded_at)
-        for row in _issued_rows(batch):
-            counts["issued"] += add_issued(conn, (*row, recorded_at))
+        issued = add_issued(conn, [(*row, recorded_at) for row in _issued_rows(batch)])
+        counts = {
+            "graded": plan.graded,
+            "sent_back": plan.sent_back,
+            "already": plan.already,
+            "superseded": plan.superseded,
+            "issued": issued,
+            "regraded": plan.regraded,
+        }
     return RecordSummary(
         location,
         recorded_graded=counts["graded"],

@@ -323,56 +323,55 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
                 record = dict(zip(columns, row, strict=True))
                 queue.append(((record["graded_at"], number, record["id"]), record, by_workbook))
         queue.sort(key=lambda item: item[0])
-        for _, record, by_workbook in queue:
-            _replay(conn, record, by_workbook, tables, summary)
-        for _number, _rows, _children, issued in loaded:
-            for entry in issued:
-                summary.issued_added += store.add_issued(conn, tuple(entry))
-    return summary
-
-
-def _replay(
-    conn: Connection,
-    record: dict,
-    by_workbook: dict[str, dict[int, list[tuple]]],
-    tables: dict[str, Table],
-    summary: MergeSummary,
-) -> None:
-    graded = record["status"] == "graded"
-    statuses = store.recorded_statuses(conn, record["file_hash"], record["workbook_id"])
-    if not store.is_new(statuses, graded):
-        summary.already_recorded += 1
-        return
-    columns = [c for c in tables["workbooks"].columns if c not in ("id", "superseded_by")]
-    values = [0 if c == "superseded" else record[c] for c in columns]
-    row_id = conn.insert(
-        f"INSERT INTO workbooks ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-        values,
-    )
-    for name in CHILDREN:
-        child_columns = tables[name].columns
-        position = child_columns.index("workbook")
-        conn.executemany(
-            f"INSERT INTO {name} ({', '.join(child_columns)}) "
-            f"VALUES ({', '.join('?' for _ in child_columns)})",
+        records = [record for _, record, _ in queue]
+        candidates = [
+            store.Candidate(
+                r["file_hash"],
+                r["workbook_id"],
+                r["status"] == "graded",
+                r["site_code"],
+                r["period"],
+                r["standard_id"],
+                # an older copy of a workbook returned twice: never current in its history
+                older_copy=r["status"] == "graded"
+                and bool(r["superseded"])
+                and r["superseded_by"] is None,
+            )
+            for r in records
+        ]
+        plan = store.plan_records(conn, candidates)
+        columns = [
+            c for c in tables["workbooks"].columns if c not in ("superseded", "superseded_by")
+        ]
+        conn.insert_many(
+            "workbooks",
+            columns,
             [
-                (*child[:position], row_id, *child[position + 1 :])
-                for child in by_workbook[name].get(record["id"], [])
+                (row_id, *(r[c] for c in columns[1:]))
+                for r, row_id in zip(records, plan.ids, strict=True)
+                if row_id is not None
             ],
         )
-    if not graded:
-        summary.recorded_sent_back += 1
-        return
-    summary.recorded_graded += 1
-    if record["superseded"] and record["superseded_by"] is None:
-        # An older copy of a workbook returned twice: never current, supersedes nothing.
-        summary.superseded += store.mark_older_copy(conn, row_id)
-    else:
-        summary.superseded += store.supersede_current(
-            conn, row_id, record["site_code"], record["period"], record["standard_id"]
+        for name in CHILDREN:
+            child_columns = tables[name].columns
+            position = child_columns.index("workbook")
+            conn.insert_many(
+                name,
+                child_columns,
+                [
+                    (*child[:position], row_id, *child[position + 1 :])
+                    for (_, r, by_workbook), row_id in zip(queue, plan.ids, strict=True)
+                    if row_id is not None
+                    for child in by_workbook[name].get(r["id"], [])
+                ],
+            )
+        store.apply_marks(conn, plan)
+        summary.recorded_graded, summary.recorded_sent_back = plan.graded, plan.sent_back
+        summary.already_recorded, summary.superseded = plan.already, plan.superseded
+        summary.issued_added = store.add_issued(
+            conn, [tuple(entry) for *_, issued in loaded for entry in issued]
         )
-    if statuses:
-        store.mark_regraded(conn, row_id, record["file_hash"], record["workbook_id"])
+    return summary
 
 
 # --- check ---------------------------------------------------------------------------------
