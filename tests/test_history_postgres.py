@@ -138,6 +138,11 @@ def test_merging_offices_is_recording_them_in_grading_order(
     assert summary.already_recorded == 3
     assert (summary.recorded_graded, summary.recorded_sent_back, summary.superseded) == (10, 1, 1)
     assert monthly_json(history_at, tmp_path) == monthly_json(serial, tmp_path)
+    # The rectification ledger's open problems follow the merged current results.
+    problems = """SELECT p.id FROM problems p WHERE (SELECT e.status FROM problem_events e
+                   WHERE e.problem = p.id ORDER BY e.id DESC LIMIT 1) != 'withdrawn'
+                  ORDER BY p.id"""
+    assert rows(history_at, problems) == rows(serial, problems) != []
     # Merged again: nothing new.
     again = tools.merge([east, south], history_at)
     assert (again.recorded_graded, again.recorded_sent_back, again.issued_added) == (0, 0, 0)

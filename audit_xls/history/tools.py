@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -366,12 +367,32 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
                 ],
             )
         store.apply_marks(conn, plan)
+        _sync_ledger(conn, [c for c, i in zip(candidates, plan.ids, strict=True) if i and c.graded])
         summary.recorded_graded, summary.recorded_sent_back = plan.graded, plan.sent_back
         summary.already_recorded, summary.superseded = plan.already, plan.superseded
         summary.issued_added = store.add_issued(
             conn, [tuple(entry) for *_, issued in loaded for entry in issued]
         )
     return summary
+
+
+def _sync_ledger(conn: Connection, graded: list[store.Candidate]) -> None:
+    """The rectification ledger's problems of each site, month and standard that got a new
+    graded result (rectify/ledger.py), found as a migration finds them: the sources' notices
+    and replies stay in their own histories."""
+    from audit_xls.rectify import ledger
+    from audit_xls.rectify.policy import DEFAULT_POLICY
+
+    @dataclass(frozen=True)
+    class Known:
+        id: str
+        rectification: object = DEFAULT_POLICY
+
+    now = datetime.now().isoformat(timespec="seconds")
+    for site, period, standard_id in sorted(
+        {(c.site_code, c.period, c.standard_id) for c in graded}
+    ):
+        ledger.sync_found(conn, site, period, Known(standard_id), now, source="merge")
 
 
 # --- check ---------------------------------------------------------------------------------
