@@ -421,14 +421,18 @@ def test_json_and_csv(report, tmp_path: Path) -> None:
     data = monthly_to_json(report)
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
     assert data["region_rates"][2] == {
-        "区域": "全部项目",
+        "region": "全部项目",
         "2026-01": 86.67,
         "2026-02": 93.13,
         "2026-03": 87.5,
         "2026-04": None,
     }
-    assert data["ranking"][0]["上月排名"] is None
-    assert data["detail"][0]["检查日期"] == "2026-01-15"
+    assert data["ranking"][0]["previous_rank"] is None
+    assert data["detail"][0]["inspection_date"] == "2026-01-15"
+    month_or_key = re.compile(r"^(\d{4}-\d{2}|[a-z_]+)$")
+    for key in [*report.frames(), "versions"]:
+        for row in data[key]:
+            assert all(month_or_key.match(name) for name in row), (key, list(row))
     written = write_monthly_csv(report, tmp_path / "csv")
     assert sorted(p.name for p in written) == sorted(
         [f"{name}.csv" for name in SHEET_NAMES] + ["项目环比变化.csv"]

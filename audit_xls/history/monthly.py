@@ -582,16 +582,59 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+# The --json keys of the pivots' columns: English and stable (docs/outputs.md); month columns
+# keep their YYYY-MM name.
+MACHINE_KEYS = {
+    "项目编码": "site_code",
+    "项目名称": "site",
+    "区域": "region",
+    CHANGE: "change",
+    "标准": "standard_id",
+    "一级指标编码": "section_code",
+    "一级指标": "section",
+    "月份": "period",
+    "排名": "rank",
+    RATE: "percent",
+    "上月排名": "previous_rank",
+    "排名变化": "rank_change",
+    "指标编码": "criterion_code",
+    "检查标准": "criterion",
+    "连续月数": "consecutive_months",
+    "各月问题点数": "problem_points_by_month",
+    "最近问题描述": "latest_note",
+    "下发": "issued",
+    "回收": "returned",
+    "已评分": "graded",
+    "退回未评": "sent_back_not_graded",
+    "未回收": "not_returned",
+    "标准版本": "standard_version",
+    "得分": "score",
+    "应得分": "max_score",
+    "评级": "grade",
+    "督导人员": "inspector",
+    "检查日期": "inspection_date",
+    "评分时间": "graded_at",
+    "文件": "file",
+    "工作簿编号": "workbook_id",
+    "版本": "versions",
+}
+
+
+def _machine(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns=lambda name: MACHINE_KEYS.get(name, name))
+
+
 def monthly_to_json(report: MonthlyReport) -> dict[str, Any]:
-    """The same pivots as the workbook, as plain JSON-ready data (NaN -> null)."""
+    """The same pivots as the workbook, as plain JSON-ready data (NaN -> null), keyed by the
+    English machine keys of MACHINE_KEYS."""
     return {
         "months": report.months,
         "latest_month": report.latest_month,
         "filters": report.filters,
         "mean_of": "sites' percent (unweighted), rounded half up to 2 decimals",
         "notes": report.notes,
-        **{key: _records(frame) for key, frame in report.frames().items()},
-        "versions": _records(report.versions),
+        **{key: _records(_machine(frame)) for key, frame in report.frames().items()},
+        "versions": _records(_machine(report.versions)),
     }
 
 
