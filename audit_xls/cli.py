@@ -414,7 +414,7 @@ def _standards_folder(option: str | None, lang: str):
 
 
 def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str]:
-    from audit_xls.outputs.report import account_lines
+    from audit_xls.outputs.summary import account_lines
 
     lines = account_lines(batch, lang)
     written = t("cli.grade.written", lang, out=out)
@@ -493,7 +493,7 @@ def grade(
     from audit_xls.history.store import HistoryError, check_writable, record_batch
     from audit_xls.i18n import t
     from audit_xls.model.standard import StandardError, load_standards
-    from audit_xls.outputs.report import (
+    from audit_xls.outputs.summary import (
         ReportError,
         batch_to_json,
         json_text,

@@ -28,7 +28,7 @@ from audit_xls.model.period import parse_period
 from audit_xls.model.results import BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS
 from audit_xls.model.standard import Standard, load_standard
-from audit_xls.outputs import report
+from audit_xls.outputs import summary as report
 from audit_xls.workbook import build
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
 from audit_xls.workbook.template import load_template

@@ -19,8 +19,9 @@ from audit_xls.model.diagnostics import ERROR, WARNING, Diagnostic
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS, Answer, score
 from audit_xls.model.standard import standard_from_mapping
-from audit_xls.outputs import report, xlsx
-from audit_xls.outputs.report import ReportError, competition_ranks, write_csv, write_summary
+from audit_xls.outputs import summary as report
+from audit_xls.outputs import xlsx
+from audit_xls.outputs.summary import ReportError, competition_ranks, write_csv, write_summary
 
 # A: 10 points, 0.5 a problem point; B: 5 points, 1 a failed item.
 MINI = standard_from_mapping(
