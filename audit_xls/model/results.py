@@ -13,7 +13,10 @@ from audit_xls.model.diagnostics import ERROR, Diagnostic
 from audit_xls.model.score import Answer, ScoreCard
 from audit_xls.model.standard import Standard
 
-GRADED, SENT_BACK = "graded", "sent_back"
+# What became of a returned workbook. GRADED and SENT_BACK are a WorkbookResult's status;
+# SUPERSEDED is its outcome when it is the older copy of a workbook returned twice and graded:
+# listed with its score, never counted (the newer file counts).
+GRADED, SENT_BACK, SUPERSEDED = "graded", "sent_back", "superseded"
 
 
 @dataclass
@@ -38,6 +41,16 @@ class WorkbookResult:
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == ERROR]
+
+    @property
+    def superseded(self) -> bool:
+        """The older copy of a workbook that came back twice, graded: listed, not counted."""
+        return bool(self.duplicate_of) and self.status == GRADED
+
+    @property
+    def outcome(self) -> str:
+        """GRADED, SENT_BACK or SUPERSEDED: what the outputs say became of this file."""
+        return SUPERSEDED if self.superseded else self.status
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,12 @@ class BatchResult:
 
     @property
     def graded(self) -> list[WorkbookResult]:
-        return [w for w in self.workbooks if w.status == GRADED and not w.duplicate_of]
+        """The results that count: graded, and not an older copy of a resubmitted workbook."""
+        return [w for w in self.workbooks if w.outcome == GRADED]
+
+    @property
+    def superseded(self) -> list[WorkbookResult]:
+        return [w for w in self.workbooks if w.superseded]
 
     @property
     def sent_back(self) -> list[WorkbookResult]:

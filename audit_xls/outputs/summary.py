@@ -163,11 +163,6 @@ def _criteria_index(standard: Standard) -> dict[str, tuple[int, Criterion, str]]
 _CRITERIA_CACHE: dict[int, tuple[Standard, dict[str, tuple[int, Criterion, str]]]] = {}
 
 
-def _superseded(batch: BatchResult) -> list[WorkbookResult]:
-    """Older returns of a workbook that came back twice, not sent back: not graded, listed."""
-    return [w for w in batch.workbooks if w.duplicate_of and w.status != SENT_BACK]
-
-
 def batch_bands(batch: BatchResult) -> tuple[tuple[str, Decimal], ...]:
     """The grade bands the colours follow: the graded workbooks' standard's (the first one's
     when a batch mixes standards with different bands), else the default bands."""
@@ -304,7 +299,7 @@ class _SummaryWriter:
             (t["returned"], len(batch.workbooks), f.int),
             (t["graded"], len(self.graded), f.int),
             (t["sent_back"], len(batch.sent_back), f.int),
-            (t["superseded"], len(_superseded(batch)), f.int),
+            (t["superseded"], len(batch.superseded), f.int),
             (t["skipped"], len(batch.skipped), f.int),
             (t["missing"], len(batch.missing), f.int),
             ("", None, None),
@@ -650,7 +645,7 @@ class _SummaryWriter:
             w.site_code,
             w.site_name,
             # an older return of a resubmitted workbook is not graded: say so
-            status_labels["superseded" if w.duplicate_of and w.status != SENT_BACK else w.status],
+            status_labels[w.outcome],
             severity_labels.get(d.severity, d.severity),
             d.sheet,
             d.cell,
@@ -682,7 +677,7 @@ class _SummaryWriter:
         rows: list[list[object]] = [[s.file, s.reason] for s in self.batch.skipped]
         rows += [
             [w.file, t["superseded_reason"].format(newer=w.duplicate_of)]
-            for w in _superseded(self.batch)
+            for w in self.batch.superseded
         ]
         rows.sort(key=lambda r: str(r[0]))
         columns = [Column(t["file"], "text", 40), Column(t["reason"], "wrap", 70)]
@@ -730,8 +725,6 @@ def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
     for w in batch.workbooks:
         graded = w.status == GRADED and w.card is not None
         card = w.card if graded else None
-        # the older copy of a resubmitted workbook: listed, but not a result to count
-        status = "superseded" if graded and w.duplicate_of else w.status
         head = [
             csv_text(w.file),
             csv_text(w.workbook_id),
@@ -739,7 +732,7 @@ def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
             csv_text(w.region),
             csv_text(w.site_code),
             csv_text(w.site_name),
-            status,
+            w.outcome,
             csv_text(w.standard.id) if w.standard else "",
             csv_text(w.standard.version) if w.standard else "",
         ]
@@ -806,7 +799,7 @@ def _first_problem(w: WorkbookResult, lang: str) -> str:
 def account_lines(batch: BatchResult, lang: str = "zh", limit: int = ACCOUNT_LIMIT) -> list[str]:
     """What a person reads after grading: counts, then each file to act on with its first
     problem, located by sheet and cell (every problem is in the summary's 退回清单)."""
-    superseded = _superseded(batch)
+    superseded = batch.superseded
     shown = len(batch.sent_back) + len(batch.skipped) + len(superseded)
     lines = [
         t(
