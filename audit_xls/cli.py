@@ -414,7 +414,7 @@ def _standards_folder(option: str | None, lang: str):
 
 
 def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str]:
-    from audit_xls.outputs.summary import account_lines
+    from audit_xls.outputs.console import account_lines
 
     lines = account_lines(batch, lang)
     written = t("cli.grade.written", lang, out=out)
@@ -493,13 +493,9 @@ def grade(
     from audit_xls.history.store import HistoryError, check_writable, record_batch
     from audit_xls.i18n import t
     from audit_xls.model.standard import StandardError, load_standards
-    from audit_xls.outputs.summary import (
-        ReportError,
-        batch_to_json,
-        json_text,
-        write_csv,
-        write_summary,
-    )
+    from audit_xls.outputs.exports import batch_to_json, json_text, write_csv
+    from audit_xls.outputs.shared import ReportError
+    from audit_xls.outputs.summary import write_summary
 
     if Path(returns).is_file() and Path(returns).suffix.lower() != ".zip":
         raise click.BadParameter(

@@ -28,7 +28,9 @@ from audit_xls.model.period import parse_period
 from audit_xls.model.results import BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS
 from audit_xls.model.standard import Standard, load_standard
-from audit_xls.outputs import summary as report
+from audit_xls.outputs.console import account_lines
+from audit_xls.outputs.exports import write_csv
+from audit_xls.outputs.summary import write_summary
 from audit_xls.workbook import build
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
 from audit_xls.workbook.template import load_template
@@ -275,8 +277,8 @@ def _grade_month(
     run = MonthRun(
         period, batch, reports / f"评分汇总-{period}.xlsx", reports / f"评分明细-{period}.csv"
     )
-    report.write_summary(batch, run.summary)
-    report.write_csv(batch, run.csv)
+    write_summary(batch, run.summary)
+    write_csv(batch, run.csv)
     assert result.history is not None
     history.record_batch(result.history, batch)
     return run
@@ -286,7 +288,7 @@ def account(result: DemoResult) -> list[str]:
     """A short, readable account of what the demo did, for the terminal."""
     lines = []
     for run in result.months:
-        month = report.account_lines(run.batch)
+        month = account_lines(run.batch)
         b = run.batch
         lines.append(f"{run.period}：下发 {b.issued_count} 份，{month[0]}")
         lines += month[1:]

@@ -31,7 +31,8 @@ from audit_xls.grading.grade import grade_returns
 from audit_xls.grading.sites import Site
 from audit_xls.grading.validate import Checker
 from audit_xls.model.standard import load_standard
-from audit_xls.outputs.summary import write_csv, write_summary
+from audit_xls.outputs.exports import write_csv
+from audit_xls.outputs.summary import write_summary
 from audit_xls.workbook import layout
 from audit_xls.workbook.build import build_workbook
 from audit_xls.workbook.layout import Layout

@@ -18,7 +18,7 @@ from audit_xls.grading import grade as grade_module
 from audit_xls.grading.grade import exit_code, grade_returns
 from audit_xls.grading.register import IssuedEntry, write_issued
 from audit_xls.grading.sources import zip_member_name
-from audit_xls.outputs.summary import batch_to_json
+from audit_xls.outputs.exports import batch_to_json
 from audit_xls.workbook.read import read_workbook
 
 ALL_PASS = ("符合", None)
@@ -295,7 +295,7 @@ def test_cli_grade_records_the_history_once(tmp_path, standard, issued_books, re
 
 
 def test_json_text_prints_every_number_with_two_decimals():
-    from audit_xls.outputs.summary import json_text
+    from audit_xls.outputs.exports import json_text
 
     document = {"workbooks": [{"score": 34.0, "percent": 89.7, "note": "34.0", "n": None}]}
     assert json_text(document) == (
@@ -344,7 +344,7 @@ def test_a_pipe_in_the_folder_is_skipped_not_read(tmp_path, standard, issued_boo
 def test_account_names_each_file_to_act_on_with_its_first_cell(
     tmp_path, standard, issued_books, returns_folder
 ):
-    from audit_xls.outputs.summary import account_lines
+    from audit_xls.outputs.console import account_lines
 
     books, register = issued_books
     older = tmp_path / "returns" / "P001 (旧).xlsx"

@@ -19,9 +19,11 @@ from audit_xls.model.diagnostics import ERROR, WARNING, Diagnostic
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS, Answer, score
 from audit_xls.model.standard import standard_from_mapping
-from audit_xls.outputs import summary as report
-from audit_xls.outputs import xlsx
-from audit_xls.outputs.summary import ReportError, competition_ranks, write_csv, write_summary
+from audit_xls.outputs import exports, xlsx
+from audit_xls.outputs import summary as summary_module
+from audit_xls.outputs.exports import write_csv
+from audit_xls.outputs.shared import ReportError, competition_ranks
+from audit_xls.outputs.summary import write_summary
 
 # A: 10 points, 0.5 a problem point; B: 5 points, 1 a failed item.
 MINI = standard_from_mapping(
@@ -625,7 +627,7 @@ def test_csv_bom_header_and_rows(tmp_path):
     write_csv(mini_batch(), path)
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     rows = read_csv(path)
-    assert rows[0] == list(report.CSV_COLUMNS)
+    assert rows[0] == list(exports.CSV_COLUMNS)
     assert len(rows) == 1 + 6 * 4
     assert rows[1] == [
         "华东/S1.xlsx",
@@ -663,7 +665,7 @@ def test_csv_bom_header_and_rows(tmp_path):
 
 
 def test_csv_text_prefixes_formula_starts():
-    assert [report.csv_text(v) for v in ("=1+1", "+1", "-2", "@A1", "\tx", "\rx", "ok", "")] == [
+    assert [exports.csv_text(v) for v in ("=1+1", "+1", "-2", "@A1", "\tx", "\rx", "ok", "")] == [
         "'=1+1",
         "'+1",
         "'-2",
@@ -696,7 +698,7 @@ def test_summary_crash_keeps_previous_file(tmp_path, monkeypatch):
     def crash(self):
         raise RuntimeError("simulated crash while writing 问题清单")
 
-    monkeypatch.setattr(report._SummaryWriter, "write_problems", crash)
+    monkeypatch.setattr(summary_module._SummaryWriter, "write_problems", crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         write_summary(mini_batch(), path)
     assert path.read_bytes() == b"previous summary"
@@ -720,13 +722,13 @@ def test_crash_during_file_write_keeps_previous_file(tmp_path, monkeypatch):
 def test_csv_crash_mid_write_keeps_previous_file(tmp_path, monkeypatch):
     path = tmp_path / "results.csv"
     path.write_text("previous", encoding="utf-8")
-    real_rows = report.csv_rows
+    real_rows = exports.csv_rows
 
     def rows_then_crash(batch):
         yield from list(real_rows(batch))[:3]
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(report, "csv_rows", rows_then_crash)
+    monkeypatch.setattr(exports, "csv_rows", rows_then_crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         write_csv(mini_batch(), path)
     assert path.read_text(encoding="utf-8") == "previous"

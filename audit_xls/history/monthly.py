@@ -30,7 +30,7 @@ from audit_xls.model.period import PeriodError, is_period, month_range, parse_pe
 from audit_xls.model.results import SENT_BACK
 from audit_xls.model.score import round2
 from audit_xls.model.standard import DEFAULT_GRADE_BANDS
-from audit_xls.outputs.summary import competition_ranks, csv_text
+from audit_xls.outputs.shared import competition_ranks, csv_text
 from audit_xls.outputs.xlsx import (
     BandColours,
     Column,

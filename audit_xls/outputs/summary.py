@@ -1,16 +1,14 @@
-"""HQ's outputs of `grade`: the summary workbook (SUMMARY.xlsx) and the long results CSV.
+"""HQ's summary workbook of `grade` (SUMMARY.xlsx), in the user's language.
 
-Both render a BatchResult and recompute nothing but counts and averages: every score comes
-from the scorer (score.py). Sheets and columns are described in docs/outputs.md.
+It renders a BatchResult and recomputes nothing but counts and averages: every score comes
+from the scorer (model/score.py). Sheets and columns are described in docs/outputs.md; the CSV
+and --json are outputs/exports.py, the printed account outputs/console.py.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,17 +16,23 @@ from typing import Any
 
 from xlsxwriter.workbook import Workbook
 
-from audit_xls.i18n import LanguageError, Ref, check_lang, join, namespace, t
+from audit_xls.i18n import join, namespace
 from audit_xls.model.diagnostics import ERROR, Diagnostic
-from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
+from audit_xls.model.results import SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, ZERO, Answer, ScoreCard, SectionScore, round2
 from audit_xls.model.standard import DEFAULT_GRADE_BANDS, Criterion, Standard
+from audit_xls.outputs.shared import (
+    NOT_APPLICABLE,
+    competition_ranks,
+    mean_percent,
+    report_labels,
+    write_error,
+)
 from audit_xls.outputs.xlsx import (
     BandColours,
     Column,
     Formats,
     add_table_sheet,
-    atomic_open,
     setup_print,
     table_header_row,
     write_text,
@@ -36,8 +40,6 @@ from audit_xls.outputs.xlsx import (
     write_workbook,
 )
 
-LANGS = ("zh", "en")
-NOT_APPLICABLE = "—"  # a section whose criteria were all 不适用: no score, shown as this text
 # Score-distribution bins on 得分率 (0-100): [low, high), labels say the exact edges.
 BINS: tuple[tuple[Decimal, Decimal | None, str], ...] = (
     (Decimal(0), Decimal(60), "<60"),
@@ -59,18 +61,6 @@ TABLE_NAMES = {
 }
 
 
-class ReportError(ValueError):
-    """Raised when an output cannot be written: unknown language or an unwritable path."""
-
-
-def _labels(lang: str) -> dict[str, Any]:
-    try:
-        check_lang(lang)
-    except LanguageError as error:
-        raise ReportError(str(error)) from None
-    return namespace("summary", lang)
-
-
 # --- what the sheets show, computed once ------------------------------------------------
 
 
@@ -82,23 +72,6 @@ class SectionKey:
     @property
     def header(self) -> str:
         return f"{self.code} {self.name}"
-
-
-def mean_percent(workbooks: Iterable[WorkbookResult]) -> Decimal | None:
-    """Mean of the sites' 得分率 (each site weighs the same), exact, rounded half up to 0.01."""
-    rates = [w.card.percent for w in workbooks if w.card and w.card.percent is not None]
-    if not rates:
-        return None
-    return round2(sum(rates, ZERO) / len(rates))
-
-
-def competition_ranks(percents: Sequence[Decimal | None]) -> list[int | None]:
-    """Standard competition ranking, highest first: ties share a rank (1, 2, 2, 4)."""
-    known = sorted((p for p in percents if p is not None), reverse=True)
-    first_at: dict[Decimal, int] = {}
-    for position, value in enumerate(known, start=1):
-        first_at.setdefault(value, position)
-    return [first_at[p] if p is not None else None for p in percents]
 
 
 def _percent(w: WorkbookResult) -> Decimal | None:
@@ -198,7 +171,7 @@ def _failures(w: WorkbookResult) -> list[tuple[Criterion, str, int, Decimal, str
 
 def write_summary(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None:
     """Write HQ's summary workbook to `path`, atomically (a crash keeps the previous file)."""
-    labels = _labels(lang)
+    labels = report_labels(lang)  # an unknown language is refused before anything is written
     standards = _standards(batch.workbooks)
     names = join((s.name for s in standards), lang)
     title = labels["title"].format(standard=names or "audit-xls")
@@ -209,9 +182,7 @@ def write_summary(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> 
     try:
         write_workbook(path, build, created=batch.graded_at, title=title)
     except OSError as error:
-        raise ReportError(
-            labels["write_error"].format(path=path, reason=error.strerror or error)
-        ) from error
+        raise write_error(path, error, lang) from error
 
 
 class _SummaryWriter:
@@ -682,247 +653,3 @@ class _SummaryWriter:
         rows.sort(key=lambda r: str(r[0]))
         columns = [Column(t["file"], "text", 40), Column(t["reason"], "wrap", 70)]
         self.table("skipped", columns, rows, t["skipped_note"])
-
-
-# --- results CSV ------------------------------------------------------------------------
-
-CSV_COLUMNS = (
-    "file",
-    "workbook_id",
-    "period",
-    "region",
-    "site_code",
-    "site",
-    "status",
-    "standard_id",
-    "standard_version",
-    "section_code",
-    "criterion_code",
-    "result",
-    "problem_points",
-    "deduction",
-    "note",
-    "workbook_score",
-    "workbook_percent",
-    "grade",
-    "superseded_by",
-)
-# Excel turns a cell starting with these into a formula (or mangles it); a leading ' keeps text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(value: str) -> str:
-    """Free text for a CSV Excel will open: formula-like values get a leading apostrophe."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def _num(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
-def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
-    """One row per workbook x criterion; a workbook with no known standard gets one row."""
-    for w in batch.workbooks:
-        graded = w.status == GRADED and w.card is not None
-        card = w.card if graded else None
-        head = [
-            csv_text(w.file),
-            csv_text(w.workbook_id),
-            csv_text(w.period),
-            csv_text(w.region),
-            csv_text(w.site_code),
-            csv_text(w.site_name),
-            w.outcome,
-            csv_text(w.standard.id) if w.standard else "",
-            csv_text(w.standard.version) if w.standard else "",
-        ]
-        tail = [
-            _num(card.total) if card else "",
-            _num(card.percent) if card else "",
-            (card.grade or "") if card else "",
-            csv_text(w.duplicate_of),
-        ]
-        if w.standard is None:
-            yield [*head, "", "", "", "", "", "", *tail]
-            continue
-        scored = {cs.code: cs for cs in card.criteria} if card else {}
-        for section in w.standard.sections:
-            for criterion in section.criteria:
-                answer = w.answers.get(criterion.code, Answer(None))
-                cs = scored.get(criterion.code)
-                if cs is not None:
-                    points = str(cs.problem_points) if cs.result == FAIL else ""
-                    deduction = _num(cs.deduction)
-                else:
-                    # sent back: what was typed, no score
-                    points = "" if answer.problem_points is None else str(answer.problem_points)
-                    deduction = ""
-                yield [
-                    *head,
-                    section.code,
-                    criterion.code,
-                    answer.result or "",
-                    points,
-                    deduction,
-                    csv_text(answer.note),
-                    *tail,
-                ]
-
-
-def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None:
-    """Write the long results table as UTF-8 with BOM (Excel reads it), atomically."""
-    labels = _labels(lang)
-    try:
-        with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
-            writer.writerows(csv_rows(batch))
-    except OSError as error:
-        raise ReportError(
-            labels["write_error"].format(path=path, reason=error.strerror or error)
-        ) from error
-
-
-# --- the account printed after grading (CLI and demo) ---------------------------------------
-
-ACCOUNT_LIMIT = 10
-
-
-def _first_problem(w: WorkbookResult, lang: str) -> str:
-    first = w.errors[0]
-    where = (
-        f"{first.sheet}!{first.cell} " if first.cell else (f"{first.sheet} " if first.sheet else "")
-    )
-    return where + first.render(lang)
-
-
-def account_lines(batch: BatchResult, lang: str = "zh", limit: int = ACCOUNT_LIMIT) -> list[str]:
-    """What a person reads after grading: counts, then each file to act on with its first
-    problem, located by sheet and cell (every problem is in the summary's 退回清单)."""
-    superseded = batch.superseded
-    shown = len(batch.sent_back) + len(batch.skipped) + len(superseded)
-    lines = [
-        t(
-            "account.counts",
-            lang,
-            read=Ref.to("count.workbook_files", count=len(batch.workbooks)),
-            graded=len(batch.graded),
-            sent_back=len(batch.sent_back),
-            skipped=Ref.to("count.files", count=len(batch.skipped)),
-            missing=(
-                t("account.missing_unknown", lang)
-                if batch.issued_count is None
-                else t("account.missing", lang, count=len(batch.missing))
-            ),
-        )
-    ]
-    for w in batch.sent_back[:limit]:
-        more = (
-            t("account.more_problems", lang, count=len(w.errors) - 1) if len(w.errors) > 1 else ""
-        )
-        lines.append(
-            t("account.sent_back", lang, file=w.file, problem=_first_problem(w, lang), more=more)
-        )
-    lines += [
-        t("account.superseded", lang, file=w.file, newer=w.duplicate_of) for w in superseded[:limit]
-    ]
-    lines += [
-        t("account.skipped", lang, file=s.file, reason=s.reason) for s in batch.skipped[:limit]
-    ]
-    listed = len(lines) - 1
-    if shown > listed:
-        lines.append(t("account.more", lang, count=shown - listed))
-    return lines
-
-
-# --- the --json document (issue 4 fixes its names) ----------------------------------------
-
-
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(round2(value))
-
-
-def workbook_to_json(result: WorkbookResult) -> dict[str, Any]:
-    card = result.card if result.status == GRADED else None
-    standard = result.standard
-    return {
-        "file": result.file,
-        "workbook_id": result.workbook_id,
-        "site_code": result.site_code,
-        "site": result.site_name,
-        "region": result.region,
-        "period": result.period,
-        "standard": standard.label if standard else None,
-        "status": result.status,
-        "score": _number(card.total) if card else None,
-        "max_score": _number(card.max_score) if card else None,
-        "percent": _number(card.percent) if card else None,
-        "grade": card.grade if card else None,
-        "sections": [
-            {
-                "code": s.code,
-                "name": s.name,
-                "points": _number(s.points),
-                "deducted": _number(s.deducted),
-                "score": _number(s.score),
-                "applicable": s.applicable,
-            }
-            for s in (card.sections if card else ())
-        ],
-        "diagnostics": [d.to_json() for d in result.diagnostics],
-        "file_hash": result.file_hash,
-        "inspector": result.inspector,
-        "inspection_date": result.inspection_date.isoformat() if result.inspection_date else None,
-        "duplicate_of": result.duplicate_of or None,
-    }
-
-
-def batch_to_json(batch: BatchResult) -> dict[str, Any]:
-    """The --json document: workbooks, skipped and missing, numbers rounded to 2 decimals."""
-    return {
-        "workbooks": [workbook_to_json(w) for w in batch.workbooks],
-        "skipped": [{"file": s.file, "reason": s.reason} for s in batch.skipped],
-        "missing": [
-            {
-                "site_code": m.site_code,
-                "site": m.site_name,
-                "period": m.period,
-                "region": m.region,
-                "workbook_id": m.workbook_id,
-            }
-            for m in batch.missing
-        ],
-    }
-
-
-class _Fixed2:
-    """A float to print with exactly 2 decimals (json prints 34.0 for 34.00)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: float):
-        self.value = value
-
-
-def _mark_floats(node: Any) -> Any:
-    if isinstance(node, float):
-        return _Fixed2(node)
-    if isinstance(node, dict):
-        return {key: _mark_floats(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_mark_floats(value) for value in node]
-    return node
-
-
-_FIXED = re.compile(r'"\\u0000(-?[0-9]+\.[0-9]{2})\\u0000"')
-
-
-def json_text(document: dict[str, Any]) -> str:
-    """The --json text: every number in the document printed with 2 decimals (87.50, 34.00)."""
-    text = json.dumps(
-        _mark_floats(document),
-        ensure_ascii=False,
-        indent=2,
-        default=lambda fixed: f"\0{fixed.value:.2f}\0",
-    )
-    return _FIXED.sub(r"\1", text)

@@ -1,0 +1,200 @@
+"""The machine-readable outputs of `grade`: the long results CSV (RESULTS.csv) and the --json
+document. Their keys are English and stable (docs/outputs.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from audit_xls.model.results import GRADED, BatchResult, WorkbookResult
+from audit_xls.model.score import FAIL, Answer, round2
+from audit_xls.outputs.shared import csv_text, report_labels, write_error
+from audit_xls.outputs.xlsx import atomic_open
+
+# --- results CSV ------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "file",
+    "workbook_id",
+    "period",
+    "region",
+    "site_code",
+    "site",
+    "status",
+    "standard_id",
+    "standard_version",
+    "section_code",
+    "criterion_code",
+    "result",
+    "problem_points",
+    "deduction",
+    "note",
+    "workbook_score",
+    "workbook_percent",
+    "grade",
+    "superseded_by",
+)
+
+
+def _num(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
+    """One row per workbook x criterion; a workbook with no known standard gets one row."""
+    for w in batch.workbooks:
+        graded = w.status == GRADED and w.card is not None
+        card = w.card if graded else None
+        head = [
+            csv_text(w.file),
+            csv_text(w.workbook_id),
+            csv_text(w.period),
+            csv_text(w.region),
+            csv_text(w.site_code),
+            csv_text(w.site_name),
+            w.outcome,
+            csv_text(w.standard.id) if w.standard else "",
+            csv_text(w.standard.version) if w.standard else "",
+        ]
+        tail = [
+            _num(card.total) if card else "",
+            _num(card.percent) if card else "",
+            (card.grade or "") if card else "",
+            csv_text(w.duplicate_of),
+        ]
+        if w.standard is None:
+            yield [*head, "", "", "", "", "", "", *tail]
+            continue
+        scored = {cs.code: cs for cs in card.criteria} if card else {}
+        for section in w.standard.sections:
+            for criterion in section.criteria:
+                answer = w.answers.get(criterion.code, Answer(None))
+                cs = scored.get(criterion.code)
+                if cs is not None:
+                    points = str(cs.problem_points) if cs.result == FAIL else ""
+                    deduction = _num(cs.deduction)
+                else:
+                    # sent back: what was typed, no score
+                    points = "" if answer.problem_points is None else str(answer.problem_points)
+                    deduction = ""
+                yield [
+                    *head,
+                    section.code,
+                    criterion.code,
+                    answer.result or "",
+                    points,
+                    deduction,
+                    csv_text(answer.note),
+                    *tail,
+                ]
+
+
+def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None:
+    """Write the long results table as UTF-8 with BOM (Excel reads it), atomically."""
+    report_labels(lang)  # an unknown language is refused before anything is written
+    try:
+        with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows(csv_rows(batch))
+    except OSError as error:
+        raise write_error(path, error, lang) from error
+
+
+# --- the --json document (issue 4 fixes its names) ----------------------------------------
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(round2(value))
+
+
+def workbook_to_json(result: WorkbookResult) -> dict[str, Any]:
+    card = result.card if result.status == GRADED else None
+    standard = result.standard
+    return {
+        "file": result.file,
+        "workbook_id": result.workbook_id,
+        "site_code": result.site_code,
+        "site": result.site_name,
+        "region": result.region,
+        "period": result.period,
+        "standard": standard.label if standard else None,
+        "status": result.status,
+        "score": _number(card.total) if card else None,
+        "max_score": _number(card.max_score) if card else None,
+        "percent": _number(card.percent) if card else None,
+        "grade": card.grade if card else None,
+        "sections": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "points": _number(s.points),
+                "deducted": _number(s.deducted),
+                "score": _number(s.score),
+                "applicable": s.applicable,
+            }
+            for s in (card.sections if card else ())
+        ],
+        "diagnostics": [d.to_json() for d in result.diagnostics],
+        "file_hash": result.file_hash,
+        "inspector": result.inspector,
+        "inspection_date": result.inspection_date.isoformat() if result.inspection_date else None,
+        "duplicate_of": result.duplicate_of or None,
+    }
+
+
+def batch_to_json(batch: BatchResult) -> dict[str, Any]:
+    """The --json document: workbooks, skipped and missing, numbers rounded to 2 decimals."""
+    return {
+        "workbooks": [workbook_to_json(w) for w in batch.workbooks],
+        "skipped": [{"file": s.file, "reason": s.reason} for s in batch.skipped],
+        "missing": [
+            {
+                "site_code": m.site_code,
+                "site": m.site_name,
+                "period": m.period,
+                "region": m.region,
+                "workbook_id": m.workbook_id,
+            }
+            for m in batch.missing
+        ],
+    }
+
+
+class _Fixed2:
+    """A float to print with exactly 2 decimals (json prints 34.0 for 34.00)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float):
+        self.value = value
+
+
+def _mark_floats(node: Any) -> Any:
+    if isinstance(node, float):
+        return _Fixed2(node)
+    if isinstance(node, dict):
+        return {key: _mark_floats(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_mark_floats(value) for value in node]
+    return node
+
+
+_FIXED = re.compile(r'"\\u0000(-?[0-9]+\.[0-9]{2})\\u0000"')
+
+
+def json_text(document: dict[str, Any]) -> str:
+    """The --json text: every number in the document printed with 2 decimals (87.50, 34.00)."""
+    text = json.dumps(
+        _mark_floats(document),
+        ensure_ascii=False,
+        indent=2,
+        default=lambda fixed: f"\0{fixed.value:.2f}\0",
+    )
+    return _FIXED.sub(r"\1", text)
