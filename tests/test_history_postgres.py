@@ -214,7 +214,7 @@ def office_batches() -> list[BatchResult]:
 def untimed(monthly: dict) -> dict:
     return {
         **monthly,
-        "detail": [{k: v for k, v in row.items() if k != "评分时间"} for row in monthly["detail"]],
+        "detail": [{k: v for k, v in row.items() if k != "graded_at"} for row in monthly["detail"]],
     }
 
 
