@@ -35,7 +35,7 @@ from audit_xls.history.backend import (
     shown,
 )
 
-CHUNK = 2000  # rows per migrate transaction
+CHUNK = 20000  # rows per migrate transaction
 
 
 # --- the schema's tables, in an order that respects their references ------------------------
@@ -202,27 +202,11 @@ def _copy_table(
 ) -> int:
     # Rows are copied with their rowid (the key where there is one): a rerun goes on after
     # the highest rowid already in the target.
-    postgres = dst.dialect.name != "sqlite"
-    columns = [c for c in table.columns if c != table.key]
-    if table.key:
-        columns.insert(0, table.key)
-    elif postgres:
-        columns.append("rowid")
-    order = table.key or "rowid"
+    # The key (or rowid) first, then the other columns; a self reference is filled last.
+    columns = [table.key or "rowid", *(c for c in table.columns if c != table.key)]
+    order = columns[0]
     done = dst.execute(f"SELECT max({order}) FROM {table.name}").fetchone()[0] or 0
-    selected = ", ".join(
-        "NULL" if c in table.self_references else ("rowid" if c == "rowid" else c) for c in columns
-    )
-    insert = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    if not postgres and not table.key:
-        insert = (
-            f"INSERT INTO {table.name} (rowid, {', '.join(columns)}) "
-            f"VALUES (?, {', '.join('?' for _ in columns)})"
-        )
-        selected = f"rowid, {selected}"
+    selected = ", ".join("NULL" if c in table.self_references else c for c in columns)
     copied = 0
     while True:
         rows = src.execute(
@@ -232,9 +216,9 @@ def _copy_table(
         if not rows:
             return copied
         with store.writing(dst):
-            dst.executemany(insert, rows)
+            dst.insert_many(table.name, columns, rows)
         copied += len(rows)
-        done = rows[-1][0] if (table.key or not postgres) else rows[-1][-1]
+        done = rows[-1][0]
         if progress:
             progress(table.name, copied, total)
 
