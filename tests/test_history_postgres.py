@@ -355,3 +355,37 @@ def test_grade_refuses_an_unreachable_history_before_grading(tmp_path: Path) -> 
     assert result.exit_code == 1
     assert f"无法连接 PostgreSQL 服务器 127.0.0.1:{port}" in result.output
     assert not (tmp_path / "s.xlsx").exists()
+
+
+# --- grade and monthly, end to end -----------------------------------------------------------
+
+
+def test_grade_and_monthly_work_the_same_on_postgres(postgres_url: str, tmp_path: Path) -> None:
+    from returns import fill, issue, mini_standard
+
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    standard = mini_standard(standards)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    for code, points in (("P001", 2), ("P002", 1)):
+        data = fill(issue(standard, code), standard, {"1.1.01": ("不符合", points, "未着装")},
+                    default=("符合", None))  # fmt: skip
+        (first / f"{code}.xlsx").write_bytes(data)
+    corrected = fill(issue(standard, "P001"), standard, {}, default=("符合", None))
+    (second / "P001.xlsx").write_bytes(corrected)
+    sqlite = tmp_path / "h.sqlite"
+    runner = CliRunner()
+    for history in (str(sqlite), postgres_url):
+        for folder in (first, second, first):  # the first folder graded again: nothing new
+            result = runner.invoke(
+                cli,
+                ["grade", str(folder), "--standards", str(standards), "--out",
+                 str(tmp_path / "s.xlsx"), "--history", history],
+            )  # fmt: skip
+            assert result.exit_code == 0, result.output
+        assert f"历史库 {history}：新记录 0 份（评分 0，退回 0），已记录过 2 份" in result.output
+    assert untimed(monthly_json(postgres_url, tmp_path)) == untimed(monthly_json(sqlite, tmp_path))
+    assert current(postgres_url) == current(sqlite)
+    assert rows(postgres_url, "SELECT count(*), sum(superseded) FROM workbooks") == [(3, 1)]
