@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import glob
 import os
-import pwd
 import secrets
 import shutil
 import socket
@@ -34,8 +33,10 @@ def binaries() -> Path | None:
 
 
 def _run_as() -> str | None:
-    if os.geteuid() != 0:
-        return None
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None  # not root (or Windows): run it as ourselves
+    import pwd
+
     for name in ("postgres", "nobody"):
         try:
             pwd.getpwnam(name)
@@ -73,6 +74,8 @@ def start(folder: Path) -> dict[str, str]:
     pwfile = folder / "pwfile"
     pwfile.write_text(password + "\n", encoding="utf-8")
     if user is not None:
+        import pwd
+
         entry = pwd.getpwnam(user)
         for path in (folder, socket_dir, pwfile):
             os.chown(path, entry.pw_uid, entry.pw_gid)
@@ -103,7 +106,7 @@ def start(folder: Path) -> dict[str, str]:
     options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
     if user is not None:
         log.touch()
-        os.chown(log, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
+        os.chown(log, entry.pw_uid, entry.pw_gid)
     subprocess.run(
         _command(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
