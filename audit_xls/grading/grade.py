@@ -14,12 +14,7 @@ from pathlib import Path
 
 from audit_xls.grading import pool
 from audit_xls.grading.register import IssuedEntry
-from audit_xls.grading.sources import (
-    Source,
-    is_junk,
-    open_sources,
-    skip_reason,
-)
+from audit_xls.grading.sources import Source, found_unread, open_sources, refusal
 from audit_xls.grading.validate import Checker
 from audit_xls.i18n import t
 from audit_xls.model.diagnostics import make, message
@@ -55,22 +50,25 @@ def grade_returns(
                      standards_folder)  # fmt: skip
     with open_sources(returns, lang) as sources:
         skipped: list[Skipped] = []
+        unread: list[WorkbookResult] = []
         to_read: list[Source] = []
         for source in sources:
-            reason = (
-                skip_reason(source.name, lang)
-                if source.regular
-                else message("skip.not_regular", lang)
-            )
-            if reason is None:
+            refused = refusal(source, lang)  # sources.py: skipped, sent back unread, or read
+            if refused is None:
                 to_read.append(source)
+            elif isinstance(refused, Skipped):
+                skipped.append(refused)
             else:
-                skipped.append(Skipped(source.name, reason, junk=is_junk(source.name)))
+                unread.append(WorkbookResult(source.name, "", modified=source.modified,
+                                             diagnostics=[refused]))  # fmt: skip
         workbooks = _grade_all(to_read, config, jobs, progress, limits)
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
-    results = [w for w in workbooks if isinstance(w, WorkbookResult)]
+    results = unread + [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
     returned_ids = {w.workbook_id for w in results if w.workbook_id}
+    # found but not read (a zip member sent back unread, a file that could not be opened): its
+    # site returned; matched by the issued file name, it is not listed missing
+    returned_ids |= found_unread(results, skipped + unreadable, issued)
     missing = [
         Missing(
             e.workbook_id,
@@ -172,7 +170,8 @@ def grade_one(source: Source, checker: Checker) -> WorkbookResult | Skipped:
     try:
         data = source.read()
     except OSError as error:
-        return Skipped(source.name, message("skip.unreadable", lang, error=error.strerror or error))
+        reason = message("skip.unreadable", lang, error=error.strerror or error)
+        return Skipped(source.name, reason, code="skip.unreadable")
     except Exception as error:  # a zip member with a bad CRC, encryption or odd compression
         return _failed(source, "file.corrupt", error, lang)
     result = WorkbookResult(source.name, sha256(data), modified=source.modified)

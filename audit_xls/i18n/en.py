@@ -321,4 +321,10 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "history.disk_full": "The disk of the history {path} is full; nothing was written: free some space and run again.",
     "history.cannot_open": "The history {path} cannot be opened or written ({error}): check the path and the permissions.",
     "history.not_recorded": "This run was not recorded in the history: {error} The summary and the CSV are written as usual; once that is fixed run grade again with the same arguments to record it (nothing is recorded twice).",
+    # returns listed (grading/sources.py): nothing vanishes
+    "diagnostic.skip.folder_unreadable": "The folder cannot be opened ({error}): its files were not listed or graded, and sites listed missing may be in it. Check the folder's permissions and grade again.",
+    "diagnostic.skip.folder_named_like_workbook": "A folder named like a workbook (perhaps an unzipped .xlsx); not read: put the workbook file itself in the returns folder.",
+    "diagnostic.skip.folder_repeated": "A link to the folder {folder}, already read (a link loop, or one folder twice); not read again.",
+    "diagnostic.skip.folder_too_deep": "Folders nested deeper than {limit} levels; not read further: keep the workbooks in shallower folders.",
+    "diagnostic.file.zip_member_encrypted": "This file is encrypted in the zip (a password); not read: extract the zip (with the password) and grade the folder as RETURNS, or ask for it zipped again without a password.",
 }

@@ -325,4 +325,10 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "history.disk_full": "历史库 {path} 所在的磁盘已满，未写入任何内容：请腾出空间后重新运行。",
     "history.cannot_open": "历史库 {path} 无法打开或写入（{error}）：请检查路径和权限。",
     "history.not_recorded": "本次结果未记录到历史库：{error} 汇总和明细已照常写出；处理后用同样的参数再运行一次 grade 即可补记（同一文件不会重复记录）。",
+    # returns listed (grading/sources.py): nothing vanishes
+    "diagnostic.skip.folder_unreadable": "文件夹无法打开（{error}），其中的文件未能列出和评分；未交清单中的项目可能就在其中：请检查该文件夹的权限后重新评分。",
+    "diagnostic.skip.folder_named_like_workbook": "这是一个文件夹，名字却像工作簿（可能是解压开的 .xlsx），未读取：请把工作簿文件本身放进交回文件夹。",
+    "diagnostic.skip.folder_repeated": "链接指向已读过的文件夹 {folder}（循环链接或同一文件夹出现两次），未重复读取。",
+    "diagnostic.skip.folder_too_deep": "文件夹层级超过 {limit} 层，未继续读取：请把检查表放在较浅的文件夹中。",
+    "diagnostic.file.zip_member_encrypted": "压缩包中的这个文件加了密码（加密压缩），未读取：请把压缩包解压（输入密码）后将文件夹作为 RETURNS 重新评分，或请对方不加密重新压缩发回。",
 }

@@ -57,6 +57,7 @@ class Diagnostic:
 # reasons a file in the returns was skipped, not read).
 SEVERITY: dict[str, str] = {
     "file.empty": ERROR,
+    "file.zip_member_encrypted": ERROR,
     "file.not_spreadsheet": ERROR,
     "file.encrypted": ERROR,
     "file.corrupt": ERROR,

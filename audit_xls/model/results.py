@@ -58,6 +58,7 @@ class Skipped:
     file: str
     reason: str
     junk: bool = False  # an office temp/system file (Thumbs.db, ~$x.xlsx): listed, no action
+    code: str = ""  # skip.* (the catalogue key of `reason`), for exit-code and report policies
 
 
 @dataclass(frozen=True)
