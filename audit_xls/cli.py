@@ -70,7 +70,7 @@ def cli() -> None:
     """Run inspection standards through Excel: build, grade, summarise."""
 
 
-# --- standard (issue 2) -------------------------------------------------------------------
+# --- standard -------------------------------------------------------------------
 
 
 def _cannot_write(
@@ -212,7 +212,7 @@ def standard_export(file: str, out: str, lang: str) -> None:
     click.echo(t("cli.standard.exported", lang, file=file, out=out, summary=describe(std)))
 
 
-# --- build (issue 3) ----------------------------------------------------------------------
+# --- build ----------------------------------------------------------------------
 
 # grade wrote the summary and CSV, but the history could not record the run (said on stderr)
 HISTORY_NOT_RECORDED = 3
@@ -383,7 +383,7 @@ def build(
     )
 
 
-# --- grade (issue 4) ----------------------------------------------------------------------
+# --- grade ----------------------------------------------------------------------
 
 
 def _check_outputs(outputs: list, inputs: list, lang: str) -> None:
@@ -582,7 +582,7 @@ def grade(
     sys.exit(exit_code(batch))
 
 
-# --- monthly (issue 5) --------------------------------------------------------------------
+# --- monthly --------------------------------------------------------------------
 
 
 def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -690,7 +690,7 @@ def monthly(
         click.echo(monthly_json_text(report))
 
 
-# --- demo (issue 6) -----------------------------------------------------------------------
+# --- demo -----------------------------------------------------------------------
 
 
 @cli.command()
@@ -831,7 +831,7 @@ def history_check(history_path: str, as_json: bool, lang: str) -> None:
         sys.exit(1)
 
 
-# --- rectify (issue 14): 整改通知单 out, replies in ------------------------------------------
+# --- rectify: 整改通知单 out, replies in ------------------------------------------
 
 
 def _day_option(ctx: click.Context, param: click.Parameter, value: str | None):

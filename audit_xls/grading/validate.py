@@ -24,11 +24,10 @@ from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
 from audit_xls.model.standard import Standard
 from audit_xls.rectify.policy import NOTICE_TEMPLATE_PREFIX
 from audit_xls.workbook import layout
-from audit_xls.workbook.layout import Col, Layout, cell
+from audit_xls.workbook.layout import MAX_PROBLEM_POINTS, Col, Layout, cell
 from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date
 from audit_xls.workbook.template import Template
 
-MAX_PROBLEM_POINTS = 99
 MAX_EXAMPLES = 5  # changed cells named in one message
 MAX_LISTED = 20  # unanswered criteria named in one message
 EXAMPLE_CHARS = 16  # locked texts quoted in a message are cut to this many characters

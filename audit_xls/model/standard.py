@@ -135,12 +135,6 @@ class Standard:
     def points(self) -> Decimal:
         return sum((s.points for s in self.sections), Decimal(0))
 
-    def section_of(self, code: str) -> Section:
-        for section in self.sections:
-            if any(c.code == code for c in section.criteria):
-                return section
-        raise KeyError(code)
-
     def grade_for(self, percent: Decimal) -> str:
         for name, minimum in sorted(self.grade_bands, key=lambda band: band[1], reverse=True):
             if percent >= minimum:

@@ -107,7 +107,7 @@ def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None
         raise write_error(path, error, lang) from error
 
 
-# --- the --json document (issue 4 fixes its names) ----------------------------------------
+# --- the --json document ----------------------------------------
 
 
 def _number(value: Decimal | None) -> float | None:

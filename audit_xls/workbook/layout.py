@@ -63,6 +63,9 @@ class Col(IntEnum):
 
 
 INPUT_COLS = (Col.RESULT, Col.POINTS, Col.NOTE)
+# 问题点数 is a whole number 0..MAX_PROBLEM_POINTS: the workbook's validation, the grader and
+# the instructions say the same (templates and messages write it out as 0-99).
+MAX_PROBLEM_POINTS = 99
 LOCKED_TEXT_COLS = (Col.CODE, Col.SECTION, Col.GROUP, Col.TEXT, Col.METHOD, Col.RULE)
 COLUMN_WIDTHS = {
     Col.CODE: 8,
