@@ -129,3 +129,36 @@ def test_english_usage_errors_speak_english(tmp_path, monkeypatch) -> None:
     assert result.exit_code == 2
     assert "the summary is an Excel workbook, name it *.xlsx" in result.output
     assert not CJK.search(result.output)
+
+
+def test_the_history_keeps_codes_and_parameters_so_a_record_reads_in_either_language(
+    tmp_path,
+) -> None:
+    import sqlite3
+    from datetime import datetime
+
+    from audit_xls.history.store import record_batch, stored_diagnostic
+    from audit_xls.model.diagnostics import Diagnostic
+    from audit_xls.model.results import SENT_BACK, BatchResult, WorkbookResult
+
+    made = make(
+        "locked.changed",
+        "zh",
+        sheet="检查表",
+        cell="B3",
+        count=2,
+        examples=Clauses([Ref.to("format.expected_found", where="B3", expected="a", found="b")]),
+    )
+    old = Diagnostic("error", "manifest.tampered", "清单被修改")  # fixed words, as before
+    result = WorkbookResult("a.xlsx", "h", SENT_BACK, workbook_id="W", period="2026-01")
+    result.diagnostics = [made, old]
+    batch = BatchResult([result], [], [], None, datetime(2026, 2, 1))
+    path = tmp_path / "h.sqlite"
+    record_batch(path, batch)
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    stored = [stored_diagnostic(dict(r)) for r in conn.execute("SELECT * FROM diagnostics")]
+    conn.close()
+    assert [d.render("en") for d in stored] == [made.render("en"), "清单被修改"]
+    assert stored[0].render("en").startswith("Locked content of the checklist was edited in 2 cells: B3 should read 'a'")
+    assert stored[0].render("zh") == made.render("zh")

@@ -44,7 +44,7 @@ def test_a_history_of_the_previous_release_is_migrated_with_its_problems(tmp_pat
     before = rows(path, "SELECT * FROM workbooks ORDER BY id")
     assert rows(path, "PRAGMA user_version") == [(2,)]
     found = states(path)  # the writer's connection migrates
-    assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(3,)]
+    assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(4,)]
     assert rows(path, "SELECT * FROM workbooks ORDER BY id") == before
     got = sorted(
         (s.site_code, s.period, s.code, s.status, s.inspection_date, s.deadline, s.assumed,

@@ -18,13 +18,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from audit_xls.history import backend
 from audit_xls.history.backend import (
@@ -39,6 +39,7 @@ from audit_xls.history.backend import (
     open_write,
     shown,
 )
+from audit_xls.model.diagnostics import Diagnostic, params_from_json, params_to_json
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.standard import Standard
 from audit_xls.rectify import ledger
@@ -182,6 +183,9 @@ MIGRATIONS: tuple[str | dict[str, str], ...] = (
     },
     # 3: the rectification ledger (problems, their events, notices, replies): rectify/ledger.py
     ledger.MIGRATION,
+    # 4: a diagnostic's parameters (JSON), so a stored problem is worded in either language;
+    # rows recorded before keep only their message (NULL params)
+    "ALTER TABLE diagnostics ADD COLUMN params TEXT",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Python steps run right after a script, in the same transaction: version -> step.
@@ -562,7 +566,13 @@ SECTION_COLUMNS = (
     "applicable",
     "vetoed",
 )
-DIAGNOSTIC_COLUMNS = ("workbook", "severity", "code", "sheet", "cell", "message")
+DIAGNOSTIC_COLUMNS = ("workbook", "severity", "code", "sheet", "cell", "message", "params")
+PARAMS_SCHEMA = 4  # the schema version that added diagnostics.params
+
+
+def _diagnostic_columns() -> tuple[str, ...]:
+    """The diagnostics columns of the schema this program writes (params from version 4)."""
+    return DIAGNOSTIC_COLUMNS if SCHEMA_VERSION >= PARAMS_SCHEMA else DIAGNOSTIC_COLUMNS[:-1]
 
 
 def insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -632,7 +642,26 @@ def _score_rows(row_id: int, w: WorkbookResult) -> tuple[list[tuple], list[tuple
 
 
 def _diagnostic_rows(row_id: int, w: WorkbookResult) -> list[tuple]:
-    return [(row_id, d.severity, d.code, d.sheet, d.cell, d.message) for d in w.diagnostics]
+    width = len(_diagnostic_columns())
+    return [
+        (row_id, d.severity, d.code, d.sheet, d.cell, d.message, params_to_json(d))[:width]
+        for d in w.diagnostics
+    ]
+
+
+def stored_diagnostic(row: Mapping[str, Any]) -> Diagnostic:
+    """A diagnostics row as the Diagnostic it was: worded from its code and parameters in any
+    language, or (recorded before schema 4, or without parameters) by its stored message."""
+    params = params_from_json(row.get("params"))
+    text = "" if params is not None else str(row.get("message") or "")
+    return Diagnostic(
+        str(row["severity"]),
+        str(row["code"]),
+        text,
+        sheet=str(row.get("sheet") or ""),
+        cell=str(row.get("cell") or ""),
+        params=params or (),
+    )
 
 
 # --- the recording rules, one place for record_batch and `history merge` ------------------
@@ -885,7 +914,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
         conn.insert_many("workbooks", WORKBOOK_COLUMNS, workbooks)
         conn.insert_many("criteria", CRITERIA_COLUMNS, criteria)
         conn.insert_many("sections", SECTION_COLUMNS, sections)
-        conn.insert_many("diagnostics", DIAGNOSTIC_COLUMNS, diagnostics)
+        conn.insert_many("diagnostics", _diagnostic_columns(), diagnostics)
         apply_marks(conn, plan)
         # the rectification ledger follows the current graded results (rectify/ledger.py):
         # graded rows new to the history, not older copies
@@ -971,11 +1000,14 @@ def load_history(
     tables = expected_columns()
 
     def read(table: str, sql: str) -> pd.DataFrame:
-        # The schema's columns, by name: a PostgreSQL table also has its rowid.
-        columns, records = conn.query(sql.format(columns=", ".join(tables[table])), params)
+        # The schema's columns, by name: a PostgreSQL table also has its rowid. A history of
+        # an older schema (read, never migrated) lacks the newer columns (diagnostics.params).
+        names = [c for c in tables[table] if c in present.get(table, tables[table])]
+        columns, records = conn.query(sql.format(columns=", ".join(names)), params)
         return pd.DataFrame.from_records(records, columns=columns, coerce_float=True)
 
     with _connect_read(path) as conn:
+        present = conn.columns()
         workbooks = read("workbooks", f"SELECT {{columns}} FROM workbooks{where} ORDER BY id")
         inner = f"SELECT id FROM workbooks{where}"
         criteria, sections, diagnostics = (

@@ -7,6 +7,7 @@ summary workbook and the history render the same object in either language.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -148,6 +149,40 @@ def neutral(value: object) -> Any:
 
 def pack(params: Mapping[str, object]) -> Params:
     return tuple((name, neutral(value)) for name, value in params.items())
+
+
+def params_to_json(d: Diagnostic) -> str | None:
+    """The parameters of `d` as JSON for the history (None when it has fixed words only)."""
+    if d.text or d.code not in SEVERITY:
+        return None
+    return json.dumps({name: _encode(value) for name, value in d.params}, ensure_ascii=False)
+
+
+def params_from_json(text: str | None) -> Params | None:
+    """Parameters stored by params_to_json (None for a row without any)."""
+    if not text:
+        return None
+    return tuple((name, _decode(value)) for name, value in json.loads(text).items())
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return {"ref": value.key, "params": {k: _encode(v) for k, v in value.params}}
+    if isinstance(value, Clauses):
+        return {"clauses": [_encode(v) for v in value]}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "ref" in value:
+        return Ref(value["ref"], tuple((k, _decode(v)) for k, v in value["params"].items()))
+    if isinstance(value, dict) and "clauses" in value:
+        return Clauses(_decode(v) for v in value["clauses"])
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
 
 
 def make(
