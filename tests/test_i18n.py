@@ -160,5 +160,9 @@ def test_the_history_keeps_codes_and_parameters_so_a_record_reads_in_either_lang
     stored = [stored_diagnostic(dict(r)) for r in conn.execute("SELECT * FROM diagnostics")]
     conn.close()
     assert [d.render("en") for d in stored] == [made.render("en"), "清单被修改"]
-    assert stored[0].render("en").startswith("Locked content of the checklist was edited in 2 cells: B3 should read 'a'")
+    assert (
+        stored[0]
+        .render("en")
+        .startswith("Locked content of the checklist was edited in 2 cells: B3 should read 'a'")
+    )
     assert stored[0].render("zh") == made.render("zh")
