@@ -11,14 +11,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from audit_xls.grading import pool
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import Source, found_unread, open_sources, refusal
 from audit_xls.grading.validate import Checker
 from audit_xls.i18n import t
-from audit_xls.model.diagnostics import make, message
+from audit_xls.model.diagnostics import Diagnostic, make, message
 from audit_xls.model.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
+from audit_xls.model.score import Answer, CriterionScore, ScoreCard, SectionScore
 from audit_xls.model.standard import Standard
 from audit_xls.workbook.layout import Manifest
 from audit_xls.workbook.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
@@ -109,14 +111,75 @@ def _make_checker(config: _Config) -> Checker:
     )  # fmt: skip
 
 
-def _grade_in_worker(checker: Checker, source: Source) -> tuple[WorkbookResult | Skipped, int]:
-    """grade_one in a reader process; the standard goes back as its index (results stay small)."""
+def _grade_in_worker(checker: Checker, source: Source) -> tuple[Any, int]:
+    """grade_one in a reader process, its result packed as plain tuples (see _pack)."""
     result = grade_one(source, checker)
-    if isinstance(result, WorkbookResult) and result.standard is not None:
-        index = next(i for i, s in enumerate(checker.standards) if s is result.standard)
-        result.standard = None
-        return result, index
-    return result, -1
+    if isinstance(result, Skipped):
+        return result, -1
+    return _pack(result, checker.standards), 0
+
+
+# Results cross from the reader processes as tuples: pickling ~100 slotted dataclasses and
+# the standard per workbook cost more than grading it. The standard goes as its index.
+
+
+def _slots(obj: Any) -> tuple[Any, ...]:
+    return tuple(getattr(obj, name) for name in type(obj).__slots__)
+
+
+def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, ...]:
+    card = result.card
+    packed_card = None
+    if card is not None:
+        packed_card = (
+            card.total, card.max_score, card.percent, card.grade,
+            tuple(_slots(s) for s in card.sections), tuple(_slots(c) for c in card.criteria),
+            card.inspection_vetoed, card.unanswered,
+        )  # fmt: skip
+    standard = -1
+    if result.standard is not None:
+        standard = next(i for i, s in enumerate(standards) if s is result.standard)
+    return (
+        result.file, result.file_hash, result.status, result.workbook_id, result.site_code,
+        result.site_name, result.region, result.period, standard, result.inspector,
+        result.inspection_date,
+        tuple((code, a.result, a.problem_points, a.note) for code, a in result.answers.items()),
+        packed_card, tuple(_slots(d) for d in result.diagnostics), result.modified,
+        result.duplicate_of,
+    )  # fmt: skip
+
+
+def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookResult:
+    (
+        file,
+        file_hash,
+        status,
+        workbook_id,
+        site_code,
+        site_name,
+        region,
+        period,
+        standard,
+        inspector,
+        inspection_date,
+        answers,
+        card,
+        diagnostics,
+        modified,
+        duplicate_of,
+    ) = packed
+    if card is not None:
+        total, max_score, percent, grade, sections, criteria, vetoed, unanswered = card
+        card = ScoreCard(
+            total, max_score, percent, grade, tuple(SectionScore(*s) for s in sections),
+            tuple(CriterionScore(*c) for c in criteria), vetoed, unanswered,
+        )  # fmt: skip
+    return WorkbookResult(
+        file, file_hash, status, workbook_id, site_code, site_name, region, period,
+        standards[standard] if standard >= 0 else None, inspector, inspection_date,
+        {code: Answer(result, points, note) for code, result, points, note in answers},
+        card, [Diagnostic(*d) for d in diagnostics], modified, duplicate_of,
+    )  # fmt: skip
 
 
 def _grade_all(
@@ -128,13 +191,13 @@ def _grade_all(
 ) -> list[WorkbookResult | Skipped]:
     lang = config.lang
 
-    def failed(source: Source, code: str, detail: str) -> tuple[WorkbookResult, int]:
+    def failed(source: Source, code: str, detail: str) -> tuple[Any, int]:
         result = WorkbookResult(source.name, "", modified=source.modified)
         if code == pool.READER_TIMEOUT:
             result.diagnostics.append(make(code, lang, file=source.name, seconds=detail))
         else:
             result.diagnostics.append(make(code, lang, file=source.name, error=detail))
-        return result, -1
+        return result, -2  # not packed
 
     if jobs == 0:  # in this process: debugging and profiling only (see pool.py)
         packed = pool.run_in_process(_make_checker, _grade_in_worker, config, sources, progress)
@@ -144,11 +207,8 @@ def _grade_all(
         )
         packed = readers.map(config, sources, failed, progress)
     out: list[WorkbookResult | Skipped] = []
-    for result, index in packed:
-        if index >= 0:
-            assert isinstance(result, WorkbookResult)
-            result.standard = config.standards[index]
-        out.append(result)
+    for result, kind in packed:
+        out.append(_unpack(result, config.standards) if kind == 0 else result)
     return out
 
 

@@ -57,6 +57,7 @@ _ATTRS = rb"""([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)"""
 _EQ = rb"""\s*=\s*"""
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\s" + _ATTRS + rb">")
 _TAG_END = (b">", b" ", b"/", b"\t", b"\n", b"\r")
+_PLAIN_F = re.compile(rb"<f[\s/>]")  # a formula element without a prefix ("<f" found first)
 _SHEET_ENTRY = re.compile(rb"<(?:[\w.-]+:)?sheet\s" + _ATTRS + rb">")
 _ATTR = re.compile(rb"([\w:.-]+)" + _EQ + rb"""(?:"([^"]*)"|'([^']*)')""")
 _REL_ENTRY = re.compile(rb"<(?:[\w.-]+:)?Relationship\s" + _ATTRS + rb">")
@@ -69,6 +70,15 @@ _REF_PARTS = re.compile(rb"([A-Za-z]*)([0-9]*)")
 # r="A1".."Z999" after a space, and an "=" spelled otherwise than `="` with no space before.
 _FAR_REF = re.compile(rb'r="(?:(?<=[\t\n\r]r=")|(?<= r=")(?![A-Z]?[1-9][0-9]{0,2}"))')
 _ODD_EQ = re.compile(rb"""=(?:'|\s+["']|(?<=\s=)")""")
+
+
+def _maybe_odd_eq(xml: bytes) -> bool:
+    """False when _ODD_EQ surely finds nothing: no "='", no "=" before a space, no space
+    before '="' (byte searches, much quicker than the pattern over every "=")."""
+    return any(pair in xml for pair in _ODD_PAIRS)
+
+
+_ODD_PAIRS = (b"='", b"= ", b"=\t", b"=\n", b"=\r", b' ="', b'\t="', b'\n="', b'\r="')
 
 
 @dataclass(frozen=True)
@@ -640,7 +650,7 @@ def _xlsx_surely_small(xml: bytes, cell_tags: int) -> bool:
     right of column Z and one row per row tag below row 999; "<c", ":c" and "row" occur at
     least once in each such tag, however prefixed or spaced.
     """
-    if _FAR_REF.search(xml) or _ODD_EQ.search(xml):
+    if _FAR_REF.search(xml) or (_maybe_odd_eq(xml) and _ODD_EQ.search(xml)):
         return False
     return (999 + xml.count(b"row")) * (26 + cell_tags) <= MAX_SHEET_CELLS
 
@@ -711,7 +721,11 @@ _PREFIXED_F = re.compile(rb":f[\s/>]")
 _CELL_CLOSE = re.compile(rb"</(?:[\w.-]+:)?c\s*>")
 _T_VALUE = re.compile(rb"\st" + _EQ + rb"""(?:"([^"]*)"|'([^']*)')""")
 _V_TEXT = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>([^<]*)<")
-_SPACED_MINUS = re.compile(rb">\s+-")
+# A value starting with a minus, however spaced ("v" starts the pattern: a quick search).
+_NEGATIVE_VALUE = re.compile(rb"v(?:\s[^<>]*)?>\s*-")
+# A formula right after its cell's tag as Excel and LibreOffice write it: <c r="I4" ...><f>.
+_CANONICAL_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"[^>]*>\s*<f[\s/>]')
+
 # calamine panics converting a date-formatted number below this (chrono's range in ms).
 MAX_DATE_SERIAL = 1e10
 _SI_TAG = re.compile(rb"<(?:[\w.-]+:)?si(?=[\s/>])")
@@ -763,32 +777,20 @@ class _XlsxScan:
         }
 
     def _formulas_by_ref(self) -> set[tuple[int, int]] | None:
-        """The quick way: each <f> and the `r` of the cell it is in; None when a formula's cell
-        has no `r` or is not plainly its parent (then every cell is placed by counting)."""
+        """The quick way, exact or None: when every formula element follows its cell's tag
+        spelled as Excel and LibreOffice write it (`<c r="I4" ...><f>`), one search finds
+        them all with their cells; otherwise (another spelling, a cell without `r`, a
+        formula after the value) every cell is placed by counting instead."""
         xml = self.xml
+        formulas = len(_PLAIN_F.findall(xml))
         found = set()
-        at = xml.find(b"<f")
-        while at != -1:
-            if xml[at + 2 : at + 3] in _TAG_END:
-                start = xml.rfind(b"<c", 0, at)
-                if start < 0 or xml[start + 2 : start + 3] not in _TAG_END:
-                    return None
-                tag = _SHEET_TAG.match(xml, start)
-                if (
-                    tag is None
-                    or tag.group(3).endswith(b"/")
-                    or xml.find(b":c", start, at) >= 0
-                    or xml.find(b"</c", tag.end(), at) >= 0
-                ):
-                    return None
-                ref = _R_VALUE.search(tag.group(3))
-                if ref is None:
-                    return None
-                row, col = _xlsx_ref(ref.group(1) or ref.group(2) or b"")
-                if col in _INPUT_COLUMNS:
-                    found.add((row, col))
-            at = xml.find(b"<f", at + 2)
-        return found
+        seen = 0
+        for match in _CANONICAL_FORMULA.finditer(xml):
+            seen += 1
+            col = _INPUT_LETTER_COLUMN.get(match.group(1))
+            if col is not None:
+                found.add((int(match.group(2)) - 1, col))
+        return found if seen == formulas else None
 
     def hidden_rows(self) -> set[int]:
         hidden = set()
@@ -809,7 +811,7 @@ class _XlsxScan:
 
         Found by counts first: a value starting with "-" is rare in a return."""
         xml = self.xml
-        if b">-" not in xml and _SPACED_MINUS.search(xml) is None:
+        if _NEGATIVE_VALUE.search(xml) is None:
             return None
         for r, c, attrs, begin, end in self.cells():
             kind = _T_VALUE.search(attrs)
@@ -935,6 +937,7 @@ _ODS_ROWS_REPEATED = re.compile(rb"number-rows-repeated" + _EQ + rb"""["']\s*0*(
 _ODS_COLUMNS_REPEATED = re.compile(rb"number-columns-repeated" + _EQ + rb"""["']\s*0*(\d+)""")
 _ODS_HIDDEN_ROW = re.compile(rb"\stable:visibility" + _EQ + rb"""["'](?:collapse|filter)["']""")
 _INPUT_COLUMNS = tuple(int(col) for col in layout.INPUT_COLS)
+_INPUT_LETTER_COLUMN = {layout.cell(0, col)[:-1].encode(): col for col in _INPUT_COLUMNS}
 
 
 def _repeats(digits: bytes) -> int:
