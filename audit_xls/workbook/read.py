@@ -72,15 +72,6 @@ _FAR_REF = re.compile(rb'r="(?:(?<=[\t\n\r]r=")|(?<= r=")(?![A-Z]?[1-9][0-9]{0,2
 _ODD_EQ = re.compile(rb"""=(?:'|\s+["']|(?<=\s=)")""")
 
 
-def _maybe_odd_eq(xml: bytes) -> bool:
-    """False when _ODD_EQ surely finds nothing: no "='", no "=" before a space, no space
-    before '="' (byte searches, much quicker than the pattern over every "=")."""
-    return any(pair in xml for pair in _ODD_PAIRS)
-
-
-_ODD_PAIRS = (b"='", b"= ", b"=\t", b"=\n", b"=\r", b' ="', b'\t="', b'\n="', b'\r="')
-
-
 @dataclass(frozen=True)
 class ReadFailure:
     """The file could not be read as one of our workbooks; `code` keys the message catalogue."""
@@ -408,7 +399,7 @@ def _extract(
                 "sheet.missing", digest, {"name": sheet, "sheets": "、".join(names)}, sheet,
                 manifest=manifest,
             )  # fmt: skip
-        too_large = _check_sheet(parts, sheet, digest)
+        too_large = _check_sheet(parts, sheet, digest, dates=sheet == cover_name)
         if too_large:
             return too_large
     cover_sheet = book.get_sheet_by_name(cover_name)
@@ -474,7 +465,7 @@ class _SheetParts:
         self._xml: dict[str, bytes | None] = {}
         self._errors: dict[str, str] = {}  # part -> why it could not be read
         self._scans: dict[str, _XlsxScan] = {}
-        self._folded: dict[bytes, zipfile.ZipInfo] | None = None
+        self._folded: dict[bytes | str, zipfile.ZipInfo] | None = None
 
     def _info(self, path: str) -> zipfile.ZipInfo | None:
         """The part calamine opens for `path`: the first whose name matches in any ASCII case."""
@@ -566,13 +557,15 @@ class _SheetParts:
 _NOT_FOUND = "not found"
 
 
-def _ascii_fold(name: str) -> bytes:
+def _ascii_fold(name: str) -> bytes | str:
     """A part name compared as calamine compares it: ASCII letters in any case."""
+    if name.isascii():
+        return name.lower()  # the usual name: str.lower of ASCII changes ASCII letters only
     return name.encode("utf-8", "surrogateescape").lower()
 
 
 def _check_sheet(
-    parts: _SheetParts | _OdsTables | _XlsSheets, sheet_name: str, digest: str
+    parts: _SheetParts | _OdsTables | _XlsSheets, sheet_name: str, digest: str, dates: bool = False
 ) -> ReadFailure | None:
     """Before calamine reads a sheet: it can be located and checked, its grid is not huge, and
     its cells do not copy too much shared text. A sheet that cannot be checked is not read."""
@@ -588,7 +581,9 @@ def _check_sheet(
     too_large = _check_extent(parts, sheet_name, digest)
     if too_large or not isinstance(parts, _SheetParts):
         return too_large
-    negative = parts.far_negative(sheet_name)
+    # a number calamine cannot date: refused with its cell where a date is typed (the cover);
+    # elsewhere the reader's panic is caught by its worker process (file.reader_failed)
+    negative = parts.far_negative(sheet_name) if dates else None
     if negative is not None:
         row, col, text = negative
         where = layout.cell(row, col)
@@ -650,7 +645,7 @@ def _xlsx_surely_small(xml: bytes, cell_tags: int) -> bool:
     right of column Z and one row per row tag below row 999; "<c", ":c" and "row" occur at
     least once in each such tag, however prefixed or spaced.
     """
-    if _FAR_REF.search(xml) or (_maybe_odd_eq(xml) and _ODD_EQ.search(xml)):
+    if _FAR_REF.search(xml) or _ODD_EQ.search(xml):
         return False
     return (999 + xml.count(b"row")) * (26 + cell_tags) <= MAX_SHEET_CELLS
 
