@@ -2,7 +2,9 @@
 
 1. record: one batch of RETURNS returns of the shipped standard (bench_report.make_batch: 95%
    graded, 5% sent back) recorded by record_batch into a fresh SQLite file and a fresh
-   PostgreSQL database, in interleaved rounds.
+   PostgreSQL database, in interleaved rounds; again with the rectification ledger's hook
+   (rectify/ledger.record_found) stubbed, to show the grading tables' own share.
+   BENCH_RECORD_ONLY=1 stops after this part.
 2. monthly: a history of SITES sites x MONTHS months (every site graded every month) made once
    in SQLite, copied to PostgreSQL by `history migrate` (timed once), then, in interleaved
    rounds, load_history (all rows) and the whole `audit-xls monthly --out` command on each.
@@ -38,6 +40,7 @@ from audit_xls.history.tools import migrate  # noqa: E402
 from audit_xls.model.results import GRADED, BatchResult, WorkbookResult  # noqa: E402
 from audit_xls.model.score import FAIL, NA, PASS, Answer, score  # noqa: E402
 from audit_xls.model.standard import load_standard  # noqa: E402
+from audit_xls.rectify import ledger  # noqa: E402
 
 AUDIT_XLS = Path(sys.executable).with_name("audit-xls")
 REGIONS = ("华东", "华南", "华北", "华中", "西南", "西北")
@@ -144,17 +147,30 @@ def main() -> None:
         import pandas  # noqa: F401  (imported before timing: both backends read into pandas)
 
         record = {"sqlite": [], "postgres": []}
+        bare = {"sqlite": [], "postgres": []}  # the rectification ledger's hook stubbed
+        real_hook = ledger.record_found
         for r in range(rounds):
-            path = folder / f"record{r}.sqlite"
-            record["sqlite"].append(timed(lambda path=path: record_batch(path, batch)))
-            url = new_database(admin)
-            record["postgres"].append(timed(lambda url=url: record_batch(url, batch)))
-            drop_database(admin, url)
+            for times, hook in ((record, real_hook), (bare, lambda *_: 0)):
+                ledger.record_found = hook
+                try:
+                    path = folder / f"record{r}-{len(times['sqlite'])}-{id(times)}.sqlite"
+                    times["sqlite"].append(timed(lambda path=path: record_batch(path, batch)))
+                    url = new_database(admin)
+                    times["postgres"].append(timed(lambda url=url: record_batch(url, batch)))
+                    drop_database(admin, url)
+                finally:
+                    ledger.record_found = real_hook
             print(
                 f"record round {r + 1}: SQLite {record['sqlite'][-1]:.2f} s, "
-                f"PostgreSQL {record['postgres'][-1]:.2f} s",
+                f"PostgreSQL {record['postgres'][-1]:.2f} s; without the ledger: SQLite "
+                f"{bare['sqlite'][-1]:.2f} s, PostgreSQL {bare['postgres'][-1]:.2f} s",
                 file=sys.stderr,
             )
+        if os.environ.get("BENCH_RECORD_ONLY"):
+            print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+            print(line(f"record {returns} returns (1 batch)", record["sqlite"], record["postgres"]))
+            print(line("  of which grading tables only", bare["sqlite"], bare["postgres"]))
+            return
         made = time.perf_counter()
         history = monthly_history(sites, month_count, folder)
         made = time.perf_counter() - made
@@ -179,6 +195,7 @@ def main() -> None:
         drop_database(admin, url)
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
         print(line(f"record {returns} returns (1 batch)", record["sqlite"], record["postgres"]))
+        print(line("  without the rectification ledger", bare["sqlite"], bare["postgres"]))
         print(f"history of {sites} sites x {month_count} months: made in SQLite in {made:.1f} s")
         print(f"  history migrate to PostgreSQL: {migrated:.1f} s")
         print(line(f"load_history {sites}x{month_count}", load["sqlite"], load["postgres"]))

@@ -923,7 +923,8 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
             for w, c, row_id in zip(ordered, candidates, plan.ids, strict=True)
             if row_id is not None and c.graded and not c.older_copy
         ]
-        ledger.record_found(conn, recorded, recorded_at)
+        with conn.pipeline():  # its many small statements, without a round trip each
+            ledger.record_found(conn, recorded, recorded_at)
         issued = add_issued(conn, [(*row, recorded_at) for row in _issued_rows(batch)])
         counts = {
             "graded": plan.graded,
