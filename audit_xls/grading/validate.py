@@ -490,10 +490,7 @@ class _Run:
                 continue
             if section_score.applicable:
                 expected[plan.section_row[section.code]] = section_score.deducted
-            for group in section.groups:
-                total = sum((deductions[c.code] for c in group.criteria), Decimal(0))
-                if group.points is not None:
-                    total = min(total, group.points)
+            for group, total in zip(section.groups, section_score.group_deducted, strict=True):
                 if id(group) in plan.group_row:
                     expected[plan.group_row[id(group)]] = total
             expected.update(

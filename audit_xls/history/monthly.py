@@ -28,7 +28,7 @@ from audit_xls.history.store import UNTRUSTED_MANIFEST, HistoryFrames, load_hist
 from audit_xls.i18n import t
 from audit_xls.model.period import PeriodError, is_period, month_range, parse_period
 from audit_xls.model.results import SENT_BACK
-from audit_xls.model.score import round2
+from audit_xls.model.score import round2, section_rate
 from audit_xls.model.standard import DEFAULT_GRADE_BANDS
 from audit_xls.outputs.shared import competition_ranks, csv_text
 from audit_xls.outputs.xlsx import (
@@ -106,8 +106,8 @@ def _mean(values: Sequence[Decimal]) -> float | None:
     return float(round2(sum(values, Decimal(0)) / len(values)))
 
 
-def _rate(score: str, points: str) -> Decimal:
-    return Decimal(score) / Decimal(points) * 100
+def _rate(score: str, points: str) -> Decimal | None:
+    return section_rate(Decimal(score), Decimal(points))
 
 
 @dataclass
@@ -341,10 +341,11 @@ def _section_table(
             "一级指标": name_row.name,
         }
         for m in months:
-            values = [
+            rates = [
                 _rate(s, p)
                 for s, p in same[same["period"] == m][["score", "points"]].itertuples(index=False)
             ]
+            values = [r for r in rates if r is not None]
             mean = _mean(values)
             row[m] = math.nan if mean is None else mean
         rows.append(row)

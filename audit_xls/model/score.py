@@ -53,6 +53,9 @@ class SectionScore:
     score: Decimal
     applicable: bool
     vetoed: bool
+    # each group's deduction, capped at the group's points, in the standard's order: what the
+    # workbook's group rows show (the grader compares them with the cached values)
+    group_deducted: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,12 @@ class ScoreCard:
 
 def round2(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def section_rate(score: Decimal, points: Decimal) -> Decimal | None:
+    """A section's 得分率 (0-100), exact: rounded half up to 2 decimals only where it is shown,
+    so an average of sections (monthly's 分项月度) is of the exact rates, rounded once."""
+    return score / points * 100 if points else None
 
 
 def counted_points(answer: Answer) -> int:
@@ -103,6 +112,7 @@ def score_section(
 ) -> tuple[SectionScore, list[CriterionScore]]:
     criterion_scores: list[CriterionScore] = []
     deducted = ZERO
+    groups: list[Decimal] = []
     for group in section.groups:
         group_deducted = ZERO
         for criterion in group.criteria:
@@ -114,6 +124,7 @@ def score_section(
             group_deducted += deduction
         if group.points is not None:
             group_deducted = min(group_deducted, group.points)
+        groups.append(group_deducted)
         deducted += group_deducted
     applicable = any(answers.get(c.code, _BLANK).result != NA for c in section.criteria)
     vetoed = applicable and (inspection_vetoed or _vetoes(section.criteria, answers, "section"))
@@ -121,7 +132,14 @@ def score_section(
     score = section.points - deducted if applicable else ZERO
     return (
         SectionScore(
-            section.code, section.name, section.points, deducted, score, applicable, vetoed
+            section.code,
+            section.name,
+            section.points,
+            deducted,
+            score,
+            applicable,
+            vetoed,
+            tuple(groups),
         ),
         criterion_scores,
     )

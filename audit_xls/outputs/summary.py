@@ -19,7 +19,15 @@ from xlsxwriter.workbook import Workbook
 from audit_xls.i18n import join, namespace
 from audit_xls.model.diagnostics import ERROR, Diagnostic
 from audit_xls.model.results import SENT_BACK, BatchResult, WorkbookResult
-from audit_xls.model.score import FAIL, ZERO, Answer, ScoreCard, SectionScore, round2
+from audit_xls.model.score import (
+    FAIL,
+    ZERO,
+    Answer,
+    ScoreCard,
+    SectionScore,
+    round2,
+    section_rate,
+)
 from audit_xls.model.standard import DEFAULT_GRADE_BANDS, Criterion, Standard
 from audit_xls.outputs.shared import (
     NOT_APPLICABLE,
@@ -142,6 +150,10 @@ def batch_bands(batch: BatchResult) -> tuple[tuple[str, Decimal], ...]:
     for standard in _standards(batch.graded):
         return standard.grade_bands
     return DEFAULT_GRADE_BANDS
+
+
+def _shown(rate: Decimal | None) -> Decimal | None:
+    return None if rate is None else round2(rate)
 
 
 def _bin_label(percent: Decimal) -> str:
@@ -439,9 +451,7 @@ class _SummaryWriter:
         for _rank, w in _ranked(self.graded):
             card = w.card
             assert card is not None
-            cells = self.section_cells(
-                card, lambda s: round2(s.score / s.points * 100) if s.points else None
-            )
+            cells = self.section_cells(card, lambda s: _shown(section_rate(s.score, s.points)))
             rows.append([w.period, self.region(w), w.site_code, w.site_name, *cells, card.percent])
         rates = tuple(range(4, 5 + len(self.sections)))
         self.table("sections", columns, rows, t["sections_note"] + t["na_note"], band_cols=rates)
