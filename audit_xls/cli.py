@@ -107,11 +107,8 @@ def standard() -> None:
 @lang_option
 def standard_check(files: tuple[str, ...], lang: str) -> None:
     """Check standard files; print a summary per valid file, or every located problem."""
-    from audit_xls.model.standard import (
-        StandardError,
-        describe,
-        load_standard,
-    )
+    from audit_xls.standards.loader import StandardError, load_standard
+    from audit_xls.standards.show import describe
 
     failed = 0
     for file in files:
@@ -134,12 +131,8 @@ def standard_check(files: tuple[str, ...], lang: str) -> None:
 @lang_option
 def standard_show(file: str, as_json: bool, lang: str) -> None:
     """Show a standard as a tree: points, groups, criteria counts, rules, hash."""
-    from audit_xls.model.standard import (
-        StandardError,
-        load_standard,
-        standard_json_text,
-        standard_tree,
-    )
+    from audit_xls.standards.loader import StandardError, load_standard
+    from audit_xls.standards.show import standard_json_text, standard_tree
 
     try:
         std = load_standard(file)
@@ -170,7 +163,8 @@ def standard_import(
     table: str, out: str, ident: str | None, version: str | None, lang: str
 ) -> None:
     """Import HQ's Excel table (.xlsx) into a standard file."""
-    from audit_xls.model.standard import StandardError, describe, save_standard
+    from audit_xls.standards.loader import StandardError, save_standard
+    from audit_xls.standards.show import describe
     from audit_xls.standards.table import import_table
 
     _check_outputs([("--out", out)], [("TABLE", table)], lang)
@@ -193,11 +187,8 @@ def standard_import(
 @lang_option
 def standard_export(file: str, out: str, lang: str) -> None:
     """Export a standard file to HQ's Excel table (.xlsx)."""
-    from audit_xls.model.standard import (
-        StandardError,
-        describe,
-        load_standard,
-    )
+    from audit_xls.standards.loader import StandardError, load_standard
+    from audit_xls.standards.show import describe
     from audit_xls.standards.table import export_table
 
     _check_outputs([("--out", out)], [("FILE", file)], lang)
@@ -321,10 +312,7 @@ def build(
 
     from audit_xls.grading.register import RegisterError, register_path
     from audit_xls.grading.sites import SitesError, load_sites
-    from audit_xls.model.standard import (
-        StandardError,
-        load_standard,
-    )
+    from audit_xls.standards.loader import StandardError, load_standard
     from audit_xls.workbook.build import BuildError, build_all, workbook_filename
 
     try:
@@ -492,10 +480,10 @@ def grade(
     from audit_xls.grading.sources import GradeError
     from audit_xls.history.store import HistoryError, check_writable, record_batch
     from audit_xls.i18n import t
-    from audit_xls.model.standard import StandardError, load_standards
     from audit_xls.outputs.exports import batch_to_json, json_text, write_csv
     from audit_xls.outputs.shared import ReportError
     from audit_xls.outputs.summary import write_summary
+    from audit_xls.standards.loader import StandardError, load_standards
 
     if Path(returns).is_file() and Path(returns).suffix.lower() != ".zip":
         raise click.BadParameter(
@@ -874,8 +862,8 @@ def rectify() -> None:
 @lang_option
 def rectify_notices(period, out, sites, standards, issued_on, history_path, lang) -> None:
     """One 整改通知单 workbook per site with problems to fix, recorded in the history."""
-    from audit_xls.model.standard import StandardError, load_standards
     from audit_xls.rectify.notices import NoticeError, write_notices
+    from audit_xls.standards.loader import StandardError, load_standards
 
     try:
         known = load_standards(_standards_folder(standards))

@@ -27,10 +27,11 @@ from audit_xls.history import store as history
 from audit_xls.model.period import parse_period
 from audit_xls.model.results import BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS
-from audit_xls.model.standard import Standard, load_standard
+from audit_xls.model.standard import Standard
 from audit_xls.outputs.console import account_lines
 from audit_xls.outputs.exports import write_csv
 from audit_xls.outputs.summary import write_summary
+from audit_xls.standards.loader import load_standard
 from audit_xls.workbook import build
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
 from audit_xls.workbook.template import load_template

@@ -25,7 +25,7 @@ from pathlib import Path
 import xlsxwriter
 
 from audit_xls.grading.sites import Site
-from audit_xls.model.standard import load_standard
+from audit_xls.standards.loader import load_standard
 from audit_xls.workbook.build import _build, _plan, build_all, build_workbook, manifest_values
 from audit_xls.workbook.layout import manifest_grid
 

@@ -92,7 +92,7 @@ def fill_xml(data: bytes, standard, seed: int) -> bytes:
 
 def _make(args: tuple[int, str]) -> None:
     from audit_xls.grading.sites import Site
-    from audit_xls.model.standard import load_standard
+    from audit_xls.standards.loader import load_standard
     from audit_xls.workbook.build import build_workbook
 
     i, folder = args
@@ -103,7 +103,7 @@ def _make(args: tuple[int, str]) -> None:
 
 
 def prepare(n: int) -> Path:
-    from audit_xls.model.standard import load_standard
+    from audit_xls.standards.loader import load_standard
     from audit_xls.workbook.layout import Layout
     from audit_xls.workbook.template import load_template
 
@@ -173,7 +173,7 @@ def main() -> None:
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     folder = prepare(n)
     from audit_xls.grading.validate import Checker
-    from audit_xls.model.standard import load_standard
+    from audit_xls.standards.loader import load_standard
     from audit_xls.workbook.read import read_workbook
 
     files = sorted(folder.glob("*.xlsx"))

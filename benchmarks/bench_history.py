@@ -39,8 +39,8 @@ from audit_xls.history.store import load_history, record_batch  # noqa: E402
 from audit_xls.history.tools import migrate  # noqa: E402
 from audit_xls.model.results import GRADED, BatchResult, WorkbookResult  # noqa: E402
 from audit_xls.model.score import FAIL, NA, PASS, Answer, score  # noqa: E402
-from audit_xls.model.standard import load_standard  # noqa: E402
 from audit_xls.rectify import ledger  # noqa: E402
+from audit_xls.standards.loader import load_standard  # noqa: E402
 
 AUDIT_XLS = Path(sys.executable).with_name("audit-xls")
 REGIONS = ("华东", "华南", "华北", "华中", "西南", "西北")

@@ -15,9 +15,9 @@ from pathlib import Path
 from audit_xls.model.diagnostics import ERROR, Diagnostic
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, Missing, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS, Answer, score
-from audit_xls.model.standard import load_standard
 from audit_xls.outputs.exports import write_csv
 from audit_xls.outputs.summary import write_summary
+from audit_xls.standards.loader import load_standard
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = ("华东", "华南", "华北", "华中", "西南", "西北")

@@ -24,8 +24,8 @@ import openpyxl
 
 from audit_xls.demo import run_demo
 from audit_xls.grading.sites import load_sites
-from audit_xls.model.standard import load_standard
 from audit_xls.soffice import convert
+from audit_xls.standards.loader import load_standard
 from audit_xls.workbook.build import build_all
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
 from audit_xls.workbook.template import load_template

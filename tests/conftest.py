@@ -41,7 +41,7 @@ def _isolated_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def shipped_standard():
-    from audit_xls.model.standard import load_standard
+    from audit_xls.standards.loader import load_standard
 
     return load_standard(SHIPPED_STANDARD)
 

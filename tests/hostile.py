@@ -30,7 +30,8 @@ from returns import fill
 
 from audit_xls.grading.register import IssuedEntry, read_issued
 from audit_xls.grading.sites import Site
-from audit_xls.model.standard import Standard, load_standard, standard_from_mapping
+from audit_xls.model.standard import Standard
+from audit_xls.standards.loader import load_standard, standard_from_mapping
 from audit_xls.workbook import layout as layout_module
 from audit_xls.workbook.build import build_all, build_workbook
 from audit_xls.workbook.layout import Col, Layout, cell

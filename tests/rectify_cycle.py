@@ -20,9 +20,9 @@ from audit_xls.grading.grade import grade_returns
 from audit_xls.grading.register import read_issued
 from audit_xls.grading.sites import Site
 from audit_xls.history.store import record_batch
-from audit_xls.model.standard import load_standard
 from audit_xls.rectify.collect import collect_replies
 from audit_xls.rectify.notices import write_notices
+from audit_xls.standards.loader import load_standard
 from audit_xls.workbook.build import build_workbook
 from audit_xls.workbook.layout import FIRST_ITEM_ROW
 

@@ -119,7 +119,7 @@ def mini_standard(folder: Any) -> Standard:
     """The mini standard, loaded from a YAML file written into `folder`."""
     from pathlib import Path
 
-    from audit_xls.model.standard import load_standard
+    from audit_xls.standards.loader import load_standard
 
     path = Path(folder) / "mini.yaml"
     path.write_text(MINI_YAML, encoding="utf-8")

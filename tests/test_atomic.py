@@ -13,7 +13,7 @@ import pytest
 from audit_xls.atomic import atomic_open, atomic_write_bytes
 from audit_xls.grading.register import register_path
 from audit_xls.grading.sites import Site
-from audit_xls.model.standard import save_standard
+from audit_xls.standards.loader import save_standard
 from audit_xls.standards.table import export_table
 from audit_xls.workbook.build import build_all
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from audit_xls.cli import cli
-from audit_xls.model.standard import load_standard
+from audit_xls.standards.loader import load_standard
 
 SHIPPED_STANDARD = Path(__file__).resolve().parent.parent / "standards" / "kefu-dudao.yaml"
 

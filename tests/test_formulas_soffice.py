@@ -20,8 +20,9 @@ from python_calamine import CalamineWorkbook
 
 from audit_xls.grading.sites import Site
 from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
-from audit_xls.model.standard import Standard, standard_from_mapping
+from audit_xls.model.standard import Standard
 from audit_xls.soffice import convert
+from audit_xls.standards.loader import standard_from_mapping
 from audit_xls.workbook.build import build_workbook
 from audit_xls.workbook.layout import Col, Layout, SumCol
 from audit_xls.workbook.template import load_template

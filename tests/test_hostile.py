@@ -174,7 +174,7 @@ def test_bombs_refused_fast_in_bounded_memory(hostile, tmp_path):
         import json, resource, shutil, sys, time
         from pathlib import Path
         from audit_xls.grading.grade import grade_returns
-        from audit_xls.model.standard import load_standard
+        from audit_xls.standards.loader import load_standard
         standard = load_standard({str(ROOT / "standards" / "kefu-dudao.yaml")!r})
         warm = Path({str(tmp_path)!r}) / "warm"
         warm.mkdir()

@@ -17,9 +17,9 @@ from returns import ISSUED_ON, MINI_YAML, fill
 from audit_xls.grading.grade import grade_returns
 from audit_xls.grading.sites import Site
 from audit_xls.history.store import SCHEMA_VERSION, _connect, load_history, record_batch
-from audit_xls.model.standard import StandardError, load_standard
 from audit_xls.rectify.ledger import CLAIMED, OPEN, WITHDRAWN, replay
 from audit_xls.rectify.policy import DEFAULT_POLICY, policy_of
+from audit_xls.standards.loader import StandardError, load_standard
 from audit_xls.workbook.build import build_workbook, workbook_id
 
 DATA = Path(__file__).parent / "data"

@@ -18,12 +18,12 @@ from audit_xls import atomic
 from audit_xls.model.diagnostics import ERROR, WARNING, Diagnostic
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS, Answer, score
-from audit_xls.model.standard import standard_from_mapping
 from audit_xls.outputs import exports, xlsx
 from audit_xls.outputs import summary as summary_module
 from audit_xls.outputs.exports import write_csv
 from audit_xls.outputs.shared import ReportError, competition_ranks
 from audit_xls.outputs.summary import write_summary
+from audit_xls.standards.loader import standard_from_mapping
 
 # A: 10 points, 0.5 a problem point; B: 5 points, 1 a failed item.
 MINI = standard_from_mapping(

@@ -7,7 +7,8 @@ from decimal import Decimal as D
 import pytest
 
 from audit_xls.model.score import FAIL, NA, PASS, Answer, criterion_deduction, score
-from audit_xls.model.standard import Rule, standard_from_mapping
+from audit_xls.model.standard import Rule
+from audit_xls.standards.loader import standard_from_mapping
 
 TINY = {
     "id": "tiny",

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from audit_xls.model.standard import (
-    Rule,
-    RulePhraseError,
+from audit_xls.model.standard import Rule
+from audit_xls.standards.loader import (
     StandardError,
     dump_standard,
     load_standard,
     load_standards,
-    parse_rule_phrase,
     save_standard,
     standard_from_mapping,
 )
+from audit_xls.standards.phrases import RulePhraseError, parse_rule_phrase
 
 D = Decimal
 

@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from audit_xls.model.standard import (
-    DEFAULT_GRADE_BANDS,
-    Criterion,
-    Group,
-    Rule,
-    Section,
-    Standard,
-    StandardError,
-)
+from audit_xls.model.standard import DEFAULT_GRADE_BANDS, Criterion, Group, Rule, Section, Standard
+from audit_xls.standards.loader import StandardError
 from audit_xls.standards.table import export_table, import_table, split_criteria, split_points
 
 D = Decimal

@@ -337,7 +337,7 @@ def test_fail_with_zero_points_deducts_nothing_with_a_warning(standard, issued):
 def test_inexact_inspection_veto_keeps_every_section_out_of_the_formula_check(tmp_path):
     from returns import MINI_YAML
 
-    from audit_xls.model.standard import load_standard
+    from audit_xls.standards.loader import load_standard
     from audit_xls.workbook.layout import Layout
     from audit_xls.workbook.template import load_template
 

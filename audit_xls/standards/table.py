@@ -20,14 +20,12 @@ from audit_xls.model.standard import (
     Criterion,
     Group,
     Rule,
-    RulePhraseError,
     Section,
     Standard,
-    StandardError,
-    StandardProblem,
     dec_str,
-    parse_rule_phrase,
 )
+from audit_xls.standards.loader import StandardError, StandardProblem
+from audit_xls.standards.phrases import RulePhraseError, parse_rule_phrase
 
 HEADERS = {
     "编号": "code",

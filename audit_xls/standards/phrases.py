@@ -1,0 +1,55 @@
+"""扣分标准 phrases: HQ's words for a deduction rule, read into a Rule."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from audit_xls.model.standard import Rule
+
+# --- deduction-rule phrases (扣分标准) -------------------------------------------------
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("per_person_point", re.compile(rf"^(?:每)?一人一个问题点扣{_NUM}分$")),
+    ("per_point", re.compile(rf"^(?:每|一)个问题点扣{_NUM}分$")),
+    ("per_place", re.compile(rf"^(?:每发现|发现)?(?:每|一)处(?:不符合|问题)?扣{_NUM}分$")),
+    ("per_item", re.compile(rf"^(?:每|一)项(?:不符合|不合格)?扣{_NUM}分$")),
+)
+_CAP = re.compile(rf"^最(?:高|多)扣{_NUM}分$")
+_VETO = re.compile(r"^否决项[:：]\s*出现即(本一级指标|本次检查)不得分$")
+
+
+class RulePhraseError(ValueError):
+    """Raised when a 扣分标准 phrase is not one audit-xls understands."""
+
+
+def normalize_phrase(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", "", text)
+    return text.rstrip("。.;；")
+
+
+def parse_rule_phrase(text: str) -> Rule:
+    """Turn a 扣分标准 phrase into a Rule, or raise RulePhraseError naming what was found."""
+    phrase = normalize_phrase(text)
+    veto = _VETO.match(phrase)
+    if veto:
+        return Rule("veto", scope="section" if veto.group(1) == "本一级指标" else "inspection")
+    # 最高扣/扣完为止 may follow after a comma, or after a space (gone by now) or nothing
+    head, *tail = [p for p in re.split(r"[,，;；]|(?=最高扣|最多扣|扣完为止)", phrase) if p] or [""]
+    found = next(((k, m) for k, p in _PHRASES if (m := p.match(head))), None)
+    if found is None:
+        raise RulePhraseError(f"无法识别的扣分标准「{text}」")
+    kind, match = found
+    cap = None
+    for part in tail:
+        if part == "扣完为止":
+            continue
+        cap_match = _CAP.match(part)
+        if not cap_match:
+            raise RulePhraseError(f"无法识别的扣分标准「{text}」中的「{part}」")
+        cap = Decimal(cap_match.group(1))
+    return Rule(kind, unit=Decimal(match.group(1)), cap=cap)
