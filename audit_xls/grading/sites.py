@@ -55,6 +55,36 @@ class SitesError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+# What a cell shows when its formula failed (Excel, WPS, LibreOffice spellings).
+ERROR_VALUES = frozenset(
+    {"#N/A", "#NA", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!",
+     "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "ERR:502", "ERR:504"}
+)  # fmt: skip
+
+
+def _invisible(char: str) -> bool:
+    """Control characters (tab and line breaks included), bidi controls (U+202A-U+202E,
+    U+2066-U+2069, U+200E/F, U+061C) and zero-width or other invisible format characters
+    (U+200B-U+200D, U+2060, U+FEFF, U+00AD ...): Unicode categories Cc and Cf."""
+    return unicodedata.category(char) in ("Cc", "Cf")
+
+
+def text_problem(field: str, value: str) -> str | None:
+    """Why a site text cannot be used as it is, or None. Invisible characters would go into
+    file names, footers and summaries, where bidi controls disguise a name (`滨江‮xslx.exe`)
+    and zero-width ones make two codes that look the same; an Excel error value is a formula
+    that failed, not a name."""
+    from audit_xls.i18n import t
+
+    bad = [(i, c) for i, c in enumerate(value, 1) if _invisible(c)]
+    if bad:
+        chars = "、".join(f"U+{ord(c):04X}" for _, c in bad[:5])
+        return t("sites.invisible", "zh", field=field, chars=chars, position=bad[0][0])
+    if value.upper() in ERROR_VALUES:
+        return t("sites.error_value", "zh", field=field, value=value)
+    return None
+
+
 def _clean(value: object) -> str:
     if value is None:
         return ""
@@ -174,6 +204,11 @@ def load_sites(path: str | Path) -> list[Site]:
             SitesProblem(file, f"{HEADERS[f][0]}为空：请填写。", number, header[columns[f]])
             for f in ("code", "name", "region")
             if not values[f]
+        ]
+        row_problems += [
+            SitesProblem(file, problem, number, header[columns[f]])
+            for f in columns
+            if (problem := text_problem(HEADERS[f][0], values[f]))
         ]
         code = values["code"]
         if code and code in first_row:

@@ -327,4 +327,10 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.skip.folder_repeated": "A link to the folder {folder}, already read (a link loop, or one folder twice); not read again.",
     "diagnostic.skip.folder_too_deep": "Folders nested deeper than {limit} levels; not read further: keep the workbooks in shallower folders.",
     "diagnostic.file.zip_member_encrypted": "This file is encrypted in the zip (a password); not read: extract the zip (with the password) and grade the folder as RETURNS, or ask for it zipped again without a password.",
+    # the sites file (grading/sites.py)
+    "sites.invisible": "{field} holds invisible characters {chars} (from character {position}): control, bidi control and zero-width characters garble or disguise file names, footers and summaries. Delete them and try again.",
+    "sites.error_value": "{field} is the Excel error value '{value}' (a formula that failed), not content: type the real value (not a formula).",
+    # standard import (standards/table.py)
+    "table.extent": "The table part {part} reaches row {rows}, column {cols} (over the limit of {limit} cells); not imported: delete the extra content right of and below the table, save and import again.",
+    "table.too_large": "The table part {part} holds {size} bytes, far more than a standard's table; not imported: save a copy with the standard only and import that.",
 }

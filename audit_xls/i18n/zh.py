@@ -331,4 +331,10 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.skip.folder_repeated": "链接指向已读过的文件夹 {folder}（循环链接或同一文件夹出现两次），未重复读取。",
     "diagnostic.skip.folder_too_deep": "文件夹层级超过 {limit} 层，未继续读取：请把检查表放在较浅的文件夹中。",
     "diagnostic.file.zip_member_encrypted": "压缩包中的这个文件加了密码（加密压缩），未读取：请把压缩包解压（输入密码）后将文件夹作为 RETURNS 重新评分，或请对方不加密重新压缩发回。",
+    # the sites file (grading/sites.py)
+    "sites.invisible": "{field}含有看不见的控制字符 {chars}（第 {position} 个字符起）：这类字符（控制符、双向文字控制符、零宽字符）会让文件名、页脚和汇总显示错乱或被伪装：请删除后重试。",
+    "sites.error_value": "{field}是 Excel 错误值「{value}」（公式出错），不是内容：请填写实际内容（不要用公式）。",
+    # standard import (standards/table.py)
+    "table.extent": "表格部件 {part} 的内容延伸到第 {rows} 行、第 {cols} 列（超过上限 {limit} 个单元格），未导入：请删除表格右侧和下方多余的内容，另存后再导入。",
+    "table.too_large": "表格部件 {part} 有 {size} 字节，远超一张检查标准表，未导入：请另存一份只含标准的表格后再导入。",
 }

@@ -8,6 +8,7 @@ located problem (sheet, cell, the text found); every problem is collected before
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections import Counter
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from audit_xls.i18n import t
 from audit_xls.model.standard import (
     DEFAULT_GRADE_BANDS,
     Criterion,
@@ -159,7 +161,11 @@ class _TableReader:
             )
             return None
         try:
-            book = load_workbook(path, data_only=True)
+            data, _ = bounded_merges(path.read_bytes())
+            book = load_workbook(io.BytesIO(data), data_only=True)
+        except TableTooLarge as error:
+            self.problem(error.where, error.message)
+            return None
         except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
             reason = getattr(error, "strerror", None) or "不是 .xlsx 格式"
             self.problem(
@@ -262,6 +268,92 @@ class _TableReader:
             if any((row.code, row.section, row.group, row.text, row.method, row.rule)):
                 rows.append(row)
         return rows
+
+
+# --- merged ranges bounded by the sheet's real extent ------------------------------------
+
+# A table's cells, as far as its farthest filled cell (rows x columns): HQ's tables have a few
+# thousand. More is refused before openpyxl, which makes an object per cell of every merged
+# range, reads the file (a `<mergeCell ref="F1:XFD1048576"/>` is 17 billion cells).
+MAX_TABLE_CELLS = 2_000_000
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+_CELL_REF = re.compile(rb"<(?:[\w.-]+:)?c\b[^>]*?\sr\s*=\s*[\"']([A-Za-z]{1,3})([0-9]{1,7})[\"']")
+_ROW_REF = re.compile(rb"<(?:[\w.-]+:)?row\b[^>]*?\sr\s*=\s*[\"']([0-9]{1,7})[\"']")
+_MERGE = re.compile(rb"<(?:[\w.-]+:)?mergeCell\b[^>]*?\sref\s*=\s*[\"']([^\"']*)[\"'][^>]*?/>")
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+
+
+class TableTooLarge(ValueError):
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+        self.message = message
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def bounded_merges(data: bytes) -> tuple[bytes, int]:
+    """The workbook with every merged range cut to its sheet's real extent (the farthest cell
+    written in it); ranges wholly outside it are dropped (they merge nothing but empty cells).
+    Returns the bytes to load and how many ranges were cut. The file itself is never changed.
+    TableTooLarge when a sheet's extent passes MAX_TABLE_CELLS."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    parts = {i.filename: i for i in source.infolist() if _SHEET_PART.fullmatch(i.filename)}
+    changed: dict[str, bytes] = {}
+    clamped = 0
+    for name, info in parts.items():
+        if info.file_size > 64 * 2**20:
+            raise TableTooLarge(name, t("table.too_large", "zh", part=name, size=info.file_size))
+        xml = source.read(info)
+        if b"mergeCell" not in xml:
+            continue
+        rows = [int(r) for r in _ROW_REF.findall(xml)]
+        cols, cell_rows = [], []
+        for letters, row in _CELL_REF.findall(xml):
+            cols.append(_column_number(letters.decode()))
+            cell_rows.append(int(row))
+        last_row, last_col = max(rows + cell_rows, default=1), max(cols, default=1)
+        if last_row * last_col > MAX_TABLE_CELLS:
+            raise TableTooLarge(
+                name,
+                t("table.extent", "zh", part=name, rows=last_row, cols=last_col,
+                  limit=MAX_TABLE_CELLS),
+            )  # fmt: skip
+
+        def clamp(match: re.Match[bytes], last_row: int = last_row, last_col: int = last_col):
+            nonlocal clamped
+            corners = _REF.findall(match.group(1).decode("ascii", "replace"))
+            if len(corners) != 2:
+                return match.group(0)
+            (c1, r1), (c2, r2) = corners
+            top, left = int(r1), _column_number(c1)
+            bottom, right = int(r2), _column_number(c2)
+            if top > last_row or left > last_col:
+                clamped += 1
+                return b""
+            if bottom <= last_row and right <= last_col:
+                return match.group(0)
+            clamped += 1
+            ref = f"{c1}{r1}:{_column_letter(min(right, last_col))}{min(bottom, last_row)}"
+            return b'<mergeCell ref="' + ref.encode() + b'"/>'
+
+        bounded = _MERGE.sub(clamp, xml)
+        if bounded != xml:
+            changed[name] = bounded
+    if not changed:
+        return data, 0
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, changed.get(info.filename) or source.read(info))
+    return out.getvalue(), clamped
 
 
 def _column_letter(index: int) -> str:

@@ -57,6 +57,7 @@ from audit_xls.workbook.stencil import Stencil, StencilError
 from audit_xls.workbook.template import DEFAULT_TEMPLATE, Template, load_template
 
 MAX_FILENAME = 120
+MAX_FILENAME_BYTES = 200  # UTF-8: 255 a name on ext4/NTFS-via-Linux, minus the temporary name's 14
 # Reserved on Windows, plus control characters; replaced so the file name survives any disk.
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
@@ -88,13 +89,21 @@ def _safe_part(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _cut_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes, at a character boundary."""
+    return text.encode("utf-8")[: max(limit, 0)].decode("utf-8", errors="ignore")
+
+
 def workbook_filename(site: Site, period: str) -> str:
-    """`2026-11_P001_滨江花园.xlsx`: safe on Windows, at most MAX_FILENAME characters."""
+    """`2026-11_P001_滨江花园.xlsx`: safe on Windows, at most MAX_FILENAME characters and
+    MAX_FILENAME_BYTES UTF-8 bytes (a long Chinese name is cut by bytes: disks allow 255 bytes
+    a name, and the atomic write's temporary name adds 14). The cells keep the full name."""
     head = f"{_safe_part(period)}_{_safe_part(site.code)}"
     name = _safe_part(site.name)
     room = MAX_FILENAME - len(head) - len("_.xlsx")
     stem = f"{head}_{name[: max(room, 0)]}" if name and room > 0 else head
-    stem = stem[: MAX_FILENAME - len(".xlsx")].rstrip(" .")
+    stem = stem[: MAX_FILENAME - len(".xlsx")]
+    stem = _cut_bytes(stem, MAX_FILENAME_BYTES - len(".xlsx")).rstrip(" .")
     return f"{stem}.xlsx"
 
 
@@ -377,10 +386,29 @@ def _write_cover(book, plan: _Plan, f: _Formats, site: Site, period: str, passwo
     _protect(sheet, password)
 
 
+def _footer_with(plan: _Plan, site_text: str, period: str) -> str:
+    return plan.template["footer"].format(site=site_text, period=_footer_text(period))
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _footer(plan: _Plan, site: Site, period: str) -> str:
-    return plan.template["footer"].format(
-        site=_footer_text(f"{site.code} {site.name}"), period=_footer_text(period)
-    )
+    """The page footer with the site's code and name, the name cut with … when the footer
+    would pass Excel's 255 characters (the cells keep the full name)."""
+    full = _footer_with(plan, _footer_text(f"{site.code} {site.name}"), period)
+    if _utf16_units(full) <= _FOOTER_MAX:
+        return full
+    room = _FOOTER_MAX - _utf16_units(_footer_with(plan, "…", period))
+    kept, used = [], 0
+    for char in f"{site.code} {site.name}":
+        escaped = _footer_text(char)  # never cut between the two & of an escaped &
+        used += _utf16_units(escaped)
+        if used > room:
+            break
+        kept.append(escaped)
+    return _footer_with(plan, "".join(kept) + "…", period)
 
 
 def _write_checklist(book, plan: _Plan, f: _Formats, site: Site, period: str, password) -> None:
@@ -657,7 +685,9 @@ def _patchable(plan: _Plan, site: Site, period: str, placeholders: Sequence[str]
     fields = (site.code, site.name, site.region, site.city_company, site.project_type)
     if any(_UNPATCHABLE.search(text) or any(p in text for p in placeholders) for text in fields):
         return False
-    return len(_footer(plan, site, period).encode("utf-16-le")) // 2 <= _FOOTER_MAX
+    # a footer that had to be cut is built directly (the stencil puts the whole name in)
+    full = _footer_with(plan, _footer_text(f"{site.code} {site.name}"), period)
+    return _utf16_units(full) <= _FOOTER_MAX
 
 
 class _Stenciled:
