@@ -18,7 +18,7 @@ from returns import PERIOD, mini_standard
 
 from audit_xls.grading.register import read_issued
 from audit_xls.grading.sites import Site, SitesError, load_sites
-from audit_xls.model.standard import StandardError
+from audit_xls.standards.loader import StandardError
 from audit_xls.standards.table import export_table, import_table
 from audit_xls.workbook.build import MAX_FILENAME_BYTES, build_all, build_workbook
 from audit_xls.workbook.read import read_workbook
