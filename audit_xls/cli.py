@@ -627,15 +627,13 @@ def monthly(
     """Month-by-month pivots from the grading history: sites, regions, sections, ranks."""
     from pathlib import Path
 
-    from audit_xls.history.monthly import (
-        MonthlyError,
-        check_month_order,
+    from audit_xls.history.monthly import MonthlyError, check_month_order, monthly_report
+    from audit_xls.history.monthly_exports import (
         monthly_csv_paths,
         monthly_json_text,
-        monthly_report,
-        write_monthly,
         write_monthly_csv,
     )
+    from audit_xls.history.monthly_workbook import write_monthly
     from audit_xls.history.store import HistoryError
 
     try:

@@ -22,8 +22,9 @@ from audit_xls import data, soffice
 from audit_xls.grading import grade
 from audit_xls.grading.register import read_issued, register_path
 from audit_xls.grading.sites import Site, load_sites
-from audit_xls.history import monthly
 from audit_xls.history import store as history
+from audit_xls.history.monthly import monthly_report
+from audit_xls.history.monthly_workbook import write_monthly
 from audit_xls.model.period import parse_period
 from audit_xls.model.results import BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS
@@ -264,7 +265,7 @@ def run_demo(
             _resave(written["ods"], "ods", "ods")
         result.months.append(_grade_month(out, period, standard, returns, issued_dir, result))
     result.monthly = out / "reports" / "月度汇总.xlsx"
-    monthly.write_monthly(monthly.monthly_report(result.history), result.monthly)
+    write_monthly(monthly_report(result.history), result.monthly)
     return result
 
 

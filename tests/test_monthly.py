@@ -32,13 +32,9 @@ from returns import ISSUED_ON, fill, mini_standard
 from test_history import V1, batch, build_history, workbook
 
 from audit_xls.cli import cli
-from audit_xls.history.monthly import (
-    MonthlyError,
-    monthly_report,
-    monthly_to_json,
-    write_monthly,
-    write_monthly_csv,
-)
+from audit_xls.history.monthly import MonthlyError, monthly_report
+from audit_xls.history.monthly_exports import monthly_to_json, write_monthly_csv
+from audit_xls.history.monthly_workbook import write_monthly
 from audit_xls.history.store import record_batch
 from audit_xls.model.results import GRADED, WorkbookResult
 from audit_xls.model.score import PASS, Answer, score

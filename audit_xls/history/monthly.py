@@ -1,5 +1,8 @@
 """Month-by-month pivots over the grading history: the sheets HQ used to build by hand.
 
+The pivots are worked out here (MonthlyReport); monthly_workbook.py writes them as MONTHLY.xlsx
+and monthly_exports.py as --json and --csv.
+
 Only current results count: graded, not superseded by a resubmission (history.py). Every
 average across sites is the plain mean of the sites' 得分率 (not weighted by points), computed
 in exact decimals and rounded half up to 2 decimals, like the scorer.
@@ -7,8 +10,6 @@ in exact decimals and rounded half up to 2 decimals, like the scorer.
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import re
 import unicodedata
@@ -20,9 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from xlsxwriter.utility import xl_rowcol_to_cell
-from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from audit_xls.history.store import UNTRUSTED_MANIFEST, HistoryFrames, load_history
 from audit_xls.i18n import t
@@ -30,17 +28,7 @@ from audit_xls.model.period import PeriodError, is_period, month_range, parse_pe
 from audit_xls.model.results import SENT_BACK
 from audit_xls.model.score import round2, section_rate
 from audit_xls.model.standard import DEFAULT_GRADE_BANDS
-from audit_xls.outputs.shared import competition_ranks, csv_text
-from audit_xls.outputs.xlsx import (
-    BandColours,
-    Column,
-    Formats,
-    add_table_sheet,
-    atomic_open,
-    table_header_row,
-    write_value,
-    write_workbook,
-)
+from audit_xls.outputs.shared import competition_ranks
 
 ALL_SITES = "全部项目"
 RATE = "得分率(%)"  # the header grade's summary uses for a site's rate
@@ -556,9 +544,6 @@ def _version_key(version: str) -> tuple[Any, ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-]", version))
 
 
-# --- JSON and CSV -------------------------------------------------------------------------
-
-
 def _plain(value: Any) -> Any:
     if value is None or value is pd.NA:
         return None
@@ -571,412 +556,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _json_value(value: Any) -> Any:
-    value = _plain(value)
-    return value.isoformat() if isinstance(value, (date, datetime)) else value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {str(k): _json_value(v) for k, v in zip(frame.columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
-
-
-# The --json keys of the pivots' columns: English and stable (docs/outputs.md); month columns
-# keep their YYYY-MM name.
-MACHINE_KEYS = {
-    "项目编码": "site_code",
-    "项目名称": "site",
-    "区域": "region",
-    CHANGE: "change",
-    "标准": "standard_id",
-    "一级指标编码": "section_code",
-    "一级指标": "section",
-    "月份": "period",
-    "排名": "rank",
-    RATE: "percent",
-    "上月排名": "previous_rank",
-    "排名变化": "rank_change",
-    "指标编码": "criterion_code",
-    "检查标准": "criterion",
-    "连续月数": "consecutive_months",
-    "各月问题点数": "problem_points_by_month",
-    "最近问题描述": "latest_note",
-    "下发": "issued",
-    "回收": "returned",
-    "已评分": "graded",
-    "退回未评": "sent_back_not_graded",
-    "未回收": "not_returned",
-    "标准版本": "standard_version",
-    "得分": "score",
-    "应得分": "max_score",
-    "评级": "grade",
-    "督导人员": "inspector",
-    "检查日期": "inspection_date",
-    "评分时间": "graded_at",
-    "文件": "file",
-    "工作簿编号": "workbook_id",
-    "版本": "versions",
-}
-
-
-def _machine(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns=lambda name: MACHINE_KEYS.get(name, name))
-
-
-def monthly_to_json(report: MonthlyReport) -> dict[str, Any]:
-    """The same pivots as the workbook, as plain JSON-ready data (NaN -> null), keyed by the
-    English machine keys of MACHINE_KEYS."""
-    return {
-        "months": report.months,
-        "latest_month": report.latest_month,
-        "filters": report.filters,
-        "mean_of": "sites' percent (unweighted), rounded half up to 2 decimals",
-        "notes": report.notes,
-        **{key: _records(_machine(frame)) for key, frame in report.frames().items()},
-        "versions": _records(_machine(report.versions)),
-    }
-
-
-def _csv_names() -> dict[str, str]:
-    return {key: sheet for key, (sheet, _) in SHEETS.items()} | {"site_changes": "项目环比变化"}
-
-
-def monthly_csv_paths(folder: str | Path) -> list[Path]:
-    """The files write_monthly_csv writes into `folder` (for the output path check)."""
-    return [Path(folder) / f"{name}.csv" for name in _csv_names().values()]
-
-
-def write_monthly_csv(report: MonthlyReport, folder: str | Path) -> list[Path]:
-    """Each pivot as a UTF-8-with-BOM CSV (opens in Excel without mojibake), atomically."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = _csv_names()
-    written = []
-    for key, frame in report.frames().items():
-        path = folder / f"{names[key]}.csv"
-        with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(frame.columns)
-            for row in frame.itertuples(index=False, name=None):
-                writer.writerow([_csv_cell(v) for v in row])
-        written.append(path)
-    return written
-
-
-def _csv_cell(value: Any) -> str:
-    value = _json_value(value)
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return csv_text(value)
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
-
-
-def monthly_json_text(report: MonthlyReport) -> str:
-    return json.dumps(monthly_to_json(report), ensure_ascii=False, indent=2)
-
-
-# --- workbook -------------------------------------------------------------------------------
-
-
-def _columns(
-    frame: pd.DataFrame, months: list[str], kinds: dict[str, tuple[str, float]]
-) -> list[Column]:
-    columns = []
-    for name in frame.columns:
-        kind, width = ("pct", 9.0) if name in months else kinds.get(name, ("text", 12.0))
-        columns.append(Column(str(name), kind, width))
-    return columns
-
-
-def _rows(frame: pd.DataFrame) -> list[list[Any]]:
-    return [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-
-
-LABEL_KINDS = {
-    "项目编码": ("text", 10.0),
-    "项目名称": ("text", 18.0),
-    "区域": ("text", 10.0),
-    CHANGE: ("num", 9.0),
-    ARROW: ("text", 9.0),
-    TREND: ("text", 16.0),
-    "标准": ("text", 12.0),
-    "一级指标编码": ("text", 8.0),
-    "一级指标": ("text", 14.0),
-    "月份": ("text", 9.0),
-    "排名": ("int", 6.0),
-    RATE: ("pct", 9.0),
-    "上月排名": ("int", 8.0),
-    "排名变化": ("int", 8.0),
-    "指标编码": ("text", 9.0),
-    "检查标准": ("wrap", 40.0),
-    "连续月数": ("int", 8.0),
-    "各月问题点数": ("text", 12.0),
-    "最近问题描述": ("wrap", 30.0),
-    "下发": ("int", 8.0),
-    "回收": ("int", 8.0),
-    "已评分": ("int", 8.0),
-    "退回未评": ("int", 8.0),
-    "未回收": ("int", 8.0),
-    "标准版本": ("text", 8.0),
-    "得分": ("num", 8.0),
-    "应得分": ("num", 8.0),
-    "评级": ("text", 8.0),
-    "督导人员": ("text", 10.0),
-    "检查日期": ("date", 11.0),
-    "评分时间": ("datetime", 16.0),
-    "文件": ("text", 30.0),
-    "工作簿编号": ("text", 24.0),
-}
-
-
-def _scope_note(report: MonthlyReport) -> str:
-    described = _describe_filters(report.filters)
-    months = f"{report.months[0]} 至 {report.months[-1]}"
-    head = f"月份 {months}" + (f"；筛选：{described}" if described else "")
-    return head + "。只计当前有效的评分结果（重新提交的以最新一份为准）。"
-
-
-def trend_arrow(change: float | None) -> str:
-    """'↑ 2.50', '↓ 12.50', '→ 0.00', or '' without a previous month."""
-    if change is None or change != change:
-        return ""
-    arrow = "↑" if change > 0 else "↓" if change < 0 else "→"
-    return f"{arrow} {abs(change):.2f}"
-
-
-def _site_sheet(
-    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours
-) -> None:
-    name, table = SHEETS["site_rates"]
-    frame = report.site_rates.assign(
-        **{ARROW: [trend_arrow(v) for v in report.site_rates[CHANGE]], TREND: ""}
-    )
-    months = report.months
-    month_cols = [frame.columns.get_loc(m) for m in months]
-    note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率；" + t(
-        "monthly.sparkline_note", "zh", trend=TREND
-    )
-    sheet = add_table_sheet(
-        book,
-        formats,
-        name,
-        table,
-        _columns(frame, months, LABEL_KINDS),
-        _rows(frame),
-        title="项目月度得分率",
-        note=note,
-        footer=FOOTER,
-        bands=bands,
-        band_cols=month_cols,
-    )
-    first = table_header_row("项目月度得分率", note) + 1
-    trend_col = frame.columns.get_loc(TREND)
-    for offset in range(len(frame)):
-        row = first + offset
-        sheet.add_sparkline(
-            row,
-            trend_col,
-            {
-                "range": f"'{name}'!{xl_rowcol_to_cell(row, month_cols[0])}:"
-                f"{xl_rowcol_to_cell(row, month_cols[-1])}",
-                "markers": True,
-            },
-        )
-    # The month-over-month changes, as a second table below the rates.
-    changes = report.site_changes
-    top = first + max(len(frame), 1) + 2
-    sheet.write_string(
-        top - 1, 0, "环比变化（当月得分率减上月得分率，上月无结果时留空）", formats.subtitle
-    )
-    _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num")
-    for offset, text in enumerate(report.notes):
-        sheet.write_string(top + max(len(changes), 1) + 2 + offset, 0, text, formats.note)
-
-
-def _write_table(
-    sheet: Worksheet,
-    formats: Formats,
-    top: int,
-    frame: pd.DataFrame,
-    table_name: str,
-    months: list[str],
-    month_kind: str,
-) -> None:
-    columns = _columns(frame, months, LABEL_KINDS)
-    for offset, values in enumerate(_rows(frame)):
-        for col, value in enumerate(values):
-            kind = month_kind if frame.columns[col] in months else columns[col].kind
-            write_value(sheet, top + 1 + offset, col, value, formats.for_kind(kind))
-    sheet.add_table(
-        top,
-        0,
-        top + max(len(frame), 1),
-        len(columns) - 1,
-        {
-            "name": table_name,
-            "style": "Table Style Light 9",
-            "columns": [{"header": c.header, "header_format": formats.header} for c in columns],
-        },
-    )
-
-
-def _region_sheet(
-    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours
-) -> None:
-    name, table = SHEETS["region_rates"]
-    frame = report.region_rates
-    months = report.months
-    month_cols = [frame.columns.get_loc(m) for m in months]
-    sheet = add_table_sheet(
-        book,
-        formats,
-        name,
-        table,
-        _columns(frame, months, LABEL_KINDS),
-        _rows(frame),
-        title="区域月度平均得分率",
-        note=MEAN_NOTE,
-        footer=FOOTER,
-        bands=bands,
-        band_cols=month_cols,
-    )
-    header = table_header_row("区域月度平均得分率", MEAN_NOTE)
-    chart = book.add_chart({"type": "line"})
-    for offset in range(len(frame)):
-        row = header + 1 + offset
-        # each month's marker in the colour of its grade band, as in the cells
-        points = [
-            {"fill": {"color": bands.chart_colour(v) or "#FFFFFF"}}
-            for v in frame.iloc[offset][months]
-        ]
-        chart.add_series(
-            {
-                "name": [name, row, 0],
-                "categories": [name, header, month_cols[0], header, month_cols[-1]],
-                "values": [name, row, month_cols[0], row, month_cols[-1]],
-                "marker": {"type": "circle", "size": 8},
-                "points": points,
-            }
-        )
-    chart.set_title({"name": "区域月度平均得分率"})
-    chart.set_y_axis({"name": "得分率", "num_format": "0"})
-    chart.set_x_axis({"name": "月份"})
-    chart.set_size({"width": 720, "height": 360})
-    anchor_row = header + len(frame) + 3
-    sheet.insert_chart(f"A{anchor_row + 1}", chart)
-
-
-def _plain_sheet(
-    book: Workbook,
-    formats: Formats,
-    report: MonthlyReport,
-    key: str,
-    title: str,
-    note: str = "",
-    *,
-    bands: BandColours,
-    scale: Sequence[str] = (),
-    grades: Sequence[str] = (),
-) -> Worksheet:
-    name, table = SHEETS[key]
-    frame: pd.DataFrame = getattr(report, key)
-    columns = _columns(frame, report.months, LABEL_KINDS)
-    scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
-    grade_cols = [frame.columns.get_loc(c) for c in grades if c in frame.columns]
-    return add_table_sheet(
-        book,
-        formats,
-        name,
-        table,
-        columns,
-        _rows(frame),
-        title=title,
-        note=note,
-        bands=bands,
-        band_cols=scale_cols,
-        band_name_cols=grade_cols,
-        footer=FOOTER,
-    )
-
-
-def _build_workbook(report: MonthlyReport) -> Any:
-    def build(book: Workbook, formats: Formats) -> None:
-        bands = BandColours(book, MONTHLY_BANDS, legend_label=t("summary.legend", "zh"))
-        _site_sheet(book, formats, report, bands)
-        _region_sheet(book, formats, report, bands)
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "section_rates",
-            "分项月度平均得分率",
-            "一级指标得分率 = 得分 / 该指标分值 x 100；全部不适用的项目不计入；各项目算术平均。",
-            bands=bands,
-            scale=report.months,
-        )
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "ranking",
-            "月度排名",
-            "按得分率从高到低，并列同名次（1, 2, 2, 4）；排名变化 = 上月排名 - 本月排名，"
-            "正数表示上升，上月无结果时留空。",
-            bands=bands,
-            scale=[RATE],
-        )
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "repeats",
-            "反复问题",
-            "同一项目连续两个月及以上在同一指标不符合（按当前有效结果）。",
-            bands=bands,
-        )
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "returns",
-            "回收情况",
-            "按项目计：回收 = 交回过检查表；退回未评 = 交回但尚无有效评分；"
-            "下发与未回收来自下发登记表，无登记表的月份留空。",
-            bands=bands,
-        )
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "detail",
-            "明细",
-            " ".join(["当前有效的评分结果，可据此插入数据透视表。", *report.notes]),
-            bands=bands,
-            scale=[RATE],
-            grades=["评级"],
-        )
-
-    return build
-
-
-def write_monthly(report: MonthlyReport, path: str | Path) -> None:
-    """Write MONTHLY.xlsx atomically; the same report gives the same bytes."""
-    created = report.generated_from or datetime(2000, 1, 1)
-    write_workbook(path, _build_workbook(report), created=created, title="月度汇总")
-
-
 __all__ = [
     "MonthlyError",
     "MonthlyReport",
     "check_month",
     "check_month_order",
     "monthly_report",
-    "monthly_to_json",
-    "write_monthly",
-    "write_monthly_csv",
 ]

@@ -1,0 +1,327 @@
+"""MONTHLY.xlsx: the monthly pivots as HQ's workbook (sheets, colours, charts, notes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from audit_xls.history.monthly import (
+    ARROW,
+    CHANGE,
+    FOOTER,
+    MEAN_NOTE,
+    MONTHLY_BANDS,
+    RATE,
+    SHEETS,
+    SITE_CHANGE_TABLE,
+    TREND,
+    MonthlyReport,
+    _describe_filters,
+    _plain,
+)
+from audit_xls.i18n import t
+from audit_xls.outputs.xlsx import (
+    BandColours,
+    Column,
+    Formats,
+    add_table_sheet,
+    table_header_row,
+    write_value,
+    write_workbook,
+)
+
+# --- workbook -------------------------------------------------------------------------------
+
+
+def _columns(
+    frame: pd.DataFrame, months: list[str], kinds: dict[str, tuple[str, float]]
+) -> list[Column]:
+    columns = []
+    for name in frame.columns:
+        kind, width = ("pct", 9.0) if name in months else kinds.get(name, ("text", 12.0))
+        columns.append(Column(str(name), kind, width))
+    return columns
+
+
+def _rows(frame: pd.DataFrame) -> list[list[Any]]:
+    return [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+LABEL_KINDS = {
+    "项目编码": ("text", 10.0),
+    "项目名称": ("text", 18.0),
+    "区域": ("text", 10.0),
+    CHANGE: ("num", 9.0),
+    ARROW: ("text", 9.0),
+    TREND: ("text", 16.0),
+    "标准": ("text", 12.0),
+    "一级指标编码": ("text", 8.0),
+    "一级指标": ("text", 14.0),
+    "月份": ("text", 9.0),
+    "排名": ("int", 6.0),
+    RATE: ("pct", 9.0),
+    "上月排名": ("int", 8.0),
+    "排名变化": ("int", 8.0),
+    "指标编码": ("text", 9.0),
+    "检查标准": ("wrap", 40.0),
+    "连续月数": ("int", 8.0),
+    "各月问题点数": ("text", 12.0),
+    "最近问题描述": ("wrap", 30.0),
+    "下发": ("int", 8.0),
+    "回收": ("int", 8.0),
+    "已评分": ("int", 8.0),
+    "退回未评": ("int", 8.0),
+    "未回收": ("int", 8.0),
+    "标准版本": ("text", 8.0),
+    "得分": ("num", 8.0),
+    "应得分": ("num", 8.0),
+    "评级": ("text", 8.0),
+    "督导人员": ("text", 10.0),
+    "检查日期": ("date", 11.0),
+    "评分时间": ("datetime", 16.0),
+    "文件": ("text", 30.0),
+    "工作簿编号": ("text", 24.0),
+}
+
+
+def _scope_note(report: MonthlyReport) -> str:
+    described = _describe_filters(report.filters)
+    months = f"{report.months[0]} 至 {report.months[-1]}"
+    head = f"月份 {months}" + (f"；筛选：{described}" if described else "")
+    return head + "。只计当前有效的评分结果（重新提交的以最新一份为准）。"
+
+
+def trend_arrow(change: float | None) -> str:
+    """'↑ 2.50', '↓ 12.50', '→ 0.00', or '' without a previous month."""
+    if change is None or change != change:
+        return ""
+    arrow = "↑" if change > 0 else "↓" if change < 0 else "→"
+    return f"{arrow} {abs(change):.2f}"
+
+
+def _site_sheet(
+    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours
+) -> None:
+    name, table = SHEETS["site_rates"]
+    frame = report.site_rates.assign(
+        **{ARROW: [trend_arrow(v) for v in report.site_rates[CHANGE]], TREND: ""}
+    )
+    months = report.months
+    month_cols = [frame.columns.get_loc(m) for m in months]
+    note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率；" + t(
+        "monthly.sparkline_note", "zh", trend=TREND
+    )
+    sheet = add_table_sheet(
+        book,
+        formats,
+        name,
+        table,
+        _columns(frame, months, LABEL_KINDS),
+        _rows(frame),
+        title="项目月度得分率",
+        note=note,
+        footer=FOOTER,
+        bands=bands,
+        band_cols=month_cols,
+    )
+    first = table_header_row("项目月度得分率", note) + 1
+    trend_col = frame.columns.get_loc(TREND)
+    for offset in range(len(frame)):
+        row = first + offset
+        sheet.add_sparkline(
+            row,
+            trend_col,
+            {
+                "range": f"'{name}'!{xl_rowcol_to_cell(row, month_cols[0])}:"
+                f"{xl_rowcol_to_cell(row, month_cols[-1])}",
+                "markers": True,
+            },
+        )
+    # The month-over-month changes, as a second table below the rates.
+    changes = report.site_changes
+    top = first + max(len(frame), 1) + 2
+    sheet.write_string(
+        top - 1, 0, "环比变化（当月得分率减上月得分率，上月无结果时留空）", formats.subtitle
+    )
+    _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num")
+    for offset, text in enumerate(report.notes):
+        sheet.write_string(top + max(len(changes), 1) + 2 + offset, 0, text, formats.note)
+
+
+def _write_table(
+    sheet: Worksheet,
+    formats: Formats,
+    top: int,
+    frame: pd.DataFrame,
+    table_name: str,
+    months: list[str],
+    month_kind: str,
+) -> None:
+    columns = _columns(frame, months, LABEL_KINDS)
+    for offset, values in enumerate(_rows(frame)):
+        for col, value in enumerate(values):
+            kind = month_kind if frame.columns[col] in months else columns[col].kind
+            write_value(sheet, top + 1 + offset, col, value, formats.for_kind(kind))
+    sheet.add_table(
+        top,
+        0,
+        top + max(len(frame), 1),
+        len(columns) - 1,
+        {
+            "name": table_name,
+            "style": "Table Style Light 9",
+            "columns": [{"header": c.header, "header_format": formats.header} for c in columns],
+        },
+    )
+
+
+def _region_sheet(
+    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours
+) -> None:
+    name, table = SHEETS["region_rates"]
+    frame = report.region_rates
+    months = report.months
+    month_cols = [frame.columns.get_loc(m) for m in months]
+    sheet = add_table_sheet(
+        book,
+        formats,
+        name,
+        table,
+        _columns(frame, months, LABEL_KINDS),
+        _rows(frame),
+        title="区域月度平均得分率",
+        note=MEAN_NOTE,
+        footer=FOOTER,
+        bands=bands,
+        band_cols=month_cols,
+    )
+    header = table_header_row("区域月度平均得分率", MEAN_NOTE)
+    chart = book.add_chart({"type": "line"})
+    for offset in range(len(frame)):
+        row = header + 1 + offset
+        # each month's marker in the colour of its grade band, as in the cells
+        points = [
+            {"fill": {"color": bands.chart_colour(v) or "#FFFFFF"}}
+            for v in frame.iloc[offset][months]
+        ]
+        chart.add_series(
+            {
+                "name": [name, row, 0],
+                "categories": [name, header, month_cols[0], header, month_cols[-1]],
+                "values": [name, row, month_cols[0], row, month_cols[-1]],
+                "marker": {"type": "circle", "size": 8},
+                "points": points,
+            }
+        )
+    chart.set_title({"name": "区域月度平均得分率"})
+    chart.set_y_axis({"name": "得分率", "num_format": "0"})
+    chart.set_x_axis({"name": "月份"})
+    chart.set_size({"width": 720, "height": 360})
+    anchor_row = header + len(frame) + 3
+    sheet.insert_chart(f"A{anchor_row + 1}", chart)
+
+
+def _plain_sheet(
+    book: Workbook,
+    formats: Formats,
+    report: MonthlyReport,
+    key: str,
+    title: str,
+    note: str = "",
+    *,
+    bands: BandColours,
+    scale: Sequence[str] = (),
+    grades: Sequence[str] = (),
+) -> Worksheet:
+    name, table = SHEETS[key]
+    frame: pd.DataFrame = getattr(report, key)
+    columns = _columns(frame, report.months, LABEL_KINDS)
+    scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
+    grade_cols = [frame.columns.get_loc(c) for c in grades if c in frame.columns]
+    return add_table_sheet(
+        book,
+        formats,
+        name,
+        table,
+        columns,
+        _rows(frame),
+        title=title,
+        note=note,
+        bands=bands,
+        band_cols=scale_cols,
+        band_name_cols=grade_cols,
+        footer=FOOTER,
+    )
+
+
+def _build_workbook(report: MonthlyReport) -> Any:
+    def build(book: Workbook, formats: Formats) -> None:
+        bands = BandColours(book, MONTHLY_BANDS, legend_label=t("summary.legend", "zh"))
+        _site_sheet(book, formats, report, bands)
+        _region_sheet(book, formats, report, bands)
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "section_rates",
+            "分项月度平均得分率",
+            "一级指标得分率 = 得分 / 该指标分值 x 100；全部不适用的项目不计入；各项目算术平均。",
+            bands=bands,
+            scale=report.months,
+        )
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "ranking",
+            "月度排名",
+            "按得分率从高到低，并列同名次（1, 2, 2, 4）；排名变化 = 上月排名 - 本月排名，"
+            "正数表示上升，上月无结果时留空。",
+            bands=bands,
+            scale=[RATE],
+        )
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "repeats",
+            "反复问题",
+            "同一项目连续两个月及以上在同一指标不符合（按当前有效结果）。",
+            bands=bands,
+        )
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "returns",
+            "回收情况",
+            "按项目计：回收 = 交回过检查表；退回未评 = 交回但尚无有效评分；"
+            "下发与未回收来自下发登记表，无登记表的月份留空。",
+            bands=bands,
+        )
+        _plain_sheet(
+            book,
+            formats,
+            report,
+            "detail",
+            "明细",
+            " ".join(["当前有效的评分结果，可据此插入数据透视表。", *report.notes]),
+            bands=bands,
+            scale=[RATE],
+            grades=["评级"],
+        )
+
+    return build
+
+
+def write_monthly(report: MonthlyReport, path: str | Path) -> None:
+    """Write MONTHLY.xlsx atomically; the same report gives the same bytes."""
+    created = report.generated_from or datetime(2000, 1, 1)
+    write_workbook(path, _build_workbook(report), created=created, title="月度汇总")
