@@ -100,3 +100,31 @@ def test_grade_sends_back_a_file_whose_reader_died_or_stalled_and_grades_the_res
         died = "reader process ended by SIGABRT" if sys.platform != "win32" else "exit code 3"
         assert died in results[0].diagnostics[0].message
         assert results[1].diagnostics[0].message == message(READER_TIMEOUT, lang, seconds="1.5")
+
+
+def test_results_cross_as_tuples_and_come_back_equal(shipped_standard, tmp_path):
+    """What a reader sends back (plain tuples) rebuilds the very result grade_one made."""
+    from datetime import date
+
+    from returns import fill
+
+    from audit_xls.grading import grade
+    from audit_xls.grading.sites import Site
+    from audit_xls.grading.sources import folder_sources
+    from audit_xls.workbook.build import build_workbook
+
+    issued = build_workbook(
+        shipped_standard, Site("T01", "项目", "华东"), "2026-11", issued_on=date(2026, 11, 1)
+    )
+    answers = {"1.1.01": ("不符合", None, "未填点数"), "1.1.02": ("不适用", None)}
+    (tmp_path / "a.xlsx").write_bytes(
+        fill(issued, shipped_standard, answers, default=("符合", None))
+    )
+    (tmp_path / "b.xlsx").write_bytes(b"not a workbook")
+    checker = grade._make_checker(grade._Config((shipped_standard,), None, "zh", ""))
+    for source in folder_sources(tmp_path):
+        made = grade.grade_one(source, checker)
+        packed, kind = grade._grade_in_worker(checker, source)
+        assert kind == 0 and all(not hasattr(v, "__dict__") for v in packed[:11])
+        assert grade._unpack(packed, (shipped_standard,)) == made
+    assert made.diagnostics and made.card is None  # b.xlsx: sent back

@@ -8,7 +8,7 @@ Returned files are only ever read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -123,8 +123,15 @@ def _grade_in_worker(checker: Checker, source: Source) -> tuple[Any, int]:
 # the standard per workbook cost more than grading it. The standard goes as its index.
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _slots(obj: Any) -> tuple[Any, ...]:
-    return tuple(getattr(obj, name) for name in type(obj).__slots__)
+    """A dataclass's fields in order (what its constructor takes back)."""
+    names = _FIELD_NAMES.get(type(obj))
+    if names is None:
+        names = _FIELD_NAMES[type(obj)] = tuple(f.name for f in fields(obj) if f.init)
+    return tuple(getattr(obj, name) for name in names)
 
 
 def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, ...]:
