@@ -182,3 +182,20 @@ def test_a_merged_range_to_the_last_cell_is_bounded(tmp_path, standard) -> None:
     outcome, elapsed, peak = timed_import(across)  # cut to the table: a located answer, quickly
     assert elapsed < 5 and peak < 50 * 2**20
     assert isinstance(outcome, StandardError) or outcome is not None
+
+
+def test_an_error_value_in_the_table_is_a_located_error(tmp_path, standard) -> None:
+    from openpyxl import load_workbook
+
+    table = tmp_path / "table.xlsx"
+    export_table(standard, table)
+    book = load_workbook(table)
+    sheet = book.worksheets[0]
+    header = next(c for row in sheet.iter_rows() for c in row if c.value == "检查标准")
+    target = sheet.cell(header.row + 1, header.column)
+    target.value = "#N/A"
+    book.save(table)
+    with pytest.raises(StandardError) as caught:
+        import_table(table)
+    assert f"{sheet.title}!{target.coordinate}" in str(caught.value)
+    assert "Excel 错误值「#N/A」（公式出错）" in str(caught.value)

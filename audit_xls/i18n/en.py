@@ -333,4 +333,5 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     # standard import (standards/table.py)
     "table.extent": "The table part {part} reaches row {rows}, column {cols} (over the limit of {limit} cells); not imported: delete the extra content right of and below the table, save and import again.",
     "table.too_large": "The table part {part} holds {size} bytes, far more than a standard's table; not imported: save a copy with the standard only and import that.",
+    "table.error_value": "The cell holds the Excel error value '{value}' (a formula that failed), not content: type the real value (not a formula) and import again.",
 }

@@ -337,4 +337,5 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     # standard import (standards/table.py)
     "table.extent": "表格部件 {part} 的内容延伸到第 {rows} 行、第 {cols} 列（超过上限 {limit} 个单元格），未导入：请删除表格右侧和下方多余的内容，另存后再导入。",
     "table.too_large": "表格部件 {part} 有 {size} 字节，远超一张检查标准表，未导入：请另存一份只含标准的表格后再导入。",
+    "table.error_value": "单元格是 Excel 错误值「{value}」（公式出错），不是内容：请填写实际内容（不要用公式）后再导入。",
 }

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from audit_xls.grading.sites import ERROR_VALUES
 from audit_xls.i18n import t
 from audit_xls.model.standard import (
     DEFAULT_GRADE_BANDS,
@@ -378,7 +379,14 @@ def import_table(path: str | Path, id: str | None = None, version: str | None = 
     section_text = group_text = method = rule_text = ""
     rule: Rule | None = None
     rule_cell = ""
+    above: dict[str, str] = {}
     for row in rows:
+        for name in ("code", "section", "group", "text", "method", "rule"):
+            value = getattr(row, name)
+            # an Excel error value is a formula that failed; said once for a merged cell
+            if name in columns and value.upper() in ERROR_VALUES and above.get(name) != value:
+                reader.problem(at(name, row.row), t("table.error_value", "zh", value=value))
+            above[name] = value
         if row.section and row.section != section_text:
             section_text, group_text = row.section, ""
             name, points = split_points(row.section)
