@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from audit_xls.atomic import atomic_write_bytes
+from audit_xls.i18n import Lines, Ref, Said
 from audit_xls.model.period import is_period
 
 REGISTER_COLUMNS = (
@@ -32,7 +33,7 @@ REGISTER_COLUMNS = (
 _CSV_ACTIVE = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
-class RegisterError(ValueError):
+class RegisterError(Said, ValueError):
     """Raised when an issued register cannot be read or is not one build wrote."""
 
 
@@ -80,15 +81,14 @@ def _decode(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise RegisterError(
-            f"{path}：无法读取发放登记表（{error.strerror or error}）：请检查路径。"
-        ) from None
+        reason = error.strerror or error
+        raise RegisterError("register.unreadable", path=path, reason=reason) from None
     for encoding in ("utf-8-sig", "gbk"):  # GBK: saved again by Excel on Chinese Windows
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise RegisterError(f"{path}：不是文本文件，无法作为发放登记表读取：请使用 build 生成的 CSV。")
+    raise RegisterError("register.not_text", path=path)
 
 
 def read_issued(path: str | Path) -> list[IssuedEntry]:
@@ -97,25 +97,23 @@ def read_issued(path: str | Path) -> list[IssuedEntry]:
     reader = csv.DictReader(io.StringIO(_decode(path), newline=""))
     missing = [c for c in REGISTER_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise RegisterError(
-            f"{path} 第1行：发放登记表缺少列 {', '.join(missing)}：请使用 build 生成的 CSV。"
-        )
+        # column names are the CSV's own, listed as the file has them
+        raise RegisterError("register.missing_columns", path=path, columns=", ".join(missing))
     names = [f.name for f in fields(IssuedEntry)]
     entries, problems = [], []
     for line, row in enumerate(reader, 2):
         entry = IssuedEntry(**{n: _csv_value(row.get(n) or "") for n in names})
         if not entry.workbook_id or not entry.site_code:
-            problems.append(f"{path} 第{line}行：workbook_id 或 site_code 为空。")
+            problems.append(Ref.to("register.blank_id", path=path, line=line))
         elif not is_period(entry.period):
             # Excel rewrites 2026-11 as Nov-26 or 2026/11/1 when the CSV is opened and saved
             problems.append(
-                f"{path} 第{line}行 period 列：「{entry.period}」不是 YYYY-MM 格式的月份"
-                "（用 Excel 打开后保存会改写月份）。"
+                Ref.to("register.bad_period", path=path, line=line, period=entry.period)
             )
         entries.append(entry)
     if problems:
-        shown = "\n".join(problems[:5])
+        shown = problems[:5]
         if len(problems) > 5:
-            shown += f"\n……另有 {len(problems) - 5} 行"
-        raise RegisterError(f"{shown}\n请使用 build 生成的原登记表，不要在 Excel 中另存。")
+            shown.append(Ref.to("register.more_lines", count=len(problems) - 5))
+        raise RegisterError("register.problems", problems=Lines(shown))
     return entries

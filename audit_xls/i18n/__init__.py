@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from audit_xls.i18n.forms import Clauses, Plural, Ref
+from audit_xls.i18n.forms import Clauses, Lines, Plural, Ref
 
 __all__ = [
     "DEFAULT_LANG",
@@ -28,6 +28,7 @@ __all__ = [
     "LANG_ENV",
     "Clauses",
     "LanguageError",
+    "Lines",
     "Plural",
     "Ref",
     "Said",
@@ -143,6 +144,8 @@ def render_value(value: object, lang: str) -> str:
     """A parameter as text in `lang`: lists joined, references looked up."""
     if isinstance(value, Ref):
         return t(value.key, lang, **dict(value.params))
+    if isinstance(value, Lines):
+        return "\n".join(render_value(item, lang) for item in value)
     if isinstance(value, Clauses):
         separator = _CLAUSE_SEPARATORS.get(lang, _CLAUSE_SEPARATORS[DEFAULT_LANG])
         return separator.join(render_value(item, lang) for item in value)

@@ -334,4 +334,17 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "table.extent": "The table part {part} reaches row {rows}, column {cols} (over the limit of {limit} cells); not imported: delete the extra content right of and below the table, save and import again.",
     "table.too_large": "The table part {part} holds {size} bytes, far more than a standard's table; not imported: save a copy with the standard only and import that.",
     "table.error_value": "The cell holds the Excel error value '{value}' (a formula that failed), not content: type the real value (not a formula) and import again.",
+    # periods, templates
+    "period.spaces": "The period '{text}' has spaces around it: write it as {bare}.",
+    "period.invalid": "The period '{text}' is not valid: write the year and month as YYYY-MM, e.g. 2026-11.",
+    "template.unknown": "Unknown template '{name}', known: {names}",
+    "template.columns": "The template {path} must name 10 columns",
+    # the issued register
+    "register.unreadable": "{path}: the issued register cannot be read ({reason}): check the path.",
+    "register.not_text": "{path}: not a text file, so not an issued register: use the CSV build wrote.",
+    "register.missing_columns": "{path} line 1: the issued register lacks the columns {columns}: use the CSV build wrote.",
+    "register.blank_id": "{path} line {line}: workbook_id or site_code is empty.",
+    "register.bad_period": "{path} line {line}, column period: '{period}' is not a YYYY-MM month (Excel rewrites months when it opens and saves the CSV).",
+    "register.more_lines": Plural("... and {count} more line", "... and {count} more lines"),
+    "register.problems": "{problems}\nUse the register build wrote, not one saved again in Excel.",
 }

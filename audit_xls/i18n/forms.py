@@ -23,6 +23,12 @@ class Ref(NamedTuple):
         return cls(key, tuple(params.items()))
 
 
+class Lines(tuple):
+    """A list parameter shown one item a line."""
+
+    __slots__ = ()
+
+
 class Clauses(tuple):
     """A list parameter whose items are clauses: joined with ；/; rather than 、/, ."""
 

@@ -338,4 +338,17 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "table.extent": "表格部件 {part} 的内容延伸到第 {rows} 行、第 {cols} 列（超过上限 {limit} 个单元格），未导入：请删除表格右侧和下方多余的内容，另存后再导入。",
     "table.too_large": "表格部件 {part} 有 {size} 字节，远超一张检查标准表，未导入：请另存一份只含标准的表格后再导入。",
     "table.error_value": "单元格是 Excel 错误值「{value}」（公式出错），不是内容：请填写实际内容（不要用公式）后再导入。",
+    # periods, templates
+    "period.spaces": "检查月份「{text}」前后有空白：请去掉空格，写成 {bare}。",
+    "period.invalid": "检查月份「{text}」无效：应为 YYYY-MM 格式的年月，例如 2026-11。",
+    "template.unknown": "未知模板「{name}」，可用：{names}",
+    "template.columns": "模板 {path} 的 columns 须有 10 个列名",
+    # the issued register
+    "register.unreadable": "{path}：无法读取发放登记表（{reason}）：请检查路径。",
+    "register.not_text": "{path}：不是文本文件，无法作为发放登记表读取：请使用 build 生成的 CSV。",
+    "register.missing_columns": "{path} 第1行：发放登记表缺少列 {columns}：请使用 build 生成的 CSV。",
+    "register.blank_id": "{path} 第{line}行：workbook_id 或 site_code 为空。",
+    "register.bad_period": "{path} 第{line}行 period 列：「{period}」不是 YYYY-MM 格式的月份（用 Excel 打开后保存会改写月份）。",
+    "register.more_lines": "……另有 {count} 行",
+    "register.problems": "{problems}\n请使用 build 生成的原登记表，不要在 Excel 中另存。",
 }

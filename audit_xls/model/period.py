@@ -12,13 +12,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from audit_xls.i18n import Said
+
 FIRST_YEAR = 1900
 LAST_YEAR = 9999
 # ASCII digits only: int() would also take full-width ２０２６.
 _PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
-class PeriodError(ValueError):
+class PeriodError(Said, ValueError):
     """Raised when text is not a YYYY-MM period; the message says what was given."""
 
 
@@ -31,7 +33,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if not (FIRST_YEAR <= self.year <= LAST_YEAR and 1 <= self.month <= 12):
-            raise PeriodError(_invalid(f"{self.year:04d}-{self.month:02d}"))
+            raise PeriodError("period.invalid", text=f"{self.year:04d}-{self.month:02d}")
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -64,8 +66,8 @@ def parse_period(text: str) -> Period:
         return found
     bare = text.strip() if isinstance(text, str) else ""
     if bare != text and _match(bare) is not None:
-        raise PeriodError(f"检查月份「{visible(text)}」前后有空白：请去掉空格，写成 {bare}。")
-    raise PeriodError(_invalid(str(text)))
+        raise PeriodError("period.spaces", text=visible(text), bare=bare)
+    raise PeriodError("period.invalid", text=visible(str(text)))
 
 
 def is_period(text: object) -> bool:
@@ -98,10 +100,6 @@ def _match(text: object) -> Period | None:
     if found is None or int(found.group(1)) < FIRST_YEAR:
         return None
     return Period(int(found.group(1)), int(found.group(2)))
-
-
-def _invalid(text: str) -> str:
-    return f"检查月份「{visible(text)}」无效：应为 YYYY-MM 格式的年月，例如 2026-11。"
 
 
 __all__ = [

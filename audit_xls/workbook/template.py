@@ -9,12 +9,13 @@ from typing import Any
 import yaml
 
 from audit_xls import data
+from audit_xls.i18n import Said
 
 TEMPLATES_DIR = data.templates_folder()
 DEFAULT_TEMPLATE = "zh"
 
 
-class TemplateError(ValueError):
+class TemplateError(Said, ValueError):
     """Raised when a template name is unknown or its file is incomplete."""
 
 
@@ -50,8 +51,8 @@ def template_names() -> list[str]:
 def load_template(name: str = DEFAULT_TEMPLATE) -> Template:
     path = TEMPLATES_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise TemplateError(f"未知模板「{name}」，可用：{', '.join(template_names())}")
+        raise TemplateError("template.unknown", name=name, names=template_names())
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if len(data.get("columns", [])) != 10:
-        raise TemplateError(f"模板 {path} 的 columns 须有 10 个列名")
+        raise TemplateError("template.columns", path=path)
     return Template(name, data)
