@@ -389,3 +389,14 @@ def test_grade_and_monthly_work_the_same_on_postgres(postgres_url: str, tmp_path
     assert untimed(monthly_json(postgres_url, tmp_path)) == untimed(monthly_json(sqlite, tmp_path))
     assert current(postgres_url) == current(sqlite)
     assert rows(postgres_url, "SELECT count(*), sum(superseded) FROM workbooks") == [(3, 1)]
+
+
+def test_the_environment_may_name_a_postgres_history(monkeypatch) -> None:
+    from audit_xls.history.store import default_history_path
+
+    monkeypatch.setenv("AUDIT_XLS_HISTORY", "postgresql://hq@db.example:5432/audit")
+    assert default_history_path() == "postgresql://hq@db.example:5432/audit"
+    monkeypatch.setenv("AUDIT_XLS_HISTORY", "postgresql://hq:secret@db.example/audit")
+    from audit_xls.history.backend import shown
+
+    assert shown(default_history_path()) == "postgresql://hq:***@db.example/audit"
