@@ -78,7 +78,7 @@ def postgres_server() -> Iterator[str | None]:
         return
     folder = Path(tempfile.mkdtemp(prefix="audit-xls-pg-"))
     try:
-        environment = pgcluster.start(folder)
+        environment = pgcluster.start(folder, watch=os.getpid())
     except Exception as exc:  # say why, as a skip (or a failure under AUDIT_XLS_REQUIRE_POSTGRES)
         _POSTGRES_MISSING.append(f"could not start a PostgreSQL cluster: {exc}")
         pgcluster.stop(folder)

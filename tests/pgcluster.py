@@ -61,8 +61,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(folder: Path) -> dict[str, str]:
-    """Create and start a cluster in `folder`; the environment the tests need."""
+def start(folder: Path, watch: int | None = None) -> dict[str, str]:
+    """Create and start a cluster in `folder`; the environment the tests need. With `watch`
+    (a process id), a watchdog stops the cluster and removes `folder` once that process is
+    gone, however it ended (a test run killed by a timeout leaves no server behind)."""
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
@@ -116,6 +118,18 @@ def start(folder: Path) -> dict[str, str]:
         check=True,
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    if watch is not None and os.name == "posix":
+        stop_command = " ".join(
+            _command([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], user)
+        )
+        subprocess.Popen(
+            ["sh", "-c", f"while kill -0 {watch} 2>/dev/null; do sleep 3; done; "
+             f"{stop_command} >/dev/null 2>&1; rm -rf '{folder}'"],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     return {
         "AUDIT_XLS_TEST_POSTGRES": f"postgresql://{USER}@127.0.0.1:{port}/postgres",
         "PGPASSWORD": password,
