@@ -345,3 +345,63 @@ def test_docs_page_lists_every_case_with_its_message(mixed):
         "docs/hostile-returns.md is out of date: run "
         "AUDIT_XLS_UPDATE_DOCS=1 pytest tests/test_hostile.py -k docs, and review the diff"
     )
+
+
+def test_folder_cases_join_the_mixed_batch(hostile, tmp_path):
+    """The mixed folder plus what a careless copy makes of a returns folder (a region linked in
+    from a shared drive, a link loop, an unzipped workbook, a GBK file name from a Chinese-Windows
+    zip): one CLI run finishes, every entry is listed, the linked-in return is graded and its
+    site is no longer missing, and nothing that was read changed."""
+    import shutil
+
+    kit, _, mixed_folder, _ = hostile
+    returns = tmp_path / "returns"
+    shutil.copytree(mixed_folder, returns)
+    shared = tmp_path / "shared-drive" / "华东"
+    shared.mkdir(parents=True)
+    (shared / "G04-linked.xlsx").write_bytes(kit.fill("G04"))
+    (returns / "unzipped.xlsx" / "xl").mkdir(parents=True)
+    (returns / "unzipped.xlsx" / "[Content_Types].xml").write_text("<Types/>", encoding="utf-8")
+    linked = os.name != "nt" or _can_symlink(tmp_path)
+    if linked:
+        (returns / "linked-region").symlink_to(shared, target_is_directory=True)
+        (returns / "loop").symlink_to(returns, target_is_directory=True)
+    gbk = sys.platform.startswith("linux")
+    if gbk:  # a name as Linux unzip leaves it: GBK bytes
+        with open(os.path.join(os.fsencode(returns), "说明.txt".encode("gbk")), "wb") as f:
+            f.write("请查收".encode("gbk"))
+    before = hashes(returns) | hashes(shared)
+    result = CliRunner().invoke(
+        cli,
+        ["grade", str(returns), "--standards", str(ROOT / "standards"), "--issued",
+         str(kit.issued_dir / "issued-2026-11.csv"), "--out", str(tmp_path / "s.xlsx"),
+         "--csv", str(tmp_path / "r.csv"), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.stdout and "Traceback" not in result.stderr
+    document = json.loads(result.stdout)
+    skipped = {s["file"]: s["reason"] for s in document["skipped"]}
+    assert skipped["unzipped.xlsx/"] == (
+        "这是一个文件夹，名字却像工作簿（可能是解压开的 .xlsx），未读取："
+        "请把工作簿文件本身放进交回文件夹。"
+    )
+    assert len(document["workbooks"]) == 59 + linked
+    assert len(document["skipped"]) == 8 + 1 + linked + gbk
+    missing = [m["site_code"] for m in document["missing"]]
+    if linked:
+        assert skipped["loop/"].startswith("链接指向已读过的文件夹")
+        (g04,) = [w for w in document["workbooks"] if w["site_code"] == "G04"]
+        assert (g04["file"], g04["status"]) == ("linked-region/G04-linked.xlsx", "graded")
+        assert missing == [code for code in MISSING if code != "G04"]
+    if gbk:
+        assert "说明.txt" in skipped
+    assert hashes(returns) | hashes(shared) == before
+
+
+def _can_symlink(folder: Path) -> bool:
+    try:
+        (folder / ".link-probe").symlink_to(folder, target_is_directory=True)
+    except OSError:
+        return False
+    (folder / ".link-probe").unlink()
+    return True
