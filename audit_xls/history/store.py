@@ -39,6 +39,7 @@ from audit_xls.history.backend import (
     open_write,
     shown,
 )
+from audit_xls.i18n import Ref
 from audit_xls.model.diagnostics import Diagnostic, params_from_json, params_to_json
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.standard import Standard
@@ -52,10 +53,6 @@ DEFAULT_HISTORY_NAME = "audit-xls-history.sqlite"
 
 
 __all__ = ["HistoryError", "is_url", "load_history", "record_batch"]
-
-NOT_A_HISTORY = (
-    "历史库 {path} 不是 audit-xls 的历史库（{why}）：请用 --history 指定 grade 记录结果的那个文件。"
-)
 
 
 def default_history_path() -> Path | str:
@@ -192,12 +189,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 BACKFILLS = {3: ledger.backfill}
 
 
-NEWER_SCHEMA = (
-    "历史库 {path}：结构版本 {version} 比本程序支持的 {supported} 新，请升级 audit-xls 后再使用。"
-)
-OTHER_TABLES = "其中已有别的表，没有结构版本号"
-
-
 # --- SQLite failures: located and true --------------------------------------------------
 
 
@@ -277,8 +268,8 @@ def migration_script(number: int, dialect: Dialect) -> str:
 
 
 def _newer(conn: Connection, version: int) -> HistoryError:
-    return HistoryError(
-        NEWER_SCHEMA.format(path=conn.shown, version=version, supported=SCHEMA_VERSION)
+    return HistoryError.of(
+        "history.newer", path=conn.shown, version=version, supported=SCHEMA_VERSION
     )
 
 
@@ -297,7 +288,9 @@ def _migrate(conn: Connection) -> None:
             raise _newer(conn, version)
         if version == 0 and conn.columns():
             # An existing database of something else: never add our tables to it.
-            raise HistoryError(NOT_A_HISTORY.format(path=conn.shown, why=OTHER_TABLES))
+            raise HistoryError.of(
+                "history.not_history", path=conn.shown, why=Ref.to("history.other_tables")
+            )
         if 0 < version < SCHEMA_VERSION:
             _quick_check(conn)  # never migrate a damaged file
         if version < SCHEMA_VERSION:
@@ -329,18 +322,18 @@ def check_writable(location: str | Path) -> None:
             version = conn.schema_version()
             tables = conn.columns()
             if version > SCHEMA_VERSION:
-                raise HistoryError(
-                    NEWER_SCHEMA.format(
-                        path=shown(location), version=version, supported=SCHEMA_VERSION
-                    )
+                raise HistoryError.of(
+                    "history.newer", path=shown(location), version=version, supported=SCHEMA_VERSION
                 )
             if version == 0 and tables:
-                raise HistoryError(NOT_A_HISTORY.format(path=shown(location), why=OTHER_TABLES))
+                raise HistoryError.of(
+                    "history.not_history", path=shown(location), why=Ref.to("history.other_tables")
+                )
             _quick_check(conn)
     except sqlite3.Error as exc:
         raise _failure(location, exc) from exc
     except database_errors() as exc:
-        raise HistoryError(NOT_A_HISTORY.format(path=shown(location), why=exc)) from exc
+        raise HistoryError.of("history.not_history", path=shown(location), why=exc) from exc
 
 
 @contextmanager
@@ -402,7 +395,7 @@ def _check_readable(conn: Connection) -> None:
     ]
     if version == 0 or (lacking and version == SCHEMA_VERSION):
         why = "没有结构版本号" if version == 0 else "缺少表或列：" + "、".join(lacking)
-        raise HistoryError(NOT_A_HISTORY.format(path=conn.shown, why=why))
+        raise HistoryError.of("history.not_history", path=conn.shown, why=why)
     if lacking:
         raise HistoryError(
             f"历史库 {conn.shown}：结构版本 {version} 较旧（本程序为 {SCHEMA_VERSION}）："
@@ -425,7 +418,7 @@ def _connect_read(location: str | Path) -> Iterator[Connection]:
         except sqlite3.Error as exc:
             raise _failure(location, exc) from exc
         except database_errors() as exc:
-            raise HistoryError(NOT_A_HISTORY.format(path=conn.shown, why=exc)) from exc
+            raise HistoryError.of("history.not_history", path=conn.shown, why=exc) from exc
         conn.begin_read()
         try:
             yield conn

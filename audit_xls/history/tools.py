@@ -117,7 +117,7 @@ def _current_source(source: Path) -> Iterator[Path]:
             if version == 0 or version == store.SCHEMA_VERSION:
                 store._check_readable(conn)  # not a history, or a damaged one: said here
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(store.NOT_A_HISTORY.format(path=source, why=exc)) from exc
+            raise HistoryError.of("history.not_history", path=source, why=exc) from exc
     if version == store.SCHEMA_VERSION:
         yield source
         return

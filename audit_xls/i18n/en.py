@@ -92,9 +92,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "summary.no_rate": "No applicable section (no rate)",
     "summary.grades": "Grades",
     "summary.sites": "Sites",
-    "summary.distribution": "Rate distribution",
     "summary.band": "Rate band",
-    "summary.chart_distribution": "Rate distribution (sites)",
     "summary.chart_grades": "Sites per grade",
     "summary.legend": "Grade colours",
     "monthly.arrow": "Change",
@@ -312,6 +310,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.status.withdrawn": "withdrawn",
     # the history (history/store.py): every SQLite failure, located and true
     "history.not_history": "The history {path} is not an audit-xls history ({why}): pass --history the file grade records its results in.",
+    "history.other_tables": "it holds other tables and no schema version",
     "history.newer": "The history {path} has schema version {version}, newer than the {supported} this program supports: upgrade audit-xls.",
     "history.locked": "The history {path} is locked by another program (still locked after waiting {waited} s): wait for it to finish (or close the program that has the file open) and run again.",
     "history.damaged": 'The history {path} is damaged (integrity check: {detail}); nothing was written into it: replace it with a backup, or without one recover it with the SQLite shell: sqlite3 "{path}" ".recover" | sqlite3 recovered.sqlite, then pass --history the recovered file.',

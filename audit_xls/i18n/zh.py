@@ -92,9 +92,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "summary.no_rate": "无适用项（不计得分率）",
     "summary.grades": "评级分布",
     "summary.sites": "项目数",
-    "summary.distribution": "得分率分布",
     "summary.band": "得分率区间",
-    "summary.chart_distribution": "得分率分布（项目数）",
     "summary.chart_grades": "评级分布（项目数）",
     "summary.legend": "评级颜色",
     "monthly.arrow": "升降",
@@ -316,6 +314,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.status.withdrawn": "已撤销",
     # the history (history/store.py): every SQLite failure, located and true
     "history.not_history": "历史库 {path} 不是 audit-xls 的历史库（{why}）：请用 --history 指定 grade 记录结果的那个文件。",
+    "history.other_tables": "其中已有别的表，没有结构版本号",
     "history.newer": "历史库 {path}：结构版本 {version} 比本程序支持的 {supported} 新，请升级 audit-xls 后再使用。",
     "history.locked": "历史库 {path} 正被另一个程序使用（等待了 {waited} 秒仍未释放）：请等它结束（或关闭打开该文件的程序）后重新运行。",
     "history.damaged": '历史库 {path} 已损坏（完整性检查：{detail}），未写入任何内容：请用备份替换它；没有备份时可用 SQLite 命令行恢复：sqlite3 "{path}" ".recover" | sqlite3 恢复.sqlite，再用 --history 指定恢复后的文件。',
