@@ -386,19 +386,13 @@ def _check_outputs(outputs: list, inputs: list, lang: str) -> None:
 
 
 def _standards_folder(option: str | None, lang: str):
-    """--standards, else ./standards, else the standards shipped with audit-xls."""
-    from pathlib import Path
+    """The library's standards folder; a --standards that is no folder is a usage error."""
+    from audit_xls.standards.loader import StandardsFolderError, standards_folder
 
-    if option is not None:
-        if not Path(option).is_dir():
-            raise click.BadParameter(
-                t("cli.grade.standards_not_folder", lang, folder=option), param_hint="--standards"
-            )
-        return Path(option)
-    local = Path("standards")
-    from audit_xls import data
-
-    return local if local.is_dir() else data.standards_folder()
+    try:
+        return standards_folder(option)
+    except StandardsFolderError as error:
+        raise click.BadParameter(error.text(lang), param_hint="--standards") from None
 
 
 def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str]:

@@ -215,7 +215,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
         "Built {count} workbook in {out}; issued register: {register}",
         "Built {count} workbooks in {out}; issued register: {register}",
     ),
-    "cli.grade.standards_not_folder": "{folder} is not a folder: pass the folder holding the standard files (*.yaml).",
+    "standards.not_folder": "{folder} is not a folder: pass the folder holding the standard files (*.yaml).",
     "cli.grade.written": "Summary: {out}",
     "cli.grade.written_csv": "; results CSV: {csv}",
     "cli.grade.single_file": "{returns} is a single file: pass the folder (or .zip) the returns are in",

@@ -212,7 +212,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "cli.build.unknown_sites": "{sites}：没有项目编码「{codes}」。请检查 --site 或项目清单。",
     "cli.build.progress": "已生成 {done}/{total}",
     "cli.build.done": "已生成 {count} 个工作簿到 {out}，发放登记表：{register}",
-    "cli.grade.standards_not_folder": "{folder} 不是文件夹：请指定存放标准文件（*.yaml）的文件夹。",
+    "standards.not_folder": "{folder} 不是文件夹：请指定存放标准文件（*.yaml）的文件夹。",
     "cli.grade.written": "汇总：{out}",
     "cli.grade.written_csv": "；结果明细：{csv}",
     "cli.grade.single_file": "{returns} 是单个文件：请指定交回检查表所在的文件夹（或 .zip）。",

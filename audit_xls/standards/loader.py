@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from audit_xls.i18n import Said
 from audit_xls.model.standard import (
     DEFAULT_GRADE_BANDS,
     RULE_KINDS,
@@ -629,6 +630,23 @@ def load_standard(path: str | Path) -> Standard:
             ]
         ) from None
     return _parse_text(text, file, path)
+
+
+class StandardsFolderError(Said, ValueError):
+    """Raised when the folder given for the standards is not a folder."""
+
+
+def standards_folder(option: str | Path | None = None) -> Path:
+    """Where grading looks for standards: the folder given, else ./standards, else the
+    standards shipped with audit-xls (StandardsFolderError when the given one is no folder)."""
+    from audit_xls import data
+
+    if option is not None:
+        if not Path(option).is_dir():
+            raise StandardsFolderError("standards.not_folder", folder=option)
+        return Path(option)
+    local = Path("standards")
+    return local if local.is_dir() else data.standards_folder()
 
 
 def load_standards(folder: str | Path) -> list[Standard]:
