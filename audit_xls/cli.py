@@ -211,11 +211,11 @@ _PROGRESS_FROM = 20  # fewer workbooks than this finish before a progress line h
 
 
 def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from audit_xls.workbook.build import BuildError, parse_period
+    from audit_xls.model.period import PeriodError, parse_period
 
     try:
         parse_period(value)
-    except BuildError as error:
+    except PeriodError as error:
         raise click.BadParameter(say(error, _ctx_lang(ctx))) from None
     return value
 
