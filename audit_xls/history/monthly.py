@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from audit_xls.history.store import UNTRUSTED_MANIFEST, HistoryFrames, load_hist
 from audit_xls.i18n import t
 from audit_xls.model.period import PeriodError, is_period, month_range, parse_period
 from audit_xls.model.results import SENT_BACK
-from audit_xls.model.score import round2, section_rate
+from audit_xls.model.score import FAIL, round2, section_rate
 from audit_xls.model.standard import DEFAULT_GRADE_BANDS
 from audit_xls.outputs.shared import competition_ranks
 
@@ -79,6 +80,7 @@ def _months(first: str, last: str) -> list[str]:
     return [str(month) for month in month_range(parse_period(first), parse_period(last))]
 
 
+@lru_cache(maxsize=4096)  # asked once per site and month: parsing was a tenth of the pivots
 def _before(month: str) -> str:
     """The month before, or "" for 1900-01 (the first period: nothing can precede it)."""
     try:
@@ -145,14 +147,16 @@ def monthly_report(
             check_month(value)
     check_month_order(from_, to)
     filters = {"from": from_, "to": to, "standard": standard, "region": region}
-    frames, notes = _clean_periods(load_history(history_path, from_, to, standard, region))
+    # Only failed criteria are used (反复问题): a tenth of the largest table.
+    history = load_history(history_path, from_, to, standard, region, criteria_result=FAIL)
+    frames, notes = _clean_periods(history)
     # Two current rows can meet in one month once "2026-02 " reads as 2026-02: keep the newer.
     current = frames.current.sort_values("id").drop_duplicates(
         ["site_code", "period", "standard_id"], keep="last"
     )
     if current.empty:
         if any(filters.values()):
-            everything = load_history(history_path)
+            everything = load_history(history_path, criteria_result=FAIL)
             if not everything.current.empty:
                 known = everything.current
                 have = (
@@ -395,7 +399,7 @@ REPEAT_COLUMNS = [
 
 def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     """Runs of 2+ consecutive calendar months in which a site failed the same criterion."""
-    failed = frames.criteria[frames.criteria["result"] == "fail"].merge(
+    failed = frames.criteria[frames.criteria["result"] == FAIL].merge(
         current[["id", "site_code", "period", "standard_id"]], left_on="workbook", right_on="id"
     )
     section_names = {(row.workbook, row.code): row.name for row in frames.sections.itertuples()}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -985,32 +985,45 @@ def load_history(
     to: str | None = None,
     standard: str | None = None,
     region: str | None = None,
+    *,
+    criteria_result: str | None = None,
 ) -> HistoryFrames:
     """Read the history, keeping rows whose period is within from_..to (YYYY-MM, inclusive),
-    of the given standard id and region. Raises HistoryError when the file does not exist."""
+    of the given standard id and region. Raises HistoryError when the file does not exist.
+
+    criteria_result keeps only the criteria rows with that result (monthly needs "fail" only:
+    a tenth of the rows, the largest table by far)."""
     import pandas as pd
 
     where, params = _filters(from_, to, standard, region)
     tables = expected_columns()
 
-    def read(table: str, sql: str) -> pd.DataFrame:
+    def read(table: str, sql: str, extra: Sequence[str] = ()) -> pd.DataFrame:
         # The schema's columns, by name: a PostgreSQL table also has its rowid. A history of
         # an older schema (read, never migrated) lacks the newer columns (diagnostics.params).
         names = [c for c in tables[table] if c in present.get(table, tables[table])]
-        columns, records = conn.query(sql.format(columns=", ".join(names)), params)
+        sql = sql.format(columns=", ".join(names))
+        columns, records = conn.query(sql, [*params, *extra])
         return pd.DataFrame.from_records(records, columns=columns, coerce_float=True)
 
     with _connect_read(path) as conn:
         present = conn.columns()
         workbooks = read("workbooks", f"SELECT {{columns}} FROM workbooks{where} ORDER BY id")
         inner = f"SELECT id FROM workbooks{where}"
-        criteria, sections, diagnostics = (
+        result = (" AND result = ?", [criteria_result]) if criteria_result is not None else ("", [])
+        criteria = read(
+            "criteria",
+            f"SELECT {{columns}} FROM criteria WHERE workbook IN ({inner}){result[0]} "
+            "ORDER BY workbook, rowid",
+            result[1],
+        )
+        sections, diagnostics = (
             read(
                 table,
                 f"SELECT {{columns}} FROM {table} WHERE workbook IN ({inner}) "
                 "ORDER BY workbook, rowid",
             )
-            for table in ("criteria", "sections", "diagnostics")
+            for table in ("sections", "diagnostics")
         )
         issued = read(
             "issued", f"SELECT {{columns}} FROM issued{where} ORDER BY period, workbook_id"
