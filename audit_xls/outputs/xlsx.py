@@ -8,6 +8,7 @@ a native Excel Table with filters, a frozen header and an A4 landscape print set
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +20,15 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell, xl_rowcol_to_cell_fast
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellDatetimeTuple,
+    CellNumberTuple,
+    CellStringTuple,
+    Worksheet,
+)
 
 # Re-exported: report and monthly write their CSVs through xlsx.atomic_open.
 from audit_xls.atomic import atomic_open as atomic_open
@@ -135,6 +142,67 @@ def write_value(sheet: Worksheet, row: int, col: int, value: object, fmt: Format
         write_text(sheet, row, col, value, fmt)
 
 
+class TableSheet(Worksheet):
+    """A worksheet that writes its plain cells' XML in one step (tables of 100,000s of cells).
+
+    xlsxwriter builds each cell's XML through generic attribute handling; for a string,
+    number or blank cell with a format (every cell write_rows stores) this writes the very
+    same text directly. Anything else goes through xlsxwriter as usual.
+    """
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        kind = type(cell)
+        fmt = cell.format
+        if fmt is None or kind not in _PLAIN_CELLS or self.constant_memory:
+            super()._write_cell(row, col, cell)
+        elif kind is CellStringTuple:
+            where = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
+            self.fh.write(f'{where} t="s"><v>{cell.string}</v></c>')
+        elif kind is CellBlankTuple:
+            self.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"/>')
+        else:
+            where = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
+            self.fh.write(f"{where}><v>{cell.number:.16G}</v></c>")
+
+
+_PLAIN_CELLS = (CellStringTuple, CellBlankTuple, CellNumberTuple, CellDatetimeTuple)
+
+
+def write_rows(
+    sheet: Worksheet, first: int, rows: Sequence[Sequence[object]], formats: Sequence[Format]
+) -> None:
+    """write_value for every cell of `rows` (row `first` on, column i in formats[i]).
+
+    The cells are stored as write_value stores them (same shared strings, in the same order,
+    so the same bytes), without xlsxwriter's per-call argument handling: texts that are not
+    empty and short, finite numbers and blanks directly; anything else through write_value.
+    """
+    if sheet.constant_memory:
+        for offset, values in enumerate(rows):
+            for col, value in enumerate(values):
+                write_value(sheet, first + offset, col, value, formats[col])
+        return
+    strings = sheet.str_table
+    check = sheet._check_dimensions
+    table = sheet.table
+    for offset, values in enumerate(rows):
+        row = first + offset
+        cells = table[row]
+        for col, value in enumerate(values):
+            fmt = formats[col]
+            kind = type(value)
+            if fmt is None or check(row, col):
+                write_value(sheet, row, col, value, fmt)
+            elif value is None:
+                cells[col] = CellBlankTuple(fmt)
+            elif kind is str and 0 < len(value) <= EXCEL_STRING_MAX // 2:
+                cells[col] = CellStringTuple(strings._get_shared_string_index(value), fmt)
+            elif (kind is float or kind is int) and math.isfinite(value):
+                cells[col] = CellNumberTuple(float(value), fmt)
+            else:
+                write_value(sheet, row, col, value, fmt)
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -182,7 +250,7 @@ def add_table_sheet(
     headers = [c.header for c in columns]
     if len(set(headers)) != len(headers):
         raise ValueError(f"duplicate column headers in table {table_name}: {headers}")
-    sheet = book.add_worksheet(name)
+    sheet = book.add_worksheet(name, worksheet_class=TableSheet)
     header_row = table_header_row(title, note)
     if title:
         sheet.write_string(0, 0, title, formats.title)
@@ -190,10 +258,7 @@ def add_table_sheet(
         sheet.write_string(1 if title else 0, 0, note, formats.note)
     first = header_row + 1
     column_formats = [formats.for_kind(c.kind) for c in columns]
-    for offset, values in enumerate(rows):
-        row = first + offset
-        for col, value in enumerate(values):
-            write_value(sheet, row, col, value, column_formats[col])
+    write_rows(sheet, first, rows, column_formats)
     last_row = first + max(len(rows), 1) - 1  # a table needs at least one data row
     last_col = len(columns) - 1
     sheet.add_table(
