@@ -51,7 +51,13 @@ def _columns(
 
 
 def _rows(frame: pd.DataFrame) -> list[list[Any]]:
-    return [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    # Column by column: iterating rows of nullable (Int64) columns costs a pandas call a cell.
+    columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
+    plain = (str, int)  # already what _plain would give, as is a float that is not NaN
+    return [
+        [v if type(v) in plain or (type(v) is float and v == v) else _plain(v) for v in row]
+        for row in zip(*columns, strict=True)
+    ]
 
 
 LABEL_KINDS = {
@@ -133,14 +139,20 @@ def _site_sheet(
     )
     first = table_header_row("项目月度得分率", note) + 1
     trend_col = frame.columns.get_loc(TREND)
-    for offset in range(len(frame)):
-        row = first + offset
+    if len(frame):
+        # One group of sparklines, one per site (as Excel groups sparklines made together):
+        # a call per site made xlsxwriter rebuild its style table a thousand times.
+        rows = range(first, first + len(frame))
         sheet.add_sparkline(
-            row,
+            first,
             trend_col,
             {
-                "range": f"'{name}'!{xl_rowcol_to_cell(row, month_cols[0])}:"
-                f"{xl_rowcol_to_cell(row, month_cols[-1])}",
+                "location": [xl_rowcol_to_cell(row, trend_col) for row in rows],
+                "range": [
+                    f"'{name}'!{xl_rowcol_to_cell(row, month_cols[0])}:"
+                    f"{xl_rowcol_to_cell(row, month_cols[-1])}"
+                    for row in rows
+                ],
                 "markers": True,
             },
         )
