@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -210,9 +211,12 @@ def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
             "其项目和月份未计入。"
         )
 
+    usable = {p: is_period(c) for p, c in clean.items()}
+
     def months_only(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.assign(period=[clean[p] for p in frame["period"]])
-        keep = [is_period(p) for p in frame["period"]]
+        periods = frame["period"].tolist()
+        frame = frame.assign(period=[clean[p] for p in periods])
+        keep = [usable[p] for p in periods]
         return frame[pd.Series(keep, index=frame.index, dtype=bool)]
 
     cleaned = HistoryFrames(
@@ -267,9 +271,11 @@ def _site_labels(workbooks: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame
 def _site_month_rates(current: pd.DataFrame) -> dict[tuple[str, str], Decimal]:
     """One 得分率 per site and month: the mean when several standards were inspected."""
     grouped: dict[tuple[str, str], list[Decimal]] = {}
-    for row in current.itertuples():
-        if isinstance(row.percent, str):  # None (NaN) when nothing applied: no rate to show
-            grouped.setdefault((row.site_code, row.period), []).append(Decimal(row.percent))
+    for code, period, percent in zip(
+        current["site_code"], current["period"], current["percent"], strict=True
+    ):
+        if isinstance(percent, str):  # None (NaN) when nothing applied: no rate to show
+            grouped.setdefault((code, period), []).append(Decimal(percent))
     return {key: round2(sum(values, Decimal(0)) / len(values)) for key, values in grouped.items()}
 
 
@@ -397,18 +403,30 @@ REPEAT_COLUMNS = [
 ]
 
 
+_Failure = namedtuple(
+    "_Failure",
+    "site_code standard_id code period workbook section_code text problem_points note",
+)
+
+
 def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     """Runs of 2+ consecutive calendar months in which a site failed the same criterion."""
     failed = frames.criteria[frames.criteria["result"] == FAIL].merge(
         current[["id", "site_code", "period", "standard_id"]], left_on="workbook", right_on="id"
     )
-    section_names = {(row.workbook, row.code): row.name for row in frames.sections.itertuples()}
+    sections = frames.sections
+    section_names = dict(
+        zip(zip(sections["workbook"], sections["code"], strict=True), sections["name"], strict=True)
+    )
     names = sites["项目名称"].to_dict()
     regions = sites["区域"].to_dict()
     keys = ["site_code", "standard_id", "code"]
-    # One pass over the failures sorted by site, criterion and month: cheap on 100k rows.
+    # One pass over the failures sorted by site, criterion and month: cheap on 100k rows
+    # (read column by column: pandas rows of string columns cost a call a cell).
+    ordered = failed.sort_values([*keys, "period"])
     runs: list[list[Any]] = []
-    for row in failed.sort_values([*keys, "period"]).itertuples():
+    columns = [ordered[f].tolist() for f in _Failure._fields]
+    for row in map(_Failure._make, zip(*columns, strict=True)):
         last = runs[-1][-1] if runs else None
         if (
             last is not None

@@ -177,7 +177,7 @@ def write_rows(
     so the same bytes), without xlsxwriter's per-call argument handling: texts that are not
     empty and short, finite numbers and blanks directly; anything else through write_value.
     """
-    if sheet.constant_memory:
+    if sheet.constant_memory or any(fmt is None for fmt in formats):
         for offset, values in enumerate(rows):
             for col, value in enumerate(values):
                 write_value(sheet, first + offset, col, value, formats[col])
@@ -187,13 +187,17 @@ def write_rows(
     table = sheet.table
     for offset, values in enumerate(rows):
         row = first + offset
+        # Every cell of the row is stored (each has a format), so its first and last cells
+        # set the sheet's dimensions as storing them one by one would.
+        if not values or check(row, 0) or check(row, len(values) - 1):
+            for col, value in enumerate(values):
+                write_value(sheet, row, col, value, formats[col])
+            continue
         cells = table[row]
         for col, value in enumerate(values):
             fmt = formats[col]
             kind = type(value)
-            if fmt is None or check(row, col):
-                write_value(sheet, row, col, value, fmt)
-            elif value is None:
+            if value is None:
                 cells[col] = CellBlankTuple(fmt)
             elif kind is str and 0 < len(value) <= EXCEL_STRING_MAX // 2:
                 cells[col] = CellStringTuple(strings._get_shared_string_index(value), fmt)
