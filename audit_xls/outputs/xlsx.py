@@ -20,7 +20,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_rowcol_to_cell, xl_rowcol_to_cell_fast
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import (
     CellBlankTuple,
@@ -143,28 +143,61 @@ def write_value(sheet: Worksheet, row: int, col: int, value: object, fmt: Format
 
 
 class TableSheet(Worksheet):
-    """A worksheet that writes its plain cells' XML in one step (tables of 100,000s of cells).
+    """A worksheet that writes its plain cells' XML a row at a time (tables of 100,000s of cells).
 
     xlsxwriter builds each cell's XML through generic attribute handling; for a string,
     number or blank cell with a format (every cell write_rows stores) this writes the very
     same text directly. Anything else goes through xlsxwriter as usual.
     """
 
-    def _write_cell(self, row: int, col: int, cell: Any) -> None:
-        kind = type(cell)
-        fmt = cell.format
-        if fmt is None or kind not in _PLAIN_CELLS or self.constant_memory:
-            super()._write_cell(row, col, cell)
-        elif kind is CellStringTuple:
-            where = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
-            self.fh.write(f'{where} t="s"><v>{cell.string}</v></c>')
-        elif kind is CellBlankTuple:
-            self.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"/>')
-        else:
-            where = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
-            self.fh.write(f"{where}><v>{cell.number:.16G}</v></c>")
+    def _write_rows(self) -> None:
+        # xlsxwriter's Worksheet._write_rows (3.x), with each row's plain cells written at once.
+        if self.constant_memory:
+            super()._write_rows()
+            return
+        self._calculate_spans()
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            if row_num in self.row_info or row_num in self.comments or self.table[row_num]:
+                span = self.row_spans.get(int(row_num / 16))
+                if self.table[row_num]:
+                    if row_num not in self.row_info:
+                        self._write_row(row_num, span)
+                    else:
+                        self._write_row(row_num, span, self.row_info[row_num])
+                    self._write_cells(row_num, self.table[row_num])
+                    self._xml_end_tag("row")
+                elif row_num not in self.row_info:
+                    self._write_empty_row(row_num, span, None)
+                else:
+                    self._write_empty_row(row_num, span, self.row_info[row_num])
+
+    def _write_cells(self, row: int, cells: dict[int, Any]) -> None:
+        number = str(row + 1)
+        out: list[str] = []
+        names = _COLUMN_NAMES
+        for col in range(self.dim_colmin, self.dim_colmax + 1):
+            cell = cells.get(col)
+            if cell is None:
+                continue
+            kind = type(cell)
+            fmt = cell.format
+            if fmt is None or kind not in _PLAIN_CELLS:
+                self.fh.write("".join(out))
+                out.clear()
+                self._write_cell(row, col, cell)
+                continue
+            name = names.get(col) or names.setdefault(col, xl_col_to_name(col))
+            where = f'<c r="{name}{number}" s="{fmt._get_xf_index()}"'
+            if kind is CellStringTuple:
+                out.append(f'{where} t="s"><v>{cell.string}</v></c>')
+            elif kind is CellBlankTuple:
+                out.append(f"{where}/>")
+            else:
+                out.append(f"{where}><v>{cell.number:.16G}</v></c>")
+        self.fh.write("".join(out))
 
 
+_COLUMN_NAMES: dict[int, str] = {}
 _PLAIN_CELLS = (CellStringTuple, CellBlankTuple, CellNumberTuple, CellDatetimeTuple)
 
 
