@@ -328,23 +328,22 @@ def _section_table(
     merged = merged[merged["applicable"] == 1]
     # A revised standard keeps codes; the name shown is the latest one.
     names = merged.sort_values("workbook").drop_duplicates(["standard_id", "code"], keep="last")
+    rates: dict[tuple[str, str, str], list[Decimal]] = {}
+    columns = [merged[c].tolist() for c in ("standard_id", "code", "period", "score", "points")]
+    for standard_id, code, period, score, points in zip(*columns, strict=True):
+        rate = _rate(score, points)
+        values = rates.setdefault((standard_id, code, period), [])
+        if rate is not None:
+            values.append(rate)
     rows = []
     for name_row in names.sort_values(["standard_id", "code"]).itertuples():
-        same = merged[
-            (merged["standard_id"] == name_row.standard_id) & (merged["code"] == name_row.code)
-        ]
         row: dict[str, Any] = {
             "标准": name_row.standard_id,
             "一级指标编码": name_row.code,
             "一级指标": name_row.name,
         }
         for m in months:
-            rates = [
-                _rate(s, p)
-                for s, p in same[same["period"] == m][["score", "points"]].itertuples(index=False)
-            ]
-            values = [r for r in rates if r is not None]
-            mean = _mean(values)
+            mean = _mean(rates.get((name_row.standard_id, name_row.code, m), []))
             row[m] = math.nan if mean is None else mean
         rows.append(row)
     return pd.DataFrame(rows, columns=["标准", "一级指标编码", "一级指标", *months])
@@ -463,6 +462,15 @@ def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) 
 RETURN_COLUMNS = ["月份", "下发", "回收", "已评分", "退回未评", "未回收"]
 
 
+def _by_month(frame: pd.DataFrame, *columns: str) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows' `columns` grouped by period, in one pass over plain lists."""
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
+    values = [frame[c].tolist() for c in ("period", *columns)]
+    for period, *rest in zip(*values, strict=True):
+        grouped.setdefault(period, []).append(tuple(rest))
+    return grouped
+
+
 def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     """Counted per site and standard: a resubmitted workbook is returned once.
 
@@ -473,28 +481,25 @@ def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) ->
     # a sent-back file graded later (say, against the right standards folder) is one return
     regraded = (books["status"] == "sent_back") & (books["superseded"].astype(int) == 1)
     returned = books[(books["site_code"] != "") & ~regraded]
+    back_by = _by_month(returned, "site_code", "standard_id")
+    graded_by = _by_month(current, "site_code", "standard_id")
+    issued_by = _by_month(frames.issued, "workbook_id", "site_code", "standard_id")
+    ids_by = _by_month(books, "workbook_id")
     rows = []
     for m in months:
-        back = set(
-            returned[returned["period"] == m][["site_code", "standard_id"]].itertuples(
-                index=False, name=None
-            )
-        )
-        graded = set(
-            current[current["period"] == m][["site_code", "standard_id"]].itertuples(
-                index=False, name=None
-            )
-        )
-        issued = frames.issued[frames.issued["period"] == m]
-        ids_back = set(frames.workbooks[frames.workbooks["period"] == m]["workbook_id"])
+        back = set(back_by.get(m, ()))
+        graded = set(graded_by.get(m, ()))
+        issued = issued_by.get(m, [])
+        ids_back = {workbook_id for (workbook_id,) in ids_by.get(m, ())}
+        sites_back = {site for site, _ in back}
         missing = sum(
             1
-            for row in issued.itertuples()
-            if row.workbook_id not in ids_back
-            and (row.site_code, row.standard_id) not in back
-            and not (row.standard_id == "" and any(s == row.site_code for s, _ in back))
+            for workbook_id, site_code, standard_id in issued
+            if workbook_id not in ids_back
+            and (site_code, standard_id) not in back
+            and not (standard_id == "" and site_code in sites_back)
         )
-        known = not issued.empty
+        known = bool(issued)
         rows.append(
             {
                 "月份": m,
