@@ -208,7 +208,7 @@ def write_rows(
 
     The cells are stored as write_value stores them (same shared strings, in the same order,
     so the same bytes), without xlsxwriter's per-call argument handling: texts that are not
-    empty and short, finite numbers and blanks directly; anything else through write_value.
+    empty and short, finite numbers, dates and blanks directly; anything else through write_value.
     """
     if sheet.constant_memory or any(fmt is None for fmt in formats):
         for offset, values in enumerate(rows):
@@ -236,6 +236,12 @@ def write_rows(
                 cells[col] = CellStringTuple(strings._get_shared_string_index(value), fmt)
             elif (kind is float or kind is int) and math.isfinite(value):
                 cells[col] = CellNumberTuple(float(value), fmt)
+            elif kind is datetime:
+                number = sheet._convert_date_time(value.replace(tzinfo=None))
+                cells[col] = CellDatetimeTuple(number, fmt)
+            elif kind is date:
+                day = datetime(value.year, value.month, value.day)
+                cells[col] = CellDatetimeTuple(sheet._convert_date_time(day), fmt)
             else:
                 write_value(sheet, row, col, value, fmt)
 
