@@ -31,7 +31,7 @@ from audit_xls.grading.register import IssuedEntry
 from audit_xls.history.store import record_batch
 from audit_xls.model.results import GRADED, BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS, Answer, score
-from audit_xls.model.standard import load_standard
+from audit_xls.standards.loader import load_standard
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARD = ROOT / "standards" / "kefu-dudao.yaml"
