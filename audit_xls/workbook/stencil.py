@@ -102,6 +102,7 @@ class _Member:
     head_crc: int = 0
     head_deflater: zlib._Compress | None = None
     has_string_cells: bool = False
+    text: bytes = b""  # a sheet's template text, kept when it has string cells (renumbering)
 
 
 class Stencil:
@@ -113,6 +114,9 @@ class Stencil:
             raise StencilError("placeholders must be distinct and not empty")
         archive = zipfile.ZipFile(io.BytesIO(data))
         self.members: list[_Member] = []
+        # Sheets with their string cells renumbered, by renumbering: sites whose texts merge
+        # alike (say, every site without 城市公司 and 项目类型) reuse one.
+        self.renumbered: dict[tuple[int, ...], dict[int, _Member]] = {}
         self.comment = archive.comment
         for info in archive.infolist():
             if info.compress_type != zipfile.ZIP_DEFLATED or info.extra or info.comment:
@@ -130,6 +134,8 @@ class Stencil:
                 has_string_cells=info.filename.startswith("xl/worksheets/")
                 and b' t="s"><v>' in text,
             )
+            if member.has_string_cells:
+                member.text = text
             if info.filename == SHARED_STRINGS:
                 self._read_shared_strings(text)
                 self.sst_member = member
@@ -212,19 +218,38 @@ class Stencil:
             if member is self.sst_member:
                 parts.append((member, *self._shared_strings(entries, renumber)))
             elif renumber is not None and member.has_string_cells:
-                text = self._text(member, texts)
-                text = _STRING_CELL.sub(
-                    lambda m: m.group(1) + str(renumber[int(m.group(2))]).encode() + m.group(3),
-                    text,
-                )
-                parts.append((member, *_deflate(text)))
+                sheet = self._renumbered(renumber)[id(member)]
+                if sheet.pieces is None:
+                    parts.append((member, sheet.compressed, sheet.crc, sheet.size))
+                else:
+                    parts.append((member, *self._deflate_from_head(sheet, texts)))
             elif member.pieces is None:
                 parts.append((member, member.compressed, member.crc, member.size))
             else:
                 parts.append((member, *self._deflate_from_head(member, texts)))
         return self._zip(parts)
 
-    def _renumbering(self, entries: list[bytes]) -> list[int] | None:
+    def _renumbered(self, renumber: tuple[int, ...]) -> dict[int, _Member]:
+        """The sheets with string cells, their cell numbers renumbered (placeholders stay)."""
+        sheets = self.renumbered.get(renumber)
+        if sheets is None:
+            if len(self.renumbered) >= _RENUMBERED_KEPT:
+                del self.renumbered[next(iter(self.renumbered))]
+            sheets = {}
+            for member in self.members:
+                if member.has_string_cells:
+                    text = _STRING_CELL.sub(
+                        lambda m: b"%s%d%s" % (m.group(1), renumber[int(m.group(2))], m.group(3)),
+                        member.text,
+                    )
+                    compressed, crc, size = _deflate(text)
+                    sheet = _Member(member.info, member.name, compressed, crc, size)
+                    self._cut(sheet, text)
+                    sheets[id(member)] = sheet
+            self.renumbered[renumber] = sheets
+        return sheets
+
+    def _renumbering(self, entries: list[bytes]) -> tuple[int, ...] | None:
         """None when every string is still distinct; else old index -> merged index."""
         seen = set(self.fixed_entries)
         for i in self.variable:
@@ -234,10 +259,10 @@ class Stencil:
         else:
             return None
         numbers: dict[bytes, int] = {}
-        return [numbers.setdefault(entry, len(numbers)) for entry in entries]
+        return tuple(numbers.setdefault(entry, len(numbers)) for entry in entries)
 
     def _shared_strings(
-        self, entries: list[bytes], renumber: list[int] | None
+        self, entries: list[bytes], renumber: tuple[int, ...] | None
     ) -> tuple[bytes, int, int]:
         if renumber is None:
             rest = b"".join(entries[self.sst_first :]) + b"</sst>"
@@ -259,11 +284,6 @@ class Stencil:
             out.append(escaped.encode("utf-8"))
             out.append(piece)
         return b"".join(out)
-
-    def _text(self, member: _Member, texts: Mapping[str, str]) -> bytes:
-        if member.pieces is None:
-            return zlib.decompress(member.compressed, -15)
-        return member.pieces[0] + self._rest(member, texts)
 
     def _deflate_from_head(
         self, member: _Member, texts: Mapping[str, str]
@@ -334,6 +354,9 @@ class Stencil:
             len(self.comment),
         )
         return b"".join([*out, directory, end, self.comment])
+
+
+_RENUMBERED_KEPT = 8
 
 
 def _deflate(text: bytes) -> tuple[bytes, int, int]:
