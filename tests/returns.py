@@ -132,3 +132,16 @@ def issue(standard: Standard, code: str = "P001", name: str = "滨江花园", re
     from audit_xls.workbook.build import build_workbook
 
     return build_workbook(standard, Site(code, name, region), PERIOD, issued_on=ISSUED_ON)
+
+
+def unsupported_zip_version(data: bytes) -> bytes:
+    """The zip with every central-directory entry claiming "version needed to extract" 12.8:
+    Python's zipfile refuses to open it with NotImplementedError (found by the fuzz test)."""
+    import struct
+
+    out = bytearray(data)
+    at = out.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<H", out, at + 6, 128)
+        at = out.find(b"PK\x01\x02", at + 4)
+    return bytes(out)

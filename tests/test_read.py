@@ -424,3 +424,14 @@ def test_ods_spellings_do_not_hide_a_far_value_or_a_formula(saved, old, new):
     assert isinstance(typed, RawWorkbook)
     assert typed.input_formulas == {(4, 6), (8, 7), (3, 9)}  # G5, H9, J4
     assert typed.hidden_rows == {10}
+
+
+def test_a_zip_of_an_unsupported_version_is_corrupt_not_a_crash(issued):
+    from returns import unsupported_zip_version
+
+    result = read_workbook(unsupported_zip_version(issued))
+    assert isinstance(result, ReadFailure)
+    assert (result.code, result.params) == (
+        "file.corrupt",
+        {"error": "NotImplementedError: zip file version 12.8"},
+    )

@@ -292,3 +292,20 @@ def test_open_sources_lists_a_zip_in_archive_order(tmp_path, good) -> None:
             ("a.xlsx/", "skip.folder_named_like_workbook"),
             ("a.xlsx/inner.xml", ""),
         ]
+
+
+def test_a_returns_zip_of_an_unsupported_version_is_a_clear_error(tmp_path, good) -> None:
+    from returns import unsupported_zip_version
+
+    from audit_xls.grading.sources import GradeError
+
+    archive = tmp_path / "returns.zip"
+    with zipfile.ZipFile(archive, "w") as made:
+        made.writestr("P001.xlsx", good)
+    archive.write_bytes(unsupported_zip_version(archive.read_bytes()))
+    with pytest.raises(GradeError) as caught, open_sources(archive):
+        pass
+    assert str(caught.value) == (
+        f"文件已损坏，无法读取（{archive}: zip file version 12.8）："
+        "请在 Excel/WPS 中打开确认内容完好，另存为 .xlsx 后发回。"
+    )

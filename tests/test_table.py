@@ -323,3 +323,16 @@ def test_unreadable_grade_bands_are_a_located_error(tmp_path: Path) -> None:
     assert errors(path) == [
         "标准信息!B2: 评级「优秀90分以上」无法识别：应写成如「优秀≥90；良好≥80；合格≥70；不合格≥0」"
     ]
+
+
+def test_a_table_zip_of_an_unsupported_version_is_not_an_xlsx(tmp_path: Path) -> None:
+    from returns import unsupported_zip_version
+
+    path = table(tmp_path, [])
+    path.write_bytes(unsupported_zip_version(path.read_bytes()))
+    with pytest.raises(StandardError) as caught:
+        import_table(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}: 无法作为 xlsx 表格打开（不是 .xlsx 格式）："
+        "请在 Excel 或 WPS 中另存为 .xlsx 后再导入"
+    ]

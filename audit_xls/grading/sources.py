@@ -323,7 +323,7 @@ def open_sources(returns: Path, lang: str = "zh") -> Iterator[list[Source]]:
     if returns.is_file() and returns.suffix.lower() == ".zip":
         try:
             archive = zipfile.ZipFile(returns)
-        except (zipfile.BadZipFile, OSError) as error:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as error:
             raise GradeError(message("file.corrupt", lang, error=f"{returns}: {error}")) from None
         with archive:
             yield list(zip_sources(archive))

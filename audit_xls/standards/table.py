@@ -167,7 +167,8 @@ class _TableReader:
         except TableTooLarge as error:
             self.problem(error.where, error.message)
             return None
-        except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
+        except (OSError, EOFError, NotImplementedError, zipfile.BadZipFile, InvalidFileException,
+                KeyError, ValueError) as error:  # fmt: skip
             reason = getattr(error, "strerror", None) or "不是 .xlsx 格式"
             self.problem(
                 "", f"无法作为 xlsx 表格打开（{reason}）：请在 Excel 或 WPS 中另存为 .xlsx 后再导入"

@@ -40,7 +40,8 @@ MAX_SHEET_CELLS = 1_000_000
 # cells is 2 GB. The text a sheet's cells may draw from the shared strings, in UTF-8 bytes.
 MAX_SHEET_STRING_BYTES = 32 * 1024 * 1024
 
-# What reading a damaged zip part may raise (a negative offset in a header: ValueError).
+# What opening a damaged zip or reading its parts may raise (a negative offset in a header:
+# ValueError; a made-up "version needed to extract": NotImplementedError).
 _PART_ERRORS = (
     zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError, ValueError
 )  # fmt: skip
@@ -203,7 +204,7 @@ def _check_zip(data: bytes, digest: str) -> zipfile.ZipFile | ReadFailure:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
+    except (zipfile.LargeZipFile, *_PART_ERRORS) as error:  # "zip file version 12.8" too
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     if len(infos) > MAX_ZIP_ENTRIES:
         return ReadFailure(
