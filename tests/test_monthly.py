@@ -809,3 +809,19 @@ def test_a_return_sent_back_then_graded_counts_once_in_returns(tmp_path):
     record_batch(path, batch([unknown], [], None, "2026-02-01T10:00:00"))
     record_batch(path, batch([graded], [], None, "2026-02-01T11:00:00"))
     assert table(monthly_report(path).returns)[1:] == [["2026-01", None, 1, 1, 0, None]]
+
+
+def test_monthly_errors_in_english(history_path) -> None:
+    with pytest.raises(MonthlyError) as error:
+        monthly_report(history_path, region="华北", from_="2026-01")
+    assert error.value.text("en") == (
+        f"History {history_path}: no graded results match the filters (months 2026-01 to latest, "
+        "region=华北). Check the values of --from/--to/--standard/--region (they must match "
+        "exactly). The history holds months 2026-01 to 2026-03; regions: 华东, 华南; standards: T."
+    )
+    with pytest.raises(MonthlyError) as error:
+        monthly_report(history_path, from_="2026-12", to="2026-01")
+    assert error.value.text("en") == (
+        "--from 2026-12 is after --to 2026-01: put the earlier month in --from and the later "
+        "one in --to."
+    )

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from audit_xls.history.store import UNTRUSTED_MANIFEST, HistoryFrames, load_history
-from audit_xls.i18n import t
+from audit_xls.i18n import DEFAULT_LANG, Said, t
 from audit_xls.model.period import PeriodError, is_period, month_range, parse_period
 from audit_xls.model.results import SENT_BACK
 from audit_xls.model.score import FAIL, round2, section_rate
@@ -58,23 +58,34 @@ TREND = "趋势"  # sparklines: drawn by Excel and WPS only (LibreOffice keeps b
 MONTHLY_BANDS = DEFAULT_GRADE_BANDS
 
 
-class MonthlyError(Exception):
-    """Raised when the history holds nothing to summarise for the chosen filters."""
+class MonthlyError(Said, ValueError):
+    """Raised when the history holds nothing to summarise for the chosen filters, or a month
+    option is wrong; worded in either language (`text(lang)`). A `filters` parameter (the
+    filters dict) is described in the language asked for."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        self.key = key
+        self.params = params
+        ValueError.__init__(self, self.text(DEFAULT_LANG))
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        params = dict(self.params)
+        if isinstance(params.get("filters"), dict):
+            params["filters"] = _describe_filters(params["filters"], lang)  # type: ignore[arg-type]
+        return t(self.key, lang, **params)
 
 
 def check_month(text: str) -> str:
-    """YYYY-MM or ValueError with a message naming what was typed."""
+    """YYYY-MM or MonthlyError (a ValueError) with a message naming what was typed."""
     if not is_period(text):
-        raise ValueError(f"月份「{text}」格式不对：请写成 YYYY-MM，例如 2026-03。")
+        raise MonthlyError("monthly.error.month_format", text=text)
     return text
 
 
 def check_month_order(from_: str | None, to: str | None) -> None:
     """ValueError when --from is after --to (both YYYY-MM, so text order is month order)."""
     if from_ is not None and to is not None and from_ > to:
-        raise ValueError(
-            f"--from {from_} 晚于 --to {to}：请把较早的月份写在 --from，较晚的写在 --to。"
-        )
+        raise MonthlyError("monthly.error.month_order", from_=from_, to=to)
 
 
 def _months(first: str, last: str) -> list[str]:
@@ -124,15 +135,17 @@ class MonthlyReport:
         return {key: getattr(self, key) for key in SHEETS} | {"site_changes": self.site_changes}
 
 
-def _describe_filters(filters: dict[str, str | None]) -> str:
+def _describe_filters(filters: dict[str, str | None], lang: str = DEFAULT_LANG) -> str:
     parts = []
     if filters.get("from") or filters.get("to"):
-        parts.append(f"月份 {filters.get('from') or '最早'} 至 {filters.get('to') or '最新'}")
+        first = filters.get("from") or t("monthly.filters.earliest", lang)
+        last = filters.get("to") or t("monthly.filters.latest", lang)
+        parts.append(t("monthly.filters.months", lang, first=first, last=last))
     if filters.get("standard"):
-        parts.append(f"标准={filters['standard']}")
+        parts.append(t("monthly.filters.standard", lang, standard=filters["standard"]))
     if filters.get("region"):
-        parts.append(f"区域={filters['region']}")
-    return "，".join(parts)
+        parts.append(t("monthly.filters.region", lang, region=filters["region"]))
+    return t("monthly.filters.separator", lang).join(parts)
 
 
 def monthly_report(
@@ -160,20 +173,16 @@ def monthly_report(
             everything = load_history(history_path, criteria_result=FAIL)
             if not everything.current.empty:
                 known = everything.current
-                have = (
-                    f"历史库中的月份 {min(known['period'])} 至 {max(known['period'])}；"
-                    f"区域：{'、'.join(sorted(set(known['region'])))}；"
-                    f"标准：{'、'.join(sorted(set(known['standard_id'])))}。"
-                )
                 raise MonthlyError(
-                    f"历史库 {history_path}：没有符合筛选条件（{_describe_filters(filters)}）"
-                    "的评分结果。请检查 --from/--to/--standard/--region 的取值（须完全一致）。"
-                    + have
+                    "monthly.error.no_match",
+                    history=history_path,
+                    filters=filters,
+                    first=min(known["period"]),
+                    last=max(known["period"]),
+                    regions=sorted(set(known["region"])),
+                    standards=sorted(set(known["standard_id"])),
                 )
-        raise MonthlyError(
-            f"历史库 {history_path}：还没有任何评分结果。"
-            f"请先运行 audit-xls grade --history {history_path} 评分并记录回收的检查表。"
-        )
+        raise MonthlyError("monthly.error.empty", history=history_path)
     report = _build(frames, current, filters)
     report.notes[:0] = notes
     return report
