@@ -94,3 +94,44 @@ def test_missing_file_and_folder_are_told_apart(tmp_path: Path) -> None:
     assert _errors(tmp_path) == [
         f"{tmp_path}：这是一个文件夹，不是文件：请指定项目清单文件（CSV 或 .xlsx）。"
     ]
+
+
+def _build_en(tmp_path: Path, sites: Path) -> str:
+    from click.testing import CliRunner
+
+    from audit_xls.cli import cli
+
+    standard = Path(__file__).resolve().parents[1] / "standards" / "kefu-dudao.yaml"
+    args = ["build", "--standard", str(standard), "--sites", str(sites), "--period", "2026-11"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "out"), "--lang", "en"])
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+def test_build_in_english_says_the_sites_problems_in_english(tmp_path: Path) -> None:
+    text = "项目编码,项目名称\nP001,滨江花园\n"
+    sites = _write(tmp_path, "sites.csv", text)
+    assert _build_en(tmp_path, sites) == (
+        f"Error: {sites} row 1: The column '区域' is missing: add the header '区域' (or region)"
+        " in row 1.\n"
+    )
+    text = "code,name,region\nP001,滨江花园,华东\nP001,翠湖苑,\n"
+    sites = _write(tmp_path, "sites.csv", text)
+    assert _build_en(tmp_path, sites) == (
+        f"Error: {sites} row 3, column 'region': 区域 is empty: fill it in.\n"
+        f"{sites} row 3, column 'code': The site code 'P001' repeats row 2: each site code may"
+        " appear only once.\n"
+    )
+    missing = tmp_path / "nowhere.csv"
+    assert _build_en(tmp_path, missing) == (
+        f"Error: {missing}: The file does not exist: check the path.\n"
+    )
+    text = "code,name,region\nP002,\u200b翠湖苑,#N/A\n"
+    sites = _write(tmp_path, "sites.csv", text)
+    assert _build_en(tmp_path, sites) == (
+        f"Error: {sites} row 2, column 'name': 项目名称 holds invisible characters U+200B (from"
+        " character 1): control, bidi control and zero-width characters garble or disguise file"
+        " names, footers and summaries. Delete them and try again.\n"
+        f"{sites} row 2, column 'region': 区域 is the Excel error value '#N/A' (a formula that"
+        " failed), not content: type the real value (not a formula).\n"
+    )

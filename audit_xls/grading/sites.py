@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from audit_xls.i18n import DEFAULT_LANG, Ref, render_value, t
+
 
 @dataclass(frozen=True)
 class Site:
@@ -34,17 +36,20 @@ class SitesProblem:
     """One problem in a sites file, located as a person sees it in Excel."""
 
     file: str
-    message: str
+    message: Ref  # looked up in the catalogue of the language asked for
     row: int | None = None  # 1-based, the header is row 1
     column: str = ""  # the header of the column, as written in the file
 
-    def __str__(self) -> str:
+    def text(self, lang: str = DEFAULT_LANG) -> str:
         where = self.file
         if self.row is not None:
-            where += f" 第{self.row}行"
+            where += t("sites.at_row", lang, row=self.row)
         if self.column:
-            where += f"「{self.column}」列"
-        return f"{where}：{self.message}"
+            where += t("sites.at_column", lang, column=self.column)
+        return t("sites.located", lang, where=where, message=render_value(self.message, lang))
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 class SitesError(ValueError):
@@ -52,7 +57,17 @@ class SitesError(ValueError):
 
     def __init__(self, problems: list[SitesProblem]):
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(self.text())
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        """Every problem, one a line, in `lang` (say(error, lang) reads this)."""
+        return "\n".join(p.text(lang) for p in self.problems)
+
+
+def _problem(
+    file: str, key: str, row: int | None = None, column: str = "", **params
+) -> SitesProblem:
+    return SitesProblem(file, Ref.to(key, **params), row, column)
 
 
 # What a cell shows when its formula failed (Excel, WPS, LibreOffice spellings).
@@ -69,19 +84,17 @@ def _invisible(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cf")
 
 
-def text_problem(field: str, value: str) -> str | None:
+def text_problem(field: str, value: str) -> Ref | None:
     """Why a site text cannot be used as it is, or None. Invisible characters would go into
     file names, footers and summaries, where bidi controls disguise a name (`滨江‮xslx.exe`)
     and zero-width ones make two codes that look the same; an Excel error value is a formula
     that failed, not a name."""
-    from audit_xls.i18n import t
-
     bad = [(i, c) for i, c in enumerate(value, 1) if _invisible(c)]
     if bad:
-        chars = "、".join(f"U+{ord(c):04X}" for _, c in bad[:5])
-        return t("sites.invisible", "zh", field=field, chars=chars, position=bad[0][0])
+        chars = [f"U+{ord(c):04X}" for _, c in bad[:5]]
+        return Ref.to("sites.invisible", field=field, chars=chars, position=bad[0][0])
     if value.upper() in ERROR_VALUES:
-        return t("sites.error_value", "zh", field=field, value=value)
+        return Ref.to("sites.error_value", field=field, value=value)
     return None
 
 
@@ -102,17 +115,9 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
         except UnicodeDecodeError:
             continue
     else:  # gb18030 decodes nearly any bytes; kept for safety
-        raise SitesError(
-            [SitesProblem(str(path), "编码无法识别：请另存为 CSV UTF-8 或 Excel 工作簿 (.xlsx)。")]
-        )
+        raise SitesError([_problem(str(path), "sites.encoding")])
     if "\x00" in text:
-        raise SitesError(
-            [
-                SitesProblem(
-                    str(path), "不是文本 CSV 文件：请另存为 CSV UTF-8 或 Excel 工作簿 (.xlsx)。"
-                )
-            ]
-        )
+        raise SitesError([_problem(str(path), "sites.not_text")])
     return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
 
 
@@ -122,15 +127,7 @@ def _read_xlsx_rows(path: Path) -> list[list[object]]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise SitesError(
-            [
-                SitesProblem(
-                    str(path),
-                    "无法作为 Excel 工作簿打开（文件损坏或不是 .xlsx）："
-                    "请用 Excel 另存为 .xlsx 或 CSV。",
-                )
-            ]
-        ) from None
+        raise SitesError([_problem(str(path), "sites.not_xlsx")]) from None
     try:
         sheet = book.worksheets[0]
         return [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -148,24 +145,21 @@ def load_sites(path: str | Path) -> list[Site]:
     path = Path(path)
     file = str(path)
     if path.is_dir():
-        raise SitesError(
-            [SitesProblem(file, "这是一个文件夹，不是文件：请指定项目清单文件（CSV 或 .xlsx）。")]
-        )
+        raise SitesError([_problem(file, "sites.folder")])
     if not path.is_file():
-        raise SitesError([SitesProblem(file, "文件不存在：请检查路径。")])
+        raise SitesError([_problem(file, "sites.missing")])
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             rows = _read_xlsx_rows(path)
         else:
             rows = _read_csv_rows(path)
     except OSError as error:
-        raise SitesError([SitesProblem(file, f"无法读取（{error.strerror}）。")]) from None
+        reason = error.strerror
+        raise SitesError([_problem(file, "sites.unreadable", reason=reason)]) from None
     while rows and not any(_clean(v) for v in rows[-1]):
         rows.pop()
     if not rows:
-        raise SitesError(
-            [SitesProblem(file, "文件是空的：第1行应为表头（项目编码、项目名称、区域）。")]
-        )
+        raise SitesError([_problem(file, "sites.empty")])
     header = [_clean(v) for v in rows[0]]
     columns: dict[str, int] = {}
     problems: list[SitesProblem] = []
@@ -174,22 +168,15 @@ def load_sites(path: str | Path) -> list[Site]:
         found = [i for i, h in enumerate(lowered) if h in names]
         if len(found) > 1:
             problems.append(
-                SitesProblem(
-                    file,
-                    f"表头「{names[0]}」出现了 {len(found)} 次：只保留一列。",
-                    1,
-                    header[found[1]],
+                _problem(
+                    file, "sites.header_twice", 1, header[found[1]], name=names[0], count=len(found)
                 )
             )
         if found:
             columns[field] = found[0]
         elif field in REQUIRED:
             problems.append(
-                SitesProblem(
-                    file,
-                    f"缺少「{names[0]}」列：在第1行加上表头「{names[0]}」（或 {names[1]}）。",
-                    1,
-                )
+                _problem(file, "sites.header_missing", 1, name=names[0], other=names[1])
             )
     if problems:
         raise SitesError(problems)
@@ -201,7 +188,7 @@ def load_sites(path: str | Path) -> list[Site]:
         if not any(values.values()):
             continue  # blank line in the middle of the list
         row_problems = [
-            SitesProblem(file, f"{HEADERS[f][0]}为空：请填写。", number, header[columns[f]])
+            _problem(file, "sites.blank", number, header[columns[f]], field=HEADERS[f][0])
             for f in ("code", "name", "region")
             if not values[f]
         ]
@@ -213,11 +200,13 @@ def load_sites(path: str | Path) -> list[Site]:
         code = values["code"]
         if code and code in first_row:
             row_problems.append(
-                SitesProblem(
+                _problem(
                     file,
-                    f"项目编码「{code}」与第{first_row[code]}行重复：每个项目编码只能出现一次。",
+                    "sites.duplicate",
                     number,
                     header[columns["code"]],
+                    code=code,
+                    first=first_row[code],
                 )
             )
         elif code:
@@ -228,5 +217,5 @@ def load_sites(path: str | Path) -> list[Site]:
     if problems:
         raise SitesError(problems)
     if not sites:
-        raise SitesError([SitesProblem(file, "没有任何项目：在表头下面每行填写一个项目。", 2)])
+        raise SitesError([_problem(file, "sites.no_sites", 2)])
     return sites
