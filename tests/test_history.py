@@ -33,6 +33,7 @@ import pytest
 
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.history import store as history
+from audit_xls.history import tools
 from audit_xls.history.backend import is_url, open_read, open_write
 from audit_xls.history.store import (
     SCHEMA_VERSION,
@@ -289,7 +290,7 @@ def test_history_is_created_on_first_use_with_a_versioned_schema(history_at: Pat
     summary = record_batch(path, three_months()[0])
     assert is_url(path) or path.exists()
     assert schema_version(path) == SCHEMA_VERSION
-    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 4
+    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 5
     assert (
         summary.recorded_graded,
         summary.recorded_sent_back,
@@ -384,6 +385,91 @@ def test_sent_back_resubmission_leaves_the_graded_result_current(history_at: Pat
     frames = load_history(path)
     assert list(frames.current["file"]) == ["2026-01/A.xlsx"]
     assert list(frames.sent_back["file"]) == ["2026-01/A-v1.xlsx"]
+
+
+def test_a_resubmission_supersedes_the_older_copy_whichever_office_records_first(
+    history_at: Path | str,
+) -> None:
+    path = history_at
+    newer = workbook("A", "2026-01", V1, {}, copy=1)  # modified a minute after the first file
+    older = workbook("A", "2026-01", V1, {"1.1.01": 2})
+    summaries = [
+        record_batch(path, batch([newer], [], None, "2026-02-01T10:00:00")),
+        record_batch(path, batch([older], [], None, "2026-02-02T10:00:00")),
+    ]
+    assert [(s.recorded_graded, s.superseded) for s in summaries] == [(1, 0), (1, 1)]
+    newer_id = rows(path, "SELECT id FROM workbooks WHERE file = '2026-01/A-v1.xlsx'")[0][0]
+    assert rows(
+        path, "SELECT file, superseded, superseded_by, modified FROM workbooks ORDER BY id"
+    ) == [
+        ("2026-01/A-v1.xlsx", 0, None, "2026-01-20T09:01:00"),
+        ("2026-01/A.xlsx", 1, newer_id, "2026-01-20T09:00:00"),
+    ]
+    assert list(load_history(path).current["file"]) == ["2026-01/A-v1.xlsx"]
+    assert tools.check(path).ok
+
+
+def test_the_order_of_recording_copies_gives_the_same_current_rows(history_at: Path | str) -> None:
+    path = history_at
+    orders = [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1], [0, 2, 1], [1, 0, 2]]
+    for n, order in enumerate(orders):
+        period = f"2026-{n + 1:02d}"  # a month for each order, in one history
+        files = [
+            workbook("A", period, V1, {"1.1.01": 2}),
+            workbook("A", period, V1, {}, copy=1),
+            workbook("A", period, V1, {"1.1.02": 1}, copy=2),
+        ]
+        for k, i in enumerate(order):
+            record_batch(path, batch([files[i]], [], None, f"2026-{n + 2:02d}-0{k + 1}T10:00:00"))
+    current = load_history(path).current.sort_values("period")
+    assert [(r.period, r.file, r.percent) for r in current.itertuples()] == [
+        (f"2026-{n + 1:02d}", f"2026-{n + 1:02d}/A-v2.xlsx", "97.50") for n in range(len(orders))
+    ]
+    # whatever superseded a row is a newer file than it
+    assert rows(
+        path,
+        "SELECT count(*) FROM workbooks w JOIN workbooks n ON n.id = w.superseded_by "
+        "WHERE n.modified < w.modified",
+    ) == [(0,)]
+    assert rows(path, "SELECT count(*), sum(superseded) FROM workbooks") == [(18, 12)]
+    assert tools.check(path).ok
+
+
+def test_merge_keeps_the_newer_copy_whichever_history_graded_it_first(tmp_path: Path) -> None:
+    newer = workbook("A", "2026-01", V1, {}, copy=1)
+    older = workbook("A", "2026-01", V1, {"1.1.01": 2})
+    record_batch(tmp_path / "east.sqlite", batch([newer], [], None, "2026-02-01T10:00:00"))
+    record_batch(tmp_path / "west.sqlite", batch([older], [], None, "2026-02-02T10:00:00"))
+    into = tmp_path / "hq.sqlite"
+    summary = tools.merge([tmp_path / "east.sqlite", tmp_path / "west.sqlite"], into)
+    assert (summary.recorded_graded, summary.superseded) == (2, 1)
+    assert rows(
+        into,
+        "SELECT w.file, w.modified, n.file FROM workbooks w "
+        "LEFT JOIN workbooks n ON n.id = w.superseded_by ORDER BY w.id",
+    ) == [
+        ("2026-01/A-v1.xlsx", "2026-01-20T09:01:00", None),
+        ("2026-01/A.xlsx", "2026-01-20T09:00:00", "2026-01/A-v1.xlsx"),
+    ]
+    assert tools.check(into).ok
+
+
+def test_a_copy_of_unknown_time_loses_to_a_known_one(history_at: Path | str) -> None:
+    path = history_at
+    known = workbook("A", "2026-01", V1, {"1.1.01": 2})
+    unknown = workbook("A", "2026-01", V1, {}, copy=1)
+    unknown.modified = None
+    record_batch(path, batch([known], [], None, "2026-02-01T10:00:00"))
+    summary = record_batch(path, batch([unknown], [], None, "2026-02-02T10:00:00"))
+    assert summary.superseded == 1
+    assert list(load_history(path).current["file"]) == ["2026-01/A.xlsx"]
+    # two unknown times: the later recorded wins, as before the modified time was kept
+    again = workbook("A", "2026-02", V1, {}, copy=1)
+    first = workbook("A", "2026-02", V1, {"1.1.01": 2})
+    again.modified = first.modified = None
+    record_batch(path, batch([again], [], None, "2026-03-01T10:00:00"))
+    record_batch(path, batch([first], [], None, "2026-03-02T10:00:00"))
+    assert sorted(load_history(path).current["file"]) == ["2026-01/A.xlsx", "2026-02/A.xlsx"]
 
 
 def test_duplicate_in_one_batch_keeps_the_newer_file(history_at: Path | str) -> None:
@@ -683,6 +769,10 @@ def test_a_version_1_history_is_upgraded_by_the_next_grade(tmp_path: Path, monke
     assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     after = rows(path, "SELECT * FROM workbooks ORDER BY id")
     sent_back_id = next(r[0] for r in before if r[11] == "sent_back")
-    assert after[:-1] == [r if r[0] != sent_back_id else (*r[:20], 1, after[-1][0]) for r in before]
+    # rows of version 1 keep their values, their file's modified time unknown (NULL)
+    assert [r[:-1] for r in after[:-1]] == [
+        r if r[0] != sent_back_id else (*r[:20], 1, after[-1][0]) for r in before
+    ]
+    assert [r[-1] for r in after] == [None] * len(before) + ["2026-03-20T09:00:00"]
     assert rows(path, "PRAGMA foreign_key_check") == []
     assert rows(path, "SELECT count(*) FROM criteria") == [(10 * 4 + 4,)]

@@ -20,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -183,6 +183,10 @@ MIGRATIONS: tuple[str | dict[str, str], ...] = (
     # 4: a diagnostic's parameters (JSON), so a stored problem is worded in either language;
     # rows recorded before keep only their message (NULL params)
     "ALTER TABLE diagnostics ADD COLUMN params TEXT",
+    # 5: the file's modified time (ISO, local, no zone), so that of two copies of a site's
+    # month the newer counts whichever is recorded first; rows recorded before: NULL (unknown,
+    # older than any known time)
+    "ALTER TABLE workbooks ADD COLUMN modified TEXT",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Python steps run right after a script, in the same transaction: version -> step.
@@ -538,7 +542,9 @@ WORKBOOK_COLUMNS = (
     "inspection_date",
     "graded_at",
     "recorded_at",
+    "modified",
 )
+MODIFIED_SCHEMA = 5  # the schema version that added workbooks.modified
 CRITERIA_COLUMNS = (
     "workbook",
     "code",
@@ -566,6 +572,26 @@ PARAMS_SCHEMA = 4  # the schema version that added diagnostics.params
 def _diagnostic_columns() -> tuple[str, ...]:
     """The diagnostics columns of the schema this program writes (params from version 4)."""
     return DIAGNOSTIC_COLUMNS if SCHEMA_VERSION >= PARAMS_SCHEMA else DIAGNOSTIC_COLUMNS[:-1]
+
+
+def _workbook_columns() -> tuple[str, ...]:
+    """The workbooks columns of the schema this program writes (modified from version 5)."""
+    return WORKBOOK_COLUMNS if SCHEMA_VERSION >= MODIFIED_SCHEMA else WORKBOOK_COLUMNS[:-1]
+
+
+def stored_modified(value: datetime | None) -> str | None:
+    """A file's modified time as the history stores it (zone dropped, as grade compares)."""
+    return None if value is None else value.replace(tzinfo=None).isoformat()
+
+
+def read_modified(value: object) -> datetime | None:
+    """A stored modified time back (NULL, or anything unreadable: unknown)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(value)).replace(tzinfo=None)
+    except ValueError:
+        return None
 
 
 def insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -598,7 +624,8 @@ def _workbook_row(
         _iso(w.inspection_date),
         graded_at,
         recorded_at,
-    )
+        stored_modified(w.modified),
+    )[: len(_workbook_columns())]
 
 
 def _score_rows(row_id: int, w: WorkbookResult) -> tuple[list[tuple], list[tuple]]:
@@ -696,6 +723,12 @@ class Candidate:
     period: str
     standard_id: str
     older_copy: bool = False  # an older copy of a workbook returned twice: never current
+    modified: datetime | None = None  # the file's modified time; None: unknown (oldest)
+
+
+def _age(modified: datetime | None) -> tuple[int, datetime]:
+    """Sort key of a modified time: unknown before any known time."""
+    return (0, datetime.min) if modified is None else (1, modified)
 
 
 @dataclass
@@ -709,6 +742,7 @@ class Plan:
     sent_back: int = 0
     superseded: int = 0
     regraded: int = 0
+    stale: set[int] = field(default_factory=set)  # candidates recorded superseded on arrival
 
 
 def _chunks(items: list, size: int = 400) -> list[list]:
@@ -722,13 +756,17 @@ def plan_records(conn: Connection, candidates: list[Candidate]) -> Plan:
     Rules (docs/history.md): a file (file_hash + workbook_id) is recorded once, except that a
     file recorded only as sent back is recorded again when graded (its sent-back row is then
     superseded by the graded one: `regraded`); a new graded row supersedes every current graded
-    row of its site, period and standard, unless it is an older copy, which supersedes nothing
+    row of its site, period and standard when its file is not older than theirs (modified;
+    unknown is older than any known time; a tie: the later recorded wins); an older file is
+    recorded superseded by the newest current row. An older copy of a batch supersedes nothing
     and is itself not current at the end. Must run inside writing(conn): the state read here
     is the state the plan is written to.
     """
     statuses: dict[tuple[str, str], set[str]] = {}
     sent_back_rows: dict[tuple[str, str], list[int]] = {}
     current: dict[tuple[str, str, str], list[int]] = {}
+    ages: dict[int, tuple[int, datetime]] = {}  # current row id -> _age of its file
+    modified_column = "modified" if SCHEMA_VERSION >= MODIFIED_SCHEMA else "NULL"
     files = sorted({(c.file_hash, c.workbook_id) for c in candidates})
     for chunk in _chunks(sorted({h for h, _ in files})):
         for row_id, file_hash, workbook_id, status, superseded in conn.execute(
@@ -740,13 +778,14 @@ def plan_records(conn: Connection, candidates: list[Candidate]) -> Plan:
             if status == SENT_BACK and not superseded:
                 sent_back_rows.setdefault((file_hash, workbook_id), []).append(row_id)
     for chunk in _chunks(sorted({c.site_code for c in candidates})):
-        for row_id, site, period, standard_id in conn.execute(
-            "SELECT id, site_code, period, standard_id FROM workbooks "
+        for row_id, site, period, standard_id, modified in conn.execute(
+            f"SELECT id, site_code, period, standard_id, {modified_column} FROM workbooks "
             f"WHERE status = 'graded' AND superseded = 0 "
             f"AND site_code IN ({', '.join('?' for _ in chunk)}) ORDER BY id",
             chunk,
         ).fetchall():
             current.setdefault((site, period, standard_id), []).append(row_id)
+            ages[row_id] = _age(read_modified(modified))
     news = []
     for i, c in enumerate(candidates):
         recorded = statuses.setdefault((c.file_hash, c.workbook_id), set())
@@ -767,9 +806,17 @@ def plan_records(conn: Connection, candidates: list[Candidate]) -> Plan:
             continue
         plan.graded += 1
         key = (c.site_code, c.period, c.standard_id)
+        age = _age(c.modified)
+        ages[row_id] = age
+        newest = max(current.get(key, []), key=lambda r: (ages[r], r), default=None)
         if c.older_copy:
             current.setdefault(key, []).append(row_id)
             older_copies.append((key, row_id))
+        elif newest is not None and ages[newest] > age:
+            # an older file than the current result (another office recorded the newer first)
+            plan.marks.append((newest, row_id))
+            plan.superseded += 1
+            plan.stale.add(i)
         else:
             for old in current.get(key, []):
                 plan.marks.append((row_id, old))
@@ -889,6 +936,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
             w.period,
             w.standard.id if w.standard else "",
             older_copy=bool(w.duplicate_of),
+            modified=read_modified(stored_modified(w.modified)),
         )
         for w in ordered
     ]
@@ -904,17 +952,17 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
                 scores = _score_rows(row_id, w)
                 criteria += scores[0]
                 sections += scores[1]
-        conn.insert_many("workbooks", WORKBOOK_COLUMNS, workbooks)
+        conn.insert_many("workbooks", _workbook_columns(), workbooks)
         conn.insert_many("criteria", CRITERIA_COLUMNS, criteria)
         conn.insert_many("sections", SECTION_COLUMNS, sections)
         conn.insert_many("diagnostics", _diagnostic_columns(), diagnostics)
         apply_marks(conn, plan)
         # the rectification ledger follows the current graded results (rectify/ledger.py):
-        # graded rows new to the history, not older copies
+        # graded rows new to the history, not older copies nor older files
         recorded = [
             w
-            for w, c, row_id in zip(ordered, candidates, plan.ids, strict=True)
-            if row_id is not None and c.graded and not c.older_copy
+            for i, (w, c, row_id) in enumerate(zip(ordered, candidates, plan.ids, strict=True))
+            if row_id is not None and c.graded and not c.older_copy and i not in plan.stale
         ]
         with conn.pipeline():  # its many small statements, without a round trip each
             ledger.record_found(conn, recorded, recorded_at)

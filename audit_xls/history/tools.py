@@ -321,6 +321,7 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
                 older_copy=r["status"] == "graded"
                 and bool(r["superseded"])
                 and r["superseded_by"] is None,
+                modified=store.read_modified(r.get("modified")),
             )
             for r in records
         ]
