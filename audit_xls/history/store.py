@@ -827,10 +827,14 @@ def plan_records(conn: Connection, candidates: list[Candidate]) -> Plan:
             plan.regraded += 1
     # An older copy that the newer file did not supersede (it was sent back) is not current
     # either: the newer file counts, as in the summary.
+    # When the newer file is recorded already (another office's batch), it supersedes it.
+    copies = {row_id for _, row_id in older_copies}
     for key, row_id in older_copies:
         if row_id in current.get(key, []):
             current[key].remove(row_id)
-            plan.marks.append((None, row_id))
+            others = [r for r in current[key] if r not in copies]
+            by = max(others, key=lambda r: (ages[r], r)) if others else None
+            plan.marks.append((by, row_id))
             plan.superseded += 1
     return plan
 
