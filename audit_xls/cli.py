@@ -643,7 +643,7 @@ def monthly(
     _check_outputs([("--out", out), *csv_files], [("--history", history_file)], lang)
     try:
         report = monthly_report(history_path, from_, to, standard_id, region)
-        write_monthly(report, out)
+        write_monthly(report, out, lang)
         if csv_dir:
             write_monthly_csv(report, csv_dir)
     except (HistoryError, MonthlyError) as error:

@@ -825,3 +825,43 @@ def test_monthly_errors_in_english(history_path) -> None:
         "--from 2026-12 is after --to 2026-01: put the earlier month in --from and the later "
         "one in --to."
     )
+
+
+def test_monthly_workbook_in_english(history_path, tmp_path: Path) -> None:
+    path = tmp_path / "m.xlsx"
+    write_monthly(monthly_report(history_path), path, "en")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[:7] == [
+        "Site monthly",
+        "Region monthly",
+        "Section monthly",
+        "Monthly ranking",
+        "Repeat problems",
+        "Returns",
+        "Detail",
+    ]
+    ranking = book["Monthly ranking"]
+    assert ranking["A1"].value == "Monthly ranking"
+    assert [c.value for c in ranking[4]] == [
+        "Month",
+        "Rank",
+        "Site code",
+        "Site",
+        "Region",
+        "Rate (%)",
+        "Last month's rank",
+        "Rank change",
+    ]
+    returns = book["Returns"]
+    assert [c.value for c in returns[4]] == [
+        "Month",
+        "Issued",
+        "Returned",
+        "Graded",
+        "Sent back, not graded",
+        "Not returned",
+    ]
+    sites = book["Site monthly"]
+    assert sites["A1"].value == "Site rates by month"
+    assert [c.value for c in sites[4]][:3] == ["Site code", "Site", "Region"]
+    assert [c.value for c in sites[4]][-3:] == ["vs last month", "Change", "Trend"]

@@ -15,8 +15,6 @@ from xlsxwriter.worksheet import Worksheet
 from audit_xls.history.monthly import (
     ARROW,
     CHANGE,
-    FOOTER,
-    MEAN_NOTE,
     MONTHLY_BANDS,
     RATE,
     SHEETS,
@@ -26,7 +24,8 @@ from audit_xls.history.monthly import (
     _describe_filters,
     _plain,
 )
-from audit_xls.i18n import t
+from audit_xls.history.monthly_exports import MACHINE_KEYS
+from audit_xls.i18n import DEFAULT_LANG, t
 from audit_xls.outputs.xlsx import (
     BandColours,
     Column,
@@ -40,13 +39,26 @@ from audit_xls.outputs.xlsx import (
 # --- workbook -------------------------------------------------------------------------------
 
 
+def _header(name: str, lang: str) -> str:
+    """A pivot's column name in `lang` (months keep their YYYY-MM)."""
+    key = MACHINE_KEYS.get(name)
+    if name == ARROW:
+        return t("monthly.arrow", lang)
+    if name == TREND:
+        return t("monthly.column.trend", lang)
+    return t(f"monthly.column.{key}", lang) if key else str(name)
+
+
 def _columns(
-    frame: pd.DataFrame, months: list[str], kinds: dict[str, tuple[str, float]]
+    frame: pd.DataFrame,
+    months: list[str],
+    kinds: dict[str, tuple[str, float]],
+    lang: str = DEFAULT_LANG,
 ) -> list[Column]:
     columns = []
     for name in frame.columns:
         kind, width = ("pct", 9.0) if name in months else kinds.get(name, ("text", 12.0))
-        columns.append(Column(str(name), kind, width))
+        columns.append(Column(_header(str(name), lang), kind, width))
     return columns
 
 
@@ -97,11 +109,12 @@ LABEL_KINDS = {
 }
 
 
-def _scope_note(report: MonthlyReport) -> str:
-    described = _describe_filters(report.filters)
-    months = f"{report.months[0]} 至 {report.months[-1]}"
-    head = f"月份 {months}" + (f"；筛选：{described}" if described else "")
-    return head + "。只计当前有效的评分结果（重新提交的以最新一份为准）。"
+def _scope_note(report: MonthlyReport, lang: str) -> str:
+    described = _describe_filters(report.filters, lang)
+    head = t("monthly.note.months", lang, first=report.months[0], last=report.months[-1])
+    if described:
+        head += t("monthly.note.filtered", lang, filters=described)
+    return head + t("monthly.note.current", lang)
 
 
 def trend_arrow(change: float | None) -> str:
@@ -113,31 +126,37 @@ def trend_arrow(change: float | None) -> str:
 
 
 def _site_sheet(
-    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours
+    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours, lang: str
 ) -> None:
-    name, table = SHEETS["site_rates"]
+    table = SHEETS["site_rates"][1]
+    name = t("monthly.sheets.site_rates", lang)
+    title = t("monthly.titles.site_rates", lang)
     frame = report.site_rates.assign(
         **{ARROW: [trend_arrow(v) for v in report.site_rates[CHANGE]], TREND: ""}
     )
     months = report.months
     month_cols = [frame.columns.get_loc(m) for m in months]
-    note = f"{_scope_note(report)} {CHANGE} = {report.latest_month} 减上月得分率；" + t(
-        "monthly.sparkline_note", "zh", trend=TREND
+    note = _scope_note(report, lang) + t(
+        "monthly.note.change",
+        lang,
+        change=_header(CHANGE, lang),
+        month=report.latest_month,
+        sparklines=t("monthly.sparkline_note", lang, trend=_header(TREND, lang)),
     )
     sheet = add_table_sheet(
         book,
         formats,
         name,
         table,
-        _columns(frame, months, LABEL_KINDS),
+        _columns(frame, months, LABEL_KINDS, lang),
         _rows(frame),
-        title="项目月度得分率",
+        title=title,
         note=note,
-        footer=FOOTER,
+        footer=t("summary.footer", lang),
         bands=bands,
         band_cols=month_cols,
     )
-    first = table_header_row("项目月度得分率", note) + 1
+    first = table_header_row(title, note) + 1
     trend_col = frame.columns.get_loc(TREND)
     if len(frame):
         # One group of sparklines, one per site (as Excel groups sparklines made together):
@@ -159,10 +178,8 @@ def _site_sheet(
     # The month-over-month changes, as a second table below the rates.
     changes = report.site_changes
     top = first + max(len(frame), 1) + 2
-    sheet.write_string(
-        top - 1, 0, "环比变化（当月得分率减上月得分率，上月无结果时留空）", formats.subtitle
-    )
-    _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num")
+    sheet.write_string(top - 1, 0, t("monthly.titles.site_changes", lang), formats.subtitle)
+    _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num", lang)
     for offset, text in enumerate(report.notes):
         sheet.write_string(top + max(len(changes), 1) + 2 + offset, 0, text, formats.note)
 
@@ -175,8 +192,9 @@ def _write_table(
     table_name: str,
     months: list[str],
     month_kind: str,
+    lang: str,
 ) -> None:
-    columns = _columns(frame, months, LABEL_KINDS)
+    columns = _columns(frame, months, LABEL_KINDS, lang)
     for offset, values in enumerate(_rows(frame)):
         for col, value in enumerate(values):
             kind = month_kind if frame.columns[col] in months else columns[col].kind
@@ -195,9 +213,12 @@ def _write_table(
 
 
 def _region_sheet(
-    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours
+    book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours, lang: str
 ) -> None:
-    name, table = SHEETS["region_rates"]
+    table = SHEETS["region_rates"][1]
+    name = t("monthly.sheets.region_rates", lang)
+    title = t("monthly.titles.region_rates", lang)
+    mean_note = t("monthly.note.mean", lang)
     frame = report.region_rates
     months = report.months
     month_cols = [frame.columns.get_loc(m) for m in months]
@@ -206,15 +227,15 @@ def _region_sheet(
         formats,
         name,
         table,
-        _columns(frame, months, LABEL_KINDS),
+        _columns(frame, months, LABEL_KINDS, lang),
         _rows(frame),
-        title="区域月度平均得分率",
-        note=MEAN_NOTE,
-        footer=FOOTER,
+        title=title,
+        note=mean_note,
+        footer=t("summary.footer", lang),
         bands=bands,
         band_cols=month_cols,
     )
-    header = table_header_row("区域月度平均得分率", MEAN_NOTE)
+    header = table_header_row(title, mean_note)
     chart = book.add_chart({"type": "line"})
     for offset in range(len(frame)):
         row = header + 1 + offset
@@ -232,9 +253,9 @@ def _region_sheet(
                 "points": points,
             }
         )
-    chart.set_title({"name": "区域月度平均得分率"})
-    chart.set_y_axis({"name": "得分率", "num_format": "0"})
-    chart.set_x_axis({"name": "月份"})
+    chart.set_title({"name": title})
+    chart.set_y_axis({"name": t("monthly.chart.rate", lang), "num_format": "0"})
+    chart.set_x_axis({"name": t("monthly.chart.month", lang)})
     chart.set_size({"width": 720, "height": 360})
     anchor_row = header + len(frame) + 3
     sheet.insert_chart(f"A{anchor_row + 1}", chart)
@@ -245,16 +266,18 @@ def _plain_sheet(
     formats: Formats,
     report: MonthlyReport,
     key: str,
-    title: str,
     note: str = "",
     *,
+    lang: str,
     bands: BandColours,
     scale: Sequence[str] = (),
     grades: Sequence[str] = (),
 ) -> Worksheet:
-    name, table = SHEETS[key]
+    table = SHEETS[key][1]
+    name = t(f"monthly.sheets.{key}", lang)
+    title = t(f"monthly.titles.{key}", lang)
     frame: pd.DataFrame = getattr(report, key)
-    columns = _columns(frame, report.months, LABEL_KINDS)
+    columns = _columns(frame, report.months, LABEL_KINDS, lang)
     scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
     grade_cols = [frame.columns.get_loc(c) for c in grades if c in frame.columns]
     return add_table_sheet(
@@ -269,62 +292,30 @@ def _plain_sheet(
         bands=bands,
         band_cols=scale_cols,
         band_name_cols=grade_cols,
-        footer=FOOTER,
+        footer=t("summary.footer", lang),
     )
 
 
-def _build_workbook(report: MonthlyReport) -> Any:
+def _build_workbook(report: MonthlyReport, lang: str) -> Any:
     def build(book: Workbook, formats: Formats) -> None:
-        bands = BandColours(book, MONTHLY_BANDS, legend_label=t("summary.legend", "zh"))
-        _site_sheet(book, formats, report, bands)
-        _region_sheet(book, formats, report, bands)
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "section_rates",
-            "分项月度平均得分率",
-            "一级指标得分率 = 得分 / 该指标分值 x 100；全部不适用的项目不计入；各项目算术平均。",
-            bands=bands,
-            scale=report.months,
-        )
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "ranking",
-            "月度排名",
-            "按得分率从高到低，并列同名次（1, 2, 2, 4）；排名变化 = 上月排名 - 本月排名，"
-            "正数表示上升，上月无结果时留空。",
-            bands=bands,
-            scale=[RATE],
-        )
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "repeats",
-            "反复问题",
-            "同一项目连续两个月及以上在同一指标不符合（按当前有效结果）。",
-            bands=bands,
-        )
-        _plain_sheet(
-            book,
-            formats,
-            report,
-            "returns",
-            "回收情况",
-            "按项目计：回收 = 交回过检查表；退回未评 = 交回但尚无有效评分；"
-            "下发与未回收来自下发登记表，无登记表的月份留空。",
-            bands=bands,
-        )
+        bands = BandColours(book, MONTHLY_BANDS, legend_label=t("summary.legend", lang))
+        _site_sheet(book, formats, report, bands, lang)
+        _region_sheet(book, formats, report, bands, lang)
+        for key, scale in (
+            ("section_rates", report.months),
+            ("ranking", [RATE]),
+            ("repeats", []),
+            ("returns", []),
+        ):
+            note = t(f"monthly.note.{key}", lang)
+            _plain_sheet(book, formats, report, key, note, lang=lang, bands=bands, scale=scale)
         _plain_sheet(
             book,
             formats,
             report,
             "detail",
-            "明细",
-            " ".join(["当前有效的评分结果，可据此插入数据透视表。", *report.notes]),
+            " ".join([t("monthly.note.detail", lang), *report.notes]),
+            lang=lang,
             bands=bands,
             scale=[RATE],
             grades=["评级"],
@@ -333,7 +324,9 @@ def _build_workbook(report: MonthlyReport) -> Any:
     return build
 
 
-def write_monthly(report: MonthlyReport, path: str | Path) -> None:
-    """Write MONTHLY.xlsx atomically; the same report gives the same bytes."""
+def write_monthly(report: MonthlyReport, path: str | Path, lang: str = DEFAULT_LANG) -> None:
+    """Write MONTHLY.xlsx atomically in `lang`; the same report gives the same bytes."""
     created = report.generated_from or datetime(2000, 1, 1)
-    write_workbook(path, _build_workbook(report), created=created, title="月度汇总")
+    write_workbook(
+        path, _build_workbook(report, lang), created=created, title=t("monthly.title", lang)
+    )
