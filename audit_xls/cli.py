@@ -292,6 +292,14 @@ def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> st
     show_default=True,
     help="Processes building workbooks.",
 )
+@click.option(
+    "--history",
+    "history_path",
+    metavar="PATH",
+    default=None,
+    help="Grading history: add a 复查 section listing each site's earlier problems not yet "
+    "closed (only read).",
+)
 @lang_option
 def build(
     standard_file: str,
@@ -303,6 +311,7 @@ def build(
     password: str | None,
     issued_on,
     jobs: int,
+    history_path: str | None,
     lang: str,
 ) -> None:
     """Build one inspection workbook per site, and the issued register issued-PERIOD.csv."""
@@ -343,6 +352,15 @@ def build(
             if end:
                 click.echo(err=True)
 
+    rechecks = {}
+    if history_path:  # 复查 rows (rectify/recheck.py)
+        from audit_xls.rectify.recheck import plan_rechecks
+
+        try:
+            codes = [s.code for s in sites]
+            rechecks = plan_rechecks(history_path, standard_model.id, period, codes)
+        except history.HistoryError as error:
+            raise click.ClickException(str(error)) from None
     try:
         entries = build_all(
             standard_model,
@@ -355,6 +373,7 @@ def build(
             progress=progress,
             merge=bool(site_codes),
             jobs=jobs,
+            rechecks=rechecks,
         )
     except (BuildError, RegisterError) as error:
         raise _fail(error, lang) from None
@@ -606,6 +625,13 @@ def _ctx_lang(ctx: click.Context) -> str:
     help="Also write each pivot as a UTF-8-BOM CSV into DIR.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the pivots as JSON on stdout.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    callback=lambda c, p, v: _day_option(c, p, v),
+    help="Day overdue problems and completion rates are counted to (default: today).",
+)
 @lang_option
 def monthly(
     history_path: str,
@@ -616,6 +642,7 @@ def monthly(
     out: str,
     csv_dir: str | None,
     as_json: bool,
+    as_of: Any,
     lang: str,
 ) -> None:
     """Month-by-month pivots from the grading history: sites, regions, sections, ranks."""
@@ -642,7 +669,7 @@ def monthly(
     history_file = None if "://" in str(history_path) else history_path
     _check_outputs([("--out", out), *csv_files], [("--history", history_file)], lang)
     try:
-        report = monthly_report(history_path, from_, to, standard_id, region)
+        report = monthly_report(history_path, from_, to, standard_id, region, as_of)
         write_monthly(report, out, lang)
         if csv_dir:
             write_monthly_csv(report, csv_dir)

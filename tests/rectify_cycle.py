@@ -22,6 +22,7 @@ from audit_xls.grading.sites import Site
 from audit_xls.history.store import record_batch
 from audit_xls.rectify.collect import collect_replies
 from audit_xls.rectify.notices import write_notices
+from audit_xls.rectify.recheck import plan_rechecks
 from audit_xls.standards.loader import load_standard
 from audit_xls.workbook.build import build_workbook
 from audit_xls.workbook.layout import FIRST_ITEM_ROW
@@ -71,23 +72,34 @@ class Cycle:
         self.standard = load_standard(folder / "standards" / "mini.yaml")
         self.history = folder / "h.sqlite"
         self.issued: dict[tuple[str, str], bytes] = {}
+        self.with_rechecks = True  # False: workbooks as build makes them without --history
 
     def workbook(self, code: str, period: str) -> bytes:
+        """The site's workbook of `period`, with its 复查 rows from the history (as build
+        --history makes it)."""
         key = (code, period)
         if key not in self.issued:
             first = date(int(period[:4]), int(period[5:]), 1)
-            self.issued[key] = build_workbook(self.standard, SITES[code], period, issued_on=first)
+            rechecks = (
+                plan_rechecks(self.history, self.standard.id, period, [code])
+                if self.history.exists() and self.with_rechecks
+                else {}
+            )
+            self.issued[key] = build_workbook(
+                self.standard, SITES[code], period, issued_on=first, recheck=rechecks.get(code, ())
+            )
         return self.issued[key]
 
     def inspect(self, period: str, day: date, answers: Mapping[str, Mapping[str, tuple]],
-                **fill_options: Any):  # fmt: skip
-        """Grade one return per site (answers: code -> criterion -> typed), record them."""
+                cells: Mapping[str, Mapping[tuple[str, str], Any]] | None = None):  # fmt: skip
+        """Grade one return per site (answers: code -> criterion -> typed; cells: code ->
+        raw cells such as 复查结果), record them."""
         folder = self.folder / "returns" / period
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         for code, typed in answers.items():
             data = fill(self.workbook(code, period), self.standard, typed, default=OK,
-                        inspection_date=day, **fill_options)  # fmt: skip
+                        inspection_date=day, cells=(cells or {}).get(code))  # fmt: skip
             (folder / f"{period}_{code}.xlsx").write_bytes(data)
         batch = grade_returns(folder, [self.standard], None)
         assert not batch.sent_back, [d.message for w in batch.sent_back for d in w.errors]

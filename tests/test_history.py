@@ -751,7 +751,7 @@ def version_1_history(path: Path, monkeypatch) -> Path:
     with monkeypatch.context() as patch:
         patch.setattr(history, "MIGRATIONS", history.MIGRATIONS[:1])
         patch.setattr(history, "SCHEMA_VERSION", 1)
-        patch.setattr(history.ledger, "record_found", lambda *args: 0)  # no ledger in v1
+        patch.setattr(history.ledger, "record_graded", lambda *args: 0)  # no ledger in v1
         build_history(path)
     assert rows(path, "PRAGMA user_version") == [(1,)]
     return path

@@ -132,6 +132,7 @@ def test_repeated_problems_ignore_superseded_results(report) -> None:
             "连续月数",
             "月份",
             "各月问题点数",
+            "此前报已整改",
             "最近问题描述",
         ],
         [
@@ -145,6 +146,7 @@ def test_repeated_problems_ignore_superseded_results(report) -> None:
             3,
             "2026-01、2026-02、2026-03",
             "2、1、2",
+            "",
             "A2026-03问题1.1.01",
         ],
         [
@@ -158,6 +160,7 @@ def test_repeated_problems_ignore_superseded_results(report) -> None:
             2,
             "2026-01、2026-02",
             "1、2",
+            "",
             "C2026-02问题1.1.01",
         ],
         [
@@ -171,6 +174,7 @@ def test_repeated_problems_ignore_superseded_results(report) -> None:
             2,
             "2026-01、2026-02",
             "4、1",
+            "",
             "C2026-02问题2.1.02",
         ],
     ]
@@ -329,6 +333,8 @@ def test_the_shipped_standard_goes_through(tmp_path: Path, shipped_standard) -> 
 # --- the workbook ---------------------------------------------------------------------------
 
 SHEET_NAMES = ["项目月度得分", "区域月度", "分项月度", "月度排名", "反复问题", "回收情况", "明细"]
+# and, from the rectification ledger (rectify/summary.py, tested in test_rectify_cycle.py):
+LEDGER_SHEETS = ["整改台账", "整改完成率", "逾期未整改"]
 
 
 @pytest.fixture(scope="module")
@@ -341,16 +347,19 @@ def monthly_xlsx(report, tmp_path_factory) -> Path:
 @pytest.mark.filterwarnings("ignore:Sparkline Group extension is not supported")
 def test_workbook_sheets_tables_and_key_cells(monthly_xlsx: Path) -> None:
     book = openpyxl.load_workbook(monthly_xlsx)
-    assert book.sheetnames == SHEET_NAMES
+    assert book.sheetnames == SHEET_NAMES + LEDGER_SHEETS
     tables = {ws.title: dict(ws.tables.items()) for ws in book}
     assert tables == {
         "项目月度得分": {"SiteMonthly": "A4:J8", "SiteMonthlyChange": "A11:G15"},
         "区域月度": {"RegionMonthly": "A4:E7"},
         "分项月度": {"SectionMonthly": "A4:G6"},
         "月度排名": {"MonthlyRanking": "A4:H13"},
-        "反复问题": {"RepeatProblems": "A4:K7"},
+        "反复问题": {"RepeatProblems": "A4:L7"},
         "回收情况": {"ReturnsMonthly": "A4:F8"},
         "明细": {"MonthlyDetail": "A4:O13"},
+        "整改台账": {"RectifyLedger": "A4:Y17"},
+        "整改完成率": {"RectifyCompletion": "A4:G22"},
+        "逾期未整改": {"RectifyOverdue": "A4:M17"},
     }
     sites = book["项目月度得分"]
     header = ["项目编码", "项目名称", "区域", *MONTHS, "较上月", "升降", "趋势"]
@@ -770,7 +779,7 @@ def test_footers_and_rate_headers_match_the_grade_summary(monthly_xlsx: Path) ->
             re.findall(r"<oddFooter>(.*?)</oddFooter>", archive.read(n).decode("utf-8"))
             for n in sheets
         ]
-    assert footers == [["&amp;C第 &amp;P 页，共 &amp;N 页"]] * 7
+    assert footers == [["&amp;C第 &amp;P 页，共 &amp;N 页"]] * 10
     book = openpyxl.load_workbook(monthly_xlsx)
     assert book["月度排名"]["F4"].value == "得分率(%)"
     assert book["明细"]["I4"].value == "得分率(%)"

@@ -34,6 +34,7 @@ NOV14 = date(2026, 11, 14)
 @pytest.fixture
 def cycle(tmp_path: Path) -> Cycle:
     c = Cycle(tmp_path)
+    c.with_rechecks = False  # October's problems stay open: no 复查 in November
     c.inspect("2026-10", date(2026, 10, 12), {
         "P001": {"1.1.01": ("不符合", 2, "工服不整"), "3.1.02": ("不符合", 1, "巡查缺记录")},
         "P002": {"2.1.01": ("不符合", 1, "资料缺")},

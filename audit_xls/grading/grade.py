@@ -274,6 +274,7 @@ def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
     result.inspector = checked.inspector
     result.inspection_date = checked.inspection_date
     result.answers = checked.answers
+    result.rechecks = checked.rechecks
     result.diagnostics.extend(checked.diagnostics)
     if not checked.has_errors and checked.card is not None:
         result.status = GRADED

@@ -23,6 +23,7 @@ from audit_xls.model.period import is_period, parse_period
 from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
 from audit_xls.model.standard import Standard
 from audit_xls.rectify.policy import NOTICE_TEMPLATE_PREFIX
+from audit_xls.rectify.recheck import check_section
 from audit_xls.workbook import layout
 from audit_xls.workbook.layout import MAX_PROBLEM_POINTS, Col, Layout, cell
 from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date
@@ -49,6 +50,7 @@ class Validated:
     inspector: str = ""
     inspection_date: date | None = None
     card: ScoreCard | None = None
+    rechecks: list[Any] = field(default_factory=list)  # rectify.recheck.Verdict per 复查 row
 
     @property
     def has_errors(self) -> bool:
@@ -195,6 +197,8 @@ class _Run:
         self.check_layout_extras(plan)
         if rows_intact:
             self.check_answers(plan)
+            # 复查 rows below the checklist (build --history): rectify/recheck.py
+            self.result.rechecks = check_section(self, plan)
         return self.result
 
     # --- manifest vs register and cover ------------------------------------------------

@@ -31,6 +31,7 @@ from audit_xls.model.results import SENT_BACK
 from audit_xls.model.score import FAIL, round2, section_rate
 from audit_xls.model.standard import DEFAULT_GRADE_BANDS
 from audit_xls.outputs.shared import competition_ranks
+from audit_xls.rectify import summary as rectification
 
 ALL_SITES = "全部项目"
 RATE = "得分率(%)"  # the header grade's summary uses for a site's rate
@@ -130,6 +131,8 @@ class MonthlyReport:
     notes: list[str] = field(default_factory=list)
     latest_month: str = ""  # the last month with graded results: what 较上月 compares
     generated_from: datetime | None = None  # newest graded_at, fixes the workbook's created date
+    # 整改台账, 整改完成率, 逾期未整改 (rectify/summary.py); None for a history without a ledger
+    rectification: rectification.LedgerReport | None = None
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {key: getattr(self, key) for key in SHEETS} | {"site_changes": self.site_changes}
@@ -154,8 +157,10 @@ def monthly_report(
     to: str | None = None,
     standard: str | None = None,
     region: str | None = None,
+    as_of: date | None = None,
 ) -> MonthlyReport:
-    """Build the pivots from the history; MonthlyError when nothing graded matches."""
+    """Build the pivots from the history; MonthlyError when nothing graded matches.
+    `as_of` (default today) is the day deadlines and overdue days are counted to."""
     for value in (from_, to):
         if value is not None:
             check_month(value)
@@ -185,6 +190,15 @@ def monthly_report(
         raise MonthlyError("monthly.error.empty", history=history_path)
     report = _build(frames, current, filters)
     report.notes[:0] = notes
+    report.rectification = rectification.ledger_report(
+        history_path, from_, to, standard, region, as_of or date.today()
+    )
+    # 反复问题 knows whether a repeat followed a fix the site claimed (before 最近问题描述)
+    report.repeats.insert(
+        len(report.repeats.columns) - 1,
+        t("rectify.monthly.claimed_column", "zh"),
+        rectification.claimed_before(report.rectification, report.repeats),
+    )
     return report
 
 

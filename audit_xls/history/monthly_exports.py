@@ -23,6 +23,7 @@ from audit_xls.outputs.shared import csv_text
 from audit_xls.outputs.xlsx import (
     atomic_open,
 )
+from audit_xls.rectify import summary as rectification
 
 # --- JSON and CSV -------------------------------------------------------------------------
 
@@ -59,6 +60,7 @@ MACHINE_KEYS = {
     "连续月数": "consecutive_months",
     "各月问题点数": "problem_points_by_month",
     "最近问题描述": "latest_note",
+    "此前报已整改": "reported_fixed_before",  # rectify/summary.py
     "下发": "issued",
     "回收": "returned",
     "已评分": "graded",
@@ -92,6 +94,7 @@ def monthly_to_json(report: MonthlyReport) -> dict[str, Any]:
         "notes": report.notes,
         **{key: _records(_machine(frame)) for key, frame in report.frames().items()},
         "versions": _records(_machine(report.versions)),
+        **rectification.to_json(report.rectification),  # rectify/summary.py
     }
 
 

@@ -35,6 +35,7 @@ from audit_xls.outputs.xlsx import (
     write_value,
     write_workbook,
 )
+from audit_xls.rectify import summary as rectification
 
 # --- workbook -------------------------------------------------------------------------------
 
@@ -320,6 +321,8 @@ def _build_workbook(report: MonthlyReport, lang: str) -> Any:
             scale=[RATE],
             grades=["评级"],
         )
+        if report.rectification is not None:  # 整改台账, 整改完成率, 逾期未整改
+            rectification.add_sheets(book, formats, report.rectification, t("summary.footer", lang))
 
     return build
 

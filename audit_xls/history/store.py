@@ -969,7 +969,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
             if row_id is not None and c.graded and not c.older_copy and i not in plan.stale
         ]
         with conn.pipeline():  # its many small statements, without a round trip each
-            ledger.record_found(conn, recorded, recorded_at)
+            ledger.record_graded(conn, recorded, recorded_at)
         issued = add_issued(conn, [(*row, recorded_at) for row in _issued_rows(batch)])
         counts = {
             "graded": plan.graded,

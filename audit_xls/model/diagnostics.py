@@ -128,6 +128,13 @@ SEVERITY: dict[str, str] = {
     "reply.date_invalid": ERROR,
     "reply.date_before_inspection": ERROR,
     "reply.date_future": ERROR,
+    # the 复查 rows of an inspection workbook (audit_xls/rectify/recheck.py)
+    "recheck.tampered": ERROR,
+    "recheck.changed": ERROR,
+    "recheck.formula": ERROR,
+    "recheck.invalid": ERROR,
+    "recheck.not_exact": WARNING,
+    "recheck.unanswered": ERROR,
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.model.diagnostics import ERROR, Diagnostic
@@ -37,6 +38,7 @@ class WorkbookResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     modified: datetime | None = None  # the file's mtime, to keep the newer of two returns
     duplicate_of: str = ""  # set on the older file when the same workbook id came back twice
+    rechecks: list[Any] = field(default_factory=list)  # 复查 verdicts (rectify/recheck.py)
 
     @property
     def errors(self) -> list[Diagnostic]:

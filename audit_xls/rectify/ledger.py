@@ -35,6 +35,7 @@ UNCLOSED = (OPEN, IN_PROGRESS, CLAIMED, CANNOT_FIX)
 OVERDUE_STATUSES = (OPEN, IN_PROGRESS)
 
 EVENT_KINDS = ("found", "revised", "withdrawn", "notified", "replied", "verified", "reopened")
+RECHECK_KINDS = ("verified", "reopened")
 
 # Appended to history.store.MIGRATIONS (schema version 3). Never edit once shipped.
 MIGRATION = """
@@ -299,6 +300,62 @@ def record_found(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
         seen.add(key)
         added += sync_found(conn, w.site_code, w.period, w.standard, recorded_at)
     return added
+
+
+def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
+    """The 复查 verdicts of newly recorded graded results: 已整改 closes a problem (verified
+    on the inspection date), 未整改 reopens it (a repeat) with a new deadline counted from
+    that date. A problem this history does not know (a workbook built from another history)
+    is left alone; a resubmitted workbook's verdict replaces its earlier one."""
+    from audit_xls.rectify.recheck import FIXED
+
+    added = 0
+    for w in graded:
+        verdicts = list(getattr(w, "rechecks", None) or [])
+        if not verdicts:
+            continue
+        ids = [v.problem for v in verdicts]
+        marks = ", ".join("?" for _ in ids)
+        states = replay(conn, where=f"p.id IN ({marks})", params=ids)
+        policy = policy_of(w.standard)
+        inspected = w.inspection_date or date.fromisoformat(recorded_at[:10])
+        for verdict in verdicts:
+            state = states.get(verdict.problem)
+            if state is None:
+                continue
+            last = next((e for e in reversed(state.events) if e.kind in RECHECK_KINDS), None)
+            again = last is not None and last.document_id == w.workbook_id
+            if state.status not in UNCLOSED and not again:
+                continue  # closed or withdrawn before this inspection
+            fixed = verdict.verdict == FIXED
+            if again and last is not None and (last.kind == "verified") == fixed:
+                continue  # the resubmission says the same
+            deadline = (
+                None
+                if fixed
+                else policy.deadline(state.code, state.section_code, inspected).isoformat()
+            )
+            add_event(
+                conn,
+                recorded_at,
+                problem=state.id,
+                kind="verified" if fixed else "reopened",
+                status=CLOSED if fixed else OPEN,
+                event_date=inspected.isoformat(),
+                deadline=deadline,
+                note=verdict.note,
+                source="recheck",
+                file=w.file,
+                document_id=w.workbook_id,
+            )
+            added += 1
+    return added
+
+
+def record_graded(conn: Any, graded: Sequence[Any], recorded_at: str) -> int:
+    """The ledger's part of recording a grade batch (inside its transaction): problems
+    found, revised or withdrawn, then the 复查 verdicts."""
+    return record_found(conn, graded, recorded_at) + record_rechecks(conn, graded, recorded_at)
 
 
 def backfill(conn: Any, recorded_at: str) -> None:

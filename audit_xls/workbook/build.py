@@ -13,11 +13,12 @@ import io
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
@@ -262,13 +263,23 @@ def build_workbook(
     template: str = DEFAULT_TEMPLATE,
     issued_on: date,
     password: str | None = None,
+    recheck: Sequence[Any] = (),
 ) -> bytes:
-    """The .xlsx bytes of one site's inspection workbook for a period."""
+    """The .xlsx bytes of one site's inspection workbook for a period (with `recheck`, the
+    复查 rows of rectify/recheck.py)."""
     parse_period(period)
-    return _build_site(_plan(standard, template), site, period, issued_on, password)
+    return _build_site(_plan(standard, template), site, period, issued_on, password, recheck)
 
 
-def _build(plan: _Plan, site: Site, period: str, issued_on: date, password: str | None) -> bytes:
+def _build(
+    plan: _Plan,
+    site: Site,
+    period: str,
+    issued_on: date,
+    password: str | None,
+    recheck: Sequence[Any] = (),
+) -> bytes:
+    """One workbook; `recheck` (rectify/recheck.py RecheckItem) adds the 复查 rows."""
     output = io.BytesIO()
     # xlsxwriter only warns when it drops a validation or message: refuse such a file.
     with strict_warnings():
@@ -289,6 +300,15 @@ def _build(plan: _Plan, site: Site, period: str, issued_on: date, password: str 
         _write_summary(book, plan, formats, password, _footer(plan, site, period))
         _write_lists(book, plan)
         _write_manifest(book, plan, site, period, issued_on)
+        if recheck:  # 复查 of earlier problems (build --history): rectify/recheck.py
+            from audit_xls.rectify.recheck import write_section
+
+            values = manifest_values(
+                plan.standard, site, period, issued_on, plan.template.name, plan.fingerprint
+            )
+            manifest_rows = len(manifest_grid(values, plan.layout))
+            write_section(book, plan.layout, formats, recheck,
+                          workbook_id(plan.standard, site, period), manifest_rows)  # fmt: skip
         book.close()
     return lock_structure(output.getvalue(), password)
 
@@ -726,9 +746,16 @@ def _stenciled(plan: _Plan, period: str, issued_on: date, password: str | None) 
 
 
 def _build_site(
-    plan: _Plan, site: Site, period: str, issued_on: date, password: str | None
+    plan: _Plan,
+    site: Site,
+    period: str,
+    issued_on: date,
+    password: str | None,
+    recheck: Sequence[Any] = (),
 ) -> bytes:
     """_build's bytes, made from the period's stencil when the site's texts allow it."""
+    if recheck:  # a 复查 section is the site's own: built directly
+        return _build(plan, site, period, issued_on, password, recheck)
     stenciled = _stenciled(plan, period, issued_on, password)
     if stenciled.stencil is None or not _patchable(plan, site, period, stenciled.placeholders):
         return _build(plan, site, period, issued_on, password)
@@ -754,9 +781,9 @@ def _entry(standard: Standard, site: Site, period: str, file: str) -> IssuedEntr
     )
 
 
-def _build_bytes(args: tuple[Standard, Site, str, str, date, str | None]) -> bytes:
-    standard, site, period, template, issued_on, password = args
-    return _build_site(_plan(standard, template), site, period, issued_on, password)
+def _build_bytes(args: tuple[Standard, Site, str, str, date, str | None, Sequence[Any]]) -> bytes:
+    standard, site, period, template, issued_on, password, recheck = args
+    return _build_site(_plan(standard, template), site, period, issued_on, password, recheck)
 
 
 # Files are written (atomically, each fsynced before it replaces anything) by a few threads
@@ -806,6 +833,7 @@ def build_all(
     progress: Callable[[int, int], None] | None = None,
     merge: bool = False,
     jobs: int = 1,
+    rechecks: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[IssuedEntry]:
     """Write one workbook per site into out_dir and the register issued-{period}.csv.
 
@@ -828,7 +856,11 @@ def build_all(
     out.mkdir(parents=True, exist_ok=True)
     entries = [_entry(standard, site, period, workbook_filename(site, period)) for site in sites]
     paths = [out / e.file for e in entries]
-    tasks = [(standard, site, period, template, issued_on, password) for site in sites]
+    rechecks = rechecks or {}  # site code -> 复查 rows (build --history, rectify/recheck.py)
+    tasks = [
+        (standard, site, period, template, issued_on, password, tuple(rechecks.get(site.code, ())))
+        for site in sites
+    ]
     if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             chunk = max(1, min(32, len(tasks) // (jobs * 4)))

@@ -364,6 +364,9 @@ class Manifest:
     values: dict[str, str]
     criterion_rows: tuple[tuple[int, str], ...]  # (0-based checklist row, criterion code)
     checksum: str
+    # rows after the criteria whose first cell is not a row number: the 复查 list
+    # (rectify/recheck.py), with a checksum of its own
+    extra: tuple[tuple[str, ...], ...] = ()
 
     def __getitem__(self, key: str) -> str:
         return self.values[key]
@@ -408,4 +411,9 @@ def parse_manifest(grid: list[list[object]]) -> Manifest | None:
         for number, code in rows[MANIFEST_FIRST_CRITERION:]
         if number.isascii() and number.isdigit() and len(number) <= 9 and code
     )
-    return Manifest(values, criterion_rows, rows[MANIFEST_CHECKSUM_ROW][1])
+    extra = tuple(
+        tuple(text(v) for v in row)
+        for row in grid[MANIFEST_FIRST_CRITERION:]
+        if row and text(row[0]) and not text(row[0]).isdigit()
+    )
+    return Manifest(values, criterion_rows, rows[MANIFEST_CHECKSUM_ROW][1], extra)

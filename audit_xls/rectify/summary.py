@@ -1,0 +1,292 @@
+"""What `monthly` shows of the supervision cycle: 整改台账, 整改完成率, 逾期未整改.
+
+Built from the ledger's replay (every problem with its whole story), filtered like the other
+pivots (months, standard, region). Definitions (docs/rectification.md):
+- 整改完成率 of a month: of the problems found that month whose deadline has passed by the
+  as-of date (应整改), the share closed at a re-check (已整改, verified) by then; per site, per
+  region and for all sites, each a ratio of counts (not a mean of rates), rounded half up to 2;
+- 逾期未整改: problems 待整改 or 整改中 whose deadline is before the as-of date, most days first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from audit_xls.i18n import entry, t
+from audit_xls.model.score import round2
+from audit_xls.rectify import ledger
+from audit_xls.rectify.ledger import CLAIMED, CLOSED, WITHDRAWN, ProblemState
+
+LANG = "zh"  # monthly's sheets are Chinese today; the words come from the catalogue
+
+
+@dataclass
+class LedgerReport:
+    as_of: date
+    ledger: pd.DataFrame  # 整改台账: one row per problem, its whole story
+    completion: pd.DataFrame  # 整改完成率: month x (site | region | all)
+    overdue: pd.DataFrame  # 逾期未整改
+    states: dict[str, ProblemState]
+
+
+def _columns(key: str) -> list[str]:
+    return list(entry(f"rectify.monthly.columns.{key}", LANG))
+
+
+def ledger_report(
+    history: str | Path,
+    from_: str | None,
+    to: str | None,
+    standard: str | None,
+    region: str | None,
+    as_of: date,
+) -> LedgerReport | None:
+    """The ledger's part of the monthly report; None for a history older than the ledger."""
+    from audit_xls.history.store import has_ledger, read_connection
+
+    clauses, params = [], []
+    for clause, value in (
+        ("p.period >= ?", from_),
+        ("p.period <= ?", to),
+        ("p.standard_id = ?", standard),
+        ("p.region = ?", region),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    with read_connection(history) as conn:
+        if not has_ledger(conn):
+            return None
+        states = ledger.replay(conn, where=" AND ".join(clauses), params=params)
+    problems = [s for s in states.values() if s.status != WITHDRAWN]
+    return LedgerReport(
+        as_of,
+        _ledger(problems, as_of),
+        _completion(problems, as_of),
+        _overdue(problems, as_of),
+        states,
+    )
+
+
+def _ledger(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
+    yes = t("rectify.report.yes", LANG)
+    rows = []
+    for p in problems:
+        rows.append(
+            [
+                p.site_code,
+                p.site_name,
+                p.region,
+                p.period,
+                p.code,
+                p.text,
+                p.note,
+                p.problem_points,
+                float(Decimal(p.deduction)) if p.deduction else None,
+                p.inspection_date,
+                p.deadline,
+                yes if p.assumed else "",
+                p.notified_on,
+                p.replied_on,
+                ledger.status_label(p.reply_status, LANG) if p.reply_status else "",
+                p.measure,
+                p.owner,
+                p.done_date,
+                yes if p.late else "",
+                p.rechecked_on,
+                p.reopened,
+                ledger.status_label(p.status, LANG),
+                p.closed_on,
+                p.days_to_close,
+                p.overdue_days(as_of) or None,
+            ]
+        )
+    return pd.DataFrame(rows, columns=_columns("ledger"))
+
+
+def _rate(closed: int, due: int) -> float | None:
+    return float(round2(Decimal(closed) / Decimal(due) * 100)) if due else None
+
+
+def _completion(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
+    all_label = t("rectify.monthly.all_sites", LANG)
+    counts: dict[tuple[str, str, str, str], list[int]] = {}
+    for p in problems:
+        if not p.deadline or date.fromisoformat(p.deadline) >= as_of:
+            continue  # not due yet
+        closed = int(
+            p.status == CLOSED
+            and p.closed_on is not None
+            and date.fromisoformat(p.closed_on) <= as_of
+        )
+        for key in (
+            (p.period, p.region, p.site_code, p.site_name),
+            (p.period, p.region, "", ""),
+            (p.period, all_label, "", ""),
+        ):
+            found = counts.setdefault(key, [0, 0])
+            found[0] += 1
+            found[1] += closed
+    rows = [
+        [period, region, code, name, due, closed, _rate(closed, due)]
+        for (period, region, code, name), (due, closed) in sorted(
+            counts.items(),
+            key=lambda item: (
+                item[0][0],
+                item[0][1] == all_label,
+                item[0][1],
+                item[0][2] == "",
+                item[0][2],
+            ),
+        )
+    ]
+    return pd.DataFrame(rows, columns=_columns("completion"))
+
+
+def _overdue(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
+    late = sorted(
+        (p for p in problems if p.overdue_days(as_of) > 0),
+        key=lambda p: (-p.overdue_days(as_of), p.site_code, p.period, p.code),
+    )
+    rows = [
+        [
+            p.site_code,
+            p.site_name,
+            p.region,
+            p.period,
+            p.code,
+            p.text,
+            p.note,
+            p.deadline,
+            p.overdue_days(as_of),
+            ledger.status_label(p.status, LANG),
+            p.notified_on,
+            p.replied_on,
+            p.reopened,
+        ]
+        for p in late
+    ]
+    return pd.DataFrame(rows, columns=_columns("overdue"))
+
+
+def claimed_before(report: LedgerReport | None, repeats: pd.DataFrame) -> list[str]:
+    """For each row of 反复问题: the months whose problem the site had reported fixed
+    (已整改) before the next inspection found it again ('' when none)."""
+    if report is None or repeats.empty:
+        return [""] * len(repeats)
+    by_key: dict[tuple[str, str, str], ProblemState] = {
+        (p.site_code, p.period, p.code): p for p in report.states.values()
+    }
+    out = []
+    for row in repeats.itertuples(index=False):
+        site, code, months = row[0], row[4], str(row[8]).split("、")
+        claimed = []
+        for earlier, later in pairwise(months):
+            before = by_key.get((site, earlier, code))
+            after = by_key.get((site, later, code))
+            if before is None:
+                continue
+            limit = after.inspection_date if after is not None else None
+            if any(
+                e.kind == "replied"
+                and e.status == CLAIMED
+                and (limit is None or e.event_date <= limit)
+                for e in before.events
+            ):
+                claimed.append(earlier)
+        out.append("、".join(claimed))
+    return out
+
+
+SHEETS = {
+    "ledger": "RectifyLedger",
+    "completion": "RectifyCompletion",
+    "overdue": "RectifyOverdue",
+}
+KINDS = {
+    "ledger": {7: "int", 8: "num", 20: "int", 23: "int", 24: "int"},
+    "completion": {4: "int", 5: "int", 6: "pct"},
+    "overdue": {8: "int", 12: "int"},
+}
+WIDTHS = {
+    "ledger": {5: 36, 6: 26, 15: 26},
+    "completion": {1: 12},
+    "overdue": {5: 36, 6: 26},
+}
+
+
+def add_sheets(book: Any, formats: Any, report: LedgerReport, footer: str) -> None:
+    """整改台账, 整改完成率, 逾期未整改 as Excel Tables (after monthly's own sheets)."""
+    from audit_xls.outputs.xlsx import Column, add_table_sheet
+
+    for key, table in SHEETS.items():
+        frame: pd.DataFrame = getattr(report, key)
+        columns = [
+            Column(h, KINDS[key].get(i, "text"), WIDTHS[key].get(i, 12))
+            for i, h in enumerate(frame.columns)
+        ]
+        rows = [[None if _missing(v) else v for v in r] for r in frame.itertuples(index=False)]
+        add_table_sheet(
+            book,
+            formats,
+            t(f"rectify.monthly.sheets.{key}", LANG),
+            table,
+            columns,
+            rows,
+            title=t(f"rectify.monthly.titles.{key}", LANG, as_of=report.as_of.isoformat()),
+            note=t(f"rectify.monthly.notes.{key}", LANG),
+            footer=footer,
+        )
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# --json keys (machine keys, English and stable, like monthly's MACHINE_KEYS), by column.
+MACHINE_KEYS = {
+    "ledger": (
+        "site_code", "site", "region", "period", "criterion_code", "criterion", "note",
+        "problem_points", "deduction", "inspection_date", "deadline", "deadline_assumed",
+        "notified_on", "replied_on", "reply_status", "measure", "owner", "done_date", "late",
+        "rechecked_on", "found_not_fixed", "status", "closed_on", "days_to_close", "days_overdue",
+    ),
+    "completion": ("period", "region", "site_code", "site", "due", "closed", "percent"),
+    "overdue": (
+        "site_code", "site", "region", "period", "criterion_code", "criterion", "note",
+        "deadline", "days_overdue", "status", "notified_on", "replied_on", "found_not_fixed",
+    ),
+}  # fmt: skip
+
+
+def to_json(report: LedgerReport | None) -> dict[str, Any]:
+    if report is None:
+        return {"rectification": None}
+
+    def records(frame: pd.DataFrame, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        return [
+            {
+                k: (None if _missing(v) else (v.item() if hasattr(v, "item") else v))
+                for k, v in zip(keys, row, strict=True)
+            }
+            for row in frame.itertuples(index=False)
+        ]
+
+    return {
+        "rectification": {
+            "as_of": report.as_of.isoformat(),
+            "ledger": records(report.ledger, MACHINE_KEYS["ledger"]),
+            "completion": records(report.completion, MACHINE_KEYS["completion"]),
+            "overdue": records(report.overdue, MACHINE_KEYS["overdue"]),
+        }
+    }

@@ -1,0 +1,200 @@
+"""The whole supervision cycle over three months, every state, date and rate computed by hand.
+
+Mini standard (tests/returns.py), 7 days to fix (the default, assumed). Sites P001 and P002
+are in 华东, P003 in 华南. 复查 rows sit under the checklist from row 19 (mini's checklist ends
+at row 15), oldest problem first.
+
+October, inspected 10-12 (deadlines 10-19): P001 fails 1.1.01 (2 points) and 3.1.02 (1);
+  P002 fails 2.1.01 (1); P003 fails 1.1.02 (1). Notices dated 10-14. Replies read 10-16:
+  P001 1.1.01 已整改 (done 10-15), 3.1.02 整改中 (expected 11-05); P002 2.1.01 已整改
+  (10-15); P003 does not reply.
+November, inspected 11-10 (the workbooks carry 复查 rows): P001 re-checked 已整改 twice;
+  P002 2.1.01 未整改 (reopened, deadline 11-17) and failed again (a new problem, deadline
+  11-17); P003 1.1.02 未整改 (reopened, deadline 11-17). Notices dated 11-12: P002 two rows,
+  P003 one, P001 none. Replies read 11-20 (after the deadline: late): P002 both 已整改 (11-18).
+December, inspected 12-08: P002 both re-checked 已整改; P003 1.1.02 未整改 again (deadline
+  12-15). Monthly as of 12-20.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from rectify_cycle import Cycle, fill_notice
+
+from audit_xls.history.monthly import monthly_report
+from audit_xls.history.monthly_exports import monthly_to_json
+from audit_xls.history.store import _connect
+from audit_xls.rectify.ledger import replay
+from audit_xls.workbook.read import read_workbook
+
+FIXED, NOT_FIXED = "已整改", "未整改"
+
+
+def recheck(*verdicts: str) -> dict:
+    return {("检查表", f"G{19 + i}"): v for i, v in enumerate(verdicts)}
+
+
+def rechecked(c: Cycle, code: str, period: str) -> list[str]:
+    extra = read_workbook(c.workbook(code, period)).manifest.extra
+    return [row[1].split(":")[1] for row in extra if row[0].startswith("R")]
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory) -> Cycle:
+    c = Cycle(Path(tmp_path_factory.mktemp("cycle")))
+    c.inspect("2026-10", date(2026, 10, 12), {
+        "P001": {"1.1.01": ("不符合", 2, "工服不整"), "3.1.02": ("不符合", 1, "巡查缺记录")},
+        "P002": {"2.1.01": ("不符合", 1, "资料缺")},
+        "P003": {"1.1.02": ("不符合", 1, "未主动问好")},
+    })  # fmt: skip
+    october = c.notices("2026-10", date(2026, 10, 14))
+    assert [(n.site.code, len(n.items)) for n in october.notices] == [
+        ("P001", 2), ("P002", 1), ("P003", 1),
+    ]  # fmt: skip
+    collected = c.collect({
+        "P001.xlsx": fill_notice(c.notice_bytes(october, "P001"), {
+            0: ("已整改", "更换工服", date(2026, 10, 15), "王主管", None),
+            1: ("整改中", None, date(2026, 11, 5), "赵班长", None),
+        }),
+        "P002.xlsx": fill_notice(c.notice_bytes(october, "P002"), {
+            0: ("已整改", "补齐资料", date(2026, 10, 15), None, None),
+        }),
+    }, date(2026, 10, 16), october.register)  # fmt: skip
+    assert [r.status for r in collected.replies] == ["accepted", "accepted"]
+    assert [e.site_code for e in collected.missing] == ["P003"]
+    assert [rechecked(c, s, "2026-11") for s in ("P001", "P002", "P003")] == [
+        ["1.1.01", "3.1.02"], ["2.1.01"], ["1.1.02"],
+    ]  # fmt: skip
+    c.inspect("2026-11", date(2026, 11, 10), {
+        "P001": {}, "P002": {"2.1.01": ("不符合", 1, "资料仍缺")}, "P003": {},
+    }, cells={
+        "P001": recheck(FIXED, FIXED), "P002": recheck(NOT_FIXED), "P003": recheck(NOT_FIXED),
+    })  # fmt: skip
+    november = c.notices("2026-11", date(2026, 11, 12))
+    assert [(n.site.code, [(i.code, i.found_period) for i in n.items])
+            for n in november.notices] == [
+        ("P002", [("2.1.01", "2026-10"), ("2.1.01", "2026-11")]),
+        ("P003", [("1.1.02", "2026-10")]),
+    ]  # fmt: skip
+    collected = c.collect({
+        "P002.xlsx": fill_notice(c.notice_bytes(november, "P002"), {
+            0: ("已整改", "补齐资料并复核", date(2026, 11, 18), None, None),
+            1: ("已整改", "补齐资料并复核", date(2026, 11, 18), None, None),
+        }),
+    }, date(2026, 11, 20), november.register, name="replies-11")  # fmt: skip
+    assert [r.status for r in collected.replies] == ["accepted"]
+    assert [rechecked(c, s, "2026-12") for s in ("P001", "P002", "P003")] == [
+        [], ["2.1.01", "2.1.01"], ["1.1.02"],
+    ]  # fmt: skip
+    c.inspect("2026-12", date(2026, 12, 8), {"P001": {}, "P002": {}, "P003": {}}, cells={
+        "P002": recheck(FIXED, FIXED), "P003": recheck(NOT_FIXED),
+    })  # fmt: skip
+    return c
+
+
+def story(c: Cycle) -> dict:
+    with _connect(c.history) as conn:
+        return {(s.site_code, s.period, s.code): s for s in replay(conn).values()}
+
+
+def test_every_problem_has_its_whole_story(cycle: Cycle) -> None:
+    found = story(cycle)
+    got = {
+        key: (s.status, s.deadline, s.reopened, s.closed_on, s.days_to_close,
+              [(e.kind, e.status, e.event_date) for e in s.events])
+        for key, s in found.items()
+    }  # fmt: skip
+    assert got == {
+        ("P001", "2026-10", "1.1.01"): ("closed", "2026-10-19", 0, "2026-11-10", 29, [
+            ("found", "open", "2026-10-12"), ("notified", "open", "2026-10-14"),
+            ("replied", "claimed", "2026-10-16"), ("verified", "closed", "2026-11-10")]),
+        ("P001", "2026-10", "3.1.02"): ("closed", "2026-10-19", 0, "2026-11-10", 29, [
+            ("found", "open", "2026-10-12"), ("notified", "open", "2026-10-14"),
+            ("replied", "in_progress", "2026-10-16"), ("verified", "closed", "2026-11-10")]),
+        ("P002", "2026-10", "2.1.01"): ("closed", "2026-11-17", 1, "2026-12-08", 57, [
+            ("found", "open", "2026-10-12"), ("notified", "open", "2026-10-14"),
+            ("replied", "claimed", "2026-10-16"), ("reopened", "open", "2026-11-10"),
+            ("notified", "open", "2026-11-12"), ("replied", "claimed", "2026-11-20"),
+            ("verified", "closed", "2026-12-08")]),
+        ("P002", "2026-11", "2.1.01"): ("closed", "2026-11-17", 0, "2026-12-08", 28, [
+            ("found", "open", "2026-11-10"), ("notified", "open", "2026-11-12"),
+            ("replied", "claimed", "2026-11-20"), ("verified", "closed", "2026-12-08")]),
+        ("P003", "2026-10", "1.1.02"): ("open", "2026-12-15", 2, None, None, [
+            ("found", "open", "2026-10-12"), ("notified", "open", "2026-10-14"),
+            ("reopened", "open", "2026-11-10"), ("notified", "open", "2026-11-12"),
+            ("reopened", "open", "2026-12-08")]),
+    }  # fmt: skip
+    # replies after the deadline are late: P001 and P002 replied 10-16 to deadlines of 10-19
+    # (not late); P002 replied 11-20 to deadlines of 11-17 (late)
+    assert [found[k].late for k in sorted(found) if found[k].replied_on] == [
+        False, False, True, True,
+    ]  # fmt: skip
+
+
+def test_monthly_shows_the_ledger_completion_and_overdue(cycle: Cycle) -> None:
+    report = monthly_report(cycle.history, as_of=date(2026, 12, 20))
+    ledger = report.rectification
+    assert ledger is not None
+    completion = [list(r) for r in ledger.completion.itertuples(index=False)]
+    assert [[None if v != v else v for v in r] for r in completion] == [
+        ["2026-10", "华东", "P001", "滨江花园", 2, 2, 100.0],
+        ["2026-10", "华东", "P002", "静安公馆", 1, 1, 100.0],
+        ["2026-10", "华东", "", "", 3, 3, 100.0],
+        ["2026-10", "华南", "P003", "珠江新城", 1, 0, 0.0],
+        ["2026-10", "华南", "", "", 1, 0, 0.0],
+        ["2026-10", "全部项目", "", "", 4, 3, 75.0],
+        ["2026-11", "华东", "P002", "静安公馆", 1, 1, 100.0],
+        ["2026-11", "华东", "", "", 1, 1, 100.0],
+        ["2026-11", "全部项目", "", "", 1, 1, 100.0],
+    ]
+    overdue = [list(r) for r in ledger.overdue.itertuples(index=False)]
+    assert overdue == [
+        ["P003", "珠江新城", "华南", "2026-10", "1.1.02", "主动问好", "未主动问好", "2026-12-15",
+         5, "待整改", "2026-11-12", None, 2],
+    ]  # fmt: skip
+    assert len(ledger.ledger) == 5
+    row = ledger.ledger[ledger.ledger["项目编码"] == "P002"].iloc[0]
+    assert (row["回复状态"], row["逾期整改"], row["复查未整改次数"], row["状态"], row["整改天数"]) == (
+        "已整改待复查", "是", 1, "已整改", 57,
+    )  # fmt: skip
+    # 反复问题: P002 failed 2.1.01 in October and November, after reporting it fixed
+    repeats = report.repeats
+    assert list(repeats[["项目编码", "指标编码", "月份", "此前报已整改"]].itertuples(index=False,
+                name=None)) == [("P002", "2.1.01", "2026-10、2026-11", "2026-10")]  # fmt: skip
+    document = monthly_to_json(report)["rectification"]
+    assert document["as_of"] == "2026-12-20"
+    assert document["overdue"][0]["days_overdue"] == 5
+    assert document["completion"][5] == {
+        "period": "2026-10", "region": "全部项目", "site_code": "", "site": "",
+        "due": 4, "closed": 3, "percent": 75.0,
+    }  # fmt: skip
+
+
+def test_a_recheck_left_empty_sends_the_workbook_back(cycle: Cycle, tmp_path: Path) -> None:
+    from returns import fill
+
+    from audit_xls.grading.grade import grade_returns
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    data = cycle.workbook("P002", "2026-12")
+    (folder / "empty.xlsx").write_bytes(fill(data, cycle.standard, {}, default=("符合", None),
+                                             inspection_date=date(2026, 12, 8),
+                                             cells={("检查表", "G19"): FIXED}))  # fmt: skip
+    (folder / "typed.xlsx").write_bytes(fill(data, cycle.standard, {}, default=("符合", None),
+                                             inspection_date=date(2026, 12, 8),
+                                             cells={**recheck(FIXED, "好了"),
+                                                    ("检查表", "D19"): "改过"}))  # fmt: skip
+    batch = grade_returns(folder, [cycle.standard], None)
+    got = {w.file: [(d.code, d.sheet, d.cell) for d in w.errors] for w in batch.workbooks}
+    assert got == {
+        "empty.xlsx": [("recheck.unanswered", "检查表", "G20")],
+        "typed.xlsx": [("recheck.invalid", "检查表", "G20"), ("recheck.changed", "检查表", "D19")],
+    }
+    messages = {w.file: w.errors[0].message for w in batch.workbooks}
+    assert messages["empty.xlsx"] == (
+        "1 个复查问题未填写复查结果：2.1.01（G20）：请逐项现场复查并选择已整改或未整改后发回。"
+    )
