@@ -12,9 +12,11 @@ import io
 import random
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -32,6 +34,11 @@ from audit_xls.model.standard import Standard
 from audit_xls.outputs.console import account_lines
 from audit_xls.outputs.exports import write_csv
 from audit_xls.outputs.summary import write_summary
+from audit_xls.rectify import ledger, recheck
+from audit_xls.rectify.collect import collect_replies
+from audit_xls.rectify.notices import NOTICE_TEMPLATE, NCol, write_notices
+from audit_xls.rectify.recheck import plan_rechecks
+from audit_xls.rectify.report import write_report
 from audit_xls.standards.loader import load_standard
 from audit_xls.workbook import build
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
@@ -86,12 +93,24 @@ class MonthRun:
 
 
 @dataclass
+class CycleRun:
+    """The supervision cycle of one month: notices issued, replies collected."""
+
+    period: str
+    notices: int
+    problems: int
+    replies: list[tuple[str, int, int]]  # (reply date, accepted, sent back) per collection
+    silent: list[str]  # sites that did not reply
+
+
+@dataclass
 class DemoResult:
     out: Path
     months: list[MonthRun] = field(default_factory=list)
     monthly: Path | None = None
     history: Path | None = None
     used_soffice: bool = False
+    cycles: list[CycleRun] = field(default_factory=list)
 
 
 def month_periods(start: str, count: int) -> list[str]:
@@ -237,8 +256,18 @@ def run_demo(
     for month_index, period in enumerate(periods):
         echo(f"[{period}] 下发 {len(sites)} 份检查表，督导填写并交回……")
         issued_dir = out / "issued" / period
+        rechecks = (
+            plan_rechecks(result.history, standard.id, period, [s.code for s in sites])
+            if month_index
+            else {}
+        )
         entries = build.build_all(
-            standard, sites, period, issued_dir, issued_on=parse_period(period).first_day
+            standard,
+            sites,
+            period,
+            issued_dir,
+            issued_on=parse_period(period).first_day,
+            rechecks=rechecks,
         )
         mistakes = {
             site_index: mistake
@@ -255,7 +284,10 @@ def run_demo(
                 continue
             data = (issued_dir / entry.file).read_bytes()
             target = returns / entry.file
-            target.write_bytes(fill_workbook(data, layout, filling, period, mistake))
+            filled = fill_workbook(data, layout, filling, period, mistake)
+            if entry.site_code in rechecks:
+                filled = recheck_workbook(filled, layout, rechecks[entry.site_code], site_index)
+            target.write_bytes(filled)
             written.get(mistake or "xlsx", written["xlsx"]).append(target)
             if mistake == "lock_file":
                 (returns / f"~${entry.file}").write_bytes(b"\x00" * 165)
@@ -264,9 +296,93 @@ def run_demo(
             _resave(written["xls"], "xls:MS Excel 97", "xls")
             _resave(written["ods"], "ods", "ods")
         result.months.append(_grade_month(out, period, standard, returns, issued_dir, result))
+        result.cycles.append(_rectify_month(out, period, standard, sites, result))
     result.monthly = out / "reports" / "月度汇总.xlsx"
-    write_monthly(monthly_report(result.history), result.monthly)
+    as_of = parse_period(periods[-1]).last_day
+    write_monthly(monthly_report(result.history, as_of=as_of), result.monthly)
     return result
+
+
+# --- the supervision cycle (整改 → 复查, docs/rectification.md) ------------------------------
+# Most sites reply to their notice at the month's end; a few reply late (the 2nd of the next
+# month), a few never; LIAR claims every fix and the next inspection finds them not fixed.
+SILENT = (3, 10, 19)
+LATE = (2, 14)
+LIAR = 12  # HB001
+
+
+def recheck_workbook(data: bytes, layout: Layout, items: Sequence[Any], site_index: int) -> bytes:
+    """The supervisor's 复查结果: a fix the site reported (已整改待复查, 整改中) is found fixed,
+    except at LIAR; a problem nobody answered for is found not fixed."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book[layout.checklist_sheet]
+    first = recheck.first_row(layout.last_item_row) + 2
+    claimed = (ledger.status_label(ledger.CLAIMED), ledger.status_label(ledger.IN_PROGRESS))
+    for i, item in enumerate(items):
+        fixed = item.reply.startswith(claimed) and site_index != LIAR
+        verdict = recheck.FIXED if fixed else recheck.NOT_FIXED
+        sheet.cell(first + i + 1, Col.RESULT + 1).value = t(f"rectify.recheck.verdicts.{verdict}")
+        if not fixed:
+            sheet.cell(first + i + 1, Col.NOTE + 1).value = "现场复查仍未整改"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _reply(data: bytes, notice: Any, today: date, inspected: date) -> bytes:
+    """A site's answers on its notice: every fourth problem still in progress."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    labels = load_template(NOTICE_TEMPLATE)
+    cover = book[labels.sheets["cover"]]
+    cover.cell(COVER_ROW["site_manager"] + 1, COVER_VALUE_COL + 1).value = "项目经理"
+    sheet = book[labels.sheets["checklist"]]
+    statuses = labels["statuses"]
+    for i, item in enumerate(notice.items):
+        row = item.row_index + 1
+        if i % 4 == 3:
+            sheet.cell(row, NCol.STATUS + 1).value = statuses[ledger.IN_PROGRESS]
+            sheet.cell(row, NCol.DONE + 1).value = today + timedelta(days=10)
+        else:
+            sheet.cell(row, NCol.STATUS + 1).value = statuses[ledger.CLAIMED]
+            sheet.cell(row, NCol.MEASURE + 1).value = "已按要求整改，并对相关人员培训"
+            done = max(inspected, date.fromisoformat(item.inspection_date or inspected.isoformat()))
+            sheet.cell(row, NCol.DONE + 1).value = min(today, done + timedelta(days=2))
+        sheet.cell(row, NCol.OWNER + 1).value = "客服主管"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _rectify_month(
+    out: Path, period: str, standard: Standard, sites: Sequence[Site], result: DemoResult
+) -> CycleRun:
+    assert result.history is not None
+    month = parse_period(period)
+    issued_on = month.last_day - timedelta(days=3)
+    folder = out / "notices" / period
+    written = write_notices(result.history, period, folder, [standard], issued_on)
+    index = {s.code: i for i, s in enumerate(sites)}
+    batches: dict[date, dict[str, bytes]] = {}
+    silent = []
+    for notice in written.notices:
+        i = index.get(notice.site.code, 0)
+        if i in SILENT:
+            silent.append(notice.site.code)
+            continue
+        today = month.last_day if i not in LATE else month.last_day + timedelta(days=2)
+        data = (folder / notice.file).read_bytes()
+        batches.setdefault(today, {})[notice.file] = _reply(data, notice, today, issued_on)
+    replies = []
+    for today, files in sorted(batches.items()):
+        where = out / "replies" / f"{period}-{today.isoformat()}"
+        where.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (where / name).write_bytes(data)
+        collected = collect_replies(where, result.history, today=today)
+        write_report(out / "reports" / f"整改回复-{today.isoformat()}.xlsx", collected)
+        replies.append((today.isoformat(), len(collected.accepted), len(collected.sent_back)))
+    problems = sum(len(n.items) for n in written.notices)
+    return CycleRun(period, len(written.notices), problems, replies, silent)
 
 
 def _grade_month(
@@ -308,6 +424,12 @@ def account(result: DemoResult) -> list[str]:
         period = result.months[-1].period
         lines.append(f"{period} 最好：" + "；".join(show(w) for w in ranked[-3:][::-1]))
         lines.append(f"{period} 最差：" + "；".join(show(w) for w in ranked[:3]))
+    for cycle in result.cycles:
+        replied = "，".join(f"{day} 接收 {ok} 份" for day, ok, _ in cycle.replies)
+        lines.append(
+            f"{cycle.period} 整改：通知单 {cycle.notices} 份（{cycle.problems} 个问题），"
+            f"回复：{replied or '无'}；未回复 {len(cycle.silent)} 个项目。"
+        )
     lines.append("输出：")
     lines.append(f"  下发的检查表：{result.out / 'issued'}")
     lines.append(f"  交回的检查表：{result.out / 'returns'}")
@@ -315,7 +437,8 @@ def account(result: DemoResult) -> list[str]:
         lines.append(f"  {run.summary}")
         lines.append(f"  {run.csv}")
     lines.append(f"  历史库：{result.history}")
-    lines.append(f"  月度汇总：{result.monthly}")
+    lines.append(f"  整改通知单：{result.out / 'notices'}；整改回复：{result.out / 'replies'}")
+    lines.append(f"  月度汇总（含整改台账、整改完成率、逾期未整改）：{result.monthly}")
     if not result.used_soffice:
         lines.append("（交回文件由 openpyxl 保存，未经 LibreOffice；.xls/.ods 样例保留为 .xlsx）")
     return lines

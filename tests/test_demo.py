@@ -65,6 +65,12 @@ def test_a_fail_without_count_is_graded_with_a_warning(demo):
 def test_everything_is_written(demo):
     names = sorted(p.name for p in (demo.out / "reports").iterdir())
     assert names == [
+        "整改回复-2026-09-30.xlsx",
+        "整改回复-2026-10-02.xlsx",
+        "整改回复-2026-10-31.xlsx",
+        "整改回复-2026-11-02.xlsx",
+        "整改回复-2026-11-30.xlsx",
+        "整改回复-2026-12-02.xlsx",
         "月度汇总.xlsx",
         "评分明细-2026-09.csv",
         "评分明细-2026-10.csv",
@@ -112,3 +118,24 @@ def test_cli_demo_one_month(tmp_path: Path):
         in result.output
     )
     assert "Traceback" not in result.output
+
+
+def test_the_supervision_cycle_runs_over_the_months(demo):
+    """Notices each month, most sites reply (two late, three never), 复查 next month; HB001
+    claims every fix and the next inspection finds none done."""
+    cycles = [(c.period, c.notices, c.problems, c.replies, c.silent) for c in demo.cycles]
+    assert [(p, n, [(d, ok, bad) for d, ok, bad in r]) for p, n, _, r, _ in cycles] == [
+        ("2026-09", 13, [("2026-09-30", 8, 0), ("2026-10-02", 2, 0)]),
+        ("2026-10", 17, [("2026-10-31", 13, 0), ("2026-11-02", 1, 0)]),
+        ("2026-11", 16, [("2026-11-30", 11, 0), ("2026-12-02", 2, 0)]),
+    ]
+    from audit_xls.history.store import _connect
+    from audit_xls.rectify.ledger import replay
+
+    with _connect(demo.history) as conn:
+        states = list(replay(conn).values())
+    liar = [s for s in states if s.site_code == "HB001" and s.period == "2026-09"]
+    assert liar and all(s.reopened >= 1 for s in liar)
+    assert any(e.kind == "replied" and e.status == "claimed" for s in liar for e in s.events)
+    assert {s.status for s in states} >= {"closed", "open", "claimed"}
+    assert any(s.late for s in states) and any(not s.late and s.replied_on for s in states)

@@ -509,4 +509,5 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.recheck.invalid": "The re-check result of {item} reads '{found}', which is not in the list: pick one of {labels} and send it back.",
     "diagnostic.recheck.not_exact": "The re-check result of {item}, '{found}', was read as '{label}': pick it from the list next time.",
     "diagnostic.recheck.unanswered": "No re-check result for {count} problems: {cells}: re-check each on site, pick fixed or not fixed and send it back.",
+    "rectify.monthly.region_total": "region total",
 }

@@ -510,4 +510,5 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.recheck.invalid": "复查 {item} 的复查结果填了「{found}」，不是下拉列表中的选项：请选择 {labels} 之一后发回。",
     "diagnostic.recheck.not_exact": "复查 {item} 的复查结果「{found}」按「{label}」读取：下次请从下拉列表选择。",
     "diagnostic.recheck.unanswered": "{count} 个复查问题未填写复查结果：{cells}：请逐项现场复查并选择已整改或未整改后发回。",
+    "rectify.monthly.region_total": "区域合计",
 }

@@ -377,6 +377,68 @@ def backfill(conn: Any, recorded_at: str) -> None:
         sync_found(conn, site_code, period, _Known(standard_id), recorded_at, source="migration")
 
 
+def implied_states(conn: Any, recorded_at: str = "") -> dict[str, ProblemState]:
+    """For a history older than the ledger (read-only: not migrated), the states its
+    migration would record: every 不符合 of a current graded result found on its inspection
+    date, due DEFAULT_DAYS later (assumed). So `monthly` shows the same for a history before
+    and after its upgrade."""
+    from audit_xls.rectify.policy import DEFAULT_POLICY
+
+    states: dict[str, ProblemState] = {}
+    rows = conn.execute(
+        """SELECT w.id, w.workbook_id, w.site_code, w.site_name, w.region, w.period,
+                  w.standard_id, w.inspection_date, w.file, c.code, c.section_code, c.text,
+                  c.problem_points, c.deduction, c.note
+           FROM workbooks w JOIN criteria c ON c.workbook = w.id
+           WHERE w.status = 'graded' AND w.superseded = 0 AND c.result = 'fail'
+           ORDER BY w.period, w.site_code, c.code"""
+    ).fetchall()
+    for (
+        row_id,
+        workbook_id,
+        site,
+        name,
+        region,
+        period,
+        standard_id,
+        inspected,
+        file,
+        code,
+        section,
+        text,
+        points,
+        deduction,
+        note,
+    ) in rows:
+        pid = problem_id(workbook_id, code)
+        deadline = (
+            DEFAULT_POLICY.deadline(code, section, date.fromisoformat(inspected)).isoformat()
+            if inspected
+            else None
+        )
+        state = ProblemState(
+            pid, workbook_id, code, section, text, site, name, region, period, standard_id
+        )
+        state.inspection_date, state.deadline, state.assumed = inspected, deadline, True
+        state.problem_points, state.deduction, state.note = points, deduction, note or ""
+        state.source_row = row_id
+        state.events.append(
+            Event(
+                0,
+                "found",
+                OPEN,
+                inspected or "",
+                "migration",
+                file,
+                workbook_id,
+                recorded_at,
+                deadline,
+            )
+        )
+        states[pid] = state
+    return states
+
+
 # --- replay: events folded into states ------------------------------------------------------
 
 

@@ -48,7 +48,8 @@ def ledger_report(
     region: str | None,
     as_of: date,
 ) -> LedgerReport | None:
-    """The ledger's part of the monthly report; None for a history older than the ledger."""
+    """The ledger's part of the monthly report (for a history older than the ledger, the
+    problems its upgrade would record)."""
     from audit_xls.history.store import has_ledger, read_connection
 
     clauses, params = [], []
@@ -62,9 +63,17 @@ def ledger_report(
             clauses.append(clause)
             params.append(value)
     with read_connection(history) as conn:
-        if not has_ledger(conn):
-            return None
-        states = ledger.replay(conn, where=" AND ".join(clauses), params=params)
+        if has_ledger(conn):
+            states = ledger.replay(conn, where=" AND ".join(clauses), params=params)
+        else:  # an older history, read as it is: what its upgrade would record
+            states = {
+                pid: state
+                for pid, state in ledger.implied_states(conn).items()
+                if (from_ is None or state.period >= from_)
+                and (to is None or state.period <= to)
+                and (standard is None or state.standard_id == standard)
+                and (region is None or state.region == region)
+            }
     problems = [s for s in states.values() if s.status != WITHDRAWN]
     return LedgerReport(
         as_of,
@@ -128,7 +137,7 @@ def _completion(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
         )
         for key in (
             (p.period, p.region, p.site_code, p.site_name),
-            (p.period, p.region, "", ""),
+            (p.period, p.region, "", t("rectify.monthly.region_total", LANG)),
             (p.period, all_label, "", ""),
         ):
             found = counts.setdefault(key, [0, 0])
