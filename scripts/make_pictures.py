@@ -4,8 +4,9 @@ Builds one workbook for a sample site, fills a copy as a supervisor would, print
 with LibreOffice (one batch) and turns page 1 into PNG with pdftoppm:
 docs/img/workbook.png and docs/img/workbook-filled.png. Then runs the demo and pictures the
 first page of a month's summary workbook and of the monthly workbook: docs/img/summary.png
-and docs/img/monthly.png. `pdf_to_png` is reusable for other
-workbooks (e.g. the summary workbook): `pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
+and docs/img/monthly.png; and a 整改通知单 and 整改台账 (docs/img/notice.png, ledger.png).
+`pdf_to_png` is reusable for other workbooks (e.g. the summary workbook):
+`pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
 
 Run: .venv/bin/python scripts/make_pictures.py   (needs soffice and poppler-utils)
 """
@@ -21,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import openpyxl.styles
 
 from audit_xls.demo import run_demo
 from audit_xls.grading.sites import load_sites
@@ -97,6 +99,49 @@ def _fill(source: Path, target: Path, layout: Layout) -> None:
     book.save(target)
 
 
+LEDGER_PICTURE_COLUMNS = (
+    "项目名称", "发现月份", "编号", "问题描述", "整改期限", "通知日期", "回复状态", "完成日期",
+    "逾期整改", "复查日期", "复查未整改次数", "状态", "整改天数", "逾期天数",
+)  # fmt: skip
+
+
+def rectify_pictures(demo, work: Path) -> list[Path]:
+    """The supervision cycle: the 整改事项 page of the last month's notice of HB001 (the site
+    whose claimed fixes the re-check found not done): docs/img/notice.png; and 整改台账 of the
+    monthly workbook, two sites and the columns of a problem's story, printed on one page:
+    docs/img/ledger.png."""
+    period = demo.months[-1].period
+    notices = sorted((demo.out / "notices" / period).glob("整改通知单_*HB001*.xlsx"))
+    written = pdf_to_png(notices[0], IMG / "notice.png", page=2)  # page 1 is 通知信息
+    source = openpyxl.load_workbook(demo.monthly)["整改台账"]
+    rows = list(source.iter_rows(values_only=True))
+    header_at = next(i for i, r in enumerate(rows) if r and r[0] == "项目编码")
+    header = list(rows[header_at])
+    keep = [header.index(c) for c in LEDGER_PICTURE_COLUMNS]
+    picked = [r for r in rows[header_at + 1 :] if r[0] in ("HB001", "HD003")]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "整改台账"
+    sheet.append([rows[0][0] + "（摘录：两个项目）"])
+    sheet.append([])
+    sheet.append([header[i] for i in keep])
+    for r in picked:
+        sheet.append([r[i] for i in keep])
+    bold = openpyxl.styles.Font(bold=True)
+    for cell in sheet[3]:
+        cell.font = bold
+    widths = (12, 9, 8, 40, 11, 11, 13, 11, 8, 11, 8, 9, 8, 8)
+    for letter, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    trimmed = work / "ledger.xlsx"
+    book.save(trimmed)
+    return written + pdf_to_png(trimmed, IMG / "ledger.png")
+
+
 def main() -> None:
     standard = load_standard(STANDARD)
     layout = Layout(standard, load_template("zh"))
@@ -119,6 +164,7 @@ def main() -> None:
         assert demo.monthly is not None
         written += pdf_to_png(demo.months[-1].summary, IMG / "summary.png")
         written += pdf_to_png(demo.monthly, IMG / "monthly.png")
+        written += rectify_pictures(demo, work)
     for path in written:
         print(path.relative_to(ROOT), file=sys.stdout)
 

@@ -80,7 +80,7 @@ WIDTHS = {
     NCol.CODE: 8,
     NCol.TEXT: 40,
     NCol.NOTE: 26,
-    NCol.DEDUCTION: 14,
+    NCol.DEDUCTION: 17,
     NCol.DEADLINE: 18,
     NCol.MEASURE: 28,
     NCol.STATUS: 12,
