@@ -318,10 +318,11 @@ def recheck_workbook(data: bytes, layout: Layout, items: Sequence[Any], site_ind
     sheet = book[layout.checklist_sheet]
     first = recheck.first_row(layout.last_item_row) + 2
     claimed = (ledger.status_label(ledger.CLAIMED), ledger.status_label(ledger.IN_PROGRESS))
+    words = layout.template["recheck"]["verdicts"]
     for i, item in enumerate(items):
         fixed = item.reply.startswith(claimed) and site_index != LIAR
         verdict = recheck.FIXED if fixed else recheck.NOT_FIXED
-        sheet.cell(first + i + 1, Col.RESULT + 1).value = t(f"rectify.recheck.verdicts.{verdict}")
+        sheet.cell(first + i + 1, Col.RESULT + 1).value = words[verdict]
         if not fixed:
             sheet.cell(first + i + 1, Col.NOTE + 1).value = "现场复查仍未整改"
     out = io.BytesIO()

@@ -201,9 +201,11 @@ def _close(value: object, expected: Decimal) -> bool:
     return isinstance(value, float) and abs(Decimal(repr(value)) - expected) < Decimal("1e-9")
 
 
-def _check(case: Case, recalculated: Path) -> list[str]:
+def _check(case: Case, recalculated: Path, card: ScoreCard | None = None) -> list[str]:
+    """Every 得分汇总 value and 扣分 of the recalculated file against the scorer's card
+    (`card`: one scored with more than the answers, e.g. 复查 verdicts)."""
     layout = Layout(case.standard, load_template("zh"))
-    card: ScoreCard = score(case.standard, case.answers)
+    card = card or score(case.standard, case.answers)
     book = CalamineWorkbook.from_path(str(recalculated))
     checklist = book.get_sheet_by_name(layout.checklist_sheet).to_python(skip_empty_area=False)
     summary = book.get_sheet_by_name(layout.summary_sheet).to_python(skip_empty_area=False)

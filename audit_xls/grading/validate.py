@@ -23,7 +23,7 @@ from audit_xls.model.period import is_period, parse_period
 from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
 from audit_xls.model.standard import Standard
 from audit_xls.rectify.policy import NOTICE_TEMPLATE_PREFIX
-from audit_xls.rectify.recheck import check_section
+from audit_xls.rectify.recheck import check_section, not_fixed_by_section
 from audit_xls.workbook import layout
 from audit_xls.workbook.layout import MAX_PROBLEM_POINTS, Col, Layout, cell
 from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date
@@ -196,9 +196,10 @@ class _Run:
             self.check_locked(plan)
         self.check_layout_extras(plan)
         if rows_intact:
-            self.check_answers(plan)
-            # 复查 rows below the checklist (build --history): rectify/recheck.py
+            # 复查 rows below the checklist (build --history): rectify/recheck.py; read first,
+            # since the standard's optional 复查 rule deducts for problems found not fixed
             self.result.rechecks = check_section(self, plan)
+            self.check_answers(plan)
         return self.result
 
     # --- manifest vs register and cover ------------------------------------------------
@@ -463,7 +464,7 @@ class _Run:
         self.result.answers = answers
         standard = self.result.standard
         assert standard is not None
-        card = score(standard, answers)
+        card = score(standard, answers, not_fixed_by_section(standard, self.result.rechecks))
         self.result.card = card
         if not invalid:
             self.check_cached_deductions(plan, card, inexact)

@@ -108,8 +108,12 @@ _BLANK = Answer(None)
 
 
 def score_section(
-    section: Section, answers: Mapping[str, Answer], inspection_vetoed: bool
+    section: Section,
+    answers: Mapping[str, Answer],
+    inspection_vetoed: bool,
+    extra: Decimal = ZERO,
 ) -> tuple[SectionScore, list[CriterionScore]]:
+    """`extra`: the optional 复查 rule's deduction for problems found not fixed (score())."""
     criterion_scores: list[CriterionScore] = []
     deducted = ZERO
     groups: list[Decimal] = []
@@ -128,7 +132,7 @@ def score_section(
         deducted += group_deducted
     applicable = any(answers.get(c.code, _BLANK).result != NA for c in section.criteria)
     vetoed = applicable and (inspection_vetoed or _vetoes(section.criteria, answers, "section"))
-    deducted = section.points if vetoed else min(deducted, section.points)
+    deducted = section.points if vetoed else min(deducted + extra, section.points)
     score = section.points - deducted if applicable else ZERO
     return (
         SectionScore(
@@ -145,13 +149,22 @@ def score_section(
     )
 
 
-def score(standard: Standard, answers: Mapping[str, Answer]) -> ScoreCard:
-    """Score one inspection. Unanswered criteria deduct nothing and are listed."""
+def score(
+    standard: Standard, answers: Mapping[str, Answer], not_fixed: Mapping[str, int] | None = None
+) -> ScoreCard:
+    """Score one inspection. Unanswered criteria deduct nothing and are listed.
+
+    `not_fixed`: section code -> problems found not fixed at 复查 (rectify/recheck.py); each
+    adds the standard's `rectification.recheck_deduction` to its section, capped by the
+    section (nothing when the standard has no such rule)."""
     inspection_vetoed = _vetoes(standard.criteria, answers, "inspection")
     sections: list[SectionScore] = []
     criteria: list[CriterionScore] = []
+    unit = standard.rectification.recheck_deduction if standard.rectification else None
     for section in standard.sections:
-        section_score, criterion_scores = score_section(section, answers, inspection_vetoed)
+        count = (not_fixed or {}).get(section.code, 0)
+        extra = unit * count if unit is not None else ZERO
+        section_score, criterion_scores = score_section(section, answers, inspection_vetoed, extra)
         sections.append(section_score)
         criteria.extend(criterion_scores)
     earned = sum((s.score for s in sections if s.applicable), ZERO)

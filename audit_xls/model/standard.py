@@ -181,7 +181,14 @@ def canonical_content(standard: Standard) -> dict:
             for s in standard.sections
         ],
         "grade_bands": [[name, dec_str(minimum)] for name, minimum in standard.grade_bands],
-    }
+    } | _recheck_rule(standard)
+
+
+def _recheck_rule(standard: Standard) -> dict:
+    """The optional 复查 rule (rectify/policy.py) counts in the hash only when it is on, so
+    every standard without it keeps its hash."""
+    rule = standard.rectification.recheck_deduction if standard.rectification else None
+    return {} if rule is None else {"recheck_deduction": dec_str(rule)}
 
 
 def content_hash(standard: Standard) -> str:

@@ -21,7 +21,9 @@ from typing import Any
 NOTICE_TEMPLATE_PREFIX = "notice/"
 DEFAULT_DAYS = 7
 DEFAULT_ASSUMED = "标准未规定整改期限：按检查日期后 7 天计。"
-RECTIFICATION_KEYS = ("days", "assumed", "overrides")
+RECTIFICATION_KEYS = ("days", "assumed", "overrides", "recheck_deduction")
+# 复查 rows a workbook can hold: the section formulas count 未整改 over this many rows.
+MAX_RECHECK_ROWS = 200
 MAX_DAYS = 366
 
 
@@ -32,6 +34,10 @@ class Rectification:
     days: int = DEFAULT_DAYS
     assumed: str | None = None
     overrides: tuple[tuple[str, int], ...] = field(default=())
+    # HQ's optional rule: each problem found not fixed at 复查 (未整改) adds this deduction to
+    # its criterion's section, capped by the section (扣完为止). None: off. Part of the
+    # content hash when on (it changes scores and formulas).
+    recheck_deduction: Decimal | None = None
 
     def days_for(self, criterion_code: str, section_code: str) -> int:
         found = dict(self.overrides)
@@ -48,6 +54,11 @@ class Rectification:
             data["assumed"] = self.assumed
         if self.overrides:
             data["overrides"] = dict(self.overrides)
+        if self.recheck_deduction is not None:
+            number = self.recheck_deduction
+            data["recheck_deduction"] = (
+                int(number) if number == number.to_integral_value() else float(number)
+            )
         return data
 
 
@@ -87,9 +98,16 @@ def parse_rectification(checker: Any, node: Any, codes: set[str]) -> Rectificati
                 value = _days(checker, value_node, where)
                 if value is not None:
                     overrides.append((code, value))
+    extra = None
+    if "recheck_deduction" in keys:
+        extra = checker.number(
+            keys["recheck_deduction"], f"{path}.recheck_deduction", "复查未整改加扣分"
+        )
+        if extra is None:
+            return None
     if days is None:
         return None
-    return Rectification(days, assumed, tuple(overrides))
+    return Rectification(days, assumed, tuple(overrides), extra)
 
 
 def _days(checker: Any, node: Any, path: str) -> int | None:

@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audit_xls.i18n import t
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import UNCLOSED, ProblemState
-from audit_xls.workbook.layout import Col, cell
+from audit_xls.workbook.layout import Col, cell, recheck_first_row
 
 FIXED, NOT_FIXED = "fixed", "not_fixed"
 VERDICTS = (FIXED, NOT_FIXED)
@@ -89,22 +88,26 @@ def plan_rechecks(
     for state in states.values():
         if state.site_code in sites:
             by_site.setdefault(state.site_code, []).append(state)
-    plans = {code: items_for(found) for code, found in by_site.items()}
+    from audit_xls.rectify.policy import MAX_RECHECK_ROWS
+
+    # the oldest first; a site with more than the workbook holds gets the oldest ones
+    plans = {code: items_for(found)[:MAX_RECHECK_ROWS] for code, found in by_site.items()}
     return {code: items for code, items in plans.items() if items}
 
 
 def first_row(last_item_row: int) -> int:
-    """The 复查 heading's row: one blank row below the last criterion."""
-    return last_item_row + 2
+    """The 复查 heading's row: one blank row below the last criterion (layout.py)."""
+    return recheck_first_row(last_item_row)
 
 
-def row_texts(item: RecheckItem) -> tuple[str, ...]:
-    labels = t("rectify.recheck.found", LANG, note=item.note or "-")
+def row_texts(item: RecheckItem, labels: Any) -> tuple[str, ...]:
+    """The locked texts of a 复查 row; `labels`: the template's `recheck` block."""
+    found = labels["found"].format(note=item.note or "-")
     return (
         item.code,
         item.period,
         item.deadline,
-        f"{item.text}\n{labels}",
+        f"{item.text}\n{found}",
         item.reply,
         item.measure,
     )
@@ -115,13 +118,15 @@ def checksum(workbook_id: str, rows: Sequence[Sequence[str]]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def manifest_rows(workbook_id: str, items: Sequence[RecheckItem], start: int) -> list[list[str]]:
+def manifest_rows(
+    workbook_id: str, items: Sequence[RecheckItem], start: int, labels: Any
+) -> list[list[str]]:
     """The manifest rows after the criteria: a header, one row per problem, the checksum."""
     rows = [
         [
             f"{ROW_PREFIX}{start + 2 + i + 1}",
             item.problem,
-            json.dumps(row_texts(item), ensure_ascii=False),
+            json.dumps(row_texts(item, labels), ensure_ascii=False),
         ]
         for i, item in enumerate(items)
     ]
@@ -141,14 +146,15 @@ def write_section(
     sheet = book.get_worksheet_by_name(layout.checklist_sheet)
     start = first_row(layout.last_item_row)
     last_col = max(Col)
-    heading = t("rectify.recheck.heading", LANG, count=len(items))
+    labels = layout.template["recheck"]
+    heading = labels["heading"].format(count=len(items))
     sheet.merge_range(start, 0, start, last_col, heading, formats.section)
-    headers = t("rectify.recheck.headers", LANG).split("|")
+    headers = labels["headers"]
     for col, label in enumerate(headers):
         sheet.write_string(start + 1, col, label, formats.header)
     for i, item in enumerate(items):
         r = start + 2 + i
-        for col, text in zip(LOCKED, row_texts(item), strict=True):
+        for col, text in zip(LOCKED, row_texts(item, labels), strict=True):
             sheet.write_string(r, col, text, formats.item)
         sheet.write_blank(r, Col.RESULT, None, formats.input)
         sheet.write_blank(r, Col.POINTS, None, formats.locked)
@@ -156,7 +162,7 @@ def write_section(
         sheet.write_blank(r, Col.NOTE, None, formats.input_text)
         sheet.set_row(r, 48)
     first, last = start + 2, start + 1 + len(items)
-    v = t("rectify.recheck.validation", LANG).split("|")
+    v = labels["validation"]
     sheet.data_validation(
         first,
         Col.RESULT,
@@ -185,10 +191,10 @@ def write_section(
     sheet.print_area(0, 0, last, last_col)
     lists = book.get_worksheet_by_name("_lists")
     for i, verdict in enumerate(VERDICTS):
-        lists.write_string(i, 1, t(f"rectify.recheck.verdicts.{verdict}", LANG))
+        lists.write_string(i, 1, labels["verdicts"][verdict])
     book.define_name(RECHECK_LIST_NAME, f"=_lists!$B$1:$B${len(VERDICTS)}")
     manifest = book.get_worksheet_by_name("_manifest")
-    for offset, row in enumerate(manifest_rows(workbook_id, items, start)):
+    for offset, row in enumerate(manifest_rows(workbook_id, items, start, labels)):
         for col, value in enumerate(row):
             manifest.write_string(manifest_start + offset, col, value)
 
@@ -202,6 +208,17 @@ class Verdict:
     code: str
     verdict: str  # FIXED | NOT_FIXED
     note: str
+
+
+def not_fixed_by_section(standard: Any, verdicts: Sequence[Verdict]) -> dict[str, int]:
+    """Section code -> problems found not fixed (for the scorer's optional 复查 rule)."""
+    sections = {c.code: s.code for s in standard.sections for c in s.criteria}
+    counts: dict[str, int] = {}
+    for verdict in verdicts:
+        if verdict.verdict == NOT_FIXED and verdict.code in sections:
+            section = sections[verdict.code]
+            counts[section] = counts.get(section, 0) + 1
+    return counts
 
 
 def check_section(run: Any, plan: Any) -> list[Verdict]:
@@ -220,7 +237,8 @@ def check_section(run: Any, plan: Any) -> list[Verdict]:
     if found_sum != checksum(workbook_id, padded):
         run.add("recheck.tampered", sheet="_manifest")
         return []
-    labels = {t(f"rectify.recheck.verdicts.{v}", LANG): v for v in VERDICTS}
+    words = run.template["recheck"]["verdicts"]
+    labels = {words[v]: v for v in VERDICTS}
     loose = {normal(label).casefold(): v for label, v in labels.items()}
     formulas = run.raw.input_formulas or set()
     verdicts: list[Verdict] = []
@@ -258,7 +276,7 @@ def check_section(run: Any, plan: Any) -> list[Verdict]:
                 cell_name=cell(r, Col.RESULT),
                 item=code,
                 found=clip(text_of(typed), 40),
-                label=t(f"rectify.recheck.verdicts.{verdict}", LANG),
+                label=words[verdict],
             )
         if verdict is None:
             unanswered.append((code, cell(r, Col.RESULT)))

@@ -94,6 +94,12 @@ class SumCol(IntEnum):
     APPLICABLE_POINTS = 5
 
 
+def recheck_first_row(last_item_row: int) -> int:
+    """The 复查 section's heading row (rectify/recheck.py): one blank row under the checklist;
+    its column headers follow, then one row per problem."""
+    return last_item_row + 2
+
+
 def cell(row: int, col: int) -> str:
     """A1-style name of a 0-based cell, as a person sees it in Excel."""
     return xl_rowcol_to_cell(row, col)
@@ -240,12 +246,30 @@ class Layout:
             else self._group_expression(section, g)
             for g in section.groups
         ]
+        parts += self._recheck_extra(section)
         deducted = f"MIN({num(section.points)},{'+'.join(parts)})"
         vetoes = self._veto_condition(section.criteria, "section")
         vetoes += self._veto_condition(self.standard.criteria, "inspection")
         if vetoes:
             deducted = f"IF(OR({','.join(vetoes)}),{num(section.points)},{deducted})"
         return "=" + deducted
+
+    def _recheck_extra(self, section: Section) -> list[str]:
+        """The optional 复查 rule (rectify/policy.py): each 复查 row of this section's criteria
+        answered 未整改 adds the rule's deduction; counted over the rows a workbook can hold."""
+        rule = self.standard.rectification
+        if rule is None or rule.recheck_deduction is None:
+            return []
+        from audit_xls.rectify.policy import MAX_RECHECK_ROWS
+
+        first = recheck_first_row(self.last_item_row) + 2
+        last = first + MAX_RECHECK_ROWS - 1
+        codes = f"{cell(first, Col.CODE)}:{cell(last, Col.CODE)}"
+        results = f"{cell(first, Col.RESULT)}:{cell(last, Col.RESULT)}"
+        prefix = f"{section.code}."
+        label = self.template["recheck"]["verdicts"]["not_fixed"]
+        count = f'SUMPRODUCT((LEFT({codes},{len(prefix)})="{prefix}")*({results}="{label}"))'
+        return [f"{count}*{num(rule.recheck_deduction)}"]
 
     def na_count(self, section: Section) -> str:
         first, last = self.section_span(section)
