@@ -198,3 +198,23 @@ def test_a_recheck_left_empty_sends_the_workbook_back(cycle: Cycle, tmp_path: Pa
     assert messages["empty.xlsx"] == (
         "1 个复查问题未填写复查结果：2.1.01（G20）：请逐项现场复查并选择已整改或未整改后发回。"
     )
+
+
+def test_a_reply_about_problems_closed_since_says_so_and_changes_nothing(cycle: Cycle) -> None:
+    october = sorted((cycle.folder / "notices").glob("2026-10-*"))[0]
+    notice = next(october.glob("整改通知单_*P001*.xlsx")).read_bytes()
+    late = fill_notice(notice, {
+        0: ("已整改", "再次说明", date(2026, 12, 1), None, None),
+        1: ("已整改", "再次说明", date(2026, 12, 1), None, None),
+    })  # fmt: skip
+    before = story(cycle)
+    collected = cycle.collect({"late.xlsx": late}, date(2026, 12, 10), name="replies-late")
+    [reply] = collected.replies
+    assert reply.status == "accepted"
+    assert [(d.severity, d.code, d.message) for d in reply.diagnostics] == [
+        ("warning", "reply.problem_closed",
+         "1.1.01 在本通知单发出后状态已变为「已整改」（2026-11-10），本回复不改变它的状态。"),
+        ("warning", "reply.problem_closed",
+         "3.1.02 在本通知单发出后状态已变为「已整改」（2026-11-10），本回复不改变它的状态。"),
+    ]  # fmt: skip
+    assert story(cycle) == before

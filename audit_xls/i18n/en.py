@@ -504,4 +504,5 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.recheck.not_exact": "The re-check result of {item}, '{found}', was read as '{label}': pick it from the list next time.",
     "diagnostic.recheck.unanswered": "No re-check result for {count} problems: {cells}: re-check each on site, pick fixed or not fixed and send it back.",
     "rectify.monthly.region_total": "region total",
+    "diagnostic.reply.problem_closed": "{item} was {status} after this notice was issued ({when}); this reply does not change it.",
 }

@@ -505,4 +505,5 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.recheck.not_exact": "复查 {item} 的复查结果「{found}」按「{label}」读取：下次请从下拉列表选择。",
     "diagnostic.recheck.unanswered": "{count} 个复查问题未填写复查结果：{cells}：请逐项现场复查并选择已整改或未整改后发回。",
     "rectify.monthly.region_total": "区域合计",
+    "diagnostic.reply.problem_closed": "{item} 在本通知单发出后状态已变为「{status}」（{when}），本回复不改变它的状态。",
 }

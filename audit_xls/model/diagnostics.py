@@ -128,6 +128,7 @@ SEVERITY: dict[str, str] = {
     "reply.date_invalid": ERROR,
     "reply.date_before_inspection": ERROR,
     "reply.date_future": ERROR,
+    "reply.problem_closed": WARNING,
     # the 复查 rows of an inspection workbook (audit_xls/rectify/recheck.py)
     "recheck.tampered": ERROR,
     "recheck.changed": ERROR,

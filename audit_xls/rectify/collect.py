@@ -482,7 +482,7 @@ def _check_file(conn: Any, source: Any, register: Any, today: date, lang: str) -
     return reply
 
 
-def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str) -> bool:
+def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str, lang: str = "zh") -> bool:
     """One reply file: its row and a `replied` event per problem still open. False when the
     same file was recorded for this notice before."""
     if conn.execute(
@@ -503,7 +503,21 @@ def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str) -> bool
     for row in reply.rows:
         state = states.get(row.problem)
         if state is None or state.status not in ledger.UNCLOSED:
-            continue  # closed at a re-check or withdrawn since the notice: nothing to change
+            # closed at a re-check or withdrawn since the notice: said, nothing changed
+            when = "-"
+            if state is not None:
+                when = state.closed_on or state.events[-1].event_date
+            reply.diagnostics.append(
+                make(
+                    "reply.problem_closed",
+                    lang,
+                    file=reply.file,
+                    item=row.code,
+                    status=ledger.status_label(state.status, lang) if state else "-",
+                    when=when,
+                )
+            )
+            continue
         ledger.add_event(
             conn,
             recorded_at,
@@ -560,7 +574,7 @@ def collect_replies(
         for reply in order:
             if reply.status != ACCEPTED:
                 continue
-            if _record(conn, reply, today, now):
+            if _record(conn, reply, today, now, lang):
                 recorded += 1
             else:
                 reply.already = True
