@@ -22,6 +22,7 @@ from audit_xls.model.diagnostics import Diagnostic, make, message
 from audit_xls.model.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
 from audit_xls.model.score import Answer, CriterionScore, ScoreCard, SectionScore
 from audit_xls.model.standard import Standard
+from audit_xls.rectify.recheck import Verdict
 from audit_xls.workbook.layout import Manifest
 from audit_xls.workbook.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
 
@@ -153,6 +154,7 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
         tuple((code, a.result, a.problem_points, a.note) for code, a in result.answers.items()),
         packed_card, tuple(_slots(d) for d in result.diagnostics), result.modified,
         result.duplicate_of,
+        tuple((v.problem, v.code, v.verdict, v.note) for v in result.rechecks),  # 复查
     )  # fmt: skip
 
 
@@ -174,6 +176,7 @@ def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookR
         diagnostics,
         modified,
         duplicate_of,
+        rechecks,
     ) = packed
     if card is not None:
         total, max_score, percent, grade, sections, criteria, vetoed, unanswered = card
@@ -186,6 +189,7 @@ def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookR
         standards[standard] if standard >= 0 else None, inspector, inspection_date,
         {code: Answer(result, points, note) for code, result, points, note in answers},
         card, [Diagnostic(*d) for d in diagnostics], modified, duplicate_of,
+        rechecks=[Verdict(*v) for v in rechecks],
     )  # fmt: skip
 
 
