@@ -849,7 +849,7 @@ def _day_option(ctx: click.Context, param: click.Parameter, value: str | None):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"「{value}」不是 YYYY-MM-DD 格式的日期。") from None
+        raise click.BadParameter(t("rectify.cli.bad_day", _ctx_lang(ctx), value=value)) from None
 
 
 @cli.group()
@@ -885,7 +885,7 @@ def rectify_notices(period, out, sites, standards, issued_on, history_path, lang
     from audit_xls.standards.loader import StandardError, load_standards
 
     try:
-        known = load_standards(_standards_folder(standards))
+        known = load_standards(_standards_folder(standards, lang))
         written = write_notices(history_path, period, out, known, issued_on, sites or None, lang)
     except (NoticeError, StandardError, history.HistoryError) as error:
         raise click.ClickException(str(error)) from None

@@ -245,3 +245,26 @@ def test_collect_cli_writes_the_report_and_json(cycle: Cycle) -> None:
     assert book.sheetnames == ["回复汇总", "整改回复", "退回清单", "未回复", "跳过文件"]
     rows = list(book["整改回复"].iter_rows(min_row=2, values_only=True))
     assert [r[6] for r in rows] == ["已整改待复查", "整改中", "无法整改"]
+
+
+def test_notices_cli_writes_the_notices_and_says_so(cycle: Cycle) -> None:
+    out = cycle.folder / "cli-notices"
+    result = CliRunner().invoke(cli, [
+        "rectify", "notices", "--period", "2026-11", "--out", str(out), "--date", "2026-11-14",
+        "--standards", str(cycle.folder / "standards"), "--history", str(cycle.history),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"已生成 2 份整改通知单（4 个待整改问题）到 {out}，登记表：{out / 'notices-2026-11.csv'}；"
+        "历史库新记录 2 份，已记录过 0 份。\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notices-2026-11.csv", "整改通知单_2026-11_P001_滨江花园.xlsx",
+        "整改通知单_2026-11_P002_静安公馆.xlsx",
+    ]  # fmt: skip
+    nothing = CliRunner().invoke(cli, [
+        "rectify", "notices", "--period", "2026-09", "--out", str(out),
+        "--standards", str(cycle.folder / "standards"), "--history", str(cycle.history),
+    ])  # fmt: skip
+    assert nothing.exit_code == 1 and "Traceback" not in nothing.output
+    assert "没有 2026-09 及以前待整改的问题" in nothing.output

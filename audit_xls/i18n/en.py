@@ -505,4 +505,5 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.recheck.unanswered": "No re-check result for {count} problems: {cells}: re-check each on site, pick fixed or not fixed and send it back.",
     "rectify.monthly.region_total": "region total",
     "diagnostic.reply.problem_closed": "{item} was {status} after this notice was issued ({when}); this reply does not change it.",
+    "rectify.cli.bad_day": "'{value}' is not a date written YYYY-MM-DD.",
 }

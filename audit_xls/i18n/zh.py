@@ -506,4 +506,5 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.recheck.unanswered": "{count} 个复查问题未填写复查结果：{cells}：请逐项现场复查并选择已整改或未整改后发回。",
     "rectify.monthly.region_total": "区域合计",
     "diagnostic.reply.problem_closed": "{item} 在本通知单发出后状态已变为「{status}」（{when}），本回复不改变它的状态。",
+    "rectify.cli.bad_day": "「{value}」不是 YYYY-MM-DD 格式的日期。",
 }
