@@ -114,6 +114,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "monthly.column.consecutive_months": "Consecutive months",
     "monthly.column.problem_points_by_month": "Problem points by month",
     "monthly.column.latest_note": "Latest problem note",
+    "monthly.column.reported_fixed_before": "Reported fixed before",
     "monthly.column.issued": "Issued",
     "monthly.column.returned": "Returned",
     "monthly.column.graded": "Graded",

@@ -114,6 +114,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "monthly.column.consecutive_months": "连续月数",
     "monthly.column.problem_points_by_month": "各月问题点数",
     "monthly.column.latest_note": "最近问题描述",
+    "monthly.column.reported_fixed_before": "此前报已整改",
     "monthly.column.issued": "下发",
     "monthly.column.returned": "回收",
     "monthly.column.graded": "已评分",
