@@ -226,25 +226,13 @@ def _grade_all(
 def grade_one(source: Source, checker: Checker) -> WorkbookResult | Skipped:
     """Read, check and score one returned file; any failure becomes a diagnostic."""
     lang = checker.lang
-    if source.size > MAX_FILE_BYTES:
+    data = read_source(source, lang)
+    if isinstance(data, Skipped):
+        return data
+    if isinstance(data, Diagnostic):
         result = WorkbookResult(source.name, "", modified=source.modified)
-        result.diagnostics.append(
-            make(
-                "file.too_large",
-                lang,
-                file=source.name,
-                size_mb=round(source.size / 2**20),
-                limit_mb=MAX_FILE_BYTES // 2**20,
-            )
-        )
+        result.diagnostics.append(data)
         return result
-    try:
-        data = source.read()
-    except OSError as error:
-        reason = message("skip.unreadable", lang, error=error.strerror or error)
-        return Skipped(source.name, reason, code="skip.unreadable")
-    except Exception as error:  # a zip member with a bad CRC, encryption or odd compression
-        return _failed(source, "file.corrupt", error, lang)
     result = WorkbookResult(source.name, sha256(data), modified=source.modified)
     try:
         _grade_bytes(data, result, checker)
@@ -258,10 +246,33 @@ def _failed(
 ) -> WorkbookResult:
     """A file that could not be graded, sent back with what went wrong."""
     result = WorkbookResult(source.name, file_hash, modified=source.modified)
-    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-    detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
-    result.diagnostics.append(make(code, lang, file=source.name, error=detail))
+    result.diagnostics.append(make(code, lang, file=source.name, error=_detail(error)))
     return result
+
+
+def _detail(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def read_source(source: Source, lang: str) -> bytes | Diagnostic | Skipped:
+    """A returned file's bytes (grade and rectify collect), or why they cannot be had: too large
+    or a zip member that will not inflate (a diagnostic that sends it back), unreadable (a skip)."""
+    if source.size > MAX_FILE_BYTES:
+        return make(
+            "file.too_large",
+            lang,
+            file=source.name,
+            size_mb=round(source.size / 2**20),
+            limit_mb=MAX_FILE_BYTES // 2**20,
+        )
+    try:
+        return source.read()
+    except OSError as error:
+        reason = message("skip.unreadable", lang, error=error.strerror or error)
+        return Skipped(source.name, reason, code="skip.unreadable")
+    except Exception as error:  # a zip member with a bad CRC, encryption or odd compression
+        return make("file.corrupt", lang, file=source.name, error=_detail(error))
 
 
 def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from audit_xls.grading.grade import MAX_FILE_BYTES
+from audit_xls.grading.grade import read_source
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import is_junk, open_sources, skip_reason
 from audit_xls.grading.validate import clip, expected_found, normal, text_of
@@ -441,24 +441,13 @@ class _Check:
 
 
 def _check_file(conn: Any, source: Any, register: Any, today: date, lang: str) -> Reply | Skipped:
-    if source.size > MAX_FILE_BYTES:
+    data = read_source(source, lang)
+    if isinstance(data, Skipped):
+        return data
+    if isinstance(data, Diagnostic):
         reply = Reply(source.name, "", modified=source.modified)
-        reply.diagnostics.append(
-            make(
-                "file.too_large",
-                lang,
-                file=source.name,
-                size_mb=round(source.size / 2**20),
-                limit_mb=MAX_FILE_BYTES // 2**20,
-            )
-        )
+        reply.diagnostics.append(data)
         return reply
-    try:
-        data = source.read()
-    except OSError as error:
-        return Skipped(
-            source.name, t("diagnostic.skip.unreadable", lang, error=error.strerror or error)
-        )
     reply = Reply(source.name, sha256(data), modified=source.modified)
     try:
         raw = read_workbook(data)
