@@ -925,7 +925,7 @@ def rectify_collect(replies, issued, out, as_json, today, history_path, lang) ->
     try:
         entries = read_issued(issued) if issued else None
         collected = collect_replies(
-            Path(replies), Path(history_path), issued=entries, today=today, lang=lang
+            Path(replies), history_path, issued=entries, today=today, lang=lang
         )
     except (RegisterError, GradeError, history.HistoryError) as error:
         raise click.ClickException(str(error)) from None

@@ -147,7 +147,22 @@ def postgres_url(postgres_server: str | None) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@contextmanager
+def history_in(request: pytest.FixtureRequest, folder: Path, backend: str) -> Iterator[Path | str]:
+    """A new history for `backend` (a SQLite path in `folder`, or a PostgreSQL URL of a new
+    empty database); usable from fixtures of any scope (params=BACKENDS)."""
+    if backend == "sqlite":
+        yield folder / "h.sqlite"
+        return
+    server = need_postgres(request.getfixturevalue("postgres_server"))
+    with fresh_database(server) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
 def history_at(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
     """Where a test's history lives, once per backend: a SQLite path, or a PostgreSQL URL of a
     new empty database."""

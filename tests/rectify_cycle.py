@@ -65,12 +65,16 @@ def fill_notice(
 
 
 class Cycle:
-    def __init__(self, folder: Path, yaml: str = MINI_YAML) -> None:
+    def __init__(
+        self, folder: Path, yaml: str = MINI_YAML, history: Path | str | None = None
+    ) -> None:
         self.folder = folder
         (folder / "standards").mkdir(parents=True, exist_ok=True)
         (folder / "standards" / "mini.yaml").write_text(yaml, encoding="utf-8")
         self.standard = load_standard(folder / "standards" / "mini.yaml")
-        self.history = folder / "h.sqlite"
+        # a SQLite path or a PostgreSQL URL (conftest.history_in)
+        self.history: Path | str = folder / "h.sqlite" if history is None else history
+        self.inspected = False
         self.issued: dict[tuple[str, str], bytes] = {}
         self.with_rechecks = True  # False: workbooks as build makes them without --history
 
@@ -82,7 +86,7 @@ class Cycle:
             first = date(int(period[:4]), int(period[5:]), 1)
             rechecks = (
                 plan_rechecks(self.history, self.standard.id, period, [code])
-                if self.history.exists() and self.with_rechecks
+                if self.inspected and self.with_rechecks
                 else {}
             )
             self.issued[key] = build_workbook(
@@ -104,6 +108,7 @@ class Cycle:
         batch = grade_returns(folder, [self.standard], None)
         assert not batch.sent_back, [d.message for w in batch.sent_back for d in w.errors]
         record_batch(self.history, batch)
+        self.inspected = True
         return batch
 
     def notices(self, period: str, day: date, sites: list[str] | None = None):

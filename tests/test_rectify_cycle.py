@@ -18,10 +18,12 @@ December, inspected 12-08: P002 both re-checked 已整改; P003 1.1.02 未整改
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS, history_in
 from rectify_cycle import Cycle, fill_notice
 
 from audit_xls.history.monthly import monthly_report
@@ -42,9 +44,15 @@ def rechecked(c: Cycle, code: str, period: str) -> list[str]:
     return [row[1].split(":")[1] for row in extra if row[0].startswith("R")]
 
 
-@pytest.fixture(scope="module")
-def cycle(tmp_path_factory) -> Cycle:
-    c = Cycle(Path(tmp_path_factory.mktemp("cycle")))
+@pytest.fixture(scope="module", params=BACKENDS)
+def cycle(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Cycle]:
+    folder = Path(tmp_path_factory.mktemp("cycle"))
+    with history_in(request, folder, request.param) as history:
+        yield run_cycle(Cycle(folder, history=history))
+
+
+def run_cycle(c: Cycle) -> Cycle:
+    """The three months of the module docstring, on `c`'s history."""
     c.inspect("2026-10", date(2026, 10, 12), {
         "P001": {"1.1.01": ("不符合", 2, "工服不整"), "3.1.02": ("不符合", 1, "巡查缺记录")},
         "P002": {"2.1.01": ("不符合", 1, "资料缺")},
@@ -218,3 +226,35 @@ def test_a_reply_about_problems_closed_since_says_so_and_changes_nothing(cycle: 
          "3.1.02 在本通知单发出后状态已变为「已整改」（2026-11-10），本回复不改变它的状态。"),
     ]  # fmt: skip
     assert story(cycle) == before
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Cycle:
+    """The same three months recorded in a SQLite history of its own."""
+    return run_cycle(Cycle(Path(tmp_path_factory.mktemp("reference"))))
+
+
+def monthly_json(c: Cycle, out: Path) -> dict:
+    import json
+
+    from click.testing import CliRunner
+
+    from audit_xls.cli import cli
+
+    result = CliRunner().invoke(cli, [
+        "monthly", "--history", str(c.history), "--out", str(out), "--as-of", "2026-12-20",
+        "--json",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    for row in document["detail"]:
+        del row["graded_at"]  # the time the run recorded it: the one thing that differs
+    return document
+
+
+def test_monthly_json_is_the_same_in_sqlite_and_postgresql(
+    cycle: Cycle, reference: Cycle, tmp_path: Path
+) -> None:
+    got = monthly_json(cycle, tmp_path / "m.xlsx")
+    assert got == monthly_json(reference, tmp_path / "r.xlsx")
+    assert [len(got["rectification"][k]) for k in ("ledger", "completion", "overdue")] == [5, 9, 1]

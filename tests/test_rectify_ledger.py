@@ -7,12 +7,12 @@ found on 2026-11-12 is due 2026-11-19.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
 from returns import ISSUED_ON, MINI_YAML, fill
+from test_history import rows
 
 from audit_xls.grading.grade import grade_returns
 from audit_xls.grading.sites import Site
@@ -25,15 +25,7 @@ from audit_xls.workbook.build import build_workbook, workbook_id
 DATA = Path(__file__).parent / "data"
 
 
-def rows(path: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def states(path: Path) -> dict:
+def states(path: Path | str) -> dict:
     with _connect(path) as conn:
         return replay(conn)
 
@@ -143,7 +135,9 @@ def graded(tmp_path: Path, standard, files: dict[str, bytes]):
     return grade_returns(folder, [standard], None)
 
 
-def test_grade_records_problems_and_a_resubmission_revises_and_withdraws(tmp_path: Path) -> None:
+def test_grade_records_problems_and_a_resubmission_revises_and_withdraws(
+    tmp_path: Path, history_at: Path | str
+) -> None:
     (tmp_path / "s.yaml").write_text(MINI_YAML, encoding="utf-8")
     standard = load_standard(tmp_path / "s.yaml")
     site = Site("P001", "滨江花园", "华东")
@@ -151,7 +145,7 @@ def test_grade_records_problems_and_a_resubmission_revises_and_withdraws(tmp_pat
     ok = ("符合", None)
     first = fill(issued, standard, {"1.1.01": ("不符合", 2, "工服不整"), "3.1.02": ("不符合", 1)},
                  default=ok)  # fmt: skip
-    path = tmp_path / "h.sqlite"
+    path = history_at
     record_batch(path, graded(tmp_path, standard, {"a.xlsx": first}))
     wid = workbook_id(standard, site, "2026-11")
     found = states(path)

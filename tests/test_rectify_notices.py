@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import BACKENDS, history_in
 from rectify_cycle import Cycle, fill_notice
 
 from audit_xls.cli import cli
@@ -31,9 +33,13 @@ from audit_xls.workbook.read import read_workbook
 NOV14 = date(2026, 11, 14)
 
 
-@pytest.fixture
-def cycle(tmp_path: Path) -> Cycle:
-    c = Cycle(tmp_path)
+@pytest.fixture(params=BACKENDS)
+def cycle(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cycle]:
+    with history_in(request, tmp_path, request.param) as history:
+        yield october_november(Cycle(tmp_path, history=history))
+
+
+def october_november(c: Cycle) -> Cycle:
     c.with_rechecks = False  # October's problems stay open: no 复查 in November
     c.inspect("2026-10", date(2026, 10, 12), {
         "P001": {"1.1.01": ("不符合", 2, "工服不整"), "3.1.02": ("不符合", 1, "巡查缺记录")},

@@ -528,7 +528,7 @@ def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str, lang: s
 
 def collect_replies(
     returns: Path,
-    history: Path,
+    history: Path | str,
     *,
     issued: Sequence[IssuedEntry] | None = None,
     today: date | None = None,

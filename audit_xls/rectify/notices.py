@@ -634,7 +634,7 @@ def notice_items(conn: Any, notice_id: str) -> list[NoticeItem]:
 
 
 def write_notices(
-    history: Path,
+    history: Path | str,
     period: str,
     out_dir: str | Path,
     standards: Sequence[Standard],
