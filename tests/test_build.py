@@ -67,7 +67,7 @@ def _input_cells(layout: Layout) -> dict[str, set[str]]:
     return {
         layout.cover_sheet: {cell(COVER_ROW[name], COVER_VALUE_COL) for name in COVER_INPUTS},
         layout.checklist_sheet: {
-            cell(r, c) for r in rows for c in (Col.RESULT, Col.POINTS, Col.NOTE)
+            cell(r, c) for r in rows for c in (Col.RESULT, Col.POINTS, Col.NOTE, Col.PHOTO)
         },
         layout.summary_sheet: set(),
     }
@@ -143,6 +143,9 @@ def test_protected_with_exactly_the_inputs_unlocked(
             c.coordinate for row in sheet.iter_rows() for c in row if not c.protection.locked
         }
         assert unlocked == inputs, sheet_name
+    # pictures may be inserted on the protected checklist (Excel's and WPS's "edit objects")
+    assert not book[layout.checklist_sheet].protection.objects
+    assert book[layout.cover_sheet].protection.objects
     assert book[MANIFEST_SHEET].protection.sheet and book[LISTS_SHEET].protection.sheet
 
 
@@ -238,7 +241,7 @@ def test_conditional_formats(book: openpyxl.Workbook, layout: Layout) -> None:
         for rng, rs in book[layout.checklist_sheet].conditional_formatting._cf_rules.items()
     }
     assert rules["G4:G18 G21:G35 G37:G44 G47:G50"][0] == "LEN(G4)=0"
-    assert rules["A4:J18 A21:J35 A37:J44 A47:J50"] == ['$G4="不符合"']
+    assert rules["A4:K18 A21:K35 A37:K44 A47:K50"] == ['$G4="不符合"']
     assert rules["H4:H18 H21:H35 H37:H44 H47:H50"] == ['AND($G4="符合",N($H4)>0)']
 
 

@@ -427,7 +427,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "period.spaces": "The period '{text}' has spaces around it: write it as {bare}.",
     "period.invalid": "The period '{text}' is not valid: write the year and month as YYYY-MM, e.g. 2026-11.",
     "template.unknown": "Unknown template '{name}', known: {names}",
-    "template.columns": "The template {path} must name 10 columns",
+    "template.columns": "The template {path} must name {count} columns",
     # the issued register
     "register.unreadable": "{path}: the issued register cannot be read ({reason}): check the path.",
     "register.not_text": "{path}: not a text file, so not an issued register: use the CSV build wrote.",

@@ -428,7 +428,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "period.spaces": "检查月份「{text}」前后有空白：请去掉空格，写成 {bare}。",
     "period.invalid": "检查月份「{text}」无效：应为 YYYY-MM 格式的年月，例如 2026-11。",
     "template.unknown": "未知模板「{name}」，可用：{names}",
-    "template.columns": "模板 {path} 的 columns 须有 10 个列名",
+    "template.columns": "模板 {path} 的 columns 须有 {count} 个列名",
     # the issued register
     "register.unreadable": "{path}：无法读取发放登记表（{reason}）：请检查路径。",
     "register.not_text": "{path}：不是文本文件，无法作为发放登记表读取：请使用 build 生成的 CSV。",

@@ -313,9 +313,15 @@ def _build(
     return lock_structure(output.getvalue(), password)
 
 
-def _protect(sheet: xlsxwriter.worksheet.Worksheet, password: str | None) -> None:
-    # Resizing rows and columns lets a supervisor see a long note without unlocking anything.
-    sheet.protect(password or "", {"format_rows": True, "format_columns": True})
+def _protect(
+    sheet: xlsxwriter.worksheet.Worksheet, password: str | None, *, pictures: bool = False
+) -> None:
+    # Resizing rows and columns lets a supervisor see a long note without unlocking anything;
+    # "objects" (Excel's and WPS's "edit objects") lets them insert photos on the checklist.
+    options = {"format_rows": True, "format_columns": True}
+    if pictures:
+        options["objects"] = True
+    sheet.protect(password or "", options)
 
 
 def _write_cover(book, plan: _Plan, f: _Formats, site: Site, period: str, password) -> None:
@@ -472,8 +478,9 @@ def _write_checklist(book, plan: _Plan, f: _Formats, site: Site, period: str, pa
             sheet.write_blank(r, Col.RESULT, None, f.input)
             sheet.write_blank(r, Col.POINTS, None, f.input)
             sheet.write_blank(r, Col.NOTE, None, f.input_text)
+            sheet.write_blank(r, Col.PHOTO, None, f.input)
         else:
-            for col in (Col.RESULT, Col.POINTS, Col.NOTE):
+            for col in (Col.RESULT, Col.POINTS, Col.NOTE, Col.PHOTO):
                 sheet.write_blank(r, col, None, text_format)
         sheet.set_row(r, plan.heights[r])
 
@@ -563,7 +570,7 @@ def _write_checklist(book, plan: _Plan, f: _Formats, site: Site, period: str, pa
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     sheet.set_footer(_footer(plan, site, period))
     sheet.print_area(0, 0, layout.last_item_row, last_col)
-    _protect(sheet, password)
+    _protect(sheet, password, pictures=True)
 
 
 def _write_summary(book, plan: _Plan, f: _Formats, password, footer: str) -> None:

@@ -60,12 +60,17 @@ class Col(IntEnum):
     POINTS = 7
     DEDUCTION = 8
     NOTE = 9
+    PHOTO = 10
 
 
+# The answers a supervisor types: read, judged, and scanned for typed formulas.
 INPUT_COLS = (Col.RESULT, Col.POINTS, Col.NOTE)
 # 问题点数 is a whole number 0..MAX_PROBLEM_POINTS: the workbook's validation, the grader and
 # the instructions say the same (templates and messages write it out as 0-99).
 MAX_PROBLEM_POINTS = 99
+# Unlocked too, but holds pictures, not answers: its values are never read, and WPS's
+# =DISPIMG(...) cell pictures are allowed here only (workbook/pictures.py reads them).
+PHOTO_COL = Col.PHOTO
 LOCKED_TEXT_COLS = (Col.CODE, Col.SECTION, Col.GROUP, Col.TEXT, Col.METHOD, Col.RULE)
 COLUMN_WIDTHS = {
     Col.CODE: 8,
@@ -78,6 +83,7 @@ COLUMN_WIDTHS = {
     Col.POINTS: 8,
     Col.DEDUCTION: 7,
     Col.NOTE: 28,
+    Col.PHOTO: 16,
 }
 
 # 得分汇总 (summary)

@@ -13,6 +13,7 @@ from audit_xls.i18n import Said
 
 TEMPLATES_DIR = data.templates_folder()
 DEFAULT_TEMPLATE = "zh"
+COLUMN_COUNT = 11  # the checklist's columns, layout.Col
 
 
 class TemplateError(Said, ValueError):
@@ -53,6 +54,6 @@ def load_template(name: str = DEFAULT_TEMPLATE) -> Template:
     if not path.is_file():
         raise TemplateError("template.unknown", name=name, names=template_names())
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if len(data.get("columns", [])) != 10:
-        raise TemplateError("template.columns", path=path)
+    if len(data.get("columns", [])) != COLUMN_COUNT:
+        raise TemplateError("template.columns", path=path, count=COLUMN_COUNT)
     return Template(name, data)
