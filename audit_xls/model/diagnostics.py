@@ -136,6 +136,18 @@ SEVERITY: dict[str, str] = {
     "recheck.invalid": ERROR,
     "recheck.not_exact": WARNING,
     "recheck.unanswered": ERROR,
+    # pictures (photo evidence): a picture not kept is a warning, never a sent-back workbook
+    "picture.too_large": WARNING,
+    "picture.file_limit": WARNING,
+    "picture.too_many": WARNING,
+    "picture.not_image": WARNING,
+    "picture.broken": WARNING,
+    "picture.pixels": WARNING,
+    "picture.missing": WARNING,
+    "picture.external": WARNING,
+    "picture.unsupported": WARNING,
+    "picture.unreadable": WARNING,
+    "picture.no_criterion": WARNING,
 }
 
 
