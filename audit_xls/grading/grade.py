@@ -19,12 +19,20 @@ from audit_xls.grading.sources import Source, found_unread, open_sources, refusa
 from audit_xls.grading.validate import Checker
 from audit_xls.i18n import t
 from audit_xls.model.diagnostics import Diagnostic, make, message
-from audit_xls.model.results import GRADED, BatchResult, Missing, Skipped, WorkbookResult
+from audit_xls.model.results import GRADED, BatchResult, Missing, Photo, Skipped, WorkbookResult
 from audit_xls.model.score import Answer, CriterionScore, ScoreCard, SectionScore
 from audit_xls.model.standard import Standard
+from audit_xls.outputs.photos import spool_photos
 from audit_xls.rectify.recheck import Verdict
 from audit_xls.workbook.layout import Manifest
-from audit_xls.workbook.read import MAX_UNCOMPRESSED_BYTES, ReadFailure, read_workbook, sha256
+from audit_xls.workbook.pictures import extract_pictures, photos_for_criteria
+from audit_xls.workbook.read import (
+    MAX_UNCOMPRESSED_BYTES,
+    RawWorkbook,
+    ReadFailure,
+    read_workbook,
+    sha256,
+)
 
 # A returned file bigger than this is refused unread (a workbook of 150 criteria is ~30 KB).
 MAX_FILE_BYTES = MAX_UNCOMPRESSED_BYTES
@@ -42,6 +50,7 @@ def grade_returns(
     progress: Progress | None = None,
     standards_folder: str = "",
     limits: pool.Limits | None = None,
+    photo_spool: str = "",
 ) -> BatchResult:
     """Grade every returned workbook under RETURNS (a folder or a .zip), in input order.
 
@@ -50,7 +59,7 @@ def grade_returns(
     """
     returns = Path(returns)
     config = _Config(tuple(standards), tuple(issued) if issued is not None else None, lang,
-                     standards_folder)  # fmt: skip
+                     standards_folder, photo_spool)  # fmt: skip
     with open_sources(returns, lang) as sources:
         skipped: list[Skipped] = []
         unread: list[WorkbookResult] = []
@@ -103,12 +112,13 @@ class _Config:
     issued: tuple[IssuedEntry, ...] | None
     lang: str
     standards_folder: str
+    photo_spool: str = ""  # where readers leave kept pictures (outputs/photos.py)
 
 
 def _make_checker(config: _Config) -> Checker:
     return Checker(
         config.standards, config.issued, lang=config.lang,
-        standards_folder=config.standards_folder,
+        standards_folder=config.standards_folder, photo_spool=config.photo_spool,
     )  # fmt: skip
 
 
@@ -155,7 +165,13 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
         packed_card, tuple(_slots(d) for d in result.diagnostics), result.modified,
         result.duplicate_of,
         tuple((v.problem, v.code, v.verdict, v.note) for v in result.rechecks),  # 复查
+        tuple(astuple_shallow(p) for p in result.photos),
     )  # fmt: skip
+
+
+def astuple_shallow(obj: Any) -> tuple[Any, ...]:
+    """A dataclass's fields as a tuple, without copying them (dataclasses.astuple deep-copies)."""
+    return tuple(getattr(obj, f.name) for f in fields(obj))
 
 
 def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookResult:
@@ -177,6 +193,7 @@ def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookR
         modified,
         duplicate_of,
         rechecks,
+        photos,
     ) = packed
     if card is not None:
         total, max_score, percent, grade, sections, criteria, vetoed, unanswered = card
@@ -190,6 +207,7 @@ def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookR
         {code: Answer(result, points, note) for code, result, points, note in answers},
         card, [Diagnostic(*d) for d in diagnostics], modified, duplicate_of,
         rechecks=[Verdict(*v) for v in rechecks],
+        photos=[Photo(*p) for p in photos],
     )  # fmt: skip
 
 
@@ -284,6 +302,8 @@ def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
         return
     _identify(result, raw.manifest)
     checked = checker.check(raw, result.file)
+    if checked.standard is not None:
+        _attach_photos(data, raw, checked.standard, result, checker)
     raw.release()
     result.standard = checked.standard
     result.inspector = checked.inspector
@@ -306,6 +326,23 @@ def _identify(result: WorkbookResult, manifest: Manifest) -> None:
         # an edited manifest's id and month must not count as a return or open a month
         result.workbook_id = values.get("workbook_id", "")
         result.period = values.get("period", "")
+
+
+def _attach_photos(
+    data: bytes, raw: RawWorkbook, standard: Standard, result: WorkbookResult, checker: Checker
+) -> None:
+    """The return's pictures, tied to criteria (warnings for the others); with a spool, their
+    bytes go there so the batch's memory does not grow with its photos."""
+    sheet = raw.template.sheets["checklist"]
+    plan = checker.layout(standard, raw.template)
+    rows = {index: code for code, index in plan.criterion_row.items()}
+    found = extract_pictures(data, sheet)
+    result.photos, warnings = photos_for_criteria(
+        found, rows, sheet, file=result.file, lang=checker.lang
+    )
+    result.diagnostics.extend(warnings)
+    if checker.photo_spool:
+        spool_photos(checker.photo_spool, result.photos)
 
 
 def _mark_duplicates(results: list[WorkbookResult], lang: str) -> None:

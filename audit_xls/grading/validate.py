@@ -70,6 +70,7 @@ class Checker:
         *,
         lang: str = "zh",
         standards_folder: str = "",
+        photo_spool: str = "",
     ):
         self.standards = list(standards)
         self.by_hash: dict[str, list[Standard]] = {}
@@ -79,6 +80,7 @@ class Checker:
         self.issued_periods = sorted({e.period for e in issued}) if issued else []
         self.lang = lang
         self.standards_folder = standards_folder
+        self.photo_spool = photo_spool  # where readers leave kept pictures (outputs/photos.py)
         self._layouts: dict[tuple[str, str], Layout] = {}
         self._lock = threading.Lock()
         self._locked_rows: dict[int, list[tuple[int, list[tuple[int, str]]]]] = {}

@@ -187,6 +187,22 @@ MIGRATIONS: tuple[str | dict[str, str], ...] = (
     # month the newer counts whichever is recorded first; rows recorded before: NULL (unknown,
     # older than any known time)
     "ALTER TABLE workbooks ADD COLUMN modified TEXT",
+    # 6: photo evidence: each kept picture of a graded return, by hash and path (never bytes)
+    """
+    CREATE TABLE photos (
+        workbook INTEGER NOT NULL REFERENCES workbooks(id),
+        seq INTEGER NOT NULL,
+        criterion TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        ext TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        how TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (workbook, seq)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Python steps run right after a script, in the same transaction: version -> step.
@@ -594,6 +610,10 @@ def read_modified(value: object) -> datetime | None:
         return None
 
 
+PHOTO_COLUMNS = ("workbook", "seq", "criterion", "sha256", "ext", "cell", "how", "width", "height",
+                 "path")  # fmt: skip
+
+
 def insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
@@ -682,6 +702,33 @@ def stored_diagnostic(row: Mapping[str, Any]) -> Diagnostic:
         cell=str(row.get("cell") or ""),
         params=params or (),
     )
+
+
+def _photo_rows(row_id: int, w: WorkbookResult) -> list[tuple]:
+    """The photos written to a photo folder (outputs/photos.py), in checklist order."""
+    written = [p for p in w.photos if p.location]
+    return [
+        (row_id, seq, p.criterion, p.sha256, p.ext, p.cell, p.how, p.width, p.height, p.location)
+        for seq, p in enumerate(written, 1)
+    ]
+
+
+def load_photos(
+    location: str | Path, site_code: str, period: str, criterion: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(criterion, sha256, path) of the photos of a site's month, from its current graded
+    result (not superseded), in checklist order."""
+    sql = """SELECT p.criterion, p.sha256, p.path FROM photos p
+             JOIN workbooks w ON w.id = p.workbook
+             WHERE w.site_code = ? AND w.period = ? AND w.status = 'graded'
+               AND w.superseded = 0"""
+    params: list[str] = [site_code, period]
+    if criterion is not None:
+        sql += " AND p.criterion = ?"
+        params.append(criterion)
+    with _connect_read(location) as conn:
+        _, rows = conn.query(sql + " ORDER BY w.id, p.seq", params)
+    return [(str(c), str(h), str(p)) for c, h, p in rows]
 
 
 # --- the recording rules, one place for record_batch and `history merge` ------------------
@@ -947,6 +994,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
     with _connect(location) as conn, writing(conn):
         plan = plan_records(conn, candidates)
         workbooks, criteria, sections, diagnostics = [], [], [], []
+        photos: list[tuple] = []
         for w, row_id in zip(ordered, plan.ids, strict=True):
             if row_id is None:
                 continue
@@ -956,10 +1004,12 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
                 scores = _score_rows(row_id, w)
                 criteria += scores[0]
                 sections += scores[1]
+                photos += _photo_rows(row_id, w)
         conn.insert_many("workbooks", _workbook_columns(), workbooks)
         conn.insert_many("criteria", CRITERIA_COLUMNS, criteria)
         conn.insert_many("sections", SECTION_COLUMNS, sections)
         conn.insert_many("diagnostics", _diagnostic_columns(), diagnostics)
+        conn.insert_many("photos", PHOTO_COLUMNS, photos)
         apply_marks(conn, plan)
         # the rectification ledger follows the current graded results (rectify/ledger.py):
         # graded rows new to the history, not older copies nor older files

@@ -21,6 +21,23 @@ GRADED, SENT_BACK, SUPERSEDED = "graded", "sent_back", "superseded"
 
 
 @dataclass
+class Photo:
+    """A picture kept from a return, tied to a criterion (workbook/pictures.py finds them)."""
+
+    criterion: str  # criterion code
+    sha256: str  # of the picture's bytes, as sent
+    ext: str  # png, jpg, gif, bmp, webp
+    how: str  # floating | wps_cell | excel_cell | ods
+    cell: str  # the checklist cell it is anchored to
+    width: int  # as shown (EXIF orientation applied)
+    height: int
+    thumbnail: bytes | None = None  # a small JPEG for the summary
+    data: bytes | None = None  # the bytes, until spooled or written to the photo folder
+    path: str = ""  # once written: the file's path, relative to the summary's folder
+    location: str = ""  # once written: the file's absolute path (what the history records)
+
+
+@dataclass
 class WorkbookResult:
     file: str  # path relative to the returns folder (or inside the zip), as HQ sees it
     file_hash: str  # sha256 of the returned file's bytes
@@ -39,6 +56,7 @@ class WorkbookResult:
     modified: datetime | None = None  # the file's mtime, to keep the newer of two returns
     duplicate_of: str = ""  # set on the older file when the same workbook id came back twice
     rechecks: list[Any] = field(default_factory=list)  # 复查 verdicts (rectify/recheck.py)
+    photos: list[Photo] = field(default_factory=list)  # kept pictures, in checklist order
 
     @property
     def errors(self) -> list[Diagnostic]:

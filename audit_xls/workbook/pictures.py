@@ -35,6 +35,10 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 
+from audit_xls.i18n import Ref
+from audit_xls.model.diagnostics import Diagnostic, make
+from audit_xls.model.results import Photo
+
 # Limits per picture and per file (documented in docs/photos.md).
 MAX_PICTURE_BYTES = 10 * 1024 * 1024
 MAX_PICTURES = 100  # pictures checked per file; more are reported, not read
@@ -64,6 +68,9 @@ ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 ODS_DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
 XLINK = "http://www.w3.org/1999/xlink"
 
+# Parts whose presence means a file may hold pictures; without any, there are none to find.
+_PICTURE_PARTS = ("xl/drawings/", "xl/media/", "xl/cellimages", "xl/richdata/", "xl/metadata",
+                  "pictures/")  # fmt: skip
 _DISPIMG = re.compile(r"""DISPIMG\(\s*["']([^"']{1,200})["']""", re.IGNORECASE)
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
@@ -106,6 +113,8 @@ def extract_pictures(data: bytes, sheet: str) -> Pictures:
     try:
         if data.startswith(b"PK"):
             archive = zipfile.ZipFile(io.BytesIO(data))
+            if not any(name.lower().startswith(_PICTURE_PARTS) for name in archive.namelist()):
+                return out  # the usual return: nothing that stores or points at a picture
             package = _Package(archive)
             if "content.xml" in archive.NameToInfo:
                 refs = list(_ods_pictures(package, sheet))
@@ -125,6 +134,46 @@ def extract_pictures(data: bytes, sheet: str) -> Pictures:
                   params={"error": _short(error)})
         )  # fmt: skip
     return out
+
+
+def photos_for_criteria(
+    pictures: Pictures, criterion_rows: dict[int, str], checklist: str, *, file: str, lang: str
+) -> tuple[list[Photo], list[Diagnostic]]:
+    """The kept pictures tied to criteria (checklist order), and a warning for every other.
+
+    A picture belongs to the criterion on its anchor's top-left row or, when that row is not a
+    criterion's, on the row its centre is over. The same picture twice on one criterion is
+    kept once.
+    """
+    order = {code: i for i, code in enumerate(dict.fromkeys(criterion_rows[r] for r in
+                                                             sorted(criterion_rows)))}  # fmt: skip
+    photos: list[tuple[int, int, Photo]] = []
+    diagnostics: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    for index, found in enumerate(pictures.found):
+        where = {"file": file, "sheet": found.sheet, "cell": found.cell}
+        part = found.part or "-"
+        if found.problem:
+            params = dict(found.params)
+            if "how" in params:  # how it was stored, in the reader's language
+                params["how"] = Ref(f"picture.how.{params['how']}")
+            diagnostics.append(make(found.problem, lang, **where, part=part, **params))
+            continue
+        code = next((criterion_rows[r] for r in found.rows if r in criterion_rows), None)
+        if found.sheet != checklist or code is None:
+            diagnostics.append(make("picture.no_criterion", lang, **where, part=part))
+            continue
+        if (code, found.sha256) in seen:
+            continue
+        seen.add((code, found.sha256))
+        photo = Photo(code, found.sha256, found.ext, found.how, found.cell, found.width,
+                      found.height, found.thumbnail, found.data)  # fmt: skip
+        photos.append((order[code], index, photo))
+    if pictures.not_read:
+        total = len(pictures.found) + pictures.not_read
+        diagnostics.append(make("picture.too_many", lang, file=file, sheet=checklist,
+                                count=total, limit=MAX_PICTURES))  # fmt: skip
+    return [photo for _, _, photo in sorted(photos, key=lambda p: p[:2])], diagnostics
 
 
 # --- the package ---------------------------------------------------------------------------
