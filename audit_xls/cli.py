@@ -455,6 +455,14 @@ def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str
     type=click.Path(dir_okay=False),
     help="Also write one row per workbook x criterion (UTF-8 with BOM).",
 )
+@click.option(
+    "--photos",
+    "photos_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Folder for the photos kept from graded returns, each written once "
+    "[default: photos/ beside the summary].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
 @click.option(
     "--jobs",
@@ -473,6 +481,7 @@ def grade(
     issued_file: str | None,
     out: str,
     csv_path: str | None,
+    photos_dir: str | None,
     as_json: bool,
     jobs: int | None,
     lang: str,
@@ -494,6 +503,7 @@ def grade(
     from audit_xls.history.store import HistoryError, check_writable, record_batch
     from audit_xls.i18n import t
     from audit_xls.outputs.exports import batch_to_json, json_text, write_csv
+    from audit_xls.outputs.photos import PhotoSpool, default_folder
     from audit_xls.outputs.shared import ReportError
     from audit_xls.outputs.summary import write_summary
     from audit_xls.standards.loader import StandardError, load_standards
@@ -504,9 +514,10 @@ def grade(
         )
     if Path(out).suffix.lower() != ".xlsx":
         raise click.BadParameter(t("cli.grade.out_not_xlsx", lang, out=out), param_hint="--out")
+    photos = Path(photos_dir) if photos_dir else default_folder(out)
     folder = _standards_folder(standards_dir, lang)
     _check_outputs(
-        [("--out", out), ("--csv", csv_path),
+        [("--out", out), ("--csv", csv_path), ("--photos", photos),
          ("--history", None if no_history or "://" in str(history_path) else history_path)],
         [("RETURNS", returns), ("--issued", issued_file), ("--standards", folder)],
         lang,
@@ -519,7 +530,7 @@ def grade(
     if not standards:
         raise click.ClickException(t("cli.grade.no_standards", lang, folder=folder))
     # what would fail only at the end of a long run, found before it starts
-    for target in (out, csv_path):
+    for target in (out, csv_path, str(photos)):
         if target and not Path(target).resolve().parent.is_dir():
             raise click.ClickException(
                 t("cli.grade.no_folder", lang, target=target, folder=Path(target).parent)
@@ -540,22 +551,31 @@ def grade(
             bar.update(done - bar.pos)
 
     try:
-        if bar is not None:
-            with bar:
-                batch = grade_returns(
-                    Path(returns), standards, issued, jobs=jobs, lang=lang, progress=progress,
-                    standards_folder=str(folder),
-                )  # fmt: skip
-        else:
-            batch = grade_returns(
-                Path(returns), standards, issued, jobs=jobs, lang=lang,
-                standards_folder=str(folder),
-            )  # fmt: skip
-    except (GradeError, OSError) as error:
+        spool = PhotoSpool(photos)
+    except OSError as error:
         raise _fail(error, lang) from None
-    wrong_register = register_mismatch(batch, str(issued_file), lang)
-    if wrong_register:
-        raise click.UsageError(wrong_register)
+    with spool:
+        try:
+            if bar is not None:
+                with bar:
+                    batch = grade_returns(
+                        Path(returns), standards, issued, jobs=jobs, lang=lang,
+                        progress=progress, standards_folder=str(folder), photo_spool=spool.folder,
+                    )  # fmt: skip
+            else:
+                batch = grade_returns(
+                    Path(returns), standards, issued, jobs=jobs, lang=lang,
+                    standards_folder=str(folder), photo_spool=spool.folder,
+                )  # fmt: skip
+        except (GradeError, OSError) as error:
+            raise _fail(error, lang) from None
+        wrong_register = register_mismatch(batch, str(issued_file), lang)
+        if wrong_register:
+            raise click.UsageError(wrong_register)
+        try:
+            spool.publish(batch, Path(out).resolve().parent)
+        except OSError as error:
+            raise _fail(error, lang) from None
     try:
         write_summary(batch, out, lang=lang)
         if csv_path:

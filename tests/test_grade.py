@@ -132,6 +132,7 @@ def test_json_contract(standard, issued_books, returns_folder):
         "inspector": "张督导",
         "inspection_date": "2026-11-12",
         "duplicate_of": None,
+        "photos": {},
     }  # fmt: skip
     sent_back = document["workbooks"][0]
     assert {k: sent_back[k] for k in ("status", "score", "max_score", "percent", "grade")} == {

@@ -416,6 +416,8 @@ def test_problem_list_rows(summary):
         "问题点数",
         "扣分",
         "问题描述",
+        "照片数",
+        "照片",
     ]
     assert len(rows) == 1 + 5
     assert rows[1] == [
@@ -430,6 +432,8 @@ def test_problem_list_rows(summary):
         3,
         1.5,
         HYPERLINK,
+        0,
+        None,
     ]
     assert rows[5] == [
         "2025-05",
@@ -443,6 +447,8 @@ def test_problem_list_rows(summary):
         1,
         1,
         "回访记录缺失",
+        0,
+        None,
     ]
 
 
@@ -536,7 +542,7 @@ def test_tables_frozen_headers_and_print_setup(summary):
     expected = {
         "项目排名": ("Ranking", "A4:M8"),
         "分项得分": ("SectionRates", "A4:G8"),
-        "问题清单": ("Problems", "A4:K9"),
+        "问题清单": ("Problems", "A4:M9"),
         "高频问题": ("FrequentProblems", "A4:G8"),
         "区域汇总": ("Regions", "A4:K7"),
         "退回清单": ("Diagnostics", "A4:I8"),

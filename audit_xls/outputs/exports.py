@@ -146,7 +146,19 @@ def workbook_to_json(result: WorkbookResult) -> dict[str, Any]:
         "inspector": result.inspector,
         "inspection_date": result.inspection_date.isoformat() if result.inspection_date else None,
         "duplicate_of": result.duplicate_of or None,
+        "photos": _photos_json(result),
     }
+
+
+def _photos_json(result: WorkbookResult) -> dict[str, list[dict[str, Any]]]:
+    """Kept photos per criterion code: hash, where it was in the workbook, where it was put."""
+    by_criterion: dict[str, list[dict[str, Any]]] = {}
+    for p in result.photos:
+        by_criterion.setdefault(p.criterion, []).append(
+            {"sha256": p.sha256, "type": p.ext, "cell": p.cell, "stored_as": p.how,
+             "width": p.width, "height": p.height, "path": p.path or None}
+        )  # fmt: skip
+    return by_criterion
 
 
 def batch_to_json(batch: BatchResult) -> dict[str, Any]:

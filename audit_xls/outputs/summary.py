@@ -7,6 +7,7 @@ and --json are outputs/exports.py, the printed account outputs/console.py.
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from xlsxwriter.workbook import Workbook
 
 from audit_xls.i18n import join, namespace
 from audit_xls.model.diagnostics import ERROR, Diagnostic
-from audit_xls.model.results import SENT_BACK, BatchResult, WorkbookResult
+from audit_xls.model.results import SENT_BACK, BatchResult, Photo, WorkbookResult
 from audit_xls.model.score import (
     FAIL,
     ZERO,
@@ -471,10 +472,15 @@ class _SummaryWriter:
             Column(t["problem_points"], "int", 8),
             Column(t["deduction"], "num", 8),
             Column(t["note"], "wrap", 40),
+            Column(t["photo_count"], "int", 7),
+            Column(t["photo"], "text", 16),
         ]
         rows: list[list[object]] = []
+        photos: list[list[Photo]] = []
         for w in sorted(self.graded, key=lambda w: (self.region(w), w.site_code, w.period, w.file)):
             for criterion, section_name, points, deduction, note in _failures(w):
+                shown = [p for p in w.photos if p.criterion == criterion.code and p.path]
+                photos.append(shown)
                 rows.append(
                     [
                         w.period,
@@ -488,9 +494,29 @@ class _SummaryWriter:
                         points,
                         deduction,
                         note,
+                        len(shown),
+                        "",
                     ]
                 )
-        self.table("problems", columns, rows, t["problems_note"])
+        count = sum(1 for shown in photos if shown)
+        thumbnails = 0 < count <= MAX_THUMBNAILS
+        if thumbnails:
+            columns.append(Column(t["thumbnail"], "text", THUMB_COLUMN_WIDTH))
+            for row in rows:
+                row.append("")
+        note = t["problems_note"]
+        if count:
+            note += (
+                t["photos_note"]
+                if thumbnails
+                else t["photos_no_thumbnails"].format(limit=MAX_THUMBNAILS)
+            )
+        sheet = self.table("problems", columns, rows, note)
+        first = table_header_row(self.sheet_name("problems"), note) + 1
+        link_col = len(columns) - (2 if thumbnails else 1)
+        for offset, shown in enumerate(photos):
+            if shown:
+                _photo_cells(sheet, first + offset, link_col, shown[0], self.f, thumbnails)
 
     # 高频问题
     def write_frequent(self) -> None:
@@ -663,3 +689,36 @@ class _SummaryWriter:
         rows.sort(key=lambda r: str(r[0]))
         columns = [Column(t["file"], "text", 40), Column(t["reason"], "wrap", 70)]
         self.table("skipped", columns, rows, t["skipped_note"])
+
+
+MAX_THUMBNAILS = 500  # problems with photos: above this, the 问题清单 has links only
+THUMB_BOX = (80, 60)  # pixels a thumbnail is shown in
+THUMB_COLUMN_WIDTH = 12
+THUMB_ROW_POINTS = 50
+
+
+def _photo_cells(
+    sheet: Any, row: int, col: int, photo: Photo, formats: Formats, thumbnail: bool
+) -> None:
+    """The link to a problem's first photo (relative to the summary), and its thumbnail.
+
+    The link is ours, built from the photo folder's file name; nothing a supervisor typed or
+    named (picture names, alt text) is written.
+    """
+    sheet.write_url(row, col, "external:" + photo.path, None, Path(photo.path).name)
+    if not thumbnail or not photo.thumbnail:
+        return
+    try:
+        from PIL import Image
+
+        width, height = Image.open(io.BytesIO(photo.thumbnail)).size
+    except Exception:  # a thumbnail we made ourselves; never worth failing the summary
+        return
+    scale = min(THUMB_BOX[0] / max(width, 1), THUMB_BOX[1] / max(height, 1), 1.0)
+    sheet.set_row(row, THUMB_ROW_POINTS)
+    sheet.insert_image(
+        row, col + 1, "thumbnail.jpg",
+        {"image_data": io.BytesIO(photo.thumbnail), "x_scale": scale, "y_scale": scale,
+         "x_offset": 2, "y_offset": 2, "object_position": 1, "url": "external:" + photo.path,
+         "description": Path(photo.path).name, "decorative": False},
+    )  # fmt: skip

@@ -1,0 +1,223 @@
+"""Photo evidence end to end: returns with pictures graded; the photo folder, the 问题清单,
+--json and the history; hostile pictures never stop a batch nor send a workbook back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from picture_files import (
+    SVG,
+    add_excel_cell_images,
+    add_floating,
+    add_wps_cell_images,
+    jpeg,
+    png,
+    png_header_only,
+    replace_parts,
+)
+from returns import MINI_YAML, fill, issue, mini_standard
+
+from audit_xls.cli import cli
+from audit_xls.outputs.photos import problem_photos
+
+SHEET = "检查表"
+FAIL_11 = ("不符合", 2, "地面有垃圾")  # 1.1.01, row 4
+FAIL_31 = ("不符合", 1, "登记不全")  # 3.1.01, row 14
+
+
+@pytest.fixture(scope="module")
+def standard(tmp_path_factory):
+    return mini_standard(tmp_path_factory.mktemp("std"))
+
+
+def _answers():
+    return {"1.1.01": FAIL_11, "3.1.01": FAIL_31}
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture()
+def graded(tmp_path, standard):
+    """Three returns: floating pictures (openpyxl), WPS cell images, Excel place-in-cell; and
+    one with every hostile picture. Graded by the CLI into tmp_path/out."""
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    pictures = {
+        "red": png("red"), "blue": jpeg("blue"), "green": png("green"), "white": png("white"),
+        "turned": jpeg("yellow", orientation=6),
+    }  # fmt: skip
+    floating = fill(
+        issue(standard, "P001", "滨江花园"), standard, _answers(), default=("符合", None)
+    )
+    floating = add_floating(
+        floating,
+        SHEET,
+        [
+            ("K4", pictures["red"]),
+            ("K14", pictures["blue"]),
+            ("K4", pictures["turned"]),
+            ("C1", png("black")),
+        ],
+    )
+    (returns / "P001.xlsx").write_bytes(floating)
+    wps = fill(issue(standard, "P002", "静安公馆"), standard, _answers(), default=("符合", None))
+    (returns / "P002.xlsx").write_bytes(add_wps_cell_images(wps, SHEET, {"K4": pictures["green"]}))
+    excel = fill(issue(standard, "P003", "浦东广场"), standard, _answers(), default=("符合", None))
+    (returns / "P003.xlsx").write_bytes(
+        add_excel_cell_images(excel, SHEET, {"K14": pictures["white"]})
+    )
+    hostile = fill(
+        issue(standard, "P004", "徐汇名邸"), standard, _answers(), default=("符合", None)
+    )
+    hostile = add_floating(
+        hostile,
+        SHEET,
+        [(f"K{r}", png(c)) for r, c in ((4, "red"), (5, "blue"), (7, "green"), (14, "white"))],
+    )
+    hostile = replace_parts(hostile, {
+        "xl/media/image1.png": png_header_only(100_000, 100_000),
+        "xl/media/image2.png": SVG,
+        "xl/media/image3.png": jpeg(size=(400, 300))[:700],
+    })  # fmt: skip
+    (returns / "P004.xlsx").write_bytes(hostile)
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    (standards / "mini.yaml").write_text(MINI_YAML, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["grade", str(returns), "--standards", str(standards), "--out", str(out / "s.xlsx"),
+            "--history", str(tmp_path / "h.sqlite"), "--json"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    return tmp_path, pictures, result, args
+
+
+def test_each_picture_lands_on_its_criterion_with_its_bytes(graded) -> None:
+    tmp_path, pictures, result, _ = graded
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / "photos"
+    names = sorted(p.name for p in folder.iterdir())
+    expected = {
+        f"2026-11_P001_1.1.01_{_sha(pictures['red'])[:12]}.png": pictures["red"],
+        f"2026-11_P001_1.1.01_{_sha(pictures['turned'])[:12]}.jpg": pictures["turned"],
+        f"2026-11_P001_3.1.01_{_sha(pictures['blue'])[:12]}.jpg": pictures["blue"],
+        f"2026-11_P002_1.1.01_{_sha(pictures['green'])[:12]}.png": pictures["green"],
+        f"2026-11_P003_3.1.01_{_sha(pictures['white'])[:12]}.png": pictures["white"],
+        f"2026-11_P004_3.1.01_{_sha(png('white'))[:12]}.png": png("white"),
+    }
+    assert names == sorted(expected)
+    for name, data in expected.items():
+        assert (folder / name).read_bytes() == data, name
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".audit-xls")]
+
+
+def test_json_lists_photos_per_criterion(graded) -> None:
+    _, pictures, result, _ = graded
+    document = json.loads(result.stdout)
+    by_file = {w["file"]: w for w in document["workbooks"]}
+    p1 = by_file["P001.xlsx"]["photos"]
+    assert sorted(p1) == ["1.1.01", "3.1.01"]
+    assert [
+        (p["sha256"], p["cell"], p["stored_as"], p["width"], p["height"]) for p in p1["1.1.01"]
+    ] == [
+        (_sha(pictures["red"]), "K4", "floating", 40, 30),
+        (_sha(pictures["turned"]), "K4", "floating", 32, 64),
+    ]
+    assert (
+        p1["3.1.01"][0]["path"] == f"photos/2026-11_P001_3.1.01_{_sha(pictures['blue'])[:12]}.jpg"
+    )
+    assert by_file["P002.xlsx"]["photos"]["1.1.01"][0]["stored_as"] == "wps_cell"
+    assert by_file["P003.xlsx"]["photos"]["3.1.01"][0]["stored_as"] == "excel_cell"
+    # the picture over the title row (C1) belongs to no criterion: a warning, not kept
+    codes = [(d["code"], d["cell"]) for d in by_file["P001.xlsx"]["diagnostics"]]
+    assert codes == [("picture.no_criterion", "C1")]
+
+
+def test_hostile_pictures_are_warnings_on_a_graded_workbook(graded) -> None:
+    _, _, result, _ = graded
+    hostile = {w["file"]: w for w in json.loads(result.stdout)["workbooks"]}["P004.xlsx"]
+    assert hostile["status"] == "graded"
+    assert [(d["severity"], d["code"], d["cell"]) for d in hostile["diagnostics"]] == [
+        ("warning", "picture.pixels", "K4"),
+        ("warning", "picture.not_image", "K5"),
+        ("warning", "picture.broken", "K7"),
+    ]
+    assert hostile["diagnostics"][1]["message"] == (
+        "图片 xl/media/image2.png 不是可用的照片格式（SVG），未采用：请插入 JPG 或 PNG 照片。"
+    )
+
+
+def test_problem_list_has_count_link_and_thumbnail(graded) -> None:
+    tmp_path, pictures, _, _ = graded
+    book = openpyxl.load_workbook(tmp_path / "out" / "s.xlsx")
+    sheet = book["问题清单"]
+    header = [c.value for c in next(r for r in sheet.iter_rows() if r[0].value == "检查月份")]
+    assert header[-3:] == ["照片数", "照片", "缩略图"]
+    rows = {(r[2].value, r[4].value): r for r in sheet.iter_rows() if r[2].value in
+            ("P001", "P002", "P003", "P004")}  # fmt: skip
+    count, link = header.index("照片数"), header.index("照片")
+    first = rows[("P001", "1.1.01")]
+    assert first[count].value == 2
+    # relative, so the summary and its photos/ folder can be zipped and mailed together; as
+    # Excel writes a relative link to a file (xlsxwriter's external: links)
+    name = f"2026-11_P001_1.1.01_{_sha(pictures['red'])[:12]}.png"
+    assert (first[link].value, first[link].hyperlink.target) == (name, f"photos\\{name}")
+    assert (
+        rows[("P002", "3.1.01")][count].value == 0
+        and rows[("P002", "3.1.01")][link].hyperlink is None
+    )
+    assert len(sheet._images) == 5  # one thumbnail per problem with photos
+    with zipfile.ZipFile(tmp_path / "out" / "s.xlsx") as archive:
+        rels = [n for n in archive.namelist() if n.startswith("xl/worksheets/_rels/")]
+        text = "".join(archive.read(n).decode() for n in rels)
+    assert "HYPERLINK" not in text and "http://x" not in text  # WPS alt text never reaches it
+
+
+def test_history_records_hashes_and_paths_and_regrading_writes_nothing_twice(graded) -> None:
+    tmp_path, pictures, _, args = graded
+    history = tmp_path / "h.sqlite"
+    photos = problem_photos(history, "P001", "2026-11", "1.1.01")
+    assert [(p.sha256, p.path.name, p.exists) for p in photos] == [
+        (_sha(pictures["red"]), f"2026-11_P001_1.1.01_{_sha(pictures['red'])[:12]}.png", True),
+        (
+            _sha(pictures["turned"]),
+            f"2026-11_P001_1.1.01_{_sha(pictures['turned'])[:12]}.jpg",
+            True,
+        ),
+    ]
+    assert [p.criterion for p in problem_photos(history, "P001", "2026-11")] == [
+        "1.1.01", "1.1.01", "3.1.01",
+    ]  # fmt: skip
+    folder = tmp_path / "out" / "photos"
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+def test_photos_option_and_nothing_written_for_a_wrong_register(tmp_path, standard) -> None:
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    data = fill(issue(standard), standard, _answers(), default=("符合", None))
+    (returns / "P001.xlsx").write_bytes(add_floating(data, SHEET, [("K4", png())]))
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    (standards / "mini.yaml").write_text(MINI_YAML, encoding="utf-8")
+    target = tmp_path / "evidence"
+    result = CliRunner().invoke(cli, [
+        "grade", str(returns), "--standards", str(standards), "--out", str(tmp_path / "s.xlsx"),
+        "--photos", str(target), "--no-history",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in target.iterdir()] == [f"2026-11_P001_1.1.01_{_sha(png())[:12]}.png"]
+    inside = CliRunner().invoke(cli, [
+        "grade", str(returns), "--standards", str(standards), "--out", str(tmp_path / "s.xlsx"),
+        "--photos", str(returns / "photos"), "--no-history",
+    ])  # fmt: skip
+    assert inside.exit_code == 2 and not (returns / "photos").exists()
