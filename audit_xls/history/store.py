@@ -391,10 +391,11 @@ LEDGER_VERSION = 3
 @cache
 def expected_columns(version: int = SCHEMA_VERSION) -> dict[str, tuple[str, ...]]:
     """Tables and columns of the current schema (in order), as the readers expect them (of
-    the base schema only for a history older than the ledger)."""
+    the base schema only for a history older than the ledger, and of its own version for an
+    older one: a history without the photos table is read as having no photos)."""
     conn = sqlite3.connect(":memory:")
     try:
-        upto = SCHEMA_VERSION if version >= LEDGER_VERSION else LEDGER_VERSION - 1
+        upto = min(SCHEMA_VERSION, max(version, LEDGER_VERSION - 1))
         for number in range(upto):
             conn.executescript(migration_script(number, SQLITE))
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -727,6 +728,8 @@ def load_photos(
         sql += " AND p.criterion = ?"
         params.append(criterion)
     with _connect_read(location) as conn:
+        if "photos" not in conn.table_names():  # a history older than photo evidence
+            return []
         _, rows = conn.query(sql + " ORDER BY w.id, p.seq", params)
     return [(str(c), str(h), str(p)) for c, h, p in rows]
 
