@@ -26,6 +26,16 @@ import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `returns`, when run as a script
 
+from picture_files import (
+    SVG,
+    add_excel_cell_images,
+    add_floating,
+    add_wps_cell_images,
+    jpeg,
+    png,
+    png_header_only,
+    replace_parts,
+)
 from returns import fill
 
 from audit_xls.grading.register import IssuedEntry, read_issued
@@ -107,6 +117,26 @@ class Kit:
     def fill(self, site: str, answers=None, **options) -> bytes:
         options.setdefault("default", ALL_PASS)
         return fill(self.books[site], self.standard, answers or {}, **options)
+
+    def picture(self, site: str, picture: bytes) -> bytes:
+        """A return failing 1.1.01 with a picture in its 照片 cell whose bytes are `picture`."""
+        first = self.at("1.1.01", Col.PHOTO)
+        data = add_floating(self.fill(site, {"1.1.01": ("不符合", 1, "工牌未佩戴")}), CHECKLIST,
+                            [(first, png())])  # fmt: skip
+        return replace_parts(data, {"xl/media/image1.png": picture})
+
+
+def last_row_anchor(data: bytes) -> bytes:
+    """The first floating picture moved to the sheet's last row (0-based 1048575)."""
+    drawing = zipfile.ZipFile(io.BytesIO(data)).read("xl/drawings/drawing1.xml")
+    start = drawing.index(b"<row>")
+    end = drawing.index(b"</row>", start)
+    moved = drawing[:start] + b"<row>1048575" + drawing[end:]
+    return replace_parts(data, {"xl/drawings/drawing1.xml": moved})
+
+
+# 50 MB that do not compress, as a photo's bytes barely do
+BIG_PICTURE = random.Random(50).randbytes(50 * 2**20)
 
 
 def unknown_standard(standard: Standard) -> Standard:
@@ -1144,6 +1174,109 @@ def cases(kit: Kit) -> list[Case]:
             },
             "K20",
         ),
+        # pictures (photo evidence): a bad picture is a warning on its row, never a send-back
+        c(
+            "photos-floating-wps",
+            "照片：浮动图片和 WPS 嵌入单元格图片，放在不符合项的照片格（采用）",
+            one("photos-floating-wps.xlsx", GRADED),
+            lambda k: {
+                "photos-floating-wps.xlsx": add_wps_cell_images(
+                    add_floating(k.fill("J01", fail2), CHECKLIST, [(d(first, Col.PHOTO), png())]),
+                    CHECKLIST,
+                    {d(first, Col.PHOTO): jpeg()},
+                )
+            },
+            "J01",
+        ),
+        c(
+            "photos-excel-in-cell",
+            "照片：Excel「放置在单元格中」的图片（采用）",
+            one("photos-excel-in-cell.xlsx", GRADED),
+            lambda k: {
+                "photos-excel-in-cell.xlsx": add_excel_cell_images(
+                    k.fill("J02", fail2), CHECKLIST, {d(first, Col.PHOTO): png("green")}
+                )
+            },
+            "J02",
+        ),
+        c(
+            "picture-pixel-bomb",
+            "图片：PNG 声明 100,000 × 100,000 像素（解压炸弹）",
+            one(
+                "picture-pixel-bomb.xlsx",
+                GRADED,
+                ("picture.pixels", CHECKLIST, d(first, Col.PHOTO)),
+            ),
+            lambda k: {
+                "picture-pixel-bomb.xlsx": k.picture("J03", png_header_only(100_000, 100_000))
+            },
+            "J03",
+        ),
+        c(
+            "picture-truncated",
+            "图片：JPEG 被截断",
+            one(
+                "picture-truncated.xlsx", GRADED, ("picture.broken", CHECKLIST, d(first, Col.PHOTO))
+            ),
+            lambda k: {"picture-truncated.xlsx": k.picture("J04", jpeg(size=(400, 300))[:700])},
+            "J04",
+        ),
+        c(
+            "picture-svg",
+            "图片：SVG（不是照片格式）",
+            one("picture-svg.xlsx", GRADED, ("picture.not_image", CHECKLIST, d(first, Col.PHOTO))),
+            lambda k: {"picture-svg.xlsx": k.picture("J05", SVG)},
+            "J05",
+        ),
+        c(
+            "picture-50mb",
+            "图片：一张 50 MB 的图片",
+            one("picture-50mb.xlsx", GRADED, ("picture.too_large", CHECKLIST, d(first, Col.PHOTO))),
+            lambda k: {"picture-50mb.xlsx": k.picture("J06", b"\xff\xd8\xff" + BIG_PICTURE)},
+            "J06",
+        ),
+        c(
+            "pictures-500",
+            "图片：一个工作簿里 500 张图片",
+            one("pictures-500.xlsx", GRADED, ("picture.too_many", CHECKLIST, "")),
+            lambda k: {
+                "pictures-500.xlsx": add_floating(
+                    k.fill("J07", fail2),
+                    CHECKLIST,
+                    [(d(first, Col.PHOTO), png(size=(10 + i, 10))) for i in range(500)],
+                )
+            },
+            "J07",
+        ),
+        c(
+            "picture-last-row",
+            "图片：锚定在第 1,048,576 行（不在任何检查标准行内）",
+            one("picture-last-row.xlsx", GRADED, ("picture.no_criterion", CHECKLIST, "K1048576")),
+            lambda k: {"picture-last-row.xlsx": last_row_anchor(k.picture("J08", png()))},
+            "J08",
+        ),
+        c(
+            "cellimages-bad-targets",
+            "图片：WPS cellimages 指向不存在的文件和外部网址",
+            one(
+                "cellimages-bad-targets.xlsx",
+                GRADED,
+                ("picture.missing", CHECKLIST, d(first, Col.PHOTO)),
+                ("picture.external", CHECKLIST, d("1.1.02", Col.PHOTO)),
+            ),
+            lambda k: {
+                "cellimages-bad-targets.xlsx": add_wps_cell_images(
+                    k.fill("J09", fail2),
+                    CHECKLIST,
+                    {d(first, Col.PHOTO): png(), d("1.1.02", Col.PHOTO): png()},
+                    targets={
+                        d(first, Col.PHOTO): "media/nothere.png",
+                        d("1.1.02", Col.PHOTO): "https://example.com/x.png",
+                    },
+                )
+            },
+            "J09",
+        ),
         # the batch
         Case(
             "resubmitted",
@@ -1182,7 +1315,7 @@ def cases(kit: Kit) -> list[Case]:
 # Sites issued this month: G04 is issued and never returned (missing).
 ISSUED_SITES = [
     "G01", "G02", "G03", "G04", *(f"H{i:02d}" for i in range(1, 31)),
-    *(f"K{i:02d}" for i in range(1, 21)),
+    *(f"K{i:02d}" for i in range(1, 21)), *(f"J{i:02d}" for i in range(1, 10)),
 ]  # fmt: skip
 UNKNOWN_SITE = "H10"
 # A .zip of returns with GBK member names is graded as RETURNS itself (a .zip in a folder is
