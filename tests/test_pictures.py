@@ -178,3 +178,46 @@ def test_not_a_zip_or_broken_parts_never_raise(filled: bytes) -> None:
     data = _four(filled)
     broken = replace_parts(data, {"xl/drawings/drawing1.xml": b"<wsDr><oneCellAnchor>"})
     assert extract_pictures(broken, SHEET).found == []
+
+
+@pytest.mark.soffice
+def test_pictures_saved_by_libreoffice_as_xlsx_and_ods(filled: bytes, tmp_path) -> None:
+    """LibreOffice re-saves a return with pictures (one-cell and two-cell anchors): as .xlsx
+    they are drawing anchors again, as .ods draw:frames anchored to cells; same bytes, same rows."""
+    from audit_xls.soffice import convert
+
+    red, blue = png("red", (60, 40)), jpeg("blue", (80, 60))
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "one.xlsx").write_bytes(add_floating(filled, SHEET, [("K4", red), ("K14", blue)]))
+    (source / "two.xlsx").write_bytes(add_floating(filled, SHEET, [("K9", red)], two_cell=True))
+    files = sorted(source.iterdir())
+    for to, how in (("xlsx", "floating"), ("ods", "ods")):
+        one, two = convert(files, to, tmp_path / to)
+        found = extract_pictures(one.read_bytes(), SHEET)
+        assert _placed(found) == [
+            ((3,), "K4", how, _sha(red)),
+            ((13,), "K14", how, _sha(blue)),
+        ], to
+        assert [f.data for f in found.found] == [red, blue]
+        assert _placed(extract_pictures(two.read_bytes(), SHEET)) == [((8,), "K9", how, _sha(red))]
+
+
+def test_a_wps_picture_in_an_answer_cell_stays_a_typed_formula(tmp_path) -> None:
+    """DISPIMG is allowed in the 照片 column only: in 问题描述 it is a formula typed into an
+    answer, and the workbook is sent back as any typed formula is."""
+    from audit_xls.grading.grade import grade_returns
+
+    standard = mini_standard(tmp_path)
+    answers, default = {"1.1.01": ("不符合", 1)}, ("符合", None)
+    note = fill(issue(standard, "P001"), standard, answers, default=default)
+    photo = fill(issue(standard, "P002"), standard, answers, default=default)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    (returns / "in-note.xlsx").write_bytes(add_wps_cell_images(note, SHEET, {"J4": png()}))
+    (returns / "in-photo.xlsx").write_bytes(add_wps_cell_images(photo, SHEET, {"K4": png()}))
+    batch = grade_returns(returns, [standard], None, jobs=0)
+    by_file = {w.file: w for w in batch.workbooks}
+    assert [(d.code, d.cell) for d in by_file["in-note.xlsx"].errors] == [("answer.formula", "J4")]
+    assert by_file["in-photo.xlsx"].status == "graded" and not by_file["in-photo.xlsx"].diagnostics
+    assert [p.criterion for p in by_file["in-photo.xlsx"].photos] == ["1.1.01"]
