@@ -473,7 +473,7 @@ class _SummaryWriter:
             Column(t["deduction"], "num", 8),
             Column(t["note"], "wrap", 40),
             Column(t["photo_count"], "int", 7),
-            Column(t["photo"], "text", 16),
+            Column(t["photo"], "text", 36),
         ]
         rows: list[list[object]] = []
         photos: list[list[Photo]] = []
