@@ -69,8 +69,8 @@ ODS_DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
 XLINK = "http://www.w3.org/1999/xlink"
 
 # Parts whose presence means a file may hold pictures; without any, there are none to find.
-_PICTURE_PARTS = ("xl/drawings/", "xl/media/", "xl/cellimages", "xl/richdata/", "xl/metadata",
-                  "pictures/")  # fmt: skip
+_PICTURE_PARTS = (b"xl/drawings/", b"xl/media/", b"xl/cellimages", b"xl/richdata/",
+                  b"xl/metadata", b"pictures/")  # fmt: skip
 _DISPIMG = re.compile(r"""DISPIMG\(\s*["']([^"']{1,200})["']""", re.IGNORECASE)
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
@@ -112,9 +112,10 @@ def extract_pictures(data: bytes, sheet: str) -> Pictures:
     out = Pictures()
     try:
         if data.startswith(b"PK"):
-            archive = zipfile.ZipFile(io.BytesIO(data))
-            if not any(name.lower().startswith(_PICTURE_PARTS) for name in archive.namelist()):
+            names = _central_directory(data).lower()  # part names, in any case
+            if not any(part in names for part in _PICTURE_PARTS):
                 return out  # the usual return: nothing that stores or points at a picture
+            archive = zipfile.ZipFile(io.BytesIO(data))
             package = _Package(archive)
             if "content.xml" in archive.NameToInfo:
                 refs = list(_ods_pictures(package, sheet))
@@ -174,6 +175,19 @@ def photos_for_criteria(
         diagnostics.append(make("picture.too_many", lang, file=file, sheet=checklist,
                                 count=total, limit=MAX_PICTURES))  # fmt: skip
     return [photo for _, _, photo in sorted(photos, key=lambda p: p[:2])], diagnostics
+
+
+def _central_directory(data: bytes) -> bytes:
+    """The zip's central directory (where every part name is), or the whole file when it
+    cannot be located simply (a comment holding the signature, zip64): never too little."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
+        return data
+    size = int.from_bytes(data[end + 12 : end + 16], "little")
+    offset = int.from_bytes(data[end + 16 : end + 20], "little")
+    if offset + size != end or size == 0:  # prepended bytes, zip64: read it all
+        return data
+    return data[offset : offset + size]
 
 
 # --- the package ---------------------------------------------------------------------------
