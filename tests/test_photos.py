@@ -221,3 +221,67 @@ def test_photos_option_and_nothing_written_for_a_wrong_register(tmp_path, standa
         "--photos", str(returns / "photos"), "--no-history",
     ])  # fmt: skip
     assert inside.exit_code == 2 and not (returns / "photos").exists()
+
+
+def test_hostile_pictures_graded_fast_in_bounded_memory(tmp_path, standard) -> None:
+    """Each hostile picture file graded in a fresh process (jobs=0: in that process, to measure
+    it): well under the reader's time limit and under 200 MB above the baseline."""
+    import random
+    import subprocess
+    import sys
+    import textwrap
+
+    base = fill(issue(standard), standard, _answers(), default=("符合", None))
+    one = add_floating(base, SHEET, [("K4", png())])
+    files = {
+        "bomb.xlsx": replace_parts(one, {"xl/media/image1.png": png_header_only(100_000, 100_000)}),
+        "big.xlsx": replace_parts(
+            one, {"xl/media/image1.png": b"\xff\xd8\xff" + random.Random(5).randbytes(50 * 2**20)}
+        ),
+        "many.xlsx": add_floating(
+            base, SHEET, [("K4", png(size=(10 + i, 10))) for i in range(500)]
+        ),
+        "large-photo.xlsx": add_floating(base, SHEET, [("K4", jpeg(size=(6000, 4000)))]),
+    }
+    for name, data in [*files.items(), ("warm.xlsx", one)]:
+        folder = tmp_path / name.replace(".", "-")
+        folder.mkdir()
+        (folder / name).write_bytes(data)
+    yaml = tmp_path / "mini.yaml"
+    yaml.write_text(MINI_YAML, encoding="utf-8")
+    script = textwrap.dedent(
+        f"""
+        import json, resource, time
+        from pathlib import Path
+        from audit_xls.grading.grade import grade_returns
+        from audit_xls.standards.loader import load_standard
+        standard = load_standard({str(yaml)!r})
+        grade_returns(Path({str(tmp_path / "warm-xlsx")!r}), [standard], None, jobs=0)
+        out = {{}}
+        for name in {list(files)!r}:
+            base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            start = time.perf_counter()
+            batch = grade_returns(Path({str(tmp_path)!r}) / name.replace(".", "-"), [standard],
+                                  None, jobs=0)
+            seconds = time.perf_counter() - start
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
+            w = batch.workbooks[0]
+            out[name] = [seconds, grown / 1024, w.status, [d.code for d in w.diagnostics],
+                         len(w.photos)]
+        print(json.dumps(out))
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    measured = json.loads(run.stdout)
+    print("hostile pictures (seconds, MB above baseline, status, codes, photos):", measured)
+    expected = {
+        "bomb.xlsx": (["picture.pixels"], 0),
+        "big.xlsx": (["picture.too_large"], 0),
+        "many.xlsx": (["picture.too_many"], 100),
+        "large-photo.xlsx": ([], 1),
+    }
+    for name, (seconds, grown_mb, status, codes, photos) in measured.items():
+        assert (status, codes, photos) == ("graded", *expected[name]), name
+        assert seconds < 5 and grown_mb < 200, (name, seconds, grown_mb)
