@@ -285,3 +285,41 @@ def test_hostile_pictures_graded_fast_in_bounded_memory(tmp_path, standard) -> N
     for name, (seconds, grown_mb, status, codes, photos) in measured.items():
         assert (status, codes, photos) == ("graded", *expected[name]), name
         assert seconds < 5 and grown_mb < 200, (name, seconds, grown_mb)
+
+
+def test_a_workbook_issued_before_the_photo_column_is_graded(tmp_path, standard) -> None:
+    """Workbooks issued by the release before the 照片 column (no K2 header, the fingerprint of
+    their time) are graded as they are; any other change to that header is still caught."""
+    import io
+
+    from audit_xls.grading.grade import grade_returns
+    from audit_xls.workbook import layout as layout_module
+    from audit_xls.workbook.layout import Layout
+    from audit_xls.workbook.template import load_template
+
+    plan = Layout(standard, load_template("zh"))
+
+    def as_issued_before(book: openpyxl.Workbook, header: str | None = None) -> None:
+        book[SHEET]["K2"].value = header
+        sheet = book[layout_module.MANIFEST_SHEET]
+        keys = layout_module.MANIFEST_KEYS
+        values = {key: str(sheet.cell(i + 1, 2).value or "") for i, key in enumerate(keys)}
+        values["fingerprint"] = plan.fingerprint_before_photos
+        sheet.cell(keys.index("fingerprint") + 1, 2).value = values["fingerprint"]
+        rows = tuple((r.index, r.code) for r in plan.rows if r.kind == "criterion")
+        checksum = layout_module.manifest_checksum(values, rows)
+        sheet.cell(layout_module.MANIFEST_CHECKSUM_ROW + 1, 2).value = checksum
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    old = fill(issue(standard, "P001"), standard, _answers(), default=("符合", None),
+               change=as_issued_before)  # fmt: skip
+    edited = fill(issue(standard, "P002"), standard, _answers(), default=("符合", None),
+                  change=lambda book: as_issued_before(book, "备注"))  # fmt: skip
+    (returns / "old.xlsx").write_bytes(old)
+    (returns / "edited.xlsx").write_bytes(edited)
+    assert openpyxl.load_workbook(io.BytesIO(old))[SHEET]["K2"].value is None
+    batch = grade_returns(returns, [standard], None, jobs=0)
+    by_file = {w.file: w for w in batch.workbooks}
+    assert (by_file["old.xlsx"].status, by_file["old.xlsx"].diagnostics) == ("graded", [])
+    assert [(d.code, d.cell) for d in by_file["edited.xlsx"].errors] == [("locked.changed", "K2")]

@@ -96,7 +96,8 @@ class Checker:
                 found = self._layouts.get(key)
                 if found is None:
                     found = Layout(standard, template)
-                    _ = found.locked_cells, found.fingerprint  # computed once, outside threads
+                    # computed once, outside threads
+                    _ = found.locked_cells, found.fingerprint, found.fingerprint_before_photos
                     self._layouts[key] = found
         return found
 
@@ -184,7 +185,11 @@ class _Run:
         plan = self.checker.layout(standard, self.template)
         expected_rows = tuple((r.index, r.code) for r in plan.rows if r.kind == "criterion")
         same_layout = values.get("fingerprint") == plan.fingerprint
-        if not same_layout or manifest.criterion_rows != expected_rows:
+        # issued before the 照片 column: the same workbook without its header (photos hook)
+        before_photos = not same_layout and values.get("fingerprint") == (
+            plan.fingerprint_before_photos
+        )
+        if not (same_layout or before_photos) or manifest.criterion_rows != expected_rows:
             self.add(
                 "manifest.layout",
                 sheet=layout.MANIFEST_SHEET,
@@ -195,7 +200,7 @@ class _Run:
         self.check_cover(values)
         rows_intact = self.check_rows(plan)
         if rows_intact:
-            self.check_locked(plan)
+            self.check_locked(plan, blank=layout.PHOTO_HEADER if before_photos else None)
         self.check_layout_extras(plan)
         if rows_intact:
             # 复查 rows below the checklist (build --history): rectify/recheck.py; read first,
@@ -303,12 +308,15 @@ class _Run:
         )
         return False
 
-    def check_locked(self, plan: Layout) -> None:
+    def check_locked(self, plan: Layout, blank: tuple[int, int] | None = None) -> None:
+        """Every locked text as the layout says (the `blank` cell empty instead)."""
         grid = self.raw.grid
         changed = []
         for r, cells in self.checker.locked_rows(plan):
             values = grid[r] if r < len(grid) else []
             for c, expected in cells:
+                if (r, c) == blank:
+                    expected = ""
                 found = values[c] if c < len(values) else ""
                 # the common case (an unchanged text) costs one comparison
                 if found != expected and (found := text_of(found)) != expected:

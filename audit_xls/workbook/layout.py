@@ -71,6 +71,7 @@ MAX_PROBLEM_POINTS = 99
 # Unlocked too, but holds pictures, not answers: its values are never read, and WPS's
 # =DISPIMG(...) cell pictures are allowed here only (workbook/pictures.py reads them).
 PHOTO_COL = Col.PHOTO
+PHOTO_HEADER = (HEADER_ROW, int(Col.PHOTO))  # absent from workbooks issued before the column
 LOCKED_TEXT_COLS = (Col.CODE, Col.SECTION, Col.GROUP, Col.TEXT, Col.METHOD, Col.RULE)
 COLUMN_WIDTHS = {
     Col.CODE: 8,
@@ -356,8 +357,17 @@ class Layout:
 
     @cached_property
     def fingerprint(self) -> str:
+        return self._fingerprint(self.locked_cells)
+
+    @cached_property
+    def fingerprint_before_photos(self) -> str:
+        """The fingerprint this standard's workbooks had before the 照片 column: its header is
+        the one locked cell they lack. validate.py grades them as they are."""
+        return self._fingerprint({k: v for k, v in self.locked_cells.items() if k != PHOTO_HEADER})
+
+    def _fingerprint(self, locked_cells: dict[tuple[int, int], str]) -> str:
         payload = {
-            "cells": sorted([r, c, v] for (r, c), v in self.locked_cells.items()),
+            "cells": sorted([r, c, v] for (r, c), v in locked_cells.items()),
             "formulas": sorted([r, c, f] for (r, c), f in self.checklist_formulas().items()),
             "summary": sorted([r, c, f] for (r, c), f in self.summary_formulas().items()),
             "standard": self.standard.content_hash,
