@@ -14,6 +14,7 @@ from audit_xls.i18n import Said
 TEMPLATES_DIR = data.templates_folder()
 DEFAULT_TEMPLATE = "zh"
 COLUMN_COUNT = 11  # the checklist's columns, layout.Col
+NOTICE_COLUMN_COUNT = 10  # the 整改事项 columns of templates/notice/*.yaml (rectify)
 
 
 class TemplateError(Said, ValueError):
@@ -54,6 +55,7 @@ def load_template(name: str = DEFAULT_TEMPLATE) -> Template:
     if not path.is_file():
         raise TemplateError("template.unknown", name=name, names=template_names())
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if len(data.get("columns", [])) != COLUMN_COUNT:
-        raise TemplateError("template.columns", path=path, count=COLUMN_COUNT)
+    count = NOTICE_COLUMN_COUNT if name.startswith("notice/") else COLUMN_COUNT
+    if len(data.get("columns", [])) != count:
+        raise TemplateError("template.columns", path=path, count=count)
     return Template(name, data)
