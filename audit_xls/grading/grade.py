@@ -165,13 +165,8 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
         packed_card, tuple(_slots(d) for d in result.diagnostics), result.modified,
         result.duplicate_of,
         tuple((v.problem, v.code, v.verdict, v.note) for v in result.rechecks),  # 复查
-        tuple(astuple_shallow(p) for p in result.photos),
+        tuple(_slots(p) for p in result.photos),
     )  # fmt: skip
-
-
-def astuple_shallow(obj: Any) -> tuple[Any, ...]:
-    """A dataclass's fields as a tuple, without copying them (dataclasses.astuple deep-copies)."""
-    return tuple(getattr(obj, f.name) for f in fields(obj))
 
 
 def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookResult:
