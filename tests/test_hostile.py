@@ -395,7 +395,7 @@ def test_folder_cases_join_the_mixed_batch(hostile, tmp_path):
         "这是一个文件夹，名字却像工作簿（可能是解压开的 .xlsx），未读取："
         "请把工作簿文件本身放进交回文件夹。"
     )
-    assert len(document["workbooks"]) == 59 + linked
+    assert len(document["workbooks"]) == 68 + linked
     assert len(document["skipped"]) == 8 + 1 + linked + gbk
     missing = [m["site_code"] for m in document["missing"]]
     if linked:
