@@ -21,6 +21,7 @@ from picture_files import (
     replace_parts,
 )
 from returns import MINI_YAML, fill, issue, mini_standard
+from test_history import rows
 
 from audit_xls.cli import cli
 from audit_xls.outputs.photos import problem_photos
@@ -199,6 +200,29 @@ def test_history_records_hashes_and_paths_and_regrading_writes_nothing_twice(gra
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+def test_history_migrate_copies_the_photos_to_postgres(graded, postgres_url) -> None:
+    """Schema 6 on PostgreSQL too; `history migrate` carries the photos table, row for row."""
+    tmp_path, pictures, result, _ = graded
+    assert result.exit_code == 0, result.output
+    history = tmp_path / "h.sqlite"
+    moved = CliRunner().invoke(
+        cli, ["history", "migrate", "--from", str(history), "--to", postgres_url]
+    )
+    assert moved.exit_code == 0, moved.output
+    query = (
+        "SELECT workbook, seq, criterion, sha256, ext, cell, how, width, height, path FROM photos"
+    )
+    copied = sorted(rows(postgres_url, query))
+    assert len(copied) == 6
+    assert copied == sorted(rows(history, query))
+    assert problem_photos(postgres_url, "P001", "2026-11", "1.1.01") == problem_photos(
+        history, "P001", "2026-11", "1.1.01"
+    )
+    assert [p.sha256 for p in problem_photos(postgres_url, "P003", "2026-11")] == [
+        _sha(pictures["white"])
+    ]
 
 
 def test_photos_option_and_nothing_written_for_a_wrong_register(tmp_path, standard) -> None:
