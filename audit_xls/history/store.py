@@ -989,7 +989,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
             w.site_code,
             w.period,
             w.standard.id if w.standard else "",
-            older_copy=bool(w.duplicate_of),
+            older_copy=w.superseded,  # the model says which copy is the older one
             modified=read_modified(stored_modified(w.modified)),
         )
         for w in ordered
