@@ -685,12 +685,12 @@ def monthly(
         raise click.BadParameter(
             t("cli.monthly.csv_not_folder", lang, folder=csv_dir), param_hint="--csv"
         )
-    csv_files = [("--csv", p) for p in monthly_csv_paths(csv_dir)] if csv_dir else []
+    csv_files = [("--csv", p) for p in monthly_csv_paths(csv_dir, lang)] if csv_dir else []
     history_file = None if "://" in str(history_path) else history_path
     _check_outputs([("--out", out), *csv_files], [("--history", history_file)], lang)
     try:
-        report = monthly_report(history_path, from_, to, standard_id, region, as_of)
-        write_monthly(report, out, lang)
+        report = monthly_report(history_path, from_, to, standard_id, region, as_of, lang)
+        write_monthly(report, out)
         if csv_dir:
             write_monthly_csv(report, csv_dir)
     except (HistoryError, MonthlyError) as error:

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from audit_xls.history.store import UNTRUSTED_MANIFEST, HistoryFrames, load_history
-from audit_xls.i18n import DEFAULT_LANG, Said, t
+from audit_xls.i18n import DEFAULT_LANG, Clauses, Ref, Said, join, t
 from audit_xls.model.period import PeriodError, is_period, month_range, parse_period
 from audit_xls.model.results import SENT_BACK
 from audit_xls.model.score import FAIL, round2, section_rate
@@ -33,30 +33,48 @@ from audit_xls.model.standard import DEFAULT_GRADE_BANDS
 from audit_xls.outputs.shared import competition_ranks
 from audit_xls.rectify import summary as rectification
 
-ALL_SITES = "全部项目"
-RATE = "得分率(%)"  # the header grade's summary uses for a site's rate
-FOOTER = t("summary.footer", "zh")  # page numbers worded like grade's summary
-MEAN_NOTE = (
-    "区域得分率 = 区域内各项目当月得分率的算术平均（不按分值加权），保留两位小数（四舍五入）。"
-)
-
+# The pivots (their sheet names come from the catalogue, monthly.sheets.<key>) and the name of
+# each one's Excel Table (stable, ASCII).
 SHEETS = {
-    "site_rates": ("项目月度得分", "SiteMonthly"),
-    "region_rates": ("区域月度", "RegionMonthly"),
-    "section_rates": ("分项月度", "SectionMonthly"),
-    "ranking": ("月度排名", "MonthlyRanking"),
-    "repeats": ("反复问题", "RepeatProblems"),
-    "returns": ("回收情况", "ReturnsMonthly"),
-    "detail": ("明细", "MonthlyDetail"),
+    "site_rates": "SiteMonthly",
+    "region_rates": "RegionMonthly",
+    "section_rates": "SectionMonthly",
+    "ranking": "MonthlyRanking",
+    "repeats": "RepeatProblems",
+    "returns": "ReturnsMonthly",
+    "detail": "MonthlyDetail",
 }
 SITE_CHANGE_TABLE = "SiteMonthlyChange"
-CHANGE = "较上月"
-# ↑ / ↓ / → with the change: the trend every application shows and prints
-ARROW = t("monthly.arrow", "zh")
-TREND = "趋势"  # sparklines: drawn by Excel and WPS only (LibreOffice keeps but does not draw them)
 # The history keeps each result's 评级 but not its standard's bands: rates are coloured by the
 # default bands (优秀 ≥90, 良好 ≥80, 合格 ≥70, 不合格 below), as docs/outputs.md says.
 MONTHLY_BANDS = DEFAULT_GRADE_BANDS
+
+
+# The pivots' columns by machine key (docs/outputs.md): a report's frames are headed with their
+# words in the report's language (monthly.column.<key>); --json keys them by these keys.
+COLUMN_KEYS = (
+    "site_code", "site", "region", "change", "standard_id", "section_code", "section", "period",
+    "rank", "percent", "previous_rank", "rank_change", "criterion_code", "criterion",
+    "consecutive_months", "problem_points_by_month", "latest_note", "reported_fixed_before",
+    "issued", "returned", "graded", "sent_back_not_graded", "not_returned", "standard_version",
+    "score", "max_score", "grade", "inspector", "inspection_date", "graded_at", "file",
+    "workbook_id", "versions",
+)  # fmt: skip
+
+
+def column(key: str, lang: str = DEFAULT_LANG) -> str:
+    """A pivot column's header in `lang` (its machine key -> monthly.column.<key>)."""
+    return t(f"monthly.column.{key}", lang)
+
+
+@lru_cache(maxsize=8)
+def _column_keys(lang: str) -> dict[str, str]:
+    return {column(key, lang): key for key in COLUMN_KEYS}
+
+
+def column_key(name: str, lang: str = DEFAULT_LANG) -> str | None:
+    """The machine key of a header in `lang`, or None (a month, or a column of its own)."""
+    return _column_keys(lang).get(name)
 
 
 class MonthlyError(Said, ValueError):
@@ -115,24 +133,27 @@ def _rate(score: str, points: str) -> Decimal | None:
 
 @dataclass
 class MonthlyReport:
-    """The pivots as DataFrames; every month column holds 得分率 as a number 0-100 or NaN."""
+    """The pivots as DataFrames; every month column holds 得分率 as a number 0-100 or NaN.
+    Headers, notes and the words in cells (全部项目, lists of months) are in `lang`."""
 
     months: list[str]
     filters: dict[str, str | None]
-    site_rates: pd.DataFrame  # 项目编码, 项目名称, 区域, <months>, 较上月
-    site_changes: pd.DataFrame  # 项目编码, 项目名称, 区域, <months>: change vs previous month
-    region_rates: pd.DataFrame  # 区域, <months>; last row 全部项目
-    section_rates: pd.DataFrame  # 标准, 一级指标编码, 一级指标, <months>
-    ranking: pd.DataFrame  # long: 月份, 排名, 项目..., 得分率, 上月排名, 排名变化 (+ = up)
+    # headed in `lang`; by machine key (COLUMN_KEYS):
+    site_rates: pd.DataFrame  # site_code, site, region, <months>, change
+    site_changes: pd.DataFrame  # site_code, site, region, <months>: change vs previous month
+    region_rates: pd.DataFrame  # region, <months>; last row 全部项目 (monthly.all_sites)
+    section_rates: pd.DataFrame  # standard_id, section_code, section, <months>
+    ranking: pd.DataFrame  # long: period, rank, site..., percent, previous_rank, rank_change
     repeats: pd.DataFrame  # criteria failed at a site in 2+ consecutive months
-    returns: pd.DataFrame  # 月份, 下发, 回收, 已评分, 退回未评, 未回收
+    returns: pd.DataFrame  # period, issued, returned, graded, sent_back_not_graded, ...
     detail: pd.DataFrame  # the current graded results, one row per workbook
-    versions: pd.DataFrame  # 月份, 标准, 版本
+    versions: pd.DataFrame  # period, standard_id, versions
     notes: list[str] = field(default_factory=list)
     latest_month: str = ""  # the last month with graded results: what 较上月 compares
     generated_from: datetime | None = None  # newest graded_at, fixes the workbook's created date
     # 整改台账, 整改完成率, 逾期未整改 (rectify/summary.py); None for a history without a ledger
     rectification: rectification.LedgerReport | None = None
+    lang: str = DEFAULT_LANG
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {key: getattr(self, key) for key in SHEETS} | {"site_changes": self.site_changes}
@@ -158,9 +179,11 @@ def monthly_report(
     standard: str | None = None,
     region: str | None = None,
     as_of: date | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> MonthlyReport:
     """Build the pivots from the history; MonthlyError when nothing graded matches.
-    `as_of` (default today) is the day deadlines and overdue days are counted to."""
+    `as_of` (default today) is the day deadlines and overdue days are counted to; `lang` the
+    language of the headers, notes and words in cells."""
     for value in (from_, to):
         if value is not None:
             check_month(value)
@@ -168,7 +191,7 @@ def monthly_report(
     filters = {"from": from_, "to": to, "standard": standard, "region": region}
     # Only failed criteria are used (反复问题): a tenth of the largest table.
     history = load_history(history_path, from_, to, standard, region, criteria_result=FAIL)
-    frames, notes = _clean_periods(history)
+    frames, notes = _clean_periods(history, lang)
     # Two current rows can meet in one month once "2026-02 " reads as 2026-02: keep the newer.
     current = frames.current.sort_values("id").drop_duplicates(
         ["site_code", "period", "standard_id"], keep="last"
@@ -188,21 +211,22 @@ def monthly_report(
                     standards=sorted(set(known["standard_id"])),
                 )
         raise MonthlyError("monthly.error.empty", history=history_path)
-    report = _build(frames, current, filters)
+    report, repeat_months = _build(frames, current, filters, lang)
     report.notes[:0] = notes
     report.rectification = rectification.ledger_report(
-        history_path, from_, to, standard, region, as_of or date.today()
+        history_path, from_, to, standard, region, as_of or date.today(), lang
     )
     # 反复问题 knows whether a repeat followed a fix the site claimed (before 最近问题描述)
+    claimed = rectification.claimed_before(report.rectification, report.repeats, repeat_months)
     report.repeats.insert(
         len(report.repeats.columns) - 1,
-        t("rectify.monthly.claimed_column", "zh"),
-        rectification.claimed_before(report.rectification, report.repeats),
+        column("reported_fixed_before", lang),
+        [join(months, lang) for months in claimed],
     )
     return report
 
 
-def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
+def _clean_periods(frames: HistoryFrames, lang: str) -> tuple[HistoryFrames, list[str]]:
     """Only YYYY-MM periods count; sent-back rows with an untrusted manifest name no month.
 
     The history can hold "2026-02 " (an older build), or whatever a tampered manifest said:
@@ -221,18 +245,12 @@ def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
     notes = []
     if fixed:
         count = sum(1 for p in written if p in fixed)
-        shown = "、".join(f"「{p}」" for p in fixed)
-        notes.append(
-            f"历史库中 {count} 条记录的月份带多余空格或全角字符（{shown}），已按 YYYY-MM 计入。"
-        )
+        notes.append(t("monthly.data_note.month_cleaned", lang, count=count, months=_quoted(fixed)))
     if odd:
-        shown = "、".join(f"「{p}」" for p in sorted(set(odd)))
-        notes.append(f"历史库中 {len(odd)} 条记录的月份不是 YYYY-MM（{shown}），未计入任何月份。")
+        months = _quoted(sorted(set(odd)))
+        notes.append(t("monthly.data_note.month_dropped", lang, count=len(odd), months=months))
     if untrusted.any():
-        notes.append(
-            f"{int(untrusted.sum())} 份退回文件的隐藏清单不可信（被修改或不是总部下发），"
-            "其项目和月份未计入。"
-        )
+        notes.append(t("monthly.data_note.untrusted", lang, count=int(untrusted.sum())))
 
     usable = {p: is_period(c) for p, c in clean.items()}
 
@@ -252,9 +270,15 @@ def _clean_periods(frames: HistoryFrames) -> tuple[HistoryFrames, list[str]]:
     return cleaned, notes
 
 
+def _quoted(texts: Sequence[str]) -> list[Ref]:
+    """Texts as typed, each in the language's quotes (「」 / "")."""
+    return [Ref.to("monthly.data_note.quoted", text=text) for text in texts]
+
+
 def _build(
-    frames: HistoryFrames, current: pd.DataFrame, filters: dict[str, str | None]
-) -> MonthlyReport:
+    frames: HistoryFrames, current: pd.DataFrame, filters: dict[str, str | None], lang: str
+) -> tuple[MonthlyReport, list[list[str]]]:
+    """The report, and the months of each row of 反复问题 (for the ledger's column)."""
     periods = [*frames.workbooks["period"], *frames.issued["period"]]
     months = _months(min(periods), max(periods))
     current = current.sort_values("id")
@@ -262,23 +286,31 @@ def _build(
     site_month = _site_month_rates(current)
     latest = max(current["period"])
     site_rates, site_changes = _site_tables(sites, site_month, months, latest)
-    versions, notes = _versions(current, months)
-    return MonthlyReport(
+    versions, notes = _versions(current, months, lang)
+    repeats, repeat_months = _repeats(frames, current, sites, lang)
+    report = MonthlyReport(
         months=months,
         filters=filters,
-        site_rates=site_rates,
-        site_changes=site_changes,
-        region_rates=_region_table(sites, site_month, months),
-        section_rates=_section_table(frames.sections, current, months),
-        ranking=_ranking(sites, site_month, months),
-        repeats=_repeats(frames, current, sites),
-        returns=_returns(frames, current, months),
-        detail=_detail(current),
-        versions=versions,
+        site_rates=_labelled(site_rates, lang),
+        site_changes=_labelled(site_changes, lang),
+        region_rates=_labelled(_region_table(sites, site_month, months, lang), lang),
+        section_rates=_labelled(_section_table(frames.sections, current, months), lang),
+        ranking=_labelled(_ranking(sites, site_month, months), lang),
+        repeats=_labelled(repeats, lang),
+        returns=_labelled(_returns(frames, current, months), lang),
+        detail=_labelled(_detail(current), lang),
+        versions=_labelled(versions, lang),
         notes=notes,
         latest_month=latest,
         generated_from=datetime.fromisoformat(max(current["graded_at"])),
+        lang=lang,
     )
+    return report, repeat_months
+
+
+def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A pivot built with machine keys, headed in `lang` (months keep their YYYY-MM)."""
+    return frame.rename(columns=lambda key: column(key, lang) if key in COLUMN_KEYS else key)
 
 
 def _site_labels(workbooks: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
@@ -287,7 +319,7 @@ def _site_labels(workbooks: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame
     return (
         latest.set_index("site_code")[["site_name", "region"]]
         .sort_index()
-        .rename(columns={"site_name": "项目名称", "region": "区域"})
+        .rename(columns={"site_name": "site"})
     )
 
 
@@ -314,7 +346,7 @@ def _site_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     rate_rows, change_rows = [], []
     for code, label in sites.iterrows():
-        head = {"项目编码": code, "项目名称": label["项目名称"], "区域": label["区域"]}
+        head = {"site_code": code, "site": label["site"], "region": label["region"]}
         rate = {m: rates.get((code, m)) for m in months}
         change = {
             m: (rate[m] - rates[(code, _before(m))])
@@ -322,18 +354,20 @@ def _site_tables(
             else None
             for m in months
         }
-        rate_rows.append(head | {m: _num(rate[m]) for m in months} | {CHANGE: _num(change[latest])})
+        rate_rows.append(
+            head | {m: _num(rate[m]) for m in months} | {"change": _num(change[latest])}
+        )
         change_rows.append(head | {m: _num(change[m]) for m in months})
     return pd.DataFrame(rate_rows), pd.DataFrame(change_rows)
 
 
 def _region_table(
-    sites: pd.DataFrame, rates: dict[tuple[str, str], Decimal], months: list[str]
+    sites: pd.DataFrame, rates: dict[tuple[str, str], Decimal], months: list[str], lang: str
 ) -> pd.DataFrame:
     rows = []
-    groups = [(region, list(codes.index)) for region, codes in sites.groupby("区域", sort=True)]
-    for region, codes in [*groups, (ALL_SITES, list(sites.index))]:
-        row: dict[str, Any] = {"区域": region}
+    groups = [(region, list(codes.index)) for region, codes in sites.groupby("region", sort=True)]
+    for region, codes in [*groups, (t("monthly.all_sites", lang), list(sites.index))]:
+        row: dict[str, Any] = {"region": region}
         for m in months:
             values = [rates[(c, m)] for c in codes if (c, m) in rates]
             mean = _mean(values)
@@ -361,18 +395,20 @@ def _section_table(
     rows = []
     for name_row in names.sort_values(["standard_id", "code"]).itertuples():
         row: dict[str, Any] = {
-            "标准": name_row.standard_id,
-            "一级指标编码": name_row.code,
-            "一级指标": name_row.name,
+            "standard_id": name_row.standard_id,
+            "section_code": name_row.code,
+            "section": name_row.name,
         }
         for m in months:
             mean = _mean(rates.get((name_row.standard_id, name_row.code, m), []))
             row[m] = math.nan if mean is None else mean
         rows.append(row)
-    return pd.DataFrame(rows, columns=["标准", "一级指标编码", "一级指标", *months])
+    return pd.DataFrame(rows, columns=["standard_id", "section_code", "section", *months])
 
 
-RANK_COLUMNS = ["月份", "排名", "项目编码", "项目名称", "区域", RATE, "上月排名", "排名变化"]
+RANK_COLUMNS = [
+    "period", "rank", "site_code", "site", "region", "percent", "previous_rank", "rank_change"
+]  # fmt: skip
 
 
 def _ranking(
@@ -380,7 +416,7 @@ def _ranking(
 ) -> pd.DataFrame:
     """Competition ranking (1, 2, 2, 4) by 得分率, highest first; 排名变化 > 0 means moved up."""
     ranks: dict[tuple[str, str], int] = {}
-    names, regions = sites["项目名称"].to_dict(), sites["区域"].to_dict()
+    names, regions = sites["site"].to_dict(), sites["region"].to_dict()
     rows = []
     for m in months:
         scored = sorted(
@@ -394,35 +430,26 @@ def _ranking(
             before = ranks.get((code, _before(m)))
             rows.append(
                 {
-                    "月份": m,
-                    "排名": rank,
-                    "项目编码": code,
-                    "项目名称": names[code],
-                    "区域": regions[code],
-                    RATE: float(rate),
-                    "上月排名": before,
-                    "排名变化": None if before is None else before - rank,
+                    "period": m,
+                    "rank": rank,
+                    "site_code": code,
+                    "site": names[code],
+                    "region": regions[code],
+                    "percent": float(rate),
+                    "previous_rank": before,
+                    "rank_change": None if before is None else before - rank,
                 }
             )
     frame = pd.DataFrame(rows, columns=RANK_COLUMNS)
-    for column in ("排名", "上月排名", "排名变化"):
-        frame[column] = frame[column].astype("Int64")
+    for name in ("rank", "previous_rank", "rank_change"):
+        frame[name] = frame[name].astype("Int64")
     return frame
 
 
 REPEAT_COLUMNS = [
-    "项目编码",
-    "项目名称",
-    "区域",
-    "标准",
-    "指标编码",
-    "一级指标",
-    "检查标准",
-    "连续月数",
-    "月份",
-    "各月问题点数",
-    "最近问题描述",
-]
+    "site_code", "site", "region", "standard_id", "criterion_code", "section", "criterion",
+    "consecutive_months", "period", "problem_points_by_month", "latest_note",
+]  # fmt: skip
 
 
 _Failure = namedtuple(
@@ -431,8 +458,11 @@ _Failure = namedtuple(
 )
 
 
-def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
-    """Runs of 2+ consecutive calendar months in which a site failed the same criterion."""
+def _repeats(
+    frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame, lang: str
+) -> tuple[pd.DataFrame, list[list[str]]]:
+    """Runs of 2+ consecutive calendar months in which a site failed the same criterion, and
+    the months of each run."""
     failed = frames.criteria[frames.criteria["result"] == FAIL].merge(
         current[["id", "site_code", "period", "standard_id"]], left_on="workbook", right_on="id"
     )
@@ -440,8 +470,8 @@ def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) 
     section_names = dict(
         zip(zip(sections["workbook"], sections["code"], strict=True), sections["name"], strict=True)
     )
-    names = sites["项目名称"].to_dict()
-    regions = sites["区域"].to_dict()
+    names = sites["site"].to_dict()
+    regions = sites["region"].to_dict()
     keys = ["site_code", "standard_id", "code"]
     # One pass over the failures sorted by site, criterion and month: cheap on 100k rows
     # (read column by column: pandas rows of string columns cost a call a cell).
@@ -459,30 +489,33 @@ def _repeats(frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame) 
             runs[-1].append(row)
         else:
             runs.append([row])
-    rows = []
+    rows, run_months = [], []
     for run in runs:
         if len(run) < 2:
             continue
         last = run[-1]
+        run_months.append([r.period for r in run])
         rows.append(
             {
-                "项目编码": last.site_code,
-                "项目名称": names[last.site_code],
-                "区域": regions[last.site_code],
-                "标准": last.standard_id,
-                "指标编码": last.code,
-                "一级指标": section_names.get((last.workbook, last.section_code), ""),
-                "检查标准": last.text,
-                "连续月数": len(run),
-                "月份": "、".join(r.period for r in run),
-                "各月问题点数": "、".join(str(r.problem_points) for r in run),
-                "最近问题描述": last.note,
+                "site_code": last.site_code,
+                "site": names[last.site_code],
+                "region": regions[last.site_code],
+                "standard_id": last.standard_id,
+                "criterion_code": last.code,
+                "section": section_names.get((last.workbook, last.section_code), ""),
+                "criterion": last.text,
+                "consecutive_months": len(run),
+                "period": join(run_months[-1], lang),
+                "problem_points_by_month": join([r.problem_points for r in run], lang),
+                "latest_note": last.note,
             }
         )
-    return pd.DataFrame(rows, columns=REPEAT_COLUMNS)
+    return pd.DataFrame(rows, columns=REPEAT_COLUMNS), run_months
 
 
-RETURN_COLUMNS = ["月份", "下发", "回收", "已评分", "退回未评", "未回收"]
+RETURN_COLUMNS = [
+    "period", "issued", "returned", "graded", "sent_back_not_graded", "not_returned"
+]  # fmt: skip
 
 
 def _by_month(frame: pd.DataFrame, *columns: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -525,50 +558,55 @@ def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) ->
         known = bool(issued)
         rows.append(
             {
-                "月份": m,
-                "下发": len(issued) if known else None,
-                "回收": len(back),
-                "已评分": len(graded),
-                "退回未评": len(back - graded),
-                "未回收": missing if known else None,
+                "period": m,
+                "issued": len(issued) if known else None,
+                "returned": len(back),
+                "graded": len(graded),
+                "sent_back_not_graded": len(back - graded),
+                "not_returned": missing if known else None,
             }
         )
     frame = pd.DataFrame(rows, columns=RETURN_COLUMNS)
-    for column in RETURN_COLUMNS[1:]:
-        frame[column] = frame[column].astype("Int64")
+    for name in RETURN_COLUMNS[1:]:
+        frame[name] = frame[name].astype("Int64")
     return frame
 
 
+# The history's columns shown in 明细, by their machine keys.
 DETAIL_COLUMNS = {
-    "period": "月份",
-    "site_code": "项目编码",
-    "site_name": "项目名称",
-    "region": "区域",
-    "standard_id": "标准",
-    "standard_version": "标准版本",
-    "score": "得分",
-    "max_score": "应得分",
-    "percent": RATE,
-    "grade": "评级",
-    "inspector": "督导人员",
-    "inspection_date": "检查日期",
-    "graded_at": "评分时间",
-    "file": "文件",
-    "workbook_id": "工作簿编号",
+    "period": "period",
+    "site_code": "site_code",
+    "site_name": "site",
+    "region": "region",
+    "standard_id": "standard_id",
+    "standard_version": "standard_version",
+    "score": "score",
+    "max_score": "max_score",
+    "percent": "percent",
+    "grade": "grade",
+    "inspector": "inspector",
+    "inspection_date": "inspection_date",
+    "graded_at": "graded_at",
+    "file": "file",
+    "workbook_id": "workbook_id",
 }
 
 
 def _detail(current: pd.DataFrame) -> pd.DataFrame:
     detail = current.sort_values(["period", "site_code", "standard_id"])[list(DETAIL_COLUMNS)]
     detail = detail.rename(columns=DETAIL_COLUMNS).reset_index(drop=True)
-    for column in ("得分", "应得分", RATE):
-        detail[column] = [float(Decimal(v)) if isinstance(v, str) else None for v in detail[column]]
-    detail["检查日期"] = [date.fromisoformat(v) if v else None for v in detail["检查日期"]]
-    detail["评分时间"] = [datetime.fromisoformat(v) for v in detail["评分时间"]]
+    for name in ("score", "max_score", "percent"):
+        detail[name] = [float(Decimal(v)) if isinstance(v, str) else None for v in detail[name]]
+    detail["inspection_date"] = [
+        date.fromisoformat(v) if v else None for v in detail["inspection_date"]
+    ]
+    detail["graded_at"] = [datetime.fromisoformat(v) for v in detail["graded_at"]]
     return detail
 
 
-def _versions(current: pd.DataFrame, months: list[str]) -> tuple[pd.DataFrame, list[str]]:
+def _versions(
+    current: pd.DataFrame, months: list[str], lang: str
+) -> tuple[pd.DataFrame, list[str]]:
     rows, notes = [], []
     for standard_id, group in current.groupby("standard_id", sort=True):
         by_month = {
@@ -577,17 +615,31 @@ def _versions(current: pd.DataFrame, months: list[str]) -> tuple[pd.DataFrame, l
         }
         for m, versions in by_month.items():
             if versions:
-                rows.append({"月份": m, "标准": standard_id, "版本": "、".join(versions)})
+                rows.append(
+                    {"period": m, "standard_id": standard_id, "versions": join(versions, lang)}
+                )
         every = sorted(set(group["standard_version"]), key=_version_key)
         if len(every) > 1:
-            spans = "；".join(
-                f"v{v}：" + "、".join(m for m, vs in by_month.items() if v in vs) for v in every
+            spans = Clauses(
+                Ref.to(
+                    "monthly.data_note.version_months",
+                    version=v,
+                    months=[m for m, vs in by_month.items() if v in vs],
+                )
+                for v in every
             )
             notes.append(
-                f"标准 {standard_id} 在所选月份中有 {len(every)} 个版本（{spans}）。"
-                "指标编码在各版本间不变，按编码汇总；各月所用版本见「明细」的标准版本列。"
+                t(
+                    "monthly.data_note.versions",
+                    lang,
+                    standard=standard_id,
+                    count=len(every),
+                    spans=spans,
+                    detail=t("monthly.sheets.detail", lang),
+                    column=column("standard_version", lang),
+                )
             )
-    return pd.DataFrame(rows, columns=["月份", "标准", "版本"]), notes
+    return pd.DataFrame(rows, columns=["period", "standard_id", "versions"]), notes
 
 
 def _version_key(version: str) -> tuple[Any, ...]:

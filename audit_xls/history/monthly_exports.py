@@ -12,17 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from audit_xls.history.monthly import (
-    CHANGE,
-    RATE,
-    SHEETS,
-    MonthlyReport,
-    _plain,
-)
+from audit_xls.history.monthly import SHEETS, MonthlyReport, _plain, column_key
+from audit_xls.i18n import DEFAULT_LANG, t
 from audit_xls.outputs.shared import csv_text
-from audit_xls.outputs.xlsx import (
-    atomic_open,
-)
+from audit_xls.outputs.xlsx import atomic_open
 from audit_xls.rectify import summary as rectification
 
 # --- JSON and CSV -------------------------------------------------------------------------
@@ -40,78 +33,46 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-# The --json keys of the pivots' columns: English and stable (docs/outputs.md); month columns
-# keep their YYYY-MM name.
-MACHINE_KEYS = {
-    "项目编码": "site_code",
-    "项目名称": "site",
-    "区域": "region",
-    CHANGE: "change",
-    "标准": "standard_id",
-    "一级指标编码": "section_code",
-    "一级指标": "section",
-    "月份": "period",
-    "排名": "rank",
-    RATE: "percent",
-    "上月排名": "previous_rank",
-    "排名变化": "rank_change",
-    "指标编码": "criterion_code",
-    "检查标准": "criterion",
-    "连续月数": "consecutive_months",
-    "各月问题点数": "problem_points_by_month",
-    "最近问题描述": "latest_note",
-    "此前报已整改": "reported_fixed_before",  # rectify/summary.py
-    "下发": "issued",
-    "回收": "returned",
-    "已评分": "graded",
-    "退回未评": "sent_back_not_graded",
-    "未回收": "not_returned",
-    "标准版本": "standard_version",
-    "得分": "score",
-    "应得分": "max_score",
-    "评级": "grade",
-    "督导人员": "inspector",
-    "检查日期": "inspection_date",
-    "评分时间": "graded_at",
-    "文件": "file",
-    "工作簿编号": "workbook_id",
-    "版本": "versions",
-}
-
-
-def _machine(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns=lambda name: MACHINE_KEYS.get(name, name))
+def _machine(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A pivot headed in `lang` keyed by its machine keys (docs/outputs.md); month columns
+    keep their YYYY-MM name."""
+    return frame.rename(columns=lambda name: column_key(name, lang) or name)
 
 
 def monthly_to_json(report: MonthlyReport) -> dict[str, Any]:
     """The same pivots as the workbook, as plain JSON-ready data (NaN -> null), keyed by the
-    English machine keys of MACHINE_KEYS."""
+    English machine keys of monthly.COLUMN_KEYS whatever the report's language; the notes
+    and the words in cells are in the report's language."""
     return {
         "months": report.months,
         "latest_month": report.latest_month,
         "filters": report.filters,
         "mean_of": "sites' percent (unweighted), rounded half up to 2 decimals",
         "notes": report.notes,
-        **{key: _records(_machine(frame)) for key, frame in report.frames().items()},
-        "versions": _records(_machine(report.versions)),
+        **{key: _records(_machine(f, report.lang)) for key, f in report.frames().items()},
+        "versions": _records(_machine(report.versions, report.lang)),
         **rectification.to_json(report.rectification),  # rectify/summary.py
     }
 
 
-def _csv_names() -> dict[str, str]:
-    return {key: sheet for key, (sheet, _) in SHEETS.items()} | {"site_changes": "项目环比变化"}
+def _csv_names(lang: str) -> dict[str, str]:
+    """Each pivot's CSV file name: its sheet's name in `lang`."""
+    names = {key: t(f"monthly.sheets.{key}", lang) for key in SHEETS}
+    return names | {"site_changes": t("monthly.csv.site_changes", lang)}
 
 
-def monthly_csv_paths(folder: str | Path) -> list[Path]:
-    """The files write_monthly_csv writes into `folder` (for the output path check)."""
-    return [Path(folder) / f"{name}.csv" for name in _csv_names().values()]
+def monthly_csv_paths(folder: str | Path, lang: str = DEFAULT_LANG) -> list[Path]:
+    """The files write_monthly_csv writes into `folder` for a report in `lang` (for the
+    output path check)."""
+    return [Path(folder) / f"{name}.csv" for name in _csv_names(lang).values()]
 
 
 def write_monthly_csv(report: MonthlyReport, folder: str | Path) -> list[Path]:
-    """Each pivot as a UTF-8-with-BOM CSV (opens in Excel without mojibake), atomically."""
+    """Each pivot as a UTF-8-with-BOM CSV (opens in Excel without mojibake), atomically: the
+    sheets as a person reads them, so file names and headers are in the report's language."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    names = _csv_names()
+    names = _csv_names(report.lang)
     written = []
     for key, frame in report.frames().items():
         path = folder / f"{names[key]}.csv"

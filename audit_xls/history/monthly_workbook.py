@@ -13,19 +13,16 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from audit_xls.history.monthly import (
-    ARROW,
-    CHANGE,
     MONTHLY_BANDS,
-    RATE,
     SHEETS,
     SITE_CHANGE_TABLE,
-    TREND,
     MonthlyReport,
     _describe_filters,
     _plain,
+    column,
 )
-from audit_xls.history.monthly_exports import MACHINE_KEYS
-from audit_xls.i18n import DEFAULT_LANG, t
+from audit_xls.history.monthly_exports import _machine
+from audit_xls.i18n import t
 from audit_xls.outputs.xlsx import (
     BandColours,
     Column,
@@ -40,26 +37,32 @@ from audit_xls.rectify import summary as rectification
 # --- workbook -------------------------------------------------------------------------------
 
 
-def _header(name: str, lang: str) -> str:
-    """A pivot's column name in `lang` (months keep their YYYY-MM)."""
-    key = MACHINE_KEYS.get(name)
-    if name == ARROW:
+# The workbook works on the pivots keyed by their machine keys (monthly.COLUMN_KEYS), so a
+# report is written in any language; these two columns are the site sheet's own.
+ARROW = "arrow"  # ↑ / ↓ / → with the change: the trend every application shows and prints
+TREND = "trend"  # sparklines: drawn by Excel and WPS only (LibreOffice keeps but does not draw)
+
+
+def _header(key: str, months: list[str], lang: str) -> str:
+    """A pivot's column header in `lang` (months keep their YYYY-MM)."""
+    if key in months:
+        return key
+    if key == ARROW:
         return t("monthly.arrow", lang)
-    if name == TREND:
-        return t("monthly.column.trend", lang)
-    return t(f"monthly.column.{key}", lang) if key else str(name)
+    return column(key, lang)
+
+
+def _keyed(report: MonthlyReport, frame: pd.DataFrame) -> pd.DataFrame:
+    return _machine(frame, report.lang)
 
 
 def _columns(
-    frame: pd.DataFrame,
-    months: list[str],
-    kinds: dict[str, tuple[str, float]],
-    lang: str = DEFAULT_LANG,
+    frame: pd.DataFrame, months: list[str], kinds: dict[str, tuple[str, float]], lang: str
 ) -> list[Column]:
     columns = []
-    for name in frame.columns:
-        kind, width = ("pct", 9.0) if name in months else kinds.get(name, ("text", 12.0))
-        columns.append(Column(_header(str(name), lang), kind, width))
+    for key in frame.columns:
+        kind, width = ("pct", 9.0) if key in months else kinds.get(key, ("text", 12.0))
+        columns.append(Column(_header(str(key), months, lang), kind, width))
     return columns
 
 
@@ -74,39 +77,39 @@ def _rows(frame: pd.DataFrame) -> list[list[Any]]:
 
 
 LABEL_KINDS = {
-    "项目编码": ("text", 10.0),
-    "项目名称": ("text", 18.0),
-    "区域": ("text", 10.0),
-    CHANGE: ("num", 9.0),
+    "site_code": ("text", 10.0),
+    "site": ("text", 18.0),
+    "region": ("text", 10.0),
+    "change": ("num", 9.0),
     ARROW: ("text", 9.0),
     TREND: ("text", 16.0),
-    "标准": ("text", 12.0),
-    "一级指标编码": ("text", 8.0),
-    "一级指标": ("text", 14.0),
-    "月份": ("text", 9.0),
-    "排名": ("int", 6.0),
-    RATE: ("pct", 9.0),
-    "上月排名": ("int", 8.0),
-    "排名变化": ("int", 8.0),
-    "指标编码": ("text", 9.0),
-    "检查标准": ("wrap", 40.0),
-    "连续月数": ("int", 8.0),
-    "各月问题点数": ("text", 12.0),
-    "最近问题描述": ("wrap", 30.0),
-    "下发": ("int", 8.0),
-    "回收": ("int", 8.0),
-    "已评分": ("int", 8.0),
-    "退回未评": ("int", 8.0),
-    "未回收": ("int", 8.0),
-    "标准版本": ("text", 8.0),
-    "得分": ("num", 8.0),
-    "应得分": ("num", 8.0),
-    "评级": ("text", 8.0),
-    "督导人员": ("text", 10.0),
-    "检查日期": ("date", 11.0),
-    "评分时间": ("datetime", 16.0),
-    "文件": ("text", 30.0),
-    "工作簿编号": ("text", 24.0),
+    "standard_id": ("text", 12.0),
+    "section_code": ("text", 8.0),
+    "section": ("text", 14.0),
+    "period": ("text", 9.0),
+    "rank": ("int", 6.0),
+    "percent": ("pct", 9.0),
+    "previous_rank": ("int", 8.0),
+    "rank_change": ("int", 8.0),
+    "criterion_code": ("text", 9.0),
+    "criterion": ("wrap", 40.0),
+    "consecutive_months": ("int", 8.0),
+    "problem_points_by_month": ("text", 12.0),
+    "latest_note": ("wrap", 30.0),
+    "issued": ("int", 8.0),
+    "returned": ("int", 8.0),
+    "graded": ("int", 8.0),
+    "sent_back_not_graded": ("int", 8.0),
+    "not_returned": ("int", 8.0),
+    "standard_version": ("text", 8.0),
+    "score": ("num", 8.0),
+    "max_score": ("num", 8.0),
+    "grade": ("text", 8.0),
+    "inspector": ("text", 10.0),
+    "inspection_date": ("date", 11.0),
+    "graded_at": ("datetime", 16.0),
+    "file": ("text", 30.0),
+    "workbook_id": ("text", 24.0),
 }
 
 
@@ -129,20 +132,19 @@ def trend_arrow(change: float | None) -> str:
 def _site_sheet(
     book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours, lang: str
 ) -> None:
-    table = SHEETS["site_rates"][1]
+    table = SHEETS["site_rates"]
     name = t("monthly.sheets.site_rates", lang)
     title = t("monthly.titles.site_rates", lang)
-    frame = report.site_rates.assign(
-        **{ARROW: [trend_arrow(v) for v in report.site_rates[CHANGE]], TREND: ""}
-    )
+    rates = _keyed(report, report.site_rates)
+    frame = rates.assign(**{ARROW: [trend_arrow(v) for v in rates["change"]], TREND: ""})
     months = report.months
     month_cols = [frame.columns.get_loc(m) for m in months]
     note = _scope_note(report, lang) + t(
         "monthly.note.change",
         lang,
-        change=_header(CHANGE, lang),
+        change=column("change", lang),
         month=report.latest_month,
-        sparklines=t("monthly.sparkline_note", lang, trend=_header(TREND, lang)),
+        sparklines=t("monthly.sparkline_note", lang, trend=column(TREND, lang)),
     )
     sheet = add_table_sheet(
         book,
@@ -177,7 +179,7 @@ def _site_sheet(
             },
         )
     # The month-over-month changes, as a second table below the rates.
-    changes = report.site_changes
+    changes = _keyed(report, report.site_changes)
     top = first + max(len(frame), 1) + 2
     sheet.write_string(top - 1, 0, t("monthly.titles.site_changes", lang), formats.subtitle)
     _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num", lang)
@@ -216,11 +218,11 @@ def _write_table(
 def _region_sheet(
     book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours, lang: str
 ) -> None:
-    table = SHEETS["region_rates"][1]
+    table = SHEETS["region_rates"]
     name = t("monthly.sheets.region_rates", lang)
     title = t("monthly.titles.region_rates", lang)
     mean_note = t("monthly.note.mean", lang)
-    frame = report.region_rates
+    frame = _keyed(report, report.region_rates)
     months = report.months
     month_cols = [frame.columns.get_loc(m) for m in months]
     sheet = add_table_sheet(
@@ -274,10 +276,10 @@ def _plain_sheet(
     scale: Sequence[str] = (),
     grades: Sequence[str] = (),
 ) -> Worksheet:
-    table = SHEETS[key][1]
+    table = SHEETS[key]
     name = t(f"monthly.sheets.{key}", lang)
     title = t(f"monthly.titles.{key}", lang)
-    frame: pd.DataFrame = getattr(report, key)
+    frame = _keyed(report, getattr(report, key))
     columns = _columns(frame, report.months, LABEL_KINDS, lang)
     scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
     grade_cols = [frame.columns.get_loc(c) for c in grades if c in frame.columns]
@@ -304,7 +306,7 @@ def _build_workbook(report: MonthlyReport, lang: str) -> Any:
         _region_sheet(book, formats, report, bands, lang)
         for key, scale in (
             ("section_rates", report.months),
-            ("ranking", [RATE]),
+            ("ranking", ["percent"]),
             ("repeats", []),
             ("returns", []),
         ):
@@ -318,17 +320,20 @@ def _build_workbook(report: MonthlyReport, lang: str) -> Any:
             " ".join([t("monthly.note.detail", lang), *report.notes]),
             lang=lang,
             bands=bands,
-            scale=[RATE],
-            grades=["评级"],
+            scale=["percent"],
+            grades=["grade"],
         )
         if report.rectification is not None:  # 整改台账, 整改完成率, 逾期未整改
-            rectification.add_sheets(book, formats, report.rectification, t("summary.footer", lang))
+            footer = t("summary.footer", lang)
+            rectification.add_sheets(book, formats, report.rectification, footer, lang)
 
     return build
 
 
-def write_monthly(report: MonthlyReport, path: str | Path, lang: str = DEFAULT_LANG) -> None:
-    """Write MONTHLY.xlsx atomically in `lang`; the same report gives the same bytes."""
+def write_monthly(report: MonthlyReport, path: str | Path, lang: str | None = None) -> None:
+    """Write MONTHLY.xlsx atomically in `lang` (default: the report's; the notes and words in
+    cells stay the report's); the same report gives the same bytes."""
+    lang = lang or report.lang
     created = report.generated_from or datetime(2000, 1, 1)
     write_workbook(
         path, _build_workbook(report, lang), created=created, title=t("monthly.title", lang)

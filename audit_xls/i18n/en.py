@@ -457,7 +457,6 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "register.bad_period": "{path} line {line}, column period: '{period}' is not a YYYY-MM month (Excel rewrites months when it opens and saves the CSV).",
     "register.more_lines": Plural("... and {count} more line", "... and {count} more lines"),
     "register.problems": "{problems}\nUse the register build wrote, not one saved again in Excel.",
-    "rectify.monthly.all_sites": "All sites",
     "rectify.monthly.sheets.ledger": "Rectification ledger",
     "rectify.monthly.sheets.completion": "Completion rate",
     "rectify.monthly.sheets.overdue": "Overdue",
@@ -518,7 +517,6 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
         "Replied on",
         "Found not fixed",
     ],
-    "rectify.monthly.claimed_column": "Reported fixed before",
     "diagnostic.recheck.tampered": "The re-check list (the re-check rows of the hidden manifest) was edited (checksum differs): fill in the workbook HQ issued again and send it back.",
     "diagnostic.recheck.changed": "Locked content of the re-check rows was edited in {count} cells: {examples}: fill in the workbook HQ issued again without changing grey cells.",
     "diagnostic.recheck.formula": "The re-check result or remark of {item} is a formula, not an answer: pick from the list and send it back.",
@@ -528,4 +526,22 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.monthly.region_total": "region total",
     "diagnostic.reply.problem_closed": "{item} was {status} after this notice was issued ({when}); this reply does not change it.",
     "rectify.cli.bad_day": "'{value}' is not a date written YYYY-MM-DD.",
+    # --- monthly: the notes on the data, words in cells, CSV file names (langmod) ---
+    "monthly.all_sites": "All sites",
+    "monthly.data_note.quoted": "'{text}'",
+    "monthly.data_note.month_cleaned": Plural(
+        "{count} record in the history has a month with extra spaces or full-width characters ({months}): counted as YYYY-MM.",
+        "{count} records in the history have a month with extra spaces or full-width characters ({months}): counted as YYYY-MM.",
+    ),
+    "monthly.data_note.month_dropped": Plural(
+        "{count} record in the history has a month that is not YYYY-MM ({months}): counted in no month.",
+        "{count} records in the history have a month that is not YYYY-MM ({months}): counted in no month.",
+    ),
+    "monthly.data_note.untrusted": Plural(
+        "{count} sent-back file has a hidden manifest that cannot be trusted (edited, or not issued by HQ): its site and month are not counted.",
+        "{count} sent-back files have a hidden manifest that cannot be trusted (edited, or not issued by HQ): their sites and months are not counted.",
+    ),
+    "monthly.data_note.version_months": "v{version}: {months}",
+    "monthly.data_note.versions": "Standard {standard} has {count} versions in the months chosen ({spans}). Criterion codes do not change between versions, so they are summed by code; the version used each month is in the {column} column of {detail}.",
+    "monthly.csv.site_changes": "Site changes",
 }

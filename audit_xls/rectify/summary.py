@@ -19,12 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from audit_xls.i18n import entry, t
+from audit_xls.i18n import DEFAULT_LANG, entry, t
 from audit_xls.model.score import round2
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import CLAIMED, CLOSED, WITHDRAWN, ProblemState
-
-LANG = "zh"  # monthly's sheets are Chinese today; the words come from the catalogue
 
 
 @dataclass
@@ -34,10 +32,11 @@ class LedgerReport:
     completion: pd.DataFrame  # 整改完成率: month x (site | region | all)
     overdue: pd.DataFrame  # 逾期未整改
     states: dict[str, ProblemState]
+    lang: str = DEFAULT_LANG  # of the headers and the words in cells
 
 
-def _columns(key: str) -> list[str]:
-    return list(entry(f"rectify.monthly.columns.{key}", LANG))
+def _columns(key: str, lang: str) -> list[str]:
+    return list(entry(f"rectify.monthly.columns.{key}", lang))
 
 
 def ledger_report(
@@ -47,9 +46,10 @@ def ledger_report(
     standard: str | None,
     region: str | None,
     as_of: date,
+    lang: str = DEFAULT_LANG,
 ) -> LedgerReport | None:
     """The ledger's part of the monthly report (for a history older than the ledger, the
-    problems its upgrade would record)."""
+    problems its upgrade would record), worded in `lang`."""
     from audit_xls.history.store import has_ledger, read_connection
 
     clauses, params = [], []
@@ -77,15 +77,16 @@ def ledger_report(
     problems = [s for s in states.values() if s.status != WITHDRAWN]
     return LedgerReport(
         as_of,
-        _ledger(problems, as_of),
-        _completion(problems, as_of),
-        _overdue(problems, as_of),
+        _ledger(problems, as_of, lang),
+        _completion(problems, as_of, lang),
+        _overdue(problems, as_of, lang),
         states,
+        lang,
     )
 
 
-def _ledger(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
-    yes = t("rectify.report.yes", LANG)
+def _ledger(problems: list[ProblemState], as_of: date, lang: str) -> pd.DataFrame:
+    yes = t("rectify.report.yes", lang)
     rows = []
     for p in problems:
         rows.append(
@@ -104,28 +105,28 @@ def _ledger(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
                 yes if p.assumed else "",
                 p.notified_on,
                 p.replied_on,
-                ledger.status_label(p.reply_status, LANG) if p.reply_status else "",
+                ledger.status_label(p.reply_status, lang) if p.reply_status else "",
                 p.measure,
                 p.owner,
                 p.done_date,
                 yes if p.late else "",
                 p.rechecked_on,
                 p.reopened,
-                ledger.status_label(p.status, LANG),
+                ledger.status_label(p.status, lang),
                 p.closed_on,
                 p.days_to_close,
                 p.overdue_days(as_of) or None,
             ]
         )
-    return pd.DataFrame(rows, columns=_columns("ledger"))
+    return pd.DataFrame(rows, columns=_columns("ledger", lang))
 
 
 def _rate(closed: int, due: int) -> float | None:
     return float(round2(Decimal(closed) / Decimal(due) * 100)) if due else None
 
 
-def _completion(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
-    all_label = t("rectify.monthly.all_sites", LANG)
+def _completion(problems: list[ProblemState], as_of: date, lang: str) -> pd.DataFrame:
+    all_label = t("monthly.all_sites", lang)
     counts: dict[tuple[str, str, str, str], list[int]] = {}
     for p in problems:
         if not p.deadline or date.fromisoformat(p.deadline) >= as_of:
@@ -137,7 +138,7 @@ def _completion(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
         )
         for key in (
             (p.period, p.region, p.site_code, p.site_name),
-            (p.period, p.region, "", t("rectify.monthly.region_total", LANG)),
+            (p.period, p.region, "", t("rectify.monthly.region_total", lang)),
             (p.period, all_label, "", ""),
         ):
             found = counts.setdefault(key, [0, 0])
@@ -156,10 +157,10 @@ def _completion(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
             ),
         )
     ]
-    return pd.DataFrame(rows, columns=_columns("completion"))
+    return pd.DataFrame(rows, columns=_columns("completion", lang))
 
 
-def _overdue(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
+def _overdue(problems: list[ProblemState], as_of: date, lang: str) -> pd.DataFrame:
     late = sorted(
         (p for p in problems if p.overdue_days(as_of) > 0),
         key=lambda p: (-p.overdue_days(as_of), p.site_code, p.period, p.code),
@@ -175,27 +176,29 @@ def _overdue(problems: list[ProblemState], as_of: date) -> pd.DataFrame:
             p.note,
             p.deadline,
             p.overdue_days(as_of),
-            ledger.status_label(p.status, LANG),
+            ledger.status_label(p.status, lang),
             p.notified_on,
             p.replied_on,
             p.reopened,
         ]
         for p in late
     ]
-    return pd.DataFrame(rows, columns=_columns("overdue"))
+    return pd.DataFrame(rows, columns=_columns("overdue", lang))
 
 
-def claimed_before(report: LedgerReport | None, repeats: pd.DataFrame) -> list[str]:
-    """For each row of 反复问题: the months whose problem the site had reported fixed
-    (已整改) before the next inspection found it again ('' when none)."""
+def claimed_before(
+    report: LedgerReport | None, repeats: pd.DataFrame, run_months: list[list[str]]
+) -> list[list[str]]:
+    """For each row of 反复问题 (and its months): the months whose problem the site had
+    reported fixed (已整改) before the next inspection found it again (none: [])."""
     if report is None or repeats.empty:
-        return [""] * len(repeats)
+        return [[] for _ in range(len(repeats))]
     by_key: dict[tuple[str, str, str], ProblemState] = {
         (p.site_code, p.period, p.code): p for p in report.states.values()
     }
     out = []
-    for row in repeats.itertuples(index=False):
-        site, code, months = row[0], row[4], str(row[8]).split("、")
+    for row, months in zip(repeats.itertuples(index=False), run_months, strict=True):
+        site, code = row[0], row[4]
         claimed = []
         for earlier, later in pairwise(months):
             before = by_key.get((site, earlier, code))
@@ -210,7 +213,7 @@ def claimed_before(report: LedgerReport | None, repeats: pd.DataFrame) -> list[s
                 for e in before.events
             ):
                 claimed.append(earlier)
-        out.append("、".join(claimed))
+        out.append(claimed)
     return out
 
 
@@ -231,26 +234,30 @@ WIDTHS = {
 }
 
 
-def add_sheets(book: Any, formats: Any, report: LedgerReport, footer: str) -> None:
-    """整改台账, 整改完成率, 逾期未整改 as Excel Tables (after monthly's own sheets)."""
+def add_sheets(
+    book: Any, formats: Any, report: LedgerReport, footer: str, lang: str | None = None
+) -> None:
+    """整改台账, 整改完成率, 逾期未整改 as Excel Tables (after monthly's own sheets), in `lang`
+    (default: the report's)."""
     from audit_xls.outputs.xlsx import Column, add_table_sheet
 
+    lang = lang or report.lang
     for key, table in SHEETS.items():
         frame: pd.DataFrame = getattr(report, key)
         columns = [
             Column(h, KINDS[key].get(i, "text"), WIDTHS[key].get(i, 12))
-            for i, h in enumerate(frame.columns)
+            for i, h in enumerate(_columns(key, lang))
         ]
         rows = [[None if _missing(v) else v for v in r] for r in frame.itertuples(index=False)]
         add_table_sheet(
             book,
             formats,
-            t(f"rectify.monthly.sheets.{key}", LANG),
+            t(f"rectify.monthly.sheets.{key}", lang),
             table,
             columns,
             rows,
-            title=t(f"rectify.monthly.titles.{key}", LANG, as_of=report.as_of.isoformat()),
-            note=t(f"rectify.monthly.notes.{key}", LANG),
+            title=t(f"rectify.monthly.titles.{key}", lang, as_of=report.as_of.isoformat()),
+            note=t(f"rectify.monthly.notes.{key}", lang),
             footer=footer,
         )
 
@@ -262,7 +269,7 @@ def _missing(value: Any) -> bool:
         return False
 
 
-# --json keys (machine keys, English and stable, like monthly's MACHINE_KEYS), by column.
+# --json keys (machine keys, English and stable, like monthly's COLUMN_KEYS), by column.
 MACHINE_KEYS = {
     "ledger": (
         "site_code", "site", "region", "period", "criterion_code", "criterion", "note",
