@@ -117,7 +117,7 @@ def standard_check(files: tuple[str, ...], lang: str) -> None:
         except StandardError as error:
             failed += 1
             for problem in error.problems:
-                click.echo(str(problem))
+                click.echo(problem.text(lang))
             continue
         click.echo(f"{file}: {describe(std)}")
     if failed:

@@ -17,10 +17,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from audit_xls.i18n.forms import Ref
+
 # The 整改通知单's templates live under templates/notice/: a manifest naming one is a notice.
 NOTICE_TEMPLATE_PREFIX = "notice/"
 DEFAULT_DAYS = 7
-DEFAULT_ASSUMED = "标准未规定整改期限：按检查日期后 7 天计。"
+# Why the default applies, in the reader's language (render_value(policy.assumed, lang)).
+DEFAULT_ASSUMED = Ref.to("standard.rectification.default_assumed", days=DEFAULT_DAYS)
 RECTIFICATION_KEYS = ("days", "assumed", "overrides", "recheck_deduction")
 # 复查 rows a workbook can hold: the section formulas count 未整改 over this many rows.
 MAX_RECHECK_ROWS = 200
@@ -32,7 +35,7 @@ class Rectification:
     """The standard's rectification policy: days after the inspection, per code overrides."""
 
     days: int = DEFAULT_DAYS
-    assumed: str | None = None
+    assumed: str | Ref | None = None  # HQ's words, or DEFAULT_ASSUMED
     overrides: tuple[tuple[str, int], ...] = field(default=())
     # HQ's optional rule: each problem found not fixed at 复查 (未整改) adds this deduction to
     # its criterion's section, capped by the section (扣完为止). None: off. Part of the
@@ -76,24 +79,22 @@ def parse_rectification(checker: Any, node: Any, codes: set[str]) -> Rectificati
     import yaml
 
     path = "rectification"
-    keys = checker.mapping(node, path, RECTIFICATION_KEYS, ("days",), "整改期限（rectification）")
+    keys = checker.mapping(node, path, RECTIFICATION_KEYS, ("days",), "rectification")
     if keys is None:
         return None
     days = _days(checker, keys.get("days"), f"{path}.days") if "days" in keys else None
-    assumed = checker.optional_text(keys.get("assumed"), f"{path}.assumed", "假定说明（assumed）")
+    assumed = checker.optional_text(keys.get("assumed"), f"{path}.assumed", "assumed")
     overrides: list[tuple[str, int]] = []
     if "overrides" in keys:
         over = keys["overrides"]
         if not isinstance(over, yaml.MappingNode):
-            checker.problem(over, f"{path}.overrides", "overrides 应为映射（编码: 天数）")
+            checker.problem(over, f"{path}.overrides", "rectification.overrides_not_mapping")
         else:
             for key_node, value_node in over.value:
                 code = str(key_node.value).strip()
                 where = f"{path}.overrides.{code}"
                 if code not in codes:
-                    checker.problem(
-                        key_node, where, f"编码「{code}」不是本标准的一级指标或检查标准编码"
-                    )
+                    checker.problem(key_node, where, "rectification.code_unknown", code=code)
                     continue
                 value = _days(checker, value_node, where)
                 if value is not None:
@@ -101,7 +102,7 @@ def parse_rectification(checker: Any, node: Any, codes: set[str]) -> Rectificati
     extra = None
     if "recheck_deduction" in keys:
         extra = checker.number(
-            keys["recheck_deduction"], f"{path}.recheck_deduction", "复查未整改加扣分"
+            keys["recheck_deduction"], f"{path}.recheck_deduction", "recheck_deduction"
         )
         if extra is None:
             return None
@@ -111,10 +112,10 @@ def parse_rectification(checker: Any, node: Any, codes: set[str]) -> Rectificati
 
 
 def _days(checker: Any, node: Any, path: str) -> int | None:
-    value: Decimal | None = checker.number(node, path, "整改天数")
+    value: Decimal | None = checker.number(node, path, "days")
     if value is None:
         return None
     if value != value.to_integral_value() or value > MAX_DAYS:
-        checker.problem(node, path, f"整改天数为 {node.value}：应为 1-{MAX_DAYS} 的整数")
+        checker.problem(node, path, "rectification.days_whole", value=node.value, limit=MAX_DAYS)
         return None
     return int(value)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from audit_xls.i18n import Said
+from audit_xls.i18n import DEFAULT_LANG, Ref, Said, render_value
 from audit_xls.model.standard import (
     DEFAULT_GRADE_BANDS,
     RULE_KINDS,
@@ -42,24 +42,36 @@ CRITERION_KEYS = ("code", "text", "rule", "assumed")
 RULE_KEYS = ("kind", "unit", "cap", "scope")
 BAND_KEYS = ("name", "min")
 
-_PHRASE_HINT = (
-    "应为如「一个问题点扣0.5分」「一人一个问题点扣0.3分，最高扣1分」「每处扣1分，扣完为止」"
-    "「否决项：出现即本一级指标不得分」的写法，或映射 {kind, unit, cap, scope}"
-)
+_PHRASE_HINT = Ref.to("standard.phrase_hint", keys="{kind, unit, cap, scope}")
 
 
 @dataclass(frozen=True)
 class StandardProblem:
-    """One problem in a standard file, where it is and what is expected instead."""
+    """One problem in a standard file (or HQ table), where it is and what is expected instead.
+
+    `path` is the YAML key path or the table's sheet and cell; `message` is looked up in the
+    catalogue of the language asked for (`text(lang)`; `str()` reads in Chinese)."""
 
     file: str
     line: int | None
-    path: str
-    message: str
+    path: str | Ref
+    message: Ref
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        message = render_value(self.message, lang)
+        path = render_value(self.path, lang)
+        return f"{where}: {path}: {message}" if path else f"{where}: {message}"
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return self.text()
+
+
+def problem_at(
+    file: str, line: int | None, path: str | Ref, key: str, /, **params: object
+) -> StandardProblem:
+    """A located problem whose words are the catalogue entry `key` filled with `params`."""
+    return StandardProblem(file, line, path, Ref(key, tuple(params.items())))
 
 
 class StandardError(ValueError):
@@ -67,26 +79,34 @@ class StandardError(ValueError):
 
     def __init__(self, problems: list[StandardProblem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__(self.text())
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        """Every problem, one a line, in `lang` (say(error, lang) reads this)."""
+        return "\n".join(p.text(lang) for p in self.problems)
 
 
-def _describe(node: object) -> str:
+def _describe(node: object) -> Ref:
     """How a YAML value is named in a message: what was found."""
     import yaml
 
     if isinstance(node, yaml.MappingNode):
-        return "映射"
+        return Ref.to("standard.found.mapping")
     if isinstance(node, yaml.SequenceNode):
-        return "列表"
+        return Ref.to("standard.found.list")
     assert isinstance(node, yaml.ScalarNode)
     tag = node.tag.rsplit(":", 1)[-1]
     if tag == "null":
-        return "空值"
+        return Ref.to("standard.found.null")
     if tag == "bool":
-        return f"布尔值 {node.value}"
+        return Ref.to("standard.found.bool", value=node.value)
     if tag in ("int", "float"):
-        return f"数字 {node.value}"
-    return f"文本「{node.value}」"
+        return Ref.to("standard.found.number", value=node.value)
+    return Ref.to("standard.found.text", value=node.value)
+
+
+def _hint(close: list[str]) -> Ref | str:
+    return Ref.to("standard.did_you_mean", close=close[0]) if close else ""
 
 
 def _join(path: str, key: str | int) -> str:
@@ -95,17 +115,25 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _what(what: str) -> Ref:
+    """What a value is, named in the reader's language: a key under standard.what."""
+    return Ref.to(f"standard.what.{what}")
+
+
 class _Checker:
-    """Walks the composed YAML nodes, building the model and collecting every problem."""
+    """Walks the composed YAML nodes, building the model and collecting every problem.
+
+    `what` arguments name the value checked: a key under standard.what in the catalogue."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[StandardProblem] = []
         self.codes: dict[str, tuple[int, str]] = {}
 
-    def problem(self, node: object, path: str, message: str) -> None:
+    def problem(self, node: object, path: str, message: str, /, **params: object) -> None:
+        """A problem at `node`, worded by the catalogue entry standard.`message`."""
         line = node.start_mark.line + 1 if node is not None else None  # type: ignore[attr-defined]
-        self.problems.append(StandardProblem(self.file, line, path, message))
+        self.problems.append(problem_at(self.file, line, path, f"standard.{message}", **params))
 
     def mapping(
         self, node, path: str, allowed: tuple[str, ...], required: tuple[str, ...], what: str
@@ -115,59 +143,56 @@ class _Checker:
         import yaml
 
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, path, f"{what}应为映射（键: 值），实际为{_describe(node)}")
+            self.problem(node, path, "not_mapping", what=_what(what), found=_describe(node))
             return None
         found: dict[str, object] = {}
         seen_at: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is None:
-                self.problem(key_node, path, f"键应为文本，实际为{_describe(key_node)}")
+                self.problem(key_node, path, "key_not_text", found=_describe(key_node))
                 continue
             if key in seen_at:
-                self.problem(
-                    key_node,
-                    _join(path, key),
-                    f"重复的键「{key}」（第 {seen_at[key]} 行已有）：每个键只能写一次",
-                )
+                self.problem(key_node, _join(path, key), "key_twice", key=key, line=seen_at[key])
                 continue
             seen_at[key] = key_node.start_mark.line + 1
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-                hint = f"，是否想写「{close[0]}」？" if close else ""
                 self.problem(
                     key_node,
                     _join(path, key),
-                    f"未知的键「{key}」：{what}可用的键为 {', '.join(allowed)}{hint}",
+                    "key_unknown",
+                    key=key,
+                    what=_what(what),
+                    keys=", ".join(allowed),
+                    hint=_hint(close),
                 )
                 continue
             found[key] = value_node
         for key in required:
             if key not in found and key not in seen_at:
-                self.problem(node, _join(path, key), f"缺少「{key}」：{what}必须写出 {key}")
+                self.problem(node, _join(path, key), "key_missing", key=key, what=_what(what))
         return found
 
     def sequence(self, node, path: str, what: str) -> list:
         import yaml
 
         if not isinstance(node, yaml.SequenceNode):
-            self.problem(
-                node, path, f"{what}应为列表（以「- 」开头的各项），实际为{_describe(node)}"
-            )
+            self.problem(node, path, "not_list", what=_what(what), found=_describe(node))
             return []
         if not node.value:
-            self.problem(node, path, f"{what}为空：至少需要一项")
+            self.problem(node, path, "list_empty", what=_what(what))
         return list(node.value)
 
     def text(self, node, path: str, what: str) -> str | None:
         import yaml
 
         if not isinstance(node, yaml.ScalarNode) or node.tag.endswith((":null", ":bool")):
-            self.problem(node, path, f"{what}应为非空文本，实际为{_describe(node)}")
+            self.problem(node, path, "not_text", what=_what(what), found=_describe(node))
             return None
         value = node.value.strip()
         if not value:
-            self.problem(node, path, f"{what}为空：应为非空文本")
+            self.problem(node, path, "text_empty", what=_what(what))
             return None
         return value
 
@@ -186,13 +211,13 @@ class _Checker:
             if value is not None and not value.is_finite():
                 value = None
         if value is None:
-            self.problem(node, path, f"{what}应为数字，实际为{_describe(node)}")
+            self.problem(node, path, "not_number", what=_what(what), found=_describe(node))
             return None
         if positive and value <= 0:
-            self.problem(node, path, f"{what}为 {node.value}：应大于 0")
+            self.problem(node, path, "not_positive", what=_what(what), value=node.value)
             return None
         if not positive and value < 0:
-            self.problem(node, path, f"{what}为 {node.value}：不能小于 0")
+            self.problem(node, path, "negative", what=_what(what), value=node.value)
             return None
         return value
 
@@ -202,11 +227,11 @@ class _Checker:
         if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(
             (":str", ":int", ":float")
         ):
-            self.problem(node, path, f"{what}应为文本，实际为{_describe(node)}")
+            self.problem(node, path, "code_not_text", what=_what(what), found=_describe(node))
             return None
         value = node.value.strip()
         if not value:
-            self.problem(node, path, f'{what}为空：应为非空文本，如 "1.1.01"')
+            self.problem(node, path, "code_empty", what=_what(what))
             return None
         return value
 
@@ -220,103 +245,95 @@ class _Checker:
             try:
                 rule = parse_rule_phrase(node.value)
             except RulePhraseError as error:
-                self.problem(node, path, f"{error}：{_PHRASE_HINT}")
+                self.problem(node, path, "phrase_unknown", error=error.ref(), hint=_PHRASE_HINT)
                 return None
         elif isinstance(node, yaml.MappingNode):
-            keys = self.mapping(node, path, RULE_KEYS, ("kind",), "扣分规则")
+            keys = self.mapping(node, path, RULE_KEYS, ("kind",), "rule")
             if keys is None or "kind" not in keys:
                 return None
-            kind = self.text(keys["kind"], _join(path, "kind"), "规则种类（kind）")
+            kind = self.text(keys["kind"], _join(path, "kind"), "kind")
             if kind is None:
                 return None
             if kind not in RULE_KINDS:
                 close = difflib.get_close_matches(kind, RULE_KINDS, n=1, cutoff=0.5)
-                hint = f"，是否想写「{close[0]}」？" if close else ""
                 self.problem(
                     keys["kind"],
                     _join(path, "kind"),
-                    f"未知的规则种类「{kind}」：应为 {', '.join(RULE_KINDS)} 之一{hint}",
+                    "kind_unknown",
+                    kind=kind,
+                    kinds=", ".join(RULE_KINDS),
+                    hint=_hint(close),
                 )
                 return None
             unit = cap = None
             if "unit" in keys:
-                unit = self.number(keys["unit"], _join(path, "unit"), "每次扣分（unit）")
+                unit = self.number(keys["unit"], _join(path, "unit"), "unit")
                 if unit is None:
                     return None
             if "cap" in keys:
-                cap = self.number(keys["cap"], _join(path, "cap"), "最高扣分（cap）")
+                cap = self.number(keys["cap"], _join(path, "cap"), "cap")
                 if cap is None:
                     return None
             scope = None
             if "scope" in keys:
-                scope = self.text(keys["scope"], _join(path, "scope"), "否决范围（scope）")
+                scope = self.text(keys["scope"], _join(path, "scope"), "scope")
                 if scope is None:
                     return None
             if kind == "veto":
                 if scope not in VETO_SCOPES:
-                    found = f"「{scope}」" if scope is not None else "未写"
+                    found = (
+                        Ref.to("standard.scope_written", scope=scope)
+                        if scope is not None
+                        else Ref.to("standard.scope_not_written")
+                    )
                     self.problem(
-                        keys.get("scope", node),
-                        _join(path, "scope"),
-                        f"否决范围为{found}：否决项的 scope 应为 section（本一级指标不得分）"
-                        "或 inspection（本次检查不得分）",
+                        keys.get("scope", node), _join(path, "scope"), "scope_unknown", found=found
                     )
                     return None
                 for extra in ("unit", "cap"):
                     if extra in keys:
-                        self.problem(
-                            keys[extra], _join(path, extra), f"否决项不扣分，不应写 {extra}：请删去"
-                        )
+                        self.problem(keys[extra], _join(path, extra), "veto_no_unit", key=extra)
                         return None
             else:
                 if scope is not None:
-                    self.problem(
-                        keys["scope"],
-                        _join(path, "scope"),
-                        f"规则种类 {kind} 不是否决项，不应写 scope：请删去",
-                    )
+                    self.problem(keys["scope"], _join(path, "scope"), "scope_not_veto", kind=kind)
                     return None
                 if unit is None:
-                    self.problem(
-                        node,
-                        _join(path, "unit"),
-                        f"缺少「unit」：规则种类 {kind} 必须写出每次扣多少分",
-                    )
+                    self.problem(node, _join(path, "unit"), "unit_missing", kind=kind)
                     return None
             rule = Rule(kind, unit=unit, cap=cap, scope=scope)
         else:
-            self.problem(
-                node, path, f"扣分规则应为文本或映射，实际为{_describe(node)}：{_PHRASE_HINT}"
-            )
+            self.problem(node, path, "rule_shape", found=_describe(node), hint=_PHRASE_HINT)
             return None
         if rule.unit is not None and rule.unit <= 0:
-            self.problem(node, path, f"每次扣分为 {dec_str(rule.unit)}：应大于 0")
+            self.problem(node, path, "unit_not_positive", value=dec_str(rule.unit))
             return None
         if rule.cap is not None and rule.cap <= 0:
-            self.problem(node, path, f"最高扣分为 {dec_str(rule.cap)}：应大于 0")
+            self.problem(node, path, "cap_not_positive", value=dec_str(rule.cap))
             return None
         if rule.cap is not None and section_points is not None and rule.cap > section_points:
             self.problem(
                 node,
                 path,
-                f"最高扣分 {dec_str(rule.cap)} 超过本一级指标的 {dec_str(section_points)} 分："
-                "应不超过一级指标分值",
+                "cap_over_section",
+                cap=dec_str(rule.cap),
+                points=dec_str(section_points),
             )
             return None
         return rule
 
     def standard(self, root, path: Path | None) -> Standard | None:
-        keys = self.mapping(root, "", STANDARD_KEYS, ("id", "name", "version", "sections"), "标准")
+        keys = self.mapping(
+            root, "", STANDARD_KEYS, ("id", "name", "version", "sections"), "standard"
+        )
         if keys is None:
             return None
-        ident = self.code(keys["id"], "id", "标准编号（id）") if "id" in keys else None
-        name = self.text(keys["name"], "name", "标准名称（name）") if "name" in keys else None
-        version = (
-            self.code(keys["version"], "version", "版本（version）") if "version" in keys else None
-        )
-        description = self.optional_text(keys.get("description"), "description", "说明")
-        source = self.optional_text(keys.get("source"), "source", "来源说明")
-        assumed = self.optional_text(keys.get("assumed"), "assumed", "假定说明（assumed）")
+        ident = self.code(keys["id"], "id", "id") if "id" in keys else None
+        name = self.text(keys["name"], "name", "name") if "name" in keys else None
+        version = self.code(keys["version"], "version", "version") if "version" in keys else None
+        description = self.optional_text(keys.get("description"), "description", "description")
+        source = self.optional_text(keys.get("source"), "source", "source")
+        assumed = self.optional_text(keys.get("assumed"), "assumed", "assumed")
         sections = []
         section_codes: dict[str, int] = {}
         if "sections" in keys:
@@ -349,14 +366,12 @@ class _Checker:
 
     def section(self, node, path: str, section_codes: dict[str, int]) -> Section | None:
         keys = self.mapping(
-            node, path, SECTION_KEYS, ("code", "name", "points", "groups"), "一级指标"
+            node, path, SECTION_KEYS, ("code", "name", "points", "groups"), "section"
         )
         if keys is None:
             return None
         code = (
-            self.code(keys["code"], _join(path, "code"), "一级指标编号（code）")
-            if "code" in keys
-            else None
+            self.code(keys["code"], _join(path, "code"), "section_code") if "code" in keys else None
         )
         if code is not None:
             line = keys["code"].start_mark.line + 1
@@ -364,27 +379,24 @@ class _Checker:
                 self.problem(
                     keys["code"],
                     _join(path, "code"),
-                    f"一级指标编号「{code}」重复（第 {section_codes[code]} 行已用）："
-                    "每个一级指标的编号必须唯一",
+                    "section_code_twice",
+                    code=code,
+                    line=section_codes[code],
                 )
             else:
                 section_codes[code] = line
         name = (
-            self.text(keys["name"], _join(path, "name"), "一级指标名称（name）")
-            if "name" in keys
-            else None
+            self.text(keys["name"], _join(path, "name"), "section_name") if "name" in keys else None
         )
         points = (
-            self.number(keys["points"], _join(path, "points"), "一级指标分值（points）")
+            self.number(keys["points"], _join(path, "points"), "section_points")
             if "points" in keys
             else None
         )
-        assumed = self.optional_text(
-            keys.get("assumed"), _join(path, "assumed"), "假定说明（assumed）"
-        )
+        assumed = self.optional_text(keys.get("assumed"), _join(path, "assumed"), "assumed")
         groups = []
         if "groups" in keys:
-            nodes = self.sequence(keys["groups"], _join(path, "groups"), "二级指标（groups）")
+            nodes = self.sequence(keys["groups"], _join(path, "groups"), "groups")
             for i, group_node in enumerate(nodes):
                 group = self.group(group_node, _join(_join(path, "groups"), i), points)
                 if group is not None:
@@ -394,34 +406,31 @@ class _Checker:
         return Section(code, name, points, tuple(groups), assumed)
 
     def group(self, node, path: str, section_points: Decimal | None) -> Group | None:
-        keys = self.mapping(node, path, GROUP_KEYS, ("method", "rule", "criteria"), "二级指标")
+        keys = self.mapping(node, path, GROUP_KEYS, ("method", "rule", "criteria"), "group")
         if keys is None:
             return None
-        name = self.optional_text(keys.get("name"), _join(path, "name"), "二级指标名称（name）")
+        name = self.optional_text(keys.get("name"), _join(path, "name"), "group_name")
         points = None
         if "points" in keys:
-            points = self.number(keys["points"], _join(path, "points"), "二级指标分值（points）")
+            points = self.number(keys["points"], _join(path, "points"), "group_points")
             if points is not None and section_points is not None and points > section_points:
                 self.problem(
                     keys["points"],
                     _join(path, "points"),
-                    f"二级指标分值 {dec_str(points)} 超过一级指标的 {dec_str(section_points)} 分："
-                    "应不超过一级指标分值",
+                    "group_over_section",
+                    points=dec_str(points),
+                    section=dec_str(section_points),
                 )
         method = (
-            self.text(keys["method"], _join(path, "method"), "检查方法（method）")
-            if "method" in keys
-            else None
+            self.text(keys["method"], _join(path, "method"), "method") if "method" in keys else None
         )
         rule = (
             self.rule(keys["rule"], _join(path, "rule"), section_points) if "rule" in keys else None
         )
-        assumed = self.optional_text(
-            keys.get("assumed"), _join(path, "assumed"), "假定说明（assumed）"
-        )
+        assumed = self.optional_text(keys.get("assumed"), _join(path, "assumed"), "assumed")
         criteria = []
         if "criteria" in keys:
-            nodes = self.sequence(keys["criteria"], _join(path, "criteria"), "检查标准（criteria）")
+            nodes = self.sequence(keys["criteria"], _join(path, "criteria"), "criteria")
             for i, criterion_node in enumerate(nodes):
                 criterion = self.criterion(
                     criterion_node, _join(_join(path, "criteria"), i), rule, section_points
@@ -435,11 +444,11 @@ class _Checker:
     def criterion(
         self, node, path: str, group_rule: Rule | None, section_points: Decimal | None
     ) -> Criterion | None:
-        keys = self.mapping(node, path, CRITERION_KEYS, ("code", "text"), "检查标准")
+        keys = self.mapping(node, path, CRITERION_KEYS, ("code", "text"), "criterion")
         if keys is None:
             return None
         code = (
-            self.code(keys["code"], _join(path, "code"), "检查标准编号（code）")
+            self.code(keys["code"], _join(path, "code"), "criterion_code")
             if "code" in keys
             else None
         )
@@ -449,22 +458,22 @@ class _Checker:
                 self.problem(
                     keys["code"],
                     _join(path, "code"),
-                    f"检查标准编号「{code}」重复（第 {line} 行 {first} 已用）："
-                    "编号在整个标准中必须唯一",
+                    "criterion_code_twice",
+                    code=code,
+                    line=line,
+                    first=first,
                 )
             else:
                 self.codes[code] = (keys["code"].start_mark.line + 1, _join(path, "code"))
         text = (
-            self.text(keys["text"], _join(path, "text"), "检查标准文本（text）")
+            self.text(keys["text"], _join(path, "text"), "criterion_text")
             if "text" in keys
             else None
         )
         own = (
             self.rule(keys["rule"], _join(path, "rule"), section_points) if "rule" in keys else None
         )
-        assumed = self.optional_text(
-            keys.get("assumed"), _join(path, "assumed"), "假定说明（assumed）"
-        )
+        assumed = self.optional_text(keys.get("assumed"), _join(path, "assumed"), "assumed")
         rule = own or group_rule
         if code is None or text is None or rule is None or ("rule" in keys and own is None):
             return None
@@ -475,21 +484,17 @@ class _Checker:
         ok = True
         names: dict[str, int] = {}
         minimums: dict[Decimal, int] = {}
-        for i, band_node in enumerate(self.sequence(node, path, "等级（grade_bands）")):
+        for i, band_node in enumerate(self.sequence(node, path, "grade_bands")):
             band_path = _join(path, i)
-            keys = self.mapping(band_node, band_path, BAND_KEYS, BAND_KEYS, "等级")
+            keys = self.mapping(band_node, band_path, BAND_KEYS, BAND_KEYS, "band")
             if keys is None or "name" not in keys or "min" not in keys:
                 ok = False
                 continue
-            name = self.text(keys["name"], _join(band_path, "name"), "等级名称（name）")
-            minimum = self.number(
-                keys["min"], _join(band_path, "min"), "等级下限（min）", positive=False
-            )
+            name = self.text(keys["name"], _join(band_path, "name"), "band_name")
+            minimum = self.number(keys["min"], _join(band_path, "min"), "band_min", positive=False)
             if minimum is not None and minimum > 100:
                 self.problem(
-                    keys["min"],
-                    _join(band_path, "min"),
-                    f"等级下限为 {dec_str(minimum)}：应在 0 到 100 之间（百分制）",
+                    keys["min"], _join(band_path, "min"), "band_over_100", value=dec_str(minimum)
                 )
                 minimum = None
             if name is None or minimum is None:
@@ -500,31 +505,29 @@ class _Checker:
                 self.problem(
                     keys["name"],
                     _join(band_path, "name"),
-                    f"等级名称「{name}」重复（第 {names[name]} 行已有）：每个等级名称只能出现一次",
+                    "band_name_twice",
+                    name=name,
+                    line=names[name],
                 )
                 ok = False
             if minimum in minimums:
                 self.problem(
                     keys["min"],
                     _join(band_path, "min"),
-                    f"等级下限 {dec_str(minimum)} 重复（第 {minimums[minimum]} 行已有）："
-                    "每个等级的下限应不同",
+                    "band_min_twice",
+                    value=dec_str(minimum),
+                    line=minimums[minimum],
                 )
                 ok = False
             names.setdefault(name, line)
             minimums.setdefault(minimum, line)
             bands.append((name, minimum))
         if ok and bands and Decimal(0) not in minimums:
-            self.problem(
-                node, path, "没有下限为 0 的等级：最低一档的 min 应为 0，使任何得分都有等级"
-            )
+            self.problem(node, path, "band_no_zero")
             ok = False
         if not ok or not bands:
             return None
         return tuple(sorted(bands, key=lambda band: band[1], reverse=True))
-
-
-ALIAS_MESSAGE = "YAML 别名/锚点（&/*）不支持：请把内容直接写出。"
 
 
 class _AliasFound(Exception):
@@ -570,30 +573,21 @@ def _parse_text(text: str, file: str, path: Path | None) -> Standard:
     try:
         root = _compose(text)
     except _AliasFound as found:
-        raise StandardError([StandardProblem(file, found.line, "", ALIAS_MESSAGE)]) from None
+        raise StandardError([problem_at(file, found.line, "", "standard.yaml_alias")]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
-        found = error.problem or error.context or "无法解析"
+        found = error.problem or error.context
+        detail = found if found else Ref.to("standard.yaml_unparsable")
         raise StandardError(
-            [
-                StandardProblem(
-                    file, line, "", f"YAML 语法错误：{found}：请检查该行的缩进、冒号和引号"
-                )
-            ]
+            [problem_at(file, line, "", "standard.yaml_syntax", found=detail)]
         ) from None
     except yaml.YAMLError as error:
         raise StandardError(
-            [StandardProblem(file, None, "", f"YAML 语法错误：{error}：请检查文件内容")]
+            [problem_at(file, None, "", "standard.yaml_error", error=error)]
         ) from None
     if root is None:
-        raise StandardError(
-            [
-                StandardProblem(
-                    file, None, "", "文件为空：应为含 id、name、version、sections 的 YAML 映射"
-                )
-            ]
-        )
+        raise StandardError([problem_at(file, None, "", "standard.file_empty")])
     checker = _Checker(file)
     standard = checker.standard(root, path)
     if checker.problems or standard is None:
@@ -611,24 +605,14 @@ def load_standard(path: str | Path) -> Standard:
     except OSError as error:
         reason = error.strerror or str(error)
         raise StandardError(
-            [StandardProblem(file, None, "", f"无法读取文件（{reason}）：请检查路径和权限")]
+            [problem_at(file, None, "", "standard.unreadable", reason=reason)]
         ) from None
     try:
         if b"\x00" in data:
             raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise StandardError(
-            [
-                StandardProblem(
-                    file,
-                    None,
-                    "",
-                    "不是 UTF-8 文本文件（可能是 Excel 或其他二进制文件）："
-                    "标准文件应为 UTF-8 编码的 YAML；Excel 表格请用 audit-xls standard import 导入",
-                )
-            ]
-        ) from None
+        raise StandardError([problem_at(file, None, "", "standard.not_utf8")]) from None
     return _parse_text(text, file, path)
 
 
@@ -665,11 +649,13 @@ def load_standards(folder: str | Path) -> list[Standard]:
         key = (standard.id, standard.version)
         if key in seen:
             problems.append(
-                StandardProblem(
+                problem_at(
                     str(file),
                     None,
                     "id",
-                    f"标准 {standard.label} 与 {seen[key]} 重复：同一编号和版本只能有一个文件",
+                    "standard.same_label",
+                    label=standard.label,
+                    other=seen[key],
                 )
             )
             continue
@@ -756,16 +742,7 @@ def save_standard(standard: Standard, path: str | Path) -> Standard:
     # checked before writing: a file that would not load back must not replace a good one
     loaded = _parse_text(text, str(path), path)
     if loaded.content_hash != standard.content_hash:
-        raise StandardError(
-            [
-                StandardProblem(
-                    str(path),
-                    None,
-                    "",
-                    "写出的文件读回后内容哈希不同：这是 audit-xls 的缺陷，请报告",
-                )
-            ]
-        )
+        raise StandardError([problem_at(str(path), None, "", "standard.hash_changed")])
     with atomic_open(path, "w", encoding="utf-8") as out:
         out.write(text)
     return load_standard(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from audit_xls.i18n import Ref, Said
 from audit_xls.model.standard import Rule
 
 # --- deduction-rule phrases (扣分标准) -------------------------------------------------
@@ -20,8 +21,12 @@ _CAP = re.compile(rf"^最(?:高|多)扣{_NUM}分$")
 _VETO = re.compile(r"^否决项[:：]\s*出现即(本一级指标|本次检查)不得分$")
 
 
-class RulePhraseError(ValueError):
+class RulePhraseError(Said, ValueError):
     """Raised when a 扣分标准 phrase is not one audit-xls understands."""
+
+    def ref(self) -> Ref:
+        """The error's words as a parameter of a longer message."""
+        return Ref(self.key, tuple(self.params.items()))
 
 
 def normalize_phrase(text: str) -> str:
@@ -42,7 +47,7 @@ def parse_rule_phrase(text: str) -> Rule:
     head, *tail = [p for p in re.split(r"[,，;；]|(?=最高扣|最多扣|扣完为止)", phrase) if p] or [""]
     found = next(((k, m) for k, p in _PHRASES if (m := p.match(head))), None)
     if found is None:
-        raise RulePhraseError(f"无法识别的扣分标准「{text}」")
+        raise RulePhraseError("standard.phrase.unknown", text=text)
     kind, match = found
     cap = None
     for part in tail:
@@ -50,6 +55,6 @@ def parse_rule_phrase(text: str) -> Rule:
             continue
         cap_match = _CAP.match(part)
         if not cap_match:
-            raise RulePhraseError(f"无法识别的扣分标准「{text}」中的「{part}」")
+            raise RulePhraseError("standard.phrase.unknown_part", text=text, part=part)
         cap = Decimal(cap_match.group(1))
     return Rule(kind, unit=Decimal(match.group(1)), cap=cap)
