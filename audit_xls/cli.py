@@ -119,7 +119,7 @@ def standard_check(files: tuple[str, ...], lang: str) -> None:
             for problem in error.problems:
                 click.echo(problem.text(lang))
             continue
-        click.echo(f"{file}: {describe(std)}")
+        click.echo(f"{file}: {describe(std, lang)}")
     if failed:
         click.echo(t("cli.standard.check_failed", lang, failed=failed, count=len(files)))
         raise SystemExit(1)
@@ -139,9 +139,9 @@ def standard_show(file: str, as_json: bool, lang: str) -> None:
     except StandardError as error:
         raise _fail(error, lang) from None
     if as_json:
-        click.echo(standard_json_text(std))
+        click.echo(standard_json_text(std, lang))
     else:
-        click.echo("\n".join(standard_tree(std)))
+        click.echo("\n".join(standard_tree(std, lang)))
 
 
 @standard.command("import")
@@ -178,7 +178,7 @@ def standard_import(
         raise _fail(error, lang) from None
     except OSError as error:
         raise _cannot_write(out, error, lang, f"{imported.id}.yaml") from None
-    click.echo(t("cli.standard.imported", lang, table=table, out=out, summary=describe(std)))
+    click.echo(t("cli.standard.imported", lang, table=table, out=out, summary=describe(std, lang)))
 
 
 @standard.command("export")
@@ -200,7 +200,7 @@ def standard_export(file: str, out: str, lang: str) -> None:
         export_table(std, out)
     except OSError as error:
         raise _cannot_write(out, error, lang, f"{std.id}.xlsx") from None
-    click.echo(t("cli.standard.exported", lang, file=file, out=out, summary=describe(std)))
+    click.echo(t("cli.standard.exported", lang, file=file, out=out, summary=describe(std, lang)))
 
 
 # --- build ----------------------------------------------------------------------

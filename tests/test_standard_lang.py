@@ -3,11 +3,24 @@ in English (Chinese output unchanged, asserted in test_cli_standard.py and test_
 
 from __future__ import annotations
 
+import io
+import re
+from datetime import date
+from decimal import Decimal as D
 from pathlib import Path
 
+import openpyxl
 from click.testing import CliRunner
 
 from audit_xls.cli import cli
+from audit_xls.grading.sites import Site
+from audit_xls.model.standard import Rule
+from audit_xls.standards.loader import load_standard
+from audit_xls.standards.phrases import parse_rule_phrase
+from audit_xls.workbook.build import build_workbook
+
+SHIPPED_STANDARD = Path(__file__).resolve().parent.parent / "standards" / "kefu-dudao.yaml"
+CJK = re.compile(r"[\u4e00-\u9fff、，。：；「」（）]")
 
 FAULTY = """\
 id: tiny
@@ -95,4 +108,74 @@ def test_show_in_english_says_the_problem_in_english(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output == (
         f"Error: {bad}:4: sections: sections is empty: at least one item is needed\n"
+    )
+
+
+RULES = [
+    Rule("per_point", unit=D("0.5")),
+    Rule("per_person_point", unit=D("0.3"), cap=D(1)),
+    Rule("per_place", unit=D(1), cap=D("2.5")),
+    Rule("per_item", unit=D(2)),
+    Rule("veto", scope="section"),
+    Rule("veto", scope="inspection"),
+]
+
+
+def test_rule_phrases_in_both_languages_read_back() -> None:
+    assert [r.phrase() for r in RULES] == [
+        "一个问题点扣0.5分",
+        "一人一个问题点扣0.3分，最高扣1分",
+        "每处扣1分，最高扣2.5分",
+        "每项扣2分",
+        "否决项：出现即本一级指标不得分",
+        "否决项：出现即本次检查不得分",
+    ]
+    assert [r.phrase("en") for r in RULES] == [
+        "0.5 off per problem point",
+        "0.3 off per person per problem point, at most 1 off",
+        "1 off per place, at most 2.5 off",
+        "2 off per item",
+        "Veto: the section scores nothing",
+        "Veto: the whole inspection scores nothing",
+    ]
+    for rule in RULES:
+        assert parse_rule_phrase(rule.phrase("zh")) == rule
+        assert parse_rule_phrase(rule.phrase("en")) == rule
+    assert parse_rule_phrase("1 off per place, until none is left") == Rule("per_place", D(1))
+
+
+def checklist_rules(template: str) -> list[str]:
+    standard = load_standard(SHIPPED_STANDARD)
+    site = Site("P001", "滨江花园", "华东")
+    data = build_workbook(standard, site, "2026-11", template=template, issued_on=date(2026, 11, 1))
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[1]
+    return [row[0] for row in sheet.iter_rows(min_row=3, min_col=6, max_col=6, values_only=True)]
+
+
+def test_an_english_workbook_says_its_deduction_rules_in_english() -> None:
+    english = [rule for rule in checklist_rules("en") if rule]
+    assert english[:2] == ["0.3 off per person per problem point"] * 2
+    assert "0.5 off per problem point" in english
+    assert not [rule for rule in english if CJK.search(rule)]
+    chinese = [rule for rule in checklist_rules("zh") if rule]
+    assert chinese[:2] == ["一人一个问题点扣0.3分"] * 2
+    assert len(chinese) == len(english) == 42
+    assert set(chinese) == {"一人一个问题点扣0.3分", "一个问题点扣0.5分"}
+
+
+def test_show_in_english() -> None:
+    result = run("show", "--lang", "en", str(SHIPPED_STANDARD))
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[2] == (
+        "3 sections · 4 groups · 42 criteria · 34 points · grades 优秀≥90 良好≥80 合格≥70 不合格≥0"
+    )
+    assert lines[3:6] == [
+        "1 行为规范 10 points · 15 criteria",
+        "  (no group) · 15 criteria · 现场抽查各类人员 · 0.3 off per person per problem point",
+        "2 房屋交付 10 points · 23 criteria",
+    ]
+    check = run("check", "--lang", "en", str(SHIPPED_STANDARD))
+    assert check.output.startswith(
+        f"{SHIPPED_STANDARD}: kefu-dudao v1.0 · 3 sections · 42 criteria · 34 points · hash "
     )

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from audit_xls.rectify.policy import Rectification
@@ -57,21 +57,10 @@ class Rule:
     def counts_points(self) -> bool:
         return self.kind in ("per_point", "per_person_point", "per_place")
 
-    def phrase(self) -> str:
-        """The 扣分标准 text shown in workbooks and written to HQ's table."""
-        if self.kind == "veto":
-            scope = "本一级指标" if self.scope == "section" else "本次检查"
-            return f"否决项：出现即{scope}不得分"
-        unit = dec_str(self.unit) if self.unit is not None else "?"
-        head = {
-            "per_point": f"一个问题点扣{unit}分",
-            "per_person_point": f"一人一个问题点扣{unit}分",
-            "per_place": f"每处扣{unit}分",
-            "per_item": f"每项扣{unit}分",
-        }[self.kind]
-        if self.cap is not None:
-            head += f"，最高扣{dec_str(self.cap)}分"
-        return head
+    def phrase(self, lang: str = "zh") -> str:
+        """The 扣分标准 text shown in workbooks (in the template's language) and written to HQ's
+        table and the standard file (Chinese): standards/phrases.py reads both back."""
+        return _phrase(self, lang)
 
     def canonical(self) -> dict:
         return {
@@ -80,6 +69,19 @@ class Rule:
             "cap": dec_str(self.cap) if self.cap is not None else None,
             "scope": self.scope,
         }
+
+
+@cache
+def _phrase(rule: Rule, lang: str) -> str:
+    from audit_xls.i18n import t
+
+    if rule.kind == "veto":
+        return t(f"rule.veto.{'section' if rule.scope == 'section' else 'inspection'}", lang)
+    unit = dec_str(rule.unit) if rule.unit is not None else "?"
+    head = t(f"rule.{rule.kind}", lang, unit=unit)
+    if rule.cap is not None:
+        head += t("rule.cap", lang, cap=dec_str(rule.cap))
+    return head
 
 
 @dataclass(frozen=True)

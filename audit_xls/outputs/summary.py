@@ -490,7 +490,7 @@ class _SummaryWriter:
                         criterion.code,
                         section_name,
                         criterion.text,
-                        criterion.rule.phrase(),
+                        criterion.rule.phrase(self.lang),
                         points,
                         deduction,
                         note,

@@ -1,4 +1,8 @@
-"""扣分标准 phrases: HQ's words for a deduction rule, read into a Rule."""
+"""扣分标准 phrases: HQ's words for a deduction rule, read into a Rule.
+
+Chinese as HQ writes them (一个问题点扣0.5分，最高扣2分) and English as an English workbook
+shows them (0.5 off per problem point, at most 2 off): Rule.phrase(lang) writes either.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,16 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _CAP = re.compile(rf"^最(?:高|多)扣{_NUM}分$")
 _VETO = re.compile(r"^否决项[:：]\s*出现即(本一级指标|本次检查)不得分$")
+# English, read lower-cased with the spaces gone ("0.5offperproblempoint")
+_PHRASES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("per_person_point", re.compile(rf"^{_NUM}offperpersonperproblempoint$")),
+    ("per_point", re.compile(rf"^{_NUM}offperproblempoint$")),
+    ("per_place", re.compile(rf"^{_NUM}offperplace$")),
+    ("per_item", re.compile(rf"^{_NUM}offperitem$")),
+)
+_CAP_EN = re.compile(rf"^atmost{_NUM}off$")
+_UNTIL_NONE_LEFT = ("扣完为止", "untilnoneisleft")
+_VETO_EN = re.compile(r"^veto:the(section|wholeinspection)scoresnothing$")
 
 
 class RulePhraseError(Said, ValueError):
@@ -43,17 +57,25 @@ def parse_rule_phrase(text: str) -> Rule:
     veto = _VETO.match(phrase)
     if veto:
         return Rule("veto", scope="section" if veto.group(1) == "本一级指标" else "inspection")
+    veto = _VETO_EN.match(phrase.lower())
+    if veto:
+        return Rule("veto", scope="section" if veto.group(1) == "section" else "inspection")
     # 最高扣/扣完为止 may follow after a comma, or after a space (gone by now) or nothing
     head, *tail = [p for p in re.split(r"[,，;；]|(?=最高扣|最多扣|扣完为止)", phrase) if p] or [""]
     found = next(((k, m) for k, p in _PHRASES if (m := p.match(head))), None)
+    cap_pattern = _CAP
+    if found is None:
+        head, tail = head.lower(), [part.lower() for part in tail]
+        found = next(((k, m) for k, p in _PHRASES_EN if (m := p.match(head))), None)
+        cap_pattern = _CAP_EN
     if found is None:
         raise RulePhraseError("standard.phrase.unknown", text=text)
     kind, match = found
     cap = None
     for part in tail:
-        if part == "扣完为止":
+        if part in _UNTIL_NONE_LEFT:
             continue
-        cap_match = _CAP.match(part)
+        cap_match = cap_pattern.match(part)
         if not cap_match:
             raise RulePhraseError("standard.phrase.unknown_part", text=text, part=part)
         cap = Decimal(cap_match.group(1))

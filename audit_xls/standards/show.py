@@ -6,20 +6,26 @@ import json
 import re
 from decimal import Decimal
 
+from audit_xls.i18n import DEFAULT_LANG, t
 from audit_xls.model.standard import Rule, Standard, dec_str
 
 # --- showing a standard (standard check / show) ----------------------------------------------
 
 
-def describe(std: Standard) -> str:
+def describe(std: Standard, lang: str = DEFAULT_LANG) -> str:
     """One line: id, version, counts, points and the short hash (what `standard check` prints)."""
-    return (
-        f"{std.label} · {len(std.sections)} 个一级指标 · {len(std.criteria)} 条检查标准 · "
-        f"{dec_str(std.points)} 分 · 哈希 {std.content_hash[:12]}"
+    return " · ".join(
+        (
+            std.label,
+            t("standard.show.sections", lang, count=len(std.sections)),
+            t("standard.show.criteria", lang, count=len(std.criteria)),
+            t("standard.show.points", lang, points=dec_str(std.points)),
+            t("standard.show.hash", lang, hash=std.content_hash[:12]),
+        )
     )
 
 
-def standard_json_text(std: Standard) -> str:
+def standard_json_text(std: Standard, lang: str = DEFAULT_LANG) -> str:
     """The --json text: points, units and caps as JSON numbers, digit for digit as written."""
 
     def mark(value: object) -> str:
@@ -28,15 +34,16 @@ def standard_json_text(std: Standard) -> str:
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
     # a float would print 0.1 + 0.2 style noise; the marked decimal text goes in unquoted
-    text = json.dumps(standard_to_json(std), ensure_ascii=False, indent=2, default=mark)
+    text = json.dumps(standard_to_json(std, lang), ensure_ascii=False, indent=2, default=mark)
     return re.sub(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"', r"\1", text)
 
 
-def standard_to_json(std) -> dict:
-    """The standard as a JSON-ready tree; points, units and caps stay Decimal."""
+def standard_to_json(std, lang: str = DEFAULT_LANG) -> dict:
+    """The standard as a JSON-ready tree; points, units and caps stay Decimal; a rule's phrase
+    in `lang` (the keys are English and stable)."""
 
     def rule(r: Rule) -> dict:
-        return {**r.canonical(), "unit": r.unit, "cap": r.cap, "phrase": r.phrase()}
+        return {**r.canonical(), "unit": r.unit, "cap": r.cap, "phrase": r.phrase(lang)}
 
     return {
         "id": std.id,
@@ -80,32 +87,48 @@ def standard_to_json(std) -> dict:
     }
 
 
-def standard_tree(std: Standard) -> list[str]:
+def standard_tree(std: Standard, lang: str = DEFAULT_LANG) -> list[str]:
     """The tree `standard show` prints: sections, groups, rules and what is assumed."""
 
     def mark(note: str | None) -> str:
-        return f"  [假定] {note}" if note else ""
+        return t("standard.show.assumed", lang, note=note) if note else ""
+
+    def points(value) -> str:
+        return t("standard.show.points", lang, points=dec_str(value))
+
+    def items(count: int) -> str:
+        return t("standard.show.items", lang, count=count)
 
     bands = " ".join(f"{n}≥{dec_str(m)}" for n, m in std.grade_bands)
     lines = [
         f"{std.name} ({std.label}){mark(std.assumed)}",
-        f"哈希 {std.content_hash}",
-        f"{len(std.sections)} 个一级指标 · {sum(len(s.groups) for s in std.sections)} 个二级指标"
-        f" · {len(std.criteria)} 条检查标准 · {dec_str(std.points)} 分 · 等级 {bands}",
+        t("standard.show.hash", lang, hash=std.content_hash),
+        " · ".join(
+            (
+                t("standard.show.sections", lang, count=len(std.sections)),
+                t("standard.show.groups", lang, count=sum(len(s.groups) for s in std.sections)),
+                t("standard.show.criteria", lang, count=len(std.criteria)),
+                points(std.points),
+                t("standard.show.bands", lang, bands=bands),
+            )
+        ),
     ]
     for s in std.sections:
         lines.append(
-            f"{s.code} {s.name} {dec_str(s.points)}分 · {len(s.criteria)} 条{mark(s.assumed)}"
+            f"{s.code} {s.name} {t('standard.show.section_points', lang, points=dec_str(s.points))}"
+            f" · {items(len(s.criteria))}{mark(s.assumed)}"
         )
         for g in s.groups:
-            name = g.name or "（无二级指标）"
-            points = f" {dec_str(g.points)}分" if g.points is not None else ""
+            name = g.name or t("standard.show.no_group", lang)
+            extra = ""
+            if g.points is not None:
+                extra = " " + t("standard.show.section_points", lang, points=dec_str(g.points))
             lines.append(
-                f"  {name}{points} · {len(g.criteria)} 条 · {g.method} · {g.rule.phrase()}"
+                f"  {name}{extra} · {items(len(g.criteria))} · {g.method} · {g.rule.phrase(lang)}"
                 f"{mark(g.assumed)}"
             )
             for c in g.criteria:
                 if c.own_rule or c.assumed:
-                    own = f" · {c.rule.phrase()}" if c.own_rule else ""
+                    own = f" · {c.rule.phrase(lang)}" if c.own_rule else ""
                     lines.append(f"    {c.code}{own}{mark(c.assumed)}")
     return lines

@@ -194,7 +194,7 @@ class Layout:
                 values[Col.GROUP] = row.group.name or ""
                 values[Col.TEXT] = row.criterion.text
                 values[Col.METHOD] = row.group.method
-                values[Col.RULE] = row.criterion.rule.phrase()
+                values[Col.RULE] = row.criterion.rule.phrase(self.template.name)
             for col, value in zip(LOCKED_TEXT_COLS, values, strict=True):
                 cells[(row.index, col)] = value
         return cells
