@@ -236,6 +236,8 @@ def write_rows(
                 cells[col] = CellStringTuple(strings._get_shared_string_index(value), fmt)
             elif (kind is float or kind is int) and math.isfinite(value):
                 cells[col] = CellNumberTuple(float(value), fmt)
+            elif kind is Decimal and math.isfinite(number := float(value)):
+                cells[col] = CellNumberTuple(number, fmt)  # scores and rates: write_value's float
             elif kind is datetime:
                 number = sheet._convert_date_time(value.replace(tzinfo=None))
                 cells[col] = CellDatetimeTuple(number, fmt)
