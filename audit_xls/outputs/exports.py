@@ -48,6 +48,8 @@ def _num(value: Decimal | None) -> str:
 
 def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
     """One row per workbook x criterion; a workbook with no known standard gets one row."""
+    order: dict[int, list[tuple[str, str]]] = {}  # id of each standard met (the batch holds it)
+    unanswered = Answer(None)
     for w in batch.workbooks:
         graded = w.status == GRADED and w.card is not None
         card = w.card if graded else None
@@ -71,28 +73,36 @@ def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
         if w.standard is None:
             yield [*head, "", "", "", "", "", "", *tail]
             continue
+        codes = order.get(id(w.standard))
+        if codes is None:  # the standard's (section, criterion) codes, listed once per batch
+            codes = order[id(w.standard)] = [
+                (section.code, criterion.code)
+                for section in w.standard.sections
+                for criterion in section.criteria
+            ]
         scored = {cs.code: cs for cs in card.criteria} if card else {}
-        for section in w.standard.sections:
-            for criterion in section.criteria:
-                answer = w.answers.get(criterion.code, Answer(None))
-                cs = scored.get(criterion.code)
-                if cs is not None:
-                    points = str(cs.problem_points) if cs.result == FAIL else ""
-                    deduction = _num(cs.deduction)
-                else:
-                    # sent back: what was typed, no score
-                    points = "" if answer.problem_points is None else str(answer.problem_points)
-                    deduction = ""
-                yield [
-                    *head,
-                    section.code,
-                    criterion.code,
-                    answer.result or "",
-                    points,
-                    deduction,
-                    csv_text(answer.note),
-                    *tail,
-                ]
+        answers = w.answers
+        for section_code, code in codes:
+            answer = answers.get(code, unanswered)
+            cs = scored.get(code)
+            if cs is not None:
+                points = str(cs.problem_points) if cs.result == FAIL else ""
+                deduction = _num(cs.deduction)
+            else:
+                # sent back: what was typed, no score
+                points = "" if answer.problem_points is None else str(answer.problem_points)
+                deduction = ""
+            note = answer.note
+            yield [
+                *head,
+                section_code,
+                code,
+                answer.result or "",
+                points,
+                deduction,
+                csv_text(note) if note else "",
+                *tail,
+            ]
 
 
 def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None:
