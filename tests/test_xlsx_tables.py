@@ -32,6 +32,8 @@ ROWS = [
     ["长" * 20000, "x" * 40000, None, None, None, None, None],
     ["滨江花园", "滨江花园", 1, 1.0, 1, None, None],  # repeated strings: shared once
     [3, 4.5, "7", "8.5", "text in a number column", "2026-01-01", ""],
+    # scores and rates come as Decimal (stored directly too)
+    ["分", "率", Decimal("0"), Decimal("-2.50"), Decimal("87.3333333333333333333"), None, None],
 ]
 
 
