@@ -203,6 +203,23 @@ MIGRATIONS: tuple[str | dict[str, str], ...] = (
         PRIMARY KEY (workbook, seq)
     );
     """,
+    # 7: the sites' after-photos, kept by `rectify collect` from a reply's 整改照片 column:
+    # hashes and paths (never bytes), tied to the reply and the problem
+    """
+    CREATE TABLE reply_photos (
+        reply INTEGER NOT NULL REFERENCES replies(id),
+        seq INTEGER NOT NULL,
+        problem TEXT NOT NULL REFERENCES problems(id),
+        sha256 TEXT NOT NULL,
+        ext TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        how TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (reply, seq)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Python steps run right after a script, in the same transaction: version -> step.
