@@ -72,10 +72,14 @@ class NCol(IntEnum):
     DONE = 7
     OWNER = 8
     REMARK = 9
+    BEFORE = 10  # 问题照片: the finding's photos, thumbnails we place (issue 15)
+    AFTER = 11  # 整改照片: the site's after-photos (pictures it inserts; rectify/collect.py)
 
 
 LOCKED_COLS = (NCol.CODE, NCol.TEXT, NCol.NOTE, NCol.DEDUCTION, NCol.DEADLINE)
-INPUT_COLS = (NCol.MEASURE, NCol.STATUS, NCol.DONE, NCol.OWNER, NCol.REMARK)
+INPUT_COLS = (NCol.MEASURE, NCol.STATUS, NCol.DONE, NCol.OWNER, NCol.REMARK, NCol.AFTER)
+# Notices issued before the photo columns have the first ten (collect still reads them).
+COLUMNS_BEFORE_PHOTOS = 10
 WIDTHS = {
     NCol.CODE: 8,
     NCol.TEXT: 40,
@@ -87,7 +91,12 @@ WIDTHS = {
     NCol.DONE: 12,
     NCol.OWNER: 10,
     NCol.REMARK: 22,
+    NCol.BEFORE: 24,
+    NCol.AFTER: 14,
 }
+MAX_BEFORE_PHOTOS = 2  # thumbnails shown in a problem's 问题照片 cell
+BEFORE_BOX = (80, 60)  # pixels each thumbnail is shown in
+PHOTO_ROW_POINTS = 50
 # Rows of the cover below the fields layout.COVER_ROW places (which read.py reads).
 EXTRA_COVER = ("notice_id", "issued_on", "score", "grade")
 
@@ -131,6 +140,9 @@ class Notice:
     items: list[NoticeItem]
     already: list[ProblemState] = field(default_factory=list)
     template: str = NOTICE_TEMPLATE
+    # problem id -> the photo files of its finding (the history's photos table), in
+    # checklist order; shown as thumbnails, not part of the notice's id or fingerprint
+    photos: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -165,12 +177,19 @@ def deadline_text(t: Template, deadline: str, issued_on: date) -> str:
 
 
 def locked_cells(
-    t: Template, items: Sequence[NoticeItem], period: str, issued_on: date
+    t: Template,
+    items: Sequence[NoticeItem],
+    period: str,
+    issued_on: date,
+    *,
+    photo_columns: bool = True,
 ) -> dict[tuple[int, int], str]:
-    """Every locked text of the 整改事项 sheet's header and problem rows."""
+    """Every locked text of the 整改事项 sheet's header and problem rows (`photo_columns`
+    False: as notices issued before the 问题照片/整改照片 columns had them)."""
     labels = t["checklist"]
     cells: dict[tuple[int, int], str] = {}
-    for col, label in enumerate(t.columns):
+    columns = t.columns if photo_columns else t.columns[:COLUMNS_BEFORE_PHOTOS]
+    for col, label in enumerate(columns):
         cells[(HEADER_ROW, col)] = label
     for item in items:
         note = item.note
@@ -334,7 +353,8 @@ def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, fo
     sheet.set_row(0, 30)
     sheet.set_row(HEADER_ROW, 24)
     for col in NCol:
-        sheet.write_string(HEADER_ROW, col, cells[(HEADER_ROW, col)], f.header)
+        if (HEADER_ROW, col) in cells:
+            sheet.write_string(HEADER_ROW, col, cells[(HEADER_ROW, col)], f.header)
     v = t["validation"]
     for item in notice.items:
         r = item.row_index
@@ -343,6 +363,8 @@ def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, fo
             sheet.write_string(r, col, cells[(r, col)], fmt)
         for col in INPUT_COLS:
             fmt = {NCol.STATUS: f.input, NCol.DONE: f.input_date}.get(col, f.input_text)
+            if col == NCol.AFTER:
+                fmt = f.input
             sheet.write_blank(r, col, None, fmt)
         start = date.fromisoformat(item.inspection_date) if item.inspection_date else None
         if start is not None:
@@ -361,13 +383,13 @@ def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, fo
                     "error_message": v["date_error"],
                 },
             )
-        sheet.set_row(
-            r,
-            look.row_height(
-                (cells[(r, col)], WIDTHS[col]) for col in (NCol.TEXT, NCol.NOTE, NCol.DEDUCTION)
-            ),
+        sheet.write_blank(r, NCol.BEFORE, None, f.item)
+        height = look.row_height(
+            (cells[(r, col)], WIDTHS[col]) for col in (NCol.TEXT, NCol.NOTE, NCol.DEDUCTION)
         )
-        _photos_hook(sheet, item)
+        if _before_photos(sheet, r, notice.photos.get(item.problem, ())):
+            height = max(height, PHOTO_ROW_POINTS)
+        sheet.set_row(r, height)
     if notice.items:
         first = notice.items[0].row_index
         last_row = notice.items[-1].row_index
@@ -414,12 +436,45 @@ def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, fo
     sheet.repeat_rows(HEADER_ROW)
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     sheet.set_footer(footer)
-    look._protect(sheet, None)
+    look._protect(sheet, None, pictures=True)  # the site inserts its after-photos
 
 
-def _photos_hook(sheet: Any, item: NoticeItem) -> None:
-    """Where the problem's photos go (issue 15, workbook/pictures.py): the supervisor's
-    "before" picture beside its row. Nothing yet: notices carry no pictures today."""
+def _before_photos(sheet: Any, row: int, paths: Sequence[str]) -> int:
+    """The finding's first photos as thumbnails in the row's 问题照片 cell (made from the
+    files in the photo folder, with grade's checks: a file gone or no longer a picture is left
+    out). Returns how many were placed. Nothing from a return is written: no names, no text."""
+    from audit_xls.workbook.pictures import MAX_PICTURE_BYTES, check_image_bytes
+
+    placed = 0
+    for path in paths:
+        if placed == MAX_BEFORE_PHOTOS:
+            break
+        try:
+            file = Path(path)
+            if not file.is_file() or file.stat().st_size > MAX_PICTURE_BYTES:
+                continue
+            checked = check_image_bytes(file.read_bytes())
+        except OSError:
+            continue
+        if checked.problem or not checked.thumbnail:
+            continue
+        width, height = _size(checked.thumbnail)
+        scale = min(BEFORE_BOX[0] / max(width, 1), BEFORE_BOX[1] / max(height, 1), 1.0)
+        sheet.insert_image(
+            row, NCol.BEFORE, "photo.jpg",
+            {"image_data": io.BytesIO(checked.thumbnail), "x_scale": scale, "y_scale": scale,
+             "x_offset": 2 + placed * (BEFORE_BOX[0] + 4), "y_offset": 2, "object_position": 1,
+             "description": f"{placed + 1}", "decorative": False},
+        )  # fmt: skip
+        placed += 1
+    return placed
+
+
+def _size(jpeg: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as image:
+        return image.size
 
 
 def _write_lists(book: Any, t: Template) -> None:
@@ -507,6 +562,7 @@ def plan_notices(
             )
             for i, p in enumerate(to_act)
         ]
+        found = _finding_photos(conn, site_code, standard_id, {p.period for p in to_act})
         notices.append(
             Notice(
                 site=Site(site_code, name, region),
@@ -522,9 +578,33 @@ def plan_notices(
                 grade=grade if inspected_now else None,
                 items=items,
                 already=[p for p in problems if p.status == CLAIMED],
+                photos={
+                    p.id: found[(p.period, p.code)] for p in to_act if (p.period, p.code) in found
+                },
             )
         )
     return notices
+
+
+def _finding_photos(
+    conn: Any, site_code: str, standard_id: str, periods: set[str]
+) -> dict[tuple[str, str], list[str]]:
+    """(period, criterion) -> the photo files grade recorded for the site's current graded
+    result of that month (history table photos, schema 6), in checklist order."""
+    if not periods:  # (the writer's connection has migrated the history: the table is there)
+        return {}
+    marks = ", ".join("?" for _ in periods)
+    found: dict[tuple[str, str], list[str]] = {}
+    for period, code, path in conn.execute(
+        f"""SELECT w.period, p.criterion, p.path FROM photos p
+            JOIN workbooks w ON w.id = p.workbook
+            WHERE w.status = 'graded' AND w.superseded = 0 AND w.site_code = ?
+              AND w.standard_id = ? AND w.period IN ({marks})
+            ORDER BY w.id, p.seq""",
+        (site_code, standard_id, *sorted(periods)),
+    ):
+        found.setdefault((str(period), str(code)), []).append(str(path))
+    return found
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from audit_xls.i18n import Said
 TEMPLATES_DIR = data.templates_folder()
 DEFAULT_TEMPLATE = "zh"
 COLUMN_COUNT = 11  # the checklist's columns, layout.Col
-NOTICE_COLUMN_COUNT = 10  # the 整改事项 columns of templates/notice/*.yaml (rectify)
+NOTICE_COLUMN_COUNT = 12  # the 整改事项 columns of templates/notice/*.yaml (rectify)
 
 
 class TemplateError(Said, ValueError):
