@@ -930,25 +930,37 @@ def rectify_notices(period, out, sites, standards, issued_on, history_path, lang
     callback=_day_option,
     help="The reply date (default: today): late replies and future dates use it.",
 )
+@click.option(
+    "--photos",
+    "photos_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Folder for the after-photos kept from accepted replies, each written once "
+    "[default: photos/ beside the report].",
+)
 @history_option
 @lang_option
-def rectify_collect(replies, issued, out, as_json, today, history_path, lang) -> None:
+def rectify_collect(replies, issued, out, as_json, today, photos_dir, history_path, lang) -> None:
     """Read returned notices, send back what cannot be trusted, record the replies."""
     import json
     from pathlib import Path
 
     from audit_xls.grading.register import RegisterError, read_issued
     from audit_xls.grading.sources import GradeError
+    from audit_xls.outputs.photos import default_folder
     from audit_xls.rectify.collect import collect_replies
     from audit_xls.rectify.report import account_lines, to_json, write_report
 
     try:
         entries = read_issued(issued) if issued else None
+        photos = Path(photos_dir) if photos_dir else default_folder(out)
         collected = collect_replies(
-            Path(replies), history_path, issued=entries, today=today, lang=lang
+            Path(replies), history_path, issued=entries, today=today, lang=lang, photos=photos
         )
     except (RegisterError, GradeError, history.HistoryError) as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:  # the photo folder cannot be written
+        raise _cannot_write(str(photos), error, lang) from None
     try:
         write_report(out, collected, lang)
     except OSError as error:

@@ -127,4 +127,6 @@ class Cycle:
         for file, data in files.items():
             (folder / file).write_bytes(data)
         issued = read_issued(register) if register else None
-        return collect_replies(folder, self.history, issued=issued, today=today)
+        return collect_replies(
+            folder, self.history, issued=issued, today=today, photos=self.folder / "photos"
+        )

@@ -67,6 +67,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.picture.unsupported": "The workbook holds pictures stored in a way that is not read ({how}): {part}; not kept: insert photos into the criterion's Photos cell as the instructions say.",
     "diagnostic.picture.unreadable": "The workbook's pictures cannot be read ({error}); none kept: save the workbook again in Excel/WPS and send it back.",
     "diagnostic.picture.no_criterion": "The picture {part} is not on the row of any criterion; not kept: put the photo into the Photos cell of its criterion.",
+    "diagnostic.reply.picture_no_problem": "The picture {part} is not on the row of any problem; not kept: put the after-photo into the After photos cell of its problem.",
     "picture.how.vml": "a VML (legacy) picture",
     "picture.how.header": "a picture in the header or footer",
     "picture.how.background": "a sheet background picture",

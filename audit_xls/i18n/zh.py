@@ -67,6 +67,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.picture.unsupported": "工作簿中有无法读取的图片（{how}）：{part}，未采用：请按填写说明把照片插入该条的「照片」格。",
     "diagnostic.picture.unreadable": "工作簿中的图片无法读取（{error}），未采用：请在 Excel/WPS 中另存后发回。",
     "diagnostic.picture.no_criterion": "图片 {part} 不在任何一条检查标准的行内，未采用：请把照片放到对应检查标准的「照片」格。",
+    "diagnostic.reply.picture_no_problem": "图片 {part} 不在任何一个问题的行内，未采用：请把整改后的照片放到对应问题的「整改照片」格。",
     "picture.how.vml": "VML 旧式图片",
     "picture.how.header": "页眉页脚中的图片",
     "picture.how.background": "工作表背景图片",

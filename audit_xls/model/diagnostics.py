@@ -148,6 +148,7 @@ SEVERITY: dict[str, str] = {
     "picture.unsupported": WARNING,
     "picture.unreadable": WARNING,
     "picture.no_criterion": WARNING,
+    "reply.picture_no_problem": WARNING,  # an after-photo on no problem's row (rectify collect)
 }
 
 

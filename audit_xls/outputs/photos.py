@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audit_xls.atomic import atomic_write_bytes
 from audit_xls.model.results import GRADED, BatchResult, Photo
@@ -112,6 +113,30 @@ def publish(
             photo.data = None
             photo.path = Path(os.path.relpath(target, Path(summary_folder))).as_posix()
             photo.location = str(target.resolve())
+    return written
+
+
+def publish_reply(reply: Any, folder: str | Path) -> int:
+    """Write an accepted reply's after-photos into the photo folder (rectify collect), named
+    as grade names a finding's (the problem's month, site, criterion, hash); returns how many
+    files were new. Each photo's `location` becomes the file's absolute path."""
+    folder = Path(folder)
+    rows = {row.problem: row for row in reply.rows}
+    written = 0
+    for photo in reply.photos:
+        row = rows.get(photo.criterion)
+        if row is None or photo.data is None:
+            photo.data = None
+            continue
+        target = folder / photo_name(row.found_period, reply.site_code, row.code, photo)
+        if not target.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, photo.data)
+            written += 1
+        photo.data = None
+        photo.thumbnail = None
+        photo.location = str(target.resolve())
+        photo.path = target.name
     return written
 
 

@@ -24,7 +24,7 @@ from audit_xls.grading.sources import is_junk, open_sources, skip_reason
 from audit_xls.grading.validate import clip, expected_found, normal, text_of
 from audit_xls.i18n import Clauses, Ref, t
 from audit_xls.model.diagnostics import ERROR, Diagnostic, make
-from audit_xls.model.results import Skipped
+from audit_xls.model.results import Photo, Skipped
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import CANNOT_FIX, CLAIMED, IN_PROGRESS
 from audit_xls.rectify.notices import (
@@ -38,6 +38,7 @@ from audit_xls.rectify.notices import (
 )
 from audit_xls.workbook import layout
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, HEADER_ROW, cell
+from audit_xls.workbook.pictures import extract_pictures, photos_for_criteria
 from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date, read_workbook, sha256
 
 ACCEPTED, SENT_BACK = "accepted", "sent_back"
@@ -76,6 +77,8 @@ class Reply:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     modified: datetime | None = None
     already: bool = False  # the same file was recorded before
+    # after-photos kept from the 整改照片 column, `criterion` = the problem's id (issue 15)
+    photos: list[Photo] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -127,8 +130,9 @@ class _Check:
         register: dict[str, IssuedEntry] | None,
         today: date,
         lang: str,
+        data: bytes = b"",
     ) -> None:
-        self.conn, self.raw, self.reply = conn, raw, reply
+        self.conn, self.raw, self.reply, self.data = conn, raw, reply, data
         self.register, self.today, self.lang = register, today, lang
         self.cover_sheet = raw.template.sheets["cover"]
         self.sheet = raw.template.sheets["checklist"]
@@ -191,6 +195,11 @@ class _Check:
         items = notice_items(self.conn, notice_id)
         issued = date.fromisoformat(issued_on)
         expected = locked_cells(self.raw.template, items, period, issued)
+        if values.get("fingerprint") != fingerprint(expected, content_hash):
+            # a notice issued before the photo columns (its header has ten)
+            earlier = locked_cells(self.raw.template, items, period, issued, photo_columns=False)
+            if values.get("fingerprint") == fingerprint(earlier, content_hash):
+                expected = earlier
         rows = tuple((i.row_index, i.problem) for i in items)
         if values.get("fingerprint") != fingerprint(expected, content_hash) or (
             manifest.criterion_rows != rows
@@ -222,6 +231,24 @@ class _Check:
         self.check_locked(expected)
         self.check_answers(items)
         reply.responder = text_of(self.raw.cover.get("site_manager", "")).strip()
+        self.after_photos(items)
+
+    def after_photos(self, items: Sequence[NoticeItem]) -> None:
+        """The site's after-photos: every picture on a problem's row but the 问题照片 thumbnails
+        the notice carries (column K), with grade's checks (workbook/pictures.py); a picture
+        refused or on no problem's row is a warning, never a sent-back reply."""
+        found = extract_pictures(self.data, self.sheet)
+        if not found.found and not found.not_read:
+            return
+        ours = int(NCol.BEFORE)
+        found.found = [f for f in found.found if not (f.kept and _column(f.cell) == ours)]
+        rows = {i.row_index: i.problem for i in items}
+        photos, warnings = photos_for_criteria(
+            found, rows, self.sheet, file=self.reply.file, lang=self.lang,
+            outside="reply.picture_no_problem",
+        )  # fmt: skip
+        self.reply.photos = photos
+        self.reply.diagnostics.extend(warnings)
 
     def check_standard(self, values: dict[str, str], notice_id: str) -> bool:
         """With a register: a notice of a standard the register does not list (or whose
@@ -440,6 +467,17 @@ class _Check:
         return when
 
 
+def _column(name: str) -> int:
+    """The 0-based column of an A1 cell name (-1 for none)."""
+    letters = "".join(ch for ch in name.lstrip("$") if ch.isalpha()).upper()
+    if not letters or len(letters) > 3:
+        return -1
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
 def _check_file(conn: Any, source: Any, register: Any, today: date, lang: str) -> Reply | Skipped:
     data = read_source(source, lang)
     if isinstance(data, Skipped):
@@ -456,7 +494,7 @@ def _check_file(conn: Any, source: Any, register: Any, today: date, lang: str) -
                 make(raw.code, lang, file=source.name, sheet=raw.sheet, cell=raw.cell, **raw.params)
             )
             return reply
-        _Check(conn, raw, reply, register, today, lang).run()
+        _Check(conn, raw, reply, register, today, lang, data).run()
     except Exception as error:  # the batch always finishes: report, never a traceback
         reply.diagnostics.append(
             make(
@@ -484,6 +522,19 @@ def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str, lang: s
            VALUES (?, ?, ?, ?, ?)""",
         (reply.notice_id, reply.file, reply.file_hash, replied_on.isoformat(), recorded_at),
     )
+    written = [p for p in reply.photos if p.location]
+    if written:
+        (reply_id,) = conn.execute(
+            "SELECT id FROM replies WHERE file_hash = ? AND notice = ?",
+            (reply.file_hash, reply.notice_id),
+        ).fetchone()
+        for seq, p in enumerate(written, 1):
+            conn.execute(
+                """INSERT INTO reply_photos (reply, seq, problem, sha256, ext, cell, how, width,
+                       height, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (reply_id, seq, p.criterion, p.sha256, p.ext, p.cell, p.how, p.width, p.height,
+                 p.location),
+            )  # fmt: skip
     states = ledger.replay(
         conn,
         where="p.id IN (SELECT problem FROM notice_items WHERE notice = ?)",
@@ -533,10 +584,13 @@ def collect_replies(
     issued: Sequence[IssuedEntry] | None = None,
     today: date | None = None,
     lang: str = "zh",
+    photos: str | Path | None = None,
 ) -> Collected:
     """Check every returned notice under RETURNS and record the valid replies (one
-    transaction). `today` is the reply date (default: the real today)."""
+    transaction). `today` is the reply date (default: the real today). `photos`: the photo
+    folder the accepted replies' after-photos are written into (None: not kept)."""
     from audit_xls.history.store import transaction
+    from audit_xls.outputs.photos import publish_reply
 
     today = today or date.today()
     register = {e.workbook_id: e for e in issued} if issued is not None else None
@@ -556,8 +610,12 @@ def collect_replies(
             checked = _check_file(conn, source, register, today, lang)
             if isinstance(checked, Skipped):
                 skipped.append(checked)
-            else:
-                replies.append(checked)
+                continue
+            if checked.status == ACCEPTED and photos is not None:
+                publish_reply(checked, photos)  # now: a batch's memory holds no photo bytes
+            for photo in checked.photos:
+                photo.data = photo.thumbnail = None
+            replies.append(checked)
         now = datetime.now().isoformat(timespec="seconds")
         order = sorted(replies, key=lambda r: (r.modified or datetime.min, r.file))
         for reply in order:

@@ -138,13 +138,19 @@ def extract_pictures(data: bytes, sheet: str) -> Pictures:
 
 
 def photos_for_criteria(
-    pictures: Pictures, criterion_rows: dict[int, str], checklist: str, *, file: str, lang: str
+    pictures: Pictures,
+    criterion_rows: dict[int, str],
+    checklist: str,
+    *,
+    file: str,
+    lang: str,
+    outside: str = "picture.no_criterion",
 ) -> tuple[list[Photo], list[Diagnostic]]:
     """The kept pictures tied to criteria (checklist order), and a warning for every other.
 
     A picture belongs to the criterion on its anchor's top-left row or, when that row is not a
     criterion's, on the row its centre is over. The same picture twice on one criterion is
-    kept once.
+    kept once. `outside`: the warning for a picture on no such row (a reply's rows are problems).
     """
     order = {code: i for i, code in enumerate(dict.fromkeys(criterion_rows[r] for r in
                                                              sorted(criterion_rows)))}  # fmt: skip
@@ -162,7 +168,7 @@ def photos_for_criteria(
             continue
         code = next((criterion_rows[r] for r in found.rows if r in criterion_rows), None)
         if found.sheet != checklist or code is None:
-            diagnostics.append(make("picture.no_criterion", lang, **where, part=part))
+            diagnostics.append(make(outside, lang, **where, part=part))
             continue
         if (code, found.sha256) in seen:
             continue

@@ -1,0 +1,138 @@
+"""Photo evidence on the rectification side (issue 15): the 整改通知单 shows the finding's
+photos as thumbnails in 问题照片 (K); the site's after-photos in 整改照片 (L) of an accepted
+reply are kept by `rectify collect` as grade keeps a finding's (same checks, same naming),
+recorded in the history (reply_photos) with the reply and the problem."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from picture_files import add_floating, jpeg, png
+from rectify_cycle import OK, Cycle, fill_notice
+from returns import fill
+
+from audit_xls.grading.grade import grade_returns
+from audit_xls.history.store import _connect, record_batch
+from audit_xls.outputs.photos import publish
+from audit_xls.rectify import notices
+from audit_xls.rectify.collect import ACCEPTED
+from audit_xls.workbook.pictures import check_image_bytes, extract_pictures
+from audit_xls.workbook.read import read_workbook
+
+OCT12 = date(2026, 10, 12)
+NOV14 = date(2026, 11, 14)
+RED, BLUE, GREEN = png("red", (120, 90)), jpeg("blue", (64, 48)), png("green", (50, 40))
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def cycle(tmp_path: Path) -> Cycle:
+    """October: P001 fails 1.1.01 (row 4 of its checklist) with two photos and 3.1.02 with
+    none; graded, photos written into tmp_path/photos, recorded."""
+    c = Cycle(tmp_path)
+    c.with_rechecks = False
+    folder = tmp_path / "returns" / "2026-10"
+    folder.mkdir(parents=True)
+    answers = {"1.1.01": ("不符合", 2, "工服不整"), "3.1.02": ("不符合", 1, "巡查缺记录")}
+    data = fill(c.workbook("P001", "2026-10"), c.standard, answers, default=OK,
+                inspection_date=OCT12)  # fmt: skip
+    data = add_floating(data, "检查表", [("K4", RED), ("K4", BLUE)])
+    (folder / "P001.xlsx").write_bytes(data)
+    batch = grade_returns(folder, [c.standard], None, jobs=0)
+    assert not batch.sent_back
+    publish(batch, tmp_path / "photos", tmp_path)
+    record_batch(c.history, batch)
+    return c
+
+
+def test_the_notice_shows_the_findings_photos_beside_the_problem(cycle: Cycle) -> None:
+    written = cycle.notices("2026-10", date(2026, 10, 14))
+    [notice] = written.notices
+    assert [len(notice.photos.get(i.problem, [])) for i in notice.items] == [2, 0]
+    data = cycle.notice_bytes(written, "P001")
+    pictures = extract_pictures(data, "整改事项")
+    # the two thumbnails, in checklist order, on the first problem's row (Excel row 3), in K
+    assert [(f.cell, f.how, f.sheet) for f in pictures.found] == [
+        ("K3", "floating", "整改事项"), ("K3", "floating", "整改事项"),
+    ]  # fmt: skip
+    thumbnails = [check_image_bytes(p).thumbnail for p in (RED, BLUE)]
+    assert [f.data for f in pictures.found] == thumbnails
+    assert all(f.width <= 160 and f.height <= 120 for f in pictures.found)
+    raw = read_workbook(data)
+    assert [raw.value(1, c) for c in (10, 11)] == ["问题照片", "整改照片"]
+    assert raw.manifest.checksum == raw.manifest.expected_checksum
+    # a photo file gone: the notice is made without it, nothing fails
+    first = Path(notice.photos[notice.items[0].problem][0])
+    first.unlink()
+    again = cycle.notices("2026-10", date(2026, 10, 14))
+    left = extract_pictures(cycle.notice_bytes(again, "P001"), "整改事项")
+    assert [f.data for f in left.found] == thumbnails[1:]
+
+
+def test_collect_keeps_the_after_photos_of_an_accepted_reply(cycle: Cycle) -> None:
+    written = cycle.notices("2026-10", date(2026, 10, 14))
+    [notice] = written.notices
+    answered = fill_notice(cycle.notice_bytes(written, "P001"), {
+        0: ("已整改", "已更换工服", date(2026, 10, 13), "王主管", None),
+        1: ("整改中", None, date(2026, 10, 30), "赵班长", None),
+    })  # fmt: skip
+    # openpyxl dropped the thumbnails: put one back in K3 (ours, not an after-photo), the
+    # site's after-photo in L3, and a picture on no problem's row
+    thumbnail = check_image_bytes(RED).thumbnail
+    assert thumbnail is not None
+    reply = add_floating(answered, "整改事项", [("K3", thumbnail), ("L3", GREEN), ("L9", RED)])
+    collected = cycle.collect({"p001.xlsx": reply}, date(2026, 10, 15), written.register)
+    [got] = collected.replies
+    assert got.status == ACCEPTED, [d.message for d in got.diagnostics]
+    assert [(d.code, d.cell) for d in got.diagnostics] == [("reply.picture_no_problem", "L9")]
+    assert "整改照片" in got.diagnostics[0].message
+    folder = cycle.folder / "photos"
+    name = f"2026-10_P001_1.1.01_{sha(GREEN)[:12]}.png"
+    assert (folder / name).read_bytes() == GREEN
+    problem = notice.items[0].problem
+    with _connect(cycle.history) as conn:
+        rows = conn.execute(
+            """SELECT r.file, p.seq, p.problem, p.sha256, p.cell, p.how, p.width, p.height, p.path
+               FROM reply_photos p JOIN replies r ON r.id = p.reply"""
+        ).fetchall()
+    assert rows == [
+        ("p001.xlsx", 1, problem, sha(GREEN), "L3", "floating", 50, 40,
+         str((folder / name).resolve())),
+    ]  # fmt: skip
+    # the same reply again: nothing recorded twice, the file not written twice
+    before = (folder / name).stat().st_mtime_ns
+    again = cycle.collect({"p001.xlsx": reply}, date(2026, 10, 15), written.register)
+    assert (again.recorded, again.already) == (0, 1)
+    assert (folder / name).stat().st_mtime_ns == before
+    with _connect(cycle.history) as conn:
+        assert conn.execute("SELECT count(*) FROM reply_photos").fetchone() == (1,)
+
+
+def test_a_reply_to_a_notice_issued_before_the_photo_columns_is_accepted(
+    cycle: Cycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = notices.locked_cells
+
+    def as_before(*args, **kwargs):
+        return made(*args, **kwargs, photo_columns=False)
+
+    monkeypatch.setattr(notices, "locked_cells", as_before)
+    written = cycle.notices("2026-10", date(2026, 10, 14))
+    monkeypatch.undo()
+    data = cycle.notice_bytes(written, "P001")
+    assert read_workbook(data).value(1, 10) == ""  # ten header cells, as issued before
+    answered = fill_notice(data, {
+        0: ("已整改", "已更换工服", date(2026, 10, 13), "王主管", None),
+        1: ("整改中", None, date(2026, 10, 30), "赵班长", None),
+    })  # fmt: skip
+    reply = add_floating(answered, "整改事项", [("L3", GREEN)])
+    collected = cycle.collect({"p001.xlsx": reply}, date(2026, 10, 15), written.register)
+    [got] = collected.replies
+    assert got.status == ACCEPTED, [d.message for d in got.diagnostics]
+    assert [p.sha256 for p in got.photos] == [sha(GREEN)]
