@@ -290,7 +290,7 @@ def test_history_is_created_on_first_use_with_a_versioned_schema(history_at: Pat
     summary = record_batch(path, three_months()[0])
     assert is_url(path) or path.exists()
     assert schema_version(path) == SCHEMA_VERSION
-    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 6
+    assert SCHEMA_VERSION == len(history.MIGRATIONS) == 7
     assert (
         summary.recorded_graded,
         summary.recorded_sent_back,

@@ -36,7 +36,7 @@ def test_a_history_of_the_previous_release_is_migrated_with_its_problems(tmp_pat
     before = rows(path, "SELECT * FROM workbooks ORDER BY id")
     assert rows(path, "PRAGMA user_version") == [(2,)]
     found = states(path)  # the writer's connection migrates
-    assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(6,)]
+    assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(7,)]
     # the rows as they were, their file's modified time unknown (NULL, from version 5)
     assert rows(path, "SELECT * FROM workbooks ORDER BY id") == [(*r, None) for r in before]
     got = sorted(
