@@ -6,10 +6,12 @@ recorded in the history (reply_photos) with the reply and the problem."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS, history_in
 from picture_files import add_floating, jpeg, png
 from rectify_cycle import OK, Cycle, fill_notice
 from returns import fill
@@ -31,11 +33,16 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture
-def cycle(tmp_path: Path) -> Cycle:
+@pytest.fixture(params=BACKENDS)
+def cycle(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cycle]:
     """October: P001 fails 1.1.01 (row 4 of its checklist) with two photos and 3.1.02 with
-    none; graded, photos written into tmp_path/photos, recorded."""
-    c = Cycle(tmp_path)
+    none; graded, photos written into tmp_path/photos, recorded (SQLite and PostgreSQL)."""
+    with history_in(request, tmp_path, request.param) as history:
+        yield october(Cycle(tmp_path, history=history))
+
+
+def october(c: Cycle) -> Cycle:
+    tmp_path = c.folder
     c.with_rechecks = False
     folder = tmp_path / "returns" / "2026-10"
     folder.mkdir(parents=True)
