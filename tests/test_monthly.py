@@ -357,7 +357,7 @@ def test_workbook_sheets_tables_and_key_cells(monthly_xlsx: Path) -> None:
         "反复问题": {"RepeatProblems": "A4:L7"},
         "回收情况": {"ReturnsMonthly": "A4:F8"},
         "明细": {"MonthlyDetail": "A4:O13"},
-        "整改台账": {"RectifyLedger": "A4:Y17"},
+        "整改台账": {"RectifyLedger": "A4:AA17"},
         "整改完成率": {"RectifyCompletion": "A4:G22"},
         "逾期未整改": {"RectifyOverdue": "A4:M17"},
     }

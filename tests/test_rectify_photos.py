@@ -6,16 +6,20 @@ recorded in the history (reply_photos) with the reply and the problem."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
+from click.testing import CliRunner
 from conftest import BACKENDS, history_in
 from picture_files import add_floating, jpeg, png
 from rectify_cycle import OK, Cycle, fill_notice
 from returns import fill
 
+from audit_xls.cli import cli
 from audit_xls.grading.grade import grade_returns
 from audit_xls.history.store import _connect, record_batch
 from audit_xls.outputs.photos import publish
@@ -111,6 +115,31 @@ def test_collect_keeps_the_after_photos_of_an_accepted_reply(cycle: Cycle) -> No
     assert rows == [
         ("p001.xlsx", 1, problem, sha(GREEN), "L3", "floating", 50, 40,
          str((folder / name).resolve())),
+    ]  # fmt: skip
+    # the 整改台账 of monthly --as-of links the finding's photos and the after-photo
+    out = cycle.folder / "report" / "monthly.xlsx"
+    out.parent.mkdir()
+    result = CliRunner().invoke(cli, [
+        "monthly", "--history", str(cycle.history), "--out", str(out), "--as-of", "2026-10-31",
+        "--json",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ledger = json.loads(result.stdout)["rectification"]["ledger"]
+    before = [f"2026-10_P001_1.1.01_{sha(p)[:12]}.{e}" for p, e in ((RED, "png"), (BLUE, "jpg"))]
+    assert [
+        (r["criterion_code"], r["photos_before"], r["photos_after"],
+         [Path(f).name for f in r["photo_files_before"]],
+         [Path(f).name for f in r["photo_files_after"]])
+        for r in ledger
+    ] == [("1.1.01", 2, 1, before, [name]), ("3.1.02", None, None, [], [])]  # fmt: skip
+    book = openpyxl.load_workbook(out)
+    sheet = book["整改台账"]
+    header = next(r for r in range(1, 6) if sheet.cell(r, 1).value == "项目编码")
+    names = [c.value for c in sheet[header]]
+    assert names[-2:] == ["问题照片", "整改照片"]
+    links = [sheet.cell(header + 1, len(names) - i) for i in (1, 0)]
+    assert [(c.value, c.hyperlink.target.replace("\\", "/")) for c in links] == [
+        ("2", f"../photos/{before[0]}"), ("1", f"../photos/{name}"),
     ]  # fmt: skip
     # the same reply again: nothing recorded twice, the file not written twice
     before = (folder / name).stat().st_mtime_ns

@@ -335,6 +335,8 @@ def write_monthly(report: MonthlyReport, path: str | Path, lang: str | None = No
     cells stay the report's); the same report gives the same bytes."""
     lang = lang or report.lang
     created = report.generated_from or datetime(2000, 1, 1)
+    if report.rectification is not None:  # 整改台账's photo links, relative to the workbook
+        report.rectification.link_folder = Path(path).resolve().parent
     write_workbook(
         path, _build_workbook(report, lang), created=created, title=t("monthly.title", lang)
     )

@@ -573,7 +573,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.monthly.titles.ledger": "Rectification ledger (as of {as_of})",
     "rectify.monthly.titles.completion": "Rectification completion rate (as of {as_of})",
     "rectify.monthly.titles.overdue": "Overdue problems (as of {as_of})",
-    "rectify.monthly.notes.ledger": "One row per problem: found, notified, replied, re-checked, closed or reopened; days to close = closed on - inspection date.",
+    "rectify.monthly.notes.ledger": "One row per problem: found, notified, replied, re-checked, closed or reopened; days to close = closed on - inspection date. Photos found, after photos: how many, linked to the first (in the photo folder).",
     "rectify.monthly.notes.completion": "By month found: due = problems past their deadline; closed = of those, verified fixed at a re-check; rate = closed / due x 100 (regions and all sites add up problems, not a mean of site rates).",
     "rectify.monthly.notes.overdue": "Problems open or in progress past their deadline, most days first.",
     "rectify.monthly.columns.ledger": [
@@ -602,6 +602,8 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
         "Closed on",
         "Days to close",
         "Days overdue",
+        "Photos found",
+        "After photos",
     ],
     "rectify.monthly.columns.completion": [
         "Found in",

@@ -574,7 +574,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.monthly.titles.ledger": "整改台账（截至 {as_of}）",
     "rectify.monthly.titles.completion": "整改完成率（截至 {as_of}）",
     "rectify.monthly.titles.overdue": "逾期未整改（截至 {as_of}）",
-    "rectify.monthly.notes.ledger": "每个问题一行：发现、通知、回复、复查、关闭或重开；整改天数 = 关闭日期 - 检查日期。",
+    "rectify.monthly.notes.ledger": "每个问题一行：发现、通知、回复、复查、关闭或重开；整改天数 = 关闭日期 - 检查日期。问题照片、整改照片：张数，链接到第一张（照片文件夹中）。",
     "rectify.monthly.notes.completion": "按发现月份：应整改 = 整改期限已过的问题；已整改 = 其中复查确认已整改的；完成率 = 已整改 / 应整改 × 100（区域和全部项目按问题数合计，不是各项目完成率的平均）。",
     "rectify.monthly.notes.overdue": "待整改或整改中、整改期限已过的问题，逾期天数多的在前。",
     "rectify.monthly.columns.ledger": [
@@ -603,6 +603,8 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
         "关闭日期",
         "整改天数",
         "逾期天数",
+        "问题照片",
+        "整改照片",
     ],
     "rectify.monthly.columns.completion": [
         "发现月份",

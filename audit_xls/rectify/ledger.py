@@ -614,3 +614,35 @@ def decimal_or_none(text: str | None) -> Decimal | None:
 
 def deadline_after(day: date, days: int = DEFAULT_DAYS) -> date:
     return day + timedelta(days=days)
+
+
+def problem_photos(
+    conn: Any, states: dict[str, ProblemState]
+) -> dict[str, tuple[list[str], list[str]]]:
+    """problem id -> (before, after): the photo files of its finding (table photos, the
+    current graded result of its site, month and standard) and the after-photos of the
+    replies about it (table reply_photos, oldest reply first), as the history recorded them.
+    A history older than either table has none of its kind."""
+    tables = set(conn.table_names())
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    if "photos" in tables and states:
+        wanted = {(s.site_code, s.period, s.standard_id, s.code): pid for pid, s in states.items()}
+        periods = sorted({s.period for s in states.values()})
+        marks = ", ".join("?" for _ in periods)
+        _, rows = conn.query(
+            f"""SELECT w.site_code, w.period, w.standard_id, p.criterion, p.path FROM photos p
+                JOIN workbooks w ON w.id = p.workbook
+                WHERE w.status = 'graded' AND w.superseded = 0 AND w.period IN ({marks})
+                ORDER BY w.id, p.seq""",
+            periods,
+        )
+        for site, period, standard, code, path in rows:
+            pid = wanted.get((site, period, standard, code))
+            if pid is not None:
+                out.setdefault(pid, ([], []))[0].append(str(path))
+    if "reply_photos" in tables and states:
+        _, rows = conn.query("SELECT problem, path FROM reply_photos ORDER BY reply, seq")
+        for pid, path in rows:
+            if pid in states:
+                out.setdefault(pid, ([], []))[1].append(str(path))
+    return out

@@ -10,7 +10,9 @@ pivots (months, standard, region). Definitions (docs/rectification.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import os
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
@@ -33,6 +35,10 @@ class LedgerReport:
     overdue: pd.DataFrame  # 逾期未整改
     states: dict[str, ProblemState]
     lang: str = DEFAULT_LANG  # of the headers and the words in cells
+    # per 整改台账 row: (the finding's photo files, the after-photo files), as recorded
+    photos: list[tuple[list[str], list[str]]] = field(default_factory=list)
+    # where the workbook goes: its photo links are relative to it (None: absolute)
+    link_folder: Path | None = None
 
 
 def _columns(key: str, lang: str) -> list[str]:
@@ -74,21 +80,29 @@ def ledger_report(
                 and (standard is None or state.standard_id == standard)
                 and (region is None or state.region == region)
             }
-    problems = [s for s in states.values() if s.status != WITHDRAWN]
+        problems = [s for s in states.values() if s.status != WITHDRAWN]
+        found = ledger.problem_photos(conn, {p.id: p for p in problems})
+    photos = [found.get(p.id, ([], [])) for p in problems]
     return LedgerReport(
         as_of,
-        _ledger(problems, as_of, lang),
+        _ledger(problems, as_of, lang, photos),
         _completion(problems, as_of, lang),
         _overdue(problems, as_of, lang),
         states,
         lang,
+        photos,
     )
 
 
-def _ledger(problems: list[ProblemState], as_of: date, lang: str) -> pd.DataFrame:
+def _ledger(
+    problems: list[ProblemState],
+    as_of: date,
+    lang: str,
+    photos: list[tuple[list[str], list[str]]],
+) -> pd.DataFrame:
     yes = t("rectify.report.yes", lang)
     rows = []
-    for p in problems:
+    for p, (before, after) in zip(problems, photos, strict=True):
         rows.append(
             [
                 p.site_code,
@@ -116,6 +130,8 @@ def _ledger(problems: list[ProblemState], as_of: date, lang: str) -> pd.DataFram
                 p.closed_on,
                 p.days_to_close,
                 p.overdue_days(as_of) or None,
+                len(before) or None,
+                len(after) or None,
             ]
         )
     return pd.DataFrame(rows, columns=_columns("ledger", lang))
@@ -223,7 +239,7 @@ SHEETS = {
     "overdue": "RectifyOverdue",
 }
 KINDS = {
-    "ledger": {7: "int", 8: "num", 20: "int", 23: "int", 24: "int"},
+    "ledger": {7: "int", 8: "num", 20: "int", 23: "int", 24: "int", 25: "int", 26: "int"},
     "completion": {4: "int", 5: "int", 6: "pct"},
     "overdue": {8: "int", 12: "int"},
 }
@@ -239,7 +255,7 @@ def add_sheets(
 ) -> None:
     """整改台账, 整改完成率, 逾期未整改 as Excel Tables (after monthly's own sheets), in `lang`
     (default: the report's)."""
-    from audit_xls.outputs.xlsx import Column, add_table_sheet
+    from audit_xls.outputs.xlsx import Column, add_table_sheet, table_header_row
 
     lang = lang or report.lang
     for key, table in SHEETS.items():
@@ -249,17 +265,38 @@ def add_sheets(
             for i, h in enumerate(_columns(key, lang))
         ]
         rows = [[None if _missing(v) else v for v in r] for r in frame.itertuples(index=False)]
-        add_table_sheet(
+        title = t(f"rectify.monthly.titles.{key}", lang, as_of=report.as_of.isoformat())
+        note = t(f"rectify.monthly.notes.{key}", lang)
+        sheet = add_table_sheet(
             book,
             formats,
             t(f"rectify.monthly.sheets.{key}", lang),
             table,
             columns,
             rows,
-            title=t(f"rectify.monthly.titles.{key}", lang, as_of=report.as_of.isoformat()),
-            note=t(f"rectify.monthly.notes.{key}", lang),
+            title=title,
+            note=note,
             footer=footer,
         )
+        if key == "ledger":
+            _photo_links(sheet, formats, report, table_header_row(title, note) + 1, len(columns))
+
+
+def _photo_links(sheet: Any, formats: Any, report: LedgerReport, first: int, width: int) -> None:
+    """问题照片 and 整改照片 (the ledger's last two columns): each count a link to the first
+    photo file, relative to the workbook's folder when known. Paths are the history's (ours)."""
+    for offset, (before, after) in enumerate(report.photos):
+        for col, files in ((width - 2, before), (width - 1, after)):
+            if not files:
+                continue
+            target = files[0]
+            if report.link_folder is not None:
+                with contextlib.suppress(ValueError):  # another drive (Windows): absolute
+                    target = os.path.relpath(target, report.link_folder)
+            sheet.write_url(
+                first + offset, col, "external:" + Path(target).as_posix(), formats.int,
+                str(len(files)),
+            )  # fmt: skip
 
 
 def _missing(value: Any) -> bool:
@@ -276,6 +313,7 @@ MACHINE_KEYS = {
         "problem_points", "deduction", "inspection_date", "deadline", "deadline_assumed",
         "notified_on", "replied_on", "reply_status", "measure", "owner", "done_date", "late",
         "rechecked_on", "found_not_fixed", "status", "closed_on", "days_to_close", "days_overdue",
+        "photos_before", "photos_after",
     ),
     "completion": ("period", "region", "site_code", "site", "due", "closed", "percent"),
     "overdue": (
@@ -301,7 +339,12 @@ def to_json(report: LedgerReport | None) -> dict[str, Any]:
     return {
         "rectification": {
             "as_of": report.as_of.isoformat(),
-            "ledger": records(report.ledger, MACHINE_KEYS["ledger"]),
+            "ledger": [
+                {**record, "photo_files_before": before, "photo_files_after": after}
+                for record, (before, after) in zip(
+                    records(report.ledger, MACHINE_KEYS["ledger"]), report.photos, strict=True
+                )
+            ],
             "completion": records(report.completion, MACHINE_KEYS["completion"]),
             "overdue": records(report.overdue, MACHINE_KEYS["overdue"]),
         }
