@@ -16,6 +16,7 @@ from picture_files import (
     add_floating,
     add_wps_cell_images,
     jpeg,
+    libreoffice_insert_pictures,
     png,
     png_header_only,
     replace_parts,
@@ -347,3 +348,41 @@ def test_a_workbook_issued_before_the_photo_column_is_graded(tmp_path, standard)
     by_file = {w.file: w for w in batch.workbooks}
     assert (by_file["old.xlsx"].status, by_file["old.xlsx"].diagnostics) == ("graded", [])
     assert [(d.code, d.cell) for d in by_file["edited.xlsx"].errors] == [("locked.changed", "K2")]
+
+
+@pytest.mark.soffice
+def test_pictures_libreoffice_inserts_land_on_their_criteria(tmp_path, standard) -> None:
+    """A fixture made by LibreOffice itself: a Basic macro run by headless soffice inserts a
+    PNG over K4 (1.1.01) and a JPEG over K14 (3.1.01) of a filled return and saves it as .xlsx;
+    grade keeps each on its criterion with its bytes."""
+    red, blue = png("red", (60, 40)), jpeg("blue", (80, 60))
+    filled = fill(issue(standard, "P001", "滨江花园"), standard, _answers(), default=("符合", None))
+    work = tmp_path / "lo"
+    work.mkdir()
+    data = libreoffice_insert_pictures(
+        filled, SHEET, [("K4", red, "png"), ("K14", blue, "jpg")], work
+    )
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    (returns / "P001.xlsx").write_bytes(data)
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    (standards / "mini.yaml").write_text(MINI_YAML, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(cli, [
+        "grade", str(returns), "--standards", str(standards), "--out", str(out / "s.xlsx"),
+        "--no-history", "--json",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [workbook] = json.loads(result.stdout)["workbooks"]
+    assert workbook["status"] == "graded"
+    photos = workbook["photos"]
+    assert {code: [(p["sha256"], p["cell"], p["stored_as"]) for p in listed]
+            for code, listed in photos.items()} == {
+        "1.1.01": [(_sha(red), "K4", "floating")],
+        "3.1.01": [(_sha(blue), "K14", "floating")],
+    }  # fmt: skip
+    for code, picture, ext in (("1.1.01", red, "png"), ("3.1.01", blue, "jpg")):
+        name = f"2026-11_P001_{code}_{_sha(picture)[:12]}.{ext}"
+        assert (out / "photos" / name).read_bytes() == picture
