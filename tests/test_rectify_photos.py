@@ -25,6 +25,7 @@ from audit_xls.history.store import _connect, record_batch
 from audit_xls.outputs.photos import publish
 from audit_xls.rectify import notices
 from audit_xls.rectify.collect import ACCEPTED
+from audit_xls.rectify.report import to_json
 from audit_xls.workbook.pictures import check_image_bytes, extract_pictures
 from audit_xls.workbook.read import read_workbook
 
@@ -106,6 +107,12 @@ def test_collect_keeps_the_after_photos_of_an_accepted_reply(cycle: Cycle) -> No
     folder = cycle.folder / "photos"
     name = f"2026-10_P001_1.1.01_{sha(GREEN)[:12]}.png"
     assert (folder / name).read_bytes() == GREEN
+    [listed] = to_json(collected)["replies"]
+    assert [row["photos"] for row in listed["problems"]] == [
+        [{"sha256": sha(GREEN), "cell": "L3", "stored_as": "floating", "width": 50, "height": 40,
+          "path": str((folder / name).resolve())}],
+        [],
+    ]  # fmt: skip
     problem = notice.items[0].problem
     with _connect(cycle.history) as conn:
         rows = conn.execute(

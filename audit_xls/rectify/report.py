@@ -140,6 +140,18 @@ def to_json(collected: Collected, lang: str = "zh") -> dict[str, Any]:
                         "date": row.done_date.isoformat() if row.done_date else None,
                         "remark": row.remark,
                         "late": row.late,
+                        "photos": [  # after-photos kept from 整改照片 (issue 15)
+                            {
+                                "sha256": p.sha256,
+                                "cell": p.cell,
+                                "stored_as": p.how,
+                                "width": p.width,
+                                "height": p.height,
+                                "path": p.location or None,
+                            }
+                            for p in r.photos
+                            if p.criterion == row.problem
+                        ],
                     }
                     for row in r.rows
                 ],
