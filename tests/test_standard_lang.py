@@ -179,3 +179,73 @@ def test_show_in_english() -> None:
     assert check.output.startswith(
         f"{SHIPPED_STANDARD}: kefu-dudao v1.0 · 3 sections · 42 criteria · 34 points · hash "
     )
+
+
+def faulty_table(tmp_path: Path, header: list[str] | None = None) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "标准"
+    sheet["A1"] = "客户服务督导标准"
+    rows = [
+        header or ["编号", "一级指标", "二级指标", "检查标准", "检查方法", "扣分标准"],
+        ["1.1.01", "行为规范", "", "1. 着装规范", "现场抽查", "酌情扣分"],
+        ["1.1.02\n1.1.03", "", "", "2. 用语文明", "", "一个问题点扣0.5分"],
+        ["2.1.01", "房屋交付(5分)", "交付准备(9分)", "1. 资料齐全", "", "每处扣1分，最高扣8分"],
+        ["2.1.02", "", "", "2. 钥匙登记", "查看记录", "#REF!"],
+    ]
+    for r, values in enumerate(rows, start=3):
+        for c, value in enumerate(values, start=1):
+            if value:
+                sheet.cell(r, c, value)
+    path = tmp_path / "table.xlsx"
+    book.save(path)
+    return path
+
+
+def test_import_in_english_locates_every_problem_in_the_table(tmp_path: Path) -> None:
+    path = faulty_table(tmp_path)
+    out = tmp_path / "out.yaml"
+    result = run("import", "--lang", "en", str(path), "--out", str(out))
+    assert result.exit_code == 1
+    unknown = (
+        "is not understood: write it like '0.5 off per problem point', '0.3 off per person per "
+        "problem point', '1 off per place, at most 3 off', '1 off per item, until none is left' "
+        "or 'Veto: the section scores nothing' (or the Chinese phrases of "
+        "docs/standard-format.md)"
+    )
+    assert result.output.replace(str(path), "T").splitlines() == [
+        "Error: T: 标准!B4: the section '行为规范' has no points: write it like '行为规范(10分)'",
+        f"T: 标准!F4: the deduction rule '酌情扣分' {unknown}",
+        "T: 标准!A5: the codes '1.1.02",
+        "1.1.03' number 2 but the criteria in cell 标准!D5 number 1: each criterion needs one "
+        "code (one a line when a cell holds several)",
+        "T: 标准!C6: the group '交付准备(9分)' has 9 points, more than the section's 5: they "
+        "should not exceed the section's points",
+        "T: 标准!F6: the deduction rule '每处扣1分，最高扣8分' deducts at most 8, more than the "
+        "section's 5 points: it should not exceed the section's points",
+        "T: 标准!F7: The cell holds the Excel error value '#REF!' (a formula that failed), not "
+        "content: type the real value (not a formula) and import again.",
+        f"T: 标准!F7: the deduction rule '#REF!' {unknown}",
+        "T: 标准!E7: the check method '查看记录' differs from '现场抽查' at 标准!E6 in the same "
+        "group: a group has one check method",
+    ]
+    chinese = run("import", str(path), "--out", str(out)).output.replace(str(path), "T")
+    assert chinese.splitlines()[-1] == (
+        "T: 标准!E7: 检查方法「查看记录」与本二级指标 标准!E6 的「现场抽查」不同：同一二级指标只能"
+        "有一个检查方法"
+    )
+    assert not out.exists()
+
+
+def test_import_in_chinese_is_as_before(tmp_path: Path) -> None:
+    path = faulty_table(tmp_path, ["一级指标", "检查标准"])
+    result = run("import", str(path), "--out", str(tmp_path / "out.yaml"))
+    assert result.output == (
+        f"Error: {path}: 标准 第 3 行: 表头缺少列 检查方法、扣分标准：表头应含 一级指标、二级指标、"
+        "检查标准、检查方法、扣分标准（可选 编号）\n"
+    )
+    english = run("import", "--lang", "en", str(path), "--out", str(tmp_path / "out.yaml"))
+    assert english.output == (
+        f"Error: {path}: 标准 row 3: the header lacks the columns 检查方法, 扣分标准: it should "
+        "hold 一级指标, 二级指标, 检查标准, 检查方法, 扣分标准 (编号 optional)\n"
+    )

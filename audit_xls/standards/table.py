@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from audit_xls.grading.sites import ERROR_VALUES
-from audit_xls.i18n import t
+from audit_xls.i18n import Ref, t
 from audit_xls.model.standard import (
     DEFAULT_GRADE_BANDS,
     Criterion,
@@ -27,7 +27,7 @@ from audit_xls.model.standard import (
     Standard,
     dec_str,
 )
-from audit_xls.standards.loader import StandardError, StandardProblem
+from audit_xls.standards.loader import StandardError, StandardProblem, problem_at
 from audit_xls.standards.phrases import RulePhraseError, parse_rule_phrase
 
 HEADERS = {
@@ -39,6 +39,9 @@ HEADERS = {
     "扣分标准": "rule",
 }
 REQUIRED_COLUMNS = ("section", "text", "method", "rule")
+# The labels a message names (the table's own words, Chinese in either language).
+_LABEL = {field: label for label, field in HEADERS.items()}
+_EXPECTED = [_LABEL[f] for f in ("section", "group", "text", "method", "rule")]
 EXPORT_COLUMNS = ("编号", "一级指标", "二级指标", "检查标准", "检查方法", "扣分标准")
 # The small sheet that carries the standard's id and version through an export and import.
 INFO_SHEET = "标准信息"
@@ -141,8 +144,13 @@ class _TableReader:
         self.info: dict[str, str] = {}  # id, version, bands from the 标准信息 sheet, if present
         self.info_rows: dict[str, int] = {}  # the row each of them was read from
 
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(StandardProblem(self.file, None, where, message))
+    def problem(self, where: str | Ref, message: str | Ref, /, **params: object) -> None:
+        """A problem at `where` (sheet and cell), worded by the catalogue entry table.`message`
+        filled with `params` (or by a Ref already made)."""
+        if isinstance(message, Ref):
+            self.problems.append(StandardProblem(self.file, None, where, message))
+        else:
+            self.problems.append(problem_at(self.file, None, where, f"table.{message}", **params))
 
     def read(self, path: Path) -> tuple[str, str, list[_Row], dict[str, int]] | None:
         import zipfile
@@ -151,15 +159,13 @@ class _TableReader:
         from openpyxl.utils.exceptions import InvalidFileException
 
         if path.is_dir():
-            self.problem("", "这是一个文件夹，不是文件：请指定要导入的 .xlsx 表格。")
+            self.problem("", "folder")
             return None
         if not path.exists():
-            self.problem("", "文件不存在：请检查路径。")
+            self.problem("", "missing")
             return None
         if path.suffix.lower() in (".yaml", ".yml"):
-            self.problem(
-                "", "这是 YAML 标准文件，不是 Excel 表格：直接用 audit-xls standard check 检查即可"
-            )
+            self.problem("", "is_yaml")
             return None
         try:
             data, _ = bounded_merges(path.read_bytes())
@@ -169,10 +175,8 @@ class _TableReader:
             return None
         except (OSError, EOFError, NotImplementedError, zipfile.BadZipFile, InvalidFileException,
                 KeyError, ValueError) as error:  # fmt: skip
-            reason = getattr(error, "strerror", None) or "不是 .xlsx 格式"
-            self.problem(
-                "", f"无法作为 xlsx 表格打开（{reason}）：请在 Excel 或 WPS 中另存为 .xlsx 后再导入"
-            )
+            reason = getattr(error, "strerror", None) or Ref.to("table.not_xlsx")
+            self.problem("", "cannot_open", reason=reason)
             return None
         if INFO_SHEET in book.sheetnames:
             self.info = self._info(book[INFO_SHEET])
@@ -183,11 +187,12 @@ class _TableReader:
             header_row, columns = found
             missing = [c for c in REQUIRED_COLUMNS if c not in columns]
             if missing:
-                labels = {v: k for k, v in HEADERS.items()}
                 self.problem(
-                    f"{sheet.title} 第 {header_row} 行",
-                    f"表头缺少列 {'、'.join(labels[c] for c in missing)}："
-                    f"表头应含 一级指标、二级指标、检查标准、检查方法、扣分标准（可选 编号）",
+                    Ref.to("table.at_row", sheet=sheet.title, row=header_row),
+                    "header_columns",
+                    columns=[_LABEL[c] for c in missing],
+                    expected=_EXPECTED,
+                    optional=_LABEL["code"],
                 )
                 return None
             return (
@@ -197,9 +202,7 @@ class _TableReader:
                 columns,
             )
         self.problem(
-            "",
-            "没有找到表头：任一工作表中都没有同时含「一级指标」和「检查标准」的行；"
-            "表头应含 一级指标、二级指标、检查标准、检查方法、扣分标准",
+            "", "no_header", section=_LABEL["section"], text=_LABEL["text"], expected=_EXPECTED
         )
         return None
 
@@ -286,8 +289,8 @@ _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
 
 
 class TableTooLarge(ValueError):
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, where: str, message: Ref) -> None:
+        super().__init__(t(message.key, "zh", **dict(message.params)))
         self.where = where
         self.message = message
 
@@ -312,7 +315,7 @@ def bounded_merges(data: bytes) -> tuple[bytes, int]:
     clamped = 0
     for name, info in parts.items():
         if info.file_size > 64 * 2**20:
-            raise TableTooLarge(name, t("table.too_large", "zh", part=name, size=info.file_size))
+            raise TableTooLarge(name, Ref.to("table.too_large", part=name, size=info.file_size))
         xml = source.read(info)
         if b"mergeCell" not in xml:
             continue
@@ -325,8 +328,8 @@ def bounded_merges(data: bytes) -> tuple[bytes, int]:
         if last_row * last_col > MAX_TABLE_CELLS:
             raise TableTooLarge(
                 name,
-                t("table.extent", "zh", part=name, rows=last_row, cols=last_col,
-                  limit=MAX_TABLE_CELLS),
+                Ref.to("table.extent", part=name, rows=last_row, cols=last_col,
+                       limit=MAX_TABLE_CELLS),
             )  # fmt: skip
 
         def clamp(match: re.Match[bytes], last_row: int = last_row, last_col: int = last_col):
@@ -386,7 +389,7 @@ def import_table(path: str | Path, id: str | None = None, version: str | None = 
             value = getattr(row, name)
             # an Excel error value is a formula that failed; said once for a merged cell
             if name in columns and value.upper() in ERROR_VALUES and above.get(name) != value:
-                reader.problem(at(name, row.row), t("table.error_value", "zh", value=value))
+                reader.problem(at(name, row.row), "error_value", value=value)
             above[name] = value
         if row.section and row.section != section_text:
             section_text, group_text = row.section, ""
@@ -394,13 +397,17 @@ def import_table(path: str | Path, id: str | None = None, version: str | None = 
             if points is None or not name:
                 reader.problem(
                     at("section", row.row),
-                    f"一级指标「{row.section}」没有写分值：应写成如「行为规范(10分)」",
+                    "section_no_points",
+                    found=row.section,
+                    example="行为规范(10分)",
                 )
                 points = None
             elif points <= 0:
                 reader.problem(
                     at("section", row.row),
-                    f"一级指标「{row.section}」分值为 {dec_str(points)}：应大于 0",
+                    "section_points",
+                    found=row.section,
+                    points=dec_str(points),
                 )
                 points = None
             sections.append(_SectionDraft(name, points or Decimal(0), at("section", row.row)))
@@ -408,8 +415,8 @@ def import_table(path: str | Path, id: str | None = None, version: str | None = 
         if not sections:
             reader.problem(
                 at("section", row.row),
-                f"本行写有「{row.text or row.group or row.method or row.rule}」，"
-                "但上方没有一级指标：请在一级指标列写上所属一级指标",
+                "no_section_above",
+                found=row.text or row.group or row.method or row.rule,
             )
             continue
         section = sections[-1]
@@ -418,19 +425,19 @@ def import_table(path: str | Path, id: str | None = None, version: str | None = 
             name, points = split_points(row.group)
             if not name:
                 reader.problem(
-                    at("group", row.row),
-                    f"二级指标「{row.group}」没有名称：应写成如「交付准备(5分)」",
+                    at("group", row.row), "group_no_name", found=row.group, example="交付准备(5分)"
                 )
             if points is not None and points <= 0:
                 reader.problem(
-                    at("group", row.row),
-                    f"二级指标「{row.group}」分值为 {dec_str(points)}：应大于 0",
+                    at("group", row.row), "group_points", found=row.group, points=dec_str(points)
                 )
             elif points is not None and section.points and points > section.points:
                 reader.problem(
                     at("group", row.row),
-                    f"二级指标「{row.group}」分值 {dec_str(points)} 超过一级指标的 "
-                    f"{dec_str(section.points)} 分：应不超过一级指标分值",
+                    "group_over_section",
+                    found=row.group,
+                    points=dec_str(points),
+                    section=dec_str(section.points),
                 )
             draft = _GroupDraft(name or None, points, at("group", row.row))
             if section.groups[-1].items or section.groups[-1].name is not None:
@@ -452,25 +459,28 @@ def import_table(path: str | Path, id: str | None = None, version: str | None = 
             if len(given) != len(texts):
                 reader.problem(
                     at("code", row.row),
-                    f"编号「{row.code}」有 {len(given)} 个，而检查标准单元格 {at('text', row.row)} "
-                    f"有 {len(texts)} 条：每条检查标准需要一个编号（多条时每行一个）",
+                    "code_count",
+                    code=row.code,
+                    given=len(given),
+                    cell=at("text", row.row),
+                    count=len(texts),
                 )
             else:
                 codes = list(given)
         if not method:
-            reader.problem(
-                at("method", row.row), "检查方法为空，上方也没有：请写出本二级指标的检查方法"
-            )
+            reader.problem(at("method", row.row), "method_missing")
         elif group.method is None:
             group.method, group.method_cell = method, at("method", row.row)
         elif group.method != method:
             reader.problem(
                 at("method", row.row),
-                f"检查方法「{method}」与本二级指标 {group.method_cell} 的「{group.method}」不同："
-                "同一二级指标只能有一个检查方法",
+                "method_differs",
+                method=method,
+                cell=group.method_cell,
+                first=group.method,
             )
         if not rule_text:
-            reader.problem(at("rule", row.row), "扣分标准为空，上方也没有：请写出扣分标准")
+            reader.problem(at("rule", row.row), "rule_missing")
         for code, text in zip(codes, texts, strict=True):
             # kept even without a rule (already reported) so no "no criteria" error follows
             group.items.append((code, text, rule, rule_text, at("text", row.row)))
@@ -487,23 +497,21 @@ def _parse_rule(
     try:
         rule = parse_rule_phrase(phrase)
     except RulePhraseError:
-        reader.problem(
-            cell,
-            f"无法识别的扣分标准「{text}」：应写成如「一个问题点扣0.5分」「一人一个问题点扣0.3分」"
-            "「每处扣1分，最高扣3分」「每项扣1分，扣完为止」「否决项：出现即本一级指标不得分」",
-        )
+        reader.problem(cell, "rule_unknown", text=text)
         return None
     if rule.unit is not None and rule.unit <= 0:
-        reader.problem(cell, f"扣分标准「{text}」每次扣 {dec_str(rule.unit)} 分：应大于 0")
+        reader.problem(cell, "rule_unit", text=text, unit=dec_str(rule.unit))
         return None
     if rule.cap is not None and rule.cap <= 0:
-        reader.problem(cell, f"扣分标准「{text}」最高扣 {dec_str(rule.cap)} 分：应大于 0")
+        reader.problem(cell, "rule_cap", text=text, cap=dec_str(rule.cap))
         return None
     if rule.cap is not None and section_points and rule.cap > section_points:
         reader.problem(
             cell,
-            f"扣分标准「{text}」最高扣 {dec_str(rule.cap)} 分，超过一级指标的 "
-            f"{dec_str(section_points)} 分：应不超过一级指标分值",
+            "rule_cap_over_section",
+            text=text,
+            cap=dec_str(rule.cap),
+            points=dec_str(section_points),
         )
         return None
     return rule
@@ -520,13 +528,11 @@ def _build(
     sections = []
     seen: dict[str, str] = {}
     if not drafts and not reader.problems:
-        reader.problem("", "表头下方没有任何检查标准：请在表头下逐行填写")
+        reader.problem("", "no_criteria")
     for s_index, draft in enumerate(drafts, start=1):
         groups = [g for g in draft.groups if g.items or g.name is not None]
         if not any(g.items for g in groups):
-            reader.problem(
-                draft.cell, f"一级指标「{draft.name}」下没有检查标准：请在其下填写检查标准"
-            )
+            reader.problem(draft.cell, "section_empty", name=draft.name)
             continue
         codes = [code for g in groups for code, *_ in g.items]
         section_code = str(s_index)
@@ -537,9 +543,7 @@ def _build(
         built_groups = []
         for g_index, group in enumerate(groups, start=1):
             if not group.items:
-                reader.problem(
-                    group.cell, f"二级指标「{group.name}」下没有检查标准：请在其下填写检查标准"
-                )
+                reader.problem(group.cell, "group_empty", name=group.name)
                 continue
             if any(rule is None for _, _, rule, _, _ in group.items):
                 continue  # its rule cell was reported already
@@ -550,9 +554,7 @@ def _build(
             for item, (code, text, rule, _, cell) in enumerate(group.items, start=1):
                 code = code or f"{s_index}.{g_index}.{item:02d}"
                 if code in seen:
-                    reader.problem(
-                        cell, f"编号「{code}」重复（{seen[code]} 已用）：编号在整个标准中必须唯一"
-                    )
+                    reader.problem(cell, "code_twice", code=code, first=seen[code])
                 seen.setdefault(code, cell)
                 criteria.append(Criterion(code, text, rule, own_rule=rule != group_rule))
             built_groups.append(
@@ -565,8 +567,9 @@ def _build(
         if bands is None:
             reader.problem(
                 f"{INFO_SHEET}!B{reader.info_rows['grade_bands']}",
-                f"评级「{reader.info['grade_bands']}」无法识别："
-                "应写成如「优秀≥90；良好≥80；合格≥70；不合格≥0」",
+                "bands_unknown",
+                found=reader.info["grade_bands"],
+                example=grade_bands_text(DEFAULT_GRADE_BANDS),
             )
     if reader.problems:
         raise StandardError(reader.problems)
