@@ -777,10 +777,11 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool, lang: s
             start=start,
             use_soffice=not no_soffice,
             echo=lambda line: click.echo(line, err=True),
+            lang=lang,
         )
     except DemoError as error:
         raise _fail(error, lang) from None
-    for line in account(result):
+    for line in account(result, lang):
         click.echo(line)
 
 

@@ -27,6 +27,7 @@ from audit_xls.grading.sites import Site, load_sites
 from audit_xls.history import store as history
 from audit_xls.history.monthly import monthly_report
 from audit_xls.history.monthly_workbook import write_monthly
+from audit_xls.i18n import DEFAULT_LANG, Clauses, Ref, Said, t
 from audit_xls.model.period import parse_period
 from audit_xls.model.results import BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS
@@ -80,7 +81,7 @@ MISTAKES = (
 )
 
 
-class DemoError(RuntimeError):
+class DemoError(Said, RuntimeError):
     """Raised when the demo's output folder is not one the demo may overwrite."""
 
 
@@ -125,10 +126,7 @@ def _prepare(out: Path) -> None:
     """Empty a previous demo's folder; refuse any other non-empty folder."""
     if out.exists() and any(out.iterdir()):
         if not (out / MARKER).exists():
-            raise DemoError(
-                f"{out} 已存在且不是 audit-xls demo 的输出文件夹："
-                "请换一个 --out 目录，以免覆盖其中的文件。"
-            )
+            raise DemoError("demo.not_demo_folder", out=out)
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("audit-xls demo output; safe to delete\n", encoding="utf-8")
@@ -243,18 +241,22 @@ def run_demo(
     start: str = "2026-09",
     use_soffice: bool = True,
     echo: Callable[[str], None] = print,
+    lang: str = DEFAULT_LANG,
 ) -> DemoResult:
+    """The demo in `lang`: workbooks built with that language's template, summaries, CSVs,
+    replies reports, the monthly workbook and their file names, and what is echoed. (The
+    sample sites and the shipped standard are HQ's data: their words stay as written.)"""
     out = Path(out)
     _prepare(out)
     standard = load_standard(DEMO_STANDARD)
     sites = load_sites(DEMO_SITES)
-    layout = Layout(standard, load_template())
+    layout = Layout(standard, load_template(lang))
     rng = random.Random(seed)
     result = DemoResult(out, history=out / "history.sqlite")
     result.used_soffice = use_soffice and soffice.find_soffice() is not None
     periods = month_periods(start, months)
     for month_index, period in enumerate(periods):
-        echo(f"[{period}] 下发 {len(sites)} 份检查表，督导填写并交回……")
+        echo(t("demo.progress", lang, period=period, count=len(sites)))
         issued_dir = out / "issued" / period
         rechecks = (
             plan_rechecks(result.history, standard.id, period, [s.code for s in sites])
@@ -268,6 +270,7 @@ def run_demo(
             issued_dir,
             issued_on=parse_period(period).first_day,
             rechecks=rechecks,
+            template=lang,
         )
         mistakes = {
             site_index: mistake
@@ -295,11 +298,11 @@ def run_demo(
             _resave(written["xlsx"], "xlsx", "xlsx")
             _resave(written["xls"], "xls:MS Excel 97", "xls")
             _resave(written["ods"], "ods", "ods")
-        result.months.append(_grade_month(out, period, standard, returns, issued_dir, result))
-        result.cycles.append(_rectify_month(out, period, standard, sites, result))
-    result.monthly = out / "reports" / "月度汇总.xlsx"
+        result.months.append(_grade_month(out, period, standard, returns, issued_dir, result, lang))
+        result.cycles.append(_rectify_month(out, period, standard, sites, result, lang))
+    result.monthly = out / "reports" / t("demo.file.monthly", lang)
     as_of = parse_period(periods[-1]).last_day
-    write_monthly(monthly_report(result.history, as_of=as_of), result.monthly)
+    write_monthly(monthly_report(result.history, as_of=as_of, lang=lang), result.monthly, lang)
     return result
 
 
@@ -355,7 +358,12 @@ def _reply(data: bytes, notice: Any, today: date, inspected: date) -> bytes:
 
 
 def _rectify_month(
-    out: Path, period: str, standard: Standard, sites: Sequence[Site], result: DemoResult
+    out: Path,
+    period: str,
+    standard: Standard,
+    sites: Sequence[Site],
+    result: DemoResult,
+    lang: str = DEFAULT_LANG,
 ) -> CycleRun:
     assert result.history is not None
     month = parse_period(period)
@@ -379,37 +387,49 @@ def _rectify_month(
         where.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
             (where / name).write_bytes(data)
-        collected = collect_replies(where, result.history, today=today)
-        write_report(out / "reports" / f"整改回复-{today.isoformat()}.xlsx", collected)
+        collected = collect_replies(where, result.history, today=today, lang=lang)
+        report = out / "reports" / t("demo.file.replies", lang, day=today.isoformat())
+        write_report(report, collected, lang)
         replies.append((today.isoformat(), len(collected.accepted), len(collected.sent_back)))
     problems = sum(len(n.items) for n in written.notices)
     return CycleRun(period, len(written.notices), problems, replies, silent)
 
 
 def _grade_month(
-    out: Path, period: str, standard: Standard, returns: Path, issued_dir: Path, result: DemoResult
+    out: Path,
+    period: str,
+    standard: Standard,
+    returns: Path,
+    issued_dir: Path,
+    result: DemoResult,
+    lang: str = DEFAULT_LANG,
 ) -> MonthRun:
     issued = read_issued(register_path(issued_dir, period))
-    batch = grade.grade_returns(returns, [standard], issued)
+    batch = grade.grade_returns(returns, [standard], issued, lang=lang)
     reports = out / "reports"
     reports.mkdir(exist_ok=True)
     run = MonthRun(
-        period, batch, reports / f"评分汇总-{period}.xlsx", reports / f"评分明细-{period}.csv"
+        period,
+        batch,
+        reports / t("demo.file.summary", lang, period=period),
+        reports / t("demo.file.details", lang, period=period),
     )
-    write_summary(batch, run.summary)
-    write_csv(batch, run.csv)
+    write_summary(batch, run.summary, lang=lang)
+    write_csv(batch, run.csv, lang=lang)
     assert result.history is not None
     history.record_batch(result.history, batch)
     return run
 
 
-def account(result: DemoResult) -> list[str]:
-    """A short, readable account of what the demo did, for the terminal."""
+def account(result: DemoResult, lang: str = DEFAULT_LANG) -> list[str]:
+    """A short, readable account of what the demo did, for the terminal, in `lang`."""
     lines = []
     for run in result.months:
-        month = account_lines(run.batch)
+        month = account_lines(run.batch, lang)
         b = run.batch
-        lines.append(f"{run.period}：下发 {b.issued_count} 份，{month[0]}")
+        lines.append(
+            t("demo.month", lang, period=run.period, issued=b.issued_count, first=month[0])
+        )
         lines += month[1:]
     last = result.months[-1].batch
     ranked = sorted(
@@ -418,30 +438,47 @@ def account(result: DemoResult) -> list[str]:
     )
     if ranked:
 
-        def show(w: WorkbookResult) -> str:
+        def show(w: WorkbookResult) -> Ref:
             assert w.card is not None
-            return f"{w.site_name}（{w.region}）{w.card.percent}% {w.card.grade}"
+            return Ref.to(
+                "demo.site", name=w.site_name, region=w.region, percent=w.card.percent,
+                grade=w.card.grade,
+            )  # fmt: skip
 
         period = result.months[-1].period
-        lines.append(f"{period} 最好：" + "；".join(show(w) for w in ranked[-3:][::-1]))
-        lines.append(f"{period} 最差：" + "；".join(show(w) for w in ranked[:3]))
-    for cycle in result.cycles:
-        replied = "，".join(f"{day} 接收 {ok} 份" for day, ok, _ in cycle.replies)
+        best = Clauses(show(w) for w in ranked[-3:][::-1])
+        lines.append(t("demo.best", lang, period=period, sites=best))
         lines.append(
-            f"{cycle.period} 整改：通知单 {cycle.notices} 份（{cycle.problems} 个问题），"
-            f"回复：{replied or '无'}；未回复 {len(cycle.silent)} 个项目。"
+            t("demo.worst", lang, period=period, sites=Clauses(show(w) for w in ranked[:3]))
         )
-    lines.append("输出：")
-    lines.append(f"  下发的检查表：{result.out / 'issued'}")
-    lines.append(f"  交回的检查表：{result.out / 'returns'}")
+    for cycle in result.cycles:
+        replied = t("demo.replied_separator", lang).join(
+            t("demo.replied", lang, day=day, count=ok) for day, ok, _ in cycle.replies
+        )
+        lines.append(
+            t(
+                "demo.cycle",
+                lang,
+                period=cycle.period,
+                notices=Ref.to("demo.notices", count=cycle.notices),
+                problems=Ref.to("demo.problems", count=cycle.problems),
+                replied=replied or Ref.to("demo.replied_none"),
+                silent=Ref.to("demo.silent", count=len(cycle.silent)),
+            )
+        )
+    lines.append(t("demo.outputs", lang))
+    lines.append(t("demo.out.issued", lang, path=result.out / "issued"))
+    lines.append(t("demo.out.returns", lang, path=result.out / "returns"))
     for run in result.months:
         lines.append(f"  {run.summary}")
         lines.append(f"  {run.csv}")
-    lines.append(f"  历史库：{result.history}")
-    lines.append(f"  整改通知单：{result.out / 'notices'}；整改回复：{result.out / 'replies'}")
-    lines.append(f"  月度汇总（含整改台账、整改完成率、逾期未整改）：{result.monthly}")
+    lines.append(t("demo.out.history", lang, path=result.history))
+    lines.append(
+        t("demo.out.notices", lang, notices=result.out / "notices", replies=result.out / "replies")
+    )
+    lines.append(t("demo.out.monthly", lang, path=result.monthly))
     if not result.used_soffice:
-        lines.append("（交回文件由 openpyxl 保存，未经 LibreOffice；.xls/.ods 样例保留为 .xlsx）")
+        lines.append(t("demo.no_soffice", lang))
     return lines
 
 

@@ -249,3 +249,37 @@ def test_import_in_chinese_is_as_before(tmp_path: Path) -> None:
         f"Error: {path}: 标准 row 3: the header lacks the columns 检查方法, 扣分标准: it should "
         "hold 一级指标, 二级指标, 检查标准, 检查方法, 扣分标准 (编号 optional)\n"
     )
+
+
+def test_demo_in_english_prints_no_chinese_of_its_own(tmp_path: Path) -> None:
+    from audit_xls import data
+    from audit_xls.grading.sites import load_sites
+
+    result = CliRunner().invoke(
+        cli, ["demo", "--lang", "en", "--out", str(tmp_path / "d"), "--months", "1", "--no-soffice"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "2026-09: 24 issued. Read 22 workbook files: 18 graded, 4 sent back; 1 file skipped; 2 missing."
+        in result.output
+    )
+    assert (
+        "(Returns saved by openpyxl, not through LibreOffice; the .xls/.ods samples stay .xlsx.)"
+        in result.output
+    )
+    # HQ's data keeps its words: the sample sites' names and regions, the standard's grades,
+    # and what a return holds (quoted); nothing else may be Chinese.
+    words = {w for s in load_sites(data.sample_sites()) for w in (s.name, s.region)}
+    words |= {name for name, _ in load_standard(SHIPPED_STANDARD).grade_bands}
+    text = re.sub(r"'[^']*'", "''", result.output)
+    for word in sorted(words, key=len, reverse=True):
+        text = text.replace(word, "")
+    assert not CJK.search(text), [line for line in text.splitlines() if CJK.search(line)]
+    names = sorted(p.name for p in (tmp_path / "d" / "reports").iterdir())
+    assert names == [
+        "details-2026-09.csv",
+        "monthly.xlsx",
+        "replies-2026-09-30.xlsx",
+        "replies-2026-10-02.xlsx",
+        "summary-2026-09.xlsx",
+    ]
