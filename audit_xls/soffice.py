@@ -79,3 +79,96 @@ def convert(
             f"{completed.stderr.strip()[-500:]}"
         )
     return outputs
+
+
+# LibreOffice inserting pictures itself, driven headless: a Basic macro put in a fresh profile
+# (its Standard library, Module1) and run by `soffice --headless macro:///...`. It opens the
+# workbook hidden, adds a GraphicObjectShape per picture from GraphicProvider, anchored to its
+# cell, and stores the result as .xlsx ("Calc MS Excel 2007 XML"). The arguments come through
+# the environment (Basic's Environ): a macro URL takes none.
+_LO_BASIC = r"""
+Sub InsertPictures
+  Dim args(0) As New com.sun.star.beans.PropertyValue
+  Dim p(0) As New com.sun.star.beans.PropertyValue
+  Dim o(0) As New com.sun.star.beans.PropertyValue
+  Dim size As New com.sun.star.awt.Size
+  args(0).Name = "Hidden" : args(0).Value = True
+  doc = StarDesktop.loadComponentFromURL(Environ("AUDIT_XLS_LO_SOURCE"), "_blank", 0, args())
+  sheet = doc.Sheets.getByName(Environ("AUDIT_XLS_LO_SHEET"))
+  provider = createUnoService("com.sun.star.graphic.GraphicProvider")
+  items = Split(Environ("AUDIT_XLS_LO_PICTURES"), ";")
+  For i = 0 To UBound(items)
+    parts = Split(items(i), "|")
+    target = sheet.getCellRangeByName(parts(0))
+    p(0).Name = "URL" : p(0).Value = parts(1)
+    shape = doc.createInstance("com.sun.star.drawing.GraphicObjectShape")
+    shape.Graphic = provider.queryGraphic(p())
+    sheet.DrawPage.add(shape)
+    size.Width = CLng(Environ("AUDIT_XLS_LO_WIDTH"))
+    size.Height = CLng(Environ("AUDIT_XLS_LO_HEIGHT"))
+    shape.setSize(size)
+    shape.setPosition(target.Position)
+    shape.Anchor = target
+  Next i
+  o(0).Name = "FilterName" : o(0).Value = "Calc MS Excel 2007 XML"
+  doc.storeToURL(Environ("AUDIT_XLS_LO_TARGET"), o())
+  doc.close(True)
+End Sub
+"""
+
+
+def insert_pictures(
+    data: bytes,
+    sheet: str,
+    pictures: Sequence[tuple[str, bytes, str]],
+    folder: Path,
+    *,
+    size: tuple[int, int] = (1500, 1000),
+    timeout: float = 300,
+) -> bytes:
+    """The workbook `data` after LibreOffice inserted each (cell, bytes, ext) picture on
+    `sheet`, as a supervisor or a site would, and saved it as .xlsx (for tests and the README
+    pictures). `size`: each picture's, in 1/100 mm. One soffice run with its own profile in
+    `folder`; its work files go there too."""
+    import html
+    import os
+
+    soffice = find_soffice()
+    if soffice is None:
+        raise SofficeError("LibreOffice (soffice) is not installed")
+    profile = folder / "profile"
+    first = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore"]
+    subprocess.run([*first, "--terminate_after_init"], capture_output=True, timeout=timeout)
+    module = profile / "user" / "basic" / "Standard" / "Module1.xba"
+    if not module.exists():
+        raise SofficeError(f"soffice made no profile in {profile}")
+    module.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC '
+        '"-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">\n<script:module '
+        'xmlns:script="http://openoffice.org/2000/script" script:name="Module1" '
+        f'script:language="StarBasic">{html.escape(_LO_BASIC)}</script:module>\n',
+        encoding="utf-8",
+    )
+    source, target = folder / "source.xlsx", folder / "inserted.xlsx"
+    source.write_bytes(data)
+    listed = []
+    for index, (cell, picture, ext) in enumerate(pictures):
+        path = folder / f"picture{index}.{ext}"
+        path.write_bytes(picture)
+        listed.append(f"{cell}|{path.resolve().as_uri()}")
+    env = dict(
+        os.environ,
+        AUDIT_XLS_LO_SOURCE=source.resolve().as_uri(),
+        AUDIT_XLS_LO_SHEET=sheet,
+        AUDIT_XLS_LO_PICTURES=";".join(listed),
+        AUDIT_XLS_LO_TARGET=target.resolve().as_uri(),
+        AUDIT_XLS_LO_WIDTH=str(size[0]),
+        AUDIT_XLS_LO_HEIGHT=str(size[1]),
+    )
+    run = subprocess.run(
+        [*first, "macro:///Standard.Module1.InsertPictures"],
+        env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    if not target.exists():
+        raise SofficeError(f"the macro saved nothing (exit {run.returncode}): {run.stderr[-500:]}")
+    return target.read_bytes()
