@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 # Recalculate xlsx and ods on load (the default is never for xlsx): cached values written by
@@ -92,11 +92,21 @@ Sub InsertPictures
   Dim p(0) As New com.sun.star.beans.PropertyValue
   Dim o(0) As New com.sun.star.beans.PropertyValue
   Dim size As New com.sun.star.awt.Size
+  doc = Nothing
+  On Error GoTo Failed  ' headless: an error must end the run, not open a dialog
   args(0).Name = "Hidden" : args(0).Value = True
   doc = StarDesktop.loadComponentFromURL(Environ("AUDIT_XLS_LO_SOURCE"), "_blank", 0, args())
   sheet = doc.Sheets.getByName(Environ("AUDIT_XLS_LO_SHEET"))
   provider = createUnoService("com.sun.star.graphic.GraphicProvider")
+  If Len(Environ("AUDIT_XLS_LO_VALUES")) > 0 Then
+    typed = Split(Environ("AUDIT_XLS_LO_VALUES"), Chr(30))
+    For i = 0 To UBound(typed)
+      parts = Split(typed(i), Chr(31))
+      sheet.getCellRangeByName(parts(0)).setString(parts(1))
+    Next i
+  End If
   items = Split(Environ("AUDIT_XLS_LO_PICTURES"), ";")
+  If Len(Environ("AUDIT_XLS_LO_PICTURES")) = 0 Then items = Array()
   For i = 0 To UBound(items)
     parts = Split(items(i), "|")
     target = sheet.getCellRangeByName(parts(0))
@@ -113,6 +123,9 @@ Sub InsertPictures
   o(0).Name = "FilterName" : o(0).Value = "Calc MS Excel 2007 XML"
   doc.storeToURL(Environ("AUDIT_XLS_LO_TARGET"), o())
   doc.close(True)
+  Exit Sub
+Failed:
+  If Not IsNull(doc) Then doc.close(True)
 End Sub
 """
 
@@ -124,12 +137,13 @@ def insert_pictures(
     folder: Path,
     *,
     size: tuple[int, int] = (1500, 1000),
+    values: Mapping[str, str] | None = None,
     timeout: float = 300,
 ) -> bytes:
     """The workbook `data` after LibreOffice inserted each (cell, bytes, ext) picture on
     `sheet`, as a supervisor or a site would, and saved it as .xlsx (for tests and the README
     pictures). `size`: each picture's, in 1/100 mm. One soffice run with its own profile in
-    `folder`; its work files go there too."""
+    `folder`; its work files go there too. `values`: cell -> text typed first (as strings)."""
     import html
     import os
 
@@ -162,6 +176,7 @@ def insert_pictures(
         AUDIT_XLS_LO_SHEET=sheet,
         AUDIT_XLS_LO_PICTURES=";".join(listed),
         AUDIT_XLS_LO_TARGET=target.resolve().as_uri(),
+        AUDIT_XLS_LO_VALUES="\x1e".join(f"{c}\x1f{v}" for c, v in (values or {}).items()),
         AUDIT_XLS_LO_WIDTH=str(size[0]),
         AUDIT_XLS_LO_HEIGHT=str(size[1]),
     )
