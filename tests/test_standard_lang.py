@@ -283,3 +283,47 @@ def test_demo_in_english_prints_no_chinese_of_its_own(tmp_path: Path) -> None:
         "replies-2026-10-02.xlsx",
         "summary-2026-09.xlsx",
     ]
+
+
+def test_an_english_workbook_issued_with_chinese_rules_is_still_graded(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Before Rule.phrase spoke English, English workbooks showed the 扣分标准 in Chinese:
+    those issued then are graded as they are, not sent back as another layout."""
+    from audit_xls.grading.grade import grade_returns
+    from audit_xls.workbook import build, layout
+
+    standard = load_standard(SHIPPED_STANDARD)
+    site = Site("P001", "滨江花园", "华东")
+    with monkeypatch.context() as patch:
+        patch.setattr(build, "_PLANS", {})
+        patch.setattr(build, "Layout", lambda s, t: layout.Layout(s, t, "zh"))
+        other = Site("P002", "西湖花园", "华东")
+        old = build_workbook(standard, other, "2026-11", template="en", issued_on=date(2026, 11, 1))
+    new = build_workbook(standard, site, "2026-11", template="en", issued_on=date(2026, 11, 1))
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    for name, data in (("old.xlsx", old), ("new.xlsx", new)):
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        assert book["Checklist"]["F4"].value == (
+            "一人一个问题点扣0.3分"
+            if name == "old.xlsx"
+            else "0.3 off per person per problem point"
+        )
+        cover, sheet = book["Cover"], book["Checklist"]
+        for row in cover.iter_rows(min_col=1, max_col=1):
+            if row[0].value == "Inspection date":
+                cover.cell(row[0].row, 2).value = date(2026, 11, 5)
+            if row[0].value == "Inspector":
+                cover.cell(row[0].row, 2).value = "Wang"
+        for r in range(4, sheet.max_row + 1):
+            if sheet.cell(r, 1).value and sheet.cell(r, 4).value and sheet.cell(r, 6).value:
+                sheet.cell(r, 7).value = "Pass"
+        book.save(returns / name)
+    batch = grade_returns(returns, [standard], None, lang="en")
+    assert [(w.file, [d.code for d in w.diagnostics]) for w in batch.workbooks] == [
+        ("new.xlsx", []),
+        ("old.xlsx", []),
+    ]
+    assert sorted(w.file for w in batch.graded) == ["new.xlsx", "old.xlsx"]
+    assert [w.card.percent for w in batch.graded] == [D(100), D(100)]

@@ -81,21 +81,24 @@ class Checker:
         self.lang = lang
         self.standards_folder = standards_folder
         self.photo_spool = photo_spool  # where readers leave kept pictures (outputs/photos.py)
-        self._layouts: dict[tuple[str, str], Layout] = {}
+        self._layouts: dict[tuple[str, str, str], Layout] = {}
         self._lock = threading.Lock()
         self._locked_rows: dict[int, list[tuple[int, list[tuple[int, str]]]]] = {}
 
     # --- helpers -----------------------------------------------------------------------
 
-    def layout(self, standard: Standard, template: Template) -> Layout:
-        """The cell plan of a standard, worked out once per batch (locked cells, fingerprint)."""
-        key = (standard.content_hash, template.name)
+    def layout(
+        self, standard: Standard, template: Template, rule_lang: str | None = None
+    ) -> Layout:
+        """The cell plan of a standard, worked out once per batch (locked cells, fingerprint);
+        `rule_lang` the language of its 扣分标准 cells when not the template's."""
+        key = (standard.content_hash, template.name, rule_lang or template.name)
         found = self._layouts.get(key)
         if found is None:
             with self._lock:
                 found = self._layouts.get(key)
                 if found is None:
-                    found = Layout(standard, template)
+                    found = Layout(standard, template, rule_lang)
                     # computed once, outside threads
                     _ = found.locked_cells, found.fingerprint, found.fingerprint_before_photos
                     self._layouts[key] = found
@@ -185,6 +188,15 @@ class _Run:
         plan = self.checker.layout(standard, self.template)
         expected_rows = tuple((r.index, r.code) for r in plan.rows if r.kind == "criterion")
         same_layout = values.get("fingerprint") == plan.fingerprint
+        if not same_layout and plan.rule_lang != "zh":
+            # issued before Rule.phrase spoke the template's language: 扣分标准 in Chinese
+            chinese_rules = self.checker.layout(standard, self.template, "zh")
+            if values.get("fingerprint") in (
+                chinese_rules.fingerprint,
+                chinese_rules.fingerprint_before_photos,
+            ):
+                plan = chinese_rules
+                same_layout = values.get("fingerprint") == plan.fingerprint
         # issued before the 照片 column: the same workbook without its header (photos hook)
         before_photos = not same_layout and values.get("fingerprint") == (
             plan.fingerprint_before_photos

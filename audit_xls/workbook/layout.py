@@ -139,9 +139,12 @@ def has_group_row(section: Section, group: Group) -> bool:
 class Layout:
     """The cell plan of one standard's inspection workbook in one template."""
 
-    def __init__(self, standard: Standard, template: Template):
+    def __init__(self, standard: Standard, template: Template, rule_lang: str | None = None):
         self.standard = standard
         self.template = template
+        # the 扣分标准 cells' language: the template's; "zh" is how workbooks of any template
+        # said them before Rule.phrase spoke English (validate.py grades those as they are)
+        self.rule_lang = rule_lang or template.name
         self.cover_sheet = template.sheets["cover"]
         self.checklist_sheet = template.sheets["checklist"]
         self.summary_sheet = template.sheets["summary"]
@@ -194,7 +197,7 @@ class Layout:
                 values[Col.GROUP] = row.group.name or ""
                 values[Col.TEXT] = row.criterion.text
                 values[Col.METHOD] = row.group.method
-                values[Col.RULE] = row.criterion.rule.phrase(self.template.name)
+                values[Col.RULE] = row.criterion.rule.phrase(self.rule_lang)
             for col, value in zip(LOCKED_TEXT_COLS, values, strict=True):
                 cells[(row.index, col)] = value
         return cells
