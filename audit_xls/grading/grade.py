@@ -223,13 +223,18 @@ def _grade_all(
             result.diagnostics.append(make(code, lang, file=source.name, error=detail))
         return result, -2  # not packed
 
+    def unpacked(reply: tuple[Any, int]) -> tuple[Any, int]:
+        result, kind = reply
+        return (_unpack(result, config.standards), -3) if kind == 0 else reply  # -3: unpacked
+
     if jobs == 0:  # in this process: debugging and profiling only (see pool.py)
         packed = pool.run_in_process(_make_checker, _grade_in_worker, config, sources, progress)
     else:
         readers = pool.shared_pool(
             jobs or pool.default_jobs(), _make_checker, _grade_in_worker, limits
         )
-        packed = readers.map(config, sources, failed, progress)
+        # each result unpacked as it arrives, while the readers go on with the next files
+        packed = readers.map(config, sources, failed, progress, received=unpacked)
     out: list[WorkbookResult | Skipped] = []
     for result, kind in packed:
         out.append(_unpack(result, config.standards) if kind == 0 else result)

@@ -350,11 +350,14 @@ class ReaderPool:
         items: Sequence[Any],
         failed: Failed,
         progress: Progress | None = None,
+        received: Callable[[Any], Any] | None = None,
     ) -> list[Any]:
         """Results of `work(state, item)` for every item, in order; never lost to one item.
 
         `config` (pickled once) sets up each worker's state with `setup(config)`. An item whose
-        worker died or ran out of time gets `failed(item, code, detail)` instead.
+        worker died or ran out of time gets `failed(item, code, detail)` instead. `received`,
+        when given, turns each worker's result into what is kept as it arrives (the caller's
+        unpacking, done while the workers read on rather than after the last one).
         """
         total = len(items)
         results: list[Any] = [None] * total
@@ -364,13 +367,13 @@ class ReaderPool:
             return results
         self._config = (next(self._tokens), pickle.dumps(config, pickle.HIGHEST_PROTOCOL))
         try:
-            self._run(items, results, failed, progress)
+            self._run(items, results, failed, progress, received)
         except BaseException:
             self.close()  # a worker in an unknown state is never reused (Ctrl-C, a bug)
             raise
         return results
 
-    def _run(self, items, results, failed, progress) -> None:
+    def _run(self, items, results, failed, progress, received=None) -> None:
         total = len(items)
         size = max(1, min(MAX_CHUNK, total // (self.jobs * 4)))
         pending: deque[list[int]] = deque(
@@ -416,7 +419,7 @@ class ReaderPool:
 
         def replace(worker: _Worker, code: str, detail: str) -> _Worker:
             """The head item failed the worker: report it, resend the rest, start another."""
-            self._drain(worker, items, finish, failed)
+            self._drain(worker, items, finish, failed, received)
             self._stop(worker)
             if worker.busy:
                 head = worker.busy.popleft()
@@ -443,7 +446,7 @@ class ReaderPool:
             )
             for position, worker in enumerate(list(active)):
                 if worker.busy and (worker.conn in ready or worker.process.sentinel in ready):
-                    self._drain(worker, items, finish, failed)
+                    self._drain(worker, items, finish, failed, received)
                 if not worker.process.is_alive():
                     worker = replace(worker, READER_FAILED, self._death(worker))
                 elif worker.busy and time.monotonic() - worker.since > self.limits.seconds:
@@ -453,7 +456,7 @@ class ReaderPool:
             for worker in active:
                 feed(worker)
 
-    def _drain(self, worker: _Worker, items, finish, failed) -> None:
+    def _drain(self, worker: _Worker, items, finish, failed, received=None) -> None:
         """Take every reply waiting from `worker` (its pipe may outlive its process)."""
         conn = worker.conn
         try:
@@ -464,7 +467,7 @@ class ReaderPool:
                 worker.busy.popleft()
                 worker.since = time.monotonic()
                 if kind == "done":
-                    finish(index, payload)
+                    finish(index, payload if received is None else received(payload))
                 else:
                     finish(index, failed(items[index], READER_FAILED, payload))
         except (EOFError, OSError):
