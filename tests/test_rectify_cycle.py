@@ -51,55 +51,65 @@ def cycle(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Cycle]:
         yield run_cycle(Cycle(folder, history=history))
 
 
-def run_cycle(c: Cycle) -> Cycle:
-    """The three months of the module docstring, on `c`'s history."""
-    c.inspect("2026-10", date(2026, 10, 12), {
+def run_cycle(c: Cycle, sites: tuple[str, ...] = ("P001", "P002", "P003")) -> Cycle:
+    """The three months of the module docstring, on `c`'s history; `sites`: only these
+    sites' part of it (an office grading some of the sites)."""
+    whole = len(sites) == 3
+
+    def only(values: dict) -> dict:
+        return {k: v for k, v in values.items() if k in sites}
+
+    def replies(written, answers: dict) -> dict[str, bytes]:
+        return {f"{k}.xlsx": fill_notice(c.notice_bytes(written, k), rows)
+                for k, rows in only(answers).items()}  # fmt: skip
+
+    c.inspect("2026-10", date(2026, 10, 12), only({
         "P001": {"1.1.01": ("不符合", 2, "工服不整"), "3.1.02": ("不符合", 1, "巡查缺记录")},
         "P002": {"2.1.01": ("不符合", 1, "资料缺")},
         "P003": {"1.1.02": ("不符合", 1, "未主动问好")},
-    })  # fmt: skip
+    }))  # fmt: skip
     october = c.notices("2026-10", date(2026, 10, 14))
-    assert [(n.site.code, len(n.items)) for n in october.notices] == [
-        ("P001", 2), ("P002", 1), ("P003", 1),
-    ]  # fmt: skip
-    collected = c.collect({
-        "P001.xlsx": fill_notice(c.notice_bytes(october, "P001"), {
+    collected = c.collect(replies(october, {
+        "P001": {
             0: ("已整改", "更换工服", date(2026, 10, 15), "王主管", None),
             1: ("整改中", None, date(2026, 11, 5), "赵班长", None),
-        }),
-        "P002.xlsx": fill_notice(c.notice_bytes(october, "P002"), {
-            0: ("已整改", "补齐资料", date(2026, 10, 15), None, None),
-        }),
-    }, date(2026, 10, 16), october.register)  # fmt: skip
-    assert [r.status for r in collected.replies] == ["accepted", "accepted"]
-    assert [e.site_code for e in collected.missing] == ["P003"]
-    assert [rechecked(c, s, "2026-11") for s in ("P001", "P002", "P003")] == [
-        ["1.1.01", "3.1.02"], ["2.1.01"], ["1.1.02"],
-    ]  # fmt: skip
-    c.inspect("2026-11", date(2026, 11, 10), {
+        },
+        "P002": {0: ("已整改", "补齐资料", date(2026, 10, 15), None, None)},
+    }), date(2026, 10, 16), october.register)  # fmt: skip
+    if whole:
+        assert [(n.site.code, len(n.items)) for n in october.notices] == [
+            ("P001", 2), ("P002", 1), ("P003", 1),
+        ]  # fmt: skip
+        assert [r.status for r in collected.replies] == ["accepted", "accepted"]
+        assert [e.site_code for e in collected.missing] == ["P003"]
+        assert [rechecked(c, s, "2026-11") for s in ("P001", "P002", "P003")] == [
+            ["1.1.01", "3.1.02"], ["2.1.01"], ["1.1.02"],
+        ]  # fmt: skip
+    c.inspect("2026-11", date(2026, 11, 10), only({
         "P001": {}, "P002": {"2.1.01": ("不符合", 1, "资料仍缺")}, "P003": {},
-    }, cells={
+    }), cells=only({
         "P001": recheck(FIXED, FIXED), "P002": recheck(NOT_FIXED), "P003": recheck(NOT_FIXED),
-    })  # fmt: skip
+    }))  # fmt: skip
     november = c.notices("2026-11", date(2026, 11, 12))
-    assert [(n.site.code, [(i.code, i.found_period) for i in n.items])
-            for n in november.notices] == [
-        ("P002", [("2.1.01", "2026-10"), ("2.1.01", "2026-11")]),
-        ("P003", [("1.1.02", "2026-10")]),
-    ]  # fmt: skip
-    collected = c.collect({
-        "P002.xlsx": fill_notice(c.notice_bytes(november, "P002"), {
+    collected = c.collect(replies(november, {
+        "P002": {
             0: ("已整改", "补齐资料并复核", date(2026, 11, 18), None, None),
             1: ("已整改", "补齐资料并复核", date(2026, 11, 18), None, None),
-        }),
-    }, date(2026, 11, 20), november.register, name="replies-11")  # fmt: skip
-    assert [r.status for r in collected.replies] == ["accepted"]
-    assert [rechecked(c, s, "2026-12") for s in ("P001", "P002", "P003")] == [
-        [], ["2.1.01", "2.1.01"], ["1.1.02"],
-    ]  # fmt: skip
-    c.inspect("2026-12", date(2026, 12, 8), {"P001": {}, "P002": {}, "P003": {}}, cells={
+        },
+    }), date(2026, 11, 20), november.register, name="replies-11")  # fmt: skip
+    if whole:
+        assert [(n.site.code, [(i.code, i.found_period) for i in n.items])
+                for n in november.notices] == [
+            ("P002", [("2.1.01", "2026-10"), ("2.1.01", "2026-11")]),
+            ("P003", [("1.1.02", "2026-10")]),
+        ]  # fmt: skip
+        assert [r.status for r in collected.replies] == ["accepted"]
+        assert [rechecked(c, s, "2026-12") for s in ("P001", "P002", "P003")] == [
+            [], ["2.1.01", "2.1.01"], ["1.1.02"],
+        ]  # fmt: skip
+    c.inspect("2026-12", date(2026, 12, 8), only({"P001": {}, "P002": {}, "P003": {}}), cells=only({
         "P002": recheck(FIXED, FIXED), "P003": recheck(NOT_FIXED),
-    })  # fmt: skip
+    }))  # fmt: skip
     return c
 
 
@@ -258,3 +268,68 @@ def test_monthly_json_is_the_same_in_sqlite_and_postgresql(
     got = monthly_json(cycle, tmp_path / "m.xlsx")
     assert got == monthly_json(reference, tmp_path / "r.xlsx")
     assert [len(got["rectification"][k]) for k in ("ledger", "completion", "overdue")] == [5, 9, 1]
+
+
+# --- history merge: two offices' cycles are one group's ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def offices(tmp_path_factory) -> tuple[Cycle, Cycle]:
+    """The same three months graded by two offices: east (P001, P002), south (P003), each
+    with its own SQLite history, notices and replies."""
+    east = run_cycle(Cycle(Path(tmp_path_factory.mktemp("east"))), ("P001", "P002"))
+    south = run_cycle(Cycle(Path(tmp_path_factory.mktemp("south"))), ("P003",))
+    return east, south
+
+
+def ledger_of(location: Path | str) -> dict:
+    """Everything the ledger says, without row numbers and recording times."""
+    from test_history import rows
+
+    with _connect(location) as conn:
+        states = {
+            pid: (s.status, s.deadline, s.assumed, s.reopened, s.closed_on, s.notified_on,
+                  s.notice_id, s.replied_on, s.reply_status, s.measure, s.owner, s.done_date,
+                  s.late, s.problem_points, s.deduction, s.note,
+                  [(e.kind, e.status, e.event_date, e.deadline, e.document_id, e.file)
+                   for e in s.events])
+            for pid, s in replay(conn).items()
+        }  # fmt: skip
+    return {
+        "states": states,
+        # each site's notices in the order recorded (its latest is current)
+        "notices": [(site, period, *rest) for site, period, _, *rest in sorted(rows(
+            location, "SELECT site_code, period, id, notice_id, issued_on, file FROM notices"
+        ))],
+        # (the files' hashes differ: each office's reply files were saved at their own time)
+        "replies": sorted(rows(location, "SELECT notice, file, replied_on FROM replies")),
+    }  # fmt: skip
+
+
+def test_merging_two_offices_gives_the_ledger_of_recording_both_into_one(
+    offices: tuple[Cycle, Cycle], reference: Cycle, history_at: Path | str, tmp_path: Path
+) -> None:
+    from test_history import rows
+
+    from audit_xls.history import tools
+
+    east, south = offices
+    summary = tools.merge([east.history, south.history], history_at)
+    expected = ledger_of(reference.history)
+    assert ledger_of(history_at) == expected
+    assert len(expected["states"]) == 5 and len(expected["notices"]) == 5
+    events = rows(reference.history, "SELECT count(*) FROM problem_events")[0][0]
+    assert (summary.problems_added, summary.events_added, summary.notices_added,
+            summary.replies_added) == (5, events, 5, 3)  # fmt: skip
+    merged = Cycle(tmp_path, history=history_at)
+    assert monthly_json(merged, tmp_path / "m.xlsx") == monthly_json(reference, tmp_path / "r.xlsx")
+    assert tools.check(history_at).problems == []
+    # merged again (or a source twice): nothing new, the ledger as it was
+    again = tools.merge([south.history, east.history, east.history], history_at)
+    assert (again.recorded_graded, again.problems_added, again.events_added,
+            again.notices_added, again.replies_added) == (0, 0, 0, 0, 0)  # fmt: skip
+    assert ledger_of(history_at) == expected
+    # the other order: the same ledger (events in the order they were recorded)
+    other = tmp_path / "other.sqlite"
+    tools.merge([south.history, east.history], other)
+    assert ledger_of(other) == expected

@@ -7,7 +7,9 @@
   (an older one is upgraded in a temporary copy).
 - merge replays the offices' histories into one, with the recording rules of store.py: a file
   recorded once, a graded result superseding the current one for its site, month and standard,
-  an older copy never current, the issued registers united. All of it is one transaction.
+  an older copy never current, the issued registers united, the rectification ledgers
+  (problems, events, notices, replies) carried without duplicates. All of it is one
+  transaction.
 - check runs integrity checks on either database and counts rows per month and standard.
 """
 
@@ -19,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -258,6 +260,10 @@ class MergeSummary:
     already_recorded: int = 0
     superseded: int = 0
     issued_added: int = 0
+    problems_added: int = 0
+    events_added: int = 0
+    notices_added: int = 0
+    replies_added: int = 0
 
     def message(self) -> str:
         return message(
@@ -269,6 +275,10 @@ class MergeSummary:
             already=self.already_recorded,
             superseded=self.superseded,
             issued=self.issued_added,
+            problems=self.problems_added,
+            events=self.events_added,
+            notices=self.notices_added,
+            replies=self.replies_added,
         )
 
 
@@ -294,10 +304,11 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
                 for name in CHILDREN
             }
             issued = conn.query(f"SELECT {', '.join(store.ISSUED_COLUMNS)} FROM issued")[1]
-        loaded.append((number, rows, children, issued))
+            ledger = _load_ledger(conn, tables)
+        loaded.append((number, rows, children, issued, ledger))
     with store._connect(target) as conn, store.writing(conn):
         queue = []
-        for number, (columns, rows), children, _issued in loaded:
+        for number, (columns, rows), children, _issued, _ledger in loaded:
             by_workbook: dict[str, dict[int, list[tuple]]] = {}
             for name, (child_columns, child_rows) in children.items():
                 position = child_columns.index("workbook")
@@ -352,32 +363,208 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
                 ],
             )
         store.apply_marks(conn, plan)
-        _sync_ledger(conn, [c for c, i in zip(candidates, plan.ids, strict=True) if i and c.graded])
+        deadlines = _merge_ledger(conn, [ledger for *_, ledger in loaded], summary)
+        _sync_ledger(
+            conn,
+            [c for c, i in zip(candidates, plan.ids, strict=True) if i and c.graded],
+            deadlines,
+        )
         summary.recorded_graded, summary.recorded_sent_back = plan.graded, plan.sent_back
         summary.already_recorded, summary.superseded = plan.already, plan.superseded
         summary.issued_added = store.add_issued(
-            conn, [tuple(entry) for *_, issued in loaded for entry in issued]
+            conn, [tuple(entry) for *_, issued, _ in loaded for entry in issued]
         )
     return summary
 
 
-def _sync_ledger(conn: Connection, graded: list[store.Candidate]) -> None:
-    """The rectification ledger's problems of each site, month and standard that got a new
-    graded result (rectify/ledger.py), found as a migration finds them: the sources' notices
-    and replies stay in their own histories."""
+# The rectification ledger's tables, carried by merge (rectify/ledger.py).
+LEDGER_TABLES = ("problems", "problem_events", "notices", "notice_items", "replies")
+# What makes two events the same fact, whichever history recorded it: every column but the
+# row's own numbering (id, workbook), when and by what it was recorded (recorded_at, source)
+# and the file's name (an office may have named the same return otherwise).
+EVENT_FACT = (
+    "problem",
+    "kind",
+    "status",
+    "event_date",
+    "deadline",
+    "assumed",
+    "problem_points",
+    "deduction",
+    "note",
+    "measure",
+    "owner",
+    "done_date",
+    "late",
+    "document_id",
+)
+
+
+@dataclass
+class _Ledger:
+    """One source's ledger rows, each table as (columns, rows)."""
+
+    tables: dict[str, tuple[list[str], list[tuple]]]
+    # the source's workbooks row id -> (file_hash, workbook_id, status), for event.workbook
+    rows: dict[int, tuple[str, str, str]]
+
+
+def _load_ledger(conn: Connection, tables: dict[str, Table]) -> _Ledger:
+    found = {}
+    for name in LEDGER_TABLES:
+        table = tables[name]
+        columns = list(table.columns)
+        order = table.key or "rowid"
+        found[name] = (
+            columns,
+            conn.query(f"SELECT {', '.join(columns)} FROM {name} ORDER BY {order}")[1],
+        )
+    rows = {
+        r[0]: (r[1], r[2], r[3])
+        for r in conn.query("SELECT id, file_hash, workbook_id, status FROM workbooks")[1]
+    }
+    return _Ledger(found, rows)
+
+
+def _merge_ledger(
+    conn: Connection, ledgers: list[_Ledger], summary: MergeSummary
+) -> dict[tuple[int, str], tuple[str | None, int]]:
+    """The sources' ledgers united into the target's, in the order they were recorded
+    (recorded_at, then each source's own order), as if every office had recorded into it:
+    a problem, notice (with its rows) or reply the target has is not added again; an event
+    is added unless the target already has that fact as often as the source has it (so a
+    merge run again adds nothing). Returns (target row, criterion) -> (deadline, assumed) of
+    the found/revised events carried, for the deadlines of the resubmissions merge records."""
+    from audit_xls.rectify.ledger import EVENT_COLUMNS
+
+    known_problems = {r[0] for r in conn.query("SELECT id FROM problems")[1]}
+    known_notices = {r[0] for r in conn.query("SELECT notice_id FROM notices")[1]}
+    known_replies = {(r[0], r[1]) for r in conn.query("SELECT file_hash, notice FROM replies")[1]}
+    facts: dict[tuple, int] = {}
+    for row in conn.query(f"SELECT {', '.join(EVENT_FACT)} FROM problem_events")[1]:
+        facts[tuple(row)] = facts.get(tuple(row), 0) + 1
+    target_rows = {
+        (r[1], r[2], r[3]): r[0]
+        for r in conn.query("SELECT id, file_hash, workbook_id, status FROM workbooks")[1]
+    }
+    problems: list[tuple] = []
+    for ledger in ledgers:
+        columns, rows = ledger.tables["problems"]
+        for row in rows:
+            if row[0] not in known_problems:
+                known_problems.add(row[0])
+                problems.append(row)
+    conn.insert_many("problems", columns, problems)
+    summary.problems_added = len(problems)
+
+    def ordered(name: str) -> list[tuple[int, dict]]:
+        queue = []
+        for number, ledger in enumerate(ledgers):
+            columns, rows = ledger.tables[name]
+            for position, row in enumerate(rows):
+                record = dict(zip(columns, row, strict=True))
+                queue.append(((str(record["recorded_at"]), number, position), number, record))
+        queue.sort(key=lambda item: item[0])
+        return [(number, record) for _, number, record in queue]
+
+    items: dict[tuple[int, str], list[dict]] = {}
+    for number, ledger in enumerate(ledgers):
+        columns, rows = ledger.tables["notice_items"]
+        for row in rows:
+            record = dict(zip(columns, row, strict=True))
+            items.setdefault((number, record["notice"]), []).append(record)
+    notice_columns = [c for c in ledgers[0].tables["notices"][0] if c != "id"] if ledgers else []
+    item_columns = ledgers[0].tables["notice_items"][0] if ledgers else []
+    for number, record in ordered("notices"):
+        if record["notice_id"] in known_notices:
+            continue
+        known_notices.add(record["notice_id"])
+        conn.execute(
+            f"INSERT INTO notices ({', '.join(notice_columns)}) "
+            f"VALUES ({', '.join('?' for _ in notice_columns)})",
+            [record[c] for c in notice_columns],
+        )
+        conn.insert_many(
+            "notice_items",
+            item_columns,
+            [[i[c] for c in item_columns] for i in items.get((number, record["notice_id"]), [])],
+        )
+        summary.notices_added += 1
+    reply_columns = [c for c in ledgers[0].tables["replies"][0] if c != "id"] if ledgers else []
+    for _number, record in ordered("replies"):
+        key = (record["file_hash"], record["notice"])
+        if key in known_replies:
+            continue
+        known_replies.add(key)
+        conn.execute(
+            f"INSERT INTO replies ({', '.join(reply_columns)}) "
+            f"VALUES ({', '.join('?' for _ in reply_columns)})",
+            [record[c] for c in reply_columns],
+        )
+        summary.replies_added += 1
+    seen: list[dict[tuple, int]] = [{} for _ in ledgers]
+    events: list[list] = []
+    deadlines: dict[tuple[int, str], tuple[str | None, int]] = {}
+    for number, record in ordered("problem_events"):
+        fact = tuple(record[c] for c in EVENT_FACT)
+        count = seen[number][fact] = seen[number].get(fact, 0) + 1
+        workbook = record["workbook"]
+        row = target_rows.get(ledgers[number].rows.get(workbook)) if workbook is not None else None
+        if row is not None and record["kind"] in ("found", "revised"):
+            deadlines[(row, str(record["problem"]).rsplit(":", 1)[-1])] = (
+                record["deadline"],
+                record["assumed"],
+            )
+        if count <= facts.get(fact, 0):
+            continue  # the target has this fact already (as often as this source has it)
+        facts[fact] = facts.get(fact, 0) + 1
+        events.append([row if c == "workbook" else record[c] for c in EVENT_COLUMNS])
+    conn.insert_many("problem_events", EVENT_COLUMNS, events)
+    summary.events_added = len(events)
+    return deadlines
+
+
+def _sync_ledger(
+    conn: Connection,
+    graded: list[store.Candidate],
+    deadlines: dict[tuple[int, str], tuple[str | None, int]],
+) -> None:
+    """After the sources' ledgers are carried: each site, month and standard that got a new
+    graded result is synced as grade syncs it (rectify/ledger.py): nothing changes where the
+    ledger's source is already the current result (a site one office graded); where another
+    office's newer copy is now current, its problems are revised, found or withdrawn, with the
+    deadline that office recorded (else the default 7 days, marked assumed: the standard
+    files are not at hand)."""
     from audit_xls.rectify import ledger
     from audit_xls.rectify.policy import DEFAULT_POLICY
+
+    class Carried:
+        """The deadline policy of one current row: the one its office recorded."""
+
+        def __init__(self, row: int | None) -> None:
+            self.row = row
+            self.assumed = bool(assumed.get(row, 1)) if row is not None else True
+
+        def deadline(self, code: str, section: str, inspection: date) -> date:
+            got = deadlines.get((self.row, code)) if self.row is not None else None
+            if got is not None and got[0]:
+                return date.fromisoformat(got[0])
+            return DEFAULT_POLICY.deadline(code, section, inspection)
 
     @dataclass(frozen=True)
     class Known:
         id: str
-        rectification: object = DEFAULT_POLICY
+        rectification: object
+
+    assumed = {row: flag for (row, _), (_, flag) in deadlines.items()}
 
     now = datetime.now().isoformat(timespec="seconds")
     for site, period, standard_id in sorted(
         {(c.site_code, c.period, c.standard_id) for c in graded}
     ):
-        ledger.sync_found(conn, site, period, Known(standard_id), now, source="merge")
+        current = ledger._current_row(conn, site, period, standard_id)
+        policy = Carried(current[0] if current else None)
+        ledger.sync_found(conn, site, period, Known(standard_id, policy), now, source="merge")
 
 
 # --- check ---------------------------------------------------------------------------------

@@ -262,7 +262,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "history.migrate.from_url": "history migrate --from takes a SQLite file; {source} is a database URL: to combine two databases use audit-xls history merge.",
     "history.migrate.done": "History {source} migrated to {target}: {copied} rows copied by this run (the source holds: {tables}); running it again copies nothing twice.",
     "history.migrate.foreign_target": "History {target} holds records that are not from {source}: migrate copies only into an empty database (or one it was copying into when it stopped); to combine offices' histories use audit-xls history merge.",
-    "history.merge.done": "Merged into history {target}: {recorded} recorded ({graded} graded, {sent_back} sent back), {already} already there, {superseded} superseded by a resubmission, {issued} issued-register entries added.",
+    "history.merge.done": "Merged into history {target}: {recorded} recorded ({graded} graded, {sent_back} sent back), {already} already there, {superseded} superseded by a resubmission, {issued} issued-register entries added; rectification ledger: {problems} problems, {events} events, {notices} notices and {replies} replies added.",
     "history.check.title": "History {path} (schema version {version})",
     "history.check.header": ["Month", "Standard", "Current", "Superseded", "Sent back", "Issued"],
     "history.check.ok": "Checks passed: no problem found.",

@@ -262,7 +262,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "history.migrate.from_url": "history migrate --from 需要一个 SQLite 文件，{source} 是数据库地址：要合并两个数据库，请用 audit-xls history merge。",
     "history.migrate.done": "已把历史库 {source} 迁移到 {target}：本次复制 {copied} 行（源库共有：{tables}）；再运行一次不会重复复制。",
     "history.migrate.foreign_target": "历史库 {target} 已有不是来自 {source} 的记录：migrate 只复制到空库（或同一来源中断后的库）；要合并几个办公室的历史库，请用 audit-xls history merge。",
-    "history.merge.done": "合并到历史库 {target}：新记录 {recorded} 份（评分 {graded}，退回 {sent_back}），已记录过 {already} 份，被重新提交替代 {superseded} 份，新增下发登记 {issued} 条。",
+    "history.merge.done": "合并到历史库 {target}：新记录 {recorded} 份（评分 {graded}，退回 {sent_back}），已记录过 {already} 份，被重新提交替代 {superseded} 份，新增下发登记 {issued} 条；整改台账新增问题 {problems} 个、事件 {events} 条、整改通知单 {notices} 份、整改回复 {replies} 份。",
     "history.check.title": "历史库 {path}（结构版本 {version}）",
     "history.check.header": ["月份", "标准", "当前评分", "被替代", "退回", "下发"],
     "history.check.ok": "检查通过：没有发现问题。",
