@@ -333,3 +333,74 @@ def test_merging_two_offices_gives_the_ledger_of_recording_both_into_one(
     other = tmp_path / "other.sqlite"
     tools.merge([south.history, east.history], other)
     assert ledger_of(other) == expected
+
+
+def test_check_finds_a_broken_ledger_and_counts_it(
+    offices: tuple[Cycle, Cycle], history_at: Path | str, tmp_path: Path
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from test_history import rows
+
+    from audit_xls.cli import cli
+    from audit_xls.history import tools
+    from audit_xls.history.backend import open_write
+
+    east, south = offices
+    tools.merge([east.history, south.history], history_at)
+    result = CliRunner().invoke(cli, ["history", "check", "--history", str(history_at), "--json"])
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)["counts"]
+    assert [(c["period"], c["graded"], c["problems"], c["unclosed"], c["closed"], c["notices"],
+             c["replies"]) for c in counts] == [
+        ("2026-10", 3, 4, 1, 3, 3, 2), ("2026-11", 3, 1, 0, 1, 2, 1), ("2026-12", 3, 0, 0, 0, 0, 0),
+    ]  # fmt: skip
+    ids = dict(
+        rows(history_at, "SELECT site_code || ' ' || period || ' ' || code, id FROM problems")
+    )
+    p001, p002, p003 = (
+        ids["P001 2026-10 1.1.01"],
+        ids["P002 2026-11 2.1.01"],
+        ids["P003 2026-10 1.1.02"],
+    )
+    [(december, december_file)] = rows(
+        history_at,
+        """SELECT id, file FROM workbooks
+                                       WHERE site_code = 'P001' AND period = '2026-12'""",
+    )
+    with open_write(history_at) as conn:
+        if conn.dialect.name == "postgresql":  # its foreign keys would refuse the dangling rows
+            conn.execute("SET session_replication_role = replica")
+        # a re-check's verdict that leaves the problem open; a story without its found event
+        conn.execute(
+            f"UPDATE problem_events SET status = 'open' WHERE problem = '{p001}' AND kind = 'verified'"
+        )
+        conn.execute(f"DELETE FROM problem_events WHERE problem = '{p002}' AND kind = 'found'")
+        # a problem with no events at all, a reply to a notice never issued
+        conn.execute(f"DELETE FROM problem_events WHERE problem = '{p003}'")
+        conn.execute("""INSERT INTO replies (notice, file, file_hash, replied_on, recorded_at)
+                        VALUES ('0000', 'x.xlsx', 'ff', '2026-12-01', '2026-12-01T10:00:00')""")
+        # a 不符合 of a current result the ledger never heard of
+        conn.execute(
+            f"UPDATE criteria SET result = 'fail' WHERE workbook = {december} AND code = '2.2.01'"
+        )
+    [(first,)] = rows(history_at, f"SELECT min(id) FROM problem_events WHERE problem = '{p002}'")
+    [(verified,)] = rows(
+        history_at,
+        f"""SELECT id FROM problem_events
+                                         WHERE problem = '{p001}' AND kind = 'verified'""",
+    )
+    broken = CliRunner().invoke(cli, ["history", "check", "--history", str(history_at)])
+    assert broken.exit_code == 1
+    found = [line for line in broken.output.splitlines() if line.startswith(("- ", "发现"))]
+    sqlite = ["- 表 replies 第 4 行引用的 notices 不存在"] if isinstance(history_at, Path) else []
+    assert found == [
+        f"发现 {5 + len(sqlite)} 个问题：",
+        *sqlite,  # SQLite's foreign_key_check says it too
+        "- 整改台账：表 replies 有 1 行的 notice 指向 notices 中不存在的记录",
+        f"- 整改问题 {p003} 没有任何事件（至少应有发现事件 found）",
+        f"- 整改问题 {p002} 的第一个事件 {first} 是 notified（应为发现 found）",
+        f"- 当前评分记录 {december}（{december_file}）的不符合项 2.2.01 不在整改台账中",
+        f"- 整改问题 {p001} 的事件 {verified}（verified）之后的状态为 open，与事件类型不符",
+    ]

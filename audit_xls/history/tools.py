@@ -594,12 +594,12 @@ class CheckReport:
         from audit_xls.i18n import default_lang, entry
 
         header = entry("history.check.header", default_lang())
-        widths = [8, 12, 10, 10, 10, 8]
+        widths = [8, 12, 10, 10, 10, 8, 8, 8, 8, 8, 8]
         out = [message("check.title", path=self.location, version=self.version)]
         out.append("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
         for c in self.counts:
             values = [c[k] for k in ("period", "standard_id")] + [
-                c[k] for k in ("graded", "superseded", "sent_back", "issued")
+                c[k] for k in ("graded", "superseded", "sent_back", "issued", *LEDGER_KEYS)
             ]
             out.append("  ".join(str(v).ljust(w) for v, w in zip(values, widths, strict=True)))
         if self.ok:
@@ -654,6 +654,107 @@ CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
     ),
 )
 
+# The rectification ledger's checks (histories of schema 3 and later): references, events
+# that fit their kind, every problem's story starting with `found`, every 不符合 of a current
+# result in the ledger.
+LEDGER_REFERENCES = (
+    ("problem_events", "problem", "problems", "id"),
+    ("notice_items", "notice", "notices", "notice_id"),
+    ("notice_items", "problem", "problems", "id"),
+    ("replies", "notice", "notices", "notice_id"),
+    ("problems", "workbook_id", "workbooks", "workbook_id"),
+)
+LEDGER_CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
+    *(
+        (
+            f"""SELECT '{table}', '{column}', '{parent}', n FROM (SELECT count(*) AS n
+                FROM {table} c
+                WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{key} = c.{column})) AS x
+                WHERE n > 0""",
+            ("check.ledger_reference", ("table", "column", "parent", "count")),
+        )
+        for table, column, parent, key in LEDGER_REFERENCES
+    ),
+    (
+        """SELECT e.problem, e.id, e.workbook FROM problem_events e
+           WHERE e.workbook IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM workbooks w WHERE w.id = e.workbook)""",
+        ("check.event_workbook", ("problem", "id", "workbook")),
+    ),
+    (
+        """SELECT p.id FROM problems p
+           WHERE NOT EXISTS (SELECT 1 FROM problem_events e WHERE e.problem = p.id)""",
+        ("check.problem_without_events", ("problem",)),
+    ),
+    (
+        """SELECT e.problem, e.id, e.kind FROM problem_events e
+           WHERE e.id = (SELECT min(f.id) FROM problem_events f WHERE f.problem = e.problem)
+             AND e.kind != 'found'""",
+        ("check.first_event", ("problem", "id", "kind")),
+    ),
+    (
+        """SELECT w.id, w.file, c.code FROM workbooks w JOIN criteria c ON c.workbook = w.id
+           WHERE w.status = 'graded' AND w.superseded = 0 AND c.result = 'fail'
+             AND NOT EXISTS (SELECT 1 FROM problems p
+                             WHERE p.workbook_id = w.workbook_id AND p.code = c.code)""",
+        ("check.problem_missing", ("id", "file", "code")),
+    ),
+)
+
+
+def _event_statuses() -> dict[str, tuple[str, ...]]:
+    """The statuses an event of each kind may leave its problem in."""
+    from audit_xls.rectify import ledger as lg
+
+    return {
+        "found": (lg.OPEN,),
+        "revised": tuple(s for s in lg.STATUSES if s != lg.WITHDRAWN),
+        "withdrawn": (lg.WITHDRAWN,),
+        "notified": lg.UNCLOSED,
+        "replied": (lg.IN_PROGRESS, lg.CLAIMED, lg.CANNOT_FIX),
+        "verified": (lg.CLOSED,),
+        "reopened": (lg.OPEN,),
+    }
+
+
+def _ledger_problems(conn: Connection) -> list[str]:
+    problems = []
+    for sql, (key, names) in LEDGER_CHECKS:
+        for row in conn.execute(sql).fetchall():
+            problems.append(message(key, **dict(zip(names, row, strict=True))))
+    allowed = _event_statuses()
+    for problem, event, kind, status in conn.execute(
+        "SELECT problem, id, kind, status FROM problem_events ORDER BY id"
+    ).fetchall():
+        if kind not in allowed:
+            problems.append(message("check.event_kind", problem=problem, id=event, kind=kind))
+        elif status not in allowed[kind]:
+            problems.append(
+                message("check.event_status", problem=problem, id=event, kind=kind, status=status)
+            )
+    return problems
+
+
+# Per period and standard: problems found, still to be fixed (open, in progress, claimed,
+# cannot fix), closed at a re-check; notices issued and replies recorded.
+LEDGER_COUNTS = """
+SELECT p.period, p.standard_id, count(*),
+       sum(CASE WHEN s.status IN ('open', 'in_progress', 'claimed', 'cannot_fix')
+           THEN 1 ELSE 0 END),
+       sum(CASE WHEN s.status = 'closed' THEN 1 ELSE 0 END)
+FROM problems p JOIN (
+    SELECT e.problem, e.status FROM problem_events e
+    WHERE e.id = (SELECT max(f.id) FROM problem_events f WHERE f.problem = e.problem)
+) s ON s.problem = p.id
+GROUP BY p.period, p.standard_id
+"""
+DOCUMENT_COUNTS = """
+SELECT n.period, n.standard_id, count(*),
+       sum((SELECT count(*) FROM replies r WHERE r.notice = n.notice_id))
+FROM notices n GROUP BY n.period, n.standard_id
+"""
+LEDGER_KEYS = ("problems", "unclosed", "closed", "notices", "replies")
+
 COUNTS = """
 SELECT period, standard_id,
        sum(CASE WHEN status = 'graded' AND superseded = 0 THEN 1 ELSE 0 END),
@@ -688,6 +789,14 @@ def check(location: str | Path) -> CheckReport:
                 except (InvalidOperation, TypeError):
                     problems.append(message("check.not_decimal", id=row[0], value=repr(value)))
                     break
+        ledger_counts: dict[tuple[str, str], list[int]] = {}
+        if store.has_ledger(conn):
+            problems.extend(_ledger_problems(conn))
+            for period, standard_id, *values in conn.execute(LEDGER_COUNTS).fetchall():
+                ledger_counts[(period, standard_id)] = [int(v or 0) for v in values] + [0, 0]
+            for period, standard_id, notices, replies in conn.execute(DOCUMENT_COUNTS).fetchall():
+                entry = ledger_counts.setdefault((period, standard_id), [0, 0, 0, 0, 0])
+                entry[3:] = [int(notices or 0), int(replies or 0)]
         issued = dict(
             ((p, s), n)
             for p, s, n in conn.execute(
@@ -715,6 +824,21 @@ def check(location: str | Path) -> CheckReport:
                     "superseded": 0,
                     "sent_back": 0,
                     "issued": int(n),
+                }
+            )
+        for entry in counts:
+            values = ledger_counts.pop((entry["period"], entry["standard_id"]), [0] * 5)
+            entry.update(zip(LEDGER_KEYS, values, strict=True))
+        for (period, standard_id), values in sorted(ledger_counts.items()):
+            counts.append(
+                {
+                    "period": period,
+                    "standard_id": standard_id,
+                    "graded": 0,
+                    "superseded": 0,
+                    "sent_back": 0,
+                    "issued": 0,
+                    **dict(zip(LEDGER_KEYS, values, strict=True)),
                 }
             )
         counts.sort(key=lambda c: (str(c["period"]), str(c["standard_id"])))
