@@ -386,3 +386,48 @@ def test_pictures_libreoffice_inserts_land_on_their_criteria(tmp_path, standard)
     for code, picture, ext in (("1.1.01", red, "png"), ("3.1.01", blue, "jpg")):
         name = f"2026-11_P001_{code}_{_sha(picture)[:12]}.{ext}"
         assert (out / "photos" / name).read_bytes() == picture
+
+
+def test_history_merge_carries_the_photos_and_check_checks_them(graded, history_at) -> None:
+    """`history merge` copies each merged workbook's photos (once, merged again: nothing);
+    `history check` counts them and finds a photo of no workbook or without a hash."""
+    from audit_xls.history import tools
+    from audit_xls.history.backend import open_write
+
+    tmp_path, _pictures, result, _ = graded
+    assert result.exit_code == 0, result.output
+    history = tmp_path / "h.sqlite"
+    query = """SELECT w.file, p.seq, p.criterion, p.sha256, p.ext, p.cell, p.how, p.width,
+                      p.height, p.path FROM photos p JOIN workbooks w ON w.id = p.workbook"""
+    tools.merge([history], history_at)
+    again = tools.merge([history, history], history_at)
+    assert (again.recorded_graded, again.already_recorded) == (0, 8)
+    merged = sorted(rows(history_at, query))
+    assert len(merged) == 6 and merged == sorted(rows(history, query))
+    assert problem_photos(history_at, "P001", "2026-11") == problem_photos(
+        history, "P001", "2026-11"
+    )
+    report = tools.check(history_at)
+    assert report.problems == []
+    assert [(c["period"], c["graded"], c["photos"]) for c in report.counts] == [("2026-11", 4, 6)]
+    [(row, path)] = rows(
+        history_at, "SELECT workbook, path FROM photos ORDER BY workbook, seq LIMIT 1"
+    )
+    with open_write(history_at) as conn:
+        if conn.dialect.name == "postgresql":  # its foreign key would refuse the orphan
+            conn.execute("SET session_replication_role = replica")
+        conn.execute(f"""INSERT INTO photos (workbook, seq, criterion, sha256, ext, cell, how,
+                         width, height, path) VALUES (999, 1, '1.1.01', '{"a" * 64}', 'png',
+                         'K4', 'floating', 1, 1, '{path}')""")
+        conn.execute(f"""INSERT INTO photos (workbook, seq, criterion, sha256, ext, cell, how,
+                         width, height, path) VALUES ({row}, 99, '1.1.01', 'x', 'png', 'K4',
+                         'floating', 1, 1, '{path}')""")
+    [(orphan,)] = rows(history_at, "SELECT rowid FROM photos WHERE workbook = 999")
+    sqlite = (
+        [f"表 photos 第 {orphan} 行引用的 workbooks 不存在"] if "://" not in str(history_at) else []
+    )
+    assert tools.check(history_at).problems == [
+        *sqlite,
+        "表 photos 有 1 行指向不存在的记录",
+        f"照片（记录 {row} 第 99 张）的 SHA-256「x」或路径不成立",
+    ]

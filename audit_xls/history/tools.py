@@ -282,7 +282,7 @@ class MergeSummary:
         )
 
 
-CHILDREN = ("criteria", "sections", "diagnostics")
+CHILDREN = ("criteria", "sections", "diagnostics", "photos")  # rows of a workbooks row
 
 
 def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
@@ -297,10 +297,13 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
             rows = conn.query(
                 f"SELECT {', '.join(tables['workbooks'].columns)} FROM workbooks ORDER BY id"
             )
+            present = set(conn.table_names())
             children = {
                 name: conn.query(
                     f"SELECT {', '.join(tables[name].columns)} FROM {name} ORDER BY workbook, rowid"
                 )
+                if name in present
+                else (list(tables[name].columns), [])  # a history older than the table
                 for name in CHILDREN
             }
             issued = conn.query(f"SELECT {', '.join(store.ISSUED_COLUMNS)} FROM issued")[1]
@@ -411,13 +414,16 @@ class _Ledger:
 
 def _load_ledger(conn: Connection, tables: dict[str, Table]) -> _Ledger:
     found = {}
+    present = set(conn.table_names())  # a history older than the ledger has none
     for name in LEDGER_TABLES:
         table = tables[name]
         columns = list(table.columns)
         order = table.key or "rowid"
         found[name] = (
             columns,
-            conn.query(f"SELECT {', '.join(columns)} FROM {name} ORDER BY {order}")[1],
+            conn.query(f"SELECT {', '.join(columns)} FROM {name} ORDER BY {order}")[1]
+            if name in present
+            else [],
         )
     rows = {
         r[0]: (r[1], r[2], r[3])
@@ -594,13 +600,11 @@ class CheckReport:
         from audit_xls.i18n import default_lang, entry
 
         header = entry("history.check.header", default_lang())
-        widths = [8, 12, 10, 10, 10, 8, 8, 8, 8, 8, 8]
+        widths = [8, 12, 10, 10, 10, 8, 8, 8, 8, 8, 8, 8]
         out = [message("check.title", path=self.location, version=self.version)]
         out.append("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
         for c in self.counts:
-            values = [c[k] for k in ("period", "standard_id")] + [
-                c[k] for k in ("graded", "superseded", "sent_back", "issued", *LEDGER_KEYS)
-            ]
+            values = [c[k] for k in ("period", "standard_id")] + [c[k] for k in COUNT_KEYS]
             out.append("  ".join(str(v).ljust(w) for v, w in zip(values, widths, strict=True)))
         if self.ok:
             out.append(message("check.ok"))
@@ -651,6 +655,26 @@ CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
             for child in ("criteria", "sections", "diagnostics")
         ),
         ("check.orphans", ("table", "count")),
+    ),
+)
+
+# Photo evidence (schema 6): rows of graded workbooks only, each a SHA-256 and a path.
+PHOTO_CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
+    (
+        """SELECT 'photos', n FROM (SELECT count(*) AS n FROM photos p
+           WHERE NOT EXISTS (SELECT 1 FROM workbooks w WHERE w.id = p.workbook)) AS x
+           WHERE n > 0""",
+        ("check.orphans", ("table", "count")),
+    ),
+    (
+        """SELECT w.id, w.file, count(*) FROM workbooks w JOIN photos p ON p.workbook = w.id
+           WHERE w.status != 'graded' GROUP BY w.id, w.file""",
+        ("check.photos_not_graded", ("id", "file", "count")),
+    ),
+    (
+        """SELECT p.workbook, p.seq, p.sha256 FROM photos p
+           WHERE length(p.sha256) != 64 OR p.path = ''""",
+        ("check.photo_row", ("id", "seq", "sha256")),
     ),
 )
 
@@ -753,7 +777,13 @@ SELECT n.period, n.standard_id, count(*),
        sum((SELECT count(*) FROM replies r WHERE r.notice = n.notice_id))
 FROM notices n GROUP BY n.period, n.standard_id
 """
+# Photos of the current graded results.
+PHOTO_COUNTS = """
+SELECT w.period, w.standard_id, count(*) FROM photos p JOIN workbooks w ON w.id = p.workbook
+WHERE w.status = 'graded' AND w.superseded = 0 GROUP BY w.period, w.standard_id
+"""
 LEDGER_KEYS = ("problems", "unclosed", "closed", "notices", "replies")
+COUNT_KEYS = ("graded", "superseded", "sent_back", "issued", *LEDGER_KEYS, "photos")
 
 COUNTS = """
 SELECT period, standard_id,
@@ -789,6 +819,13 @@ def check(location: str | Path) -> CheckReport:
                 except (InvalidOperation, TypeError):
                     problems.append(message("check.not_decimal", id=row[0], value=repr(value)))
                     break
+        photo_counts: dict[tuple[str, str], int] = {}
+        if "photos" in conn.table_names():
+            for sql, (key, names) in PHOTO_CHECKS:
+                for row in conn.execute(sql).fetchall():
+                    problems.append(message(key, **dict(zip(names, row, strict=True))))
+            for period, standard_id, n in conn.execute(PHOTO_COUNTS).fetchall():
+                photo_counts[(period, standard_id)] = int(n)
         ledger_counts: dict[tuple[str, str], list[int]] = {}
         if store.has_ledger(conn):
             problems.extend(_ledger_problems(conn))
@@ -829,6 +866,7 @@ def check(location: str | Path) -> CheckReport:
         for entry in counts:
             values = ledger_counts.pop((entry["period"], entry["standard_id"]), [0] * 5)
             entry.update(zip(LEDGER_KEYS, values, strict=True))
+            entry["photos"] = photo_counts.get((entry["period"], entry["standard_id"]), 0)
         for (period, standard_id), values in sorted(ledger_counts.items()):
             counts.append(
                 {
@@ -839,6 +877,7 @@ def check(location: str | Path) -> CheckReport:
                     "sent_back": 0,
                     "issued": 0,
                     **dict(zip(LEDGER_KEYS, values, strict=True)),
+                    "photos": 0,
                 }
             )
         counts.sort(key=lambda c: (str(c["period"]), str(c["standard_id"])))
