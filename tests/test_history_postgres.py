@@ -407,3 +407,79 @@ def test_the_environment_may_name_a_postgres_history(monkeypatch) -> None:
     from audit_xls.history.backend import shown
 
     assert shown(default_history_path()) == "postgresql://hq:***@db.example/audit"
+
+
+# --- the writers' lock has a time limit -----------------------------------------------------
+
+
+def test_a_writer_waits_for_the_lock_up_to_its_limit_and_says_who_holds_it(
+    postgres_url: str, monkeypatch
+) -> None:
+    import re
+
+    import psycopg
+
+    from audit_xls.history.backend import LOCK_TIMEOUT_ENV, WRITE_LOCK
+
+    batches = three_months()
+    record_batch(postgres_url, batches[0])
+    before = rows(postgres_url, "SELECT count(*) FROM workbooks")
+    monkeypatch.setenv(LOCK_TIMEOUT_ENV, "1.5")
+    with psycopg.connect(postgres_url, application_name="other-grader") as holder:
+        # another grader in the middle of its batch: the lock taken, not committed
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        time.sleep(1)
+        started = time.monotonic()
+        with pytest.raises(HistoryError) as error:
+            record_batch(postgres_url, batches[1])
+        waited = time.monotonic() - started
+        pid = holder.info.backend_pid
+        client = holder.execute("SELECT host(inet_client_addr())").fetchone()[0]
+        holder.rollback()
+    assert 1.5 <= waited < 10
+    assert error.value.code == "history.pg.locked"
+    host, port, database = re.search(r"@([^:/]+):(\d+)/(\w+)", postgres_url).groups()
+    assert re.fullmatch(
+        re.escape(f"PostgreSQL 历史库 {host}:{port}/{database} 的写入锁被另一个写入程序（"
+                  + ", ".join(x for x in (f"pid {pid}", "other-grader", client) if x)
+                  + "）占用，已持有 ") + r"(\d+)"
+        + re.escape(" 秒；本程序等待了 ") + r"(\d+\.\d)"
+        + re.escape(" 秒（上限 1.5 秒）仍未释放，本批没有写入任何内容：请等它结束后重新运行；"
+                    "需要等得更久时设置环境变量 AUDIT_XLS_LOCK_TIMEOUT（秒）。"),
+        str(error.value),
+    ), str(error.value)  # fmt: skip
+    held, said = re.search(r"已持有 (\d+) 秒；本程序等待了 (\d+\.\d) 秒", str(error.value)).groups()
+    assert int(held) >= 2 and 1.5 <= float(said) <= waited
+    assert rows(postgres_url, "SELECT count(*) FROM workbooks") == before  # nothing written
+    # the lock released: the same batch records
+    assert record_batch(postgres_url, batches[1]).recorded > 0
+
+
+def test_the_lock_limit_comes_from_the_environment_and_is_checked(
+    history_at: Path | str, tmp_path: Path, monkeypatch
+) -> None:
+    from audit_xls.history.backend import LOCK_TIMEOUT_ENV
+
+    monkeypatch.setenv(LOCK_TIMEOUT_ENV, "soon")
+    with pytest.raises(HistoryError) as error:
+        record_batch(history_at, three_months()[0])
+    assert str(error.value) == (
+        "环境变量 AUDIT_XLS_LOCK_TIMEOUT 的值「soon」不是 0 到 86400 之间的秒数：请改为等待写入锁的"
+        "秒数（如 300），或删除它以使用默认值。"
+    )
+    if isinstance(history_at, Path):  # SQLite: the file's busy wait takes the same limit
+        import sqlite3
+
+        monkeypatch.setenv(LOCK_TIMEOUT_ENV, "0.5")
+        record_batch(history_at, three_months()[0])
+        other = sqlite3.connect(history_at, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            with pytest.raises(HistoryError) as error:
+                record_batch(history_at, three_months()[1])
+            assert error.value.code == "history.locked"
+            assert 0.5 <= time.monotonic() - started < 5
+        finally:
+            other.execute("ROLLBACK")
+            other.close()

@@ -274,3 +274,83 @@ def test_notices_cli_writes_the_notices_and_says_so(cycle: Cycle) -> None:
     ])  # fmt: skip
     assert nothing.exit_code == 1 and "Traceback" not in nothing.output
     assert "没有 2026-09 及以前待整改的问题" in nothing.output
+
+
+def writers_lock_free(history: Path | str) -> bool:
+    """Whether another program could take the history's writers' lock right now."""
+    if isinstance(history, Path):
+        import sqlite3
+
+        other = sqlite3.connect(history, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+    import psycopg
+
+    from audit_xls.history.backend import WRITE_LOCK
+
+    with psycopg.connect(history, autocommit=True) as other:
+        free = other.execute("SELECT pg_try_advisory_lock(%s)", (WRITE_LOCK,)).fetchone()[0]
+        if free:
+            other.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+        return bool(free)
+
+
+def test_collect_reads_and_checks_replies_without_the_writers_lock(
+    cycle: Cycle, monkeypatch
+) -> None:
+    """Only recording the replies holds the writers' lock: graders recording into the same
+    history meanwhile are not held up by the reading and checking of a folder of replies."""
+    from audit_xls.history import store
+    from audit_xls.rectify import collect
+
+    written = cycle.notices("2026-11", NOV14)
+    probes: list[tuple[str, bool]] = []
+    check_file, begin_write = collect._check_file, store._begin_write
+
+    def checking(conn, source, *args):
+        probes.append(("check", writers_lock_free(cycle.history)))
+        return check_file(conn, source, *args)
+
+    def locking(conn):
+        begin_write(conn)
+        probes.append(("record", writers_lock_free(cycle.history)))
+
+    monkeypatch.setattr(collect, "_check_file", checking)
+    monkeypatch.setattr(store, "_begin_write", locking)
+    files = {"p001.xlsx": answer_all(cycle.notice_bytes(written, "P001")),
+             "p002.xlsx": cycle.notice_bytes(written, "P002")}  # fmt: skip
+    collected = cycle.collect(files, date(2026, 11, 16), written.register)
+    assert probes == [("check", True), ("check", True), ("record", False)]
+    assert (collected.recorded, [r.status for r in collected.replies]) == (1, [ACCEPTED, SENT_BACK])
+    assert states(cycle)[("P001", "2026-10", "1.1.01")].status == CLAIMED
+
+
+def test_a_notice_issued_while_replies_were_checked_sends_its_old_reply_back(
+    cycle: Cycle, monkeypatch
+) -> None:
+    """The reply was checked against the latest notice; a newer one recorded before the
+    replies are (under the lock) makes it a reply to a superseded notice: sent back."""
+    from audit_xls.rectify import collect
+
+    written = cycle.notices("2026-11", NOV14)
+    reply = answer_all(cycle.notice_bytes(written, "P001"))
+    check_file = collect._check_file
+
+    def checking(conn, source, *args):
+        checked = check_file(conn, source, *args)
+        cycle.notices("2026-11", date(2026, 11, 15), ["P001"])  # another user, meanwhile
+        return checked
+
+    monkeypatch.setattr(collect, "_check_file", checking)
+    collected = cycle.collect({"p001.xlsx": reply}, date(2026, 11, 16))
+    [got] = collected.replies
+    assert (got.status, [d.code for d in got.errors], collected.recorded) == (
+        SENT_BACK, ["reply.superseded"], 0,
+    )  # fmt: skip
+    assert {s.status for s in states(cycle).values()} == {OPEN}

@@ -66,6 +66,26 @@ class HistoryError(Exception):
 
 # How long a SQLite writer (or reader) waits for another process's lock before giving up.
 BUSY_TIMEOUT_S = 10.0
+# How long a PostgreSQL writer waits for the writers' lock (another grader's batch) before
+# giving up with a located message; long enough for any real batch to be recorded.
+PG_LOCK_TIMEOUT_S = 300.0
+# Either default, in seconds, overridden for both databases.
+LOCK_TIMEOUT_ENV = "AUDIT_XLS_LOCK_TIMEOUT"
+
+
+def lock_timeout(dialect: Dialect) -> float:
+    """Seconds a writer waits for the writers' lock: $AUDIT_XLS_LOCK_TIMEOUT, else
+    BUSY_TIMEOUT_S (SQLite) or PG_LOCK_TIMEOUT_S (PostgreSQL)."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not text:
+        return BUSY_TIMEOUT_S if dialect is SQLITE else PG_LOCK_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:  # NaN and infinity fail too
+        raise HistoryError.of("history.lock_timeout_invalid", env=LOCK_TIMEOUT_ENV, value=text)
+    return value
 
 
 def is_url(location: str | Path) -> bool:
@@ -211,12 +231,66 @@ class Connection:
 
     # -- transactions --
     def begin_write(self) -> None:
-        """Start the one transaction of a batch, holding the writers' lock."""
+        """Start the one transaction of a batch, holding the writers' lock. SQLite waits for
+        it up to the connection's timeout (lock_timeout); PostgreSQL up to lock_timeout(),
+        then raises HistoryError `history.pg.locked` (who holds it, for how long, how long
+        this program waited), with nothing begun."""
         if self.dialect is SQLITE:
             self.raw.execute("BEGIN IMMEDIATE")
-        else:
-            self.raw.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            return
+        limit = lock_timeout(POSTGRESQL)
+        self.raw.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        started = time.monotonic()
+        try:
+            # The limit is for the writers' lock only: the batch's own statements then run
+            # with the server's setting, as before.
+            self.raw.execute(f"SET LOCAL lock_timeout = {max(1, round(limit * 1000))}")
             self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            self.raw.execute("SET LOCAL lock_timeout TO DEFAULT")
+        except BaseException as exc:
+            waited = time.monotonic() - started
+            self.rollback()
+            if getattr(exc, "sqlstate", None) == "55P03":  # lock_not_available
+                raise self.locked(waited, limit) from exc
+            raise
+
+    def lock_holder(self) -> tuple[int, str, str, float | None] | None:
+        """PostgreSQL: the session holding the writers' lock (pid, application, client
+        address, seconds since its transaction began; None where the server hides them from
+        this user), or None when no one holds it."""
+        row = self.raw.execute(
+            """SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''),
+                      extract(epoch FROM clock_timestamp() - a.xact_start)
+               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                 AND l.classid::bigint = %s AND l.objid::bigint = %s
+                 AND l.pid != pg_backend_pid()""",
+            (WRITE_LOCK >> 32, WRITE_LOCK & 0xFFFFFFFF),
+        ).fetchone()
+        if row is None:
+            return None
+        pid, application, client, held = row
+        return int(pid), application, client, None if held is None else float(held)
+
+    def locked(self, waited: float, limit: float) -> HistoryError:
+        """The located message of a PostgreSQL writer that waited `waited` seconds for the
+        writers' lock (at most `limit`)."""
+        info = _conninfo(str(self.location))
+        where = "{}:{}/{}".format(
+            info.get("host") or os.environ.get("PGHOST") or "localhost",
+            info.get("port") or os.environ.get("PGPORT") or "5432",
+            info.get("dbname") or os.environ.get("PGDATABASE") or "",
+        )
+        values = {"where": where, "waited": f"{waited:.1f}", "limit": f"{limit:g}"}
+        try:
+            holder = self.lock_holder()
+        except Exception:  # the connection itself failed: say what is known
+            holder = None
+        if holder is None or holder[3] is None:
+            return HistoryError.of("history.pg.locked_unknown", **values)
+        pid, application, client, held = holder
+        who = ", ".join(x for x in (f"pid {pid}", application, client) if x)
+        return HistoryError.of("history.pg.locked", holder=who, held=f"{held:.0f}", **values)
 
     def begin_read(self) -> None:
         """Start a read transaction: every query in it sees the same whole batches."""
@@ -356,6 +430,8 @@ def connect_postgres(url: str) -> Connection:
     info = _conninfo(url)
     timeout = info.get("connect_timeout") or os.environ.get("PGCONNECT_TIMEOUT")
     kwargs: dict[str, Any] = {"autocommit": True}
+    if not info.get("application_name"):
+        kwargs["application_name"] = "audit-xls"  # names a writer holding the lock
     if not timeout:
         kwargs["connect_timeout"] = CONNECT_TIMEOUT
     started = time.monotonic()
@@ -376,7 +452,9 @@ def open_write(location: str | Path) -> Iterator[Connection]:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one batch one transaction.
         conn = Connection(
-            sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S), SQLITE, path
+            sqlite3.connect(path, isolation_level=None, timeout=lock_timeout(SQLITE)),
+            SQLITE,
+            path,
         )
     try:
         yield conn

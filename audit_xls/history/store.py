@@ -238,7 +238,7 @@ def _failure(location: str | Path, exc: BaseException, waited: float | None = No
     name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; the text below for 3.10
     text = str(exc).lower()
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
-        seconds = backend.BUSY_TIMEOUT_S if waited is None else waited
+        seconds = backend.lock_timeout(backend.SQLITE) if waited is None else waited
         return HistoryError.of("history.locked", path=path, waited=f"{seconds:.1f}")
     if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
         return HistoryError.of("history.damaged", path=path, detail=exc)
@@ -289,7 +289,7 @@ def _quick_check(conn: Connection) -> None:
 
 def _begin_write(conn: Connection) -> None:
     """The writers' lock, taken at once (SQLite: BEGIN IMMEDIATE, waiting up to
-    backend.BUSY_TIMEOUT_S for another writer); a lock held longer is a located message saying
+    backend.lock_timeout() for another writer); a lock held longer is a located message saying
     how long it waited."""
     started = time.monotonic()
     try:
@@ -347,7 +347,7 @@ def check_writable(location: str | Path) -> None:
     database of something else, one newer than this program, a file that is no database, or a
     PostgreSQL server that cannot be reached or refuses us; for SQLite also a folder, a
     read-only file or folder, a damaged file (quick_check) or one locked by another process
-    for longer than backend.BUSY_TIMEOUT_S."""
+    for longer than backend.lock_timeout()."""
     location = location_of(location)
     problem = _read_only(location)
     if problem is not None:
@@ -470,12 +470,7 @@ def transaction(path: str | Path) -> Iterator[Connection]:
     when the block ends and rolled back on any exception: for the rectification commands
     (rectify/notices.py, rectify/collect.py), which write like record_batch does."""
     with _connect(location_of(path)) as conn:
-        try:
-            conn.begin_write()
-        except sqlite3.OperationalError as exc:
-            raise HistoryError(
-                f"历史库 {conn.shown} 正被另一个程序写入（{exc}）：请等它结束后重新运行。"
-            ) from exc
+        _begin_write(conn)  # a located message when another writer holds the lock too long
         try:
             yield conn
             conn.commit()
@@ -760,7 +755,7 @@ def writing(conn: Connection) -> Iterator[Connection]:
     (any exception, Ctrl+C included) leaving the history as it was. A SQLite file is checked
     (quick_check) first and never written into when damaged; a SQLite failure is a located
     HistoryError."""
-    _begin_write(conn)  # SQLite: waits up to BUSY_TIMEOUT_S, then says how long it waited
+    _begin_write(conn)  # waits up to backend.lock_timeout(), then says how long it waited
     try:
         _quick_check(conn)  # under the write lock: what is checked is what is written into
         yield conn

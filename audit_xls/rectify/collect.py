@@ -577,6 +577,42 @@ def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str, lang: s
     return True
 
 
+def _last_notice(conn: Any) -> int:
+    return int(conn.execute("SELECT coalesce(max(id), 0) FROM notices").fetchone()[0])
+
+
+def _check_still_current(conn: Any, reply: Reply, lang: str) -> None:
+    """Under the writers' lock: the reply's notice is still its site's latest (the check
+    that depends on what was recorded since the files were read)."""
+    row = conn.execute(
+        "SELECT id, site_code, period, standard_id, issued_on FROM notices WHERE notice_id = ?",
+        (reply.notice_id,),
+    ).fetchone()
+    if row is None:
+        return
+    seq, site_code, period, standard_id, issued_on = row
+    newer = conn.execute(
+        """SELECT notice_id, issued_on FROM notices WHERE site_code = ? AND period = ?
+             AND standard_id = ? AND id > ? ORDER BY id DESC""",
+        (site_code, period, standard_id, seq),
+    ).fetchone()
+    if newer is None:
+        return
+    reply.diagnostics.append(
+        make(
+            "reply.superseded",
+            lang,
+            file=reply.file,
+            sheet=layout.MANIFEST_SHEET,
+            cell="",
+            issued_on=issued_on,
+            newer=newer[0],
+            newer_on=newer[1],
+        )
+    )
+    reply.status = SENT_BACK
+
+
 def collect_replies(
     returns: Path,
     history: Path | str,
@@ -586,10 +622,13 @@ def collect_replies(
     lang: str = "zh",
     photos: str | Path | None = None,
 ) -> Collected:
-    """Check every returned notice under RETURNS and record the valid replies (one
-    transaction). `today` is the reply date (default: the real today). `photos`: the photo
-    folder the accepted replies' after-photos are written into (None: not kept)."""
-    from audit_xls.history.store import transaction
+    """Check every returned notice under RETURNS and record the valid replies (one write
+    transaction, holding the writers' lock only while recording: the files are read and
+    checked before, without a lock; a notice recorded meanwhile is checked for under it).
+    `today` is the reply date (default: the real today). `photos`: the photo folder the
+    accepted replies' after-photos are written into (None: not kept)."""
+    from audit_xls.history.backend import location_of
+    from audit_xls.history.store import _connect, writing
     from audit_xls.outputs.photos import publish_reply
 
     today = today or date.today()
@@ -597,7 +636,11 @@ def collect_replies(
     replies: list[Reply] = []
     skipped: list[Skipped] = []
     recorded = already = 0
-    with transaction(history) as conn, open_sources(Path(returns), lang) as sources:
+    with _connect(location_of(history)) as conn, open_sources(Path(returns), lang) as sources:
+        # Reading and checking the files takes no lock and holds no transaction open (each
+        # query sees what is committed; a SQLite reader's open transaction would hold other
+        # writers' commits): the writers' lock is held only while the replies are recorded.
+        issued_upto = _last_notice(conn)
         for source in sources:
             reason = (
                 skip_reason(source.name, lang)
@@ -616,16 +659,22 @@ def collect_replies(
             for photo in checked.photos:
                 photo.data = photo.thumbnail = None
             replies.append(checked)
-        now = datetime.now().isoformat(timespec="seconds")
         order = sorted(replies, key=lambda r: (r.modified or datetime.min, r.file))
-        for reply in order:
-            if reply.status != ACCEPTED:
-                continue
-            if _record(conn, reply, today, now, lang):
-                recorded += 1
-            else:
-                reply.already = True
-                already += 1
+        with writing(conn):
+            if _last_notice(conn) != issued_upto:
+                # notices issued meanwhile: a reply to one they superseded is sent back
+                for reply in order:
+                    if reply.status == ACCEPTED:
+                        _check_still_current(conn, reply, lang)
+            now = datetime.now().isoformat(timespec="seconds")
+            for reply in order:
+                if reply.status != ACCEPTED:
+                    continue
+                if _record(conn, reply, today, now, lang):
+                    recorded += 1
+                else:
+                    reply.already = True
+                    already += 1
     replied = {r.notice_id for r in replies if r.status == ACCEPTED}
     missing = [e for e in (issued or []) if e.workbook_id not in replied]
     return Collected(replies, skipped, missing, today, recorded, already)
