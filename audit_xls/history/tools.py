@@ -443,6 +443,8 @@ def _merge_ledger(
     the found/revised events carried, for the deadlines of the resubmissions merge records."""
     from audit_xls.rectify.ledger import EVENT_COLUMNS
 
+    if not ledgers:
+        return {}
     known_problems = {r[0] for r in conn.query("SELECT id FROM problems")[1]}
     known_notices = {r[0] for r in conn.query("SELECT notice_id FROM notices")[1]}
     known_replies = {(r[0], r[1]) for r in conn.query("SELECT file_hash, notice FROM replies")[1]}
@@ -454,8 +456,9 @@ def _merge_ledger(
         for r in conn.query("SELECT id, file_hash, workbook_id, status FROM workbooks")[1]
     }
     problems: list[tuple] = []
+    columns = ledgers[0].tables["problems"][0]
     for ledger in ledgers:
-        columns, rows = ledger.tables["problems"]
+        _, rows = ledger.tables["problems"]
         for row in rows:
             if row[0] not in known_problems:
                 known_problems.add(row[0])
@@ -479,8 +482,8 @@ def _merge_ledger(
         for row in rows:
             record = dict(zip(columns, row, strict=True))
             items.setdefault((number, record["notice"]), []).append(record)
-    notice_columns = [c for c in ledgers[0].tables["notices"][0] if c != "id"] if ledgers else []
-    item_columns = ledgers[0].tables["notice_items"][0] if ledgers else []
+    notice_columns = [c for c in ledgers[0].tables["notices"][0] if c != "id"]
+    item_columns = ledgers[0].tables["notice_items"][0]
     for number, record in ordered("notices"):
         if record["notice_id"] in known_notices:
             continue
@@ -496,7 +499,7 @@ def _merge_ledger(
             [[i[c] for c in item_columns] for i in items.get((number, record["notice_id"]), [])],
         )
         summary.notices_added += 1
-    reply_columns = [c for c in ledgers[0].tables["replies"][0] if c != "id"] if ledgers else []
+    reply_columns = [c for c in ledgers[0].tables["replies"][0] if c != "id"]
     for _number, record in ordered("replies"):
         key = (record["file_hash"], record["notice"])
         if key in known_replies:
