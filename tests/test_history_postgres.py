@@ -30,7 +30,7 @@ from test_history import (
 from audit_xls.cli import cli
 from audit_xls.history import tools
 from audit_xls.history.backend import open_write
-from audit_xls.history.store import HistoryError, load_history, record_batch
+from audit_xls.history.store import HistoryError, check_writable, load_history, record_batch
 from audit_xls.model.results import BatchResult, WorkbookResult
 
 FIXTURE = Path(__file__).parent / "data" / "history-0.1.0.sqlite"  # made by release 0.1.0
@@ -461,8 +461,11 @@ def test_the_lock_limit_comes_from_the_environment_and_is_checked(
     from audit_xls.history.backend import LOCK_TIMEOUT_ENV
 
     monkeypatch.setenv(LOCK_TIMEOUT_ENV, "soon")
+    with pytest.raises(HistoryError) as early:
+        check_writable(history_at)  # grade says it before grading
     with pytest.raises(HistoryError) as error:
         record_batch(history_at, three_months()[0])
+    assert str(early.value) == str(error.value)
     assert str(error.value) == (
         "环境变量 AUDIT_XLS_LOCK_TIMEOUT 的值「soon」不是 0 到 86400 之间的秒数：请改为等待写入锁的"
         "秒数（如 300），或删除它以使用默认值。"

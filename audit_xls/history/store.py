@@ -347,8 +347,9 @@ def check_writable(location: str | Path) -> None:
     database of something else, one newer than this program, a file that is no database, or a
     PostgreSQL server that cannot be reached or refuses us; for SQLite also a folder, a
     read-only file or folder, a damaged file (quick_check) or one locked by another process
-    for longer than backend.lock_timeout()."""
+    for longer than backend.lock_timeout(); a bad $AUDIT_XLS_LOCK_TIMEOUT."""
     location = location_of(location)
+    backend.lock_timeout(backend.SQLITE if isinstance(location, Path) else backend.POSTGRESQL)
     problem = _read_only(location)
     if problem is not None:
         raise problem
