@@ -179,3 +179,48 @@ def test_a_reply_to_a_notice_issued_before_the_photo_columns_is_accepted(
     [got] = collected.replies
     assert got.status == ACCEPTED, [d.message for d in got.diagnostics]
     assert [p.sha256 for p in got.photos] == [sha(GREEN)]
+
+
+def test_history_merge_carries_the_after_photos_and_check_checks_them(cycle: Cycle) -> None:
+    """(issue 16) `history merge` carries reply_photos under each carried reply's new id;
+    `history check` finds an after-photo of no reply or without its hash."""
+    import sqlite3
+
+    from audit_xls.history import tools
+
+    written = cycle.notices("2026-10", date(2026, 10, 14))
+    answered = fill_notice(cycle.notice_bytes(written, "P001"), {
+        0: ("已整改", "已更换工服", date(2026, 10, 13), "王主管", None),
+        1: ("整改中", None, date(2026, 10, 30), "赵班长", None),
+    })  # fmt: skip
+    reply = add_floating(answered, "整改事项", [("L3", GREEN)])
+    cycle.collect({"p001.xlsx": reply}, date(2026, 10, 15), written.register)
+    query = """SELECT r.file, r.notice, p.seq, p.problem, p.sha256, p.cell, p.path
+               FROM reply_photos p JOIN replies r ON r.id = p.reply"""
+    with _connect(cycle.history) as conn:
+        expected = conn.execute(query).fetchall()
+    assert len(expected) == 1
+    merged = cycle.folder / "merged.sqlite"
+    record_batch(merged, grade_returns(cycle.folder / "returns" / "2026-10", [cycle.standard],
+                                       None, jobs=0))  # fmt: skip
+    with sqlite3.connect(merged) as conn:  # a reply there already: the carried one is number 2
+        conn.execute("""INSERT INTO replies (notice, file, file_hash, replied_on, recorded_at)
+                        VALUES ('n', 'x.xlsx', 'h', '2026-10-15', '2026-10-15T00:00:00')""")
+    conn.close()
+    summary = tools.merge([cycle.history], merged)
+    assert summary.replies_added == 1
+    again = tools.merge([cycle.history], merged)
+    assert (again.replies_added, again.events_added) == (0, 0)
+    with sqlite3.connect(merged) as conn:
+        assert conn.execute(query).fetchall() == expected  # under the reply's new id (2)
+        assert conn.execute("SELECT reply FROM reply_photos").fetchall() == [(2,)]
+        conn.execute("DELETE FROM replies WHERE notice = 'n'")  # (not a notice: a check says so)
+        conn.execute("""INSERT INTO reply_photos (reply, seq, problem, sha256, ext, cell, how,
+                        width, height, path) SELECT 9, 1, problem, 'x', ext, cell, how, width,
+                        height, path FROM reply_photos""")
+    conn.close()
+    assert tools.check(merged).problems == [
+        "表 reply_photos 第 2 行引用的 replies 不存在",
+        "整改台账：表 reply_photos 有 1 行的 reply 指向 replies 中不存在的记录",
+        "整改照片（回复 9 第 1 张）的 SHA-256「x」或路径不成立",
+    ]

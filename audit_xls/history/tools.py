@@ -381,7 +381,14 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
 
 
 # The rectification ledger's tables, carried by merge (rectify/ledger.py).
-LEDGER_TABLES = ("problems", "problem_events", "notices", "notice_items", "replies")
+LEDGER_TABLES = (
+    "problems",
+    "problem_events",
+    "notices",
+    "notice_items",
+    "replies",
+    "reply_photos",  # schema 7: the after-photos of each reply (by the reply's id)
+)
 # What makes two events the same fact, whichever history recorded it: every column but the
 # row's own numbering (id, workbook), when and by what it was recorded (recorded_at, source)
 # and the file's name (an office may have named the same return otherwise).
@@ -500,15 +507,26 @@ def _merge_ledger(
         )
         summary.notices_added += 1
     reply_columns = [c for c in ledgers[0].tables["replies"][0] if c != "id"]
-    for _number, record in ordered("replies"):
+    photo_columns = ledgers[0].tables["reply_photos"][0]
+    reply_photos: dict[tuple[int, int], list[tuple]] = {}
+    for number, ledger in enumerate(ledgers):
+        for row in ledger.tables["reply_photos"][1]:
+            reply_photos.setdefault((number, row[0]), []).append(row)
+    for number, record in ordered("replies"):
         key = (record["file_hash"], record["notice"])
         if key in known_replies:
             continue
         known_replies.add(key)
-        conn.execute(
+        new_id = conn.insert(
             f"INSERT INTO replies ({', '.join(reply_columns)}) "
             f"VALUES ({', '.join('?' for _ in reply_columns)})",
             [record[c] for c in reply_columns],
+        )
+        # its after-photos, under the reply's id in the target
+        conn.insert_many(
+            "reply_photos",
+            photo_columns,
+            [(new_id, *row[1:]) for row in reply_photos.get((number, record["id"]), [])],
         )
         summary.replies_added += 1
     seen: list[dict[tuple, int]] = [{} for _ in ledgers]
@@ -744,9 +762,36 @@ def _event_statuses() -> dict[str, tuple[str, ...]]:
     }
 
 
+def _reference_check(
+    table: str, column: str, parent: str, key: str
+) -> tuple[str, tuple[str, tuple[str, ...]]]:
+    return (
+        f"""SELECT '{table}', '{column}', '{parent}', n FROM (SELECT count(*) AS n
+            FROM {table} c
+            WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{key} = c.{column})) AS x
+            WHERE n > 0""",
+        ("check.ledger_reference", ("table", "column", "parent", "count")),
+    )
+
+
+# The after-photos of replies (schema 7).
+REPLY_PHOTO_CHECKS = (
+    _reference_check("reply_photos", "reply", "replies", "id"),
+    _reference_check("reply_photos", "problem", "problems", "id"),
+    (
+        """SELECT p.reply, p.seq, p.sha256 FROM reply_photos p
+           WHERE length(p.sha256) != 64 OR p.path = ''""",
+        ("check.reply_photo_row", ("reply", "seq", "sha256")),
+    ),
+)
+
+
 def _ledger_problems(conn: Connection) -> list[str]:
     problems = []
-    for sql, (key, names) in LEDGER_CHECKS:
+    checks = LEDGER_CHECKS
+    if "reply_photos" in conn.table_names():
+        checks = (*checks, *REPLY_PHOTO_CHECKS)
+    for sql, (key, names) in checks:
         for row in conn.execute(sql).fetchall():
             problems.append(message(key, **dict(zip(names, row, strict=True))))
     allowed = _event_statuses()

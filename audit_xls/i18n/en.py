@@ -294,6 +294,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "history.check.not_decimal": "Row {id} has a score {value} that is not an exact decimal",
     "history.check.photos_not_graded": "sent-back row {id} ({file}) has {count} photos (photos belong to graded results only)",
     "history.check.photo_row": "photo {seq} of row {id}: its SHA-256 {sha256} or its path is not valid",
+    "history.check.reply_photo_row": "after-photo {seq} of reply {reply}: its SHA-256 {sha256} or its path is not valid",
     "history.check.ledger_reference": "rectification ledger: {count} rows of table {table} have a {column} that is not in {parent}",
     "history.check.event_workbook": "event {id} of problem {problem} points to workbook row {workbook}, which does not exist",
     "history.check.problem_without_events": "problem {problem} has no events (it should at least have been found)",

@@ -294,6 +294,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "history.check.not_decimal": "记录 {id} 的得分 {value} 不是精确小数",
     "history.check.photos_not_graded": "退回记录 {id}（{file}）却有 {count} 张照片（照片只属于评分结果）",
     "history.check.photo_row": "照片（记录 {id} 第 {seq} 张）的 SHA-256「{sha256}」或路径不成立",
+    "history.check.reply_photo_row": "整改照片（回复 {reply} 第 {seq} 张）的 SHA-256「{sha256}」或路径不成立",
     "history.check.ledger_reference": "整改台账：表 {table} 有 {count} 行的 {column} 指向 {parent} 中不存在的记录",
     "history.check.event_workbook": "整改问题 {problem} 的事件 {id} 指向不存在的检查表记录 {workbook}",
     "history.check.problem_without_events": "整改问题 {problem} 没有任何事件（至少应有发现事件 found）",
