@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from returns import fill, issue, mini_standard
 
+from audit_xls.model.diagnostics import message
 from audit_xls.workbook import read
 from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date, read_workbook
 
@@ -153,7 +154,22 @@ def test_workbook_not_made_by_audit_xls():
     book.save(out)
     result = read_workbook(out.getvalue())
     assert isinstance(result, ReadFailure)
-    assert (result.code, result.params) == ("manifest.missing", {"sheets": "Sheet1"})
+    assert (result.code, result.params) == ("manifest.missing", {"sheets": ["Sheet1"]})
+
+
+def test_sheets_found_are_a_list_joined_when_worded():
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"
+    book.create_sheet("Notes")
+    out = io.BytesIO()
+    book.save(out)
+    result = read_workbook(out.getvalue())
+    assert isinstance(result, ReadFailure)
+    assert result.params == {"sheets": ["Sheet1", "Notes"]}
+    assert "(sheet _manifest; sheets found: Sheet1, Notes)" in message(
+        result.code, "en", **result.params
+    )
+    assert "Sheet1、Notes" in message(result.code, "zh", **result.params)
 
 
 def test_hidden_rows_found_in_sheet_xml(standard, issued):

@@ -377,7 +377,7 @@ def _extract(
 ) -> RawWorkbook | ReadFailure:
     names = list(book.sheet_names)
     if layout.MANIFEST_SHEET not in names:
-        return ReadFailure("manifest.missing", digest, {"sheets": "、".join(names)})
+        return ReadFailure("manifest.missing", digest, {"sheets": names})
     too_large = _check_sheet(parts, layout.MANIFEST_SHEET, digest)
     if too_large:
         return too_large
@@ -397,7 +397,7 @@ def _extract(
     for sheet in (cover_name, checklist_name):
         if sheet not in names:
             return ReadFailure(
-                "sheet.missing", digest, {"name": sheet, "sheets": "、".join(names)}, sheet,
+                "sheet.missing", digest, {"name": sheet, "sheets": names}, sheet,
                 manifest=manifest,
             )  # fmt: skip
         too_large = _check_sheet(parts, sheet, digest, dates=sheet == cover_name)
