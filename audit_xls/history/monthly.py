@@ -535,7 +535,7 @@ def _returns(frames: HistoryFrames, current: pd.DataFrame, months: list[str]) ->
     """
     books = frames.workbooks
     # a sent-back file graded later (say, against the right standards folder) is one return
-    regraded = (books["status"] == "sent_back") & (books["superseded"].astype(int) == 1)
+    regraded = (books["status"] == SENT_BACK) & (books["superseded"].astype(int) == 1)
     returned = books[(books["site_code"] != "") & ~regraded]
     back_by = _by_month(returned, "site_code", "standard_id")
     graded_by = _by_month(current, "site_code", "standard_id")

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit_xls.i18n import DEFAULT_LANG, Clauses, Ref, t
+from audit_xls.model.codes import Severity
 
-ERROR, WARNING = "error", "warning"
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 Params = tuple[tuple[str, Any], ...]
 

@@ -10,14 +10,13 @@ from datetime import date, datetime
 from typing import Any
 
 from audit_xls.grading.register import IssuedEntry
+from audit_xls.model.codes import Status
 from audit_xls.model.diagnostics import ERROR, Diagnostic
 from audit_xls.model.score import Answer, ScoreCard
 from audit_xls.model.standard import Standard
 
-# What became of a returned workbook. GRADED and SENT_BACK are a WorkbookResult's status;
-# SUPERSEDED is its outcome when it is the older copy of a workbook returned twice and graded:
-# listed with its score, never counted (the newer file counts).
-GRADED, SENT_BACK, SUPERSEDED = "graded", "sent_back", "superseded"
+# What became of a returned workbook (model/codes.Status).
+GRADED, SENT_BACK, SUPERSEDED = Status.GRADED, Status.SENT_BACK, Status.SUPERSEDED
 
 
 @dataclass
@@ -41,7 +40,7 @@ class Photo:
 class WorkbookResult:
     file: str  # path relative to the returns folder (or inside the zip), as HQ sees it
     file_hash: str  # sha256 of the returned file's bytes
-    status: str = SENT_BACK  # GRADED or SENT_BACK
+    status: Status = SENT_BACK  # GRADED or SENT_BACK
     workbook_id: str = ""
     site_code: str = ""
     site_name: str = ""

@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from audit_xls.model.codes import Result
 from audit_xls.model.standard import Criterion, Rule, Section, Standard
 
-PASS, FAIL, NA = "pass", "fail", "na"
+PASS, FAIL, NA = Result.PASS, Result.FAIL, Result.NA
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
@@ -31,7 +32,7 @@ ZERO = Decimal(0)
 class Answer:
     """One criterion as the supervisor answered it, after validation."""
 
-    result: str | None  # PASS / FAIL / NA, None when unanswered
+    result: Result | None  # PASS / FAIL / NA, None when unanswered
     problem_points: int | None = None
     note: str = ""
 

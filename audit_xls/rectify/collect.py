@@ -23,6 +23,7 @@ from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import is_junk, open_sources, skip_reason
 from audit_xls.grading.validate import clip, expected_found, normal, text_of
 from audit_xls.i18n import Clauses, Ref, t
+from audit_xls.model.codes import EventKind
 from audit_xls.model.diagnostics import ERROR, Diagnostic, make
 from audit_xls.model.results import Photo, Skipped
 from audit_xls.rectify import ledger
@@ -562,7 +563,7 @@ def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str, lang: s
             conn,
             recorded_at,
             problem=row.problem,
-            kind="replied",
+            kind=EventKind.REPLIED,
             status=row.status,
             event_date=replied_on.isoformat(),
             measure=row.measure,

@@ -19,23 +19,24 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from audit_xls.model.codes import EventKind, ProblemStatus
 from audit_xls.rectify.policy import DEFAULT_DAYS, policy_of
 
-# Statuses (codes stored in the history; labels in STATUS_LABELS).
-OPEN = "open"  # 待整改
-IN_PROGRESS = "in_progress"  # 整改中
-CLAIMED = "claimed"  # 已整改待复查
-CANNOT_FIX = "cannot_fix"  # 无法整改
-CLOSED = "closed"  # 已整改 (verified at 复查)
-WITHDRAWN = "withdrawn"  # a resubmission no longer fails it
-STATUSES = (OPEN, IN_PROGRESS, CLAIMED, CANNOT_FIX, CLOSED, WITHDRAWN)
+# Statuses (codes stored in the history: model/codes.ProblemStatus).
+OPEN = ProblemStatus.OPEN  # 待整改
+IN_PROGRESS = ProblemStatus.IN_PROGRESS  # 整改中
+CLAIMED = ProblemStatus.CLAIMED  # 已整改待复查
+CANNOT_FIX = ProblemStatus.CANNOT_FIX  # 无法整改
+CLOSED = ProblemStatus.CLOSED  # 已整改 (verified at 复查)
+WITHDRAWN = ProblemStatus.WITHDRAWN  # a resubmission no longer fails it
+STATUSES = tuple(ProblemStatus)
 # Labels: the catalogue's rectify.status.<code> (audit_xls/i18n).
 # Still to be followed: on notices, in 复查 sections, counted overdue past the deadline.
 UNCLOSED = (OPEN, IN_PROGRESS, CLAIMED, CANNOT_FIX)
 OVERDUE_STATUSES = (OPEN, IN_PROGRESS)
 
-EVENT_KINDS = ("found", "revised", "withdrawn", "notified", "replied", "verified", "reopened")
-RECHECK_KINDS = ("verified", "reopened")
+EVENT_KINDS = tuple(EventKind)
+RECHECK_KINDS = (EventKind.VERIFIED, EventKind.REOPENED)
 
 # Appended to history.store.MIGRATIONS (schema version 3). Never edit once shipped.
 MIGRATION = """
@@ -249,8 +250,8 @@ def sync_found(
                     recorded_at,
                 ),
             )
-        kind = "found" if state is None or state.status == WITHDRAWN else "revised"
-        status = OPEN if kind == "found" else state.status  # type: ignore[union-attr]
+        kind = EventKind.FOUND if state is None or state.status == WITHDRAWN else EventKind.REVISED
+        status = OPEN if kind == EventKind.FOUND else state.status  # type: ignore[union-attr]
         add_event(
             conn,
             recorded_at,
@@ -276,7 +277,7 @@ def sync_found(
             conn,
             recorded_at,
             problem=pid,
-            kind="withdrawn",
+            kind=EventKind.WITHDRAWN,
             status=WITHDRAWN,
             event_date=inspected or recorded_at[:10],
             source=source,
@@ -328,7 +329,7 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
             if state.status not in UNCLOSED and not again:
                 continue  # closed or withdrawn before this inspection
             fixed = verdict.verdict == FIXED
-            if again and last is not None and (last.kind == "verified") == fixed:
+            if again and last is not None and (last.kind == EventKind.VERIFIED) == fixed:
                 continue  # the resubmission says the same
             deadline = (
                 None
@@ -339,7 +340,7 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
                 conn,
                 recorded_at,
                 problem=state.id,
-                kind="verified" if fixed else "reopened",
+                kind=EventKind.VERIFIED if fixed else EventKind.REOPENED,
                 status=CLOSED if fixed else OPEN,
                 event_date=inspected.isoformat(),
                 deadline=deadline,
@@ -425,7 +426,7 @@ def implied_states(conn: Any, recorded_at: str = "") -> dict[str, ProblemState]:
         state.events.append(
             Event(
                 0,
-                "found",
+                EventKind.FOUND,
                 OPEN,
                 inspected or "",
                 "migration",
@@ -445,8 +446,8 @@ def implied_states(conn: Any, recorded_at: str = "") -> dict[str, ProblemState]:
 @dataclass
 class Event:
     id: int
-    kind: str
-    status: str
+    kind: EventKind
+    status: ProblemStatus
     event_date: str
     source: str
     file: str
@@ -474,7 +475,7 @@ class ProblemState:
     region: str
     period: str
     standard_id: str
-    status: str = OPEN
+    status: ProblemStatus = OPEN
     inspection_date: str | None = None
     deadline: str | None = None
     assumed: bool = False
@@ -552,6 +553,7 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
         recorded,
     ) in events:
         state = states[pid]
+        kind, status = EventKind(kind), ProblemStatus(status)  # as stored: one of the codes
         state.events.append(
             Event(
                 eid,
@@ -571,7 +573,7 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
             )
         )
         state.status = status
-        if kind in ("found", "revised"):
+        if kind in (EventKind.FOUND, EventKind.REVISED):
             state.inspection_date = when
             state.deadline = deadline
             state.assumed = bool(assumed)
@@ -579,25 +581,25 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
             state.deduction = deduction
             state.note = note
             state.source_row = workbook
-            if kind == "found":
+            if kind == EventKind.FOUND:
                 state.closed_on = None
-        elif kind == "notified":
+        elif kind == EventKind.NOTIFIED:
             state.notified_on = when
             state.notice_id = document
-        elif kind == "replied":
+        elif kind == EventKind.REPLIED:
             state.replied_on = when
             state.reply_status = status
             state.measure, state.owner, state.done_date = measure, owner, done
             state.reply_note = note
             state.late = bool(late)
-        elif kind == "verified":
+        elif kind == EventKind.VERIFIED:
             state.rechecked_on = when
             state.closed_on = when
-        elif kind == "reopened":
+        elif kind == EventKind.REOPENED:
             state.rechecked_on = when
             state.reopened += 1
             state.deadline = deadline or state.deadline
-        elif kind == "withdrawn":
+        elif kind == EventKind.WITHDRAWN:
             state.closed_on = None
     return states
 

@@ -27,6 +27,7 @@ from audit_xls import __version__
 from audit_xls.grading.register import IssuedEntry, write_issued
 from audit_xls.grading.sites import Site
 from audit_xls.i18n import t
+from audit_xls.model.codes import EventKind
 from audit_xls.model.standard import Standard
 from audit_xls.outputs.xlsx import WORKBOOK_OPTIONS, strict_warnings
 from audit_xls.rectify import ledger
@@ -689,7 +690,7 @@ def record_notice(conn: Any, notice: Notice, recorded_at: str) -> bool:
             conn,
             recorded_at,
             problem=item.problem,
-            kind="notified",
+            kind=EventKind.NOTIFIED,
             status=states[item.problem].status,
             event_date=notice.issued_on.isoformat(),
             deadline=item.deadline,

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from audit_xls.i18n import DEFAULT_LANG, entry, t
+from audit_xls.model.codes import EventKind
 from audit_xls.model.score import round2
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import CLAIMED, CLOSED, WITHDRAWN, ProblemState
@@ -223,7 +224,7 @@ def claimed_before(
                 continue
             limit = after.inspection_date if after is not None else None
             if any(
-                e.kind == "replied"
+                e.kind == EventKind.REPLIED
                 and e.status == CLAIMED
                 and (limit is None or e.event_date <= limit)
                 for e in before.events

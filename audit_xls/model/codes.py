@@ -1,0 +1,71 @@
+"""The closed sets of words the model stores: str-valued enums.
+
+A member is the text it stands for everywhere it leaves the program: equal to it, hashed like
+it, printed, formatted, pickled, written to SQLite/PostgreSQL, JSON and CSV as it, so the
+history, `--json` and the CSV files hold the same bytes as when these were bare strings, and
+a value read back (a plain str) compares equal to its member.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Code(str, Enum):
+    """Base of the model's enums (no members of its own)."""
+
+    __hash__ = str.__hash__  # Enum hashes the member's name; a code must hash as its text
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Result(Code):
+    """A criterion's answer (model/score.py)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NA = "na"
+
+
+class Status(Code):
+    """What became of a returned workbook (model/results.py). GRADED and SENT_BACK are a
+    WorkbookResult's status; SUPERSEDED is its outcome when it is the older copy of a
+    workbook returned twice and graded: listed with its score, never counted."""
+
+    GRADED = "graded"
+    SENT_BACK = "sent_back"
+    SUPERSEDED = "superseded"
+
+
+class Severity(Code):
+    """A diagnostic's weight: an error sends the workbook back, a warning does not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class ProblemStatus(Code):
+    """A rectification problem's status (rectify/ledger.py; labels rectify.status.<code>)."""
+
+    OPEN = "open"  # 待整改
+    IN_PROGRESS = "in_progress"  # 整改中
+    CLAIMED = "claimed"  # 已整改待复查
+    CANNOT_FIX = "cannot_fix"  # 无法整改
+    CLOSED = "closed"  # 已整改 (verified at 复查)
+    WITHDRAWN = "withdrawn"  # a resubmission no longer fails it
+
+
+class EventKind(Code):
+    """What happened to a rectification problem (rectify/ledger.py's problem_events.kind)."""
+
+    FOUND = "found"
+    REVISED = "revised"
+    WITHDRAWN = "withdrawn"
+    NOTIFIED = "notified"
+    REPLIED = "replied"
+    VERIFIED = "verified"
+    REOPENED = "reopened"
