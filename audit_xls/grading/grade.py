@@ -18,6 +18,7 @@ from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import Source, found_unread, open_sources, refusal
 from audit_xls.grading.validate import Checker
 from audit_xls.i18n import t
+from audit_xls.model.codes import Status
 from audit_xls.model.diagnostics import Diagnostic, make, message
 from audit_xls.model.results import GRADED, BatchResult, Missing, Photo, Skipped, WorkbookResult
 from audit_xls.model.score import Answer, CriterionScore, ScoreCard, SectionScore
@@ -158,7 +159,7 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
     if result.standard is not None:
         standard = next(i for i, s in enumerate(standards) if s is result.standard)
     return (
-        result.file, result.file_hash, result.status, result.workbook_id, result.site_code,
+        result.file, result.file_hash, str(result.status), result.workbook_id, result.site_code,
         result.site_name, result.region, result.period, standard, result.inspector,
         result.inspection_date,
         tuple((code, a.result, a.problem_points, a.note) for code, a in result.answers.items()),
@@ -197,7 +198,7 @@ def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookR
             tuple(CriterionScore(*c) for c in criteria), vetoed, unanswered,
         )  # fmt: skip
     return WorkbookResult(
-        file, file_hash, status, workbook_id, site_code, site_name, region, period,
+        file, file_hash, Status(status), workbook_id, site_code, site_name, region, period,
         standards[standard] if standard >= 0 else None, inspector, inspection_date,
         {code: Answer(result, points, note) for code, result, points, note in answers},
         card, [Diagnostic(*d) for d in diagnostics], modified, duplicate_of,

@@ -15,15 +15,13 @@ from pathlib import Path
 from audit_xls.atomic import atomic_write_bytes
 from audit_xls.i18n import Lines, Ref, Said
 from audit_xls.model.period import is_period
+from audit_xls.workbook.layout import COVER_FIELDS, COVER_INPUTS
 
+# The workbook id, the cover's fields HQ fills in (layout.COVER_FIELDS less the site's inputs),
+# then the standard and the file.
 REGISTER_COLUMNS = (
     "workbook_id",
-    "site_code",
-    "site_name",
-    "region",
-    "city_company",
-    "project_type",
-    "period",
+    *(name for name in COVER_FIELDS if name not in COVER_INPUTS),
     "standard_id",
     "standard_version",
     "standard_hash",
