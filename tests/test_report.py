@@ -209,6 +209,7 @@ def test_sheet_names_and_order(summary):
         "高频问题",
         "区域汇总",
         "退回清单",
+        "警告清单",
         "未交清单",
         "跳过文件",
     ]
@@ -226,6 +227,7 @@ def test_english_sheet_names(tmp_path):
         "Frequent problems",
         "Regions",
         "Sent back",
+        "Warnings",
         "Not returned",
         "Skipped files",
     ]
@@ -496,34 +498,56 @@ def test_regions(summary):
     assert rows[3] == ["华北", 0, 1, 1, None, None, None, 0, 0, 0, 0]
 
 
-def test_sent_back_list(summary):
+def test_sent_back_list_holds_only_what_is_sent_back(summary):
     rows = table_rows(summary["退回清单"], "Diagnostics")
-    assert rows[0] == [
-        "文件",
-        "项目编码",
-        "项目名称",
-        "状态",
-        "级别",
-        "工作表",
-        "单元格",
-        "代码",
-        "说明",
-    ]
+    assert summary["退回清单"]["A2"].value == (
+        "退回文件的全部问题：每个文件都要退回项目，按说明改正后重新交回。"
+    )
+    assert rows[0] == ["文件", "项目编码", "项目名称", "级别", "工作表", "单元格", "代码", "说明"]
     assert rows[1] == [
         "华北/S5.xlsx",
         "S5",
         "五号项目",
-        "退回",
         "错误",
         "检查表",
         "H7",
         "answer.invalid_points",
         "检查表 H7：问题点数「两个」不是整数，请填写 0-99 的整数。",
     ]
-    assert rows[2][5:8] == ["基本信息", "B9", "cover.missing_inspector"]
-    assert rows[3][:7] == ["华东/S2.xlsx", "S2", "二号项目", "已评分", "警告", "检查表", "H8"]
-    assert rows[4][:5] == ["华南/S3-旧.xlsx", "S3", "三号项目", "重复提交", "警告"]
-    assert len(rows) == 5
+    assert rows[2][4:7] == ["基本信息", "B9", "cover.missing_inspector"]
+    assert len(rows) == 3  # no graded file's warning
+
+
+def test_warnings_have_their_own_sheet_with_what_to_check(summary):
+    sheet = summary["警告清单"]
+    assert sheet["A2"].value == (
+        "已评分（及重复提交）文件的警告：分数已计入，不退回；请按「核对要点」核对。"
+    )
+    assert table_rows(sheet, "Warnings") == [
+        ["文件", "项目编码", "项目名称", "状态", "工作表", "单元格", "代码", "说明", "核对要点"],
+        [
+            "华东/S2.xlsx",
+            "S2",
+            "二号项目",
+            "已评分",
+            "检查表",
+            "H8",
+            "answer.fail_without_points",
+            "检查表 H8：不符合但未填问题点数，按 1 个问题点计。",
+            "本条按 1 个问题点扣分；实际不止 1 个时，请项目补填问题点数后重新交回。",
+        ],
+        [
+            "华南/S3-旧.xlsx",
+            "S3",
+            "三号项目",
+            "重复提交",
+            None,
+            None,
+            "duplicate.superseded",
+            "已有较新的返回文件，本文件不计分。",
+            "确认较新的文件是项目的最终版本；本文件不计入汇总。",
+        ],
+    ]
 
 
 def test_missing_and_skipped(summary):
@@ -545,7 +569,8 @@ def test_tables_frozen_headers_and_print_setup(summary):
         "问题清单": ("Problems", "A4:M9"),
         "高频问题": ("FrequentProblems", "A4:G8"),
         "区域汇总": ("Regions", "A4:K7"),
-        "退回清单": ("Diagnostics", "A4:I8"),
+        "退回清单": ("Diagnostics", "A4:H6"),
+        "警告清单": ("Warnings", "A4:I6"),
         "未交清单": ("NotReturned", "A4:E5"),
         "跳过文件": ("Skipped", "A4:B6"),
     }
@@ -564,7 +589,7 @@ def test_empty_batch_still_writes_every_sheet(tmp_path):
     path = tmp_path / "SUMMARY.xlsx"
     write_summary(BatchResult([], [], [], None, GRADED_AT), path)
     book = openpyxl.load_workbook(path)
-    assert len(book.sheetnames) == 9
+    assert len(book.sheetnames) == 10
     assert overview_values(book["总览"])["下发"] == "未提供下发登记"
     assert book["项目排名"].tables["Ranking"].ref == "A4:K5"
 

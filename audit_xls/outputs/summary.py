@@ -18,7 +18,7 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 
 from audit_xls.i18n import join, namespace
-from audit_xls.model.diagnostics import ERROR, Diagnostic
+from audit_xls.model.diagnostics import ERROR
 from audit_xls.model.results import SENT_BACK, BatchResult, Photo, WorkbookResult
 from audit_xls.model.score import (
     FAIL,
@@ -65,6 +65,7 @@ TABLE_NAMES = {
     "frequent": "FrequentProblems",
     "regions": "Regions",
     "diagnostics": "Diagnostics",
+    "warnings": "Warnings",
     "missing": "NotReturned",
     "skipped": "Skipped",
 }
@@ -143,6 +144,14 @@ def _criteria_index(standard: Standard) -> dict[str, tuple[int, Criterion, str]]
 
 
 _CRITERIA_CACHE: dict[int, tuple[Standard, dict[str, tuple[int, Criterion, str]]]] = {}
+
+
+def _check_text(checks: dict[str, Any], code: str) -> str:
+    """What HQ checks for a warning `code` (catalogue summary.check.<code>, nested by dots)."""
+    node: Any = checks
+    for part in code.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else checks["default"]
 
 
 def batch_bands(batch: BatchResult) -> tuple[tuple[str, Decimal], ...]:
@@ -250,6 +259,7 @@ class _SummaryWriter:
         self.write_frequent()
         region_rows = self.write_regions()
         self.write_diagnostics()
+        self.write_warnings()
         self.write_missing()
         self.write_skipped()
         self.write_overview(overview, region_rows)
@@ -613,52 +623,74 @@ class _SummaryWriter:
 
     # 退回清单
     def write_diagnostics(self) -> None:
+        """Only what goes back to the sites: every diagnostic of every sent-back file."""
         t = self.t
-        status_labels, severity_labels = t["status_labels"], t["severity_labels"]
-        rows: list[list[object]] = []
-        sent_back = sorted(self.batch.sent_back, key=lambda w: w.file)
-        warned = sorted(
-            (w for w in self.batch.workbooks if w.status != SENT_BACK), key=lambda w: w.file
-        )
-        for w in sent_back:
-            for d in w.diagnostics:
-                rows.append(self._diagnostic_row(w, d, status_labels, severity_labels))
-        for w in warned:
-            for d in w.diagnostics:
-                if d.severity != ERROR:
-                    rows.append(self._diagnostic_row(w, d, status_labels, severity_labels))
+        severity_labels = t["severity_labels"]
+        rows: list[list[object]] = [
+            [
+                w.file,
+                w.site_code,
+                w.site_name,
+                severity_labels.get(d.severity, d.severity),
+                d.sheet,
+                d.cell,
+                d.code,
+                d.render(self.lang),
+            ]
+            for w in sorted(self.batch.sent_back, key=lambda w: w.file)
+            for d in w.diagnostics
+        ]
         columns = [
-            Column(t["file"], "text", 30),
-            Column(t["site_code"], "text", 11),
-            Column(t["site"], "text", 18),
-            Column(t["status"], "text", 8),
-            Column(t["severity"], "text", 7),
-            Column(t["sheet"], "text", 10),
+            Column(t["file"], "text", 26),
+            Column(t["site_code"], "text", 10),
+            Column(t["site"], "text", 14),
+            Column(t["severity"], "text", 6),
+            Column(t["sheet"], "text", 9),
             Column(t["cell"], "text", 7),
-            Column(t["diag_code"], "text", 22),
-            Column(t["message"], "wrap", 70),
+            Column(t["diag_code"], "text", 20),
+            Column(t["message"], "wrap", 60),
         ]
         self.table("diagnostics", columns, rows, t["diagnostics_note"])
 
-    def _diagnostic_row(
-        self,
-        w: WorkbookResult,
-        d: Diagnostic,
-        status_labels: dict[str, str],
-        severity_labels: dict[str, str],
-    ) -> list[object]:
-        return [
-            w.file,
-            w.site_code,
-            w.site_name,
+    # 警告清单
+    def write_warnings(self) -> None:
+        """Warnings of graded files and older resubmissions: scored, and what HQ should check."""
+        t = self.t
+        status_labels = t["status_labels"]
+        rows: list[list[object]] = []
+        for w in sorted(
+            (w for w in self.batch.workbooks if w.status != SENT_BACK), key=lambda w: w.file
+        ):
             # an older return of a resubmitted workbook is not graded: say so
-            status_labels[w.outcome],
-            severity_labels.get(d.severity, d.severity),
-            d.sheet,
-            d.cell,
-            d.code,
-            d.render(self.lang),
+            status = status_labels[w.outcome]
+            for d in w.diagnostics:
+                if d.severity == ERROR:
+                    continue
+                rows.append(
+                    [
+                        w.file,
+                        w.site_code,
+                        w.site_name,
+                        status,
+                        d.sheet,
+                        d.cell,
+                        d.code,
+                        d.render(self.lang),
+                        _check_text(t["check"], d.code),
+                    ]
+                )
+        columns = [
+            Column(t["file"], "text", 22),
+            Column(t["site_code"], "text", 10),
+            Column(t["site"], "text", 12),
+            Column(t["status"], "text", 8),
+            Column(t["sheet"], "text", 8),
+            Column(t["cell"], "text", 6),
+            Column(t["diag_code"], "text", 18),
+            Column(t["message"], "wrap", 44),
+            Column(t["check_header"], "wrap", 34),
         ]
+        self.table("warnings", columns, rows, t["warnings_note"])
 
     # 未交清单
     def write_missing(self) -> None:
