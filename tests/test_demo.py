@@ -81,11 +81,13 @@ def test_everything_is_written(demo):
     ]
     assert demo.history.stat().st_size > 0
     lines = account(demo)
-    assert lines[:2] == [
+    assert lines[:3] == [
         "2026-09：下发 24 份，共读取 23 个工作簿：评分 22 个，退回 1 个；跳过 0 个文件；未交 1 个。",
-        "  退回 2026-09_HD006_虹桥商务广场.xlsx：检查表!G7 2 条检查标准未填写检查结果："
+        "退回 1 个（按说明改正后重新交回）：",
+        "  2026-09_HD006_虹桥商务广场.xlsx：检查表!G7 2 条检查标准未填写检查结果："
         "1.1.04（G7）、1.1.05（G8）：请逐条选择检查结果后发回。",
     ]
+    assert lines[3].startswith("催交 1 个（已下发，未交回）：")
     assert lines[-1] == "（交回文件由 openpyxl 保存，未经 LibreOffice；.xls/.ods 样例保留为 .xlsx）"
 
 

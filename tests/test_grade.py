@@ -352,17 +352,42 @@ def test_account_names_each_file_to_act_on_with_its_first_cell(
     older.write_bytes(fill(books["P001"], standard, {}, default=ALL_PASS))
     os.utime(older, (1_600_000_000, 1_600_000_000))
     batch = grade_returns(returns_folder, [standard], register)
+    wid = read_workbook(books["P001"]).manifest["workbook_id"]
     assert account_lines(batch) == [
         "共读取 4 个工作簿：评分 1 个，退回 2 个；跳过 4 个文件；未交 1 个。",
-        "  退回 P002.xlsx：检查表!H8 问题点数填了「两个」，须为 0-99 的整数：请改为整数（例如 2）。",
-        "  退回 broken.xlsx：文件为空（0 字节），无法读取：请在 Excel/WPS 中重新保存检查表后发回。",
+        "退回 2 个（按说明改正后重新交回）：",
+        "  P002.xlsx：检查表!H8 问题点数填了「两个」，须为 0-99 的整数：请改为整数（例如 2）。",
+        "  broken.xlsx：文件为空（0 字节），无法读取：请在 Excel/WPS 中重新保存检查表后发回。",
+        "催交 1 个（已下发，未交回）：",
+        "  P003 北岸（华北）",
+        "核对 4 项（已评分但有警告、重复提交、未能读取的文件）：",
+        f"  警告 华东/P001.xlsx：同一工作簿（编号 {wid}）交回了两次：以本文件（较新）为准，"
+        "较旧的 P001 (旧).xlsx 不计入汇总。",
         "  重复提交 P001 (旧).xlsx：以较新的 华东/P001.xlsx 为准",
         "  跳过 P002.et：WPS 专用格式（.et），无法读取：请在 WPS 中「另存为」Excel 工作簿（.xlsx）后发回。",
-        "  跳过 Thumbs.db：办公软件生成的临时或系统文件，不是检查表，已忽略。",
         "  跳过 readme.txt：不是检查表文件（扩展名 .txt，只读取 .xlsx/.xlsm/.xls/.ods）：如为检查表请另存为 .xlsx。",
-        "  跳过 ~$P002.xlsx：办公软件生成的临时或系统文件，不是检查表，已忽略。",
+        "已忽略 2 个（临时或系统文件，无需处理）：Thumbs.db、~$P002.xlsx",
     ]
-    assert account_lines(batch, limit=1)[-1] == "  …另有 4 项，见汇总的「退回清单」。"
+    assert account_lines(batch, limit=1) == [
+        "共读取 4 个工作簿：评分 1 个，退回 2 个；跳过 4 个文件；未交 1 个。",
+        "退回 2 个（按说明改正后重新交回）：",
+        "  P002.xlsx：检查表!H8 问题点数填了「两个」，须为 0-99 的整数：请改为整数（例如 2）。",
+        "  …另有 1 项，见汇总的「退回清单」。",
+        "催交 1 个（已下发，未交回）：",
+        "  P003 北岸（华北）",
+        "核对 4 项（已评分但有警告、重复提交、未能读取的文件）：",
+        f"  警告 华东/P001.xlsx：同一工作簿（编号 {wid}）交回了两次：以本文件（较新）为准，"
+        "较旧的 P001 (旧).xlsx 不计入汇总。",
+        "  …另有 3 项，见汇总的「警告清单」。",
+        "已忽略 2 个（临时或系统文件，无需处理）：Thumbs.db …另有 1 个",
+    ]
+    english = account_lines(batch, "en", limit=1)
+    assert english[1] == "Send back 2 (to be corrected and returned):"
+    assert english[3] == "  ... and 1 more: see the summary's Sent back sheet."
+    assert english[4:6] == ["Chase 1 (issued, not returned):", "  P003 北岸 (华北)"]
+    assert english[-1] == (
+        "Ignored 2 (temporary or system files, nothing to do): Thumbs.db ... and 1 more"
+    )
 
 
 def test_cli_grade_an_empty_folder_says_so_and_exits_1(tmp_path):
@@ -443,3 +468,36 @@ def test_cli_grade_json_keeps_stdout_for_json_and_tells_the_rest_on_stderr(
                                       str(tmp_path / "s.xlsx"), "--json", "--no-history"])  # fmt: skip
     json.loads(result.stdout)
     assert result.stderr.splitlines()[0].startswith("共读取 3 个工作簿")
+
+
+JUNK = ["~$P001.xlsx", ".~lock.P001.xlsx#", "Thumbs.db", ".DS_Store", "desktop.ini",
+        "__MACOSX/._P001.xlsx", ".~P001.xlsx"]  # fmt: skip
+
+
+def test_junk_does_not_fail_a_run_but_a_file_that_may_be_a_return_does(
+    tmp_path, standard, issued_books
+):
+    books, _ = issued_books
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "P001.xlsx").write_bytes(fill(books["P001"], standard, {}, default=ALL_PASS))
+    for name in JUNK:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"junk")
+    batch = grade_returns(folder, [standard], None)
+    assert sorted(s.file for s in batch.skipped) == sorted(JUNK)
+    assert all(s.junk for s in batch.skipped)
+    assert exit_code(batch) == 0
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    (standards / "mini.yaml").write_text(MINI_YAML, encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["grade", str(folder), "--standards", str(standards), "--out", str(tmp_path / "s.xlsx"),
+         "--no-history"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "已忽略 7 个（临时或系统文件，无需处理）：" in result.output
+    (folder / "P002.pdf").write_bytes(b"%PDF-1.4")  # may be a return saved wrongly
+    batch = grade_returns(folder, [standard], None)
+    assert exit_code(batch) == 1
