@@ -1305,7 +1305,7 @@ def cases(kit: Kit) -> list[Case]:
         c(
             "et",
             "WPS .et 格式",
-            one("H30 督导表.et", SKIPPED, ("skip.et", "", "")),
+            one("H30 督导表.et", SENT_BACK, ("file.et_unreadable", "", "")),
             lambda k: {"H30 督导表.et": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 WPS"},
         )
     )

@@ -62,7 +62,7 @@ def returns_folder(tmp_path, standard, issued_books) -> Path:
     (folder / "P002.xlsx").write_bytes(
         fill(books["P002"], standard, {"2.1.01": ("不符合", "两个")}, default=ALL_PASS)
     )
-    (folder / "P002.et").write_bytes(b"\xd0\xcf\x11\xe0 wps")
+    (folder / "P002.pdf").write_bytes(b"%PDF-1.4")
     (folder / "~$P002.xlsx").write_bytes(b"owner")
     (folder / "Thumbs.db").write_bytes(b"x")
     (folder / "readme.txt").write_text("hi", encoding="utf-8")
@@ -88,9 +88,9 @@ def test_mixed_folder(standard, issued_books, returns_folder):
         ("broken.xlsx", "sent_back"),
         ("华东/P001.xlsx", "graded"),
     ]
-    assert [s.file for s in batch.skipped] == ["P002.et", "Thumbs.db", "readme.txt", "~$P002.xlsx"]
+    assert [s.file for s in batch.skipped] == ["P002.pdf", "Thumbs.db", "readme.txt", "~$P002.xlsx"]
     assert batch.skipped[0].reason == (
-        "WPS 专用格式（.et），无法读取：请在 WPS 中「另存为」Excel 工作簿（.xlsx）后发回。"
+        "不是检查表文件（扩展名 .pdf，只读取 .xlsx/.xlsm/.xls/.ods/.et）：如为检查表请另存为 .xlsx。"
     )
     assert [(m.site_code, m.site_name, m.period) for m in batch.missing] == [
         ("P003", "北岸", "2026-11")
@@ -152,7 +152,7 @@ def test_json_contract(standard, issued_books, returns_folder):
          "workbook_id": register[2].workbook_id},
     ]  # fmt: skip
     assert [s["file"] for s in document["skipped"]] == [
-        "P002.et", "Thumbs.db", "readme.txt", "~$P002.xlsx",
+        "P002.pdf", "Thumbs.db", "readme.txt", "~$P002.xlsx",
     ]  # fmt: skip
     json.dumps(document)  # plain JSON types only
 
@@ -364,8 +364,8 @@ def test_account_names_each_file_to_act_on_with_its_first_cell(
         f"  警告 华东/P001.xlsx：同一工作簿（编号 {wid}）交回了两次：以本文件（较新）为准，"
         "较旧的 P001 (旧).xlsx 不计入汇总。",
         "  重复提交 P001 (旧).xlsx：以较新的 华东/P001.xlsx 为准",
-        "  跳过 P002.et：WPS 专用格式（.et），无法读取：请在 WPS 中「另存为」Excel 工作簿（.xlsx）后发回。",
-        "  跳过 readme.txt：不是检查表文件（扩展名 .txt，只读取 .xlsx/.xlsm/.xls/.ods）：如为检查表请另存为 .xlsx。",
+        "  跳过 P002.pdf：不是检查表文件（扩展名 .pdf，只读取 .xlsx/.xlsm/.xls/.ods/.et）：如为检查表请另存为 .xlsx。",
+        "  跳过 readme.txt：不是检查表文件（扩展名 .txt，只读取 .xlsx/.xlsm/.xls/.ods/.et）：如为检查表请另存为 .xlsx。",
         "已忽略 2 个（临时或系统文件，无需处理）：Thumbs.db、~$P002.xlsx",
     ]
     assert account_lines(batch, limit=1) == [

@@ -7,6 +7,7 @@ Returned files are only ever read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any
 
 from audit_xls.grading import pool
 from audit_xls.grading.register import IssuedEntry
-from audit_xls.grading.sources import Source, found_unread, open_sources, refusal
+from audit_xls.grading.sources import WPS_EXTENSION, Source, found_unread, open_sources, refusal
 from audit_xls.grading.validate import Checker
 from audit_xls.i18n import t
 from audit_xls.model.codes import Status
@@ -78,6 +79,7 @@ def grade_returns(
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
     results = unread + [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
+    _identify_by_name(results, issued)
     returned_ids = {w.workbook_id for w in results if w.workbook_id}
     # found but not read (a zip member sent back unread, a file that could not be opened): its
     # site returned; matched by the issued file name, it is not listed missing
@@ -296,6 +298,13 @@ def read_source(source: Source, lang: str) -> bytes | Diagnostic | Skipped:
 
 def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
     raw = read_workbook(data, result.file_hash)
+    is_et = Path(result.file).suffix.lower() == WPS_EXTENSION
+    if isinstance(raw, ReadFailure) and is_et and raw.manifest is None:
+        # not readable as an Excel workbook: say what the site must do (save as .xlsx)
+        result.diagnostics.append(make("file.et_unreadable", checker.lang, file=result.file))
+        return
+    if is_et:
+        result.diagnostics.append(make("file.et_read", checker.lang, file=result.file))
     if isinstance(raw, ReadFailure):
         result.diagnostics.append(checker.failure(raw, result.file))
         if raw.manifest is not None:  # a sheet deleted or renamed: sent back, not missing
@@ -344,6 +353,31 @@ def _attach_photos(
     result.diagnostics.extend(warnings)
     if checker.photo_spool:
         spool_photos(checker.photo_spool, result.photos)
+
+
+def _identify_by_name(results: list[WorkbookResult], issued: Sequence[IssuedEntry] | None) -> None:
+    """A WPS .et return that could not be read names no site: match it to what was issued by its
+    file name (the issued name with .et, or a name holding exactly one issued site code), so the
+    site is sent back rather than chased as not returned."""
+    if not issued:
+        return
+    returned = {w.workbook_id for w in results if w.workbook_id}
+    by_stem = {Path(e.file).stem.casefold(): e for e in issued}
+    for result in results:
+        path = Path(result.file)
+        if result.workbook_id or path.suffix.lower() != WPS_EXTENSION:
+            continue
+        entry = by_stem.get(path.stem.casefold())
+        if entry is None:
+            tokens = set(re.split(r"[_\s]+", path.stem.casefold()))
+            matches = [e for e in issued if e.site_code.casefold() in tokens]
+            entry = matches[0] if len(matches) == 1 else None
+        if entry is None or entry.workbook_id in returned:
+            continue
+        returned.add(entry.workbook_id)
+        result.workbook_id, result.period = entry.workbook_id, entry.period
+        result.site_code, result.site_name = entry.site_code, entry.site_name
+        result.region = entry.region
 
 
 def _mark_duplicates(results: list[WorkbookResult], lang: str) -> None:

@@ -29,7 +29,10 @@ from audit_xls.workbook.read import (
     RATIO_CHECK_MIN_BYTES,
 )
 
-READ_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+# .et (WPS 表格) is read too: WPS writes it as an OLE file with an Excel 97-2003 (BIFF8) workbook
+# stream, which the reader recognises by content; grade.py says what to do when it cannot.
+WPS_EXTENSION = ".et"
+READ_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods", WPS_EXTENSION)
 JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 ZIP_UTF8_FLAG = 0x800
 
@@ -76,8 +79,6 @@ def skip_reason(name: str, lang: str = "zh") -> str | None:
     if is_junk(name):
         return message("skip.junk", lang)
     suffix = path.suffix.lower()
-    if suffix == ".et":
-        return message("skip.et", lang)
     if suffix not in READ_EXTENSIONS:
         return message("skip.extension", lang, ext=suffix or "-")
     return None
@@ -304,9 +305,7 @@ def refusal(source: Source, lang: str = "zh") -> Skipped | Diagnostic | None:
     if is_junk(source.name):
         return Skipped(source.name, message("skip.junk", lang), junk=True, code="skip.junk")
     suffix = PurePosixPath(source.name).suffix.lower()
-    if suffix == ".et":
-        return Skipped(source.name, message("skip.et", lang), code="skip.et")
-    if suffix not in READ_EXTENSIONS:
+    if suffix not in READ_EXTENSIONS:  # .et is read (see READ_EXTENSIONS)
         text = message("skip.extension", lang, ext=suffix or "-")
         return Skipped(source.name, text, code="skip.extension")
     return None

@@ -63,6 +63,8 @@ SEVERITY: dict[str, str] = {
     "file.not_spreadsheet": ERROR,
     "file.encrypted": ERROR,
     "file.corrupt": ERROR,
+    "file.et_unreadable": ERROR,
+    "file.et_read": WARNING,
     "file.too_many_entries": ERROR,
     "file.too_large": ERROR,
     "file.compression_ratio": ERROR,
