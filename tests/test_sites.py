@@ -135,3 +135,16 @@ def test_build_in_english_says_the_sites_problems_in_english(tmp_path: Path) -> 
         f"{sites} row 2, column 'region': 区域 is the Excel error value '#N/A' (a formula that"
         " failed), not content: type the real value (not a formula).\n"
     )
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_or_tab_separated_csv_is_read(tmp_path: Path, delimiter: str) -> None:
+    """Excel writes ';' in locales whose decimal mark is a comma: the header tells."""
+    text = SITES_CSV.replace(",", delimiter)
+    path = _write(tmp_path, "sites.csv", text, "utf-8-sig")
+    assert load_sites(path) == EXPECTED
+
+
+def test_a_comma_inside_a_semicolon_separated_name_stays(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sites.csv", "项目编码;项目名称;区域\nP001;滨江花园,一期;华东\n")
+    assert load_sites(path) == [Site("P001", "滨江花园,一期", "华东", "", "")]

@@ -118,7 +118,21 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
         raise SitesError([_problem(str(path), "sites.encoding")])
     if "\x00" in text:
         raise SitesError([_problem(str(path), "sites.not_text")])
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+    delimiter = csv_delimiter(text)
+    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+CSV_DELIMITERS = (",", ";", "\t")  # Excel writes ";" where the decimal mark is a comma
+
+
+def csv_delimiter(text: str) -> str:
+    """The delimiter that splits the header row into the most columns (a comma on a tie)."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+
+    def columns(delimiter: str) -> int:
+        return max((len(row) for row in csv.reader([header], delimiter=delimiter)), default=0)
+
+    return max(CSV_DELIMITERS, key=lambda d: (columns(d), d == ","))
 
 
 def _read_xlsx_rows(path: Path) -> list[list[object]]:
