@@ -48,9 +48,9 @@ BOMBS = ("zip-bomb.xlsx", "zip-bomb-ratio.xlsx", "xml-bomb.xlsx", "cell-bomb.xls
          "far-escaped-name.xlsx", "far-part-case.xlsx", "far-shadow-part.xlsx",
          "string-amplifier.xlsx", "date-far-negative.xlsx")  # fmt: skip
 # Issued this month and not identifiable among the returns: never returned (G04), returned
-# unreadable (H01-H06, H30: their site cannot be told), with an edited manifest whose workbook
+# unreadable (H01-H06: their site cannot be told), with an edited manifest whose workbook
 # id cannot be trusted (H07), or last month's workbook instead (H09).
-MISSING = ["G04", "H01", "H02", "H03", "H04", "H05", "H06", "H07", "H09", "H30",
+MISSING = ["G04", "H01", "H02", "H03", "H04", "H05", "H06", "H07", "H09",
            "K01", "K02", "K03", "K04", "K05", "K07", "K08", "K09", "K20"]  # fmt: skip
 
 
