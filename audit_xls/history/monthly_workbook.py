@@ -78,24 +78,24 @@ def _rows(frame: pd.DataFrame) -> list[list[Any]]:
 
 LABEL_KINDS = {
     "site_code": ("text", 10.0),
-    "site": ("text", 18.0),
+    "site": ("wrap", 14.0),
     "region": ("text", 10.0),
     "change": ("num", 9.0),
     ARROW: ("text", 9.0),
     TREND: ("text", 16.0),
-    "standard_id": ("text", 12.0),
+    "standard_id": ("text", 10.0),
     "section_code": ("text", 8.0),
-    "section": ("text", 14.0),
+    "section": ("wrap", 10.0),
     "period": ("text", 9.0),
     "rank": ("int", 6.0),
     "percent": ("pct", 9.0),
     "previous_rank": ("int", 8.0),
     "rank_change": ("int", 8.0),
     "criterion_code": ("text", 9.0),
-    "criterion": ("wrap", 40.0),
+    "criterion": ("wrap", 30.0),
     "consecutive_months": ("int", 8.0),
     "problem_points_by_month": ("text", 12.0),
-    "latest_note": ("wrap", 30.0),
+    "latest_note": ("wrap", 24.0),
     "issued": ("int", 8.0),
     "returned": ("int", 8.0),
     "graded": ("int", 8.0),
@@ -275,6 +275,7 @@ def _plain_sheet(
     bands: BandColours,
     scale: Sequence[str] = (),
     grades: Sequence[str] = (),
+    screen_only: Sequence[str] = (),
 ) -> Worksheet:
     table = SHEETS[key]
     name = t(f"monthly.sheets.{key}", lang)
@@ -296,6 +297,8 @@ def _plain_sheet(
         band_cols=scale_cols,
         band_name_cols=grade_cols,
         footer=t("summary.footer", lang),
+        # trailing columns left off the page (file names, ids) so the rest prints readable
+        print_cols=len(columns) - len([c for c in screen_only if c in frame.columns]),
     )
 
 
@@ -322,6 +325,7 @@ def _build_workbook(report: MonthlyReport, lang: str) -> Any:
             bands=bands,
             scale=["percent"],
             grades=["grade"],
+            screen_only=["file", "workbook_id"],
         )
         if report.rectification is not None:  # 整改台账, 整改完成率, 逾期未整改
             footer = t("summary.footer", lang)

@@ -414,7 +414,7 @@ class _SummaryWriter:
             Column(t["period"], "text", 10),
             Column(t["region"], "text", 12),
             Column(t["site_code"], "text", 12),
-            Column(t["site"], "text", 22),
+            Column(t["site"], "wrap", 16),
             Column(t["score"], "num", 9),
             Column(t["max_score"], "num", 9),
             Column(t["percent"], "pct", 10),
@@ -445,7 +445,10 @@ class _SummaryWriter:
                     w.file,
                 ]
             )
-        self.table("ranking", columns, rows, t["ranking_note"], band_cols=(7,), band_name_cols=(8,))
+        self.table(
+            "ranking", columns, rows, t["ranking_note"], band_cols=(7,), band_name_cols=(8,),
+            print_cols=len(columns) - 1,  # 文件 stays on screen: the rest prints readable
+        )  # fmt: skip
 
     # 分项得分
     def write_section_rates(self) -> None:
@@ -471,17 +474,17 @@ class _SummaryWriter:
     def write_problems(self) -> None:
         t = self.t
         columns = [
-            Column(t["period"], "text", 9),
+            Column(t["period"], "text", 8),
             Column(t["region"], "text", 10),
-            Column(t["site_code"], "text", 11),
-            Column(t["site"], "text", 18),
-            Column(t["code"], "text", 8),
-            Column(t["section"], "text", 10),
-            Column(t["criterion"], "wrap", 50),
-            Column(t["rule"], "text", 20),
+            Column(t["site_code"], "text", 9),
+            Column(t["site"], "wrap", 12),
+            Column(t["code"], "text", 7),
+            Column(t["section"], "wrap", 9),
+            Column(t["criterion"], "wrap", 34),
+            Column(t["rule"], "wrap", 14),
             Column(t["problem_points"], "int", 8),
-            Column(t["deduction"], "num", 8),
-            Column(t["note"], "wrap", 40),
+            Column(t["deduction"], "num", 7),
+            Column(t["note"], "wrap", 30),
             Column(t["photo_count"], "int", 7),
             Column(t["photo"], "text", 36),
         ]
@@ -641,13 +644,13 @@ class _SummaryWriter:
             for d in w.diagnostics
         ]
         columns = [
-            Column(t["file"], "text", 26),
-            Column(t["site_code"], "text", 10),
-            Column(t["site"], "text", 14),
+            Column(t["file"], "wrap", 22),
+            Column(t["site_code"], "text", 9),
+            Column(t["site"], "wrap", 12),
             Column(t["severity"], "text", 6),
-            Column(t["sheet"], "text", 9),
+            Column(t["sheet"], "text", 8),
             Column(t["cell"], "text", 7),
-            Column(t["diag_code"], "text", 20),
+            Column(t["diag_code"], "wrap", 18),
             Column(t["message"], "wrap", 60),
         ]
         self.table("diagnostics", columns, rows, t["diagnostics_note"])
@@ -680,15 +683,15 @@ class _SummaryWriter:
                     ]
                 )
         columns = [
-            Column(t["file"], "text", 22),
-            Column(t["site_code"], "text", 10),
-            Column(t["site"], "text", 12),
+            Column(t["file"], "wrap", 20),
+            Column(t["site_code"], "text", 9),
+            Column(t["site"], "wrap", 10),
             Column(t["status"], "text", 8),
             Column(t["sheet"], "text", 8),
             Column(t["cell"], "text", 6),
-            Column(t["diag_code"], "text", 18),
-            Column(t["message"], "wrap", 44),
-            Column(t["check_header"], "wrap", 34),
+            Column(t["diag_code"], "wrap", 16),
+            Column(t["message"], "wrap", 42),
+            Column(t["check_header"], "wrap", 28),
         ]
         self.table("warnings", columns, rows, t["warnings_note"])
 

@@ -33,6 +33,7 @@ from xlsxwriter.worksheet import (
 # Re-exported: report and monthly write their CSVs through xlsx.atomic_open.
 from audit_xls.atomic import atomic_open as atomic_open
 from audit_xls.atomic import atomic_write_bytes as atomic_write_bytes
+from audit_xls.textwidth import line_count
 
 # Supervisors' text must never become a live formula, link or number in HQ's workbook.
 WORKBOOK_OPTIONS: dict[str, Any] = {
@@ -44,6 +45,7 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
 EXCEL_STRING_MAX = 32767
 TRUNCATED_MARK = "…"
 PAPER_A4 = 9
+LINE_HEIGHT = 13.5  # points per line of 10 pt text
 TABLE_STYLE = "Table Style Medium 2"
 TEXT_KINDS = ("text", "wrap")
 NUMBER_KINDS = ("int", "num", "pct")
@@ -285,11 +287,13 @@ def add_table_sheet(
     band_cols: Sequence[int] = (),
     band_name_cols: Sequence[int] = (),
     footer: str = "&C&P / &N",
+    print_cols: int | None = None,
 ) -> Worksheet:
     """A sheet holding one native Excel Table: title and note above, header frozen and repeated.
 
     `band_cols` (rates) and `band_name_cols` (评级) are coloured by the grade `bands`, with the
-    legend on the blank row above the table. Returns the sheet; the table's header row is
+    legend on the blank row above the table. `print_cols` prints only the first columns. Rows
+    of "wrap" columns are as tall as their text. Returns the sheet; the table's header row is
     `table_header_row(title, note)`.
     """
     headers = [c.header for c in columns]
@@ -304,6 +308,15 @@ def add_table_sheet(
     first = header_row + 1
     column_formats = [formats.for_kind(c.kind) for c in columns]
     write_rows(sheet, first, rows, column_formats)
+    wrapped = [(col, c.width) for col, c in enumerate(columns) if c.kind == "wrap"]
+    for offset, values in enumerate(rows):
+        # as tall as the wrapped text (no writer autofits rows; a cut note is a lost note)
+        lines = max(
+            (line_count(str(values[col]), width) for col, width in wrapped if values[col]),
+            default=1,
+        )
+        if lines > 1:
+            sheet.set_row(first + offset, lines * LINE_HEIGHT + 3)
     last_row = first + max(len(rows), 1) - 1  # a table needs at least one data row
     last_col = len(columns) - 1
     sheet.add_table(
@@ -332,6 +345,9 @@ def add_table_sheet(
                 bands.names(sheet, first, col, last_row)
     sheet.freeze_panes(first, 0)
     setup_print(sheet, repeat_row=header_row, footer=footer)
+    if print_cols is not None and print_cols < len(columns):
+        # the columns a reader needs on paper (file names and ids stay on screen): readable size
+        sheet.print_area(0, 0, last_row, print_cols - 1)
     return sheet
 
 

@@ -30,6 +30,7 @@ from audit_xls.model import period as period_module
 from audit_xls.model.period import Period, PeriodError
 from audit_xls.model.standard import Standard
 from audit_xls.outputs.xlsx import WORKBOOK_OPTIONS, strict_warnings
+from audit_xls.textwidth import line_count
 from audit_xls.workbook.layout import (
     CHECKLIST_TITLE_ROW,
     COLUMN_WIDTHS,
@@ -109,20 +110,6 @@ def workbook_filename(site: Site, period: str) -> str:
 
 
 # --- text measurement for row heights -------------------------------------------------------
-
-
-def display_width(text: str) -> int:
-    """Width in Excel column units: CJK and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def line_count(text: str, width: float) -> int:
-    """Lines a wrapped cell of `width` units needs to show `text` (a rough, safe estimate)."""
-    usable = max(width - 1.5, 1.0)  # cell padding eats about a character
-    lines = 0
-    for paragraph in text.split("\n"):
-        lines += max(1, -(-display_width(paragraph) // int(usable)))
-    return lines
 
 
 LINE_HEIGHT = 13.5  # points per line of 10 pt text (Excel default row for 10 pt 宋体)

@@ -77,13 +77,13 @@ COLUMN_WIDTHS = {
     Col.CODE: 8,
     Col.SECTION: 10,
     Col.GROUP: 12,
-    Col.TEXT: 58,
-    Col.METHOD: 16,
-    Col.RULE: 18,
+    Col.TEXT: 46,
+    Col.METHOD: 14,
+    Col.RULE: 16,
     Col.RESULT: 9,
     Col.POINTS: 8,
     Col.DEDUCTION: 7,
-    Col.NOTE: 28,
+    Col.NOTE: 24,
     Col.PHOTO: 16,
 }
 
