@@ -4,15 +4,17 @@ Builds one workbook for a sample site, fills a copy as a supervisor would, print
 with LibreOffice (one batch) and turns page 1 into PNG with pdftoppm:
 docs/img/workbook.png and docs/img/workbook-filled.png. Then runs the demo and pictures the
 first page of a month's summary workbook and of the monthly workbook: docs/img/summary.png
-and docs/img/monthly.png; and a 整改通知单 and 整改台账 (docs/img/notice.png, ledger.png).
-`pdf_to_png` is reusable for other workbooks (e.g. the summary workbook):
-`pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
+and docs/img/monthly.png; and a 整改通知单 and 整改台账 (docs/img/notice.png, ledger.png). Beside each picture, its page as text (docs/img/*.txt): the test
+run compares it with the page printed now and fails when the picture is stale. `pdf_to_png` is
+reusable for other
+workbooks (e.g. the summary workbook): `pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
 
 Run: .venv/bin/python scripts/make_pictures.py   (needs soffice and poppler-utils)
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +41,17 @@ PERIOD = "2026-11"
 RESOLUTION = 80
 
 
+def page_text(pdf: Path, page: int) -> str:
+    """The text of one printed page, as the drift check compares it: the grading time (the
+    only thing that changes from run to run) replaced, trailing spaces dropped."""
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    text = re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "YYYY-MM-DD hh:mm", text)
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
+
+
 def pdf_to_png(
     xlsx: Path | Sequence[Path], png: Path | Sequence[Path], *, page: int = 1
 ) -> list[Path]:
@@ -51,6 +64,8 @@ def pdf_to_png(
         pdfs = convert(sources, "pdf", Path(temp))
         for pdf, target in zip(pdfs, targets, strict=True):
             target.parent.mkdir(parents=True, exist_ok=True)
+            # what the picture shows, as text: tests/test_pictures_soffice.py compares it
+            target.with_suffix(".txt").write_text(page_text(pdf, page), encoding="utf-8")
             stem = Path(temp) / target.stem
             subprocess.run(
                 [
@@ -105,15 +120,15 @@ LEDGER_PICTURE_COLUMNS = (
 )  # fmt: skip
 
 
-def rectify_pictures(demo, work: Path) -> list[Path]:
+def rectify_pictures(demo_out: Path, monthly: Path, work: Path) -> list[Path]:
     """The supervision cycle: the 整改事项 page of the last month's notice of HB001 (the site
     whose claimed fixes the re-check found not done): docs/img/notice.png; and 整改台账 of the
     monthly workbook, two sites and the columns of a problem's story, printed on one page:
     docs/img/ledger.png."""
-    period = demo.months[-1].period
-    notices = sorted((demo.out / "notices" / period).glob("整改通知单_*HB001*.xlsx"))
+    period = sorted(p.name for p in (demo_out / "notices").iterdir())[-1]
+    notices = sorted((demo_out / "notices" / period).glob("整改通知单_*HB001*.xlsx"))
     written = pdf_to_png(notices[0], IMG / "notice.png", page=2)  # page 1 is 通知信息
-    source = openpyxl.load_workbook(demo.monthly)["整改台账"]
+    source = openpyxl.load_workbook(monthly)["整改台账"]
     rows = list(source.iter_rows(values_only=True))
     header_at = next(i for i, r in enumerate(rows) if r and r[0] == "项目编码")
     header = list(rows[header_at])
@@ -142,29 +157,47 @@ def rectify_pictures(demo, work: Path) -> list[Path]:
     return written + pdf_to_png(trimmed, IMG / "ledger.png")
 
 
-def main() -> None:
+PICTURES = {  # picture -> (source workbook in sources(), printed page)
+    "workbook.png": ("workbook.xlsx", 2),  # page 1 is the cover; 2 the checklist's first page
+    "workbook-filled.png": ("workbook-filled.xlsx", 2),
+    "summary.png": ("summary.xlsx", 1),
+    "monthly.png": ("monthly.xlsx", 1),
+}
+
+
+def sources(work: Path) -> dict[str, Path]:
+    """The workbooks the README pictures show, made in `work`: an issued workbook, a filled
+    one, and the demo's last summary and monthly workbook (the demo without LibreOffice saves:
+    the same results, faster)."""
     standard = load_standard(STANDARD)
     layout = Layout(standard, load_template("zh"))
+    sites_csv = work / "sites.csv"
+    sites_csv.write_text("项目编码,项目名称,区域\nP001,滨江花园,华东\n", encoding="utf-8-sig")
+    entries = build_all(
+        standard, load_sites(sites_csv), PERIOD, work / "out", issued_on=date(2026, 11, 1)
+    )
+    blank = work / "workbook.xlsx"
+    shutil.copy(work / "out" / entries[0].file, blank)
+    filled = work / "workbook-filled.xlsx"
+    _fill(blank, filled, layout)
+    demo = run_demo(work / "demo", use_soffice=False, echo=lambda line: None)
+    assert demo.monthly is not None
+    summary, monthly = work / "summary.xlsx", work / "monthly.xlsx"
+    shutil.copy(demo.months[-1].summary, summary)
+    shutil.copy(demo.monthly, monthly)
+    return {p.name: p for p in (blank, filled, summary, monthly)}
+
+
+def main() -> None:
     with tempfile.TemporaryDirectory(prefix="audit-xls-pictures-") as temp:
-        work = Path(temp)
-        sites_csv = work / "sites.csv"
-        sites_csv.write_text("项目编码,项目名称,区域\nP001,滨江花园,华东\n", encoding="utf-8-sig")
-        entries = build_all(
-            standard, load_sites(sites_csv), PERIOD, work / "out", issued_on=date(2026, 11, 1)
-        )
-        blank = work / "workbook.xlsx"
-        shutil.copy(work / "out" / entries[0].file, blank)
-        filled = work / "workbook-filled.xlsx"
-        _fill(blank, filled, layout)
-        # Page 1 is the cover (基本信息); page 2 is the first page of the checklist.
-        written = pdf_to_png(
-            [blank, filled], [IMG / "workbook.png", IMG / "workbook-filled.png"], page=2
-        )
-        demo = run_demo(work / "demo", echo=lambda line: None)
-        assert demo.monthly is not None
-        written += pdf_to_png(demo.months[-1].summary, IMG / "summary.png")
-        written += pdf_to_png(demo.monthly, IMG / "monthly.png")
-        written += rectify_pictures(demo, work)
+        made = sources(Path(temp))
+        written: list[Path] = []
+        for page in sorted({page for _, page in PICTURES.values()}):
+            names = [name for name, (_, p) in PICTURES.items() if p == page]
+            written += pdf_to_png(
+                [made[PICTURES[n][0]] for n in names], [IMG / n for n in names], page=page
+            )
+        written += rectify_pictures(Path(temp) / "demo", made["monthly.xlsx"], Path(temp))
     for path in written:
         print(path.relative_to(ROOT), file=sys.stdout)
 
