@@ -395,8 +395,8 @@ def test_folder_cases_join_the_mixed_batch(hostile, tmp_path):
         "这是一个文件夹，名字却像工作簿（可能是解压开的 .xlsx），未读取："
         "请把工作簿文件本身放进交回文件夹。"
     )
-    assert len(document["workbooks"]) == 68 + linked
-    assert len(document["skipped"]) == 8 + 1 + linked + gbk
+    assert len(document["workbooks"]) == 69 + linked
+    assert len(document["skipped"]) == 7 + 1 + linked + gbk
     missing = [m["site_code"] for m in document["missing"]]
     if linked:
         assert skipped["loop/"].startswith("链接指向已读过的文件夹")
