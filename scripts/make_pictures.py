@@ -4,10 +4,11 @@ Builds one workbook for a sample site, fills a copy as a supervisor would, print
 with LibreOffice (one batch) and turns page 1 into PNG with pdftoppm:
 docs/img/workbook.png and docs/img/workbook-filled.png. Then runs the demo and pictures the
 first page of a month's summary workbook and of the monthly workbook: docs/img/summary.png
-and docs/img/monthly.png; and a 整改通知单 and 整改台账 (docs/img/notice.png, ledger.png). Beside each picture, its page as text (docs/img/*.txt): the test
-run compares it with the page printed now and fails when the picture is stale. `pdf_to_png` is
-reusable for other
-workbooks (e.g. the summary workbook): `pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
+and docs/img/monthly.png; and a 整改通知单 and 整改台账 (docs/img/notice.png, ledger.png).
+Beside the workbook, summary and monthly pictures, their page as text (docs/img/*.txt): the
+test run compares it with the page printed now and fails when the picture is stale.
+`pdf_to_png` is reusable for other workbooks (e.g. the summary workbook):
+`pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
 
 Run: .venv/bin/python scripts/make_pictures.py   (needs soffice and poppler-utils)
 """
