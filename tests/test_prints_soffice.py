@@ -1,7 +1,9 @@
 """Every sheet a person prints, printed by LibreOffice to PDF and read back (issue 13).
 
-For the issued workbook, the grade summary and the monthly workbook: A4 landscape pages, every
-column of a table on the page (each page showing a table's first header shows all its headers),
+For the issued workbook, the grade summary and the monthly workbook (with the supervision
+cycle's sheets): A4 landscape pages, every column of a table on the page (each page showing a
+table's first header shows all its headers; 整改台账's 25 columns on two pages read across, both
+repeating the columns that say which problem a row is),
 long texts whole (their last characters are printed: a row too short cuts them), and a readable
 size: the median height of the words on a page is at least MIN_SCALE of their height at 100 %.
 """
@@ -116,14 +118,36 @@ def assert_readable_a4(pdf: Path) -> None:
             assert scale >= MIN_SCALE, f"{pdf.name} page {number} prints at {scale:.0%}"
 
 
+def page_texts(pdf: Path) -> list[str]:
+    """Each page's text without spaces, as laid out and as read cell by cell (a header wrapped
+    in a narrow column is whole only in the second), both together."""
+    return [squeeze(a + b) for a, b in zip(pages(pdf), pages(pdf, "-raw"), strict=True)]
+
+
 def assert_columns_on_page(pdf: Path, tables: dict[str, list[str]]) -> None:
-    texts = [squeeze(p) for p in pages(pdf)]
+    texts = page_texts(pdf)
     for title, headers in tables.items():
         shown = [i for i, text in enumerate(texts) if squeeze(headers[0]) in text]
         assert shown, f"{title}: no page shows {headers[0]}"
         for i in shown:
             missing = [h for h in headers if squeeze(h) not in texts[i]]
             assert not missing, f"{title}, page {i + 1}: columns {missing} are off the page"
+
+
+def assert_columns_across(
+    pdf: Path, markers: tuple[str, str], titles: list[str], parts: tuple[list[str], list[str]]
+) -> None:
+    """A table printed two pages wide, read across: each page of its first columns (known by
+    markers[0]) is followed by the page of the rest of the same rows (markers[1]), and both
+    repeat the title columns."""
+    texts = page_texts(pdf)
+    left = [i for i, text in enumerate(texts) if squeeze(markers[0]) in text]
+    right = [i for i, text in enumerate(texts) if squeeze(markers[1]) in text]
+    assert left and right == [i + 1 for i in left], (left, right)
+    for pages_of, headers in zip((left, right), parts, strict=True):
+        for i in pages_of:
+            missing = [h for h in titles + headers if squeeze(h) not in texts[i]]
+            assert not missing, f"page {i + 1}: columns {missing} are off the page"
 
 
 def test_issued_workbook_prints_whole(printed, shipped_standard):
@@ -174,4 +198,31 @@ def test_monthly_prints_whole(printed):
                      "得分率(%)", "评级", "督导人员", "检查日期", "评分时间"],
         },
     )  # fmt: skip
-    assert "翠湖天地国际公寓二期（东区）" in squeeze("".join(pages(pdf, "-raw")))  # wrapped, whole
+    # the supervision cycle's sheets (the history has the ledger): 整改台账's 25 columns print
+    # two pages wide, read across, each page repeating which problem the row is
+    assert_columns_on_page(
+        pdf,
+        {
+            "反复问题": ["此前报已整改", "项目编码", "项目名称", "区域", "标准", "指标编码", "一级指标",
+                         "检查标准", "连续月数", "月份", "各月问题点数", "最近问题描述"],
+            "回收情况": ["退回未评", "月份", "下发", "回收", "已评分", "未回收"],
+            "整改完成率": ["应整改", "发现月份", "区域", "项目编码", "项目名称", "已整改", "完成率(%)"],
+            "逾期未整改": ["逾期未整改（截至", "项目编码", "项目名称", "区域", "发现月份", "编号",
+                           "检查标准", "问题描述", "整改期限", "逾期天数", "状态", "通知日期",
+                           "回复日期", "复查未整改次数"],
+        },
+    )  # fmt: skip
+    assert_columns_across(
+        pdf,
+        ("期限为假定", "整改措施"),
+        ["项目编码", "项目名称", "区域", "发现月份", "编号"],
+        (
+            ["检查标准", "问题描述", "问题点数", "扣分", "检查日期", "整改期限", "期限为假定",
+             "通知日期", "回复日期"],
+            ["回复状态", "整改措施", "责任人", "完成日期", "逾期整改", "复查日期", "复查未整改次数",
+             "状态", "关闭日期", "整改天数", "逾期天数"],
+        ),
+    )  # fmt: skip
+    text = squeeze("".join(pages(pdf, "-raw")))
+    assert "翠湖天地国际公寓二期（东区）" in text  # wrapped, whole
+    assert text.count(LONG_NOTE[-8:]) == 2 * 3  # the note whole in 整改台账 and 逾期未整改

@@ -92,10 +92,11 @@ LABEL_KINDS = {
     "previous_rank": ("int", 8.0),
     "rank_change": ("int", 8.0),
     "criterion_code": ("text", 9.0),
-    "criterion": ("wrap", 30.0),
+    "criterion": ("wrap", 26.0),
     "consecutive_months": ("int", 8.0),
     "problem_points_by_month": ("text", 12.0),
     "latest_note": ("wrap", 24.0),
+    "reported_fixed_before": ("wrap", 9.0),  # rectify/summary.py: months, joined
     "issued": ("int", 8.0),
     "returned": ("int", 8.0),
     "graded": ("int", 8.0),

@@ -317,6 +317,9 @@ def add_table_sheet(
         )
         if lines > 1:
             sheet.set_row(first + offset, lines * LINE_HEIGHT + 3)
+    header_lines = max(line_count(c.header, c.width) for c in columns)
+    if header_lines > 1:  # headers wrap in narrow columns: the header row as tall as they are
+        sheet.set_row(header_row, header_lines * LINE_HEIGHT + 3)
     last_row = first + max(len(rows), 1) - 1  # a table needs at least one data row
     last_col = len(columns) - 1
     sheet.add_table(

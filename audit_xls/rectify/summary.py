@@ -239,16 +239,60 @@ SHEETS = {
     "completion": "RectifyCompletion",
     "overdue": "RectifyOverdue",
 }
-KINDS = {
-    "ledger": {7: "int", 8: "num", 20: "int", 23: "int", 24: "int", 25: "int", 26: "int"},
-    "completion": {4: "int", 5: "int", 6: "pct"},
-    "overdue": {8: "int", 12: "int"},
+# (kind, width) of each column. Long texts wrap (rows as tall as their text) in narrow columns,
+# so the sheets print at a readable size on A4 landscape: 逾期未整改 one page wide; 整改台账's
+# 27 columns two pages wide, read across (a page of the first columns, then the page of the
+# rest of the same rows), each page repeating the columns that say which problem it is.
+_SITE = [("text", 8.0), ("wrap", 10.0), ("text", 8.0), ("text", 8.5), ("text", 7.0)]
+COLUMNS: dict[str, list[tuple[str, float]]] = {
+    "ledger": [
+        *_SITE,
+        ("wrap", 20.0),  # 检查标准
+        ("wrap", 18.0),  # 问题描述
+        ("int", 5.0),  # 问题点数
+        ("num", 6.0),  # 扣分
+        ("text", 11.0),  # 检查日期
+        ("text", 11.0),  # 整改期限
+        ("text", 5.0),  # 期限为假定
+        ("text", 11.0),  # 通知日期
+        ("text", 11.0),  # 回复日期
+        ("wrap", 8.0),  # 回复状态
+        ("wrap", 14.0),  # 整改措施
+        ("wrap", 7.0),  # 责任人
+        ("text", 11.0),  # 完成日期
+        ("text", 5.0),  # 逾期整改
+        ("text", 11.0),  # 复查日期
+        ("int", 6.0),  # 复查未整改次数
+        ("wrap", 8.0),  # 状态
+        ("text", 11.0),  # 关闭日期
+        ("int", 6.0),  # 整改天数
+        ("int", 6.0),  # 逾期天数
+        ("int", 5.0),  # 问题照片 (a link to the first file)
+        ("int", 5.0),  # 整改照片
+    ],
+    "completion": [
+        ("text", 9.0),
+        ("text", 12.0),
+        ("text", 10.0),
+        ("wrap", 14.0),
+        ("int", 9.0),
+        ("int", 9.0),
+        ("pct", 10.0),
+    ],
+    "overdue": [
+        *_SITE,
+        ("wrap", 24.0),  # 检查标准
+        ("wrap", 22.0),  # 问题描述
+        ("text", 11.0),  # 整改期限
+        ("int", 6.0),  # 逾期天数
+        ("wrap", 8.0),  # 状态
+        ("text", 11.0),  # 通知日期
+        ("text", 11.0),  # 回复日期
+        ("int", 6.0),  # 复查未整改次数
+    ],
 }
-WIDTHS = {
-    "ledger": {5: 36, 6: 26, 15: 26},
-    "completion": {1: 12},
-    "overdue": {5: 36, 6: 26},
-}
+LEDGER_PAGES_WIDE = 2
+TITLE_COLUMNS = len(_SITE)  # 项目编码 to 编号: repeated on each page of a printed row
 
 
 def add_sheets(
@@ -262,8 +306,8 @@ def add_sheets(
     for key, table in SHEETS.items():
         frame: pd.DataFrame = getattr(report, key)
         columns = [
-            Column(h, KINDS[key].get(i, "text"), WIDTHS[key].get(i, 12))
-            for i, h in enumerate(_columns(key, lang))
+            Column(h, kind, width)
+            for h, (kind, width) in zip(_columns(key, lang), COLUMNS[key], strict=True)
         ]
         rows = [[None if _missing(v) else v for v in r] for r in frame.itertuples(index=False)]
         title = t(f"rectify.monthly.titles.{key}", lang, as_of=report.as_of.isoformat())
@@ -280,6 +324,9 @@ def add_sheets(
             footer=footer,
         )
         if key == "ledger":
+            sheet.fit_to_pages(LEDGER_PAGES_WIDE, 0)
+            sheet.repeat_columns(0, TITLE_COLUMNS - 1)
+            sheet.print_across()
             _photo_links(sheet, formats, report, table_header_row(title, note) + 1, len(columns))
 
 
