@@ -5,8 +5,8 @@ with LibreOffice (one batch) and turns page 1 into PNG with pdftoppm:
 docs/img/workbook.png and docs/img/workbook-filled.png. Then runs the demo and pictures the
 first page of a month's summary workbook and of the monthly workbook: docs/img/summary.png
 and docs/img/monthly.png; and a 整改通知单 and 整改台账 (docs/img/notice.png, ledger.png).
-Beside the workbook, summary and monthly pictures, their page as text (docs/img/*.txt): the
-test run compares it with the page printed now and fails when the picture is stale.
+Beside each picture, its page as text (docs/img/*.txt): the test run compares it with the page
+printed now and fails when the picture is stale.
 `pdf_to_png` is reusable for other workbooks (e.g. the summary workbook):
 `pdf_to_png(Path("x.xlsx"), Path("docs/img/x.png"))`.
 
@@ -29,8 +29,10 @@ import openpyxl.styles
 
 from audit_xls.demo import run_demo
 from audit_xls.grading.sites import load_sites
+from audit_xls.outputs.xlsx import LINE_HEIGHT
 from audit_xls.soffice import convert
 from audit_xls.standards.loader import load_standard
+from audit_xls.textwidth import line_count
 from audit_xls.workbook.build import build_all
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
 from audit_xls.workbook.template import load_template
@@ -121,14 +123,14 @@ LEDGER_PICTURE_COLUMNS = (
 )  # fmt: skip
 
 
-def rectify_pictures(demo_out: Path, monthly: Path, work: Path) -> list[Path]:
-    """The supervision cycle: the 整改事项 page of the last month's notice of HB001 (the site
-    whose claimed fixes the re-check found not done): docs/img/notice.png; and 整改台账 of the
-    monthly workbook, two sites and the columns of a problem's story, printed on one page:
-    docs/img/ledger.png."""
+def notice_and_ledger(demo_out: Path, monthly: Path, work: Path) -> tuple[Path, Path]:
+    """The supervision cycle: the last month's notice of HB001 (the site whose claimed fixes the
+    re-check found not done), pictured at its 整改事项 page; and 整改台账 of the monthly
+    workbook, two sites and the columns of a problem's story, on one page."""
     period = sorted(p.name for p in (demo_out / "notices").iterdir())[-1]
     notices = sorted((demo_out / "notices" / period).glob("整改通知单_*HB001*.xlsx"))
-    written = pdf_to_png(notices[0], IMG / "notice.png", page=2)  # page 1 is 通知信息
+    notice = work / "notice.xlsx"
+    shutil.copy(notices[0], notice)
     source = openpyxl.load_workbook(monthly)["整改台账"]
     rows = list(source.iter_rows(values_only=True))
     header_at = next(i for i, r in enumerate(rows) if r and r[0] == "项目编码")
@@ -144,18 +146,24 @@ def rectify_pictures(demo_out: Path, monthly: Path, work: Path) -> list[Path]:
     for r in picked:
         sheet.append([r[i] for i in keep])
     bold = openpyxl.styles.Font(bold=True)
-    for cell in sheet[3]:
-        cell.font = bold
-    widths = (12, 9, 8, 40, 11, 11, 13, 11, 8, 11, 8, 9, 8, 8)
+    wrap = openpyxl.styles.Alignment(wrap_text=True, vertical="top")
+    widths = (12, 9, 8, 40, 11, 11, 13, 11, 8, 11, 8, 13, 8, 8)
     for letter, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
         sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows(min_row=3):
+        for cell in row:  # whole texts, rows as tall as they wrap (as monthly's own sheets)
+            cell.alignment = wrap
+        lines = max(line_count(str(c.value or ""), w) for c, w in zip(row, widths, strict=True))
+        sheet.row_dimensions[row[0].row].height = lines * LINE_HEIGHT + 3
+    for cell in sheet[3]:
+        cell.font = bold
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    trimmed = work / "ledger.xlsx"
-    book.save(trimmed)
-    return written + pdf_to_png(trimmed, IMG / "ledger.png")
+    ledger = work / "ledger.xlsx"
+    book.save(ledger)
+    return notice, ledger
 
 
 PICTURES = {  # picture -> (source workbook in sources(), printed page)
@@ -163,13 +171,15 @@ PICTURES = {  # picture -> (source workbook in sources(), printed page)
     "workbook-filled.png": ("workbook-filled.xlsx", 2),
     "summary.png": ("summary.xlsx", 1),
     "monthly.png": ("monthly.xlsx", 1),
+    "notice.png": ("notice.xlsx", 2),  # page 1 is 通知信息; 2 the problems to rectify
+    "ledger.png": ("ledger.xlsx", 1),
 }
 
 
 def sources(work: Path) -> dict[str, Path]:
     """The workbooks the README pictures show, made in `work`: an issued workbook, a filled
-    one, and the demo's last summary and monthly workbook (the demo without LibreOffice saves:
-    the same results, faster)."""
+    one, the demo's last summary and monthly workbook, a notice and an extract of 整改台账 (the
+    demo without LibreOffice saves: the same results, faster)."""
     standard = load_standard(STANDARD)
     layout = Layout(standard, load_template("zh"))
     sites_csv = work / "sites.csv"
@@ -186,7 +196,8 @@ def sources(work: Path) -> dict[str, Path]:
     summary, monthly = work / "summary.xlsx", work / "monthly.xlsx"
     shutil.copy(demo.months[-1].summary, summary)
     shutil.copy(demo.monthly, monthly)
-    return {p.name: p for p in (blank, filled, summary, monthly)}
+    notice, ledger = notice_and_ledger(work / "demo", monthly, work)
+    return {p.name: p for p in (blank, filled, summary, monthly, notice, ledger)}
 
 
 def main() -> None:
@@ -198,7 +209,6 @@ def main() -> None:
             written += pdf_to_png(
                 [made[PICTURES[n][0]] for n in names], [IMG / n for n in names], page=page
             )
-        written += rectify_pictures(Path(temp) / "demo", made["monthly.xlsx"], Path(temp))
     for path in written:
         print(path.relative_to(ROOT), file=sys.stdout)
 
