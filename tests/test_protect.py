@@ -162,17 +162,48 @@ def test_an_unscored_sheet_deleted_or_renamed_is_a_warning(
 
 
 @pytest.mark.parametrize("how", ["renamed", "deleted"])
-def test_the_manifest_deleted_or_renamed_says_so_with_the_sheets_found(
+def test_the_manifest_deleted_or_renamed_is_sent_back_not_missing(
     tmp_path, standard, issued, how
 ) -> None:
+    """Renamed, the manifest is found by its content; deleted, the file is known by its issued
+    name: either way the site returned (sent back, not chased) and the message names the sheet."""
     data = fill(issued, standard, {}, default=ALL_PASS, change=_change("_manifest", how))
     batch = _grade_one(tmp_path, standard, issued, data)
     [workbook] = batch.workbooks
     assert workbook.status == "sent_back"
+    assert batch.missing == []
+    assert (workbook.site_code, workbook.site_name, workbook.period) == ("P001", "滨江花园", PERIOD)
+    [diagnostic] = workbook.diagnostics
+    assert (diagnostic.code, diagnostic.severity, diagnostic.sheet) == (
+        "sheet.missing", "error", "_manifest"
+    )  # fmt: skip
+    assert diagnostic.message == (
+        f"缺少工作表「_manifest」（现有工作表：{_remaining('_manifest', how)}），工作表被删除或重命名，"
+        "无法评分：请使用总部下发的原检查表重新填写，不要删除或重命名工作表。"
+    )
+
+
+def test_a_workbook_without_manifest_under_another_name_stays_missing(
+    tmp_path, standard, issued
+) -> None:
+    """No manifest and not the issued file name: nothing proves which site it is (a foreign
+    workbook), so it is sent back as not issued by HQ and the site stays listed as not returned."""
+    data = fill(issued, standard, {}, default=ALL_PASS, change=_change("_manifest", "deleted"))
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "检查表.xlsx").write_bytes(data)
+    wid = read_workbook(issued).manifest["workbook_id"]
+    register = [IssuedEntry(wid, "P001", "滨江花园", "华东", "", "", PERIOD, standard.id,
+                            standard.version, standard.content_hash, "P001.xlsx")]  # fmt: skip
+    batch = grade_returns(folder, [standard], register)
+    [workbook] = batch.workbooks
+    assert workbook.status == "sent_back"
     [diagnostic] = workbook.diagnostics
     assert diagnostic.code == "manifest.missing"
-    assert f"现有工作表：{_remaining('_manifest', how)}" in diagnostic.message
-    # no manifest: the file cannot be matched to its site, which stays listed as not returned
+    assert diagnostic.message == (
+        f"工作簿中没有 audit-xls 的隐藏清单（_manifest 工作表；现有工作表：{_remaining('_manifest', 'deleted')}），"
+        "不是总部下发的检查表：请使用总部下发的检查表填写后发回。"
+    )
     assert [m.site_code for m in batch.missing] == ["P001"]
 
 

@@ -26,7 +26,7 @@ from audit_xls.model.score import Answer, CriterionScore, ScoreCard, SectionScor
 from audit_xls.model.standard import Standard
 from audit_xls.outputs.photos import spool_photos
 from audit_xls.rectify.recheck import Verdict
-from audit_xls.workbook.layout import Manifest
+from audit_xls.workbook.layout import MANIFEST_SHEET, Manifest
 from audit_xls.workbook.pictures import extract_pictures, photos_for_criteria
 from audit_xls.workbook.read import (
     MAX_UNCOMPRESSED_BYTES,
@@ -79,7 +79,7 @@ def grade_returns(
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
     results = unread + [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
-    _identify_by_name(results, issued)
+    _identify_by_name(results, issued, lang)
     returned_ids = {w.workbook_id for w in results if w.workbook_id}
     # found but not read (a zip member sent back unread, a file that could not be opened): its
     # site returned; matched by the issued file name, it is not listed missing
@@ -355,29 +355,46 @@ def _attach_photos(
         spool_photos(checker.photo_spool, result.photos)
 
 
-def _identify_by_name(results: list[WorkbookResult], issued: Sequence[IssuedEntry] | None) -> None:
-    """A WPS .et return that could not be read names no site: match it to what was issued by its
-    file name (the issued name with .et, or a name holding exactly one issued site code), so the
-    site is sent back rather than chased as not returned."""
+def _identify_by_name(
+    results: list[WorkbookResult], issued: Sequence[IssuedEntry] | None, lang: str
+) -> None:
+    """Returns that name no site, matched to what was issued by their file name so the site is
+    sent back rather than chased as not returned: a WPS .et that could not be read (the issued
+    name with .et, or a name holding exactly one issued site code); an issued workbook whose
+    hidden manifest was deleted (the issued name exactly: nothing else in it is proof), then
+    told as the deleted sheet it is."""
     if not issued:
         return
     returned = {w.workbook_id for w in results if w.workbook_id}
     by_stem = {Path(e.file).stem.casefold(): e for e in issued}
+    by_name = {Path(e.file).name.casefold(): e for e in issued}
     for result in results:
         path = Path(result.file)
-        if result.workbook_id or path.suffix.lower() != WPS_EXTENSION:
+        if result.workbook_id:
             continue
-        entry = by_stem.get(path.stem.casefold())
-        if entry is None:
-            tokens = set(re.split(r"[_\s]+", path.stem.casefold()))
-            matches = [e for e in issued if e.site_code.casefold() in tokens]
-            entry = matches[0] if len(matches) == 1 else None
+        lost = [d for d in result.diagnostics if d.code == "manifest.missing"]
+        if path.suffix.lower() == WPS_EXTENSION:
+            entry = by_stem.get(path.stem.casefold())
+            if entry is None:
+                tokens = set(re.split(r"[_\s]+", path.stem.casefold()))
+                matches = [e for e in issued if e.site_code.casefold() in tokens]
+                entry = matches[0] if len(matches) == 1 else None
+        elif lost and len(result.errors) == 1:
+            entry = by_name.get(path.name.casefold())
+        else:
+            continue
         if entry is None or entry.workbook_id in returned:
             continue
         returned.add(entry.workbook_id)
         result.workbook_id, result.period = entry.workbook_id, entry.period
         result.site_code, result.site_name = entry.site_code, entry.site_name
         result.region = entry.region
+        if lost:
+            sheets = dict(lost[0].params).get("sheets", [])
+            result.diagnostics[result.diagnostics.index(lost[0])] = make(
+                "sheet.missing", lang, file=result.file, sheet=MANIFEST_SHEET,
+                name=MANIFEST_SHEET, sheets=sheets,
+            )  # fmt: skip
 
 
 def _mark_duplicates(results: list[WorkbookResult], lang: str) -> None:

@@ -358,6 +358,25 @@ def _xml_heads_via_zipfile(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> I
             yield head
 
 
+def _renamed_manifest(
+    book: calamine.CalamineWorkbook,
+    parts: _SheetParts | _OdsTables | _XlsSheets,
+    names: list[str],
+    digest: str,
+) -> Manifest | None:
+    """The manifest under another name (a supervisor unhid and renamed it): a sheet whose
+    content is one of our manifests, hidden sheets looked at first, each checked before it is
+    read like any sheet (only on this path: a workbook that has lost its manifest)."""
+    for name in sorted(names, key=lambda n: _visibility(book, n) == "visible"):
+        if _check_sheet(parts, name, digest):
+            continue
+        grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        manifest = layout.parse_manifest(grid) if grid else None
+        if manifest is not None:
+            return manifest
+    return None
+
+
 def _visibility(book: calamine.CalamineWorkbook, name: str) -> str:
     for meta in book.sheets_metadata:
         if meta.name == name:
@@ -377,6 +396,12 @@ def _extract(
 ) -> RawWorkbook | ReadFailure:
     names = list(book.sheet_names)
     if layout.MANIFEST_SHEET not in names:
+        renamed = _renamed_manifest(book, parts, names, digest)
+        if renamed is not None:  # the issued workbook with its manifest renamed: sent back
+            return ReadFailure(
+                "sheet.missing", digest, {"name": layout.MANIFEST_SHEET, "sheets": names},
+                layout.MANIFEST_SHEET, manifest=renamed,
+            )  # fmt: skip
         return ReadFailure("manifest.missing", digest, {"sheets": names})
     too_large = _check_sheet(parts, layout.MANIFEST_SHEET, digest)
     if too_large:
