@@ -480,11 +480,11 @@ class _SummaryWriter:
             Column(t["site"], "wrap", 12),
             Column(t["code"], "text", 7),
             Column(t["section"], "wrap", 9),
-            Column(t["criterion"], "wrap", 34),
+            Column(t["criterion"], "wrap", 32),
             Column(t["rule"], "wrap", 14),
             Column(t["problem_points"], "int", 8),
             Column(t["deduction"], "num", 7),
-            Column(t["note"], "wrap", 30),
+            Column(t["note"], "wrap", 28),
             Column(t["photo_count"], "int", 7),
             Column(t["photo"], "text", 36),
         ]
@@ -524,9 +524,10 @@ class _SummaryWriter:
                 if thumbnails
                 else t["photos_no_thumbnails"].format(limit=MAX_THUMBNAILS)
             )
-        sheet = self.table("problems", columns, rows, note)
-        first = table_header_row(self.sheet_name("problems"), note) + 1
         link_col = len(columns) - (2 if thumbnails else 1)
+        # the link (and thumbnail) stay on screen: the printed page keeps a readable size
+        sheet = self.table("problems", columns, rows, note, print_cols=link_col)
+        first = table_header_row(self.sheet_name("problems"), note) + 1
         for offset, shown in enumerate(photos):
             if shown:
                 _photo_cells(sheet, first + offset, link_col, shown[0], self.f, thumbnails)

@@ -77,14 +77,14 @@ COLUMN_WIDTHS = {
     Col.CODE: 8,
     Col.SECTION: 10,
     Col.GROUP: 12,
-    Col.TEXT: 46,
-    Col.METHOD: 14,
-    Col.RULE: 16,
+    Col.TEXT: 38,
+    Col.METHOD: 13,
+    Col.RULE: 15,
     Col.RESULT: 9,
     Col.POINTS: 8,
     Col.DEDUCTION: 7,
-    Col.NOTE: 24,
-    Col.PHOTO: 16,
+    Col.NOTE: 22,
+    Col.PHOTO: 12,  # about 90 pixels: a picture placed in the cell shows; prints at 69 %
 }
 
 # 得分汇总 (summary)
