@@ -2,7 +2,7 @@
 
 For the issued workbook, the grade summary and the monthly workbook (with the supervision
 cycle's sheets): A4 landscape pages, every column of a table on the page (each page showing a
-table's first header shows all its headers; 整改台账's 25 columns on two pages read across, both
+table's first header shows all its headers; 整改台账's 27 columns on two pages read across, both
 repeating the columns that say which problem a row is),
 long texts whole (their last characters are printed: a row too short cuts them), and a readable
 size: the median height of the words on a page is at least MIN_SCALE of their height at 100 %.
@@ -198,7 +198,7 @@ def test_monthly_prints_whole(printed):
                      "得分率(%)", "评级", "督导人员", "检查日期", "评分时间"],
         },
     )  # fmt: skip
-    # the supervision cycle's sheets (the history has the ledger): 整改台账's 25 columns print
+    # the supervision cycle's sheets (the history has the ledger): 整改台账's 27 columns print
     # two pages wide, read across, each page repeating which problem the row is
     assert_columns_on_page(
         pdf,
@@ -220,7 +220,7 @@ def test_monthly_prints_whole(printed):
             ["检查标准", "问题描述", "问题点数", "扣分", "检查日期", "整改期限", "期限为假定",
              "通知日期", "回复日期"],
             ["回复状态", "整改措施", "责任人", "完成日期", "逾期整改", "复查日期", "复查未整改次数",
-             "状态", "关闭日期", "整改天数", "逾期天数"],
+             "状态", "关闭日期", "整改天数", "逾期天数", "问题照片", "整改照片"],
         ),
     )  # fmt: skip
     text = squeeze("".join(pages(pdf, "-raw")))
