@@ -151,6 +151,7 @@ def test_an_unscored_sheet_deleted_or_renamed_is_a_warning(
     batch = _grade_one(tmp_path, standard, issued, data)
     [workbook] = batch.workbooks
     assert workbook.status == "graded"
+    assert batch.missing == []
     [diagnostic] = workbook.diagnostics
     assert (diagnostic.code, diagnostic.severity, diagnostic.sheet) == (
         "sheet.missing_unscored", "warning", sheet
