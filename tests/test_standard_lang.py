@@ -85,7 +85,7 @@ def test_check_in_english_locates_every_problem(tmp_path: Path) -> None:
         "1-366",
         f"{bad}:25: rectification.overrides.9: the code '9' is not a section or criterion code "
         "of this standard",
-        "1 of 1 files have problems: fix them where shown above and check again",
+        "The file has problems: fix them where shown above and check again",
     ]
 
 
@@ -163,7 +163,7 @@ def test_an_english_workbook_says_its_deduction_rules_in_english() -> None:
     assert set(chinese) == {"一人一个问题点扣0.3分", "一个问题点扣0.5分"}
 
 
-def test_show_in_english() -> None:
+def test_show_in_english(tmp_path: Path) -> None:
     result = run("show", "--lang", "en", str(SHIPPED_STANDARD))
     assert result.exit_code == 0
     lines = result.output.splitlines()
@@ -175,6 +175,10 @@ def test_show_in_english() -> None:
         "  (no group) · 15 criteria · 现场抽查各类人员 · 0.3 off per person per problem point",
         "2 房屋交付 10 points · 23 criteria",
     ]
+    two = run("check", "--lang", "en", str(SHIPPED_STANDARD), str(tmp_path / "none.yaml"))
+    assert two.output.splitlines()[-1] == (
+        "1 of 2 files have problems: fix them where shown above and check again"
+    )
     check = run("check", "--lang", "en", str(SHIPPED_STANDARD))
     assert check.output.startswith(
         f"{SHIPPED_STANDARD}: kefu-dudao v1.0 · 3 sections · 42 criteria · 34 points · hash "

@@ -349,7 +349,10 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "cli.out_no_folder": "the folder '{folder}' does not exist: create it first, or choose another --out path.",
     "cli.out_no_permission": "no permission to write: choose a folder you may write to; if the file is open in Excel or WPS, close it first.",
     "cli.out_cannot_write": "cannot write ({reason}): check the path and the free disk space.",
-    "cli.standard.check_failed": "{failed} of {count} files have problems: fix them where shown above and check again",
+    "cli.standard.check_failed": Plural(
+        "The file has problems: fix them where shown above and check again",
+        "{failed} of {count} files have problems: fix them where shown above and check again",
+    ),
     "cli.standard.imported": "Imported {table} -> {out}: {summary}",
     "cli.standard.exported": "Exported {file} -> {out}: {summary}",
     "cli.build.unknown_sites": "{sites}: no site code '{codes}'. Check --site or the sites list.",
