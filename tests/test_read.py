@@ -451,3 +451,24 @@ def test_a_zip_of_an_unsupported_version_is_corrupt_not_a_crash(issued):
         "file.corrupt",
         {"error": "NotImplementedError: zip file version 12.8"},
     )
+
+
+def test_cell_names_are_xlsxwriters() -> None:
+    """layout.cell names cells without importing xlsxwriter (the readers' start): the same
+    names, up to the huge corners a hostile sheet reports, and "" (with a warning) below 0."""
+    import random
+    import warnings
+
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    from audit_xls.workbook.layout import cell
+
+    rng = random.Random(12)
+    cols = [*range(800), 16383, 16384, 18277, 18278, 475253, 1 << 40, *(rng.randrange(1 << 50)
+            for _ in range(500))]  # fmt: skip
+    for row in (0, 9, 1048575, 1 << 40):
+        for col in cols:
+            assert cell(row, col) == xl_rowcol_to_cell(row, col)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cell(-1, 0) == cell(0, -1) == xl_rowcol_to_cell(-1, 0) == ""

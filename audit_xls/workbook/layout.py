@@ -14,8 +14,6 @@ from decimal import Decimal
 from enum import IntEnum
 from functools import cached_property
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
 from audit_xls.model.standard import Criterion, Group, Section, Standard, dec_str
 from audit_xls.workbook.template import Template
 
@@ -108,8 +106,19 @@ def recheck_first_row(last_item_row: int) -> int:
 
 
 def cell(row: int, col: int) -> str:
-    """A1-style name of a 0-based cell, as a person sees it in Excel."""
-    return xl_rowcol_to_cell(row, col)
+    """A1-style name of a 0-based cell, as a person sees it in Excel: xlsxwriter's
+    xl_rowcol_to_cell, step for step, without importing xlsxwriter into every reader process."""
+    if row < 0 or col < 0:  # xlsxwriter's warning and ""
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        return xl_rowcol_to_cell(row, col)
+    number = col + 1
+    letters = ""
+    while number:
+        remainder = number % 26 or 26
+        letters = chr(64 + remainder) + letters
+        number = int((number - 1) / 26)
+    return f"{letters}{row + 1}"
 
 
 def sheet_ref(sheet: str, row: int, col: int) -> str:
