@@ -76,25 +76,10 @@ def cli() -> None:
 def _cannot_write(
     out: str, error: OSError, lang: str, example: str | None = None
 ) -> click.ClickException:
-    """An output that could not be written, located and saying what to do (exit 1).
+    """An output that could not be written (paths.cannot_write), as the error the user sees."""
+    from audit_xls.paths import cannot_write
 
-    example: a file name to suggest when --out names an existing folder instead of a file.
-    """
-    from pathlib import Path
-
-    target = Path(out)
-    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
-    if example and target.is_dir():
-        message = t("cli.out_is_folder", lang, example=target / example)
-    elif blocker is not None:
-        message = t("cli.out_parent_is_file", lang, blocker=blocker)
-    elif example and not target.parent.is_dir():
-        message = t("cli.out_no_folder", lang, folder=target.parent)
-    elif isinstance(error, PermissionError):
-        message = t("cli.out_no_permission", lang)
-    else:
-        message = t("cli.out_cannot_write", lang, reason=error.strerror or error)
-    return click.ClickException(t("cli.located", lang, where=out, message=message))
+    return click.ClickException(cannot_write(out, error, example).text(lang))
 
 
 @cli.group()
@@ -494,55 +479,42 @@ def grade(
     nothing was found, or an input or output could not be used; 2 for a usage error; 3 when
     the summary (and CSV) were written but the history could not record the run.
     """
+    import contextlib
     import sys
     from pathlib import Path
 
     from audit_xls.grading.grade import exit_code, grade_returns, register_mismatch
-    from audit_xls.grading.register import RegisterError, read_issued
+    from audit_xls.grading.prepare import GradeSetupError, prepare_grade
+    from audit_xls.grading.register import RegisterError
     from audit_xls.grading.sources import GradeError
-    from audit_xls.history.store import HistoryError, check_writable, record_batch
+    from audit_xls.history.store import HistoryError, record_batch
     from audit_xls.i18n import t
     from audit_xls.outputs.exports import batch_to_json, json_text, write_csv
-    from audit_xls.outputs.photos import PhotoSpool, default_folder
+    from audit_xls.outputs.photos import PhotoSpool
     from audit_xls.outputs.shared import ReportError
     from audit_xls.outputs.summary import write_summary
-    from audit_xls.standards.loader import StandardError, load_standards
+    from audit_xls.paths import PathPolicyError
+    from audit_xls.standards.loader import StandardError, StandardsFolderError
 
-    if Path(returns).is_file() and Path(returns).suffix.lower() != ".zip":
-        raise click.BadParameter(
-            t("cli.grade.single_file", lang, returns=returns), param_hint="RETURNS"
-        )
-    if Path(out).suffix.lower() != ".xlsx":
-        raise click.BadParameter(t("cli.grade.out_not_xlsx", lang, out=out), param_hint="--out")
-    photos = Path(photos_dir) if photos_dir else default_folder(out)
-    folder = _standards_folder(standards_dir, lang)
-    _check_outputs(
-        [("--out", out), ("--csv", csv_path), ("--photos", photos),
-         ("--history", None if no_history or "://" in str(history_path) else history_path)],
-        [("RETURNS", returns), ("--issued", issued_file), ("--standards", folder)],
-        lang,
-    )  # fmt: skip
     try:
-        standards = load_standards(folder)
-        issued = read_issued(issued_file) if issued_file else None
-    except (StandardError, RegisterError, OSError) as error:
+        setup = prepare_grade(
+            returns, out, standards_dir=standards_dir, issued_file=issued_file,
+            csv_path=csv_path, photos_dir=photos_dir, history=None if no_history else history_path,
+        )  # fmt: skip
+    except GradeSetupError as error:
+        if error.option is not None:
+            raise click.BadParameter(error.text(lang), param_hint=error.option) from None
         raise _fail(error, lang) from None
-    if not standards:
-        raise click.ClickException(t("cli.grade.no_standards", lang, folder=folder))
-    # what would fail only at the end of a long run, found before it starts
-    for target in (out, csv_path, str(photos)):
-        if target and not Path(target).resolve().parent.is_dir():
-            raise click.ClickException(
-                t("cli.grade.no_folder", lang, target=target, folder=Path(target).parent)
-            )
-    if not no_history:
-        try:
-            check_writable(history_path)
-        except HistoryError as error:
-            raise _fail(error, lang) from None
+    except StandardsFolderError as error:
+        raise click.BadParameter(error.text(lang), param_hint="--standards") from None
+    except PathPolicyError as error:
+        raise click.UsageError(error.text(lang)) from None
+    except (StandardError, RegisterError, HistoryError, OSError) as error:
+        raise _fail(error, lang) from None
+    standards, issued, photos = setup.standards, setup.issued, setup.photos
 
-    bar = None
-    progress = None
+    # a progress bar on a terminal only (stderr: --json keeps stdout clean)
+    bar = progress = None
     if sys.stderr.isatty():
         bar = click.progressbar(length=1, label=t("cli.grade.progress", lang), file=sys.stderr)
 
@@ -556,16 +528,10 @@ def grade(
         raise _fail(error, lang) from None
     with spool:
         try:
-            if bar is not None:
-                with bar:
-                    batch = grade_returns(
-                        Path(returns), standards, issued, jobs=jobs, lang=lang,
-                        progress=progress, standards_folder=str(folder), photo_spool=spool.folder,
-                    )  # fmt: skip
-            else:
+            with bar if bar is not None else contextlib.nullcontext():
                 batch = grade_returns(
-                    Path(returns), standards, issued, jobs=jobs, lang=lang,
-                    standards_folder=str(folder), photo_spool=spool.folder,
+                    Path(returns), standards, issued, jobs=jobs, lang=lang, progress=progress,
+                    standards_folder=str(setup.standards_folder), photo_spool=spool.folder,
                 )  # fmt: skip
         except (GradeError, OSError) as error:
             raise _fail(error, lang) from None
@@ -909,9 +875,9 @@ def rectify_notices(period, out, sites, standards, issued_on, history_path, lang
         known = load_standards(_standards_folder(standards, lang))
         written = write_notices(history_path, period, out, known, issued_on, sites or None, lang)
     except (NoticeError, StandardError, history.HistoryError) as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     except OSError as error:
-        raise _cannot_write(out, error) from None
+        raise _cannot_write(out, error, lang) from None
     click.echo(written.message(lang))
 
 
@@ -959,13 +925,13 @@ def rectify_collect(replies, issued, out, as_json, today, photos_dir, history_pa
             Path(replies), history_path, issued=entries, today=today, lang=lang, photos=photos
         )
     except (RegisterError, GradeError, history.HistoryError) as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(error, lang) from None
     except OSError as error:  # the photo folder cannot be written
         raise _cannot_write(str(photos), error, lang) from None
     try:
         write_report(out, collected, lang)
     except OSError as error:
-        raise _cannot_write(out, error, "整改回复.xlsx") from None
+        raise _cannot_write(out, error, lang, "整改回复.xlsx") from None
     lines = account_lines(collected, out, lang)
     if as_json:
         click.echo(json.dumps(to_json(collected, lang), ensure_ascii=False, indent=2))

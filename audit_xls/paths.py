@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from audit_xls.i18n import t
+from audit_xls.i18n import Ref, t
 
 Named = tuple[str, "str | Path | None"]  # (the option or argument that names it, the path)
 
@@ -95,3 +95,32 @@ def check_outputs(outputs: Iterable[Named], inputs: Iterable[Named]) -> None:
         other = seen.setdefault(_real(out), option)
         if other is not option:
             raise PathPolicyError("paths.same_output", option=other, other=option, output=out)
+
+
+class CannotWrite(ValueError):
+    """An output that could not be written (an OSError), located and saying what to do;
+    `text(lang)` words it (str() in Chinese)."""
+
+    def __init__(self, where: str, key: str, **params: object) -> None:
+        self.where, self.key, self.params = where, key, params
+        super().__init__(self.text("zh"))
+
+    def text(self, lang: str = "zh") -> str:
+        return t("cli.located", lang, where=self.where, message=Ref.to(self.key, **self.params))
+
+
+def cannot_write(out: str | Path, error: OSError, example: str | None = None) -> CannotWrite:
+    """Why `out` could not be written: a folder where a file was meant (`example`: a file name
+    to suggest), a file where a folder is, a missing folder, no permission, or the system's
+    reason."""
+    target = Path(out)
+    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if example and target.is_dir():
+        return CannotWrite(str(out), "cli.out_is_folder", example=target / example)
+    if blocker is not None:
+        return CannotWrite(str(out), "cli.out_parent_is_file", blocker=blocker)
+    if example and not target.parent.is_dir():
+        return CannotWrite(str(out), "cli.out_no_folder", folder=target.parent)
+    if isinstance(error, PermissionError):
+        return CannotWrite(str(out), "cli.out_no_permission")
+    return CannotWrite(str(out), "cli.out_cannot_write", reason=error.strerror or error)

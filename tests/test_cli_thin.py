@@ -1,0 +1,67 @@
+"""The policy the CLI used to hold, now in the library: grade's checks before a run
+(grading/prepare.py) and why an output could not be written (paths.cannot_write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit_xls.grading.prepare import GradeSetupError, prepare_grade
+from audit_xls.paths import PathPolicyError, cannot_write
+from audit_xls.standards.loader import StandardsFolderError
+
+
+def test_cannot_write_says_why_in_either_language(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    error = cannot_write(blocker / "out.xlsx", FileNotFoundError(2, "No such file"), "x.xlsx")
+    assert (
+        error.text("en") == f"{blocker / 'out.xlsx'}: '{blocker}' is a file, not a folder: "
+        "choose another --out path."
+    )
+    assert str(error) == error.text("zh") and "不是文件夹" in str(error)
+    folder = cannot_write(tmp_path, IsADirectoryError(21, "Is a directory"), "整改回复.xlsx")
+    assert folder.text("en").endswith(f"e.g. {tmp_path / '整改回复.xlsx'}.")
+    denied = cannot_write(tmp_path / "o.xlsx", PermissionError(13, "Permission denied"))
+    assert "no permission to write" in denied.text("en")
+    other = cannot_write(tmp_path / "o.xlsx", OSError(28, "No space left on device"))
+    assert other.text("en").endswith(
+        "cannot write (No space left on device): check the path and the free disk space."
+    )
+
+
+def test_prepare_grade_refuses_before_reading_anything(tmp_path: Path) -> None:
+    single = tmp_path / "one.xlsx"
+    single.write_bytes(b"")
+    with pytest.raises(GradeSetupError) as error:
+        prepare_grade(single, tmp_path / "S.xlsx")
+    assert error.value.option == "RETURNS" and "single file" in error.value.text("en")
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    with pytest.raises(GradeSetupError) as error:
+        prepare_grade(returns, tmp_path / "S.csv")
+    assert error.value.option == "--out"
+    with pytest.raises(StandardsFolderError):
+        prepare_grade(returns, tmp_path / "S.xlsx", standards_dir=tmp_path / "none")
+    with pytest.raises(PathPolicyError):
+        prepare_grade(returns, returns / "S.xlsx")
+    empty = tmp_path / "standards"
+    empty.mkdir()
+    with pytest.raises(GradeSetupError) as error:
+        prepare_grade(returns, tmp_path / "S.xlsx", standards_dir=empty)
+    assert error.value.option is None and error.value.key == "cli.grade.no_standards"
+
+
+def test_prepare_grade_finds_the_shipped_standards_and_the_photos_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    with pytest.raises(GradeSetupError) as error:  # the summary's folder does not exist
+        prepare_grade(returns, tmp_path / "out" / "S.xlsx")
+    assert error.value.key == "cli.grade.no_folder"
+    setup = prepare_grade(returns, tmp_path / "S.xlsx", history=tmp_path / "h.sqlite")
+    assert setup.standards and setup.issued is None
+    assert setup.photos == tmp_path / "photos"
