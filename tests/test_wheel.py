@@ -68,3 +68,18 @@ def test_the_unpacked_wheel_builds_and_grades_away_from_the_checkout(
         assert workbook["status"] == "sent_back"
         assert codes == {"cover.inspector_missing", "cover.date_missing", "answer.unanswered"}
     assert (work / "s.xlsx").is_file()
+
+
+def test_the_console_script_imports_no_cli_until_run(wheel: Path, tmp_path: Path) -> None:
+    """`audit-xls` is audit_xls:main, which imports the CLI when called: each reader process,
+    spawned, runs the script again as its __main__ and must not pay for click and the history."""
+    archive = zipfile.ZipFile(wheel)
+    (points,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    assert "audit-xls = audit_xls:main" in archive.read(points).decode()
+    site = tmp_path / "site-packages"
+    archive.extractall(site)
+    probe = (f"import sys; sys.path.insert(0, {str(site)!r}); from audit_xls import main; "
+             "print(sorted(m for m in ('click', 'audit_xls.cli') if m in sys.modules))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
