@@ -11,11 +11,11 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from audit_xls.i18n import Clauses, Ref
 from audit_xls.model.diagnostics import ERROR, Diagnostic, make
@@ -373,8 +373,7 @@ class _Run:
 
     def check_answers(self, plan: Layout) -> None:
         labels = self.template.results
-        codes = {normal(label).casefold(): code for code, label in labels.items()}
-        exact = {label: code for code, label in labels.items()}  # the dropdown's own values
+        choices = Choices({label: code for code, label in labels.items()})
         label_list = [labels[c] for c in (PASS, FAIL, NA)]
         formulas = self.raw.input_formulas or set()
         if self.raw.input_formulas is None:  # the sheet's structure could not be scanned
@@ -393,29 +392,27 @@ class _Run:
                     self.add("answer.formula", sheet=self.checklist, cell_name=cell(r, col))
                     bad = True
             typed_result = self.raw.value(r, Col.RESULT)
-            result: str | None = exact.get(typed_result) if isinstance(typed_result, str) else None
-            result_text = "" if result else normal(text_of(typed_result))
-            if result_text:
-                result = codes.get(result_text.casefold())
-                if result is not None and typed_result != labels[result]:
-                    # Excel/LibreOffice formulas compare exactly: their 扣分 is not ours here
-                    inexact.add(r)
-                    self.add(
-                        "answer.label_not_exact",
-                        sheet=self.checklist,
-                        cell_name=cell(r, Col.RESULT),
-                        found=clip(text_of(typed_result), 40),
-                        label=labels[result],
-                    )
-                if result is None:
-                    bad = True
-                    self.add(
-                        "answer.invalid_result",
-                        sheet=self.checklist,
-                        cell_name=cell(r, Col.RESULT),
-                        found=clip(text_of(typed_result), 40),
-                        labels=label_list,
-                    )
+            result, how = choices.read(typed_result)
+            if how == "loose":
+                assert result is not None
+                # Excel/LibreOffice formulas compare exactly: their 扣分 is not ours here
+                inexact.add(r)
+                self.add(
+                    "answer.label_not_exact",
+                    sheet=self.checklist,
+                    cell_name=cell(r, Col.RESULT),
+                    found=clip(text_of(typed_result), 40),
+                    label=labels[result],
+                )
+            elif how == "invalid":
+                bad = True
+                self.add(
+                    "answer.invalid_result",
+                    sheet=self.checklist,
+                    cell_name=cell(r, Col.RESULT),
+                    found=clip(text_of(typed_result), 40),
+                    labels=label_list,
+                )
             typed_points = self.raw.value(r, Col.POINTS)
             points, points_ok = parse_points(typed_points)
             if not points_ok:
@@ -544,6 +541,8 @@ class _Run:
                 )
 
 
+V = TypeVar("V")
+
 # --- value helpers -------------------------------------------------------------------------
 
 
@@ -574,6 +573,27 @@ def format_number(value: float | int) -> str:
 def normal(text: str) -> str:
     """NFKC, outer spaces stripped: how a typed label is compared."""
     return unicodedata.normalize("NFKC", text).strip()
+
+
+class Choices(Generic[V]):
+    """A dropdown's list (label -> value) and the one rule for reading a typed cell against
+    it: the label as listed ("exact"); else the same label but for case, width or outer spaces
+    ("loose": read, with a warning, since the workbook's own formulas compare exactly); else
+    text that is none of them ("invalid"); or nothing typed ("empty")."""
+
+    def __init__(self, labels: Mapping[str, V]) -> None:
+        self.exact = dict(labels)
+        self.loose = {normal(label).casefold(): value for label, value in labels.items()}
+
+    def read(self, typed: Any) -> tuple[V | None, str]:
+        value = self.exact.get(typed) if isinstance(typed, str) else None
+        if value is not None:
+            return value, "exact"
+        text = normal(text_of(typed))
+        if not text:
+            return None, "empty"
+        value = self.loose.get(text.casefold())
+        return value, "invalid" if value is None else "loose"
 
 
 def parse_points(value: Any) -> tuple[int | None, bool]:

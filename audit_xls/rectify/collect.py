@@ -21,7 +21,7 @@ from typing import Any
 from audit_xls.grading.grade import read_source
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import is_junk, open_sources, skip_reason
-from audit_xls.grading.validate import clip, expected_found, normal, text_of
+from audit_xls.grading.validate import Choices, clip, expected_found, text_of
 from audit_xls.i18n import Clauses, Ref, t
 from audit_xls.model.codes import EventKind
 from audit_xls.model.diagnostics import ERROR, Diagnostic, make
@@ -337,8 +337,7 @@ class _Check:
 
     def check_answers(self, items: Sequence[NoticeItem]) -> None:
         statuses: dict[str, str] = self.labels["statuses"]
-        exact = {label: code for code, label in statuses.items()}
-        loose = {normal(label).casefold(): code for code, label in statuses.items()}
+        choices = Choices({label: code for code, label in statuses.items()})
         formulas = self.raw.input_formulas or set()
         unanswered: list[tuple[str, str]] = []
         rows: list[ReplyRow] = []
@@ -353,10 +352,8 @@ class _Check:
             if bad:
                 continue
             typed = self.raw.value(r, NCol.STATUS)
-            status = exact.get(typed) if isinstance(typed, str) else None
-            text = "" if status else normal(text_of(typed))
-            if text:
-                status = loose.get(text.casefold())
+            status, how = choices.read(typed)
+            if how in ("loose", "invalid"):
                 if status is None:
                     self.add(
                         "reply.status_invalid",

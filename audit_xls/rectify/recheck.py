@@ -224,7 +224,7 @@ def not_fixed_by_section(standard: Any, verdicts: Sequence[Verdict]) -> dict[str
 def check_section(run: Any, plan: Any) -> list[Verdict]:
     """The 复查 rows of a returned workbook (validate's hook): the manifest's list checked,
     the locked texts compared, every verdict read; diagnostics added through `run`."""
-    from audit_xls.grading.validate import clip, expected_found, normal, text_of
+    from audit_xls.grading.validate import Choices, clip, expected_found, text_of
 
     extra = list(getattr(run.raw.manifest, "extra", ()))
     if not extra:
@@ -239,7 +239,7 @@ def check_section(run: Any, plan: Any) -> list[Verdict]:
         return []
     words = run.template["recheck"]["verdicts"]
     labels = {words[v]: v for v in VERDICTS}
-    loose = {normal(label).casefold(): v for label, v in labels.items()}
+    choices = Choices(labels)
     formulas = run.raw.input_formulas or set()
     verdicts: list[Verdict] = []
     unanswered: list[tuple[str, str]] = []
@@ -256,10 +256,8 @@ def check_section(run: Any, plan: Any) -> list[Verdict]:
             run.add("recheck.formula", sheet=sheet, cell_name=cell(r, Col.RESULT), item=code)
             continue
         typed = run.raw.value(r, Col.RESULT)
-        verdict = labels.get(typed) if isinstance(typed, str) else None
-        text = "" if verdict else normal(text_of(typed))
-        if text:
-            verdict = loose.get(text.casefold())
+        verdict, how = choices.read(typed)
+        if how in ("loose", "invalid"):
             if verdict is None:
                 run.add(
                     "recheck.invalid",
