@@ -4,7 +4,10 @@ Builds one workbook for a sample site, fills a copy as a supervisor would, print
 with LibreOffice (one batch) and turns page 1 into PNG with pdftoppm:
 docs/img/workbook.png and docs/img/workbook-filled.png. Then runs the demo and pictures the
 first page of a month's summary workbook and of the monthly workbook: docs/img/summary.png
-and docs/img/monthly.png; and a 整改通知单 and 整改台账 (docs/img/notice.png, ledger.png).
+and docs/img/monthly.png; and a 整改通知单 and 整改台账 (docs/img/notice.png, ledger.png). Last,
+photo evidence: the filled workbook with photos graded (its 问题清单 page with thumbnails,
+docs/img/problems-photos.png) and a reply to its notice typed and given an after-photo by
+LibreOffice (docs/img/notice-photos.png).
 Beside each picture, its page as text (docs/img/*.txt): the test run compares it with the page
 printed now and fails when the picture is stale.
 `pdf_to_png` is reusable for other workbooks (e.g. the summary workbook):
@@ -15,6 +18,7 @@ Run: .venv/bin/python scripts/make_pictures.py   (needs soffice and poppler-util
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -23,18 +27,25 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import openpyxl.styles
 
 from audit_xls.demo import run_demo
+from audit_xls.grading.grade import grade_returns
 from audit_xls.grading.sites import load_sites
+from audit_xls.history.store import record_batch
+from audit_xls.outputs.photos import publish
+from audit_xls.outputs.summary import write_summary
 from audit_xls.outputs.xlsx import LINE_HEIGHT
-from audit_xls.soffice import convert
+from audit_xls.rectify.notices import NCol, write_notices
+from audit_xls.soffice import convert, insert_pictures
 from audit_xls.standards.loader import load_standard
 from audit_xls.textwidth import line_count
 from audit_xls.workbook.build import build_all
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, Col, Layout
+from audit_xls.workbook.layout import cell as cell_name
 from audit_xls.workbook.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +53,7 @@ IMG = ROOT / "docs" / "img"
 STANDARD = ROOT / "standards" / "kefu-dudao.yaml"
 PERIOD = "2026-11"
 RESOLUTION = 80
+PROBLEMS_PAGE = 4  # the 问题清单 of a one-site summary (总览, 项目排名, 分项得分 before it)
 
 
 def page_text(pdf: Path, page: int) -> str:
@@ -166,6 +178,86 @@ def notice_and_ledger(demo_out: Path, monthly: Path, work: Path) -> tuple[Path, 
     return notice, ledger
 
 
+def _photo(text: str, color: str) -> bytes:
+    """A stand-in for a site photo: a coloured scene with a caption, as a JPEG."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), color)
+    draw = ImageDraw.Draw(image)
+    for i in range(0, 640, 40):
+        draw.line([(i, 480), (320, 200)], fill="#ffffff", width=2)
+    draw.rectangle([(20, 20), (300, 70)], fill="#000000")
+    draw.text((30, 35), text, fill="#ffffff")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _print_whole_problems(summary: Path) -> None:
+    """The summary prints 问题清单 without its link and thumbnail columns (they stay on screen,
+    the page keeps a readable size); the picture shows them: its print area widened to the
+    table's last column, in xl/workbook.xml (re-saving with openpyxl would drop the pictures)."""
+    import zipfile
+
+    with zipfile.ZipFile(summary) as source:
+        parts = {info: source.read(info) for info in source.infolist()}
+    with zipfile.ZipFile(summary, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in parts.items():
+            if info.filename == "xl/workbook.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"(问题清单!\$A\$1:\$)L(\$\d+<)", r"\1N\2", text)
+                data = text.encode("utf-8")
+            target.writestr(info, data)
+
+
+def photo_pictures(filled: Path, standard: Any, layout: Layout, work: Path) -> tuple[Path, Path]:
+    """Photo evidence: the filled workbook with photos over two failed criteria, graded into
+    a summary (问题清单 with counts, links and thumbnails) and a history; the 整改通知单 it
+    gives, then the site's reply typed and given an after-photo by LibreOffice itself (the
+    notice's 问题照片 thumbnails beside its 整改照片)."""
+    from openpyxl.drawing.image import Image as XLImage
+
+    returns = work / "photo-returns"
+    returns.mkdir()
+    book = openpyxl.load_workbook(filled)
+    sheet = book[layout.checklist_sheet]
+    for row in layout.rows:  # the rest answered, so that the return is graded
+        result = sheet.cell(row.index + 1, Col.RESULT + 1)
+        if row.kind == "criterion" and not result.value:
+            result.value = layout.result_label("pass")
+    for n, (code, color) in enumerate((("1.1.02", "#5b7fa6"), ("1.1.11", "#7a8f5b"))):
+        image = XLImage(io.BytesIO(_photo(f"photo {n + 1}: {code}", color)))
+        image.width, image.height = 96, 72
+        sheet.add_image(image, f"K{layout.criterion_row[code] + 1}")
+    book.save(returns / "P001.xlsx")
+    graded = work / "photo-graded"
+    graded.mkdir()
+    batch = grade_returns(returns, [standard], None)
+    assert not batch.sent_back, [d.message for w in batch.sent_back for d in w.errors]
+    summary = work / "problems-photos.xlsx"
+    publish(batch, graded / "photos", work)
+    write_summary(batch, summary)
+    _print_whole_problems(summary)
+    history = work / "photo-history.sqlite"
+    record_batch(history, batch)
+    written = write_notices(history, PERIOD, work / "photo-notices", [standard], date(2026, 11, 14))
+    notice = written.notices[0]
+    first = notice.items[0].row_index
+    typed = {
+        cell_name(first, NCol.MEASURE): "晨会重申微笑服务，班长每日抽查",
+        cell_name(first, NCol.STATUS): "已整改",
+        cell_name(first, NCol.DONE): "2026-11-13",
+        cell_name(first, NCol.OWNER): "李主管",
+    }
+    after = [(cell_name(first, NCol.AFTER), _photo("after: 1.1.02", "#b08a4a"), "jpg")]
+    reply = work / "notice-photos.xlsx"
+    data = (written.register.parent / notice.file).read_bytes()
+    reply.write_bytes(
+        insert_pictures(data, "整改事项", after, work / "lo", size=(2100, 1575), values=typed)
+    )
+    return summary, reply
+
+
 PICTURES = {  # picture -> (source workbook in sources(), printed page)
     "workbook.png": ("workbook.xlsx", 2),  # page 1 is the cover; 2 the checklist's first page
     "workbook-filled.png": ("workbook-filled.xlsx", 2),
@@ -173,6 +265,8 @@ PICTURES = {  # picture -> (source workbook in sources(), printed page)
     "monthly.png": ("monthly.xlsx", 1),
     "notice.png": ("notice.xlsx", 2),  # page 1 is 通知信息; 2 the problems to rectify
     "ledger.png": ("ledger.xlsx", 1),
+    "problems-photos.png": ("problems-photos.xlsx", PROBLEMS_PAGE),  # 问题清单
+    "notice-photos.png": ("notice-photos.xlsx", 2),
 }
 
 
@@ -197,7 +291,9 @@ def sources(work: Path) -> dict[str, Path]:
     shutil.copy(demo.months[-1].summary, summary)
     shutil.copy(demo.monthly, monthly)
     notice, ledger = notice_and_ledger(work / "demo", monthly, work)
-    return {p.name: p for p in (blank, filled, summary, monthly, notice, ledger)}
+    problems, reply = photo_pictures(filled, standard, layout, work)
+    made = (blank, filled, summary, monthly, notice, ledger, problems, reply)
+    return {p.name: p for p in made}
 
 
 def main() -> None:
