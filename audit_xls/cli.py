@@ -343,9 +343,10 @@ def build(
 
         try:
             codes = [s.code for s in sites]
-            rechecks = plan_rechecks(history_path, standard_model.id, period, codes)
+            words = template if template in LANGS else lang  # the workbook's language
+            rechecks = plan_rechecks(history_path, standard_model.id, period, codes, words)
         except history.HistoryError as error:
-            raise click.ClickException(str(error)) from None
+            raise _fail(error, lang) from None
     try:
         entries = build_all(
             standard_model,

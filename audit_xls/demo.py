@@ -259,7 +259,7 @@ def run_demo(
         echo(t("demo.progress", lang, period=period, count=len(sites)))
         issued_dir = out / "issued" / period
         rechecks = (
-            plan_rechecks(result.history, standard.id, period, [s.code for s in sites])
+            plan_rechecks(result.history, standard.id, period, [s.code for s in sites], lang)
             if month_index
             else {}
         )

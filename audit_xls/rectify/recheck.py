@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from audit_xls.i18n import DEFAULT_LANG
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import UNCLOSED, ProblemState
 from audit_xls.workbook.layout import Col, cell, recheck_first_row
@@ -30,7 +31,6 @@ CHECKSUM_KEY = "recheck_checksum"
 ROW_PREFIX = "R"
 # The 复查 rows' locked columns, as laid out under the checklist's columns.
 LOCKED = (Col.CODE, Col.SECTION, Col.GROUP, Col.TEXT, Col.METHOD, Col.RULE)
-LANG = "zh"
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,9 @@ class RecheckItem:
     measure: str
 
 
-def items_for(states: Sequence[ProblemState], lang: str = LANG) -> tuple[RecheckItem, ...]:
-    """The problems to re-check, oldest first."""
+def items_for(states: Sequence[ProblemState], lang: str = DEFAULT_LANG) -> tuple[RecheckItem, ...]:
+    """The problems to re-check, oldest first; the site's reply worded in `lang` (the
+    workbook's language)."""
     out = []
     for p in sorted(states, key=lambda s: (s.period, s.code)):
         if p.status not in UNCLOSED:
@@ -72,10 +73,10 @@ def items_for(states: Sequence[ProblemState], lang: str = LANG) -> tuple[Recheck
 
 
 def plan_rechecks(
-    history: Any, standard_id: str, period: str, sites: Sequence[str]
+    history: Any, standard_id: str, period: str, sites: Sequence[str], lang: str = DEFAULT_LANG
 ) -> dict[str, tuple[RecheckItem, ...]]:
     """Site code -> the problems of earlier months to re-check in `period` (sites with none
-    are left out). A history without a ledger gives nothing."""
+    are left out), worded in `lang`. A history without a ledger gives nothing."""
     from audit_xls.history.store import has_ledger, read_connection
 
     with read_connection(history) as conn:
@@ -91,7 +92,7 @@ def plan_rechecks(
     from audit_xls.rectify.policy import MAX_RECHECK_ROWS
 
     # the oldest first; a site with more than the workbook holds gets the oldest ones
-    plans = {code: items_for(found)[:MAX_RECHECK_ROWS] for code, found in by_site.items()}
+    plans = {code: items_for(found, lang)[:MAX_RECHECK_ROWS] for code, found in by_site.items()}
     return {code: items for code, items in plans.items() if items}
 
 
