@@ -309,10 +309,20 @@ def add_table_sheet(
     column_formats = [formats.for_kind(c.kind) for c in columns]
     write_rows(sheet, first, rows, column_formats)
     wrapped = [(col, c.width) for col, c in enumerate(columns) if c.kind == "wrap"]
+    # a text's lines in a column, worked out once per table: the same criterion, section and
+    # rule texts recur in every workbook's rows (a pure function of the text and the width)
+    counted: dict[tuple[str, float], int] = {}
+
+    def lines_of(text: str, width: float) -> int:
+        found = counted.get((text, width))
+        if found is None:
+            found = counted[(text, width)] = line_count(text, width)
+        return found
+
     for offset, values in enumerate(rows):
         # as tall as the wrapped text (no writer autofits rows; a cut note is a lost note)
         lines = max(
-            (line_count(str(values[col]), width) for col, width in wrapped if values[col]),
+            (lines_of(str(values[col]), width) for col, width in wrapped if values[col]),
             default=1,
         )
         if lines > 1:
