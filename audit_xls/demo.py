@@ -37,7 +37,7 @@ from audit_xls.outputs.exports import write_csv
 from audit_xls.outputs.summary import write_summary
 from audit_xls.rectify import ledger, recheck
 from audit_xls.rectify.collect import collect_replies
-from audit_xls.rectify.notices import NOTICE_TEMPLATE, NCol, write_notices
+from audit_xls.rectify.notices import NCol, write_notices
 from audit_xls.rectify.recheck import plan_rechecks
 from audit_xls.rectify.report import write_report
 from audit_xls.standards.loader import load_standard
@@ -336,7 +336,7 @@ def recheck_workbook(data: bytes, layout: Layout, items: Sequence[Any], site_ind
 def _reply(data: bytes, notice: Any, today: date, inspected: date) -> bytes:
     """A site's answers on its notice: every fourth problem still in progress."""
     book = openpyxl.load_workbook(io.BytesIO(data))
-    labels = load_template(NOTICE_TEMPLATE)
+    labels = load_template(notice.template)
     cover = book[labels.sheets["cover"]]
     cover.cell(COVER_ROW["site_manager"] + 1, COVER_VALUE_COL + 1).value = "项目经理"
     sheet = book[labels.sheets["checklist"]]
@@ -369,7 +369,7 @@ def _rectify_month(
     month = parse_period(period)
     issued_on = month.last_day - timedelta(days=3)
     folder = out / "notices" / period
-    written = write_notices(result.history, period, folder, [standard], issued_on)
+    written = write_notices(result.history, period, folder, [standard], issued_on, lang=lang)
     index = {s.code: i for i, s in enumerate(sites)}
     batches: dict[date, dict[str, bytes]] = {}
     silent = []

@@ -46,10 +46,11 @@ def fill_notice(
     cells: Mapping[tuple[str, str], Any] | None = None,
     change: Callable[[openpyxl.Workbook], None] | None = None,
 ) -> bytes:
-    """Answer the notice's problem rows (0 = the first row) as a site would."""
+    """Answer the notice's problem rows (0 = the first row) as a site would (a notice of any
+    language: its first sheet the cover, its second the problems)."""
     book = openpyxl.load_workbook(io.BytesIO(data))
-    book["通知信息"]["B11"] = responder
-    sheet = book["整改事项"]
+    book.worksheets[0]["B11"] = responder
+    sheet = book.worksheets[1]
     for index, answer in rows.items():
         row = FIRST_ITEM_ROW + index + 1
         for col, value in zip((7, 6, 8, 9, 10), answer, strict=True):  # G, F, H, I, J
@@ -111,9 +112,9 @@ class Cycle:
         self.inspected = True
         return batch
 
-    def notices(self, period: str, day: date, sites: list[str] | None = None):
+    def notices(self, period: str, day: date, sites: list[str] | None = None, lang: str = "zh"):
         out = self.folder / "notices" / f"{period}-{day.isoformat()}"
-        return write_notices(self.history, period, out, [self.standard], day, sites)
+        return write_notices(self.history, period, out, [self.standard], day, sites, lang)
 
     def notice_bytes(self, written: Any, code: str) -> bytes:
         notice = next(n for n in written.notices if n.site.code == code)

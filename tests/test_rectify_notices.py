@@ -354,3 +354,63 @@ def test_a_notice_issued_while_replies_were_checked_sends_its_old_reply_back(
         SENT_BACK, ["reply.superseded"], 0,
     )  # fmt: skip
     assert {s.status for s in states(cycle).values()} == {OPEN}
+
+
+def test_an_english_notice_is_labelled_in_english_and_its_reply_collected(cycle: Cycle) -> None:
+    written = cycle.notices("2026-11", NOV14, lang="en")
+    data = cycle.notice_bytes(written, "P001")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Notice", "To fix", "_lists", "_manifest"]
+    items = book["To fix"]
+    assert [items.cell(2, c).value for c in range(1, 13)] == [
+        "Code", "Criterion", "Description", "Deduction", "Deadline", "Measures taken", "Status",
+        "Date done", "Owner", "Remarks", "Problem photos", "After photos",
+    ]  # fmt: skip
+    rows = [[items.cell(r, c).value for c in range(1, 6)] for r in range(3, 6)]
+    assert rows == [
+        ["1.1.01", "着装整洁", "工服不整 (found in 2026-10)", "Problem points: 2, deduction: 0.6",
+         "2026-10-19 (overdue, days: 26)"],
+        ["3.1.02", "巡查记录", "巡查缺记录 (found in 2026-10)", "Problem points: 1, deduction: 0.5",
+         "2026-10-19 (overdue, days: 26)"],
+        ["1.1.01", "着装整洁", "工牌未戴", "Problem points: 1, deduction: 0.3",
+         "2026-11-17 (days left: 3)"],
+    ]  # fmt: skip
+    assert items.cell(1, 1).value == "迷你标准 rectification notice - P001 滨江花园 (2026-11)"
+    cover = book["Notice"]
+    assert [v for r in range(3, 18) if (v := cover[f"A{r}"].value)] == [
+        "Site code", "Site name", "Region", "City company", "Project type", "Period",
+        "Inspection date", "Inspector", "Replied by", "Reply remarks", "Notice number",
+        "Notice date", "Score this period", "Grade",
+    ]  # fmt: skip
+    assert book["_lists"]["A1"].value == "Fixed"
+    assert read_workbook(data).manifest.values["template"] == "notice/en"
+    # no Chinese punctuation in any English label
+    import yaml
+
+    from audit_xls.workbook.template import TEMPLATES_DIR
+
+    text = (TEMPLATES_DIR / "notice" / "en.yaml").read_text(encoding="utf-8")
+    labels = yaml.safe_load(text)
+    zh = yaml.safe_load((TEMPLATES_DIR / "notice" / "zh.yaml").read_text(encoding="utf-8"))
+    assert labels.keys() == zh.keys()
+    assert all(labels[k].keys() == zh[k].keys() for k in zh if isinstance(zh[k], dict))
+    body = text.split("\n", 2)[2]  # past the comment naming the Chinese title
+    assert not [ch for ch in body if ch in "，。；：（）「」、！？—"]
+    # the site's reply, filled in English, collected
+    reply = fill_notice(data, {
+        0: ("Fixed", "New uniforms, staff trained", date(2026, 11, 12), "Wang", None),
+        1: ("In progress", None, date(2026, 11, 30), "Zhao", None),
+        2: ("Cannot fix", None, None, None, "Supplier stopped making badges"),
+    }, responder="Li")  # fmt: skip
+    collected = cycle.collect({"p001.xlsx": reply}, date(2026, 11, 16), written.register)
+    [got] = collected.replies
+    assert got.status == ACCEPTED, [d.message for d in got.diagnostics]
+    found = states(cycle)
+    one, two, three = (found[k] for k in (("P001", "2026-10", "1.1.01"),
+                                          ("P001", "2026-10", "3.1.02"),
+                                          ("P001", "2026-11", "1.1.01")))  # fmt: skip
+    assert (one.status, one.measure, one.owner, one.done_date) == (
+        CLAIMED, "New uniforms, staff trained", "Wang", "2026-11-12",
+    )  # fmt: skip
+    assert (two.status, two.done_date) == (IN_PROGRESS, "2026-11-30")
+    assert (three.status, three.reply_note) == (CANNOT_FIX, "Supplier stopped making badges")

@@ -2,8 +2,9 @@
 
 Same look (build's formats), protection (locked sheets and structure), a very hidden manifest
 (layout's key/value rows and checksum, one row per problem) and a fingerprint of the locked
-content. Its template (`templates/notice/zh.yaml`) names the sheets, so read.py reads a
-returned notice exactly as it reads a returned inspection workbook: the same safety checks.
+content. Its template (`templates/notice/zh.yaml`; `en.yaml` for --lang en) names the sheets,
+so read.py reads a returned notice exactly as it reads a returned inspection workbook: the
+same safety checks.
 
 The locked cells are rebuilt from what the history recorded for the notice (`notice_items`),
 so `collect` compares a reply cell by cell with what was sent.
@@ -104,6 +105,12 @@ EXTRA_COVER = ("notice_id", "issued_on", "score", "grade")
 
 def is_notice_template(name: str) -> bool:
     return name.startswith(NOTICE_TEMPLATE_PREFIX)
+
+
+def notice_template(lang: str = "zh") -> str:
+    """The notice template of a language (templates/notice/LANG.yaml), as --lang picks the
+    inspection workbook's templates/LANG.yaml."""
+    return f"{NOTICE_TEMPLATE_PREFIX}{lang}"
 
 
 @dataclass(frozen=True)
@@ -319,7 +326,9 @@ def _write_cover(book: Any, t: Template, f: Any, notice: Notice, footer: str) ->
         sheet.write_string(row, COVER_VALUE_COL, extra[name], f.locked)
         row += 1
     if notice.already:
-        listed = "；".join(f"{p.code}（{p.period}）" for p in notice.already)
+        listed = labels["already_separator"].join(
+            labels["already_item"].format(code=p.code, period=p.period) for p in notice.already
+        )
         text = labels["already"].format(items=listed)
         row += 1
         sheet.merge_range(row, 0, row, 1, text, f.text)
@@ -416,7 +425,7 @@ def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, fo
             NCol.STATUS,
             {"type": "formula", "criteria": f"=LEN({status0})=0", "format": f.unanswered},
         )
-        overdue = t["checklist"]["overdue"].split("（")[-1][:2]  # "逾期"
+        overdue = t["checklist"]["overdue_mark"]  # the word SEARCH finds in 整改期限
         deadline0 = cell(first, NCol.DEADLINE)
         sheet.conditional_format(
             first,
@@ -516,9 +525,10 @@ def plan_notices(
     standards: Sequence[Standard],
     issued_on: date,
     sites: Sequence[str] | None = None,
+    template: str = NOTICE_TEMPLATE,
 ) -> list[Notice]:
     """One notice per site and standard with problems to act on, found in `period` or before,
-    oldest first; the site's result of `period` (when graded) heads it."""
+    oldest first; the site's result of `period` (when graded) heads it; labelled by `template`."""
     states = ledger.replay(conn, where="p.period <= ?", params=(period,))
     by_hash = {s.content_hash: s for s in standards}
     groups: dict[tuple[str, str], list[ProblemState]] = {}
@@ -582,6 +592,7 @@ def plan_notices(
                 photos={
                     p.id: found[(p.period, p.code)] for p in to_act if (p.period, p.code) in found
                 },
+                template=template,
             )
         )
     return notices
@@ -724,14 +735,17 @@ def write_notices(
     lang: str = "zh",
 ) -> NoticesWritten:
     """Plan, build and write the notices of `period`, record them in the history (one
-    transaction) and write the register notices-PERIOD.csv beside them."""
+    transaction) and write the register notices-PERIOD.csv beside them. `lang` chooses the
+    notices' template (templates/notice/LANG.yaml) and the messages' language."""
     from audit_xls.atomic import atomic_write_bytes
     from audit_xls.history.store import transaction
 
     out = Path(out_dir)
     recorded = already = 0
     with transaction(history) as conn:
-        notices = plan_notices(conn, period, standards, issued_on, sites)
+        template = notice_template(lang)
+        load_template(template)  # an unknown language fails before anything is recorded
+        notices = plan_notices(conn, period, standards, issued_on, sites, template)
         if not notices:
             listed = t("rectify.notices.sites", lang, sites=list(sites)) if sites else ""
             raise NoticeError(
