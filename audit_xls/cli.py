@@ -779,7 +779,7 @@ def history_migrate(source: str, target: str, lang: str) -> None:
         summary = migrate(source, target, progress=progress)
     except HistoryError as error:
         raise _fail(error, lang) from None
-    click.echo(summary.message())
+    click.echo(summary.message(lang))
 
 
 @history_group.command("merge")
@@ -798,7 +798,7 @@ def history_merge(sources: tuple[str, ...], into: str, lang: str) -> None:
         summary = merge(list(sources), into)
     except HistoryError as error:
         raise _fail(error, lang) from None
-    click.echo(summary.message())
+    click.echo(summary.message(lang))
 
 
 @history_group.command("check")
@@ -820,7 +820,7 @@ def history_check(history_path: str, as_json: bool, lang: str) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
-        for line in report.lines():
+        for line in report.lines(lang):
             click.echo(line)
     if not report.ok:
         sys.exit(1)

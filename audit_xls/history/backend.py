@@ -463,23 +463,21 @@ def open_write(location: str | Path) -> Iterator[Connection]:
 
 
 @contextmanager
-def open_read(location: str | Path, missing: str) -> Iterator[Connection]:
-    """A reader's connection: never creates anything. `missing` is the message for a SQLite
-    path that is not there."""
+def open_read(location: str | Path, missing: str | HistoryError) -> Iterator[Connection]:
+    """A reader's connection: never creates anything. `missing` is the error (or its
+    message) for a SQLite path that is not there."""
     if is_url(location):
         conn = connect_postgres(str(location))
     else:
         path = Path(location)
         if not path.is_file():
-            raise HistoryError(missing)
+            raise missing if isinstance(missing, HistoryError) else HistoryError(missing)
         try:
             raw = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S
             )
         except sqlite3.Error as exc:
-            raise HistoryError(
-                f"历史库 {path} 无法打开（{exc}）：请检查文件是否存在、是否有读取权限。"
-            ) from exc
+            raise HistoryError.of("history.cannot_read", path=path, error=exc) from exc
         raw.isolation_level = None
         conn = Connection(raw, SQLITE, path)
     try:

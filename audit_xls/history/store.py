@@ -39,7 +39,7 @@ from audit_xls.history.backend import (
     open_write,
     shown,
 )
-from audit_xls.i18n import Ref
+from audit_xls.i18n import Ref, t
 from audit_xls.model.diagnostics import Diagnostic, params_from_json, params_to_json
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.standard import Standard
@@ -395,10 +395,7 @@ def _connect(location: str | Path) -> Iterator[Connection]:
         except sqlite3.Error as exc:
             raise _failure(location, exc) from exc
         except database_errors() as exc:
-            raise HistoryError(
-                f"历史库 {conn.shown} 无法读取（{exc}）：它不是 audit-xls 的历史库，"
-                "请用 --history 指定正确的位置。"
-            ) from exc
+            raise HistoryError.of("history.unreadable", path=conn.shown, error=exc) from exc
         yield conn
 
 
@@ -433,13 +430,15 @@ def _check_readable(conn: Connection) -> None:
         if not set(columns) <= found.get(t, set())
     ]
     if version == 0 or (lacking and version == SCHEMA_VERSION):
-        why = "没有结构版本号" if version == 0 else "缺少表或列：" + "、".join(lacking)
+        why = (
+            Ref.to("history.no_version")
+            if version == 0
+            else Ref.to("history.lacking", tables=lacking)
+        )
         raise HistoryError.of("history.not_history", path=conn.shown, why=why)
     if lacking:
-        raise HistoryError(
-            f"历史库 {conn.shown}：结构版本 {version} 较旧（本程序为 {SCHEMA_VERSION}）："
-            f"请先运行一次 audit-xls grade --history {conn.shown}（重新评分同一批文件即可，"
-            "不会重复记录），它会升级历史库；monthly 只读取、不修改历史库。"
+        raise HistoryError.of(
+            "history.older", path=conn.shown, version=version, supported=SCHEMA_VERSION
         )
 
 
@@ -448,9 +447,7 @@ def _connect_read(location: str | Path) -> Iterator[Connection]:
     """The readers' connection: read-only, never creates, migrates or writes; its queries
     run in one read transaction (one snapshot of whole batches)."""
     location = location_of(location)
-    missing = (
-        f"历史库 {location} 不存在：请先用 audit-xls grade --history {location} 评分并记录结果。"
-    )
+    missing = HistoryError.of("history.not_yet", path=location)
     with open_read(location, missing) as conn:
         try:
             _check_readable(conn)
@@ -512,19 +509,16 @@ class RecordSummary:
         return self.recorded_graded + self.recorded_sent_back
 
     def message(self, lang: str = "zh") -> str:
-        where = shown(self.path)
-        if lang == "en":
-            return (
-                f"History {where}: {self.recorded} recorded ({self.recorded_graded} graded, "
-                f"{self.recorded_sent_back} sent back), {self.already_recorded} already there, "
-                f"{self.superseded} superseded by a resubmission"
-                + (f", {self.regraded} sent back before and graded now." if self.regraded else ".")
-            )
-        return (
-            f"历史库 {where}：新记录 {self.recorded} 份（评分 {self.recorded_graded}，"
-            f"退回 {self.recorded_sent_back}），已记录过 {self.already_recorded} 份，"
-            f"被重新提交替代 {self.superseded} 份"
-            + (f"，此前退回、现已评分 {self.regraded} 份。" if self.regraded else "。")
+        return t(
+            "history.recorded_regraded" if self.regraded else "history.recorded",
+            lang,
+            path=shown(self.path),
+            recorded=self.recorded,
+            graded=self.recorded_graded,
+            sent_back=self.recorded_sent_back,
+            already=self.already_recorded,
+            superseded=self.superseded,
+            regraded=self.regraded,
         )
 
 

@@ -95,12 +95,14 @@ class MigrateSummary:
     copied: dict[str, int] = field(default_factory=dict)  # table -> rows copied by this run
     total: dict[str, int] = field(default_factory=dict)  # table -> rows in the source
 
-    def message(self) -> str:
-        from audit_xls.i18n import default_lang, join
+    def message(self, lang: str | None = None) -> str:
+        from audit_xls.i18n import default_lang, join, t
 
-        tables = join([f"{t} {n}" for t, n in self.total.items()], default_lang())
-        return message(
-            "migrate.done",
+        lang = lang or default_lang()
+        tables = join([f"{t} {n}" for t, n in self.total.items()], lang)
+        return t(
+            "history.migrate.done",
+            lang,
             source=self.source,
             target=self.target,
             copied=sum(self.copied.values()),
@@ -150,8 +152,8 @@ def _readable(source: str | Path) -> Iterator[str | Path]:
         yield current
 
 
-def _missing(path: Path | str) -> str:
-    return message("missing", path=path)
+def _missing(path: Path | str) -> HistoryError:
+    return HistoryError.of("history.missing", path=path)
 
 
 def migrate(
@@ -161,7 +163,7 @@ def migrate(
 ) -> MigrateSummary:
     """Copy the SQLite history `source` into `target` (a URL, or another SQLite path)."""
     if is_url(source):
-        raise HistoryError(message("migrate.from_url", source=shown(str(source))))
+        raise HistoryError.of("history.migrate.from_url", source=shown(str(source)))
     source = Path(source)
     summary = MigrateSummary(str(source), shown(target))
     with _current_source(source) as current:
@@ -192,7 +194,7 @@ def _check_prefix(src: sqlite3.Connection, dst: Connection, source: Path) -> Non
         for r in src.execute("SELECT id, file_hash, workbook_id, status FROM workbooks")
     }
     if any(ours.get(r[0]) != tuple(r) for r in theirs):
-        raise HistoryError(message("migrate.foreign_target", target=dst.shown, source=source))
+        raise HistoryError.of("history.migrate.foreign_target", target=dst.shown, source=source)
 
 
 def _copy_table(
@@ -265,9 +267,12 @@ class MergeSummary:
     notices_added: int = 0
     replies_added: int = 0
 
-    def message(self) -> str:
-        return message(
-            "merge.done",
+    def message(self, lang: str | None = None) -> str:
+        from audit_xls.i18n import default_lang, t
+
+        return t(
+            "history.merge.done",
+            lang or default_lang(),
             target=self.into,
             recorded=self.recorded_graded + self.recorded_sent_back,
             graded=self.recorded_graded,
@@ -617,20 +622,21 @@ class CheckReport:
             "counts": self.counts,
         }
 
-    def lines(self) -> list[str]:
-        from audit_xls.i18n import default_lang, entry
+    def lines(self, lang: str | None = None) -> list[str]:
+        from audit_xls.i18n import default_lang, entry, t
 
-        header = entry("history.check.header", default_lang())
+        lang = lang or default_lang()
+        header = entry("history.check.header", lang)
         widths = [8, 12, 10, 10, 10, 8, 8, 8, 8, 8, 8, 8]
-        out = [message("check.title", path=self.location, version=self.version)]
+        out = [t("history.check.title", lang, path=self.location, version=self.version)]
         out.append("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
         for c in self.counts:
             values = [c[k] for k in ("period", "standard_id")] + [c[k] for k in COUNT_KEYS]
             out.append("  ".join(str(v).ljust(w) for v, w in zip(values, widths, strict=True)))
         if self.ok:
-            out.append(message("check.ok"))
+            out.append(t("history.check.ok", lang))
         else:
-            out.append(message("check.found", count=len(self.problems)))
+            out.append(t("history.check.found", lang, count=len(self.problems)))
             out.extend(f"- {p}" for p in self.problems)
         return out
 
