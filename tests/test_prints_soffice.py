@@ -26,6 +26,7 @@ from audit_xls.history.monthly import monthly_report
 from audit_xls.history.monthly_workbook import write_monthly
 from audit_xls.history.store import record_batch
 from audit_xls.outputs.summary import write_summary
+from audit_xls.rectify.notices import write_notices
 from audit_xls.soffice import convert
 from audit_xls.workbook.build import build_all
 
@@ -36,6 +37,7 @@ PERIOD = "2026-11"
 # at 70-100 %). A 10 pt word's box is 13.0 pt tall in pdftotext's -bbox at 100 %.
 MIN_SCALE = 0.68
 FULL_HEIGHT = 13.0
+NOTICE_DAY = date(2026, 11, 14)
 A4_LANDSCAPE = (841.89, 595.28)  # points; LibreOffice writes 842 x 595
 
 LONG_NOTE = (
@@ -106,8 +108,11 @@ def printed(tmp_path_factory, shipped_standard) -> dict[str, Path]:
     write_monthly(monthly_report(history), monthly)
     workbook = base / "workbook.xlsx"
     workbook.write_bytes((issued_dir / entries[1].file).read_bytes())
-    pdfs = convert([workbook, summary, monthly], "pdf", base / "pdf")
-    return dict(zip(("workbook", "summary", "monthly"), pdfs, strict=True))
+    written = write_notices(history, PERIOD, base / "notices", [shipped_standard], NOTICE_DAY)
+    notice = base / "notice.xlsx"  # HD002's: the long note and the long site name
+    notice.write_bytes((base / "notices" / written.notices[1].file).read_bytes())
+    pdfs = convert([workbook, summary, monthly, notice], "pdf", base / "pdf")
+    return dict(zip(("workbook", "summary", "monthly", "notice"), pdfs, strict=True))
 
 
 def assert_readable_a4(pdf: Path) -> None:
@@ -226,3 +231,21 @@ def test_monthly_prints_whole(printed):
     text = squeeze("".join(pages(pdf, "-raw")))
     assert "翠湖天地国际公寓二期（东区）" in text  # wrapped, whole
     assert text.count(LONG_NOTE[-8:]) == 2 * 3  # the note whole in 整改台账 and 逾期未整改
+
+
+def test_notice_prints_whole(printed):
+    """The 整改通知单 a site prints, fills and signs: every column on the page (the photos too),
+    its texts whole, readable."""
+    pdf = printed["notice"]
+    assert_readable_a4(pdf)
+    assert_columns_on_page(
+        pdf,
+        {
+            "通知信息": ["填写说明", "项目编码", "项目名称", "检查月份", "回复人", "回复说明", "通知单编号", "填写说明"],
+            "整改事项": ["责任人", "编号", "检查标准", "问题描述", "扣分", "整改期限", "整改措施", "整改状态",
+                         "完成日期", "责任人", "说明", "问题照片", "整改照片"],
+        },
+    )  # fmt: skip
+    text = squeeze("".join(pages(pdf, "-raw")))
+    assert LONG_NOTE[-8:] in text and LONG_NOTE[:8] in text  # the note whole, not cut
+    assert "翠湖天地国际公寓二期（东区）" in text

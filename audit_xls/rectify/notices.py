@@ -82,23 +82,28 @@ LOCKED_COLS = (NCol.CODE, NCol.TEXT, NCol.NOTE, NCol.DEDUCTION, NCol.DEADLINE)
 INPUT_COLS = (NCol.MEASURE, NCol.STATUS, NCol.DONE, NCol.OWNER, NCol.REMARK, NCol.AFTER)
 # Notices issued before the photo columns have the first ten (collect still reads them).
 COLUMNS_BEFORE_PHOTOS = 10
+# Narrow columns whose long texts wrap (rows as tall as their text, textwidth.py), so the
+# 整改事项 sheet prints one A4 landscape page wide at a readable size (about 70 %, as the
+# inspection checklist) with its photo columns: a site prints, fills and signs it.
 WIDTHS = {
-    NCol.CODE: 8,
-    NCol.TEXT: 40,
-    NCol.NOTE: 26,
-    NCol.DEDUCTION: 17,
-    NCol.DEADLINE: 18,
-    NCol.MEASURE: 28,
-    NCol.STATUS: 12,
-    NCol.DONE: 12,
-    NCol.OWNER: 10,
-    NCol.REMARK: 22,
-    NCol.BEFORE: 24,
-    NCol.AFTER: 14,
+    NCol.CODE: 7,
+    NCol.TEXT: 20,
+    NCol.NOTE: 22,
+    NCol.DEDUCTION: 10,
+    NCol.DEADLINE: 11,
+    NCol.MEASURE: 16,
+    NCol.STATUS: 9,
+    NCol.DONE: 11,
+    NCol.OWNER: 8,
+    NCol.REMARK: 12,
+    NCol.BEFORE: 12,  # about 90 pixels: a thumbnail's width
+    NCol.AFTER: 12,
 }
-MAX_BEFORE_PHOTOS = 2  # thumbnails shown in a problem's 问题照片 cell
+# the texts a problem row's height follows
+WRAPPED = (NCol.TEXT, NCol.NOTE, NCol.DEDUCTION, NCol.DEADLINE)
+MAX_BEFORE_PHOTOS = 2  # thumbnails shown in a problem's 问题照片 cell, one above the other
 BEFORE_BOX = (80, 60)  # pixels each thumbnail is shown in
-PHOTO_ROW_POINTS = 50
+PHOTO_GAP = 4  # pixels around and between thumbnails
 # Rows of the cover below the fields layout.COVER_ROW places (which read.py reads).
 EXTRA_COVER = ("notice_id", "issued_on", "score", "grade")
 
@@ -361,7 +366,8 @@ def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, fo
     )
     sheet.merge_range(0, 0, 0, last, title, f.title)
     sheet.set_row(0, 30)
-    sheet.set_row(HEADER_ROW, 24)
+    headers = [(cells.get((HEADER_ROW, col), ""), WIDTHS[col]) for col in NCol]
+    sheet.set_row(HEADER_ROW, max(24, look.row_height(headers)))
     for col in NCol:
         if (HEADER_ROW, col) in cells:
             sheet.write_string(HEADER_ROW, col, cells[(HEADER_ROW, col)], f.header)
@@ -394,11 +400,10 @@ def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, fo
                 },
             )
         sheet.write_blank(r, NCol.BEFORE, None, f.item)
-        height = look.row_height(
-            (cells[(r, col)], WIDTHS[col]) for col in (NCol.TEXT, NCol.NOTE, NCol.DEDUCTION)
-        )
-        if _before_photos(sheet, r, notice.photos.get(item.problem, ())):
-            height = max(height, PHOTO_ROW_POINTS)
+        height = look.row_height((cells[(r, col)], WIDTHS[col]) for col in WRAPPED)
+        placed = _before_photos(sheet, r, notice.photos.get(item.problem, ()))
+        if placed:  # pixels to points (0.75): the thumbnails stacked in the row
+            height = max(height, 0.75 * (PHOTO_GAP + placed * (BEFORE_BOX[1] + PHOTO_GAP)))
         sheet.set_row(r, height)
     if notice.items:
         first = notice.items[0].row_index
@@ -473,7 +478,8 @@ def _before_photos(sheet: Any, row: int, paths: Sequence[str]) -> int:
         sheet.insert_image(
             row, NCol.BEFORE, "photo.jpg",
             {"image_data": io.BytesIO(checked.thumbnail), "x_scale": scale, "y_scale": scale,
-             "x_offset": 2 + placed * (BEFORE_BOX[0] + 4), "y_offset": 2, "object_position": 1,
+             "x_offset": PHOTO_GAP, "y_offset": PHOTO_GAP + placed * (BEFORE_BOX[1] + PHOTO_GAP),
+             "object_position": 1,
              "description": f"{placed + 1}", "decorative": False},
         )  # fmt: skip
         placed += 1
