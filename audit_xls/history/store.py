@@ -726,9 +726,9 @@ def load_photos(
 ) -> list[tuple[str, str, str]]:
     """(criterion, sha256, path) of the photos of a site's month, from its current graded
     result (not superseded), in checklist order."""
-    sql = """SELECT p.criterion, p.sha256, p.path FROM photos p
+    sql = f"""SELECT p.criterion, p.sha256, p.path FROM photos p
              JOIN workbooks w ON w.id = p.workbook
-             WHERE w.site_code = ? AND w.period = ? AND w.status = 'graded'
+             WHERE w.site_code = ? AND w.period = ? AND w.status = '{GRADED}'
                AND w.superseded = 0"""
     params: list[str] = [site_code, period]
     if criterion is not None:
@@ -837,7 +837,7 @@ def plan_records(conn: Connection, candidates: list[Candidate]) -> Plan:
     for chunk in _chunks(sorted({c.site_code for c in candidates})):
         for row_id, site, period, standard_id, modified in conn.execute(
             f"SELECT id, site_code, period, standard_id, {modified_column} FROM workbooks "
-            f"WHERE status = 'graded' AND superseded = 0 "
+            f"WHERE status = '{GRADED}' AND superseded = 0 "
             f"AND site_code IN ({', '.join('?' for _ in chunk)}) ORDER BY id",
             chunk,
         ).fetchall():

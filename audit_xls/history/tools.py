@@ -36,6 +36,7 @@ from audit_xls.history.backend import (
     open_read,
     shown,
 )
+from audit_xls.model.codes import EventKind, ProblemStatus, Result, Status
 
 CHUNK = 20000  # rows per migrate transaction
 
@@ -645,8 +646,8 @@ class CheckReport:
 # the names of the row's values).
 CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
     (
-        """SELECT site_code || ' ' || period || ' ' || standard_id, count(*) FROM workbooks
-           WHERE status = 'graded' AND superseded = 0
+        f"""SELECT site_code || ' ' || period || ' ' || standard_id, count(*) FROM workbooks
+           WHERE status = '{Status.GRADED}' AND superseded = 0
            GROUP BY site_code, period, standard_id HAVING count(*) > 1""",
         ("check.two_current", ("site_month_standard", "count")),
     ),
@@ -663,13 +664,13 @@ CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
         ("check.superseded_by", ("id", "by")),
     ),
     (
-        """SELECT w.id, w.file FROM workbooks w WHERE w.status = 'graded'
+        f"""SELECT w.id, w.file FROM workbooks w WHERE w.status = '{Status.GRADED}'
            AND (NOT EXISTS (SELECT 1 FROM criteria c WHERE c.workbook = w.id)
                 OR NOT EXISTS (SELECT 1 FROM sections s WHERE s.workbook = w.id))""",
         ("check.graded_without_scores", ("id", "file")),
     ),
     (
-        """SELECT w.id, w.file FROM workbooks w WHERE w.status = 'sent_back'
+        f"""SELECT w.id, w.file FROM workbooks w WHERE w.status = '{Status.SENT_BACK}'
            AND (w.score IS NOT NULL
                 OR EXISTS (SELECT 1 FROM criteria c WHERE c.workbook = w.id))""",
         ("check.sent_back_with_scores", ("id", "file")),
@@ -694,8 +695,8 @@ PHOTO_CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
         ("check.orphans", ("table", "count")),
     ),
     (
-        """SELECT w.id, w.file, count(*) FROM workbooks w JOIN photos p ON p.workbook = w.id
-           WHERE w.status != 'graded' GROUP BY w.id, w.file""",
+        f"""SELECT w.id, w.file, count(*) FROM workbooks w JOIN photos p ON p.workbook = w.id
+           WHERE w.status != '{Status.GRADED}' GROUP BY w.id, w.file""",
         ("check.photos_not_graded", ("id", "file", "count")),
     ),
     (
@@ -738,14 +739,14 @@ LEDGER_CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
         ("check.problem_without_events", ("problem",)),
     ),
     (
-        """SELECT e.problem, e.id, e.kind FROM problem_events e
+        f"""SELECT e.problem, e.id, e.kind FROM problem_events e
            WHERE e.id = (SELECT min(f.id) FROM problem_events f WHERE f.problem = e.problem)
-             AND e.kind != 'found'""",
+             AND e.kind != '{EventKind.FOUND}'""",
         ("check.first_event", ("problem", "id", "kind")),
     ),
     (
-        """SELECT w.id, w.file, c.code FROM workbooks w JOIN criteria c ON c.workbook = w.id
-           WHERE w.status = 'graded' AND w.superseded = 0 AND c.result = 'fail'
+        f"""SELECT w.id, w.file, c.code FROM workbooks w JOIN criteria c ON c.workbook = w.id
+           WHERE w.status = '{Status.GRADED}' AND w.superseded = 0 AND c.result = '{Result.FAIL}'
              AND NOT EXISTS (SELECT 1 FROM problems p
                              WHERE p.workbook_id = w.workbook_id AND p.code = c.code)""",
         ("check.problem_missing", ("id", "file", "code")),
@@ -815,11 +816,20 @@ def _ledger_problems(conn: Connection) -> list[str]:
 
 # Per period and standard: problems found, still to be fixed (open, in progress, claimed,
 # cannot fix), closed at a re-check; notices issued and replies recorded.
-LEDGER_COUNTS = """
+_UNCLOSED = ", ".join(
+    f"'{s}'"
+    for s in (
+        ProblemStatus.OPEN,
+        ProblemStatus.IN_PROGRESS,
+        ProblemStatus.CLAIMED,
+        ProblemStatus.CANNOT_FIX,
+    )
+)
+LEDGER_COUNTS = f"""
 SELECT p.period, p.standard_id, count(*),
-       sum(CASE WHEN s.status IN ('open', 'in_progress', 'claimed', 'cannot_fix')
+       sum(CASE WHEN s.status IN ({_UNCLOSED})
            THEN 1 ELSE 0 END),
-       sum(CASE WHEN s.status = 'closed' THEN 1 ELSE 0 END)
+       sum(CASE WHEN s.status = '{ProblemStatus.CLOSED}' THEN 1 ELSE 0 END)
 FROM problems p JOIN (
     SELECT e.problem, e.status FROM problem_events e
     WHERE e.id = (SELECT max(f.id) FROM problem_events f WHERE f.problem = e.problem)
@@ -832,18 +842,18 @@ SELECT n.period, n.standard_id, count(*),
 FROM notices n GROUP BY n.period, n.standard_id
 """
 # Photos of the current graded results.
-PHOTO_COUNTS = """
+PHOTO_COUNTS = f"""
 SELECT w.period, w.standard_id, count(*) FROM photos p JOIN workbooks w ON w.id = p.workbook
-WHERE w.status = 'graded' AND w.superseded = 0 GROUP BY w.period, w.standard_id
+WHERE w.status = '{Status.GRADED}' AND w.superseded = 0 GROUP BY w.period, w.standard_id
 """
 LEDGER_KEYS = ("problems", "unclosed", "closed", "notices", "replies")
 COUNT_KEYS = ("graded", "superseded", "sent_back", "issued", *LEDGER_KEYS, "photos")
 
-COUNTS = """
+COUNTS = f"""
 SELECT period, standard_id,
-       sum(CASE WHEN status = 'graded' AND superseded = 0 THEN 1 ELSE 0 END),
-       sum(CASE WHEN status = 'graded' AND superseded = 1 THEN 1 ELSE 0 END),
-       sum(CASE WHEN status = 'sent_back' THEN 1 ELSE 0 END)
+       sum(CASE WHEN status = '{Status.GRADED}' AND superseded = 0 THEN 1 ELSE 0 END),
+       sum(CASE WHEN status = '{Status.GRADED}' AND superseded = 1 THEN 1 ELSE 0 END),
+       sum(CASE WHEN status = '{Status.SENT_BACK}' THEN 1 ELSE 0 END)
 FROM workbooks GROUP BY period, standard_id ORDER BY period, standard_id
 """
 
@@ -864,7 +874,7 @@ def check(location: str | Path) -> CheckReport:
             for row in conn.execute(sql).fetchall():
                 problems.append(message(key, **dict(zip(names, row, strict=True))))
         decimals = conn.execute(
-            "SELECT id, score, max_score, percent FROM workbooks WHERE status = 'graded'"
+            f"SELECT id, score, max_score, percent FROM workbooks WHERE status = '{Status.GRADED}'"
         ).fetchall()
         for row in decimals:
             for value in row[1:]:

@@ -28,7 +28,7 @@ from audit_xls import __version__
 from audit_xls.grading.register import IssuedEntry, write_issued
 from audit_xls.grading.sites import Site
 from audit_xls.i18n import t
-from audit_xls.model.codes import EventKind
+from audit_xls.model.codes import EventKind, Status
 from audit_xls.model.standard import Standard
 from audit_xls.outputs.xlsx import WORKBOOK_OPTIONS, strict_warnings
 from audit_xls.rectify import ledger
@@ -549,16 +549,17 @@ def plan_notices(
             continue
         to_act.sort(key=lambda p: (p.period, p.code))
         head = conn.execute(
-            """SELECT site_name, region, standard_version, standard_hash, inspection_date,
+            f"""SELECT site_name, region, standard_version, standard_hash, inspection_date,
                       inspector, score, percent, grade FROM workbooks
-               WHERE status = 'graded' AND superseded = 0 AND site_code = ? AND standard_id = ?
-                 AND period <= ? ORDER BY period DESC, id DESC""",
+               WHERE status = '{Status.GRADED}' AND superseded = 0 AND site_code = ?
+                 AND standard_id = ? AND period <= ? ORDER BY period DESC, id DESC""",
             (site_code, standard_id, period),
         ).fetchone()
         name, region, version, content_hash, inspected, inspector, score, percent, grade = head
         latest_period = conn.execute(
-            """SELECT max(period) FROM workbooks WHERE status = 'graded' AND superseded = 0
-               AND site_code = ? AND standard_id = ? AND period <= ?""",
+            f"""SELECT max(period) FROM workbooks
+               WHERE status = '{Status.GRADED}' AND superseded = 0
+                 AND site_code = ? AND standard_id = ? AND period <= ?""",
             (site_code, standard_id, period),
         ).fetchone()[0]
         inspected_now = latest_period == period
@@ -616,7 +617,7 @@ def _finding_photos(
     for period, code, path in conn.execute(
         f"""SELECT w.period, p.criterion, p.path FROM photos p
             JOIN workbooks w ON w.id = p.workbook
-            WHERE w.status = 'graded' AND w.superseded = 0 AND w.site_code = ?
+            WHERE w.status = '{Status.GRADED}' AND w.superseded = 0 AND w.site_code = ?
               AND w.standard_id = ? AND w.period IN ({marks})
             ORDER BY w.id, p.seq""",
         (site_code, standard_id, *sorted(periods)),
