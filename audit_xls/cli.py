@@ -814,7 +814,7 @@ def history_check(history_path: str, as_json: bool, lang: str) -> None:
     from audit_xls.history.tools import check
 
     try:
-        report = check(history_path)
+        report = check(history_path, lang)
     except HistoryError as error:
         raise _fail(error, lang) from None
     if as_json:

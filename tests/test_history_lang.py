@@ -129,3 +129,21 @@ def test_history_tools_speak_english_with_lang_en(tmp_path: Path) -> None:
     lines = tools.check(into).lines("en")
     assert lines[0] == f"History {into} (schema version {history.SCHEMA_VERSION})"
     assert lines[-1] == "Checks passed: no problem found."
+
+
+def test_history_check_words_its_problems_in_english(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    record_batch(path, three_months()[0])
+    with sqlite3.connect(path) as conn:
+        first = conn.execute("SELECT min(id) FROM workbooks").fetchone()[0]
+        conn.execute("UPDATE workbooks SET score = 'abc' WHERE id = ?", (first,))
+    conn.close()
+    result = CliRunner().invoke(cli, ["history", "check", "--lang", "en", "--history", str(path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"History {path} (schema version {history.SCHEMA_VERSION})"
+    assert lines[-2:] == [
+        "1 problem found:",
+        f"- Row {first} has a score 'abc' that is not an exact decimal",
+    ]
+    assert tools.check(path).problems == [f"记录 {first} 的得分 'abc' 不是精确小数"]

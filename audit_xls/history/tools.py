@@ -32,7 +32,6 @@ from audit_xls.history.backend import (
     HistoryError,
     is_url,
     location_of,
-    message,
     open_read,
     shown,
 )
@@ -793,23 +792,32 @@ REPLY_PHOTO_CHECKS = (
 )
 
 
-def _ledger_problems(conn: Connection) -> list[str]:
+def _said(lang: str, key: str, /, **values: object) -> str:
+    """A message of the catalogue (history.*) in `lang`."""
+    from audit_xls.i18n import t
+
+    return t(f"history.{key}", lang, **values)
+
+
+def _ledger_problems(conn: Connection, lang: str) -> list[str]:
     problems = []
     checks = LEDGER_CHECKS
     if "reply_photos" in conn.table_names():
         checks = (*checks, *REPLY_PHOTO_CHECKS)
     for sql, (key, names) in checks:
         for row in conn.execute(sql).fetchall():
-            problems.append(message(key, **dict(zip(names, row, strict=True))))
+            problems.append(_said(lang, key, **dict(zip(names, row, strict=True))))
     allowed = _event_statuses()
     for problem, event, kind, status in conn.execute(
         "SELECT problem, id, kind, status FROM problem_events ORDER BY id"
     ).fetchall():
         if kind not in allowed:
-            problems.append(message("check.event_kind", problem=problem, id=event, kind=kind))
+            problems.append(_said(lang, "check.event_kind", problem=problem, id=event, kind=kind))
         elif status not in allowed[kind]:
             problems.append(
-                message("check.event_status", problem=problem, id=event, kind=kind, status=status)
+                _said(
+                    lang, "check.event_status", problem=problem, id=event, kind=kind, status=status
+                )
             )
     return problems
 
@@ -858,21 +866,25 @@ FROM workbooks GROUP BY period, standard_id ORDER BY period, standard_id
 """
 
 
-def check(location: str | Path) -> CheckReport:
-    """Integrity checks and counts; raises HistoryError when it is no readable history."""
+def check(location: str | Path, lang: str | None = None) -> CheckReport:
+    """Integrity checks and counts, the problems worded in `lang` (default $AUDIT_XLS_LANG's);
+    raises HistoryError when it is no readable history."""
+    from audit_xls.i18n import default_lang
+
+    lang = lang or default_lang()
     with store._connect_read(location) as conn:
         problems: list[str] = []
         if conn.dialect is SQLITE:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
             if result != ["ok"]:
-                problems.extend(message("check.integrity", result=r) for r in result)
+                problems.extend(_said(lang, "check.integrity", result=r) for r in result)
             for row in conn.execute("PRAGMA foreign_key_check").fetchall():
                 problems.append(
-                    message("check.foreign_key", table=row[0], row=row[1], parent=row[2])
+                    _said(lang, "check.foreign_key", table=row[0], row=row[1], parent=row[2])
                 )
         for sql, (key, names) in CHECKS:
             for row in conn.execute(sql).fetchall():
-                problems.append(message(key, **dict(zip(names, row, strict=True))))
+                problems.append(_said(lang, key, **dict(zip(names, row, strict=True))))
         decimals = conn.execute(
             f"SELECT id, score, max_score, percent FROM workbooks WHERE status = '{Status.GRADED}'"
         ).fetchall()
@@ -881,18 +893,18 @@ def check(location: str | Path) -> CheckReport:
                 try:
                     Decimal(value)
                 except (InvalidOperation, TypeError):
-                    problems.append(message("check.not_decimal", id=row[0], value=repr(value)))
+                    problems.append(_said(lang, "check.not_decimal", id=row[0], value=repr(value)))
                     break
         photo_counts: dict[tuple[str, str], int] = {}
         if "photos" in conn.table_names():
             for sql, (key, names) in PHOTO_CHECKS:
                 for row in conn.execute(sql).fetchall():
-                    problems.append(message(key, **dict(zip(names, row, strict=True))))
+                    problems.append(_said(lang, key, **dict(zip(names, row, strict=True))))
             for period, standard_id, n in conn.execute(PHOTO_COUNTS).fetchall():
                 photo_counts[(period, standard_id)] = int(n)
         ledger_counts: dict[tuple[str, str], list[int]] = {}
         if store.has_ledger(conn):
-            problems.extend(_ledger_problems(conn))
+            problems.extend(_ledger_problems(conn, lang))
             for period, standard_id, *values in conn.execute(LEDGER_COUNTS).fetchall():
                 ledger_counts[(period, standard_id)] = [int(v or 0) for v in values] + [0, 0]
             for period, standard_id, notices, replies in conn.execute(DOCUMENT_COUNTS).fetchall():

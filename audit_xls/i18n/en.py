@@ -298,7 +298,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
         "Photos",
     ],
     "history.check.ok": "Checks passed: no problem found.",
-    "history.check.found": "{count} problems found:",
+    "history.check.found": Plural("{count} problem found:", "{count} problems found:"),
     "history.check.integrity": "SQLite integrity_check: {result}",
     "history.check.foreign_key": "Table {table} row {row} refers to a missing {parent}",
     "history.check.two_current": "Site month standard {site_month_standard} has {count} current graded results (one expected)",
