@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from audit_xls import __version__
 from audit_xls.history import store as history
 from audit_xls.i18n import LANG_ENV, LANGS, Ref, default_lang, say, t
+
+if TYPE_CHECKING:
+    from audit_xls.model.period import Period
 
 HISTORY_HELP = {
     True: "Grading history: a SQLite file, created on first use, or a postgresql:// URL "
@@ -195,14 +198,14 @@ HISTORY_NOT_RECORDED = 3
 _PROGRESS_FROM = 20  # fewer workbooks than this finish before a progress line helps
 
 
-def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> Period:
+    """--period parsed once, here: the commands get a Period."""
     from audit_xls.model.period import PeriodError, parse_period
 
     try:
-        parse_period(value)
+        return parse_period(value)
     except PeriodError as error:
         raise click.BadParameter(say(error, _ctx_lang(ctx))) from None
-    return value
 
 
 @cli.command()
@@ -289,7 +292,7 @@ def _period_option(ctx: click.Context, param: click.Parameter, value: str) -> st
 def build(
     standard_file: str,
     sites_file: str,
-    period: str,
+    period: Period,
     out_dir: str,
     site_codes: tuple[str, ...],
     template: str,

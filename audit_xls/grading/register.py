@@ -14,7 +14,7 @@ from pathlib import Path
 
 from audit_xls.atomic import atomic_write_bytes
 from audit_xls.i18n import Lines, Ref, Said
-from audit_xls.model.period import is_period
+from audit_xls.model.period import Period, is_period
 from audit_xls.workbook.layout import COVER_FIELDS, COVER_INPUTS
 
 # The workbook id, the cover's fields HQ fills in (layout.COVER_FIELDS less the site's inputs),
@@ -52,7 +52,7 @@ class IssuedEntry:
     file: str
 
 
-def register_path(out_dir: str | Path, period: str) -> Path:
+def register_path(out_dir: str | Path, period: Period | str) -> Path:
     return Path(out_dir) / f"issued-{period}.csv"
 
 

@@ -29,6 +29,7 @@ from audit_xls.grading.register import IssuedEntry, write_issued
 from audit_xls.grading.sites import Site
 from audit_xls.i18n import t
 from audit_xls.model.codes import EventKind, Status
+from audit_xls.model.period import Period, parse_period
 from audit_xls.model.standard import Standard
 from audit_xls.outputs.xlsx import WORKBOOK_OPTIONS, strict_warnings
 from audit_xls.rectify import ledger
@@ -140,7 +141,7 @@ class Notice:
     """One notice: its header, its rows, its id."""
 
     site: Site
-    period: str
+    period: Period  # the month the notices are of (--period)
     standard_id: str
     standard_version: str
     standard_hash: str
@@ -163,7 +164,7 @@ class Notice:
             [
                 self.standard_hash,
                 self.site.code,
-                self.period,
+                str(self.period),
                 self.issued_on.isoformat(),
                 [[i.problem, i.deadline, i.reopened] for i in self.items],
             ],
@@ -192,7 +193,7 @@ def deadline_text(t: Template, deadline: str, issued_on: date) -> str:
 def locked_cells(
     t: Template,
     items: Sequence[NoticeItem],
-    period: str,
+    period: Period | str,
     issued_on: date,
     *,
     photo_columns: bool = True,
@@ -206,7 +207,7 @@ def locked_cells(
         cells[(HEADER_ROW, col)] = label
     for item in items:
         note = item.note
-        if item.found_period != period:
+        if item.found_period != str(period):
             note += labels["found"].format(period=item.found_period)
         if item.reopened:
             note += labels["reopened"].format(times=item.reopened)
@@ -250,7 +251,7 @@ def manifest_values(notice: Notice, fingerprint_: str) -> dict[str, str]:
         "site_code": notice.site.code,
         "site_name": notice.site.name,
         "region": notice.site.region,
-        "period": notice.period,
+        "period": str(notice.period),
         "issued_on": notice.issued_on.isoformat(),
         "fingerprint": fingerprint_,
     }
@@ -283,7 +284,7 @@ def build_notice(notice: Notice) -> bytes:
         f = look._Formats(book)
         footer = t["footer"].format(
             site=look._footer_text(f"{notice.site.code} {notice.site.name}"),
-            period=look._footer_text(notice.period),
+            period=look._footer_text(str(notice.period)),
         )
         _write_cover(book, t, f, notice, footer)
         _write_items(book, t, f, notice, cells, footer)
@@ -308,7 +309,7 @@ def _write_cover(book: Any, t: Template, f: Any, notice: Notice, footer: str) ->
         "region": site.region,
         "city_company": site.city_company,
         "project_type": site.project_type,
-        "period": notice.period,
+        "period": str(notice.period),
         "inspection_date": notice.inspection_date or labels["not_inspected"],
         "inspector": notice.inspector,
     }
@@ -362,7 +363,7 @@ def _write_items(book: Any, t: Template, f: Any, notice: Notice, cells: dict, fo
     title = t["checklist"]["title"].format(
         standard=notice.standard_name,
         site=f"{notice.site.code} {notice.site.name}",
-        period=notice.period,
+        period=str(notice.period),
     )
     sheet.merge_range(0, 0, 0, last, title, f.title)
     sheet.set_row(0, 30)
@@ -527,7 +528,7 @@ class NoticeError(ValueError):
 
 def plan_notices(
     conn: Any,
-    period: str,
+    period: Period | str,
     standards: Sequence[Standard],
     issued_on: date,
     sites: Sequence[str] | None = None,
@@ -535,7 +536,9 @@ def plan_notices(
 ) -> list[Notice]:
     """One notice per site and standard with problems to act on, found in `period` or before,
     oldest first; the site's result of `period` (when graded) heads it; labelled by `template`."""
-    states = ledger.replay(conn, where="p.period <= ?", params=(period,))
+    if not isinstance(period, Period):  # text from a library caller: YYYY-MM or PeriodError
+        period = parse_period(period)
+    states = ledger.replay(conn, where="p.period <= ?", params=(str(period),))
     by_hash = {s.content_hash: s for s in standards}
     groups: dict[tuple[str, str], list[ProblemState]] = {}
     for state in states.values():
@@ -553,16 +556,16 @@ def plan_notices(
                       inspector, score, percent, grade FROM workbooks
                WHERE status = '{Status.GRADED}' AND superseded = 0 AND site_code = ?
                  AND standard_id = ? AND period <= ? ORDER BY period DESC, id DESC""",
-            (site_code, standard_id, period),
+            (site_code, standard_id, str(period)),
         ).fetchone()
         name, region, version, content_hash, inspected, inspector, score, percent, grade = head
         latest_period = conn.execute(
             f"""SELECT max(period) FROM workbooks
                WHERE status = '{Status.GRADED}' AND superseded = 0
                  AND site_code = ? AND standard_id = ? AND period <= ?""",
-            (site_code, standard_id, period),
+            (site_code, standard_id, str(period)),
         ).fetchone()[0]
-        inspected_now = latest_period == period
+        inspected_now = latest_period == str(period)
         standard = by_hash.get(content_hash)
         items = [
             NoticeItem(
@@ -646,7 +649,7 @@ class NoticesWritten:
         )
 
 
-def notices_register(out_dir: str | Path, period: str) -> Path:
+def notices_register(out_dir: str | Path, period: Period | str) -> Path:
     return Path(out_dir) / f"notices-{period}.csv"
 
 
@@ -664,7 +667,7 @@ def record_notice(conn: Any, notice: Notice, recorded_at: str) -> bool:
             notice.site.code,
             notice.site.name,
             notice.site.region,
-            notice.period,
+            str(notice.period),
             notice.standard_id,
             notice.standard_version,
             notice.standard_hash,
@@ -734,7 +737,7 @@ def notice_items(conn: Any, notice_id: str) -> list[NoticeItem]:
 
 def write_notices(
     history: Path | str,
-    period: str,
+    period: Period | str,
     out_dir: str | Path,
     standards: Sequence[Standard],
     issued_on: date,
@@ -756,7 +759,7 @@ def write_notices(
         if not notices:
             listed = t("rectify.notices.sites", lang, sites=list(sites)) if sites else ""
             raise NoticeError(
-                t("rectify.notices.none", lang, history=history, period=period, sites=listed)
+                t("rectify.notices.none", lang, history=history, period=str(period), sites=listed)
             )
         out.mkdir(parents=True, exist_ok=True)
         now = datetime.now().isoformat(timespec="seconds")
@@ -778,7 +781,7 @@ def write_notices(
                 region=n.site.region,
                 city_company="",
                 project_type="",
-                period=n.period,
+                period=str(n.period),
                 standard_id=n.standard_id,
                 standard_version=n.standard_version,
                 standard_hash=n.standard_hash,

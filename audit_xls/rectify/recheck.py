@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit_xls.i18n import DEFAULT_LANG
+from audit_xls.model.period import Period
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import UNCLOSED, ProblemState
 from audit_xls.workbook.layout import Col, cell, recheck_first_row
@@ -73,7 +74,11 @@ def items_for(states: Sequence[ProblemState], lang: str = DEFAULT_LANG) -> tuple
 
 
 def plan_rechecks(
-    history: Any, standard_id: str, period: str, sites: Sequence[str], lang: str = DEFAULT_LANG
+    history: Any,
+    standard_id: str,
+    period: Period | str,
+    sites: Sequence[str],
+    lang: str = DEFAULT_LANG,
 ) -> dict[str, tuple[RecheckItem, ...]]:
     """Site code -> the problems of earlier months to re-check in `period` (sites with none
     are left out), worded in `lang`. A history without a ledger gives nothing."""
@@ -83,7 +88,7 @@ def plan_rechecks(
         if not has_ledger(conn):
             return {}
         states = ledger.replay(
-            conn, where="p.standard_id = ? AND p.period < ?", params=(standard_id, period)
+            conn, where="p.standard_id = ? AND p.period < ?", params=(standard_id, str(period))
         )
     by_site: dict[str, list[ProblemState]] = {}
     for state in states.values():

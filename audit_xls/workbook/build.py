@@ -71,15 +71,18 @@ class BuildError(ValueError):
 # --- names and ids -------------------------------------------------------------------------
 
 
-def parse_period(period: str) -> Period:
-    """The period, or BuildError with period.parse_period's message (for callers of build)."""
+def parse_period(period: Period | str) -> Period:
+    """The period (parsed when text), or BuildError with period.parse_period's message (for
+    callers of build)."""
+    if isinstance(period, Period):
+        return period
     try:
         return period_module.parse_period(period)
     except PeriodError as error:
         raise BuildError(str(error)) from None
 
 
-def workbook_id(standard: Standard, site: Site, period: str) -> str:
+def workbook_id(standard: Standard, site: Site, period: Period | str) -> str:
     """A stable id for the workbook of this standard, site and period."""
     key = f"{standard.content_hash}|{site.code}|{period}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
@@ -96,11 +99,11 @@ def _cut_bytes(text: str, limit: int) -> str:
     return text.encode("utf-8")[: max(limit, 0)].decode("utf-8", errors="ignore")
 
 
-def workbook_filename(site: Site, period: str) -> str:
+def workbook_filename(site: Site, period: Period | str) -> str:
     """`2026-11_P001_滨江花园.xlsx`: safe on Windows, at most MAX_FILENAME characters and
     MAX_FILENAME_BYTES UTF-8 bytes (a long Chinese name is cut by bytes: disks allow 255 bytes
     a name, and the atomic write's temporary name adds 14). The cells keep the full name."""
-    head = f"{_safe_part(period)}_{_safe_part(site.code)}"
+    head = f"{_safe_part(str(period))}_{_safe_part(site.code)}"
     name = _safe_part(site.name)
     room = MAX_FILENAME - len(head) - len("_.xlsx")
     stem = f"{head}_{name[: max(room, 0)]}" if name and room > 0 else head
@@ -245,7 +248,7 @@ def _plan(standard: Standard, template: str) -> _Plan:
 def build_workbook(
     standard: Standard,
     site: Site,
-    period: str,
+    period: Period | str,
     *,
     template: str = DEFAULT_TEMPLATE,
     issued_on: date,
@@ -254,19 +257,20 @@ def build_workbook(
 ) -> bytes:
     """The .xlsx bytes of one site's inspection workbook for a period (with `recheck`, the
     复查 rows of rectify/recheck.py)."""
-    parse_period(period)
-    return _build_site(_plan(standard, template), site, period, issued_on, password, recheck)
+    month = parse_period(period)
+    return _build_site(_plan(standard, template), site, month, issued_on, password, recheck)
 
 
 def _build(
     plan: _Plan,
     site: Site,
-    period: str,
+    period: Period | str,
     issued_on: date,
     password: str | None,
     recheck: Sequence[Any] = (),
 ) -> bytes:
     """One workbook; `recheck` (rectify/recheck.py RecheckItem) adds the 复查 rows."""
+    period = parse_period(period)
     output = io.BytesIO()
     # xlsxwriter only warns when it drops a validation or message: refuse such a file.
     with strict_warnings():
@@ -311,7 +315,7 @@ def _protect(
     sheet.protect(password or "", options)
 
 
-def _write_cover(book, plan: _Plan, f: _Formats, site: Site, period: str, password) -> None:
+def _write_cover(book, plan: _Plan, f: _Formats, site: Site, period: Period, password) -> None:
     t = plan.template
     labels = t["cover"]
     sheet = book.add_worksheet(plan.layout.cover_sheet)
@@ -332,7 +336,7 @@ def _write_cover(book, plan: _Plan, f: _Formats, site: Site, period: str, passwo
         "region": site.region,
         "city_company": site.city_company,
         "project_type": site.project_type,
-        "period": period,
+        "period": str(period),
     }
     for name, row in COVER_ROW.items():
         sheet.write_string(row, COVER_LABEL_COL, labels[name], f.label)
@@ -343,8 +347,7 @@ def _write_cover(book, plan: _Plan, f: _Formats, site: Site, period: str, passwo
         else:
             sheet.write_blank(row, COVER_VALUE_COL, None, f.cover_input)
         sheet.set_row(row, 22 if name != "remarks" else 60)
-    month = parse_period(period)
-    first, last = month.first_day, month.last_day
+    first, last = period.first_day, period.last_day
     v = t["validation"]
     sheet.data_validation(
         COVER_ROW["inspection_date"],
@@ -399,15 +402,15 @@ def _write_cover(book, plan: _Plan, f: _Formats, site: Site, period: str, passwo
     _protect(sheet, password)
 
 
-def _footer_with(plan: _Plan, site_text: str, period: str) -> str:
-    return plan.template["footer"].format(site=site_text, period=_footer_text(period))
+def _footer_with(plan: _Plan, site_text: str, period: Period | str) -> str:
+    return plan.template["footer"].format(site=site_text, period=_footer_text(str(period)))
 
 
 def _utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _footer(plan: _Plan, site: Site, period: str) -> str:
+def _footer(plan: _Plan, site: Site, period: Period | str) -> str:
     """The page footer with the site's code and name, the name cut with … when the footer
     would pass Excel's 255 characters (the cells keep the full name)."""
     full = _footer_with(plan, _footer_text(f"{site.code} {site.name}"), period)
@@ -424,7 +427,7 @@ def _footer(plan: _Plan, site: Site, period: str) -> str:
     return _footer_with(plan, "".join(kept) + "…", period)
 
 
-def _write_checklist(book, plan: _Plan, f: _Formats, site: Site, period: str, password) -> None:
+def _write_checklist(book, plan: _Plan, f: _Formats, site: Site, period: Period, password) -> None:
     t = plan.template
     layout = plan.layout
     sheet = book.add_worksheet(layout.checklist_sheet)
@@ -437,7 +440,7 @@ def _write_checklist(book, plan: _Plan, f: _Formats, site: Site, period: str, pa
         CHECKLIST_TITLE_ROW,
         last_col,
         t["checklist"]["title"].format(
-            standard=plan.standard.name, site=f"{site.code} {site.name}", period=period
+            standard=plan.standard.name, site=f"{site.code} {site.name}", period=str(period)
         ),
         f.title,
     )
@@ -616,7 +619,12 @@ def _write_lists(book, plan: _Plan) -> None:
 
 
 def manifest_values(
-    standard: Standard, site: Site, period: str, issued_on: date, template: str, fingerprint: str
+    standard: Standard,
+    site: Site,
+    period: Period | str,
+    issued_on: date,
+    template: str,
+    fingerprint: str,
 ) -> dict[str, str]:
     """The manifest's key/value pairs (layout.MANIFEST_KEYS) for one issued workbook."""
     return {
@@ -630,13 +638,13 @@ def manifest_values(
         "site_code": site.code,
         "site_name": site.name,
         "region": site.region,
-        "period": period,
+        "period": str(period),
         "issued_on": issued_on.isoformat(),
         "fingerprint": fingerprint,
     }
 
 
-def _write_manifest(book, plan: _Plan, site: Site, period: str, issued_on: date) -> None:
+def _write_manifest(book, plan: _Plan, site: Site, period: Period, issued_on: date) -> None:
     sheet = book.add_worksheet(MANIFEST_SHEET)
     values = manifest_values(
         plan.standard, site, period, issued_on, plan.template.name, plan.fingerprint
@@ -679,7 +687,7 @@ _UNPATCHABLE = re.compile(r"[\x00-\x1f\x7f&\ue000-\uf8ff\ufffe\uffff]|_x")
 _FOOTER_MAX = 255  # UTF-16 units; xlsxwriter refuses a longer footer (an error here)
 
 
-def _site_texts(plan: _Plan, site: Site, period: str, issued_on: date) -> list[str]:
+def _site_texts(plan: _Plan, site: Site, period: Period, issued_on: date) -> list[str]:
     values = manifest_values(
         plan.standard, site, period, issued_on, plan.template.name, plan.fingerprint
     )
@@ -695,7 +703,7 @@ def _site_texts(plan: _Plan, site: Site, period: str, issued_on: date) -> list[s
     ]
 
 
-def _patchable(plan: _Plan, site: Site, period: str, placeholders: Sequence[str]) -> bool:
+def _patchable(plan: _Plan, site: Site, period: Period | str, placeholders: Sequence[str]) -> bool:
     fields = (site.code, site.name, site.region, site.city_company, site.project_type)
     if any(_UNPATCHABLE.search(text) or any(p in text for p in placeholders) for text in fields):
         return False
@@ -707,7 +715,7 @@ def _patchable(plan: _Plan, site: Site, period: str, placeholders: Sequence[str]
 class _Stenciled:
     """One standard's workbook for a period as a stencil, and the placeholders' order."""
 
-    def __init__(self, plan: _Plan, period: str, issued_on: date, password: str | None):
+    def __init__(self, plan: _Plan, period: Period, issued_on: date, password: str | None):
         self.placeholders = _site_texts(plan, _PLACEHOLDER, period, issued_on)
         self.stencil: Stencil | None = None
         try:
@@ -720,16 +728,19 @@ class _Stenciled:
         if probe == direct:
             self.stencil = stencil
 
-    def fill(self, stencil: Stencil, plan: _Plan, site: Site, period: str, issued_on: date):
+    def fill(self, stencil: Stencil, plan: _Plan, site: Site, period: Period, issued_on: date):
         texts = _site_texts(plan, site, period, issued_on)
         return stencil.fill(dict(zip(self.placeholders, texts, strict=True)))
 
 
-_STENCILS: dict[tuple[int, str, date, str | None], tuple[_Plan, _Stenciled]] = {}
+_STENCILS: dict[tuple[int, Period, date, str | None], tuple[_Plan, _Stenciled]] = {}
 _STENCILS_KEPT = 4
 
 
-def _stenciled(plan: _Plan, period: str, issued_on: date, password: str | None) -> _Stenciled:
+def _stenciled(
+    plan: _Plan, period: Period | str, issued_on: date, password: str | None
+) -> _Stenciled:
+    period = parse_period(period)
     key = (id(plan), period, issued_on, password)
     kept = _STENCILS.get(key)
     if kept is None or kept[0] is not plan:
@@ -742,7 +753,7 @@ def _stenciled(plan: _Plan, period: str, issued_on: date, password: str | None) 
 def _build_site(
     plan: _Plan,
     site: Site,
-    period: str,
+    period: Period,
     issued_on: date,
     password: str | None,
     recheck: Sequence[Any] = (),
@@ -759,7 +770,7 @@ def _build_site(
 # --- many sites, and the issued register -------------------------------------------------------
 
 
-def _entry(standard: Standard, site: Site, period: str, file: str) -> IssuedEntry:
+def _entry(standard: Standard, site: Site, period: Period, file: str) -> IssuedEntry:
     return IssuedEntry(
         workbook_id=workbook_id(standard, site, period),
         site_code=site.code,
@@ -767,7 +778,7 @@ def _entry(standard: Standard, site: Site, period: str, file: str) -> IssuedEntr
         region=site.region,
         city_company=site.city_company,
         project_type=site.project_type,
-        period=period,
+        period=str(period),
         standard_id=standard.id,
         standard_version=standard.version,
         standard_hash=standard.content_hash,
@@ -775,7 +786,10 @@ def _entry(standard: Standard, site: Site, period: str, file: str) -> IssuedEntr
     )
 
 
-def _build_bytes(args: tuple[Standard, Site, str, str, date, str | None, Sequence[Any]]) -> bytes:
+_Task = tuple[Standard, Site, Period, str, date, str | None, Sequence[Any]]
+
+
+def _build_bytes(args: _Task) -> bytes:
     standard, site, period, template, issued_on, password, recheck = args
     return _build_site(_plan(standard, template), site, period, issued_on, password, recheck)
 
@@ -818,7 +832,7 @@ def _write_all(
 def build_all(
     standard: Standard,
     sites: Sequence[Site],
-    period: str,
+    period: Period | str,
     out_dir: str | Path,
     *,
     template: str = DEFAULT_TEMPLATE,
@@ -834,7 +848,7 @@ def build_all(
     With merge=True (building some sites only) the register keeps the other sites' rows.
     jobs > 1 builds in that many processes. Returns the entries written for these sites.
     """
-    parse_period(period)
+    period = parse_period(period)
     load_template(template)  # an unknown template fails before anything is written
     out = Path(out_dir)
     names: dict[str, Site] = {}
