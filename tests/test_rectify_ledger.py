@@ -16,7 +16,14 @@ from test_history import rows
 
 from audit_xls.grading.grade import grade_returns
 from audit_xls.grading.sites import Site
-from audit_xls.history.store import SCHEMA_VERSION, _connect, load_history, record_batch
+from audit_xls.history.store import (
+    SCHEMA_VERSION,
+    _connect,
+    load_history,
+    record_batch,
+    stored_diagnostic,
+)
+from audit_xls.model.codes import EventKind, ProblemStatus, Severity
 from audit_xls.rectify.ledger import CLAIMED, OPEN, WITHDRAWN, replay
 from audit_xls.rectify.policy import DEFAULT_POLICY, policy_of
 from audit_xls.standards.loader import StandardError, load_standard
@@ -187,3 +194,25 @@ def test_grade_records_problems_and_a_resubmission_revises_and_withdraws(
         (2, "found"),
     ]
     assert CLAIMED not in {s.status for s in found.values()}
+
+
+def test_codes_read_back_from_the_history_are_the_enums_members(
+    tmp_path: Path, history_at: Path | str
+) -> None:
+    (tmp_path / "s.yaml").write_text(MINI_YAML, encoding="utf-8")
+    standard = load_standard(tmp_path / "s.yaml")
+    site = Site("P001", "滨江花园", "华东")
+    issued = build_workbook(standard, site, "2026-11", issued_on=ISSUED_ON)
+    failing = fill(issued, standard, {"1.1.01": ("不符合", 2, "工服不整")}, default=("符合", None))
+    record_batch(history_at, graded(tmp_path, standard, {"a.xlsx": failing}))
+    (one,) = states(history_at).values()
+    assert type(one.status) is ProblemStatus and one.status is ProblemStatus.OPEN
+    assert [(type(e.kind), e.kind, type(e.status)) for e in one.events] == [
+        (EventKind, EventKind.FOUND, ProblemStatus)
+    ]
+    with _connect(history_at) as conn:
+        (severity,) = conn.execute("SELECT 'warning'").fetchone()  # as the backend returns text
+    row = {"severity": severity, "code": "answer.note_long", "params": None, "message": "x"}
+    assert stored_diagnostic(row).severity is Severity.WARNING
+    with pytest.raises(ValueError, match="'warn'"):
+        Severity.stored("warn")

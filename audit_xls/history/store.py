@@ -40,6 +40,7 @@ from audit_xls.history.backend import (
     shown,
 )
 from audit_xls.i18n import Ref, t
+from audit_xls.model.codes import Severity
 from audit_xls.model.diagnostics import Diagnostic, params_from_json, params_to_json
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.standard import Standard
@@ -703,7 +704,7 @@ def stored_diagnostic(row: Mapping[str, Any]) -> Diagnostic:
     params = params_from_json(row.get("params"))
     text = "" if params is not None else str(row.get("message") or "")
     return Diagnostic(
-        str(row["severity"]),
+        Severity.stored(row["severity"]),
         str(row["code"]),
         text,
         sheet=str(row.get("sheet") or ""),

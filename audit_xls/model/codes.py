@@ -9,6 +9,9 @@ a value read back (a plain str) compares equal to its member.
 from __future__ import annotations
 
 from enum import Enum
+from typing import TypeVar
+
+C = TypeVar("C", bound="Code")
 
 
 class Code(str, Enum):
@@ -21,6 +24,14 @@ class Code(str, Enum):
 
     def __format__(self, spec: str) -> str:
         return format(str(self.value), spec)
+
+    @classmethod
+    def stored(cls: type[C], value: object) -> C:
+        """`value` as read back from the history (a plain str from SQLite/PostgreSQL, or already
+        a member) as its member: the one place a stored code becomes the model's enum. A text
+        that is none of the codes raises ValueError naming it (`history check` reports such
+        rows before they are read)."""
+        return cls(value)
 
 
 class Result(Code):

@@ -22,7 +22,7 @@ Params = tuple[tuple[str, Any], ...]
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    severity: str  # ERROR sends the workbook back; WARNING is noted on a graded one
+    severity: Severity  # ERROR sends the workbook back; WARNING is noted on a graded one
     code: str  # stable machine code, e.g. "answer.invalid_points"
     text: str = ""  # fixed words, for a record without parameters (older histories); else ""
     file: str = ""
@@ -57,7 +57,7 @@ class Diagnostic:
 
 # Each code's severity; its words are the catalogue's `diagnostic.<code>` (and skip.* are the
 # reasons a file in the returns was skipped, not read).
-SEVERITY: dict[str, str] = {
+SEVERITY: dict[str, Severity] = {
     "file.empty": ERROR,
     "file.zip_member_encrypted": ERROR,
     "file.not_spreadsheet": ERROR,

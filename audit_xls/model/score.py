@@ -40,7 +40,7 @@ class Answer:
 @dataclass(frozen=True, slots=True)
 class CriterionScore:
     code: str
-    result: str | None
+    result: Result | None
     problem_points: int
     deduction: Decimal
 

@@ -486,7 +486,7 @@ class ProblemState:
     notified_on: str | None = None
     notice_id: str = ""
     replied_on: str | None = None
-    reply_status: str = ""
+    reply_status: ProblemStatus | str = ""  # the status the reply claimed; "" before one
     measure: str = ""
     owner: str = ""
     done_date: str | None = None
@@ -553,7 +553,7 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
         recorded,
     ) in events:
         state = states[pid]
-        kind, status = EventKind(kind), ProblemStatus(status)  # as stored: one of the codes
+        kind, status = EventKind.stored(kind), ProblemStatus.stored(status)
         state.events.append(
             Event(
                 eid,
