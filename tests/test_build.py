@@ -16,6 +16,7 @@ from audit_xls import __version__
 from audit_xls.cli import cli
 from audit_xls.grading.register import IssuedEntry, read_issued
 from audit_xls.grading.sites import Site
+from audit_xls.model.period import Period
 from audit_xls.model.standard import Standard
 from audit_xls.workbook.build import (
     BuildError,
@@ -352,7 +353,7 @@ def test_build_all_writes_workbooks_and_register(
         region="华东",
         city_company="杭州公司",
         project_type="住宅",
-        period="2026-11",
+        period=Period(2026, 11),
         standard_id="kefu-dudao",
         standard_version=shipped_standard.version,
         standard_hash=shipped_standard.content_hash,

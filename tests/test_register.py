@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from audit_xls.grading.register import IssuedEntry, RegisterError, read_issued, write_issued
+from audit_xls.model.period import Period
 
-ENTRY = IssuedEntry("ab12", "P001", "=滨江花园", "华东", "", "住宅", "2026-11", "kefu-dudao", "1.0",
+ENTRY = IssuedEntry("ab12", "P001", "=滨江花园", "华东", "", "住宅", Period(2026, 11), "kefu-dudao", "1.0",
                     "be5d", "2026-11_P001_滨江花园.xlsx")  # fmt: skip
 
 

@@ -90,7 +90,7 @@ def grade_returns(
             e.site_code,
             e.site_name,
             e.region,
-            e.period,
+            str(e.period),
             e.standard_id,
             e.standard_version,
         )
@@ -386,7 +386,7 @@ def _identify_by_name(
         if entry is None or entry.workbook_id in returned:
             continue
         returned.add(entry.workbook_id)
-        result.workbook_id, result.period = entry.workbook_id, entry.period
+        result.workbook_id, result.period = entry.workbook_id, str(entry.period)
         result.site_code, result.site_name = entry.site_code, entry.site_name
         result.region = entry.region
         if lost:
@@ -436,7 +436,7 @@ def register_mismatch(batch: BatchResult, register: str, lang: str = "zh") -> st
     rather than send every file back to its site for HQ's mistake."""
     if batch.issued is None:
         return None
-    issued = sorted({e.period for e in batch.issued})
+    issued = sorted({str(e.period) for e in batch.issued})
     returned = sorted({w.period for w in batch.workbooks if w.period})
     if not returned or set(returned) & set(issued):
         return None

@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from audit_xls.atomic import atomic_write_bytes
 from audit_xls.i18n import Lines, Ref, Said
-from audit_xls.model.period import Period, is_period
+from audit_xls.model.period import Period, is_period, parse_period
 from audit_xls.workbook.layout import COVER_FIELDS, COVER_INPUTS
 
 # The workbook id, the cover's fields HQ fills in (layout.COVER_FIELDS less the site's inputs),
@@ -45,7 +45,7 @@ class IssuedEntry:
     region: str
     city_company: str
     project_type: str
-    period: str
+    period: Period  # parsed by read_issued; written YYYY-MM
     standard_id: str
     standard_version: str
     standard_hash: str
@@ -70,8 +70,7 @@ def write_issued(path: str | Path, entries: Iterable[IssuedEntry]) -> None:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(REGISTER_COLUMNS)
     for entry in entries:
-        values = asdict(entry)
-        writer.writerow([_csv_cell(values[c]) for c in REGISTER_COLUMNS])
+        writer.writerow([_csv_cell(str(getattr(entry, c))) for c in REGISTER_COLUMNS])
     atomic_write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
 
 
@@ -100,15 +99,16 @@ def read_issued(path: str | Path) -> list[IssuedEntry]:
     names = [f.name for f in fields(IssuedEntry)]
     entries, problems = [], []
     for line, row in enumerate(reader, 2):
-        entry = IssuedEntry(**{n: _csv_value(row.get(n) or "") for n in names})
-        if not entry.workbook_id or not entry.site_code:
+        values = {n: _csv_value(row.get(n) or "") for n in names}
+        if not values["workbook_id"] or not values["site_code"]:
             problems.append(Ref.to("register.blank_id", path=path, line=line))
-        elif not is_period(entry.period):
+        elif not is_period(values["period"]):
             # Excel rewrites 2026-11 as Nov-26 or 2026/11/1 when the CSV is opened and saved
             problems.append(
-                Ref.to("register.bad_period", path=path, line=line, period=entry.period)
+                Ref.to("register.bad_period", path=path, line=line, period=values["period"])
             )
-        entries.append(entry)
+        else:
+            entries.append(IssuedEntry(**{**values, "period": parse_period(values["period"])}))
     if problems:
         shown = problems[:5]
         if len(problems) > 5:

@@ -77,7 +77,7 @@ class Checker:
         for standard in self.standards:
             self.by_hash.setdefault(standard.content_hash, []).append(standard)
         self.issued = {entry.workbook_id: entry for entry in issued} if issued is not None else None
-        self.issued_periods = sorted({e.period for e in issued}) if issued else []
+        self.issued_periods = sorted({str(e.period) for e in issued}) if issued else []
         self.lang = lang
         self.standards_folder = standards_folder
         self.photo_spool = photo_spool  # where readers leave kept pictures (outputs/photos.py)
@@ -240,13 +240,14 @@ class _Run:
             return
         labels = self.template["cover"]
         for key, label in (("site_code", labels["site_code"]), ("period", labels["period"])):
-            if values.get(key, "") != getattr(entry, key):
+            expected = str(getattr(entry, key))  # the register's period: a Period
+            if values.get(key, "") != expected:
                 self.add(
                     "issued.mismatch",
                     sheet=layout.MANIFEST_SHEET,
                     field=label,
                     found=values.get(key, ""),
-                    expected=getattr(entry, key),
+                    expected=expected,
                 )
 
     def cover_cell(self, name: str) -> str:

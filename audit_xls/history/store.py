@@ -947,7 +947,7 @@ def _issued_rows(batch: BatchResult) -> list[tuple[str, str, str, str, str, str,
             e.site_code,
             e.site_name,
             e.region,
-            e.period,
+            str(e.period),
             e.standard_id,
             e.standard_version,
         )

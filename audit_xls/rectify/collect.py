@@ -284,18 +284,19 @@ class _Check:
                 notice_id=notice_id,
                 site_code=values.get("site_code", ""),
                 period=values.get("period", ""),
-                periods=sorted({e.period for e in self.register.values()}) or ["-"],
+                periods=sorted({str(e.period) for e in self.register.values()}) or ["-"],
             )
             return False
         ok = True
         for key in ("site_code", "period"):
-            if values.get(key, "") != getattr(entry, key):
+            expected = str(getattr(entry, key))  # the register's period: a Period
+            if values.get(key, "") != expected:
                 self.add(
                     "reply.register_mismatch",
                     sheet=layout.MANIFEST_SHEET,
                     field=self.labels["cover"][key],
                     found=values.get(key, ""),
-                    expected=getattr(entry, key),
+                    expected=expected,
                 )
                 ok = False
         return ok

@@ -781,7 +781,7 @@ def write_notices(
                 region=n.site.region,
                 city_company="",
                 project_type="",
-                period=str(n.period),
+                period=n.period,
                 standard_id=n.standard_id,
                 standard_version=n.standard_version,
                 standard_hash=n.standard_hash,

@@ -778,7 +778,7 @@ def _entry(standard: Standard, site: Site, period: Period, file: str) -> IssuedE
         region=site.region,
         city_company=site.city_company,
         project_type=site.project_type,
-        period=str(period),
+        period=period,
         standard_id=standard.id,
         standard_version=standard.version,
         standard_hash=standard.content_hash,
