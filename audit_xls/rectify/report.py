@@ -101,7 +101,7 @@ def write_report(path: str | Path, collected: Collected, lang: str = "zh") -> No
             "NotReplied",
             columns("rectify.report.missing", {}, {4: 18, 5: 36}),
             [
-                [e.site_code, e.site_name, e.region, e.period, e.workbook_id, e.file]
+                [e.site_code, e.site_name, e.region, str(e.period), e.workbook_id, e.file]
                 for e in collected.missing
             ],
         )
@@ -163,7 +163,7 @@ def to_json(collected: Collected, lang: str = "zh") -> dict[str, Any]:
             {
                 "notice_id": e.workbook_id,
                 "site_code": e.site_code,
-                "period": e.period,
+                "period": str(e.period),
                 "file": e.file,
             }
             for e in collected.missing
