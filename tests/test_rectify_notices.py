@@ -359,6 +359,11 @@ def test_a_notice_issued_while_replies_were_checked_sends_its_old_reply_back(
 def test_an_english_notice_is_labelled_in_english_and_its_reply_collected(cycle: Cycle) -> None:
     written = cycle.notices("2026-11", NOV14, lang="en")
     data = cycle.notice_bytes(written, "P001")
+    assert sorted(p.name for p in written.register.parent.iterdir()) == [
+        "Notice_2026-11_P001_滨江花园.xlsx",
+        "Notice_2026-11_P002_静安公馆.xlsx",
+        "notices-2026-11.csv",
+    ]
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["Notice", "To fix", "_lists", "_manifest"]
     items = book["To fix"]

@@ -174,7 +174,9 @@ class Notice:
 
     @property
     def file(self) -> str:
-        return "整改通知单_" + look.workbook_filename(self.site, self.period)
+        """Its file name: the template's file_prefix (整改通知单, Notice), then as a workbook's."""
+        prefix = load_template(self.template)["file_prefix"]
+        return f"{prefix}_{look.workbook_filename(self.site, self.period)}"
 
 
 # --- the locked content, shared by building and checking a reply --------------------------
