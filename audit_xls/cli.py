@@ -729,12 +729,12 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool, lang: s
     from audit_xls.model.period import PeriodError, parse_period
 
     try:
-        month = parse_period(start)
+        first = month = parse_period(start)
     except PeriodError as error:
         raise click.BadParameter(say(error, lang), param_hint="--start") from None
     try:
         for _ in range(months - 1):
-            month = parse_period(str(month.next()))  # the last month must exist too
+            month = month.next()  # the last month must exist too (PeriodError after 9999-12)
     except PeriodError:
         raise click.BadParameter(
             t("cli.demo.past_9999", lang, start=start, months=months), param_hint="--start"
@@ -744,7 +744,7 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool, lang: s
             Path(out),
             months=months,
             seed=seed,
-            start=start,
+            start=first,
             use_soffice=not no_soffice,
             echo=lambda line: click.echo(line, err=True),
             lang=lang,

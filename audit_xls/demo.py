@@ -28,7 +28,7 @@ from audit_xls.history import store as history
 from audit_xls.history.monthly import monthly_report
 from audit_xls.history.monthly_workbook import write_monthly
 from audit_xls.i18n import DEFAULT_LANG, Clauses, Ref, Said, t
-from audit_xls.model.period import parse_period
+from audit_xls.model.period import Period, parse_period
 from audit_xls.model.results import BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS
 from audit_xls.model.standard import Standard
@@ -87,7 +87,7 @@ class DemoError(Said, RuntimeError):
 
 @dataclass
 class MonthRun:
-    period: str
+    period: Period
     batch: BatchResult
     summary: Path
     csv: Path
@@ -97,7 +97,7 @@ class MonthRun:
 class CycleRun:
     """The supervision cycle of one month: notices issued, replies collected."""
 
-    period: str
+    period: Period
     notices: int
     problems: int
     replies: list[tuple[str, int, int]]  # (reply date, accepted, sent back) per collection
@@ -114,12 +114,12 @@ class DemoResult:
     cycles: list[CycleRun] = field(default_factory=list)
 
 
-def month_periods(start: str, count: int) -> list[str]:
-    """`count` consecutive YYYY-MM periods from `start`."""
-    months = [parse_period(start)]
+def month_periods(start: Period | str, count: int) -> list[Period]:
+    """`count` consecutive months from `start` (a Period, or YYYY-MM text)."""
+    months = [start if isinstance(start, Period) else parse_period(start)]
     while len(months) < count:
         months.append(months[-1].next())
-    return [str(month) for month in months]
+    return months
 
 
 def _prepare(out: Path) -> None:
@@ -175,13 +175,13 @@ def _fill_plan(
 
 
 def fill_workbook(
-    data: bytes, layout: Layout, filling: Filling, period: str, mistake: str | None
+    data: bytes, layout: Layout, filling: Filling, period: Period, mistake: str | None
 ) -> bytes:
     """Write a supervisor's answers into the input cells of an issued workbook."""
     book = openpyxl.load_workbook(io.BytesIO(data))
     labels = layout.template.results
     cover = book[layout.cover_sheet]
-    inspected = parse_period(period).first_day.replace(day=filling.inspection_day)
+    inspected = period.first_day.replace(day=filling.inspection_day)
     cover.cell(COVER_ROW["inspection_date"] + 1, COVER_VALUE_COL + 1).value = inspected
     cover.cell(COVER_ROW["inspector"] + 1, COVER_VALUE_COL + 1).value = filling.inspector
     cover.cell(COVER_ROW["site_manager"] + 1, COVER_VALUE_COL + 1).value = filling.manager
@@ -238,7 +238,7 @@ def run_demo(
     *,
     months: int = 3,
     seed: int = 7,
-    start: str = "2026-09",
+    start: Period | str = "2026-09",
     use_soffice: bool = True,
     echo: Callable[[str], None] = print,
     lang: str = DEFAULT_LANG,
@@ -256,8 +256,8 @@ def run_demo(
     result.used_soffice = use_soffice and soffice.find_soffice() is not None
     periods = month_periods(start, months)
     for month_index, period in enumerate(periods):
-        echo(t("demo.progress", lang, period=period, count=len(sites)))
-        issued_dir = out / "issued" / period
+        echo(t("demo.progress", lang, period=str(period), count=len(sites)))
+        issued_dir = out / "issued" / str(period)
         rechecks = (
             plan_rechecks(result.history, standard.id, period, [s.code for s in sites], lang)
             if month_index
@@ -268,7 +268,7 @@ def run_demo(
             sites,
             period,
             issued_dir,
-            issued_on=parse_period(period).first_day,
+            issued_on=period.first_day,
             rechecks=rechecks,
             template=lang,
         )
@@ -277,7 +277,7 @@ def run_demo(
             for offset, site_index, mistake in MISTAKES
             if offset % months == month_index and site_index < len(sites)
         }
-        returns = out / "returns" / period
+        returns = out / "returns" / str(period)
         returns.mkdir(parents=True)
         written: dict[str, list[Path]] = {"xlsx": [], "xls": [], "ods": []}
         for site_index, entry in enumerate(entries):
@@ -301,7 +301,7 @@ def run_demo(
         result.months.append(_grade_month(out, period, standard, returns, issued_dir, result, lang))
         result.cycles.append(_rectify_month(out, period, standard, sites, result, lang))
     result.monthly = out / "reports" / t("demo.file.monthly", lang)
-    as_of = parse_period(periods[-1]).last_day
+    as_of = periods[-1].last_day
     write_monthly(monthly_report(result.history, as_of=as_of, lang=lang), result.monthly, lang)
     return result
 
@@ -359,16 +359,16 @@ def _reply(data: bytes, notice: Any, today: date, inspected: date) -> bytes:
 
 def _rectify_month(
     out: Path,
-    period: str,
+    period: Period,
     standard: Standard,
     sites: Sequence[Site],
     result: DemoResult,
     lang: str = DEFAULT_LANG,
 ) -> CycleRun:
     assert result.history is not None
-    month = parse_period(period)
+    month = period
     issued_on = month.last_day - timedelta(days=3)
-    folder = out / "notices" / period
+    folder = out / "notices" / str(period)
     written = write_notices(result.history, period, folder, [standard], issued_on, lang=lang)
     index = {s.code: i for i, s in enumerate(sites)}
     batches: dict[date, dict[str, bytes]] = {}
@@ -397,7 +397,7 @@ def _rectify_month(
 
 def _grade_month(
     out: Path,
-    period: str,
+    period: Period,
     standard: Standard,
     returns: Path,
     issued_dir: Path,
@@ -411,8 +411,8 @@ def _grade_month(
     run = MonthRun(
         period,
         batch,
-        reports / t("demo.file.summary", lang, period=period),
-        reports / t("demo.file.details", lang, period=period),
+        reports / t("demo.file.summary", lang, period=str(period)),
+        reports / t("demo.file.details", lang, period=str(period)),
     )
     write_summary(batch, run.summary, lang=lang)
     write_csv(batch, run.csv, lang=lang)
@@ -428,7 +428,7 @@ def account(result: DemoResult, lang: str = DEFAULT_LANG) -> list[str]:
         month = account_lines(run.batch, lang)
         b = run.batch
         lines.append(
-            t("demo.month", lang, period=run.period, issued=b.issued_count, first=month[0])
+            t("demo.month", lang, period=str(run.period), issued=b.issued_count, first=month[0])
         )
         lines += month[1:]
     last = result.months[-1].batch
@@ -445,7 +445,7 @@ def account(result: DemoResult, lang: str = DEFAULT_LANG) -> list[str]:
                 grade=w.card.grade,
             )  # fmt: skip
 
-        period = result.months[-1].period
+        period = str(result.months[-1].period)
         best = Clauses(show(w) for w in ranked[-3:][::-1])
         lines.append(t("demo.best", lang, period=period, sites=best))
         lines.append(
@@ -459,7 +459,7 @@ def account(result: DemoResult, lang: str = DEFAULT_LANG) -> list[str]:
             t(
                 "demo.cycle",
                 lang,
-                period=cycle.period,
+                period=str(cycle.period),
                 notices=Ref.to("demo.notices", count=cycle.notices),
                 problems=Ref.to("demo.problems", count=cycle.problems),
                 replied=replied or Ref.to("demo.replied_none"),

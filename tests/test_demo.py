@@ -19,7 +19,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
 def test_each_month_is_issued_returned_graded_and_counted(demo):
     counts = [
         (
-            run.period,
+            str(run.period),
             run.batch.issued_count,
             len(run.batch.workbooks),
             len(run.batch.graded),
@@ -125,7 +125,7 @@ def test_cli_demo_one_month(tmp_path: Path):
 def test_the_supervision_cycle_runs_over_the_months(demo):
     """Notices each month, most sites reply (two late, three never), 复查 next month; HB001
     claims every fix and the next inspection finds none done."""
-    cycles = [(c.period, c.notices, c.problems, c.replies, c.silent) for c in demo.cycles]
+    cycles = [(str(c.period), c.notices, c.problems, c.replies, c.silent) for c in demo.cycles]
     assert [(p, n, [(d, ok, bad) for d, ok, bad in r]) for p, n, _, r, _ in cycles] == [
         ("2026-09", 13, [("2026-09-30", 8, 0), ("2026-10-02", 2, 0)]),
         ("2026-10", 17, [("2026-10-31", 13, 0), ("2026-11-02", 1, 0)]),
