@@ -333,12 +333,16 @@ def recheck_workbook(data: bytes, layout: Layout, items: Sequence[Any], site_ind
     return out.getvalue()
 
 
-def _reply(data: bytes, notice: Any, today: date, inspected: date) -> bytes:
-    """A site's answers on its notice: every fourth problem still in progress."""
+def _reply(
+    data: bytes, notice: Any, today: date, inspected: date, lang: str = DEFAULT_LANG
+) -> bytes:
+    """A site's answers on its notice, in `lang`: every fourth problem still in progress."""
     book = openpyxl.load_workbook(io.BytesIO(data))
     labels = load_template(notice.template)
     cover = book[labels.sheets["cover"]]
-    cover.cell(COVER_ROW["site_manager"] + 1, COVER_VALUE_COL + 1).value = "项目经理"
+    cover.cell(COVER_ROW["site_manager"] + 1, COVER_VALUE_COL + 1).value = t(
+        "demo.reply.manager", lang
+    )
     sheet = book[labels.sheets["checklist"]]
     statuses = labels["statuses"]
     for i, item in enumerate(notice.items):
@@ -348,10 +352,10 @@ def _reply(data: bytes, notice: Any, today: date, inspected: date) -> bytes:
             sheet.cell(row, NCol.DONE + 1).value = today + timedelta(days=10)
         else:
             sheet.cell(row, NCol.STATUS + 1).value = statuses[ledger.CLAIMED]
-            sheet.cell(row, NCol.MEASURE + 1).value = "已按要求整改，并对相关人员培训"
+            sheet.cell(row, NCol.MEASURE + 1).value = t("demo.reply.measure", lang)
             done = max(inspected, date.fromisoformat(item.inspection_date or inspected.isoformat()))
             sheet.cell(row, NCol.DONE + 1).value = min(today, done + timedelta(days=2))
-        sheet.cell(row, NCol.OWNER + 1).value = "客服主管"
+        sheet.cell(row, NCol.OWNER + 1).value = t("demo.reply.owner", lang)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -380,7 +384,7 @@ def _rectify_month(
             continue
         today = month.last_day if i not in LATE else month.last_day + timedelta(days=2)
         data = (folder / notice.file).read_bytes()
-        batches.setdefault(today, {})[notice.file] = _reply(data, notice, today, issued_on)
+        batches.setdefault(today, {})[notice.file] = _reply(data, notice, today, issued_on, lang)
     replies = []
     for today, files in sorted(batches.items()):
         where = out / "replies" / f"{period}-{today.isoformat()}"

@@ -419,3 +419,27 @@ def test_an_english_notice_is_labelled_in_english_and_its_reply_collected(cycle:
     )  # fmt: skip
     assert (two.status, two.done_date) == (IN_PROGRESS, "2026-11-30")
     assert (three.status, three.reply_note) == (CANNOT_FIX, "Supplier stopped making badges")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_demo_replies_in_the_notice_language(cycle: Cycle, lang: str) -> None:
+    from audit_xls.demo import _reply
+
+    written = cycle.notices("2026-11", NOV14, lang=lang)
+    notice = next(n for n in written.notices if n.site.code == "P001")
+    data = _reply(cycle.notice_bytes(written, "P001"), notice, NOV14, date(2026, 11, 12), lang)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    row = notice.items[0].row_index + 1
+    checklist = book.worksheets[1]
+    assert (checklist.cell(row, 6).value, checklist.cell(row, 7).value) == {
+        "zh": ("已按要求整改，并对相关人员培训", "已整改"),
+        "en": ("Fixed as required; the staff concerned retrained", "Fixed"),
+    }[lang]
+    assert (
+        checklist.cell(row, 9).value
+        == {"zh": "客服主管", "en": "Customer service supervisor"}[lang]
+    )
+    cover = book.worksheets[0]
+    assert {"项目经理", "Site manager"} & {c.value for r in cover.iter_rows() for c in r} == {
+        {"zh": "项目经理", "en": "Site manager"}[lang]
+    }

@@ -669,6 +669,9 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "demo.file.details": "details-{period}.csv",
     "demo.file.replies": "replies-{day}.xlsx",
     "demo.file.monthly": "monthly.xlsx",
+    "demo.reply.manager": "Site manager",
+    "demo.reply.measure": "Fixed as required; the staff concerned retrained",
+    "demo.reply.owner": "Customer service supervisor",
     # periods, templates
     "period.spaces": "The period '{text}' has spaces around it: write it as {bare}.",
     "period.invalid": "The period '{text}' is not valid: write the year and month as YYYY-MM, e.g. 2026-11.",

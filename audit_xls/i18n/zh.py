@@ -664,6 +664,9 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "demo.file.details": "评分明细-{period}.csv",
     "demo.file.replies": "整改回复-{day}.xlsx",
     "demo.file.monthly": "月度汇总.xlsx",
+    "demo.reply.manager": "项目经理",
+    "demo.reply.measure": "已按要求整改，并对相关人员培训",
+    "demo.reply.owner": "客服主管",
     # periods, templates
     "period.spaces": "检查月份「{text}」前后有空白：请去掉空格，写成 {bare}。",
     "period.invalid": "检查月份「{text}」无效：应为 YYYY-MM 格式的年月，例如 2026-11。",
