@@ -394,25 +394,6 @@ LEDGER_TABLES = (
     "replies",
     "reply_photos",  # schema 7: the after-photos of each reply (by the reply's id)
 )
-# What makes two events the same fact, whichever history recorded it: every column but the
-# row's own numbering (id, workbook), when and by what it was recorded (recorded_at, source)
-# and the file's name (an office may have named the same return otherwise).
-EVENT_FACT = (
-    "problem",
-    "kind",
-    "status",
-    "event_date",
-    "deadline",
-    "assumed",
-    "problem_points",
-    "deduction",
-    "note",
-    "measure",
-    "owner",
-    "done_date",
-    "late",
-    "document_id",
-)
 
 
 @dataclass
@@ -453,7 +434,7 @@ def _merge_ledger(
     is added unless the target already has that fact as often as the source has it (so a
     merge run again adds nothing). Returns (target row, criterion) -> (deadline, assumed) of
     the found/revised events carried, for the deadlines of the resubmissions merge records."""
-    from audit_xls.rectify.ledger import EVENT_COLUMNS
+    from audit_xls.rectify.ledger import EVENT_COLUMNS, EVENT_FACT
 
     if not ledgers:
         return {}

@@ -141,6 +141,11 @@ EVENT_COLUMNS = (
     "workbook",
     "recorded_at",
 )
+# What makes two events the same fact, whichever history recorded it (history merge): every
+# column but the row's links (workbook), when and by what it was recorded (recorded_at, source)
+# and the file's name (an office may have named the same return otherwise).
+NOT_FACT = ("workbook", "recorded_at", "source", "file")
+EVENT_FACT = tuple(c for c in EVENT_COLUMNS if c not in NOT_FACT)
 
 
 def problem_id(workbook_id: str, code: str) -> str:
