@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from audit_xls import __version__
+from audit_xls.grading.run import HISTORY_NOT_RECORDED as HISTORY_NOT_RECORDED
 from audit_xls.history import store as history
 from audit_xls.i18n import LANG_ENV, LANGS, Ref, default_lang, say, t
 
@@ -193,8 +194,6 @@ def standard_export(file: str, out: str, lang: str) -> None:
 
 # --- build ----------------------------------------------------------------------
 
-# grade wrote the summary and CSV, but the history could not record the run (said on stderr)
-HISTORY_NOT_RECORDED = 3
 _PROGRESS_FROM = 20  # fewer workbooks than this finish before a progress line helps
 
 
@@ -403,16 +402,6 @@ def _standards_folder(option: str | None, lang: str):
         raise click.BadParameter(error.text(lang), param_hint="--standards") from None
 
 
-def _grade_account(batch, out: str, csv_path: str | None, lang: str) -> list[str]:
-    from audit_xls.outputs.console import account_lines
-
-    lines = account_lines(batch, lang)
-    written = t("cli.grade.written", lang, out=out)
-    if csv_path:
-        written += t("cli.grade.written_csv", lang, csv=csv_path)
-    return [lines[0], written, *lines[1:]]
-
-
 @cli.command()
 @click.argument("returns", type=click.Path(exists=True))
 @click.option(
@@ -483,39 +472,14 @@ def grade(
     nothing was found, or an input or output could not be used; 2 for a usage error; 3 when
     the summary (and CSV) were written but the history could not record the run.
     """
-    import contextlib
-    import sys
-    from pathlib import Path
-
-    from audit_xls.grading.grade import exit_code, grade_returns, register_mismatch
-    from audit_xls.grading.prepare import GradeSetupError, prepare_grade
+    from audit_xls.grading.prepare import GradeSetupError
     from audit_xls.grading.register import RegisterError
+    from audit_xls.grading.run import GradeUsageError, run_grade
     from audit_xls.grading.sources import GradeError
-    from audit_xls.history.store import HistoryError, record_batch
-    from audit_xls.i18n import t
-    from audit_xls.outputs.exports import batch_to_json, json_text, write_csv
-    from audit_xls.outputs.photos import PhotoSpool
+    from audit_xls.history.store import HistoryError
     from audit_xls.outputs.shared import ReportError
-    from audit_xls.outputs.summary import write_summary
     from audit_xls.paths import PathPolicyError
     from audit_xls.standards.loader import StandardError, StandardsFolderError
-
-    try:
-        setup = prepare_grade(
-            returns, out, standards_dir=standards_dir, issued_file=issued_file,
-            csv_path=csv_path, photos_dir=photos_dir, history=None if no_history else history_path,
-        )  # fmt: skip
-    except GradeSetupError as error:
-        if error.option is not None:
-            raise click.BadParameter(error.text(lang), param_hint=error.option) from None
-        raise _fail(error, lang) from None
-    except StandardsFolderError as error:
-        raise click.BadParameter(error.text(lang), param_hint="--standards") from None
-    except PathPolicyError as error:
-        raise click.UsageError(error.text(lang)) from None
-    except (StandardError, RegisterError, HistoryError, OSError) as error:
-        raise _fail(error, lang) from None
-    standards, issued, photos = setup.standards, setup.issued, setup.photos
 
     # a progress bar on a terminal only (stderr: --json keeps stdout clean)
     bar = progress = None
@@ -527,50 +491,28 @@ def grade(
             bar.update(done - bar.pos)
 
     try:
-        spool = PhotoSpool(photos)
-    except OSError as error:
+        outcome = run_grade(
+            returns, out, standards_dir=standards_dir, issued_file=issued_file,
+            csv_path=csv_path, photos_dir=photos_dir, history=None if no_history else history_path,
+            jobs=jobs, lang=lang, progress=progress, reading=bar,
+        )  # fmt: skip
+    except GradeSetupError as error:
+        if error.option is not None:
+            raise click.BadParameter(error.text(lang), param_hint=error.option) from None
         raise _fail(error, lang) from None
-    with spool:
-        try:
-            with bar if bar is not None else contextlib.nullcontext():
-                batch = grade_returns(
-                    Path(returns), standards, issued, jobs=jobs, lang=lang, progress=progress,
-                    standards_folder=str(setup.standards_folder), photo_spool=spool.folder,
-                )  # fmt: skip
-        except (GradeError, OSError) as error:
-            raise _fail(error, lang) from None
-        wrong_register = register_mismatch(batch, str(issued_file), lang)
-        if wrong_register:
-            raise click.UsageError(wrong_register)
-        try:
-            spool.publish(batch, Path(out).resolve().parent)
-        except OSError as error:
-            raise _fail(error, lang) from None
-    try:
-        write_summary(batch, out, lang=lang)
-        if csv_path:
-            write_csv(batch, csv_path, lang=lang)
-    except (ReportError, OSError) as error:
+    except StandardsFolderError as error:
+        raise click.BadParameter(error.text(lang), param_hint="--standards") from None
+    except (PathPolicyError, GradeUsageError) as error:
+        raise click.UsageError(say(error, lang)) from None
+    except (StandardError, RegisterError, HistoryError, GradeError, ReportError, OSError) as error:
         raise _fail(error, lang) from None
-    recorded = not_recorded = None
-    if not no_history:
-        try:
-            recorded = record_batch(history_path, batch)
-        except HistoryError as error:  # the summary and CSV are written: say so, exit 3
-            not_recorded = t("history.not_recorded", lang, error=error.text(lang))
     if as_json:
-        click.echo(json_text(batch_to_json(batch)))
-    for line in _grade_account(batch, out, csv_path, lang):
+        click.echo(outcome.json_text())
+    for line in outcome.lines:
         click.echo(line, err=as_json)  # with --json, stdout holds the JSON alone
-    if recorded is not None:
-        click.echo(recorded.message(lang), err=as_json)
-    if not_recorded is not None:
-        click.echo(f"Error: {not_recorded}", err=True)
-        sys.exit(HISTORY_NOT_RECORDED)
-    if not batch.workbooks and not batch.skipped:
-        click.echo(t("cli.grade.nothing_found", lang, returns=returns), err=True)
-        sys.exit(1)
-    sys.exit(exit_code(batch))
+    for line in outcome.errors:
+        click.echo(line, err=True)
+    sys.exit(outcome.exit_code)
 
 
 # --- monthly --------------------------------------------------------------------

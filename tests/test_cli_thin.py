@@ -76,3 +76,36 @@ def test_recheck_rows_word_the_reply_in_the_workbooks_language() -> None:
     assert items_for([state], "en")[0].reply.endswith(" 2026-01-18")
     assert items_for([state], "en")[0].reply != items_for([state], "zh")[0].reply
     assert items_for([state])[0].reply == items_for([state], "zh")[0].reply
+
+
+def test_run_grade_is_the_whole_run_without_the_cli(tmp_path: Path) -> None:
+    """grade's orchestration is a library call: outputs written, the account and the exit
+    code returned for the CLI to print."""
+    from returns import fill, issue, mini_standard
+
+    from audit_xls.grading.run import run_grade
+
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    standard = mini_standard(standards)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    book = issue(standard, "P001", "滨江花园", "华东")
+    (returns / "P001.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    out, csv = tmp_path / "s.xlsx", tmp_path / "r.csv"
+    outcome = run_grade(
+        str(returns), str(out), standards_dir=str(standards), csv_path=str(csv),
+        history=str(tmp_path / "h.sqlite"), jobs=1, lang="en",
+    )  # fmt: skip
+    assert out.is_file() and csv.is_file()
+    assert outcome.exit_code == 0 and outcome.errors == []
+    assert len(outcome.batch.workbooks) == 1
+    assert outcome.lines[1] == f"Summary: {out}; results CSV: {csv}"
+    assert outcome.json_text().startswith("{")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run_grade(
+        str(empty), str(tmp_path / "e.xlsx"), standards_dir=str(standards), lang="en"
+    )
+    assert nothing.exit_code == 1
+    assert nothing.errors == [f"Nothing found in {empty}: is it the right folder?"]
