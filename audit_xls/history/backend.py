@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit_xls.model.period import Period
+
 URL_PREFIXES = ("postgresql://", "postgres://")
 # pg_advisory_xact_lock key of the writers: "audit-xls" as a number.
 WRITE_LOCK = 0x617564_69742D78
@@ -143,6 +145,27 @@ class Dialect:
 
 SQLITE = Dialect("sqlite")
 POSTGRESQL = Dialect("postgresql")
+
+
+# A Period is written as its 'YYYY-MM' text, the history's format of every month column: the
+# one place the model's months become stored text (reading back: model/period.stored_period).
+# The model's codes (model/codes.py) are str already and go in as their text.
+sqlite3.register_adapter(Period, str)
+
+
+def _period_dumper() -> type:
+    """psycopg's dumper for Period: its YYYY-MM text, as a text parameter (COPY included)."""
+    from psycopg.adapt import Dumper
+    from psycopg.pq import Format
+
+    class PeriodDumper(Dumper):
+        format = Format.TEXT
+        oid = 25  # text
+
+        def dump(self, obj: Period) -> bytes:
+            return str(obj).encode()
+
+    return PeriodDumper
 
 
 class Connection:
@@ -439,6 +462,7 @@ def connect_postgres(url: str) -> Connection:
         raw = psycopg.connect(url, **kwargs)
     except psycopg.Error as exc:
         raise _pg_error(url, exc, time.monotonic() - started) from exc
+    raw.adapters.register_dumper(Period, _period_dumper())
     return Connection(raw, POSTGRESQL, url)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -70,6 +71,28 @@ def parse_period(text: str) -> Period:
     raise PeriodError("period.invalid", text=visible(str(text)))
 
 
+def period_or_none(text: object) -> Period | None:
+    """The period `text` is exactly, or None: for a month read from a return's manifest, where
+    a missing, forged or malformed month is kept as found (beside it) for the messages."""
+    return _match(text)
+
+
+def stored_period(text: object) -> Period:
+    """A month as the history stored it: its 'YYYY-MM' text back as a Period (the one place a
+    stored month becomes the model's). An older build could write "2026-02 " or full-width
+    digits: read as their month (NFKC, outer spaces dropped), as `monthly` counts them;
+    anything else is PeriodError naming it (`history check` reports such rows)."""
+    if isinstance(text, Period):
+        return text
+    return parse_period(cleaned_month(str(text)))
+
+
+def cleaned_month(text: str) -> str:
+    """Stored month text normalised the way the history is read (NFKC, outer spaces dropped):
+    "2026-02 " and "２０２６-０２" give "2026-02"; other text comes back cleaned, not checked."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
 def is_period(text: object) -> bool:
     """True when `text` is exactly a YYYY-MM period (no surrounding space, no newline)."""
     return isinstance(text, str) and _match(text) is not None
@@ -106,8 +129,11 @@ __all__ = [
     "FIRST_YEAR",
     "Period",
     "PeriodError",
+    "cleaned_month",
     "is_period",
     "month_range",
     "parse_period",
+    "period_or_none",
+    "stored_period",
     "visible",
 ]
