@@ -68,10 +68,13 @@ def test_prepare_grade_finds_the_shipped_standards_and_the_photos_folder(
 
 
 def test_recheck_rows_word_the_reply_in_the_workbooks_language() -> None:
+    from audit_xls.model.period import Period
     from audit_xls.rectify.ledger import CLAIMED, ProblemState
     from audit_xls.rectify.recheck import items_for
 
-    state = ProblemState("w:1.1", "w", "1.1", "1", "text", "P1", "site", "east", "2026-01", "T")
+    state = ProblemState(
+        "w:1.1", "w", "1.1", "1", "text", "P1", "site", "east", Period(2026, 1), "T"
+    )
     state.status, state.replied_on, state.done_date = CLAIMED, "2026-01-20", "2026-01-18"
     assert items_for([state], "en")[0].reply.endswith(" 2026-01-18")
     assert items_for([state], "en")[0].reply != items_for([state], "zh")[0].reply

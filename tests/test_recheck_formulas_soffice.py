@@ -20,6 +20,7 @@ from test_formulas_soffice import FEATURES, PERIOD, Case, _check, _fill, _random
 
 from audit_xls.grading.grade import grade_returns
 from audit_xls.grading.sites import Site
+from audit_xls.model.period import Period
 from audit_xls.model.score import score
 from audit_xls.rectify.recheck import FIXED, NOT_FIXED, RecheckItem, first_row
 from audit_xls.soffice import convert
@@ -76,7 +77,7 @@ def test_live_formulas_with_the_recheck_rule_agree_with_the_scorer(tmp_path: Pat
     for i in range(FILLINGS):
         codes = [rng.choice(list(sections)) for _ in range(rng.choice([0, 1, 2, 3, 5, 8]))]
         items = tuple(
-            RecheckItem(f"x:{code}:{n}", code, "2026-10", "2026-10-19", "文本", "问题",
+            RecheckItem(f"x:{code}:{n}", code, Period(2026, 10), "2026-10-19", "文本", "问题",
                         "已整改待复查", "")
             for n, code in enumerate(codes)
         )  # fmt: skip

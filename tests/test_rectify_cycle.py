@@ -98,7 +98,7 @@ def run_cycle(c: Cycle, sites: tuple[str, ...] = ("P001", "P002", "P003")) -> Cy
         },
     }), date(2026, 11, 20), november.register, name="replies-11")  # fmt: skip
     if whole:
-        assert [(n.site.code, [(i.code, i.found_period) for i in n.items])
+        assert [(n.site.code, [(i.code, str(i.found_period)) for i in n.items])
                 for n in november.notices] == [
             ("P002", [("2.1.01", "2026-10"), ("2.1.01", "2026-11")]),
             ("P003", [("1.1.02", "2026-10")]),
@@ -115,7 +115,7 @@ def run_cycle(c: Cycle, sites: tuple[str, ...] = ("P001", "P002", "P003")) -> Cy
 
 def story(c: Cycle) -> dict:
     with _connect(c.history) as conn:
-        return {(s.site_code, s.period, s.code): s for s in replay(conn).values()}
+        return {(s.site_code, str(s.period), s.code): s for s in replay(conn).values()}
 
 
 def test_every_problem_has_its_whole_story(cycle: Cycle) -> None:

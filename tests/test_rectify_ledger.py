@@ -47,7 +47,7 @@ def test_a_history_of_the_previous_release_is_migrated_with_its_problems(tmp_pat
     # the rows as they were, their file's modified time unknown (NULL, from version 5)
     assert rows(path, "SELECT * FROM workbooks ORDER BY id") == [(*r, None) for r in before]
     got = sorted(
-        (s.site_code, s.period, s.code, s.status, s.inspection_date, s.deadline, s.assumed,
+        (s.site_code, str(s.period), s.code, s.status, s.inspection_date, s.deadline, s.assumed,
          s.problem_points, s.deduction, s.note, [e.kind for e in s.events])
         for s in found.values()
     )  # fmt: skip

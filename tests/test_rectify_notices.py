@@ -54,7 +54,7 @@ def october_november(c: Cycle) -> Cycle:
 
 def states(c: Cycle) -> dict:
     with _connect(c.history) as conn:
-        return {(s.site_code, s.period, s.code): s for s in replay(conn).values()}
+        return {(s.site_code, str(s.period), s.code): s for s in replay(conn).values()}
 
 
 def test_a_notice_lists_open_problems_oldest_first_with_deadlines(cycle: Cycle) -> None:

@@ -26,7 +26,14 @@ import pandas as pd
 
 from audit_xls.history.store import UNTRUSTED_MANIFEST, HistoryFrames, load_history
 from audit_xls.i18n import DEFAULT_LANG, Clauses, Ref, Said, join, t
-from audit_xls.model.period import PeriodError, is_period, month_range, parse_period
+from audit_xls.model.period import (
+    Period,
+    PeriodError,
+    is_period,
+    month_range,
+    parse_period,
+    stored_period,
+)
 from audit_xls.model.results import SENT_BACK
 from audit_xls.model.score import FAIL, round2, section_rate
 from audit_xls.model.standard import DEFAULT_GRADE_BANDS
@@ -214,7 +221,13 @@ def monthly_report(
     report, repeat_months = _build(frames, current, filters, lang)
     report.notes[:0] = notes
     report.rectification = rectification.ledger_report(
-        history_path, from_, to, standard, region, as_of or date.today(), lang
+        history_path,
+        None if from_ is None else parse_period(from_),
+        None if to is None else parse_period(to),
+        standard,
+        region,
+        as_of or date.today(),
+        lang,
     )
     # 反复问题 knows whether a repeat followed a fix the site claimed (before 最近问题描述)
     claimed = rectification.claimed_before(report.rectification, report.repeats, repeat_months)
@@ -277,7 +290,7 @@ def _quoted(texts: Sequence[str]) -> list[Ref]:
 
 def _build(
     frames: HistoryFrames, current: pd.DataFrame, filters: dict[str, str | None], lang: str
-) -> tuple[MonthlyReport, list[list[str]]]:
+) -> tuple[MonthlyReport, list[list[Period]]]:
     """The report, and the months of each row of 反复问题 (for the ledger's column)."""
     periods = [*frames.workbooks["period"], *frames.issued["period"]]
     months = _months(min(periods), max(periods))
@@ -460,7 +473,7 @@ _Failure = namedtuple(
 
 def _repeats(
     frames: HistoryFrames, current: pd.DataFrame, sites: pd.DataFrame, lang: str
-) -> tuple[pd.DataFrame, list[list[str]]]:
+) -> tuple[pd.DataFrame, list[list[Period]]]:
     """Runs of 2+ consecutive calendar months in which a site failed the same criterion, and
     the months of each run."""
     failed = frames.criteria[frames.criteria["result"] == FAIL].merge(
@@ -494,7 +507,7 @@ def _repeats(
         if len(run) < 2:
             continue
         last = run[-1]
-        run_months.append([r.period for r in run])
+        run_months.append([stored_period(r.period) for r in run])
         rows.append(
             {
                 "site_code": last.site_code,

@@ -80,3 +80,11 @@ class EventKind(Code):
     REPLIED = "replied"
     VERIFIED = "verified"
     REOPENED = "reopened"
+
+
+class ReplyStatus(Code):
+    """What became of a returned 整改通知单 (rectify/collect.py): its replies accepted, or the
+    file sent back whole."""
+
+    ACCEPTED = "accepted"
+    SENT_BACK = "sent_back"

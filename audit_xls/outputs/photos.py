@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_xls.atomic import atomic_write_bytes
+from audit_xls.model.period import Period
 from audit_xls.model.results import GRADED, BatchResult, Photo
 
 DEFAULT_FOLDER = "photos"
@@ -41,9 +42,9 @@ def _part(text: str, limit: int = 40) -> str:
     return text[:limit]
 
 
-def photo_name(period: str, site_code: str, criterion: str, photo: Photo) -> str:
+def photo_name(period: Period | str, site_code: str, criterion: str, photo: Photo) -> str:
     """`2026-11_P001_1.1.03_3f2a9c1b7d4e.jpg`: safe on any disk, stable for the same picture."""
-    parts = (_part(period, 7), _part(site_code), _part(criterion), photo.sha256[:12])
+    parts = (_part(str(period), 7), _part(site_code), _part(criterion), photo.sha256[:12])
     return "_".join(parts) + "." + _part(photo.ext, 5)
 
 

@@ -23,8 +23,9 @@ from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import is_junk, open_sources, skip_reason
 from audit_xls.grading.validate import Choices, clip, expected_found, text_of
 from audit_xls.i18n import Clauses, Ref, t
-from audit_xls.model.codes import EventKind
+from audit_xls.model.codes import EventKind, ProblemStatus, ReplyStatus
 from audit_xls.model.diagnostics import ERROR, Diagnostic, make
+from audit_xls.model.period import Period, period_or_none, stored_period
 from audit_xls.model.results import Photo, Skipped
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import CANNOT_FIX, CLAIMED, IN_PROGRESS
@@ -37,13 +38,18 @@ from audit_xls.rectify.notices import (
     locked_cells,
     notice_items,
 )
+from audit_xls.rectify.recheck import read_choice
 from audit_xls.workbook import layout
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, HEADER_ROW, cell
 from audit_xls.workbook.pictures import extract_pictures, photos_for_criteria
 from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date, read_workbook, sha256
 
-ACCEPTED, SENT_BACK = "accepted", "sent_back"
 MAX_LISTED = 20
+# What a site may answer for a problem (the notice's dropdown, in this order).
+REPLY_STATUSES = (CLAIMED, IN_PROGRESS, CANNOT_FIX)
+
+
+ACCEPTED, SENT_BACK = ReplyStatus.ACCEPTED, ReplyStatus.SENT_BACK
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,9 @@ class ReplyRow:
     problem: str
     code: str
     text: str
-    found_period: str
+    found_period: Period  # the month the problem was found in
     deadline: str
-    status: str  # CLAIMED | IN_PROGRESS | CANNOT_FIX
+    status: ProblemStatus  # REPLY_STATUSES: CLAIMED | IN_PROGRESS | CANNOT_FIX
     measure: str
     owner: str
     done_date: date | None
@@ -67,12 +73,16 @@ class ReplyRow:
 class Reply:
     file: str
     file_hash: str
-    status: str = SENT_BACK
+    status: ReplyStatus = SENT_BACK
     notice_id: str = ""
     site_code: str = ""
     site_name: str = ""
     region: str = ""
-    period: str = ""
+    # The notice's month as its manifest names it: `period` when it is YYYY-MM, and the text
+    # exactly as found in `period_text` (what messages and the report show: a forged or
+    # malformed month is reported as it was written, never tidied).
+    period: Period | None = None
+    period_text: str = ""
     responder: str = ""
     rows: list[ReplyRow] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -152,7 +162,8 @@ class _Check:
             return
         reply = self.reply
         reply.site_code, reply.site_name = values.get("site_code", ""), values.get("site_name", "")
-        reply.region, reply.period = values.get("region", ""), values.get("period", "")
+        reply.region, reply.period_text = values.get("region", ""), values.get("period", "")
+        reply.period = period_or_none(reply.period_text)
         if not is_notice_template(values.get("template", "")):
             self.add("reply.not_a_notice", sheet=layout.MANIFEST_SHEET)
             return
@@ -172,15 +183,16 @@ class _Check:
                 sheet=layout.MANIFEST_SHEET,
                 notice_id=notice_id,
                 site_code=reply.site_code,
-                period=reply.period,
+                period=reply.period_text,
             )
             return
-        seq, site_code, site_name, period, standard_id, _version, content_hash = notice[:7]
+        seq, site_code, site_name, stored, standard_id, _version, content_hash = notice[:7]
+        period = stored_period(stored)
         issued_on, inspected, inspector = notice[7:]
         newer = self.conn.execute(
             """SELECT notice_id, issued_on FROM notices WHERE site_code = ? AND period = ?
                  AND standard_id = ? AND id > ? ORDER BY id DESC""",
-            (site_code, period, standard_id, seq),
+            (site_code, stored, standard_id, seq),
         ).fetchone()
         if newer is not None:
             self.add(
@@ -210,7 +222,7 @@ class _Check:
         fixed = {
             "site_code": site_code,
             "site_name": site_name,
-            "period": period,
+            "period": str(period),
             "inspection_date": inspected or self.labels["cover"]["not_inspected"],
             "inspector": inspector,
         }
@@ -338,7 +350,7 @@ class _Check:
 
     def check_answers(self, items: Sequence[NoticeItem]) -> None:
         statuses: dict[str, str] = self.labels["statuses"]
-        choices = Choices({label: code for code, label in statuses.items()})
+        choices = Choices({label: ProblemStatus(code) for code, label in statuses.items()})
         formulas = self.raw.input_formulas or set()
         unanswered: list[tuple[str, str]] = []
         rows: list[ReplyRow] = []
@@ -352,27 +364,14 @@ class _Check:
                     bad = True
             if bad:
                 continue
-            typed = self.raw.value(r, NCol.STATUS)
-            status, how = choices.read(typed)
-            if how in ("loose", "invalid"):
-                if status is None:
-                    self.add(
-                        "reply.status_invalid",
-                        **where,
-                        cell_name=cell(r, NCol.STATUS),
-                        item=item.code,
-                        found=clip(text_of(typed), 40),
-                        labels=[statuses[c] for c in (CLAIMED, IN_PROGRESS, CANNOT_FIX)],
-                    )
-                    continue
-                self.add(
-                    "reply.status_not_exact",
-                    **where,
-                    cell_name=cell(r, NCol.STATUS),
-                    item=item.code,
-                    found=clip(text_of(typed), 40),
-                    label=statuses[status],
-                )
+            status, ok = read_choice(
+                self.add, choices, self.raw.value(r, NCol.STATUS),
+                {**where, "cell_name": cell(r, NCol.STATUS), "item": item.code},
+                codes=("reply.status_invalid", "reply.status_not_exact"),
+                labels=[statuses[c] for c in REPLY_STATUSES], label_of=statuses,
+            )  # fmt: skip
+            if not ok:
+                continue
             if status is None:
                 unanswered.append((item.code, cell(r, NCol.STATUS)))
                 continue
@@ -381,22 +380,16 @@ class _Check:
             owner = text_of(self.raw.value(r, NCol.OWNER)).strip()
             remark = text_of(self.raw.value(r, NCol.REMARK)).strip()
             done = self.check_date(item, status)
-            if status == CLAIMED and not measure:
-                self.add(
-                    "reply.measure_missing",
-                    **where,
-                    cell_name=cell(r, NCol.MEASURE),
-                    item=item.code,
-                    status=statuses[status],
-                )
-            if status == CANNOT_FIX and not remark:
-                self.add(
-                    "reply.remark_missing",
-                    **where,
-                    cell_name=cell(r, NCol.REMARK),
-                    item=item.code,
-                    status=statuses[status],
-                )
+            # what each status needs said: 已整改 its measure, 无法整改 why (a 说明)
+            for needs, col, text, which in (
+                (CLAIMED, NCol.MEASURE, measure, "reply.measure_missing"),
+                (CANNOT_FIX, NCol.REMARK, remark, "reply.remark_missing"),
+            ):
+                if status == needs and not text:
+                    self.add(
+                        which, **where, cell_name=cell(r, col), item=item.code,
+                        status=statuses[status],
+                    )  # fmt: skip
             late = self.today > date.fromisoformat(item.deadline)
             rows.append(
                 ReplyRow(
@@ -425,7 +418,7 @@ class _Check:
             )
         self.reply.rows = rows
 
-    def check_date(self, item: NoticeItem, status: str) -> date | None:
+    def check_date(self, item: NoticeItem, status: ProblemStatus) -> date | None:
         """完成日期 (已整改) or the expected date (整改中): a date, not before the inspection;
         a finished fix not after today. Optional for 无法整改."""
         r = item.row_index

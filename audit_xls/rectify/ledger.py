@@ -19,7 +19,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from audit_xls.model.codes import EventKind, ProblemStatus
+from audit_xls.model.codes import EventKind, ProblemStatus, Result, Status
+from audit_xls.model.period import Period, stored_period
 from audit_xls.rectify.policy import DEFAULT_DAYS, policy_of
 
 # Statuses (codes stored in the history: model/codes.ProblemStatus).
@@ -188,17 +189,17 @@ def _failed_of_row(conn: Any, row_id: int) -> list[Failed]:
     return [
         Failed(code, section, text, points, deduction, note or "")
         for code, section, text, points, deduction, note in conn.execute(
-            """SELECT code, section_code, text, problem_points, deduction, note FROM criteria
-               WHERE workbook = ? AND result = 'fail' ORDER BY code""",
+            f"""SELECT code, section_code, text, problem_points, deduction, note FROM criteria
+               WHERE workbook = ? AND result = '{Result.FAIL}' ORDER BY code""",
             (row_id,),
         )
     ]
 
 
-def _current_row(conn: Any, site_code: str, period: str, standard_id: str) -> tuple | None:
+def _current_row(conn: Any, site_code: str, period: Period | str, standard_id: str) -> tuple | None:
     return conn.execute(
-        """SELECT id, workbook_id, site_name, region, inspection_date, file FROM workbooks
-           WHERE status = 'graded' AND superseded = 0
+        f"""SELECT id, workbook_id, site_name, region, inspection_date, file FROM workbooks
+           WHERE status = '{Status.GRADED}' AND superseded = 0
              AND site_code = ? AND period = ? AND standard_id = ?
            ORDER BY id DESC""",
         (site_code, period, standard_id),
@@ -208,7 +209,7 @@ def _current_row(conn: Any, site_code: str, period: str, standard_id: str) -> tu
 def sync_found(
     conn: Any,
     site_code: str,
-    period: str,
+    period: Period | str,
     standard: Any,
     recorded_at: str,
     *,
@@ -216,7 +217,9 @@ def sync_found(
 ) -> int:
     """Bring the problems of a site, month and standard in line with its current graded
     result: new failures found, changed ones revised, vanished ones withdrawn. Returns the
-    number of events added (0 when the current result was already the ledger's source)."""
+    number of events added (0 when the current result was already the ledger's source).
+    `period`: the month (a Period, written as its YYYY-MM text), or for the migration's
+    backfill the month text exactly as an older history stored it, so it finds its rows."""
     current = _current_row(conn, site_code, period, standard.id)
     states = replay(
         conn,
@@ -297,7 +300,7 @@ def sync_found(
 def record_found(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
     """The ledger's part of recording a grade batch (called inside its transaction):
     every site, month and standard with a newly recorded graded result is synced."""
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, Period, str]] = set()
     added = 0
     for w in graded:
         key = (w.site_code, w.period, w.standard.id)
@@ -376,10 +379,11 @@ def backfill(conn: Any, recorded_at: str) -> None:
             self.rectification = DEFAULT_POLICY
 
     rows = conn.execute(
-        """SELECT DISTINCT site_code, period, standard_id FROM workbooks
-           WHERE status = 'graded' AND superseded = 0 ORDER BY period, site_code, standard_id"""
+        f"""SELECT DISTINCT site_code, period, standard_id FROM workbooks
+           WHERE status = '{Status.GRADED}' AND superseded = 0
+           ORDER BY period, site_code, standard_id"""
     ).fetchall()
-    for site_code, period, standard_id in rows:
+    for site_code, period, standard_id in rows:  # the month as stored: it finds its rows
         sync_found(conn, site_code, period, _Known(standard_id), recorded_at, source="migration")
 
 
@@ -392,11 +396,12 @@ def implied_states(conn: Any, recorded_at: str = "") -> dict[str, ProblemState]:
 
     states: dict[str, ProblemState] = {}
     rows = conn.execute(
-        """SELECT w.id, w.workbook_id, w.site_code, w.site_name, w.region, w.period,
+        f"""SELECT w.id, w.workbook_id, w.site_code, w.site_name, w.region, w.period,
                   w.standard_id, w.inspection_date, w.file, c.code, c.section_code, c.text,
                   c.problem_points, c.deduction, c.note
            FROM workbooks w JOIN criteria c ON c.workbook = w.id
-           WHERE w.status = 'graded' AND w.superseded = 0 AND c.result = 'fail'
+           WHERE w.status = '{Status.GRADED}' AND w.superseded = 0
+             AND c.result = '{Result.FAIL}'
            ORDER BY w.period, w.site_code, c.code"""
     ).fetchall()
     for (
@@ -423,7 +428,16 @@ def implied_states(conn: Any, recorded_at: str = "") -> dict[str, ProblemState]:
             else None
         )
         state = ProblemState(
-            pid, workbook_id, code, section, text, site, name, region, period, standard_id
+            pid,
+            workbook_id,
+            code,
+            section,
+            text,
+            site,
+            name,
+            region,
+            stored_period(period),
+            standard_id,
         )
         state.inspection_date, state.deadline, state.assumed = inspected, deadline, True
         state.problem_points, state.deduction, state.note = points, deduction, note or ""
@@ -478,7 +492,7 @@ class ProblemState:
     site_code: str
     site_name: str
     region: str
-    period: str
+    period: Period  # the month it was found in
     standard_id: str
     status: ProblemStatus = OPEN
     inspection_date: str | None = None
@@ -526,7 +540,7 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
         " p.site_code, p.code",
         tuple(params),
     ):
-        states[row[0]] = ProblemState(*row)
+        states[row[0]] = ProblemState(*row[:8], stored_period(row[8]), row[9])
     if not states:
         return states
     events = conn.execute(
@@ -639,12 +653,13 @@ def problem_photos(
         _, rows = conn.query(
             f"""SELECT w.site_code, w.period, w.standard_id, p.criterion, p.path FROM photos p
                 JOIN workbooks w ON w.id = p.workbook
-                WHERE w.status = 'graded' AND w.superseded = 0 AND w.period IN ({marks})
+                WHERE w.status = '{Status.GRADED}' AND w.superseded = 0
+                  AND w.period IN ({marks})
                 ORDER BY w.id, p.seq""",
             periods,
         )
         for site, period, standard, code, path in rows:
-            pid = wanted.get((site, period, standard, code))
+            pid = wanted.get((site, stored_period(period), standard, code))
             if pid is not None:
                 out.setdefault(pid, ([], []))[0].append(str(path))
     if "reply_photos" in tables and states:

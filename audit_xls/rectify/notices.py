@@ -29,7 +29,7 @@ from audit_xls.grading.register import IssuedEntry, write_issued
 from audit_xls.grading.sites import Site
 from audit_xls.i18n import t
 from audit_xls.model.codes import EventKind, Status
-from audit_xls.model.period import Period, parse_period
+from audit_xls.model.period import Period, parse_period, stored_period
 from audit_xls.model.standard import Standard
 from audit_xls.outputs.xlsx import WORKBOOK_OPTIONS, strict_warnings
 from audit_xls.rectify import ledger
@@ -130,7 +130,7 @@ class NoticeItem:
     note: str
     problem_points: int | None
     deduction: str | None
-    found_period: str
+    found_period: Period  # the month the problem was found in
     inspection_date: str | None
     deadline: str
     reopened: int = 0
@@ -195,7 +195,7 @@ def deadline_text(t: Template, deadline: str, issued_on: date) -> str:
 def locked_cells(
     t: Template,
     items: Sequence[NoticeItem],
-    period: Period | str,
+    period: Period,
     issued_on: date,
     *,
     photo_columns: bool = True,
@@ -209,8 +209,8 @@ def locked_cells(
         cells[(HEADER_ROW, col)] = label
     for item in items:
         note = item.note
-        if item.found_period != str(period):
-            note += labels["found"].format(period=item.found_period)
+        if item.found_period != period:
+            note += labels["found"].format(period=str(item.found_period))
         if item.reopened:
             note += labels["reopened"].format(times=item.reopened)
         if item.problem_points:
@@ -335,7 +335,7 @@ def _write_cover(book: Any, t: Template, f: Any, notice: Notice, footer: str) ->
         row += 1
     if notice.already:
         listed = labels["already_separator"].join(
-            labels["already_item"].format(code=p.code, period=p.period) for p in notice.already
+            labels["already_item"].format(code=p.code, period=str(p.period)) for p in notice.already
         )
         text = labels["already"].format(items=listed)
         row += 1
@@ -540,7 +540,7 @@ def plan_notices(
     oldest first; the site's result of `period` (when graded) heads it; labelled by `template`."""
     if not isinstance(period, Period):  # text from a library caller: YYYY-MM or PeriodError
         period = parse_period(period)
-    states = ledger.replay(conn, where="p.period <= ?", params=(str(period),))
+    states = ledger.replay(conn, where="p.period <= ?", params=(period,))
     by_hash = {s.content_hash: s for s in standards}
     groups: dict[tuple[str, str], list[ProblemState]] = {}
     for state in states.values():
@@ -558,16 +558,16 @@ def plan_notices(
                       inspector, score, percent, grade FROM workbooks
                WHERE status = '{Status.GRADED}' AND superseded = 0 AND site_code = ?
                  AND standard_id = ? AND period <= ? ORDER BY period DESC, id DESC""",
-            (site_code, standard_id, str(period)),
+            (site_code, standard_id, period),
         ).fetchone()
         name, region, version, content_hash, inspected, inspector, score, percent, grade = head
         latest_period = conn.execute(
             f"""SELECT max(period) FROM workbooks
                WHERE status = '{Status.GRADED}' AND superseded = 0
                  AND site_code = ? AND standard_id = ? AND period <= ?""",
-            (site_code, standard_id, str(period)),
+            (site_code, standard_id, period),
         ).fetchone()[0]
-        inspected_now = latest_period == str(period)
+        inspected_now = stored_period(latest_period) == period
         standard = by_hash.get(content_hash)
         items = [
             NoticeItem(
@@ -611,14 +611,14 @@ def plan_notices(
 
 
 def _finding_photos(
-    conn: Any, site_code: str, standard_id: str, periods: set[str]
-) -> dict[tuple[str, str], list[str]]:
+    conn: Any, site_code: str, standard_id: str, periods: set[Period]
+) -> dict[tuple[Period, str], list[str]]:
     """(period, criterion) -> the photo files grade recorded for the site's current graded
     result of that month (history table photos, schema 6), in checklist order."""
     if not periods:  # (the writer's connection has migrated the history: the table is there)
         return {}
     marks = ", ".join("?" for _ in periods)
-    found: dict[tuple[str, str], list[str]] = {}
+    found: dict[tuple[Period, str], list[str]] = {}
     for period, code, path in conn.execute(
         f"""SELECT w.period, p.criterion, p.path FROM photos p
             JOIN workbooks w ON w.id = p.workbook
@@ -627,7 +627,7 @@ def _finding_photos(
             ORDER BY w.id, p.seq""",
         (site_code, standard_id, *sorted(periods)),
     ):
-        found.setdefault((str(period), str(code)), []).append(str(path))
+        found.setdefault((stored_period(period), str(code)), []).append(str(path))
     return found
 
 
@@ -727,7 +727,7 @@ def record_notice(conn: Any, notice: Notice, recorded_at: str) -> bool:
 def notice_items(conn: Any, notice_id: str) -> list[NoticeItem]:
     """The rows a notice carried, as recorded when it was issued."""
     return [
-        NoticeItem(*row)
+        NoticeItem(*row[:7], stored_period(row[7]), *row[8:])
         for row in conn.execute(
             """SELECT row_index, problem, code, text, note, problem_points, deduction,
                       found_period, inspection_date, deadline, reopened

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ class RecheckItem:
 
     problem: str
     code: str
-    period: str
+    period: Period  # the month it was found in
     deadline: str
     text: str
     note: str
@@ -76,7 +76,7 @@ def items_for(states: Sequence[ProblemState], lang: str = DEFAULT_LANG) -> tuple
 def plan_rechecks(
     history: Any,
     standard_id: str,
-    period: Period | str,
+    period: Period,
     sites: Sequence[str],
     lang: str = DEFAULT_LANG,
 ) -> dict[str, tuple[RecheckItem, ...]]:
@@ -88,7 +88,7 @@ def plan_rechecks(
         if not has_ledger(conn):
             return {}
         states = ledger.replay(
-            conn, where="p.standard_id = ? AND p.period < ?", params=(standard_id, str(period))
+            conn, where="p.standard_id = ? AND p.period < ?", params=(standard_id, period)
         )
     by_site: dict[str, list[ProblemState]] = {}
     for state in states.values():
@@ -111,7 +111,7 @@ def row_texts(item: RecheckItem, labels: Any) -> tuple[str, ...]:
     found = labels["found"].format(note=item.note or "-")
     return (
         item.code,
-        item.period,
+        str(item.period),
         item.deadline,
         f"{item.text}\n{found}",
         item.reply,
@@ -227,10 +227,36 @@ def not_fixed_by_section(standard: Any, verdicts: Sequence[Verdict]) -> dict[str
     return counts
 
 
+def read_choice(
+    add: Callable[..., None],
+    choices: Any,
+    typed: Any,
+    where: dict[str, Any],
+    *,
+    codes: tuple[str, str],
+    labels: list[str],
+    label_of: Mapping[Any, str],
+) -> tuple[Any, bool]:
+    """A dropdown cell of a 复查 row or of a reply's row read against its list (Choices): the
+    same label but for case, width or spaces is read with a warning (codes[1], the label as
+    listed); text that is none of them is an error (codes[0], the labels listed) and gives
+    (None, False); otherwise (the value, or None when nothing was typed; True). `where`: the
+    diagnostic's sheet, cell_name and item."""
+    from audit_xls.grading.validate import clip, text_of
+
+    value, how = choices.read(typed)
+    if how == "invalid":
+        add(codes[0], **where, found=clip(text_of(typed), 40), labels=labels)
+        return None, False
+    if how == "loose":
+        add(codes[1], **where, found=clip(text_of(typed), 40), label=label_of[value])
+    return value, True
+
+
 def check_section(run: Any, plan: Any) -> list[Verdict]:
     """The 复查 rows of a returned workbook (validate's hook): the manifest's list checked,
     the locked texts compared, every verdict read; diagnostics added through `run`."""
-    from audit_xls.grading.validate import Choices, clip, expected_found, text_of
+    from audit_xls.grading.validate import Choices, expected_found, text_of
 
     extra = list(getattr(run.raw.manifest, "extra", ()))
     if not extra:
@@ -261,27 +287,13 @@ def check_section(run: Any, plan: Any) -> list[Verdict]:
         if any((r, int(c)) in formulas for c in (Col.RESULT, Col.NOTE)):
             run.add("recheck.formula", sheet=sheet, cell_name=cell(r, Col.RESULT), item=code)
             continue
-        typed = run.raw.value(r, Col.RESULT)
-        verdict, how = choices.read(typed)
-        if how in ("loose", "invalid"):
-            if verdict is None:
-                run.add(
-                    "recheck.invalid",
-                    sheet=sheet,
-                    cell_name=cell(r, Col.RESULT),
-                    item=code,
-                    found=clip(text_of(typed), 40),
-                    labels=list(labels),
-                )
-                continue
-            run.add(
-                "recheck.not_exact",
-                sheet=sheet,
-                cell_name=cell(r, Col.RESULT),
-                item=code,
-                found=clip(text_of(typed), 40),
-                label=words[verdict],
-            )
+        where = {"sheet": sheet, "cell_name": cell(r, Col.RESULT), "item": code}
+        verdict, ok = read_choice(
+            run.add, choices, run.raw.value(r, Col.RESULT), where,
+            codes=("recheck.invalid", "recheck.not_exact"), labels=list(labels), label_of=words,
+        )  # fmt: skip
+        if not ok:
+            continue
         if verdict is None:
             unanswered.append((code, cell(r, Col.RESULT)))
             continue

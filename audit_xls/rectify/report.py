@@ -30,7 +30,7 @@ def reply_rows(collected: Collected, lang: str) -> list[list[Any]]:
     for reply in collected.replies:
         fixed, progress, cannot, late = _counts(reply)
         rows.append(
-            [reply.file, reply.site_code, reply.site_name, reply.region, reply.period,
+            [reply.file, reply.site_code, reply.site_name, reply.region, reply.period_text,
              reply.notice_id, _result(reply, lang), len(reply.rows) if reply.rows else None,
              fixed, progress, cannot, late, reply.responder]
         )  # fmt: skip
@@ -40,7 +40,7 @@ def reply_rows(collected: Collected, lang: str) -> list[list[Any]]:
 def problem_rows(collected: Collected, lang: str) -> list[list[Any]]:
     yes = t("rectify.report.yes", lang)
     return [
-        [reply.site_code, reply.site_name, row.found_period, row.code, row.text, row.deadline,
+        [reply.site_code, reply.site_name, str(row.found_period), row.code, row.text, row.deadline,
          status_label(row.status, lang), row.measure, row.owner, row.done_date, row.remark,
          yes if row.late else "", reply.file]
         for reply in collected.accepted
@@ -89,7 +89,7 @@ def write_report(path: str | Path, collected: Collected, lang: str = "zh") -> No
             "RepliesSentBack",
             columns("rectify.report.sent_back_columns", {}, {0: 36, 5: 80}),
             [
-                [r.file, r.site_code, r.period, d.sheet, d.cell, d.render(lang)]
+                [r.file, r.site_code, r.period_text, d.sheet, d.cell, d.render(lang)]
                 for r in collected.sent_back
                 for d in r.errors
             ],
@@ -126,13 +126,13 @@ def to_json(collected: Collected, lang: str = "zh") -> dict[str, Any]:
                 "site_code": r.site_code,
                 "site_name": r.site_name,
                 "region": r.region,
-                "period": r.period,
+                "period": r.period_text,
                 "responder": r.responder,
                 "problems": [
                     {
                         "problem": row.problem,
                         "code": row.code,
-                        "found_period": row.found_period,
+                        "found_period": str(row.found_period),
                         "deadline": row.deadline,
                         "status": row.status,
                         "measure": row.measure,

@@ -23,6 +23,7 @@ import pandas as pd
 
 from audit_xls.i18n import DEFAULT_LANG, entry, t
 from audit_xls.model.codes import EventKind
+from audit_xls.model.period import Period
 from audit_xls.model.score import round2
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import CLAIMED, CLOSED, WITHDRAWN, ProblemState
@@ -48,8 +49,8 @@ def _columns(key: str, lang: str) -> list[str]:
 
 def ledger_report(
     history: str | Path,
-    from_: str | None,
-    to: str | None,
+    from_: Period | None,
+    to: Period | None,
     standard: str | None,
     region: str | None,
     as_of: date,
@@ -59,7 +60,8 @@ def ledger_report(
     problems its upgrade would record), worded in `lang`."""
     from audit_xls.history.store import has_ledger, read_connection
 
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Period | str] = []
     for clause, value in (
         ("p.period >= ?", from_),
         ("p.period <= ?", to),
@@ -106,13 +108,7 @@ def _ledger(
     for p, (before, after) in zip(problems, photos, strict=True):
         rows.append(
             [
-                p.site_code,
-                p.site_name,
-                p.region,
-                p.period,
-                p.code,
-                p.text,
-                p.note,
+                *_which(p),
                 p.problem_points,
                 float(Decimal(p.deduction)) if p.deduction else None,
                 p.inspection_date,
@@ -138,13 +134,18 @@ def _ledger(
     return pd.DataFrame(rows, columns=_columns("ledger", lang))
 
 
+def _which(p: ProblemState) -> list[Any]:
+    """The cells that say which problem a row is (整改台账 and 逾期未整改 begin with them)."""
+    return [p.site_code, p.site_name, p.region, str(p.period), p.code, p.text, p.note]
+
+
 def _rate(closed: int, due: int) -> float | None:
     return float(round2(Decimal(closed) / Decimal(due) * 100)) if due else None
 
 
 def _completion(problems: list[ProblemState], as_of: date, lang: str) -> pd.DataFrame:
     all_label = t("monthly.all_sites", lang)
-    counts: dict[tuple[str, str, str, str], list[int]] = {}
+    counts: dict[tuple[Period, str, str, str], list[int]] = {}
     for p in problems:
         if not p.deadline or date.fromisoformat(p.deadline) >= as_of:
             continue  # not due yet
@@ -162,7 +163,7 @@ def _completion(problems: list[ProblemState], as_of: date, lang: str) -> pd.Data
             found[0] += 1
             found[1] += closed
     rows = [
-        [period, region, code, name, due, closed, _rate(closed, due)]
+        [str(period), region, code, name, due, closed, _rate(closed, due)]
         for (period, region, code, name), (due, closed) in sorted(
             counts.items(),
             key=lambda item: (
@@ -184,13 +185,7 @@ def _overdue(problems: list[ProblemState], as_of: date, lang: str) -> pd.DataFra
     )
     rows = [
         [
-            p.site_code,
-            p.site_name,
-            p.region,
-            p.period,
-            p.code,
-            p.text,
-            p.note,
+            *_which(p),
             p.deadline,
             p.overdue_days(as_of),
             ledger.status_label(p.status, lang),
@@ -204,13 +199,13 @@ def _overdue(problems: list[ProblemState], as_of: date, lang: str) -> pd.DataFra
 
 
 def claimed_before(
-    report: LedgerReport | None, repeats: pd.DataFrame, run_months: list[list[str]]
-) -> list[list[str]]:
+    report: LedgerReport | None, repeats: pd.DataFrame, run_months: list[list[Period]]
+) -> list[list[Period]]:
     """For each row of 反复问题 (and its months): the months whose problem the site had
     reported fixed (已整改) before the next inspection found it again (none: [])."""
     if report is None or repeats.empty:
         return [[] for _ in range(len(repeats))]
-    by_key: dict[tuple[str, str, str], ProblemState] = {
+    by_key: dict[tuple[str, Period, str], ProblemState] = {
         (p.site_code, p.period, p.code): p for p in report.states.values()
     }
     out = []
