@@ -518,7 +518,7 @@ def grade(
 # --- monthly --------------------------------------------------------------------
 
 
-def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Period | None:
     from audit_xls.history.monthly import check_month
 
     if value is None:
@@ -567,8 +567,8 @@ def _ctx_lang(ctx: click.Context) -> str:
 @lang_option
 def monthly(
     history_path: str,
-    from_: str | None,
-    to: str | None,
+    from_: Period | None,
+    to: Period | None,
     standard_id: str | None,
     region: str | None,
     out: str,

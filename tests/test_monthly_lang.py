@@ -36,7 +36,7 @@ def test_english_headers_words_and_version_note(reports) -> None:
         "Site code",
         "Site",
         "Region",
-        *zh.months,
+        *map(str, zh.months),
         "vs last month",
     ]
     assert en.region_rates.iloc[-1, 0] == "All sites"

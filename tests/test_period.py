@@ -75,7 +75,7 @@ def test_no_month_outside_1900_to_9999() -> None:
 def test_monthly_option_refuses_a_trailing_newline() -> None:
     with pytest.raises(ValueError, match="格式不对"):
         check_month("2026-03\n")
-    assert check_month("2026-03") == "2026-03"
+    assert str(check_month("2026-03")) == "2026-03"
 
 
 @pytest.mark.parametrize("start", ["2026-9", "2026-09\n", "２０２６-09"])

@@ -101,21 +101,28 @@ class MonthlyError(Said, ValueError):
         return t(self.key, lang, **params)
 
 
-def check_month(text: str) -> str:
-    """YYYY-MM or MonthlyError (a ValueError) with a message naming what was typed."""
+def check_month(text: str) -> Period:
+    """The month `text` names (YYYY-MM), or MonthlyError (a ValueError) with a message naming
+    what was typed."""
     if not is_period(text):
         raise MonthlyError("monthly.error.month_format", text=text)
-    return text
+    return parse_period(text)
 
 
-def check_month_order(from_: str | None, to: str | None) -> None:
-    """ValueError when --from is after --to (both YYYY-MM, so text order is month order)."""
+def check_month_order(from_: Period | None, to: Period | None) -> None:
+    """ValueError when --from is after --to."""
     if from_ is not None and to is not None and from_ > to:
-        raise MonthlyError("monthly.error.month_order", from_=from_, to=to)
+        raise MonthlyError("monthly.error.month_order", from_=str(from_), to=str(to))
 
 
-def _months(first: str, last: str) -> list[str]:
-    return [str(month) for month in month_range(parse_period(first), parse_period(last))]
+def _month_of(value: Period | str | None) -> Period | None:
+    """A month option as a Period: text from a library caller is checked like --from/--to."""
+    return value if value is None or isinstance(value, Period) else check_month(value)
+
+
+def _months(first: str, last: str) -> list[Period]:
+    """Every month from the first to the last month text of the pivots."""
+    return month_range(parse_period(first), parse_period(last))
 
 
 @lru_cache(maxsize=4096)  # asked once per site and month: parsing was a tenth of the pivots
@@ -143,8 +150,8 @@ class MonthlyReport:
     """The pivots as DataFrames; every month column holds 得分率 as a number 0-100 or NaN.
     Headers, notes and the words in cells (全部项目, lists of months) are in `lang`."""
 
-    months: list[str]
-    filters: dict[str, str | None]
+    months: list[Period]  # every month shown, first to last
+    filters: dict[str, str | None]  # as the user gave them (months as YYYY-MM text)
     # headed in `lang`; by machine key (COLUMN_KEYS):
     site_rates: pd.DataFrame  # site_code, site, region, <months>, change
     site_changes: pd.DataFrame  # site_code, site, region, <months>: change vs previous month
@@ -156,11 +163,17 @@ class MonthlyReport:
     detail: pd.DataFrame  # the current graded results, one row per workbook
     versions: pd.DataFrame  # period, standard_id, versions
     notes: list[str] = field(default_factory=list)
-    latest_month: str = ""  # the last month with graded results: what 较上月 compares
+    latest_month: Period | None = None  # the last month with graded results: 较上月 compares it
     generated_from: datetime | None = None  # newest graded_at, fixes the workbook's created date
     # 整改台账, 整改完成率, 逾期未整改 (rectify/summary.py); None for a history without a ledger
     rectification: rectification.LedgerReport | None = None
     lang: str = DEFAULT_LANG
+
+    @property
+    def month_columns(self) -> list[str]:
+        """The months as the pivots name their columns (YYYY-MM): inside the DataFrames months
+        stay the history's text, as the status and result columns do."""
+        return [str(m) for m in self.months]
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {key: getattr(self, key) for key in SHEETS} | {"site_changes": self.site_changes}
@@ -181,21 +194,25 @@ def _describe_filters(filters: dict[str, str | None], lang: str = DEFAULT_LANG) 
 
 def monthly_report(
     history_path: str | Path,
-    from_: str | None = None,
-    to: str | None = None,
+    from_: Period | str | None = None,
+    to: Period | str | None = None,
     standard: str | None = None,
     region: str | None = None,
     as_of: date | None = None,
     lang: str = DEFAULT_LANG,
 ) -> MonthlyReport:
     """Build the pivots from the history; MonthlyError when nothing graded matches.
-    `as_of` (default today) is the day deadlines and overdue days are counted to; `lang` the
-    language of the headers, notes and words in cells."""
-    for value in (from_, to):
-        if value is not None:
-            check_month(value)
+    `from_`/`to`: the first and last month (Periods; YYYY-MM text is checked as the CLI
+    checks it). `as_of` (default today) is the day deadlines and overdue days are counted to;
+    `lang` the language of the headers, notes and words in cells."""
+    from_, to = _month_of(from_), _month_of(to)
     check_month_order(from_, to)
-    filters = {"from": from_, "to": to, "standard": standard, "region": region}
+    filters = {
+        "from": None if from_ is None else str(from_),
+        "to": None if to is None else str(to),
+        "standard": standard,
+        "region": region,
+    }
     # Only failed criteria are used (反复问题): a tenth of the largest table.
     history = load_history(history_path, from_, to, standard, region, criteria_result=FAIL)
     frames, notes = _clean_periods(history, lang)
@@ -221,13 +238,7 @@ def monthly_report(
     report, repeat_months = _build(frames, current, filters, lang)
     report.notes[:0] = notes
     report.rectification = rectification.ledger_report(
-        history_path,
-        None if from_ is None else parse_period(from_),
-        None if to is None else parse_period(to),
-        standard,
-        region,
-        as_of or date.today(),
-        lang,
+        history_path, from_, to, standard, region, as_of or date.today(), lang
     )
     # 反复问题 knows whether a repeat followed a fix the site claimed (before 最近问题描述)
     claimed = rectification.claimed_before(report.rectification, report.repeats, repeat_months)
@@ -293,7 +304,8 @@ def _build(
 ) -> tuple[MonthlyReport, list[list[Period]]]:
     """The report, and the months of each row of 反复问题 (for the ledger's column)."""
     periods = [*frames.workbooks["period"], *frames.issued["period"]]
-    months = _months(min(periods), max(periods))
+    shown = _months(min(periods), max(periods))
+    months = [str(m) for m in shown]  # the pivots' month columns and keys: YYYY-MM text
     current = current.sort_values("id")
     sites = _site_labels(frames.workbooks, current)
     site_month = _site_month_rates(current)
@@ -302,7 +314,7 @@ def _build(
     versions, notes = _versions(current, months, lang)
     repeats, repeat_months = _repeats(frames, current, sites, lang)
     report = MonthlyReport(
-        months=months,
+        months=shown,
         filters=filters,
         site_rates=_labelled(site_rates, lang),
         site_changes=_labelled(site_changes, lang),
@@ -314,7 +326,7 @@ def _build(
         detail=_labelled(_detail(current), lang),
         versions=_labelled(versions, lang),
         notes=notes,
-        latest_month=latest,
+        latest_month=parse_period(latest),
         generated_from=datetime.fromisoformat(max(current["graded_at"])),
         lang=lang,
     )

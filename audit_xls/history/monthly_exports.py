@@ -44,8 +44,8 @@ def monthly_to_json(report: MonthlyReport) -> dict[str, Any]:
     English machine keys of monthly.COLUMN_KEYS whatever the report's language; the notes
     and the words in cells are in the report's language."""
     return {
-        "months": report.months,
-        "latest_month": report.latest_month,
+        "months": report.month_columns,
+        "latest_month": None if report.latest_month is None else str(report.latest_month),
         "filters": report.filters,
         "mean_of": "sites' percent (unweighted), rounded half up to 2 decimals",
         "notes": report.notes,

@@ -116,7 +116,7 @@ LABEL_KINDS = {
 
 def _scope_note(report: MonthlyReport, lang: str) -> str:
     described = _describe_filters(report.filters, lang)
-    head = t("monthly.note.months", lang, first=report.months[0], last=report.months[-1])
+    head = t("monthly.note.months", lang, first=str(report.months[0]), last=str(report.months[-1]))
     if described:
         head += t("monthly.note.filtered", lang, filters=described)
     return head + t("monthly.note.current", lang)
@@ -133,34 +133,19 @@ def trend_arrow(change: float | None) -> str:
 def _site_sheet(
     book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours, lang: str
 ) -> None:
-    table = SHEETS["site_rates"]
-    name = t("monthly.sheets.site_rates", lang)
-    title = t("monthly.titles.site_rates", lang)
     rates = _keyed(report, report.site_rates)
     frame = rates.assign(**{ARROW: [trend_arrow(v) for v in rates["change"]], TREND: ""})
-    months = report.months
-    month_cols = [frame.columns.get_loc(m) for m in months]
+    months = report.month_columns
     note = _scope_note(report, lang) + t(
         "monthly.note.change",
         lang,
         change=column("change", lang),
-        month=report.latest_month,
+        month=str(report.latest_month),
         sparklines=t("monthly.sparkline_note", lang, trend=column(TREND, lang)),
     )
-    sheet = add_table_sheet(
-        book,
-        formats,
-        name,
-        table,
-        _columns(frame, months, LABEL_KINDS, lang),
-        _rows(frame),
-        title=title,
-        note=note,
-        footer=t("summary.footer", lang),
-        bands=bands,
-        band_cols=month_cols,
-    )
-    first = table_header_row(title, note) + 1
+    sheet, month_cols = _month_sheet(book, formats, report, "site_rates", frame, note, bands, lang)
+    name = t("monthly.sheets.site_rates", lang)
+    first = table_header_row(t("monthly.titles.site_rates", lang), note) + 1
     trend_col = frame.columns.get_loc(TREND)
     if len(frame):
         # One group of sparklines, one per site (as Excel groups sparklines made together):
@@ -186,6 +171,36 @@ def _site_sheet(
     _write_table(sheet, formats, top, changes, SITE_CHANGE_TABLE, months, "num", lang)
     for offset, text in enumerate(report.notes):
         sheet.write_string(top + max(len(changes), 1) + 2 + offset, 0, text, formats.note)
+
+
+def _month_sheet(
+    book: Workbook,
+    formats: Formats,
+    report: MonthlyReport,
+    key: str,
+    frame: pd.DataFrame,
+    note: str,
+    bands: BandColours,
+    lang: str,
+) -> tuple[Worksheet, list[int]]:
+    """A pivot of rates by month (by site, by region) as its sheet and table in `lang`, each
+    month's rates coloured by grade band; returns the sheet and the month columns' indexes."""
+    months = report.month_columns
+    month_cols = [frame.columns.get_loc(m) for m in months]
+    sheet = add_table_sheet(
+        book,
+        formats,
+        t(f"monthly.sheets.{key}", lang),
+        SHEETS[key],
+        _columns(frame, months, LABEL_KINDS, lang),
+        _rows(frame),
+        title=t(f"monthly.titles.{key}", lang),
+        note=note,
+        footer=t("summary.footer", lang),
+        bands=bands,
+        band_cols=month_cols,
+    )
+    return sheet, month_cols
 
 
 def _write_table(
@@ -219,25 +234,13 @@ def _write_table(
 def _region_sheet(
     book: Workbook, formats: Formats, report: MonthlyReport, bands: BandColours, lang: str
 ) -> None:
-    table = SHEETS["region_rates"]
     name = t("monthly.sheets.region_rates", lang)
     title = t("monthly.titles.region_rates", lang)
     mean_note = t("monthly.note.mean", lang)
     frame = _keyed(report, report.region_rates)
-    months = report.months
-    month_cols = [frame.columns.get_loc(m) for m in months]
-    sheet = add_table_sheet(
-        book,
-        formats,
-        name,
-        table,
-        _columns(frame, months, LABEL_KINDS, lang),
-        _rows(frame),
-        title=title,
-        note=mean_note,
-        footer=t("summary.footer", lang),
-        bands=bands,
-        band_cols=month_cols,
+    months = report.month_columns
+    sheet, month_cols = _month_sheet(
+        book, formats, report, "region_rates", frame, mean_note, bands, lang
     )
     header = table_header_row(title, mean_note)
     chart = book.add_chart({"type": "line"})
@@ -282,7 +285,7 @@ def _plain_sheet(
     name = t(f"monthly.sheets.{key}", lang)
     title = t(f"monthly.titles.{key}", lang)
     frame = _keyed(report, getattr(report, key))
-    columns = _columns(frame, report.months, LABEL_KINDS, lang)
+    columns = _columns(frame, report.month_columns, LABEL_KINDS, lang)
     scale_cols = [frame.columns.get_loc(c) for c in scale if c in frame.columns]
     grade_cols = [frame.columns.get_loc(c) for c in grades if c in frame.columns]
     return add_table_sheet(
@@ -309,7 +312,7 @@ def _build_workbook(report: MonthlyReport, lang: str) -> Any:
         _site_sheet(book, formats, report, bands, lang)
         _region_sheet(book, formats, report, bands, lang)
         for key, scale in (
-            ("section_rates", report.months),
+            ("section_rates", report.month_columns),
             ("ranking", ["percent"]),
             ("repeats", []),
             ("returns", []),

@@ -332,12 +332,12 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
             store.Candidate(
                 r["file_hash"],
                 r["workbook_id"],
-                r["status"] == "graded",
+                r["status"] == Status.GRADED,
                 r["site_code"],
                 r["period"],
                 r["standard_id"],
                 # an older copy of a workbook returned twice: never current in its history
-                older_copy=r["status"] == "graded"
+                older_copy=r["status"] == Status.GRADED
                 and bool(r["superseded"])
                 and r["superseded_by"] is None,
                 modified=store.read_modified(r.get("modified")),
@@ -523,7 +523,7 @@ def _merge_ledger(
         count = seen[number][fact] = seen[number].get(fact, 0) + 1
         workbook = record["workbook"]
         row = target_rows.get(ledgers[number].rows.get(workbook)) if workbook is not None else None
-        if row is not None and record["kind"] in ("found", "revised"):
+        if row is not None and record["kind"] in (EventKind.FOUND, EventKind.REVISED):
             deadlines[(row, str(record["problem"]).rsplit(":", 1)[-1])] = (
                 record["deadline"],
                 record["assumed"],
@@ -696,17 +696,22 @@ LEDGER_REFERENCES = (
     ("replies", "notice", "notices", "notice_id"),
     ("problems", "workbook_id", "workbooks", "workbook_id"),
 )
+
+
+def _reference_check(
+    table: str, column: str, parent: str, key: str
+) -> tuple[str, tuple[str, tuple[str, ...]]]:
+    return (
+        f"""SELECT '{table}', '{column}', '{parent}', n FROM (SELECT count(*) AS n
+            FROM {table} c
+            WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{key} = c.{column})) AS x
+            WHERE n > 0""",
+        ("check.ledger_reference", ("table", "column", "parent", "count")),
+    )
+
+
 LEDGER_CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
-    *(
-        (
-            f"""SELECT '{table}', '{column}', '{parent}', n FROM (SELECT count(*) AS n
-                FROM {table} c
-                WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{key} = c.{column})) AS x
-                WHERE n > 0""",
-            ("check.ledger_reference", ("table", "column", "parent", "count")),
-        )
-        for table, column, parent, key in LEDGER_REFERENCES
-    ),
+    *(_reference_check(*reference) for reference in LEDGER_REFERENCES),
     (
         """SELECT e.problem, e.id, e.workbook FROM problem_events e
            WHERE e.workbook IS NOT NULL
@@ -734,31 +739,20 @@ LEDGER_CHECKS: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
 )
 
 
-def _event_statuses() -> dict[str, tuple[str, ...]]:
-    """The statuses an event of each kind may leave its problem in."""
+def _event_statuses() -> dict[EventKind, tuple[ProblemStatus, ...]]:
+    """The statuses an event of each kind may leave its problem in (a stored kind or status,
+    a plain str, is looked up as its member: a code hashes and compares as its text)."""
     from audit_xls.rectify import ledger as lg
 
     return {
-        "found": (lg.OPEN,),
-        "revised": tuple(s for s in lg.STATUSES if s != lg.WITHDRAWN),
-        "withdrawn": (lg.WITHDRAWN,),
-        "notified": lg.UNCLOSED,
-        "replied": (lg.IN_PROGRESS, lg.CLAIMED, lg.CANNOT_FIX),
-        "verified": (lg.CLOSED,),
-        "reopened": (lg.OPEN,),
+        EventKind.FOUND: (lg.OPEN,),
+        EventKind.REVISED: tuple(s for s in lg.STATUSES if s != lg.WITHDRAWN),
+        EventKind.WITHDRAWN: (lg.WITHDRAWN,),
+        EventKind.NOTIFIED: lg.UNCLOSED,
+        EventKind.REPLIED: (lg.IN_PROGRESS, lg.CLAIMED, lg.CANNOT_FIX),
+        EventKind.VERIFIED: (lg.CLOSED,),
+        EventKind.REOPENED: (lg.OPEN,),
     }
-
-
-def _reference_check(
-    table: str, column: str, parent: str, key: str
-) -> tuple[str, tuple[str, tuple[str, ...]]]:
-    return (
-        f"""SELECT '{table}', '{column}', '{parent}', n FROM (SELECT count(*) AS n
-            FROM {table} c
-            WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{key} = c.{column})) AS x
-            WHERE n > 0""",
-        ("check.ledger_reference", ("table", "column", "parent", "count")),
-    )
 
 
 # The after-photos of replies (schema 7).
@@ -847,6 +841,14 @@ FROM workbooks GROUP BY period, standard_id ORDER BY period, standard_id
 """
 
 
+def _count_row(period: str, standard_id: str, **counts: int) -> dict[str, object]:
+    """A month and standard's counts for `history check` (what is not given: 0). The month as
+    stored: the check shows the history as it is."""
+    return {"period": period, "standard_id": standard_id} | {
+        key: counts.get(key, 0) for key in COUNT_KEYS
+    }
+
+
 def check(location: str | Path, lang: str | None = None) -> CheckReport:
     """Integrity checks and counts, the problems worded in `lang` (default $AUDIT_XLS_LANG's);
     raises HistoryError when it is no readable history."""
@@ -900,42 +902,24 @@ def check(location: str | Path, lang: str | None = None) -> CheckReport:
         counts = []
         for period, standard_id, graded, superseded, sent_back in conn.execute(COUNTS):
             counts.append(
-                {
-                    "period": period,
-                    "standard_id": standard_id,
-                    "graded": int(graded),
-                    "superseded": int(superseded),
-                    "sent_back": int(sent_back),
-                    "issued": int(issued.pop((period, standard_id), 0)),
-                }
+                _count_row(
+                    period,
+                    standard_id,
+                    graded=int(graded),
+                    superseded=int(superseded),
+                    sent_back=int(sent_back),
+                    issued=int(issued.pop((period, standard_id), 0)),
+                )
             )
         for (period, standard_id), n in sorted(issued.items()):
-            counts.append(
-                {
-                    "period": period,
-                    "standard_id": standard_id,
-                    "graded": 0,
-                    "superseded": 0,
-                    "sent_back": 0,
-                    "issued": int(n),
-                }
-            )
+            counts.append(_count_row(period, standard_id, issued=int(n)))
         for entry in counts:
             values = ledger_counts.pop((entry["period"], entry["standard_id"]), [0] * 5)
             entry.update(zip(LEDGER_KEYS, values, strict=True))
             entry["photos"] = photo_counts.get((entry["period"], entry["standard_id"]), 0)
         for (period, standard_id), values in sorted(ledger_counts.items()):
             counts.append(
-                {
-                    "period": period,
-                    "standard_id": standard_id,
-                    "graded": 0,
-                    "superseded": 0,
-                    "sent_back": 0,
-                    "issued": 0,
-                    **dict(zip(LEDGER_KEYS, values, strict=True)),
-                    "photos": 0,
-                }
+                _count_row(period, standard_id, **dict(zip(LEDGER_KEYS, values, strict=True)))
             )
         counts.sort(key=lambda c: (str(c["period"]), str(c["standard_id"])))
         return CheckReport(conn.shown, conn.schema_version(), problems, counts)
