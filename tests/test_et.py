@@ -64,7 +64,7 @@ def test_an_et_that_cannot_be_read_is_sent_back_for_its_site_not_missing(
     assert batch.missing == []
     assert batch.skipped == []
     [sent_back] = batch.sent_back
-    assert (sent_back.file, sent_back.site_code, sent_back.site_name, sent_back.period) == (
+    assert (sent_back.file, sent_back.site_code, sent_back.site_name, str(sent_back.period)) == (
         f"{PERIOD}_P002_江南名苑.et", "P002", "江南名苑", PERIOD
     )  # fmt: skip
     assert sent_back.workbook_id == register[1].workbook_id

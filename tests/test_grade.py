@@ -92,7 +92,7 @@ def test_mixed_folder(standard, issued_books, returns_folder):
     assert batch.skipped[0].reason == (
         "不是检查表文件（扩展名 .pdf，只读取 .xlsx/.xlsm/.xls/.ods/.et）：如为检查表请另存为 .xlsx。"
     )
-    assert [(m.site_code, m.site_name, m.period) for m in batch.missing] == [
+    assert [(m.site_code, m.site_name, str(m.period)) for m in batch.missing] == [
         ("P003", "北岸", "2026-11")
     ]
     assert exit_code(batch) == 1

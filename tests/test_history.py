@@ -268,7 +268,9 @@ def schema_version(where: Path | str) -> int:
 
 
 def test_hand_computed_scores_are_what_the_scorer_gives() -> None:
-    cards = {(w.site_code, w.period, w.file): w.card for b in three_months() for w in b.workbooks}
+    cards = {
+        (w.site_code, str(w.period), w.file): w.card for b in three_months() for w in b.workbooks
+    }
     percents = {k: (c.total, c.max_score, c.percent) if c else None for k, c in cards.items()}
     assert percents == {
         ("A", "2026-01", "2026-01/A.xlsx"): (Decimal("18.00"), Decimal(20), Decimal("90.00")),
@@ -720,7 +722,7 @@ def test_returns_not_in_the_register_are_not_recorded_as_issued(history_at: Path
     a = workbook("A", "2026-01", V1, {})
     b = workbook("B", "2026-01", V1, {})
     tampered = workbook("C", "2026-01", V1, {})
-    tampered.period = "1999-99"
+    tampered.set_period("1999-99")
     tampered.status, tampered.card = SENT_BACK, None
     tampered.diagnostics = [
         Diagnostic(ERROR, "manifest.tampered", "清单被修改", sheet="_manifest", cell="")

@@ -131,7 +131,7 @@ def test_a_scored_sheet_deleted_or_renamed_is_sent_back_not_missing(
     [workbook] = batch.workbooks
     assert workbook.status == "sent_back"
     assert batch.missing == []  # it came back: HQ sends it back, not chases it
-    assert (workbook.site_code, workbook.period) == ("P001", PERIOD)
+    assert (workbook.site_code, str(workbook.period)) == ("P001", PERIOD)
     [diagnostic] = workbook.diagnostics
     assert (diagnostic.code, diagnostic.severity, diagnostic.sheet) == (
         "sheet.missing", "error", sheet
@@ -173,7 +173,11 @@ def test_the_manifest_deleted_or_renamed_is_sent_back_not_missing(
     [workbook] = batch.workbooks
     assert workbook.status == "sent_back"
     assert batch.missing == []
-    assert (workbook.site_code, workbook.site_name, workbook.period) == ("P001", "滨江花园", PERIOD)
+    assert (workbook.site_code, workbook.site_name, str(workbook.period)) == (
+        "P001",
+        "滨江花园",
+        PERIOD,
+    )
     [diagnostic] = workbook.diagnostics
     assert (diagnostic.code, diagnostic.severity, diagnostic.sheet) == (
         "sheet.missing", "error", "_manifest"

@@ -90,7 +90,7 @@ def grade_returns(
             e.site_code,
             e.site_name,
             e.region,
-            str(e.period),
+            e.period,
             e.standard_id,
             e.standard_version,
         )
@@ -162,7 +162,7 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
         standard = next(i for i, s in enumerate(standards) if s is result.standard)
     return (
         result.file, result.file_hash, str(result.status), result.workbook_id, result.site_code,
-        result.site_name, result.region, result.period, standard, result.inspector,
+        result.site_name, result.region, result.period_text, standard, result.inspector,
         result.inspection_date,
         tuple((code, a.result, a.problem_points, a.note) for code, a in result.answers.items()),
         packed_card, tuple(_slots(d) for d in result.diagnostics), result.modified,
@@ -335,7 +335,7 @@ def _identify(result: WorkbookResult, manifest: Manifest) -> None:
     if manifest.checksum == manifest.expected_checksum:
         # an edited manifest's id and month must not count as a return or open a month
         result.workbook_id = values.get("workbook_id", "")
-        result.period = values.get("period", "")
+        result.set_period(values.get("period", ""))  # kept as found when not YYYY-MM
 
 
 def _attach_photos(
@@ -386,7 +386,8 @@ def _identify_by_name(
         if entry is None or entry.workbook_id in returned:
             continue
         returned.add(entry.workbook_id)
-        result.workbook_id, result.period = entry.workbook_id, str(entry.period)
+        result.workbook_id = entry.workbook_id
+        result.set_period(entry.period)
         result.site_code, result.site_name = entry.site_code, entry.site_name
         result.region = entry.region
         if lost:
@@ -437,7 +438,7 @@ def register_mismatch(batch: BatchResult, register: str, lang: str = "zh") -> st
     if batch.issued is None:
         return None
     issued = sorted({str(e.period) for e in batch.issued})
-    returned = sorted({w.period for w in batch.workbooks if w.period})
+    returned = sorted({w.period_text for w in batch.workbooks if w.period_text})  # as found
     if not returned or set(returned) & set(issued):
         return None
     return t(

@@ -40,8 +40,9 @@ from audit_xls.history.backend import (
     shown,
 )
 from audit_xls.i18n import Ref, t
-from audit_xls.model.codes import Severity
+from audit_xls.model.codes import Result, Severity
 from audit_xls.model.diagnostics import Diagnostic, params_from_json, params_to_json
+from audit_xls.model.period import Period
 from audit_xls.model.results import GRADED, SENT_BACK, BatchResult, WorkbookResult
 from audit_xls.model.standard import Standard
 from audit_xls.rectify import ledger
@@ -640,7 +641,7 @@ def _workbook_row(
         w.site_code,
         w.site_name,
         w.region,
-        w.period,
+        w.period_text,  # as found: the history keeps what the return said
         standard.id if standard else "",
         standard.version if standard else "",
         standard.content_hash if standard else "",
@@ -723,7 +724,7 @@ def _photo_rows(row_id: int, w: WorkbookResult) -> list[tuple]:
 
 
 def load_photos(
-    location: str | Path, site_code: str, period: str, criterion: str | None = None
+    location: str | Path, site_code: str, period: Period | str, criterion: str | None = None
 ) -> list[tuple[str, str, str]]:
     """(criterion, sha256, path) of the photos of a site's month, from its current graded
     result (not superseded), in checklist order."""
@@ -731,7 +732,7 @@ def load_photos(
              JOIN workbooks w ON w.id = p.workbook
              WHERE w.site_code = ? AND w.period = ? AND w.status = '{GRADED}'
                AND w.superseded = 0"""
-    params: list[str] = [site_code, period]
+    params: list[Period | str] = [site_code, period]
     if criterion is not None:
         sql += " AND p.criterion = ?"
         params.append(criterion)
@@ -995,7 +996,7 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
             w.workbook_id,
             w.status == GRADED,
             w.site_code,
-            w.period,
+            w.period_text,  # the stored text the history's rows are matched on
             w.standard.id if w.standard else "",
             older_copy=w.superseded,  # the model says which copy is the older one
             modified=read_modified(stored_modified(w.modified)),
@@ -1076,9 +1077,10 @@ class HistoryFrames:
 
 
 def _filters(
-    from_: str | None, to: str | None, standard: str | None, region: str | None
-) -> tuple[str, list[str]]:
-    clauses, params = [], []
+    from_: Period | str | None, to: Period | str | None, standard: str | None, region: str | None
+) -> tuple[str, list[Period | str]]:
+    clauses: list[str] = []
+    params: list[Period | str] = []
     for clause, value in (
         # trim: a period written with stray spaces still falls in its month (monthly.py).
         ("trim(period) >= ?", from_),
@@ -1094,17 +1096,23 @@ def _filters(
 
 def load_history(
     path: str | Path,
-    from_: str | None = None,
-    to: str | None = None,
+    from_: Period | str | None = None,
+    to: Period | str | None = None,
     standard: str | None = None,
     region: str | None = None,
     *,
-    criteria_result: str | None = None,
+    criteria_result: Result | None = None,
 ) -> HistoryFrames:
-    """Read the history, keeping rows whose period is within from_..to (YYYY-MM, inclusive),
-    of the given standard id and region. Raises HistoryError when the file does not exist.
+    """Read the history, keeping rows whose period is within from_..to (inclusive; a Period,
+    or its YYYY-MM text), of the given standard id and region. Raises HistoryError when the
+    file does not exist.
 
-    criteria_result keeps only the criteria rows with that result (monthly needs "fail" only:
+    The frames hold the history's columns as stored: months, statuses, results and
+    severities are text there (what pandas groups and compares fast); code compares them
+    with the enums (`frame["status"] == GRADED`: a code equals its text) and turns a month
+    into a Period with model/period.stored_period.
+
+    criteria_result keeps only the criteria rows with that result (monthly needs FAIL only:
     a tenth of the rows, the largest table by far)."""
     import pandas as pd
 

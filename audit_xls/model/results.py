@@ -12,6 +12,7 @@ from typing import Any
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.model.codes import Status
 from audit_xls.model.diagnostics import ERROR, Diagnostic
+from audit_xls.model.period import Period, parse_period, period_or_none
 from audit_xls.model.score import Answer, ScoreCard
 from audit_xls.model.standard import Standard
 
@@ -45,7 +46,13 @@ class WorkbookResult:
     site_code: str = ""
     site_name: str = ""
     region: str = ""
-    period: str = ""  # YYYY-MM
+    # The month the return names: a Period when its manifest's month is YYYY-MM (always so
+    # for a graded result), None when missing, untrusted or malformed. `period_text` is that
+    # month exactly as found (or as the register has it), what the summary, CSV, JSON, the
+    # history and the messages show: a forged or malformed month is reported as written.
+    # Text given as `period` (a library caller, a test, a result unpacked from a reader) is
+    # read so: both are set from it (set_period).
+    period: Period | None = None
     standard: Standard | None = None
     inspector: str = ""
     inspection_date: date | None = None
@@ -56,6 +63,19 @@ class WorkbookResult:
     duplicate_of: str = ""  # set on the older file when the same workbook id came back twice
     rechecks: list[Any] = field(default_factory=list)  # 复查 verdicts (rectify/recheck.py)
     photos: list[Photo] = field(default_factory=list)  # kept pictures, in checklist order
+    period_text: str = ""  # the month as found (see `period`)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.period, str):
+            self.set_period(self.period)
+
+    def set_period(self, month: Period | str) -> None:
+        """The month this return names: a manifest's text (a Period when it is exactly
+        YYYY-MM, the text kept as found either way) or the register's Period."""
+        if isinstance(month, Period):
+            self.period, self.period_text = month, str(month)
+        else:
+            self.period, self.period_text = period_or_none(month), month
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -82,13 +102,19 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Missing:
+    """An issued workbook nobody returned (from the register: its month is a Period)."""
+
     workbook_id: str
     site_code: str
     site_name: str
     region: str
-    period: str
+    period: Period  # YYYY-MM text given here (a library caller, a test) is parsed
     standard_id: str = ""
     standard_version: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.period, str):
+            object.__setattr__(self, "period", parse_period(self.period))
 
 
 @dataclass

@@ -56,7 +56,7 @@ def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
         head = [
             csv_text(w.file),
             csv_text(w.workbook_id),
-            csv_text(w.period),
+            csv_text(w.period_text),
             csv_text(w.region),
             csv_text(w.site_code),
             csv_text(w.site_name),
@@ -133,7 +133,7 @@ def workbook_to_json(result: WorkbookResult) -> dict[str, Any]:
         "site_code": result.site_code,
         "site": result.site_name,
         "region": result.region,
-        "period": result.period,
+        "period": result.period_text,
         "standard": standard.label if standard else None,
         "status": result.status,
         "score": _number(card.total) if card else None,
@@ -180,7 +180,7 @@ def batch_to_json(batch: BatchResult) -> dict[str, Any]:
             {
                 "site_code": m.site_code,
                 "site": m.site_name,
-                "period": m.period,
+                "period": str(m.period),
                 "region": m.region,
                 "workbook_id": m.workbook_id,
             }

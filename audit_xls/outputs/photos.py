@@ -98,7 +98,7 @@ def publish(
                 photo.data = None  # a sent-back or superseded return's photos are not kept
             continue
         for photo in w.photos:
-            target = folder / photo_name(w.period, w.site_code, photo.criterion, photo)
+            target = folder / photo_name(w.period_text, w.site_code, photo.criterion, photo)
             if not target.exists():
                 if not made:
                     folder.mkdir(parents=True, exist_ok=True)
@@ -152,7 +152,7 @@ class ProblemPhoto:
 
 
 def problem_photos(
-    history: str | Path, site_code: str, period: str, criterion: str | None = None
+    history: str | Path, site_code: str, period: Period | str, criterion: str | None = None
 ) -> list[ProblemPhoto]:
     """The photos of a site's month (one criterion, or all), from its current graded result
     in the history: in checklist order, with their paths in the photo folder."""

@@ -92,7 +92,7 @@ def _ranked(graded: list[WorkbookResult]) -> list[tuple[int | None, WorkbookResu
     """Graded workbooks with their rank within their period, in report order."""
     by_period: dict[str, list[WorkbookResult]] = defaultdict(list)
     for w in graded:
-        by_period[w.period].append(w)
+        by_period[w.period_text].append(w)  # YYYY-MM: text order is month order
     ranked: list[tuple[int | None, WorkbookResult]] = []
     for period in sorted(by_period):
         group = by_period[period]
@@ -271,8 +271,8 @@ class _SummaryWriter:
         sheet.set_column(1, 1, 22)
         sheet.write_string(0, 0, self.title, f.title)
         periods = sorted(
-            {w.period for w in batch.workbooks if w.period}
-            | {m.period for m in batch.missing if m.period}
+            {w.period_text for w in batch.workbooks if w.period_text}  # as found
+            | {str(m.period) for m in batch.missing}
         )
         rates = [w.card.percent for w in self.graded if w.card and w.card.percent is not None]
         rows: list[tuple[str, object, Any]] = [
@@ -432,7 +432,7 @@ class _SummaryWriter:
             rows.append(
                 [
                     rank,
-                    w.period,
+                    w.period_text,
                     self.region(w),
                     w.site_code,
                     w.site_name,
@@ -466,7 +466,9 @@ class _SummaryWriter:
             card = w.card
             assert card is not None
             cells = self.section_cells(card, lambda s: _shown(section_rate(s.score, s.points)))
-            rows.append([w.period, self.region(w), w.site_code, w.site_name, *cells, card.percent])
+            rows.append(
+                [w.period_text, self.region(w), w.site_code, w.site_name, *cells, card.percent]
+            )
         rates = tuple(range(4, 5 + len(self.sections)))
         self.table("sections", columns, rows, t["sections_note"] + t["na_note"], band_cols=rates)
 
@@ -490,13 +492,15 @@ class _SummaryWriter:
         ]
         rows: list[list[object]] = []
         photos: list[list[Photo]] = []
-        for w in sorted(self.graded, key=lambda w: (self.region(w), w.site_code, w.period, w.file)):
+        for w in sorted(
+            self.graded, key=lambda w: (self.region(w), w.site_code, w.period_text, w.file)
+        ):
             for criterion, section_name, points, deduction, note in _failures(w):
                 shown = [p for p in w.photos if p.criterion == criterion.code and p.path]
                 photos.append(shown)
                 rows.append(
                     [
-                        w.period,
+                        w.period_text,
                         self.region(w),
                         w.site_code,
                         w.site_name,
@@ -546,7 +550,7 @@ class _SummaryWriter:
                 if entry is None:
                     order = index[criterion.code][0]
                     entry = stats[key] = [order, criterion, section_name, set(), 0, ZERO]
-                entry[3].add((w.site_code, w.period, w.file))
+                entry[3].add((w.site_code, w.period_text, w.file))
                 entry[4] += points
                 entry[5] += deduction
         graded_count = len(self.graded)
@@ -700,7 +704,7 @@ class _SummaryWriter:
     def write_missing(self) -> None:
         t = self.t
         rows: list[list[object]] = [
-            [m.period, self.region(m), m.site_code, m.site_name, m.workbook_id]
+            [str(m.period), self.region(m), m.site_code, m.site_name, m.workbook_id]
             for m in sorted(
                 self.batch.missing, key=lambda m: (m.period, self.region(m), m.site_code)
             )
