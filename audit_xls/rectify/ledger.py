@@ -299,10 +299,15 @@ def sync_found(
 
 def record_found(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
     """The ledger's part of recording a grade batch (called inside its transaction):
-    every site, month and standard with a newly recorded graded result is synced."""
+    every site, month and standard with a newly recorded graded result is synced. A result
+    whose month is not YYYY-MM (a forged manifest: `period` None, its text kept as found in
+    the history) opens no problems: the ledger's months are Periods, and `monthly` leaves
+    such a month out too."""
     seen: set[tuple[str, Period, str]] = set()
     added = 0
     for w in graded:
+        if w.period is None:
+            continue
         key = (w.site_code, w.period, w.standard.id)
         if key in seen:
             continue
