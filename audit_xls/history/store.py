@@ -1076,22 +1076,25 @@ class HistoryFrames:
         return self.workbooks[self.workbooks["status"] == SENT_BACK]
 
 
+def conditions(*pairs: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """The SQL conditions (joined with AND) of the (condition, parameter) pairs whose
+    parameter is given, and their parameters: the filters of load_history and of the
+    ledger's part of `monthly` (rectify/summary.py)."""
+    given = [(clause, value) for clause, value in pairs if value is not None]
+    return " AND ".join(clause for clause, _ in given), [value for _, value in given]
+
+
 def _filters(
     from_: Period | str | None, to: Period | str | None, standard: str | None, region: str | None
-) -> tuple[str, list[Period | str]]:
-    clauses: list[str] = []
-    params: list[Period | str] = []
-    for clause, value in (
+) -> tuple[str, list[Any]]:
+    where, params = conditions(
         # trim: a period written with stray spaces still falls in its month (monthly.py).
         ("trim(period) >= ?", from_),
         ("trim(period) <= ?", to),
         ("standard_id = ?", standard),
         ("region = ?", region),
-    ):
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+    )
+    return (f" WHERE {where}" if where else ""), params
 
 
 def load_history(

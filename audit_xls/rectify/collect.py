@@ -189,11 +189,7 @@ class _Check:
         seq, site_code, site_name, stored, standard_id, _version, content_hash = notice[:7]
         period = stored_period(stored)
         issued_on, inspected, inspector = notice[7:]
-        newer = self.conn.execute(
-            """SELECT notice_id, issued_on FROM notices WHERE site_code = ? AND period = ?
-                 AND standard_id = ? AND id > ? ORDER BY id DESC""",
-            (site_code, stored, standard_id, seq),
-        ).fetchone()
+        newer = _newer_notice(self.conn, seq, site_code, stored, standard_id)
         if newer is not None:
             self.add(
                 "reply.superseded",
@@ -569,6 +565,18 @@ def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str, lang: s
     return True
 
 
+def _newer_notice(
+    conn: Any, seq: int, site_code: str, period: str, standard_id: str
+) -> tuple[str, str] | None:
+    """(notice id, issued on) of the latest notice issued after notice `seq` for the same
+    site, month (as stored) and standard, or None: a reply must answer the latest."""
+    return conn.execute(
+        """SELECT notice_id, issued_on FROM notices WHERE site_code = ? AND period = ?
+             AND standard_id = ? AND id > ? ORDER BY id DESC""",
+        (site_code, period, standard_id, seq),
+    ).fetchone()
+
+
 def _last_notice(conn: Any) -> int:
     return int(conn.execute("SELECT coalesce(max(id), 0) FROM notices").fetchone()[0])
 
@@ -583,11 +591,7 @@ def _check_still_current(conn: Any, reply: Reply, lang: str) -> None:
     if row is None:
         return
     seq, site_code, period, standard_id, issued_on = row
-    newer = conn.execute(
-        """SELECT notice_id, issued_on FROM notices WHERE site_code = ? AND period = ?
-             AND standard_id = ? AND id > ? ORDER BY id DESC""",
-        (site_code, period, standard_id, seq),
-    ).fetchone()
+    newer = _newer_notice(conn, seq, site_code, period, standard_id)
     if newer is None:
         return
     reply.diagnostics.append(

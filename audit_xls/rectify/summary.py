@@ -58,22 +58,17 @@ def ledger_report(
 ) -> LedgerReport | None:
     """The ledger's part of the monthly report (for a history older than the ledger, the
     problems its upgrade would record), worded in `lang`."""
-    from audit_xls.history.store import has_ledger, read_connection
+    from audit_xls.history.store import conditions, has_ledger, read_connection
 
-    clauses: list[str] = []
-    params: list[Period | str] = []
-    for clause, value in (
+    where, params = conditions(
         ("p.period >= ?", from_),
         ("p.period <= ?", to),
         ("p.standard_id = ?", standard),
         ("p.region = ?", region),
-    ):
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
+    )
     with read_connection(history) as conn:
         if has_ledger(conn):
-            states = ledger.replay(conn, where=" AND ".join(clauses), params=params)
+            states = ledger.replay(conn, where=where, params=params)
         else:  # an older history, read as it is: what its upgrade would record
             states = {
                 pid: state
