@@ -111,3 +111,26 @@ def test_text_given_for_a_month_is_read_as_a_manifest_month() -> None:
     assert (odd.period, odd.period_text) == (Period(2026, 2), "2026-02")
     assert Missing("W", "P1", "site", "east", "2026-03").period == Period(2026, 3)
     assert json.dumps(str(Period(2026, 3))) == '"2026-03"'
+
+
+def test_history_check_names_a_ledger_month_it_cannot_read(tmp_path: Path, standard) -> None:
+    import sqlite3
+
+    from audit_xls.history.store import record_batch
+    from audit_xls.history.tools import check
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    filled = fill(issue(standard, "P001"), standard, {"1.1.01": FAIL_11}, default=("符合", None))
+    (returns / "P001.xlsx").write_bytes(filled)
+    path = tmp_path / "h.sqlite"
+    record_batch(path, grade_returns(returns, [standard], None, jobs=0))
+    assert check(path, "en").problems == []
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE problems SET period = '2026-13'")
+        (problem,) = conn.execute("SELECT id FROM problems").fetchone()
+    assert problem.endswith(":1.1.01")
+    assert check(path, "en").problems == [
+        f'the month of {problem} in ledger table problems is not YYYY-MM: "2026-13"'
+        " (it cannot be read)"
+    ]

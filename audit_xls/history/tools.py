@@ -36,6 +36,7 @@ from audit_xls.history.backend import (
     shown,
 )
 from audit_xls.model.codes import EventKind, ProblemStatus, Result, Status
+from audit_xls.model.period import PeriodError, stored_period
 
 CHUNK = 20000  # rows per migrate transaction
 
@@ -767,6 +768,14 @@ REPLY_PHOTO_CHECKS = (
 )
 
 
+# The ledger's months (read back as Periods: model/period.stored_period): (table, key, month).
+LEDGER_MONTHS = (
+    ("problems", "id", "period"),
+    ("notices", "notice_id", "period"),
+    ("notice_items", "problem", "found_period"),
+)
+
+
 def _said(lang: str, key: str, /, **values: object) -> str:
     """A message of the catalogue (history.*) in `lang`."""
     from audit_xls.i18n import t
@@ -782,6 +791,16 @@ def _ledger_problems(conn: Connection, lang: str) -> list[str]:
     for sql, (key, names) in checks:
         for row in conn.execute(sql).fetchall():
             problems.append(_said(lang, key, **dict(zip(names, row, strict=True))))
+    for table, key, column in LEDGER_MONTHS:
+        for ident, month in conn.execute(
+            f"SELECT {key}, {column} FROM {table} ORDER BY {key}"
+        ).fetchall():
+            try:
+                stored_period(month)
+            except PeriodError:
+                problems.append(
+                    _said(lang, "check.ledger_month", table=table, id=ident, month=str(month))
+                )
     allowed = _event_statuses()
     for problem, event, kind, status in conn.execute(
         "SELECT problem, id, kind, status FROM problem_events ORDER BY id"

@@ -316,6 +316,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "history.check.problem_without_events": "整改问题 {problem} 没有任何事件（至少应有发现事件 found）",
     "history.check.first_event": "整改问题 {problem} 的第一个事件 {id} 是 {kind}（应为发现 found）",
     "history.check.problem_missing": "当前评分记录 {id}（{file}）的不符合项 {code} 不在整改台账中",
+    "history.check.ledger_month": "整改台账 {table} 中 {id} 的月份「{month}」不是 YYYY-MM（无法读取）",
     "history.check.event_kind": "整改问题 {problem} 的事件 {id} 类型 {kind} 未知",
     "history.check.event_status": "整改问题 {problem} 的事件 {id}（{kind}）之后的状态为 {status}，与事件类型不符",
     # the account printed after grading
