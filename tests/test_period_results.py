@@ -134,3 +134,21 @@ def test_history_check_names_a_ledger_month_it_cannot_read(tmp_path: Path, stand
         f'the month of {problem} in ledger table problems is not YYYY-MM: "2026-13"'
         " (it cannot be read)"
     ]
+
+
+def test_a_period_goes_into_the_history_as_its_text(history_at: Path | str) -> None:
+    """The history's connection writes a Period as its YYYY-MM text (SQLite and PostgreSQL),
+    and stored_period reads it back."""
+    from audit_xls.history.store import _connect
+    from audit_xls.model.period import stored_period
+
+    with _connect(history_at) as conn:
+        conn.execute("CREATE TABLE months (period TEXT NOT NULL)")
+        conn.execute("INSERT INTO months (period) VALUES (?)", (Period(2026, 11),))
+        conn.insert_many("months", ("period",), [(Period(2026, 12),)])
+        got = [r[0] for r in conn.execute("SELECT period FROM months ORDER BY period")]
+        found = conn.execute("SELECT count(*) FROM months WHERE period <= ?", (Period(2026, 11),))
+        assert found.fetchone()[0] == 1
+    assert got == ["2026-11", "2026-12"]
+    assert [stored_period(m) for m in got] == [Period(2026, 11), Period(2026, 12)]
+    assert stored_period(" ２０２６-０２ ") == Period(2026, 2)

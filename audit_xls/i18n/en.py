@@ -316,7 +316,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "history.check.problem_without_events": "problem {problem} has no events (it should at least have been found)",
     "history.check.first_event": "the first event ({id}) of problem {problem} is {kind} (it should be found)",
     "history.check.problem_missing": "the nonconformity {code} of current graded row {id} ({file}) is not in the rectification ledger",
-    "history.check.ledger_month": "the month of {id} in ledger table {table} is not YYYY-MM: \"{month}\" (it cannot be read)",
+    "history.check.ledger_month": 'the month of {id} in ledger table {table} is not YYYY-MM: "{month}" (it cannot be read)',
     "history.check.event_kind": "event {id} of problem {problem} has an unknown kind {kind}",
     "history.check.event_status": "event {id} ({kind}) of problem {problem} leaves it {status}, which does not fit its kind",
     # the account printed after grading

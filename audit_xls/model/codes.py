@@ -88,3 +88,10 @@ class ReplyStatus(Code):
 
     ACCEPTED = "accepted"
     SENT_BACK = "sent_back"
+
+
+class RecheckVerdict(Code):
+    """复查结果 of a problem re-checked at the next inspection (rectify/recheck.py)."""
+
+    FIXED = "fixed"  # 已整改
+    NOT_FIXED = "not_fixed"  # 未整改

@@ -510,7 +510,7 @@ class ProblemState:
     notified_on: str | None = None
     notice_id: str = ""
     replied_on: str | None = None
-    reply_status: ProblemStatus | str = ""  # the status the reply claimed; "" before one
+    reply_status: ProblemStatus | None = None  # the status the reply claimed; None before one
     measure: str = ""
     owner: str = ""
     done_date: str | None = None

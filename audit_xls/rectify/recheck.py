@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit_xls.i18n import DEFAULT_LANG
+from audit_xls.model.codes import RecheckVerdict
 from audit_xls.model.period import Period
 from audit_xls.rectify import ledger
 from audit_xls.rectify.ledger import UNCLOSED, ProblemState
 from audit_xls.workbook.layout import Col, cell, recheck_first_row
 
-FIXED, NOT_FIXED = "fixed", "not_fixed"
-VERDICTS = (FIXED, NOT_FIXED)
+FIXED, NOT_FIXED = RecheckVerdict.FIXED, RecheckVerdict.NOT_FIXED
+VERDICTS = tuple(RecheckVerdict)
 RECHECK_LIST_NAME = "RecheckList"
 HEADER_KEY = "recheck"
 CHECKSUM_KEY = "recheck_checksum"
@@ -212,7 +213,7 @@ def write_section(
 class Verdict:
     problem: str
     code: str
-    verdict: str  # FIXED | NOT_FIXED
+    verdict: RecheckVerdict  # FIXED | NOT_FIXED
     note: str
 
 
