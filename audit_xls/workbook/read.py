@@ -21,7 +21,7 @@ from typing import Any
 
 import python_calamine as calamine
 
-from audit_xls.workbook import layout
+from audit_xls.workbook import layout, sheetxml
 from audit_xls.workbook.layout import Manifest
 from audit_xls.workbook.template import Template, TemplateError, load_template
 
@@ -135,11 +135,18 @@ def read_workbook(data: bytes, digest: str | None = None) -> RawWorkbook | ReadF
         kind = "xls"
         entries: zipfile.ZipFile | None = None
     elif data.startswith(ZIP_MAGIC) or data.startswith(EMPTY_ZIP_MAGIC):
-        checked = _check_zip(data, digest)
+        checked = _check_zip(data, digest, heads=False)
         if isinstance(checked, ReadFailure):
             return checked
         entries = checked
         kind = "ods" if "content.xml" in entries.NameToInfo else "xlsx"
+        if kind == "xlsx":  # the usual file read by us (every part's head checked there)
+            quick = _read_usual(_SheetParts(data, entries), digest)
+            if quick is not None:
+                return quick
+        failure = _check_heads(data, entries, digest)
+        if failure:
+            return failure
     else:
         return ReadFailure("file.not_spreadsheet", digest, {"head": _describe_head(data)})
     parts = _sheet_scanner(data, entries, kind)
@@ -160,6 +167,105 @@ def read_workbook(data: bytes, digest: str | None = None) -> RawWorkbook | ReadF
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
     finally:
         book.close()
+
+
+def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
+    """An xlsx of the usual shape read in one pass of our own (workbook/sheetxml.py), from
+    the parts the safety checks inflate anyway; None when calamine must read it: any other
+    shape, or anything the checks would refuse or the reader judge (the calamine path then
+    says what), so the result is the one calamine's path gives.
+
+    Every part read here is inflated whole, to its declared size."""
+    try:
+        workbook = parts.verified("xl/workbook.xml")
+        rels = parts.verified(_WORKBOOK_RELS)
+        if not workbook or not rels or not _usual_targets(rels):
+            return None
+        listed = sheetxml.sheets(workbook)
+        names = [name for name, _ in listed]
+        for name in names:
+            path = parts.path(name)
+            if path is None or not path.startswith("xl/worksheets/"):
+                return None
+        strings_xml = parts.verified("xl/sharedStrings.xml", missing_ok=True)
+        if strings_xml is False:
+            return None
+        strings = sheetxml.shared_strings(strings_xml)
+        styles_xml = parts.verified("xl/styles.xml", missing_ok=True)
+        if styles_xml is False:
+            return None
+        styles = sheetxml.Styles(styles_xml)
+        if layout.MANIFEST_SHEET not in names:
+            return None
+        limit = MAX_SHEET_STRING_BYTES // max(len(strings_xml or b""), 1)
+
+        def read(name: str) -> tuple[bytes, sheetxml.Sheet] | None:
+            xml = parts.verified(parts.path(name) or "")
+            if not xml:
+                return None
+            found = sheetxml.sheet(xml, strings, styles, MAX_SHEET_CELLS)
+            return None if found.string_cells > limit else (xml, found)
+
+        manifest_sheet = read(layout.MANIFEST_SHEET)
+        if manifest_sheet is None or not manifest_sheet[1].grid:
+            return None
+        manifest = layout.parse_manifest(manifest_sheet[1].grid)
+        if manifest is None:
+            return None
+        template = load_template(manifest.values.get("template", ""))
+        cover_name = template.sheets["cover"]
+        checklist_name = template.sheets["checklist"]
+        if cover_name not in names or checklist_name not in names:
+            return None
+        cover_sheet = read(cover_name)
+        if cover_sheet is None or cover_sheet[1].lowest < -MAX_DATE_SERIAL:
+            return None
+        checklist_sheet = read(checklist_name)
+        if checklist_sheet is None:
+            return None
+        xml, checklist = checklist_sheet
+        merged = sheetxml.merged(xml)
+        assert parts.archive is not None
+        if _check_heads(parts.data, parts.archive, digest, parts.whole) is not None:
+            return None  # the calamine path reports the first part refused
+    except (sheetxml.Unusual, UnicodeDecodeError, TemplateError, OSError, ValueError):
+        return None
+    cover_grid = _put_errors(cover_sheet[1].grid, cover_sheet[1].errors)
+    cover = {}
+    for name, row in layout.COVER_ROW.items():
+        values = cover_grid[row] if row < len(cover_grid) else []
+        col = layout.COVER_VALUE_COL
+        cover[name] = values[col] if col < len(values) else ""
+    inputs = set(_INPUT_COLUMNS)
+    return RawWorkbook(
+        sha256=digest,
+        kind="xlsx",
+        manifest=manifest,
+        manifest_visibility=dict(listed)[layout.MANIFEST_SHEET],
+        template=template,
+        sheet_names=names,
+        cover=cover,
+        grid=_put_errors(checklist.grid, checklist.errors),
+        merged=merged,
+        input_formulas={(r, c) for r, c in checklist.formulas if c in inputs},
+        hidden_rows=_hidden_rows(xml),
+    )
+
+
+_USUAL_TARGETS = {"sharedstrings": "sharedStrings.xml", "styles": "styles.xml"}
+
+
+def _usual_targets(rels: bytes) -> bool:
+    """The shared strings and styles where calamine and we look for them."""
+    for tag in _REL_ENTRY.findall(rels):
+        target = _attrs(tag).get(b"Target", b"").decode("utf-8", "replace")
+        folded = target.lower().removeprefix("/xl/").removesuffix(".xml")
+        usual = _USUAL_TARGETS.get(folded)
+        if usual is not None and target not in (usual, f"/xl/{usual}"):
+            return False
+        if folded not in _USUAL_TARGETS and ("sharedstrings" in folded or "styles" in folded):
+            return False
+    return True
 
 
 def _short(error: BaseException) -> str:
@@ -200,7 +306,7 @@ def _check_ole(data: bytes, digest: str) -> ReadFailure | None:
     return None
 
 
-def _check_zip(data: bytes, digest: str) -> zipfile.ZipFile | ReadFailure:
+def _check_zip(data: bytes, digest: str, heads: bool = True) -> zipfile.ZipFile | ReadFailure:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -230,16 +336,33 @@ def _check_zip(data: bytes, digest: str) -> zipfile.ZipFile | ReadFailure:
                     "limit": MAX_COMPRESSION_RATIO,
                 },
             )
-    for info in infos:  # every part: rels may point a sheet at any name
-        if info.file_size:
-            failure = _check_xml_head(data, archive, info, digest)
-            if failure:
-                return failure
+    if heads:
+        failure = _check_heads(data, archive, digest)
+        if failure:
+            return failure
     return archive
 
 
+def _check_heads(
+    data: bytes, archive: zipfile.ZipFile, digest: str, read: dict[str, bytes] | None = None
+) -> ReadFailure | None:
+    """The DOCTYPE check of every part (rels may point a sheet at any name), in the archive's
+    order; parts in `read` (already inflated whole) are checked from those bytes."""
+    for info in archive.infolist():
+        if info.file_size:
+            whole = read.get(info.filename) if read else None
+            failure = _check_xml_head(data, archive, info, digest, whole)
+            if failure:
+                return failure
+    return None
+
+
 def _check_xml_head(
-    data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, digest: str
+    data: bytes,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    digest: str,
+    whole: bytes | None = None,
 ) -> ReadFailure | None:
     """Refuse a DOCTYPE/ENTITY before the root element (entity expansion bombs).
 
@@ -250,7 +373,8 @@ def _check_xml_head(
     pos = 0  # the prolog before pos is read: declarations, comments, whitespace
     searched = 0  # where the search for the end of the open comment or PI at pos goes on
     try:
-        for head in _xml_heads(data, archive, info):
+        heads = _xml_heads(data, archive, info) if whole is None else (whole[:XML_HEAD_LIMIT],)
+        for head in heads:
             if not named_xml and pos == 0:
                 start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
                 if not start:
@@ -457,9 +581,13 @@ def _extract(
 def _with_errors(
     grid: list[list[Any]], parts: _SheetParts | _OdsTables | _XlsSheets, sheet: str
 ) -> list[list[Any]]:
+    return _put_errors(grid, parts.errors(sheet))
+
+
+def _put_errors(grid: list[list[Any]], errors: dict[tuple[int, int], str]) -> list[list[Any]]:
     """calamine reads an error cell (#N/A, #DIV/0!) as "": put the error's text back, so it is
     judged (and quoted) as what the cell shows, never taken for a blank."""
-    for (r, c), text in parts.errors(sheet).items():
+    for (r, c), text in errors.items():
         if r < len(grid) and c < len(grid[r]) and grid[r][c] == "":
             grid[r][c] = text
     return grid
@@ -492,6 +620,7 @@ class _SheetParts:
         self._errors: dict[str, str] = {}  # part -> why it could not be read
         self._scans: dict[str, _XlsxScan] = {}
         self._folded: dict[bytes | str, zipfile.ZipInfo] | None = None
+        self.whole: dict[str, bytes] = {}  # part name -> bytes matching its CRC (verified)
 
     def _info(self, path: str) -> zipfile.ZipInfo | None:
         """The part calamine opens for `path`: the first whose name matches in any ASCII case."""
@@ -517,6 +646,21 @@ class _SheetParts:
                 self._xml[path] = None
                 self._errors[path] = _short(error)
         return self._xml[path]
+
+    def verified(self, path: str, missing_ok: bool = False) -> Any:
+        """A part inflated whole to its declared size; None when it is missing (unless
+        `missing_ok`) and False when it is broken or of another size. (calamine does not
+        check the CRC: tests/test_read_quick.py)"""
+        if self.archive is None:
+            return None
+        info = self._info(path)
+        if info is None:
+            return None if missing_ok else False
+        xml = self.read(path)
+        if xml is None or len(xml) != info.file_size:
+            return False
+        self.whole[info.filename] = xml
+        return xml
 
     def path(self, sheet_name: str) -> str | None:
         if self._paths is None:
@@ -814,17 +958,7 @@ class _XlsxScan:
         return found if seen == formulas else None
 
     def hidden_rows(self) -> set[int]:
-        hidden = set()
-        if b"hidden" in self.xml:
-            for tag in _ROW_TAG.findall(self.xml):
-                attrs = _attrs(tag)
-                if (
-                    attrs.get(b"hidden") in (b"1", b"true")
-                    and attrs.get(b"r", b"").isdigit()
-                    and len(attrs[b"r"]) <= 9
-                ):
-                    hidden.add(int(attrs[b"r"]) - 1)
-        return hidden
+        return _hidden_rows(self.xml)
 
     def far_negative(self) -> tuple[int, int, str] | None:
         """The first number calamine cannot turn into a date without a panic (below about
@@ -863,6 +997,21 @@ class _XlsxScan:
                 text = value.group(1).strip().decode("utf-8", "replace") if value else ""
                 out[(r, c)] = text or "#N/A"
         return out
+
+
+def _hidden_rows(xml: bytes) -> set[int]:
+    """0-based rows hidden (a row tag with hidden="1" or "true" and its number)."""
+    hidden = set()
+    if b"hidden" in xml:
+        for tag in _ROW_TAG.findall(xml):
+            attrs = _attrs(tag)
+            if (
+                attrs.get(b"hidden") in (b"1", b"true")
+                and attrs.get(b"r", b"").isdigit()
+                and len(attrs[b"r"]) <= 9
+            ):
+                hidden.add(int(attrs[b"r"]) - 1)
+    return hidden
 
 
 def _scan_sheet_xml(xml: bytes) -> tuple[set[tuple[int, int]], set[int]]:

@@ -1,0 +1,391 @@
+"""The usual xlsx sheet read in one pass of our own, as calamine would read it.
+
+read.py inflates the three sheets it needs (and the shared strings) for its safety checks
+anyway; for a file of the usual shape, reading their values from those same bytes costs
+less than calamine opening the file, inflating and parsing them again. The usual shape is
+narrow on purpose: every cell spelled `<c r="B4" s="3" t="s">` (attributes in that order,
+no prefix), its content one formula, one value or one inline string without markup, shared
+strings without rich text, texts without `_xHHHH_` escapes or carriage returns, numbers in
+plain decimal spelling, number formats of a short known list. Anything else returns None,
+and read.py reads the file through calamine instead: the result is then the same by
+construction, and tests/test_read_quick.py feeds workbooks through both ways and compares.
+
+Everything here is a pure function of bytes; nothing is kept between files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+# A cell of the usual spelling: column, row, style; then the shared string's index of the
+# commonest cell (`t="s"><v>12</v></c>`); or, for the others, the type attribute, the
+# formula, the value with its opening tag and the inline string with its tags; nothing more
+# for a cell closing itself. Every "<" of sheetData is accounted for (cells, their content,
+# row tags): one left over is a shape this does not read.
+_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,9})")?'
+    rb'(?: t="s"><v>([0-9]{1,9})</v></c>|( t="[a-zA-Z]{1,9}")?(?: ?/>|>'
+    rb"(<f>[^<]*</f>|<f [^<>]*/>|<f [^<>]*>[^<]*</f>)?"
+    rb'(?:(<v>[^<]*</v>|<v ?/>)|(<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>))'
+)
+_ROW_NUMBER = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
+_SHEET_DATA = re.compile(rb"<sheetData>(.*)</sheetData>|<sheetData/>", re.S)
+_NUMBER = re.compile(rb"-?[0-9]{1,300}(?:\.[0-9]{1,300})?(?:[eE][-+]?[0-9]{1,3})?")
+_ENTITY = re.compile(rb"&(?:#([0-9]{1,7})|#x([0-9a-fA-F]{1,6})|(lt|gt|quot|apos|amp));")
+_NAMED = {b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'", b"amp": b"&"}
+_SI = re.compile(rb'<si><t( xml:space="preserve")?>([^<]*)</t></si>|<si><t/></si>|(<)')
+_SI_PLAIN = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
+# what the quick decoding of the table does not resolve: references, escapes, line ends,
+# spaces at either end of a text (calamine trims them; the end searched in the reversed
+# table, where the pattern starts with a literal and the search is quick)
+_SI_ODD = (b"&", b"\r", b"_x")
+_SI_SPACE_FIRST = re.compile(rb"<t>[ \t\n]")
+_SI_SPACE_LAST = re.compile(rb">t/<[ \t\n]")
+_SST = re.compile(rb"<sst(?: [^<>]*)?>(.*)</sst>|<sst(?: [^<>]*)?/>", re.S)
+_MERGE = re.compile(
+    rb'<mergeCell ref="([A-Z]{1,3})([1-9][0-9]{0,6}):([A-Z]{1,3})([1-9][0-9]{0,6})" ?/>|([^<]+|<)'
+)
+_SHEETS = re.compile(rb"<sheets>(.*?)</sheets>", re.S)
+_SHEET = re.compile(
+    rb'<sheet name="([^"<>]*)" sheetId="[0-9]{1,9}"(?: state="(visible|hidden|veryHidden)")?'
+    rb' r:id="[^"<>]*" ?/>|([^<]+|<)'
+)
+_VISIBILITY = {b"": "visible", b"visible": "visible", b"hidden": "hidden",
+               b"veryHidden": "very_hidden"}  # fmt: skip
+_XF = re.compile(rb"<xf(?=[\s/>])([^<>]*)>")
+_NUM_FMT_ID = re.compile(rb'\snumFmtId="([0-9]{1,9})"')
+_NUM_FMT = re.compile(rb'<numFmt numFmtId="([0-9]{1,9})" formatCode="([^"<>]*)" ?/>')
+
+# Number formats whose reading by calamine is known (tests/test_read_quick.py checks each
+# against calamine): built-in 0-13 and 49 and these codes read as numbers, built-in 14 and
+# these codes as dates; any other format a number cell uses sends the file to calamine.
+PLAIN, DATE = 0, 1
+_BUILTIN = {**dict.fromkeys((*range(14), 49), PLAIN), 14: DATE}
+_CODES = {
+    b"General": PLAIN, b"0": PLAIN, b"0.0": PLAIN, b"0.00": PLAIN, b"@": PLAIN,
+    b"yyyy-mm-dd": DATE, b"yyyy/m/d": DATE, b"yyyy/mm/dd": DATE, b"yyyy-m-d": DATE,
+}  # fmt: skip
+# Date serials read as a date without a time: 61 (1900-03-01, past Excel's leap-year bug)
+# to 2958465 (9999-12-31); calamine reads others otherwise (times, the bug, floats).
+_FIRST_SERIAL, _LAST_SERIAL = 61, 2958465
+_EPOCH = date(1899, 12, 30).toordinal()
+_TYPES = frozenset((b"", b"n", b"s", b"str", b"inlineStr", b"b", b"e"))
+
+# Row numbers and shared string indices as Excel spells them, looked up rather than parsed
+# (int() of bytes costs more than the rest of a cell); others are parsed.
+_NUMBERS = 8192
+_ROWS = {str(n).encode(): n - 1 for n in range(1, _NUMBERS + 1)}
+_INDEX = [str(n).encode() for n in range(_NUMBERS)]
+_COLUMNS: dict[bytes, int] = {}
+
+
+def column(letters: bytes) -> int:
+    """0-based column of upper-case letters (A -> 0), remembered: the same few every time."""
+    found = _COLUMNS.get(letters)
+    if found is None:
+        number = 0
+        for letter in letters:
+            number = number * 26 + letter - 64
+        found = _COLUMNS[letters] = number - 1
+    return found
+
+
+class Unusual(Exception):
+    """Not the usual shape: read the file through calamine."""
+
+
+def text(raw: bytes) -> str:
+    """An XML text as calamine gives it (references resolved); Unusual for what it treats
+    otherwise (`_xHHHH_` escapes, line ends it normalises, references it refuses)."""
+    if b"_x" in raw or b"\r" in raw:
+        raise Unusual
+    if b"&" not in raw:
+        return raw.decode()
+    if len(_ENTITY.findall(raw)) != raw.count(b"&"):
+        raise Unusual
+    return _ENTITY.sub(_reference, raw).decode()
+
+
+def _reference(match: re.Match[bytes]) -> bytes:
+    decimal, hexadecimal, named = match.groups()
+    if named:
+        return _NAMED[named]
+    code = int(decimal) if decimal else int(hexadecimal, 16)
+    if not (code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF):  # fmt: skip
+        raise Unusual
+    return chr(code).encode()
+
+
+def _trimmed(raw: bytes, preserve: bytes | bool) -> str:
+    """An <si> or inline string's <t>: calamine trims it unless xml:space="preserve"."""
+    if not preserve and raw != raw.strip(b" \t\n\r"):
+        raise Unusual
+    return text(raw)
+
+
+def shared_strings(xml: bytes | None) -> list[str]:
+    """The shared strings table: plain <si><t> items only."""
+    if xml is None:
+        return []
+    body = _SST.search(xml)
+    if body is None or xml.count(b"<sst") != 1:
+        raise Unusual
+    inner = body.group(1) or b""
+    plain = _SI_PLAIN.findall(inner)
+    if (
+        inner.count(b"<") == 4 * len(plain)
+        and not any(odd in inner for odd in _SI_ODD)
+        and _SI_SPACE_FIRST.search(inner) is None
+        and _SI_SPACE_LAST.search(inner[::-1]) is None
+    ):
+        # the usual table: every item one plain <t>, no reference, escape or outer space;
+        # decoded at once ("\0" cannot occur in XML)
+        return b"\0".join(plain).decode().split("\0") if plain else []
+    out = []
+    for preserve, raw, junk in _SI.findall(inner):
+        if junk:
+            raise Unusual
+        out.append(_trimmed(raw, preserve))
+    if len(out) != inner.count(b"<si"):
+        raise Unusual
+    return out
+
+
+class Styles:
+    """Cell style -> how calamine reads a number in it (PLAIN or DATE), from xl/styles.xml,
+    worked out for the styles number cells use."""
+
+    def __init__(self, xml: bytes | None):
+        self.xml = xml
+        self._kinds: dict[bytes, int] = {}
+        self._xfs: list[bytes] | None = None  # each cell style's attributes
+        self._custom: dict[int, int | None] | None = None  # number formats declared
+
+    def kind(self, style: bytes) -> int:
+        found = self._kinds.get(style)
+        if found is None:
+            found = self._kinds[style] = self._kind(style)
+        return found
+
+    def _kind(self, style: bytes) -> int:
+        xml = self.xml
+        if xml is None:
+            raise Unusual
+        if self._xfs is None:
+            start = xml.find(b"<cellXfs")
+            end = xml.find(b"</cellXfs>", start)
+            if start < 0 or end < 0 or xml.find(b"<cellXfs", start + 1) >= 0:
+                raise Unusual
+            if not xml.rstrip().endswith(b"</styleSheet>"):
+                raise Unusual
+            self._xfs = _XF.findall(xml, start + 8, end)
+        index = int(style)
+        if index >= len(self._xfs):
+            raise Unusual
+        found = _NUM_FMT_ID.search(self._xfs[index])
+        number = int(found.group(1)) if found else 0
+        if self._custom is None:
+            formats = _NUM_FMT.findall(xml)
+            if xml.count(b"<numFmt ") != len(formats):
+                raise Unusual
+            self._custom = {int(n): _CODES.get(code) for n, code in formats}
+        # a format the file declares wins, built-in or not (calamine reads it so)
+        custom = self._custom
+        kind = custom[number] if number in custom else _BUILTIN.get(number)
+        if kind is None:
+            raise Unusual  # a number format not on the list
+        return kind
+
+
+@dataclass
+class Sheet:
+    """One sheet read the usual way: calamine's grid and what read.py checks beside it."""
+
+    grid: list[list[Any]]
+    formulas: set[tuple[int, int]] = field(default_factory=set)  # every cell with a formula
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # t="e" -> its text
+    extent: tuple[int, int] = (0, 0)  # rows, columns up to the farthest cell with content
+    string_cells: int = 0  # cells naming a shared string
+    lowest: float = 0.0  # the lowest number read (read.py's date check)
+
+
+def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> Sheet:
+    """The sheet's values as calamine's to_python(skip_empty_area=False) gives them.
+
+    Raises Unusual for any other shape, or when its extent passes `max_cells` (read.py then
+    refuses it by its own exact walk)."""
+    found = _SHEET_DATA.search(xml)
+    if found is None or xml.count(b"<sheetData") != 1:
+        raise Unusual
+    body = found.group(1) or b""
+    out = Sheet([])
+    formulas, errors = out.formulas, out.errors
+    # every "<" read, to compare with sheetData's at the end
+    numbers = _ROW_NUMBER.findall(body)
+    seen = len(numbers) + body.count(b"</row>")
+    if len(numbers) != body.count(b"<row "):
+        raise Unusual  # a row without its number: placed by counting
+    cells: list[tuple[int, int, Any]] = []
+    add = cells.append
+    last_row = last_col = -1  # calamine's grid: the cells holding a value
+    empty_row = empty_col = -1  # cells with content but no value (the extent counts them)
+    lowest = 0.0
+    string_cells = 0
+    # the shared strings by their index as Excel writes it ("12"); others looked up by number
+    by_index = dict(zip(_INDEX, strings, strict=False))
+    count = len(strings)
+    kind_of, columns, row_of = styles.kind, _COLUMNS, _ROWS
+    # calamine keeps the last value given for a cell, and a cell without one changes nothing:
+    # filling the grid in order does the same
+    for letters, digits, style, index, kind, formula, value, inline in _CELL.findall(body):
+        r = row_of.get(digits)
+        if r is None:
+            r = int(digits) - 1
+        c = columns.get(letters)
+        if c is None:
+            c = column(letters)
+        if index:  # <c r="D4" s="12" t="s"><v>42</v></c>
+            seen += 4
+            item: Any = by_index.get(index)
+            if item is None:
+                if int(index) >= count:
+                    raise Unusual
+                item = strings[int(index)]
+            string_cells += 1
+        elif not (formula or value or inline):
+            if kind[4:-1] not in _TYPES:
+                raise Unusual
+            seen += 1  # closing itself (a <c ...></c> leaves a "<" over: not the usual shape)
+            continue
+        else:
+            seen += 2
+            kind = kind[4:-1]
+            if kind not in _TYPES:
+                raise Unusual
+            if formula:
+                formulas.add((r, c))
+                seen += formula.count(b"<")
+            if value:
+                if value[-2] == 47:  # <v/>: no value
+                    seen += 1
+                    if kind not in (b"", b"n", b"e"):
+                        raise Unusual
+                    value = b""
+                else:
+                    seen += 2
+                    value = value[3:-4]
+                if kind == b"" or kind == b"n":
+                    if not value:
+                        empty_row, empty_col = max(empty_row, r), max(empty_col, c)
+                        continue  # an empty value: no cell
+                    if not value.isdigit() and _NUMBER.fullmatch(value) is None:
+                        raise Unusual
+                    item = float(value)
+                    if item < lowest:
+                        lowest = item
+                    if kind_of(style or b"0") == DATE:
+                        if not (item.is_integer() and _FIRST_SERIAL <= item <= _LAST_SERIAL):
+                            raise Unusual
+                        item = date.fromordinal(_EPOCH + int(item))
+                elif kind == b"s":
+                    if not value.isdigit() or int(value) >= count:
+                        raise Unusual
+                    item = strings[int(value)]
+                    string_cells += 1
+                elif kind == b"str":
+                    item = text(value)
+                elif kind == b"b":
+                    if value == b"1":
+                        item = True
+                    elif value == b"0":
+                        item = False
+                    else:
+                        raise Unusual
+                elif kind == b"e":
+                    shown = value.strip()
+                    errors[(r, c)] = shown.decode("utf-8", "replace") or "#N/A"
+                    if not shown:
+                        empty_row, empty_col = max(empty_row, r), max(empty_col, c)
+                        continue  # an error without its text: no cell
+                    item = ""  # calamine reads an error as ""; read.py puts its text back
+                else:
+                    raise Unusual  # a <v> in an inline string cell
+            elif inline:
+                seen += 4
+                if kind != b"inlineStr":
+                    raise Unusual
+                preserve = inline[6] == 32  # <is><t xml:space="preserve">
+                item = _trimmed(inline[inline.index(b">", 5) + 1 : -9], preserve)
+            else:
+                if kind == b"e":
+                    errors[(r, c)] = "#N/A"
+                empty_row, empty_col = max(empty_row, r), max(empty_col, c)
+                continue  # nothing, or a formula without a cached value: no cell
+        add((r, c, item))
+        if r > last_row:
+            last_row = r
+        if c > last_col:
+            last_col = c
+    if seen != body.count(b"<"):
+        raise Unusual  # something else in sheetData
+    # the extent as read.py counts it: every row with content and every cell with content
+    # (rows closing themselves counted too: erring large only sends the file to calamine)
+    rows = max(max(map(int, numbers), default=0), last_row + 1, empty_row + 1)
+    cols = max(1 if numbers else 0, last_col + 1, empty_col + 1)
+    if rows * cols > max_cells:
+        raise Unusual
+    grid = [[""] * (last_col + 1) for _ in range(last_row + 1)]
+    for r, c, item in cells:
+        grid[r][c] = item
+    out.grid = grid
+    out.extent = (rows, cols)
+    out.string_cells = string_cells
+    out.lowest = lowest
+    return out
+
+
+def merged(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The sheet's merged ranges as calamine lists them: ((first row, col), (last row, col))."""
+    start = xml.find(b"<mergeCell")
+    if start < 0:
+        return []
+    end = xml.find(b"</mergeCells>", start)
+    if not xml.startswith(b"<mergeCells", start) or end < 0 or b"<mergeCells" in xml[end:]:
+        raise Unusual
+    start = xml.find(b">", start) + 1
+    out = []
+    for first_col, first_row, last_col, last_row, junk in _MERGE.findall(xml, start, end):
+        if junk:
+            raise Unusual
+        first = (int(first_row) - 1, column(first_col))
+        last = (int(last_row) - 1, column(last_col))
+        if first[0] > last[0] or first[1] > last[1]:
+            raise Unusual
+        out.append((first, last))
+    return out
+
+
+def sheets(workbook: bytes) -> list[tuple[str, str]]:
+    """(name, visibility) of every sheet in xl/workbook.xml, in order, as calamine reads
+    them: names with their references resolved, visibility "visible", "hidden" or
+    "very_hidden"."""
+    found = _SHEETS.search(workbook)
+    if (
+        found is None
+        or workbook.count(b"<sheets>") != 1
+        or b"date1904" in workbook
+        or not workbook.rstrip().endswith(b"</workbook>")
+    ):
+        raise Unusual
+    out = []
+    for raw, state, junk in _SHEET.findall(found.group(1)):
+        if junk or b"\t" in raw or b"\n" in raw:
+            raise Unusual
+        out.append((text(raw), _VISIBILITY[state]))
+    if len({name for name, _ in out}) != len(out):
+        raise Unusual
+    return out
