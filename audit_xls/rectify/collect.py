@@ -88,7 +88,7 @@ class Reply:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     modified: datetime | None = None
     already: bool = False  # the same file was recorded before
-    # after-photos kept from the 整改照片 column, `criterion` = the problem's id (issue 15)
+    # after-photos kept from the 整改照片 column, `criterion` = the problem's id
     photos: list[Photo] = field(default_factory=list)
 
     @property

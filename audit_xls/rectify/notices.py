@@ -75,7 +75,7 @@ class NCol(IntEnum):
     DONE = 7
     OWNER = 8
     REMARK = 9
-    BEFORE = 10  # 问题照片: the finding's photos, thumbnails we place (issue 15)
+    BEFORE = 10  # 问题照片: the finding's photos, thumbnails we place
     AFTER = 11  # 整改照片: the site's after-photos (pictures it inserts; rectify/collect.py)
 
 

@@ -140,7 +140,7 @@ def to_json(collected: Collected, lang: str = "zh") -> dict[str, Any]:
                         "date": row.done_date.isoformat() if row.done_date else None,
                         "remark": row.remark,
                         "late": row.late,
-                        "photos": [  # after-photos kept from 整改照片 (issue 15)
+                        "photos": [  # after-photos kept from 整改照片
                             {
                                 "sha256": p.sha256,
                                 "cell": p.cell,
