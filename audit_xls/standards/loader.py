@@ -187,14 +187,8 @@ class _Checker:
     def text(self, node, path: str, what: str) -> str | None:
         import yaml
 
-        if not isinstance(node, yaml.ScalarNode) or node.tag.endswith((":null", ":bool")):
-            self.problem(node, path, "not_text", what=_what(what), found=_describe(node))
-            return None
-        value = node.value.strip()
-        if not value:
-            self.problem(node, path, "text_empty", what=_what(what))
-            return None
-        return value
+        scalar = isinstance(node, yaml.ScalarNode) and not node.tag.endswith((":null", ":bool"))
+        return self._stripped(node, path, what, scalar, "not_text", "text_empty")
 
     def optional_text(self, node, path: str, what: str) -> str | None:
         return None if node is None else self.text(node, path, what)
@@ -224,14 +218,20 @@ class _Checker:
     def code(self, node, path: str, what: str) -> str | None:
         import yaml
 
-        if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(
-            (":str", ":int", ":float")
-        ):
-            self.problem(node, path, "code_not_text", what=_what(what), found=_describe(node))
+        scalar = isinstance(node, yaml.ScalarNode) and node.tag.endswith((":str", ":int", ":float"))
+        return self._stripped(node, path, what, scalar, "code_not_text", "code_empty")
+
+    def _stripped(
+        self, node, path: str, what: str, scalar: bool, not_text: str, empty: str
+    ) -> str | None:
+        """A scalar's text without surrounding spaces; a problem (`not_text` when the node is
+        not an accepted scalar, `empty` when nothing is left) and None otherwise."""
+        if not scalar:
+            self.problem(node, path, not_text, what=_what(what), found=_describe(node))
             return None
         value = node.value.strip()
         if not value:
-            self.problem(node, path, "code_empty", what=_what(what))
+            self.problem(node, path, empty, what=_what(what))
             return None
         return value
 
