@@ -302,8 +302,8 @@ class Stencil:
             info = member.info
             dostime = info.date_time[3] << 11 | info.date_time[4] << 5 | info.date_time[5] // 2
             dosdate = (info.date_time[0] - 1980) << 9 | info.date_time[1] << 5 | info.date_time[2]
-            local = _LOCAL.pack(
-                b"PK\x03\x04",
+            # the fields the local header and the central directory entry both carry, in order
+            shared = (
                 info.extract_version,
                 info.reserved,
                 info.flag_bits,
@@ -314,25 +314,16 @@ class Stencil:
                 len(compressed),
                 size,
                 len(member.name),
-                0,
+                0,  # extra field length
             )
+            local = _LOCAL.pack(b"PK\x03\x04", *shared)
             central.append(
                 _CENTRAL.pack(
                     b"PK\x01\x02",
                     info.create_version,
                     info.create_system,
-                    info.extract_version,
-                    info.reserved,
-                    info.flag_bits,
-                    info.compress_type,
-                    dostime,
-                    dosdate,
-                    crc,
-                    len(compressed),
-                    size,
-                    len(member.name),
-                    0,
-                    0,
+                    *shared,
+                    0,  # comment length
                     info.volume,
                     info.internal_attr,
                     info.external_attr,
