@@ -15,21 +15,27 @@ from audit_xls.model.standard import Rule
 # --- deduction-rule phrases (扣分标准) -------------------------------------------------
 
 _NUM = r"(\d+(?:\.\d+)?)"
-_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("per_person_point", re.compile(rf"^(?:每)?一人一个问题点扣{_NUM}分$")),
-    ("per_point", re.compile(rf"^(?:每|一)个问题点扣{_NUM}分$")),
-    ("per_place", re.compile(rf"^(?:每发现|发现)?(?:每|一)处(?:不符合|问题)?扣{_NUM}分$")),
-    ("per_item", re.compile(rf"^(?:每|一)项(?:不符合|不合格)?扣{_NUM}分$")),
-)
+# each per-unit rule kind once, with its words in either language: HQ's Chinese as written,
+# and the English read lower-cased with the spaces gone ("0.5offperproblempoint"); N the unit
+_PER_UNIT = {
+    "per_person_point": (r"(?:每)?一人一个问题点扣N分", r"Noffperpersonperproblempoint"),
+    "per_point": (r"(?:每|一)个问题点扣N分", r"Noffperproblempoint"),
+    "per_place": (r"(?:每发现|发现)?(?:每|一)处(?:不符合|问题)?扣N分", r"Noffperplace"),
+    "per_item": (r"(?:每|一)项(?:不符合|不合格)?扣N分", r"Noffperitem"),
+}
+
+
+def _per_unit(language: int) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (kind, re.compile("^" + words[language].replace("N", _NUM) + "$"))
+        for kind, words in _PER_UNIT.items()
+    )
+
+
+_PHRASES = _per_unit(0)
 _CAP = re.compile(rf"^最(?:高|多)扣{_NUM}分$")
 _VETO = re.compile(r"^否决项[:：]\s*出现即(本一级指标|本次检查)不得分$")
-# English, read lower-cased with the spaces gone ("0.5offperproblempoint")
-_PHRASES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("per_person_point", re.compile(rf"^{_NUM}offperpersonperproblempoint$")),
-    ("per_point", re.compile(rf"^{_NUM}offperproblempoint$")),
-    ("per_place", re.compile(rf"^{_NUM}offperplace$")),
-    ("per_item", re.compile(rf"^{_NUM}offperitem$")),
-)
+_PHRASES_EN = _per_unit(1)
 _CAP_EN = re.compile(rf"^atmost{_NUM}off$")
 _UNTIL_NONE_LEFT = ("扣完为止", "untilnoneisleft")
 _VETO_EN = re.compile(r"^veto:the(section|wholeinspection)scoresnothing$")
