@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from audit_xls.i18n.forms import Plural
 
+# the columns that name a problem, first in the ledger and the overdue sheets
+_PROBLEM_COLUMNS = [
+    "Site code",
+    "Site",
+    "Region",
+    "Found in",
+    "Code",
+    "Criterion",
+    "Found",
+]
+
 MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.file.empty": "The file is empty (0 bytes): save the workbook again in Excel/WPS and send it back.",
     "diagnostic.file.not_spreadsheet": "The file is not an Excel workbook (it starts with {head}): open the issued workbook in Excel/WPS, save it as .xlsx and send it back.",
@@ -696,13 +707,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.monthly.notes.completion": "By month found: due = problems past their deadline; closed = of those, verified fixed at a re-check; rate = closed / due x 100 (regions and all sites add up problems, not a mean of site rates).",
     "rectify.monthly.notes.overdue": "Problems open or in progress past their deadline, most days first.",
     "rectify.monthly.columns.ledger": [
-        "Site code",
-        "Site",
-        "Region",
-        "Found in",
-        "Code",
-        "Criterion",
-        "Found",
+        *_PROBLEM_COLUMNS,
         "Points",
         "Deduction",
         "Inspected on",
@@ -734,13 +739,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
         "Rate (%)",
     ],
     "rectify.monthly.columns.overdue": [
-        "Site code",
-        "Site",
-        "Region",
-        "Found in",
-        "Code",
-        "Criterion",
-        "Found",
+        *_PROBLEM_COLUMNS,
         "Deadline",
         "Days overdue",
         "Status",

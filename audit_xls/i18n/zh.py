@@ -7,6 +7,17 @@ from __future__ import annotations
 
 from audit_xls.i18n.forms import Plural
 
+# the columns that name a problem, first in the ledger and the overdue sheets
+_PROBLEM_COLUMNS = [
+    "项目编码",
+    "项目名称",
+    "区域",
+    "发现月份",
+    "编号",
+    "检查标准",
+    "问题描述",
+]
+
 MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.file.empty": "文件为空（0 字节），无法读取：请在 Excel/WPS 中重新保存检查表后发回。",
     "diagnostic.file.not_spreadsheet": "文件不是 Excel 工作簿（文件开头为 {head}）：请在 Excel/WPS 中打开下发的检查表，另存为 .xlsx 后发回。",
@@ -691,13 +702,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.monthly.notes.completion": "按发现月份：应整改 = 整改期限已过的问题；已整改 = 其中复查确认已整改的；完成率 = 已整改 / 应整改 × 100（区域和全部项目按问题数合计，不是各项目完成率的平均）。",
     "rectify.monthly.notes.overdue": "待整改或整改中、整改期限已过的问题，逾期天数多的在前。",
     "rectify.monthly.columns.ledger": [
-        "项目编码",
-        "项目名称",
-        "区域",
-        "发现月份",
-        "编号",
-        "检查标准",
-        "问题描述",
+        *_PROBLEM_COLUMNS,
         "问题点数",
         "扣分",
         "检查日期",
@@ -729,13 +734,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
         "完成率(%)",
     ],
     "rectify.monthly.columns.overdue": [
-        "项目编码",
-        "项目名称",
-        "区域",
-        "发现月份",
-        "编号",
-        "检查标准",
-        "问题描述",
+        *_PROBLEM_COLUMNS,
         "整改期限",
         "逾期天数",
         "状态",
