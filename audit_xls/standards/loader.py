@@ -135,6 +135,17 @@ class _Checker:
         line = node.start_mark.line + 1 if node is not None else None  # type: ignore[attr-defined]
         self.problems.append(problem_at(self.file, line, path, f"standard.{message}", **params))
 
+    def once(
+        self, seen: dict, value: object, node, path: str, message: str, at: int, /, **params
+    ) -> bool:
+        """True the first time `value` is met (line `at` kept in `seen`); else the problem
+        `message` at `node`, naming the line where it was met first."""
+        if value in seen:
+            self.problem(node, path, message, line=seen[value], **params)
+            return False
+        seen[value] = at
+        return True
+
     def mapping(
         self, node, path: str, allowed: tuple[str, ...], required: tuple[str, ...], what: str
     ) -> dict | None:
@@ -152,10 +163,9 @@ class _Checker:
             if key is None:
                 self.problem(key_node, path, "key_not_text", found=_describe(key_node))
                 continue
-            if key in seen_at:
-                self.problem(key_node, _join(path, key), "key_twice", key=key, line=seen_at[key])
+            at = key_node.start_mark.line + 1
+            if not self.once(seen_at, key, key_node, _join(path, key), "key_twice", at, key=key):
                 continue
-            seen_at[key] = key_node.start_mark.line + 1
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
                 self.problem(
@@ -374,17 +384,9 @@ class _Checker:
             self.code(keys["code"], _join(path, "code"), "section_code") if "code" in keys else None
         )
         if code is not None:
-            line = keys["code"].start_mark.line + 1
-            if code in section_codes:
-                self.problem(
-                    keys["code"],
-                    _join(path, "code"),
-                    "section_code_twice",
-                    code=code,
-                    line=section_codes[code],
-                )
-            else:
-                section_codes[code] = line
+            at = keys["code"].start_mark.line + 1
+            where = _join(path, "code")
+            self.once(section_codes, code, keys["code"], where, "section_code_twice", at, code=code)
         name = (
             self.text(keys["name"], _join(path, "name"), "section_name") if "name" in keys else None
         )
@@ -500,27 +502,16 @@ class _Checker:
             if name is None or minimum is None:
                 ok = False
                 continue
-            line = band_node.start_mark.line + 1
-            if name in names:
-                self.problem(
-                    keys["name"],
-                    _join(band_path, "name"),
-                    "band_name_twice",
-                    name=name,
-                    line=names[name],
-                )
-                ok = False
-            if minimum in minimums:
-                self.problem(
-                    keys["min"],
-                    _join(band_path, "min"),
-                    "band_min_twice",
-                    value=dec_str(minimum),
-                    line=minimums[minimum],
-                )
-                ok = False
-            names.setdefault(name, line)
-            minimums.setdefault(minimum, line)
+            at = band_node.start_mark.line + 1
+            name_path, min_path = _join(band_path, "name"), _join(band_path, "min")
+            new_name = self.once(
+                names, name, keys["name"], name_path, "band_name_twice", at, name=name
+            )
+            value = dec_str(minimum)
+            new_min = self.once(
+                minimums, minimum, keys["min"], min_path, "band_min_twice", at, value=value
+            )
+            ok = ok and new_name and new_min
             bands.append((name, minimum))
         if ok and bands and Decimal(0) not in minimums:
             self.problem(node, path, "band_no_zero")
