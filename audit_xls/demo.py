@@ -20,7 +20,7 @@ from typing import Any
 
 import openpyxl
 
-from audit_xls import data, soffice
+from audit_xls import data, i18n, soffice
 from audit_xls.grading import grade
 from audit_xls.grading.register import read_issued, register_path
 from audit_xls.grading.sites import Site, load_sites
@@ -48,14 +48,9 @@ from audit_xls.workbook.template import load_template
 DEMO_STANDARD = data.shipped_standard()
 DEMO_SITES = data.sample_sites()
 MARKER = ".audit-xls-demo"
-INSPECTORS = ("王敏", "李婷", "张伟", "陈静", "刘洋", "赵磊")
-MANAGERS = ("周经理", "吴经理", "郑经理", "孙经理")
-FOLLOW_UPS = (
-    "已现场指出，要求本周内整改",
-    "责任人已签字确认，限期整改",
-    "已拍照留存，下月复查",
-    "资料不全，需补充归档",
-)
+# The made-up people and notes a supervisor writes come from i18n (demo.fill.*), in --lang:
+# demo.fill.inspectors, demo.fill.managers and demo.fill.follow_ups are lists of the same
+# length in either language, so a seed gives the same choices in both.
 
 # Quality over the months: (first month's failure rate, last month's).
 PROFILES = {
@@ -147,7 +142,12 @@ class Filling:
 
 
 def _fill_plan(
-    standard: Standard, site_index: int, month_index: int, months: int, rng: random.Random
+    standard: Standard,
+    site_index: int,
+    month_index: int,
+    months: int,
+    rng: random.Random,
+    lang: str = DEFAULT_LANG,
 ) -> Filling:
     profile = list(PROFILES)[site_index % len(PROFILES)]
     first, last = PROFILES[profile]
@@ -162,20 +162,27 @@ def _fill_plan(
                 results[criterion.code] = (NA, None, "")
             elif rng.random() < rate:
                 points = rng.choice((1, 1, 1, 2, 2, 3))
-                note = f"{_short(criterion.text)}：发现{points}处问题，{rng.choice(FOLLOW_UPS)}"
+                follow_up = rng.choice(i18n.entry("demo.fill.follow_ups", lang))
+                short = _short(criterion.text)  # the standard's words: data, not translated
+                note = t("demo.fill.note", lang, text=short, count=points, follow_up=follow_up)
                 results[criterion.code] = (FAIL, points, note)
             else:
                 results[criterion.code] = (PASS, None, "")
     return Filling(
         results,
         inspection_day=rng.randint(3, 25),
-        inspector=rng.choice(INSPECTORS),
-        manager=rng.choice(MANAGERS),
+        inspector=rng.choice(i18n.entry("demo.fill.inspectors", lang)),
+        manager=rng.choice(i18n.entry("demo.fill.managers", lang)),
     )
 
 
 def fill_workbook(
-    data: bytes, layout: Layout, filling: Filling, period: Period, mistake: str | None
+    data: bytes,
+    layout: Layout,
+    filling: Filling,
+    period: Period,
+    mistake: str | None,
+    lang: str = DEFAULT_LANG,
 ) -> bytes:
     """Write a supervisor's answers into the input cells of an issued workbook."""
     book = openpyxl.load_workbook(io.BytesIO(data))
@@ -204,7 +211,7 @@ def fill_workbook(
         code = codes[1]
         row = layout.criterion_row[code] + 1
         sheet.cell(row, Col.RESULT + 1).value = labels[FAIL]
-        sheet.cell(row, Col.POINTS + 1).value = "两个"
+        sheet.cell(row, Col.POINTS + 1).value = t("demo.fill.typed_points", lang)
     elif mistake == "edited_text":
         row = layout.criterion_row[codes[5]] + 1
         cell = sheet.cell(row, Col.TEXT + 1)
@@ -213,7 +220,7 @@ def fill_workbook(
         row = layout.criterion_row[codes[0]] + 1
         sheet.cell(row, Col.RESULT + 1).value = labels[FAIL]
         sheet.cell(row, Col.POINTS + 1).value = None
-        sheet.cell(row, Col.NOTE + 1).value = "员工工牌未佩戴"
+        sheet.cell(row, Col.NOTE + 1).value = t("demo.fill.no_count_note", lang)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -281,15 +288,16 @@ def run_demo(
         returns.mkdir(parents=True)
         written: dict[str, list[Path]] = {"xlsx": [], "xls": [], "ods": []}
         for site_index, entry in enumerate(entries):
-            filling = _fill_plan(standard, site_index, month_index, months, rng)
+            filling = _fill_plan(standard, site_index, month_index, months, rng, lang)
             mistake = mistakes.get(site_index)
             if mistake == "missing":
                 continue
             data = (issued_dir / entry.file).read_bytes()
             target = returns / entry.file
-            filled = fill_workbook(data, layout, filling, period, mistake)
+            filled = fill_workbook(data, layout, filling, period, mistake, lang)
             if entry.site_code in rechecks:
-                filled = recheck_workbook(filled, layout, rechecks[entry.site_code], site_index)
+                items = rechecks[entry.site_code]
+                filled = recheck_workbook(filled, layout, items, site_index, lang)
             target.write_bytes(filled)
             written.get(mistake or "xlsx", written["xlsx"]).append(target)
             if mistake == "lock_file":
@@ -314,7 +322,9 @@ LATE = (2, 14)
 LIAR = 12  # HB001
 
 
-def recheck_workbook(data: bytes, layout: Layout, items: Sequence[Any], site_index: int) -> bytes:
+def recheck_workbook(
+    data: bytes, layout: Layout, items: Sequence[Any], site_index: int, lang: str = DEFAULT_LANG
+) -> bytes:
     """The supervisor's 复查结果: a fix the site reported (已整改待复查, 整改中) is found fixed,
     except at LIAR; a problem nobody answered for is found not fixed."""
     book = openpyxl.load_workbook(io.BytesIO(data))
@@ -327,7 +337,7 @@ def recheck_workbook(data: bytes, layout: Layout, items: Sequence[Any], site_ind
         verdict = recheck.FIXED if fixed else recheck.NOT_FIXED
         sheet.cell(first + i + 1, Col.RESULT + 1).value = words[verdict]
         if not fixed:
-            sheet.cell(first + i + 1, Col.NOTE + 1).value = "现场复查仍未整改"
+            sheet.cell(first + i + 1, Col.NOTE + 1).value = t("demo.fill.not_fixed_note", lang)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
