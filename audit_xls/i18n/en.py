@@ -138,7 +138,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "summary.sites": "Sites",
     "summary.band": "Rate band",
     "summary.chart_grades": "Sites per grade",
-    "summary.legend": "Grade colours",
+    "summary.legend": "Grade colours: ",
     "monthly.arrow": "Change",
     "monthly.sparkline_note": "The sparklines in {trend} show in Excel and WPS only.",
     "monthly.column.site_code": "Site code",

@@ -138,7 +138,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "summary.sites": "项目数",
     "summary.band": "得分率区间",
     "summary.chart_grades": "评级分布（项目数）",
-    "summary.legend": "评级颜色",
+    "summary.legend": "评级颜色：",
     "monthly.arrow": "升降",
     "monthly.sparkline_note": "{trend}列的迷你图只在 Excel/WPS 中显示。",
     "monthly.column.site_code": "项目编码",

@@ -499,7 +499,7 @@ class BandColours:
 
     def legend(self, sheet: Worksheet, row: int, col: int) -> None:
         """One cell: the label, then a coloured ■ and the range of each band."""
-        pieces: list[Any] = [self.legend_text, f"{self.legend_label}："]
+        pieces: list[Any] = [self.legend_text, self.legend_label]  # its colon included
         for fmt, part in zip(self.legend_formats, self.legend_parts(), strict=True):
             pieces += [fmt, "■ ", self.legend_text, part + "   "]
         sheet.write_rich_string(row, col, *pieces)
