@@ -877,7 +877,7 @@ def rectify_collect(replies, issued, out, as_json, today, photos_dir, history_pa
     try:
         write_report(out, collected, lang)
     except OSError as error:
-        raise _cannot_write(out, error, lang, "整改回复.xlsx") from None
+        raise _cannot_write(out, error, lang, t("rectify.report.example_file", lang)) from None
     lines = account_lines(collected, out, lang)
     if as_json:
         click.echo(json.dumps(to_json(collected, lang), ensure_ascii=False, indent=2))

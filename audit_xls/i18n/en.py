@@ -418,6 +418,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.collect.report": "Report: {out}",
     "rectify.collect.sent_back": "  sent back {file}: {where} {message}",
     "rectify.report.sheets.replies": "Replies",
+    "rectify.report.example_file": "replies.xlsx",
     "rectify.report.sheets.rows": "Problems replied",
     "rectify.report.sheets.sent_back": "Sent back",
     "rectify.report.sheets.missing": "Not replied",

@@ -412,6 +412,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "rectify.collect.report": "回复汇总：{out}",
     "rectify.collect.sent_back": "  退回 {file}：{where} {message}",
     "rectify.report.sheets.replies": "回复汇总",
+    "rectify.report.example_file": "整改回复.xlsx",
     "rectify.report.sheets.rows": "整改回复",
     "rectify.report.sheets.sent_back": "退回清单",
     "rectify.report.sheets.missing": "未回复",
