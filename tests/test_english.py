@@ -203,3 +203,23 @@ def test_the_english_demo_wrote_its_notes_in_english(english) -> None:
     notes = [c.value for row in book.worksheets[1].iter_rows() for c in row if c.value]
     assert any(" found, " in str(note) for note in notes), notes
     assert outputs["collect refused stderr"].endswith("/replies.xlsx.\n")
+
+
+def test_build_refusals_in_english(tmp_path: Path) -> None:
+    from datetime import date
+
+    from audit_xls.grading.sites import Site
+    from audit_xls.i18n import say
+    from audit_xls.workbook.build import BuildError, build_all
+
+    standard = load_standard(data.shipped_standard())
+    sites = [Site("A/1", "同名", "华东"), Site("A:1", "同名", "华东")]
+    with pytest.raises(BuildError) as caught:
+        build_all(standard, sites, "2026-11", tmp_path / "o", issued_on=date(2026, 11, 1))
+    assert say(caught.value, "en") == (
+        "Sites 'A/1' and 'A:1' give the same workbook file name (2026-11_A_1_同名.xlsx): "
+        "change one of the site codes."
+    )
+    with pytest.raises(BuildError) as caught:
+        build_all(standard, sites, "2026-13", tmp_path / "o", issued_on=date(2026, 11, 1))
+    assert not_user_data(say(caught.value, "en")) == []

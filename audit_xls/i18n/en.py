@@ -367,6 +367,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     ),
     "cli.standard.imported": "Imported {table} -> {out}: {summary}",
     "cli.standard.exported": "Exported {file} -> {out}: {summary}",
+    "build.same_file_name": "Sites '{first}' and '{second}' give the same workbook file name ({name}): change one of the site codes.",
     "cli.build.unknown_sites": "{sites}: no site code '{codes}'. Check --site or the sites list.",
     "cli.build.progress": "built {done}/{total}",
     "cli.build.done": Plural(

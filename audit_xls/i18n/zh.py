@@ -364,6 +364,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "cli.standard.check_failed": "{failed} 个文件有问题（共 {count} 个）：请按上面的位置修改后再检查",
     "cli.standard.imported": "已导入 {table} -> {out}: {summary}",
     "cli.standard.exported": "已导出 {file} -> {out}: {summary}",
+    "build.same_file_name": "项目「{first}」和「{second}」的工作簿文件名相同（{name}）：请修改其中一个项目编码。",
     "cli.build.unknown_sites": "{sites}：没有项目编码「{codes}」。请检查 --site 或项目清单。",
     "cli.build.progress": "已生成 {done}/{total}",
     "cli.build.done": "已生成 {count} 个工作簿到 {out}，发放登记表：{register}",

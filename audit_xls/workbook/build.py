@@ -26,6 +26,7 @@ from audit_xls import __version__
 from audit_xls.atomic import atomic_write_bytes
 from audit_xls.grading.register import IssuedEntry, read_issued, register_path, write_issued
 from audit_xls.grading.sites import Site
+from audit_xls.i18n import Said
 from audit_xls.model import period as period_module
 from audit_xls.model.period import Period, PeriodError
 from audit_xls.model.standard import Standard
@@ -64,7 +65,7 @@ MAX_FILENAME_BYTES = 200  # UTF-8: 255 a name on ext4/NTFS-via-Linux, minus the 
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
 
-class BuildError(ValueError):
+class BuildError(Said, ValueError):
     """Raised when build is given a bad period or sites whose file names collide."""
 
 
@@ -79,7 +80,7 @@ def parse_period(period: Period | str) -> Period:
     try:
         return period_module.parse_period(period)
     except PeriodError as error:
-        raise BuildError(str(error)) from None
+        raise BuildError(error.key, **error.params) from None
 
 
 def workbook_id(standard: Standard, site: Site, period: Period | str) -> str:
@@ -856,10 +857,7 @@ def build_all(
         name = workbook_filename(site, period)
         other = names.get(name.casefold())
         if other is not None:
-            raise BuildError(
-                f"项目「{other.code}」和「{site.code}」的工作簿文件名相同（{name}）："
-                "请修改其中一个项目编码。"
-            )
+            raise BuildError("build.same_file_name", first=other.code, second=site.code, name=name)
         names[name.casefold()] = site
     out.mkdir(parents=True, exist_ok=True)
     entries = [_entry(standard, site, period, workbook_filename(site, period)) for site in sites]
