@@ -28,7 +28,7 @@ from audit_xls.history import store as history
 from audit_xls.history.monthly import monthly_report
 from audit_xls.history.monthly_workbook import write_monthly
 from audit_xls.i18n import DEFAULT_LANG, Clauses, Ref, Said, t
-from audit_xls.model.period import Period, parse_period
+from audit_xls.model.period import Period, PeriodError, parse_period
 from audit_xls.model.results import BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, NA, PASS
 from audit_xls.model.standard import Standard
@@ -115,6 +115,25 @@ def month_periods(start: Period | str, count: int) -> list[Period]:
     while len(months) < count:
         months.append(months[-1].next())
     return months
+
+
+class DemoStartError(DemoError):
+    """A --start that is no month, or whose months would go past 9999-12: a usage error."""
+
+    option = "--start"
+
+
+def demo_months(start: str, count: int) -> list[Period]:
+    """The demo's `count` months from `start` (YYYY-MM text), or DemoStartError saying why
+    not (period's own words for a bad month)."""
+    try:
+        first = parse_period(start)
+    except PeriodError as error:
+        raise DemoStartError(error.key, **error.params) from None
+    try:
+        return month_periods(first, count)
+    except PeriodError:  # the last month must exist too (after 9999-12 none does)
+        raise DemoStartError("cli.demo.past_9999", start=start, months=count) from None
 
 
 def _prepare(out: Path) -> None:

@@ -29,7 +29,10 @@ Named = tuple[str, "str | Path | None"]  # (the option or argument that names it
 
 
 class PathPolicyError(ValueError):
-    """An output path that would overwrite or land among the inputs; `text(lang)` says which."""
+    """An output path that would overwrite or land among the inputs; `text(lang)` says which.
+    A usage error: the user chooses another path on the command line."""
+
+    usage = True
 
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(t(key, "zh", **params))

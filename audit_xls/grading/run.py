@@ -31,6 +31,8 @@ class GradeUsageError(ValueError):
     """The run cannot go for a reason the user fixes on the command line (the issued register
     of another month); already worded in the run's language. A usage error (exit 2)."""
 
+    usage = True
+
 
 @dataclass
 class GradeOutcome:

@@ -608,7 +608,10 @@ def load_standard(path: str | Path) -> Standard:
 
 
 class StandardsFolderError(Said, ValueError):
-    """Raised when the folder given for the standards is not a folder."""
+    """Raised when the folder given for the standards is not a folder: a usage error about
+    the option that names it."""
+
+    option = "--standards"
 
 
 def standards_folder(option: str | Path | None = None) -> Path:

@@ -695,3 +695,38 @@ def _write_info(book, standard: Standard, head_fmt, text_fmt) -> None:
         "导入（audit-xls standard import）时读取标准编号、版本和评级；"
         "命令行 --id、--version 优先。",
     )
+
+
+# --- the standard import / export commands, as library calls -----------------------------------
+
+
+def import_to_file(
+    table: str | Path, out: str | Path, *, id: str | None = None, version: str | None = None
+) -> Standard:
+    """HQ's table read into the standard file `out` (the standard as loaded back from it).
+    PathPolicyError when `out` is the table, StandardError for the table's problems,
+    CannotWrite (paths.cannot_write) when `out` cannot be written."""
+    from audit_xls.paths import cannot_write, check_outputs
+    from audit_xls.standards.loader import save_standard
+
+    check_outputs([("--out", out)], [("TABLE", table)])
+    imported = import_table(table, id=id, version=version)
+    try:
+        return save_standard(imported, out)
+    except OSError as error:
+        raise cannot_write(out, error, f"{imported.id}.yaml") from None
+
+
+def export_to_file(file: str | Path, out: str | Path) -> Standard:
+    """The standard file `file` written as HQ's table `out`; the standard. PathPolicyError
+    when `out` is the file, StandardError, CannotWrite when `out` cannot be written."""
+    from audit_xls.paths import cannot_write, check_outputs
+    from audit_xls.standards.loader import load_standard
+
+    check_outputs([("--out", out)], [("FILE", file)])
+    standard = load_standard(file)
+    try:
+        export_table(standard, out)
+    except OSError as error:
+        raise cannot_write(out, error, f"{standard.id}.xlsx") from None
+    return standard
