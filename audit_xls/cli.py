@@ -1,13 +1,15 @@
 """The audit-xls command line: a thin layer over the library.
 
-Each command parses its options, calls one library function, and prints. Library errors
-become click errors with the same message; exit codes: 0 ok, 1 problems found, 2 usage.
+Each command parses its options, calls the library, and prints. The library's errors become
+what the user sees in one place (`_errors`), worded in --lang; exit codes: 0 ok, 1 problems
+found or an input or output that cannot be used, 2 usage.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,7 +17,7 @@ import click
 from audit_xls import __version__
 from audit_xls.grading.run import HISTORY_NOT_RECORDED as HISTORY_NOT_RECORDED
 from audit_xls.history import store as history
-from audit_xls.i18n import LANG_ENV, LANGS, Ref, default_lang, say, t
+from audit_xls.i18n import LANG_ENV, LANGS, default_lang, say, t
 
 if TYPE_CHECKING:
     from audit_xls.model.period import Period
@@ -63,9 +65,32 @@ def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def _fail(error: BaseException, lang: str) -> click.ClickException:
-    """A library error as the click error the user sees (exit 1, no traceback), in `lang`."""
-    return click.ClickException(say(error, lang))
+@contextmanager
+def _errors(lang: str, writing: object | None = None, example: str | None = None) -> Iterator[None]:
+    """The one mapping of the library's errors to what the user sees, in `lang`, without a
+    traceback. An error that names an `option` is a usage error about it, one marked `usage`
+    a usage error of the command line (both exit 2); an OSError while writing `writing` says
+    why it cannot be written (paths.cannot_write, `example` a file name to suggest); any other
+    error of the library (its own classes, or an OSError) is its words (exit 1). Anything
+    else is a bug and goes up with its traceback."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except Exception as error:
+        if not isinstance(error, OSError) and not type(error).__module__.startswith("audit_xls."):
+            raise
+        if isinstance(error, OSError) and writing is not None:
+            from audit_xls.paths import cannot_write
+
+            error = cannot_write(str(writing), error, example)
+        words = say(error, lang)
+        option = getattr(error, "option", None)
+        if option:
+            raise click.BadParameter(words, param_hint=option) from None
+        if getattr(error, "usage", False):
+            raise click.UsageError(words) from None
+        raise click.ClickException(words) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,15 +100,6 @@ def cli() -> None:
 
 
 # --- standard -------------------------------------------------------------------
-
-
-def _cannot_write(
-    out: str, error: OSError, lang: str, example: str | None = None
-) -> click.ClickException:
-    """An output that could not be written (paths.cannot_write), as the error the user sees."""
-    from audit_xls.paths import cannot_write
-
-    return click.ClickException(cannot_write(out, error, example).text(lang))
 
 
 @cli.group()
@@ -120,13 +136,11 @@ def standard_check(files: tuple[str, ...], lang: str) -> None:
 @lang_option
 def standard_show(file: str, as_json: bool, lang: str) -> None:
     """Show a standard as a tree: points, groups, criteria counts, rules, hash."""
-    from audit_xls.standards.loader import StandardError, load_standard
+    from audit_xls.standards.loader import load_standard
     from audit_xls.standards.show import standard_json_text, standard_tree
 
-    try:
+    with _errors(lang):
         std = load_standard(file)
-    except StandardError as error:
-        raise _fail(error, lang) from None
     if as_json:
         click.echo(standard_json_text(std, lang))
     else:
@@ -152,21 +166,11 @@ def standard_import(
     table: str, out: str, ident: str | None, version: str | None, lang: str
 ) -> None:
     """Import HQ's Excel table (.xlsx) into a standard file."""
-    from audit_xls.standards.loader import StandardError, save_standard
     from audit_xls.standards.show import describe
-    from audit_xls.standards.table import import_table
+    from audit_xls.standards.table import import_to_file
 
-    _check_outputs([("--out", out)], [("TABLE", table)], lang)
-    try:
-        imported = import_table(table, id=ident, version=version)
-    except StandardError as error:
-        raise _fail(error, lang) from None
-    try:
-        std = save_standard(imported, out)
-    except StandardError as error:
-        raise _fail(error, lang) from None
-    except OSError as error:
-        raise _cannot_write(out, error, lang, f"{imported.id}.yaml") from None
+    with _errors(lang):
+        std = import_to_file(table, out, id=ident, version=version)
     click.echo(t("cli.standard.imported", lang, table=table, out=out, summary=describe(std, lang)))
 
 
@@ -176,19 +180,11 @@ def standard_import(
 @lang_option
 def standard_export(file: str, out: str, lang: str) -> None:
     """Export a standard file to HQ's Excel table (.xlsx)."""
-    from audit_xls.standards.loader import StandardError, load_standard
     from audit_xls.standards.show import describe
-    from audit_xls.standards.table import export_table
+    from audit_xls.standards.table import export_to_file
 
-    _check_outputs([("--out", out)], [("FILE", file)], lang)
-    try:
-        std = load_standard(file)
-    except StandardError as error:
-        raise _fail(error, lang) from None
-    try:
-        export_table(std, out)
-    except OSError as error:
-        raise _cannot_write(out, error, lang, f"{std.id}.xlsx") from None
+    with _errors(lang):
+        std = export_to_file(file, out)
     click.echo(t("cli.standard.exported", lang, file=file, out=out, summary=describe(std, lang)))
 
 
@@ -302,104 +298,30 @@ def build(
     lang: str,
 ) -> None:
     """Build one inspection workbook per site, and the issued register issued-PERIOD.csv."""
-    import sys
-    from datetime import date
-    from pathlib import Path
-
-    from audit_xls.grading.register import RegisterError, register_path
-    from audit_xls.grading.sites import SitesError, load_sites
-    from audit_xls.standards.loader import StandardError, load_standard
-    from audit_xls.workbook.build import BuildError, build_all, workbook_filename
-
-    try:
-        standard_model = load_standard(standard_file)
-        sites = load_sites(sites_file)
-    except (BuildError, SitesError, StandardError) as error:
-        raise _fail(error, lang) from None
-    if site_codes:
-        known = {s.code for s in sites}
-        unknown = [c for c in site_codes if c not in known]
-        if unknown:
-            raise click.ClickException(
-                t("cli.build.unknown_sites", lang, sites=sites_file, codes=unknown)
-            )
-        sites = [s for s in sites if s.code in site_codes]
-    outputs = [("--out", Path(out_dir) / workbook_filename(s, period)) for s in sites]
-    outputs.append(("--out", register_path(out_dir, period)))
-    _check_outputs(outputs, [("--standard", standard_file), ("--sites", sites_file)], lang)
+    from audit_xls.workbook.issue import issue
 
     progress = None
-    if len(sites) >= _PROGRESS_FROM and sys.stderr.isatty():
+    if sys.stderr.isatty():
 
         def progress(done: int, total: int) -> None:
-            end = "\n" if done == total else ""
+            if total < _PROGRESS_FROM:
+                return
             click.echo(
                 "\r" + t("cli.build.progress", lang, done=done, total=total), err=True, nl=False
             )
-            if end:
+            if done == total:
                 click.echo(err=True)
 
-    rechecks = {}
-    if history_path:  # 复查 rows (rectify/recheck.py)
-        from audit_xls.rectify.recheck import plan_rechecks
-
-        try:
-            codes = [s.code for s in sites]
-            words = template if template in LANGS else lang  # the workbook's language
-            rechecks = plan_rechecks(history_path, standard_model.id, period, codes, words)
-        except history.HistoryError as error:
-            raise _fail(error, lang) from None
-    try:
-        entries = build_all(
-            standard_model,
-            sites,
-            period,
-            out_dir,
-            template=template or lang,
-            issued_on=issued_on.date() if issued_on else date.today(),
-            password=password,
-            progress=progress,
-            merge=bool(site_codes),
-            jobs=jobs,
-            rechecks=rechecks,
-        )
-    except (BuildError, RegisterError) as error:
-        raise _fail(error, lang) from None
-    except OSError as error:
-        raise _cannot_write(out_dir, error, lang) from None
-    click.echo(
-        t(
-            "cli.build.done",
-            lang,
-            count=len(entries),
-            out=out_dir,
-            register=register_path(out_dir, period),
-        )
-    )
+    with _errors(lang):
+        issued = issue(
+            standard_file, sites_file, period, out_dir, site_codes=site_codes, template=template,
+            lang=lang, history=history_path, issued_on=issued_on.date() if issued_on else None,
+            password=password, progress=progress, jobs=jobs,
+        )  # fmt: skip
+    click.echo(issued.message(lang))
 
 
 # --- grade ----------------------------------------------------------------------
-
-
-def _check_outputs(outputs: list, inputs: list, lang: str) -> None:
-    """Inputs are sacred (audit_xls/paths.py): an output that is an input, lies in an input
-    folder or is a symbolic link is a usage error, before anything is read or written."""
-    from audit_xls.paths import PathPolicyError, check_outputs
-
-    try:
-        check_outputs(outputs, inputs)
-    except PathPolicyError as error:
-        raise click.UsageError(error.text(lang)) from None
-
-
-def _standards_folder(option: str | None, lang: str):
-    """The library's standards folder; a --standards that is no folder is a usage error."""
-    from audit_xls.standards.loader import StandardsFolderError, standards_folder
-
-    try:
-        return standards_folder(option)
-    except StandardsFolderError as error:
-        raise click.BadParameter(error.text(lang), param_hint="--standards") from None
 
 
 @cli.command()
@@ -472,14 +394,7 @@ def grade(
     nothing was found, or an input or output could not be used; 2 for a usage error; 3 when
     the summary (and CSV) were written but the history could not record the run.
     """
-    from audit_xls.grading.prepare import GradeSetupError
-    from audit_xls.grading.register import RegisterError
-    from audit_xls.grading.run import GradeUsageError, run_grade
-    from audit_xls.grading.sources import GradeError
-    from audit_xls.history.store import HistoryError
-    from audit_xls.outputs.shared import ReportError
-    from audit_xls.paths import PathPolicyError
-    from audit_xls.standards.loader import StandardError, StandardsFolderError
+    from audit_xls.grading.run import run_grade
 
     # a progress bar on a terminal only (stderr: --json keeps stdout clean)
     bar = progress = None
@@ -490,22 +405,12 @@ def grade(
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-    try:
+    with _errors(lang):
         outcome = run_grade(
             returns, out, standards_dir=standards_dir, issued_file=issued_file,
             csv_path=csv_path, photos_dir=photos_dir, history=None if no_history else history_path,
             jobs=jobs, lang=lang, progress=progress, reading=bar,
         )  # fmt: skip
-    except GradeSetupError as error:
-        if error.option is not None:
-            raise click.BadParameter(error.text(lang), param_hint=error.option) from None
-        raise _fail(error, lang) from None
-    except StandardsFolderError as error:
-        raise click.BadParameter(error.text(lang), param_hint="--standards") from None
-    except (PathPolicyError, GradeUsageError) as error:
-        raise click.UsageError(say(error, lang)) from None
-    except (StandardError, RegisterError, HistoryError, GradeError, ReportError, OSError) as error:
-        raise _fail(error, lang) from None
     if as_json:
         click.echo(outcome.json_text())
     for line in outcome.lines:
@@ -578,53 +483,15 @@ def monthly(
     lang: str,
 ) -> None:
     """Month-by-month pivots from the grading history: sites, regions, sections, ranks."""
-    from pathlib import Path
+    from audit_xls.history.monthly_exports import monthly_json_text
+    from audit_xls.history.monthly_run import done_message, run_monthly
 
-    from audit_xls.history.monthly import MonthlyError, check_month_order, monthly_report
-    from audit_xls.history.monthly_exports import (
-        monthly_csv_paths,
-        monthly_json_text,
-        write_monthly_csv,
-    )
-    from audit_xls.history.monthly_workbook import write_monthly
-    from audit_xls.history.store import HistoryError
-
-    try:
-        check_month_order(from_, to)
-    except ValueError as error:
-        raise click.UsageError(say(error, lang)) from None
-    if csv_dir and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
-        raise click.BadParameter(
-            t("cli.monthly.csv_not_folder", lang, folder=csv_dir), param_hint="--csv"
-        )
-    csv_files = [("--csv", p) for p in monthly_csv_paths(csv_dir, lang)] if csv_dir else []
-    history_file = None if "://" in str(history_path) else history_path
-    _check_outputs([("--out", out), *csv_files], [("--history", history_file)], lang)
-    try:
-        report = monthly_report(history_path, from_, to, standard_id, region, as_of, lang)
-        write_monthly(report, out)
-        if csv_dir:
-            write_monthly_csv(report, csv_dir)
-    except (HistoryError, MonthlyError) as error:
-        raise _fail(error, lang) from None
-    except OSError as error:
-        raise click.ClickException(
-            t("cli.monthly.cannot_write", lang, path=error.filename or out, reason=error.strerror)
-        ) from None
-    months = report.months
-    click.echo(
-        t(
-            "cli.monthly.done",
-            lang,
-            out=out,
-            first=months[0],
-            last=months[-1],
-            months=Ref.to("count.months", count=len(months)),
-            sites=Ref.to("count.sites", count=len(report.site_rates)),
-            results=Ref.to("count.results", count=len(report.detail)),
-        ),
-        err=as_json,
-    )
+    with _errors(lang):
+        report = run_monthly(
+            history_path, out, from_=from_, to=to, standard=standard_id, region=region,
+            csv_dir=csv_dir, as_of=as_of, lang=lang,
+        )  # fmt: skip
+    click.echo(done_message(report, out, lang), err=as_json)
     if as_json:
         click.echo(monthly_json_text(report))
 
@@ -667,21 +534,10 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool, lang: s
     """Issue, fill, return, grade and summarise the sample sites over a few months."""
     from pathlib import Path
 
-    from audit_xls.demo import DemoError, account, run_demo
-    from audit_xls.model.period import PeriodError, parse_period
+    from audit_xls.demo import account, demo_months, run_demo
 
-    try:
-        first = month = parse_period(start)
-    except PeriodError as error:
-        raise click.BadParameter(say(error, lang), param_hint="--start") from None
-    try:
-        for _ in range(months - 1):
-            month = month.next()  # the last month must exist too (PeriodError after 9999-12)
-    except PeriodError:
-        raise click.BadParameter(
-            t("cli.demo.past_9999", lang, start=start, months=months), param_hint="--start"
-        ) from None
-    try:
+    with _errors(lang):
+        first = demo_months(start, months)[0]
         result = run_demo(
             Path(out),
             months=months,
@@ -691,8 +547,6 @@ def demo(out: str, months: int, seed: int, start: str, no_soffice: bool, lang: s
             echo=lambda line: click.echo(line, err=True),
             lang=lang,
         )
-    except DemoError as error:
-        raise _fail(error, lang) from None
     for line in account(result, lang):
         click.echo(line)
 
@@ -714,16 +568,13 @@ def history_group() -> None:
 @lang_option
 def history_migrate(source: str, target: str, lang: str) -> None:
     """Copy a whole SQLite history into PostgreSQL; run again, it goes on where it stopped."""
-    from audit_xls.history.store import HistoryError
     from audit_xls.history.tools import migrate
 
     def progress(table: str, done: int, total: int) -> None:
         click.echo(f"{table}: {done}/{total}", err=True)
 
-    try:
+    with _errors(lang):
         summary = migrate(source, target, progress=progress)
-    except HistoryError as error:
-        raise _fail(error, lang) from None
     click.echo(summary.message(lang))
 
 
@@ -736,13 +587,10 @@ def history_migrate(source: str, target: str, lang: str) -> None:
 @lang_option
 def history_merge(sources: tuple[str, ...], into: str, lang: str) -> None:
     """Merge offices' histories into one, with the recording rules of grade."""
-    from audit_xls.history.store import HistoryError
     from audit_xls.history.tools import merge
 
-    try:
+    with _errors(lang):
         summary = merge(list(sources), into)
-    except HistoryError as error:
-        raise _fail(error, lang) from None
     click.echo(summary.message(lang))
 
 
@@ -755,13 +603,10 @@ def history_check(history_path: str, as_json: bool, lang: str) -> None:
     check fails)."""
     import json
 
-    from audit_xls.history.store import HistoryError
     from audit_xls.history.tools import check
 
-    try:
+    with _errors(lang):
         report = check(history_path, lang)
-    except HistoryError as error:
-        raise _fail(error, lang) from None
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -814,16 +659,12 @@ def rectify() -> None:
 @lang_option
 def rectify_notices(period, out, sites, standards, issued_on, history_path, lang) -> None:
     """One 整改通知单 workbook per site with problems to fix, recorded in the history."""
-    from audit_xls.rectify.notices import NoticeError, write_notices
-    from audit_xls.standards.loader import StandardError, load_standards
+    from audit_xls.rectify.notices import write_notices
+    from audit_xls.standards.loader import load_standards, standards_folder
 
-    try:
-        known = load_standards(_standards_folder(standards, lang))
+    with _errors(lang, writing=out):
+        known = load_standards(standards_folder(standards))
         written = write_notices(history_path, period, out, known, issued_on, sites or None, lang)
-    except (NoticeError, StandardError, history.HistoryError) as error:
-        raise _fail(error, lang) from None
-    except OSError as error:
-        raise _cannot_write(out, error, lang) from None
     click.echo(written.message(lang))
 
 
@@ -858,26 +699,19 @@ def rectify_collect(replies, issued, out, as_json, today, photos_dir, history_pa
     import json
     from pathlib import Path
 
-    from audit_xls.grading.register import RegisterError, read_issued
-    from audit_xls.grading.sources import GradeError
+    from audit_xls.grading.register import read_issued
     from audit_xls.outputs.photos import default_folder
     from audit_xls.rectify.collect import collect_replies
     from audit_xls.rectify.report import account_lines, to_json, write_report
 
-    try:
+    photos = Path(photos_dir) if photos_dir else default_folder(out)
+    with _errors(lang, writing=photos):  # an OSError: the photo folder cannot be written
         entries = read_issued(issued) if issued else None
-        photos = Path(photos_dir) if photos_dir else default_folder(out)
         collected = collect_replies(
             Path(replies), history_path, issued=entries, today=today, lang=lang, photos=photos
         )
-    except (RegisterError, GradeError, history.HistoryError) as error:
-        raise _fail(error, lang) from None
-    except OSError as error:  # the photo folder cannot be written
-        raise _cannot_write(str(photos), error, lang) from None
-    try:
+    with _errors(lang, writing=out, example=t("rectify.report.example_file", lang)):
         write_report(out, collected, lang)
-    except OSError as error:
-        raise _cannot_write(out, error, lang, t("rectify.report.example_file", lang)) from None
     lines = account_lines(collected, out, lang)
     if as_json:
         click.echo(json.dumps(to_json(collected, lang), ensure_ascii=False, indent=2))

@@ -789,9 +789,8 @@ def test_unwritable_out_names_the_users_path(history_path: Path, tmp_path: Path)
     out = tmp_path / "nodir" / "m.xlsx"
     result = run("--history", str(history_path), "--out", str(out))
     assert result.exit_code == 1
-    assert result.output == (
-        f"Error: {out}：无法写入（No such file or directory）。"
-        "请检查文件夹是否存在、文件是否在 Excel 中打开。\n"
+    assert result.output == (  # paths.cannot_write, as every command says it
+        f"Error: {out}：文件夹「{out.parent}」不存在：请先建好这个文件夹，或换一个 --out 路径。\n"
     )
 
 

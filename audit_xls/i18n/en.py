@@ -384,7 +384,6 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "cli.grade.progress": "grading",
     "cli.grade.nothing_found": "Nothing found in {returns}: is it the right folder?",
     "cli.monthly.csv_not_folder": "{folder} is a file, not a folder: --csv takes a folder.",
-    "cli.monthly.cannot_write": "{path}: cannot write ({reason}). Check that the folder exists and the file is not open in Excel.",
     "cli.monthly.done": "Wrote {out}: {first} to {last}, {months}, {sites}, {results}.",
     "cli.demo.past_9999": "{months} months from {start} go past 9999-12: choose an earlier first month.",
     "count.months": Plural("{count} month", "{count} months"),

@@ -378,7 +378,6 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "cli.grade.progress": "评分",
     "cli.grade.nothing_found": "在 {returns} 中没有找到任何文件：请确认交回文件夹是否正确。",
     "cli.monthly.csv_not_folder": "{folder} 是文件，不是文件夹：--csv 需要一个文件夹。",
-    "cli.monthly.cannot_write": "{path}：无法写入（{reason}）。请检查文件夹是否存在、文件是否在 Excel 中打开。",
     "cli.monthly.done": "已写出 {out}：{first} 至 {last} 共 {months}，{sites}，{results}。",
     "cli.demo.past_9999": "从 {start} 起 {months} 个月超出了 9999-12：请换一个更早的起始月份。",
     "count.months": "{count} 个月",
