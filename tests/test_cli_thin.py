@@ -112,3 +112,40 @@ def test_run_grade_is_the_whole_run_without_the_cli(tmp_path: Path) -> None:
     )
     assert nothing.exit_code == 1
     assert nothing.errors == [f"Nothing found in {empty}: is it the right folder?"]
+
+
+def test_one_mapping_of_the_librarys_errors(tmp_path: Path) -> None:
+    import click
+    from click.testing import CliRunner
+
+    from audit_xls.cli import _errors
+    from audit_xls.demo import DemoStartError
+    from audit_xls.model.period import PeriodError
+
+    def run(error: BaseException, **where: object):
+        @click.command()
+        def command() -> None:
+            with _errors("en", **where):  # type: ignore[arg-type]
+                raise error
+
+        return CliRunner().invoke(command, [])
+
+    usage = run(DemoStartError("cli.demo.past_9999", start="9999-11", months=3))
+    assert (
+        usage.exit_code == 2 and "Invalid value for --start: 3 months from 9999-11" in usage.output
+    )
+    refused = run(PathPolicyError("paths.same_output", option="--out", other="--csv", output="x"))
+    assert refused.exit_code == 2 and "Usage:" in refused.output
+    failed = run(PeriodError("period.invalid", text="2026-13"))
+    assert (
+        failed.exit_code == 1 and failed.output.startswith("Error: ") and "2026-13" in failed.output
+    )
+    blocked = run(
+        FileNotFoundError(2, "No such file"), writing=tmp_path / "no" / "r.xlsx", example="r.xlsx"
+    )
+    assert (
+        blocked.exit_code == 1
+        and f"the folder '{tmp_path / 'no'}' does not exist" in blocked.output
+    )
+    bug = run(KeyError("a bug"))
+    assert bug.exit_code == 1 and isinstance(bug.exception, KeyError)  # not hidden as a message
