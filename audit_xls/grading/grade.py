@@ -16,7 +16,14 @@ from typing import Any
 
 from audit_xls.grading import pool
 from audit_xls.grading.register import IssuedEntry
-from audit_xls.grading.sources import WPS_EXTENSION, Source, found_unread, open_sources, refusal
+from audit_xls.grading.sources import (
+    WPS_EXTENSION,
+    Source,
+    found_unread,
+    open_sources,
+    received,
+    refusal,
+)
 from audit_xls.grading.validate import Checker
 from audit_xls.i18n import t
 from audit_xls.model.codes import Status
@@ -33,7 +40,6 @@ from audit_xls.workbook.read import (
     RawWorkbook,
     ReadFailure,
     read_workbook,
-    sha256,
 )
 
 # A returned file bigger than this is refused unread (a workbook of 150 criteria is ~30 KB).
@@ -247,14 +253,12 @@ def _grade_all(
 def grade_one(source: Source, checker: Checker) -> WorkbookResult | Skipped:
     """Read, check and score one returned file; any failure becomes a diagnostic."""
     lang = checker.lang
-    data = read_source(source, lang)
-    if isinstance(data, Skipped):
-        return data
-    if isinstance(data, Diagnostic):
-        result = WorkbookResult(source.name, "", modified=source.modified)
-        result.diagnostics.append(data)
+    opened = received(source, read_source(source, lang), WorkbookResult)
+    if isinstance(opened, Skipped):
+        return opened
+    result, data = opened
+    if data is None:
         return result
-    result = WorkbookResult(source.name, sha256(data), modified=source.modified)
     try:
         _grade_bytes(data, result, checker)
     except Exception as error:  # the batch always finishes: report, never a traceback

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from stat import S_ISREG
+from typing import Protocol, TypeVar
 
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.i18n import t
@@ -27,6 +28,7 @@ from audit_xls.workbook.read import (
     MAX_COMPRESSION_RATIO,
     MAX_UNCOMPRESSED_BYTES,
     RATIO_CHECK_MIN_BYTES,
+    sha256,
 )
 
 # .et (WPS 表格) is read too: WPS writes it as an OLE file with an Excel 97-2003 (BIFF8) workbook
@@ -59,6 +61,29 @@ class Source:
     # encrypted, too large or too compressed: sent back unread), with the message's parameters.
     refused: str = ""
     params: tuple[tuple[str, object], ...] = ()
+
+
+class _Record(Protocol):
+    diagnostics: list[Diagnostic]
+
+
+R = TypeVar("R", bound=_Record)
+
+
+def received(
+    source: Source, data: bytes | Diagnostic | Skipped, new: Callable[..., R]
+) -> Skipped | tuple[R, bytes | None]:
+    """How a returned file's record begins, for grade and rectify collect alike, from what
+    reading it gave (grade.read_source): a skip stays a skip; a file whose bytes could not be
+    had gets a record with no hash carrying why (bytes None); bytes get a record with their
+    hash. `new(name, file_hash, modified=...)` makes the record (WorkbookResult, Reply)."""
+    if isinstance(data, Skipped):
+        return data
+    if isinstance(data, Diagnostic):
+        record = new(source.name, "", modified=source.modified)
+        record.diagnostics.append(data)
+        return record, None
+    return new(source.name, sha256(data), modified=source.modified), data
 
 
 def is_junk(name: str) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from audit_xls.grading.grade import read_source
 from audit_xls.grading.register import IssuedEntry
-from audit_xls.grading.sources import is_junk, open_sources, skip_reason
+from audit_xls.grading.sources import is_junk, open_sources, received, skip_reason
 from audit_xls.grading.validate import Choices, clip, expected_found, text_of
 from audit_xls.i18n import Clauses, Ref, t
 from audit_xls.model.codes import EventKind, ProblemStatus, ReplyStatus
@@ -42,7 +42,7 @@ from audit_xls.rectify.recheck import read_choice
 from audit_xls.workbook import layout
 from audit_xls.workbook.layout import COVER_ROW, COVER_VALUE_COL, HEADER_ROW, cell
 from audit_xls.workbook.pictures import extract_pictures, photos_for_criteria
-from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date, read_workbook, sha256
+from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date, read_workbook
 
 MAX_LISTED = 20
 # What a site may answer for a problem (the notice's dropdown, in this order).
@@ -467,14 +467,12 @@ def _column(name: str) -> int:
 
 
 def _check_file(conn: Any, source: Any, register: Any, today: date, lang: str) -> Reply | Skipped:
-    data = read_source(source, lang)
-    if isinstance(data, Skipped):
-        return data
-    if isinstance(data, Diagnostic):
-        reply = Reply(source.name, "", modified=source.modified)
-        reply.diagnostics.append(data)
+    opened = received(source, read_source(source, lang), Reply)
+    if isinstance(opened, Skipped):
+        return opened
+    reply, data = opened
+    if data is None:
         return reply
-    reply = Reply(source.name, sha256(data), modified=source.modified)
     try:
         raw = read_workbook(data)
         if isinstance(raw, ReadFailure):
