@@ -223,3 +223,11 @@ def test_build_refusals_in_english(tmp_path: Path) -> None:
     with pytest.raises(BuildError) as caught:
         build_all(standard, sites, "2026-13", tmp_path / "o", issued_on=date(2026, 11, 1))
     assert not_user_data(say(caught.value, "en")) == []
+
+
+def test_the_demos_made_up_words_choose_alike_in_both_languages() -> None:
+    from audit_xls.i18n import entry
+
+    for key in ("demo.fill.inspectors", "demo.fill.managers", "demo.fill.follow_ups"):
+        assert len(entry(key, "zh")) == len(entry(key, "en")) > 1, key
+        assert not_user_data(" ".join(entry(key, "en"))) == [], key
