@@ -109,10 +109,16 @@ def check_month(text: str) -> Period:
     return parse_period(text)
 
 
+class MonthOrderError(MonthlyError):
+    """--from after --to: a usage error (the command line shows it so, exit 2)."""
+
+    usage = True
+
+
 def check_month_order(from_: Period | None, to: Period | None) -> None:
-    """ValueError when --from is after --to."""
+    """MonthOrderError (a ValueError) when --from is after --to."""
     if from_ is not None and to is not None and from_ > to:
-        raise MonthlyError("monthly.error.month_order", from_=str(from_), to=str(to))
+        raise MonthOrderError("monthly.error.month_order", from_=str(from_), to=str(to))
 
 
 def _month_of(value: Period | str | None) -> Period | None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from audit_xls.history.monthly import MonthlyError, MonthlyReport, check_month_order
+from audit_xls.history.monthly import MonthlyError, MonthlyReport
 from audit_xls.i18n import DEFAULT_LANG, Ref, t
+from audit_xls.model.period import Period
 
 
 class MonthlyUsageError(MonthlyError):
-    """An option the user fixes on the command line (--from after --to, a --csv that is a
-    file): a usage error (exit 2) about `option`, or the command line as a whole."""
+    """An option the user fixes on the command line (a --csv that is a file): a usage error
+    (exit 2) about `option`. (--from after --to is monthly.MonthOrderError.)"""
 
     usage = True
 
@@ -27,8 +28,8 @@ def run_monthly(
     history: str | Path,
     out: str | Path,
     *,
-    from_: str | None = None,
-    to: str | None = None,
+    from_: Period | str | None = None,
+    to: Period | str | None = None,
     standard: str | None = None,
     region: str | None = None,
     csv_dir: str | Path | None = None,
@@ -36,17 +37,14 @@ def run_monthly(
     lang: str = DEFAULT_LANG,
 ) -> MonthlyReport:
     """Write the monthly workbook to `out` (and each pivot as a CSV into `csv_dir`); the
-    report, for the account and --json. Raises MonthlyUsageError, PathPolicyError (an output
-    that is the history), MonthlyError, HistoryError, CannotWrite (paths.cannot_write)."""
+    report, for the account and --json. Raises MonthlyUsageError, MonthOrderError,
+    PathPolicyError (an output that is the history), MonthlyError, HistoryError and
+    CannotWrite (paths.cannot_write)."""
     from audit_xls.history.monthly import monthly_report
     from audit_xls.history.monthly_exports import monthly_csv_paths, write_monthly_csv
     from audit_xls.history.monthly_workbook import write_monthly
     from audit_xls.paths import cannot_write, check_outputs
 
-    try:
-        check_month_order(from_, to)
-    except MonthlyError as error:
-        raise MonthlyUsageError(error.key, **error.params) from None
     if csv_dir and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
         raise MonthlyUsageError("cli.monthly.csv_not_folder", option="--csv", folder=csv_dir)
     csv_files = [("--csv", p) for p in monthly_csv_paths(csv_dir, lang)] if csv_dir else []
