@@ -37,6 +37,12 @@ MAX_CACHED_NUMBER = 1e15  # a cached deduction past this is not a deduction (che
 MAX_POINTS_DIGITS = 12  # 问题点数 typed with more digits is refused before int() reads it
 
 _WHOLE = re.compile(r"^\d+(?:\.0*)?$")
+_RESULT, _POINTS, _NOTE, _DEDUCTION = (
+    int(Col.RESULT),
+    int(Col.POINTS),
+    int(Col.NOTE),
+    int(Col.DEDUCTION),
+)
 _SPACES = re.compile(r"\s+")
 
 
@@ -55,6 +61,22 @@ class Validated:
     @property
     def has_errors(self) -> bool:
         return any(d.severity == ERROR for d in self.diagnostics)
+
+
+class _LockedRow:
+    """One row's locked cells: (column, text) in order, and the span of columns they fill
+    when they fill one without a gap (then a slice of the row is compared at once)."""
+
+    __slots__ = ("cells", "expected", "first", "past", "row")
+
+    def __init__(self, row: int, cells: list[tuple[int, str]]):
+        self.row = row
+        self.cells = cells
+        columns = [c for c, _ in cells]
+        contiguous = columns == list(range(columns[0], columns[0] + len(columns)))
+        # past == 0: not one span (each cell compared)
+        self.first, self.past = (columns[0], columns[-1] + 1) if contiguous else (0, 0)
+        self.expected = [text for _, text in cells]
 
 
 class Checker:
@@ -83,7 +105,10 @@ class Checker:
         self.photo_spool = photo_spool  # where readers leave kept pictures (outputs/photos.py)
         self._layouts: dict[tuple[str, str, str], Layout] = {}
         self._lock = threading.Lock()
-        self._locked_rows: dict[int, list[tuple[int, list[tuple[int, str]]]]] = {}
+        self._locked_rows: dict[int, list[_LockedRow]] = {}
+        self._criterion_rows: dict[int, list[Any]] = {}
+        self._choices: dict[str, Choices[Any]] = {}
+        self._deduction_rows: dict[int, list[int]] = {}
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -104,7 +129,7 @@ class Checker:
                     self._layouts[key] = found
         return found
 
-    def locked_rows(self, plan: Layout) -> list[tuple[int, list[tuple[int, str]]]]:
+    def locked_rows(self, plan: Layout) -> list[_LockedRow]:
         """The layout's locked cells grouped by row, in reading order (worked out once)."""
         key = id(plan)
         found = self._locked_rows.get(key)
@@ -112,7 +137,36 @@ class Checker:
             rows: dict[int, list[tuple[int, str]]] = {}
             for (r, c), expected in sorted(plan.locked_cells.items()):
                 rows.setdefault(r, []).append((c, expected))
-            found = self._locked_rows[key] = sorted(rows.items())
+            found = self._locked_rows[key] = [
+                _LockedRow(r, cells) for r, cells in sorted(rows.items())
+            ]
+        return found
+
+    def criterion_rows(self, plan: Layout) -> list[Any]:
+        """The layout's criterion rows, in order (worked out once)."""
+        key = id(plan)
+        found = self._criterion_rows.get(key)
+        if found is None:
+            found = self._criterion_rows[key] = [r for r in plan.rows if r.kind == "criterion"]
+        return found
+
+    def deduction_rows(self, plan: Layout) -> list[int]:
+        """Every row whose 扣分 cell check_cached_deductions may compare (worked out once)."""
+        key = id(plan)
+        found = self._deduction_rows.get(key)
+        if found is None:
+            rows = {*plan.criterion_row.values(), *plan.section_row.values()}
+            rows.update(plan.group_row.values())
+            found = self._deduction_rows[key] = sorted(rows)
+        return found
+
+    def choices(self, template: Template) -> Choices[Any]:
+        """The 检查结果 dropdown of a template (worked out once)."""
+        found = self._choices.get(template.name)
+        if found is None:
+            labels = template.results
+            found = Choices({label: code for code, label in labels.items()})
+            self._choices[template.name] = found
         return found
 
     def find_standard(self, values: dict[str, str]) -> Standard | None:
@@ -302,10 +356,13 @@ class _Run:
     def check_rows(self, plan: Layout) -> bool:
         """Every section, group and criterion code where the manifest says; False if moved."""
         moved = []
+        grid = self.raw.grid
+        height = len(grid)
         for row in plan.rows:
-            found = text_of(self.raw.value(row.index, Col.CODE))
-            if found != row.code:
-                moved.append((row.index, row.code, found))
+            r = row.index
+            found = grid[r][Col.CODE] if r < height and grid[r] else ""
+            if found != row.code and (found := text_of(found)) != row.code:
+                moved.append((r, row.code, found))
         if not moved:
             return True
         examples = Clauses(
@@ -324,14 +381,22 @@ class _Run:
     def check_locked(self, plan: Layout, blank: tuple[int, int] | None = None) -> None:
         """Every locked text as the layout says (the `blank` cell empty instead)."""
         grid = self.raw.grid
+        height = len(grid)
         changed = []
-        for r, cells in self.checker.locked_rows(plan):
-            values = grid[r] if r < len(grid) else []
-            for c, expected in cells:
+        for locked in self.checker.locked_rows(plan):
+            r = locked.row
+            values = grid[r] if r < height else []
+            # the common case, an unchanged row: one comparison of its slice
+            if (
+                locked.past
+                and blank is None
+                and values[locked.first : locked.past] == locked.expected
+            ):
+                continue
+            for c, expected in locked.cells:
                 if (r, c) == blank:
                     expected = ""
                 found = values[c] if c < len(values) else ""
-                # the common case (an unchanged text) costs one comparison
                 if found != expected and (found := text_of(found)) != expected:
                     changed.append((r, c, expected, found))
         if not changed:
@@ -374,7 +439,7 @@ class _Run:
 
     def check_answers(self, plan: Layout) -> None:
         labels = self.template.results
-        choices = Choices({label: code for code, label in labels.items()})
+        choices = self.checker.choices(self.template)
         label_list = [labels[c] for c in (PASS, FAIL, NA)]
         formulas = self.raw.input_formulas or set()
         if self.raw.input_formulas is None:  # the sheet's structure could not be scanned
@@ -383,16 +448,18 @@ class _Run:
         inexact: set[int] = set()  # rows whose label the workbook formulas read differently
         unanswered: list[tuple[str, str]] = []
         invalid: set[str] = set()
-        for row in plan.rows:
-            if row.kind != "criterion":
-                continue
+        grid = self.raw.grid
+        height = len(grid)
+        for row in self.checker.criterion_rows(plan):
             r = row.index
             bad = False
             for col in layout.INPUT_COLS if formulas else ():
                 if (r, int(col)) in formulas:
                     self.add("answer.formula", sheet=self.checklist, cell_name=cell(r, col))
                     bad = True
-            typed_result = self.raw.value(r, Col.RESULT)
+            values = grid[r] if r < height else ()
+            width = len(values)
+            typed_result = values[_RESULT] if width > _RESULT else ""
             result, how = choices.read(typed_result)
             if how == "loose":
                 assert result is not None
@@ -414,7 +481,7 @@ class _Run:
                     found=clip(text_of(typed_result), 40),
                     labels=label_list,
                 )
-            typed_points = self.raw.value(r, Col.POINTS)
+            typed_points = values[_POINTS] if width > _POINTS else ""
             points, points_ok = parse_points(typed_points)
             if not points_ok:
                 bad = True
@@ -424,7 +491,7 @@ class _Run:
                     cell_name=cell(r, Col.POINTS),
                     found=clip(text_of(typed_points), 40),
                 )
-            note = text_of(self.raw.value(r, Col.NOTE))
+            note = text_of(values[_NOTE] if width > _NOTE else "")
             if bad:
                 invalid.add(row.code)
                 continue
@@ -495,6 +562,16 @@ class _Run:
         Criterion, group and section rows are compared; rows holding (or summing) an answer
         whose label the formulas read differently from the scorer are left out.
         """
+        grid = self.raw.grid
+        height = len(grid)
+        if not any(
+            r < height
+            and len(grid[r]) > _DEDUCTION
+            and isinstance(grid[r][_DEDUCTION], (int, float))
+            and not isinstance(grid[r][_DEDUCTION], bool)
+            for r in self.checker.deduction_rows(plan)
+        ):
+            return  # no cached 扣分 (never recalculated, as issued): nothing to compare
         deductions = {c.code: c.deduction for c in card.criteria}
         answered = {c.code for c in card.criteria if c.result is not None}
         # an inspection veto the formulas did not see changes every section's sums

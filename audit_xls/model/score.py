@@ -116,23 +116,35 @@ def score_section(
 ) -> tuple[SectionScore, list[CriterionScore]]:
     """`extra`: the optional 复查 rule's deduction for problems found not fixed (score())."""
     criterion_scores: list[CriterionScore] = []
+    add = criterion_scores.append
     deducted = ZERO
     groups: list[Decimal] = []
+    applicable = False  # any criterion not 不适用 (unanswered counts as applicable)
+    section_veto = False  # a failed veto of this section's scope
+    get = answers.get
     for group in section.groups:
         group_deducted = ZERO
         for criterion in group.criteria:
-            answer = answers.get(criterion.code, _BLANK)
-            deduction = criterion_deduction(criterion.rule, answer)
-            criterion_scores.append(
-                CriterionScore(criterion.code, answer.result, counted_points(answer), deduction)
-            )
-            group_deducted += deduction
+            answer = get(criterion.code, _BLANK)
+            result = answer.result
+            if result != NA:
+                applicable = True
+            if result == FAIL:
+                rule = criterion.rule
+                if rule.kind == "veto" and rule.scope == "section":
+                    section_veto = True
+                deduction = criterion_deduction(rule, answer)
+                group_deducted += deduction
+                points = 1 if answer.problem_points is None else answer.problem_points
+            else:
+                deduction, points = ZERO, 0
+            add(CriterionScore(criterion.code, result, points, deduction))
         if group.points is not None:
             group_deducted = min(group_deducted, group.points)
         groups.append(group_deducted)
         deducted += group_deducted
-    applicable = any(answers.get(c.code, _BLANK).result != NA for c in section.criteria)
-    vetoed = applicable and (inspection_vetoed or _vetoes(section.criteria, answers, "section"))
+    # a section without criteria is not applicable (any() of nothing), as before
+    vetoed = applicable and (inspection_vetoed or section_veto)
     deducted = section.points if vetoed else min(deducted + extra, section.points)
     score = section.points - deducted if applicable else ZERO
     return (
