@@ -51,6 +51,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# A part's usual start: an XML declaration at most, then its root element (a quick match
+# before the exact walk of the prolog, _check_xml_head)
+_USUAL_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^<>]*\?>\s*)?<[A-Za-z_]")
 # A tag's attributes, quoted values taken whole (they may hold ">"); unrolled, so a tag
 # that never closes costs one linear pass, not exponential backtracking.
 _ATTRS = rb"""([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)"""
@@ -348,12 +351,27 @@ def _check_heads(
 ) -> ReadFailure | None:
     """The DOCTYPE check of every part (rels may point a sheet at any name), in the archive's
     order; parts in `read` (already inflated whole) are checked from those bytes."""
+    usual = _USUAL_PROLOG.match
     for info in archive.infolist():
-        if info.file_size:
-            whole = read.get(info.filename) if read else None
-            failure = _check_xml_head(data, archive, info, digest, whole)
-            if failure:
-                return failure
+        if not info.file_size:
+            continue
+        whole = read.get(info.filename) if read else None
+        if whole is not None:
+            head: bytes | memoryview | None = whole[:XML_HEAD_CHUNK]
+        else:
+            head = _raw_part(data, info)
+            if head is not None and info.compress_type == zipfile.ZIP_DEFLATED:
+                try:
+                    head = zlib.decompressobj(-zlib.MAX_WBITS).decompress(head, XML_HEAD_CHUNK)
+                except zlib.error:
+                    head = None  # the full check reports it
+            elif head is not None:
+                head = head[:XML_HEAD_CHUNK]
+        if head is not None and usual(head):
+            continue  # the usual prolog, then the root element: nothing can declare entities
+        failure = _check_xml_head(data, archive, info, digest, whole)
+        if failure:
+            return failure
     return None
 
 

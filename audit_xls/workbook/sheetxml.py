@@ -280,7 +280,10 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
                     value = value[3:-4]
                 if kind == b"" or kind == b"n":
                     if not value:
-                        empty_row, empty_col = max(empty_row, r), max(empty_col, c)
+                        if r > empty_row:
+                            empty_row = r
+                        if c > empty_col:
+                            empty_col = c
                         continue  # an empty value: no cell
                     if not value.isdigit() and _NUMBER.fullmatch(value) is None:
                         raise Unusual
@@ -309,7 +312,10 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
                     shown = value.strip()
                     errors[(r, c)] = shown.decode("utf-8", "replace") or "#N/A"
                     if not shown:
-                        empty_row, empty_col = max(empty_row, r), max(empty_col, c)
+                        if r > empty_row:
+                            empty_row = r
+                        if c > empty_col:
+                            empty_col = c
                         continue  # an error without its text: no cell
                     item = ""  # calamine reads an error as ""; read.py puts its text back
                 else:
@@ -323,7 +329,10 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
             else:
                 if kind == b"e":
                     errors[(r, c)] = "#N/A"
-                empty_row, empty_col = max(empty_row, r), max(empty_col, c)
+                if r > empty_row:
+                    empty_row = r
+                if c > empty_col:
+                    empty_col = c
                 continue  # nothing, or a formula without a cached value: no cell
         add((r, c, item))
         if r > last_row:
