@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -143,15 +144,17 @@ def _grade_in_worker(checker: Checker, source: Source) -> tuple[Any, int]:
 # the standard per workbook cost more than grading it. The standard goes as its index.
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 def _slots(obj: Any) -> tuple[Any, ...]:
     """A dataclass's fields in order (what its constructor takes back)."""
-    names = _FIELD_NAMES.get(type(obj))
-    if names is None:
-        names = _FIELD_NAMES[type(obj)] = tuple(f.name for f in fields(obj) if f.init)
-    return tuple(getattr(obj, name) for name in names)
+    getter = _FIELDS.get(type(obj))
+    if getter is None:
+        names = tuple(f.name for f in fields(obj) if f.init)
+        many = attrgetter(*names) if len(names) > 1 else None
+        getter = _FIELDS[type(obj)] = many or (lambda o: tuple(getattr(o, n) for n in names))
+    return getter(obj)
 
 
 def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, ...]:
@@ -314,8 +317,8 @@ def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
         if raw.manifest is not None:  # a sheet deleted or renamed: sent back, not missing
             _identify(result, raw.manifest)
         return
-    _identify(result, raw.manifest)
     checked = checker.check(raw, result.file)
+    _identify(result, raw.manifest, checked.manifest_intact)
     if checked.standard is not None:
         _attach_photos(data, raw, checked.standard, result, checker)
     raw.release()
@@ -330,13 +333,16 @@ def _grade_bytes(data: bytes, result: WorkbookResult, checker: Checker) -> None:
         result.card = checked.card
 
 
-def _identify(result: WorkbookResult, manifest: Manifest) -> None:
-    """Site and region from the manifest; id and month only when it is intact."""
+def _identify(result: WorkbookResult, manifest: Manifest, intact: bool | None = None) -> None:
+    """Site and region from the manifest; id and month only when it is intact (`intact`: as
+    the checker found it, else worked out here)."""
     values = manifest.values
     result.site_code = values.get("site_code", "")
     result.site_name = values.get("site_name", "")
     result.region = values.get("region", "")
-    if manifest.checksum == manifest.expected_checksum:
+    if intact is None:
+        intact = manifest.checksum == manifest.expected_checksum
+    if intact:
         # an edited manifest's id and month must not count as a return or open a month
         result.workbook_id = values.get("workbook_id", "")
         result.set_period(values.get("period", ""))  # kept as found when not YYYY-MM

@@ -57,6 +57,7 @@ class Validated:
     inspection_date: date | None = None
     card: ScoreCard | None = None
     rechecks: list[Any] = field(default_factory=list)  # rectify.recheck.Verdict per 复查 row
+    manifest_intact: bool = False  # its checksum matches its content (worked out once)
 
     @property
     def has_errors(self) -> bool:
@@ -214,7 +215,8 @@ class _Run:
     def run(self) -> Validated:
         manifest = self.raw.manifest
         values = manifest.values
-        if manifest.checksum != manifest.expected_checksum:
+        self.result.manifest_intact = manifest.checksum == manifest.expected_checksum
+        if not self.result.manifest_intact:
             self.add("manifest.tampered", sheet=layout.MANIFEST_SHEET)
             return self.result
         if values.get("template", "").startswith(NOTICE_TEMPLATE_PREFIX):
