@@ -838,15 +838,14 @@ def _xlsx_surely_small(xml: bytes, cell_tags: int) -> bool:
     return (999 + xml.count(b"row")) * (26 + cell_tags) <= MAX_SHEET_CELLS
 
 
-def _xlsx_extent(xml: bytes) -> Extent:
-    """The farthest filled cell, placed as calamine places cells.
+def _xlsx_walk(xml: bytes) -> Iterator[tuple[bool, int, int, bytes, int]]:
+    """Rows and cells with content, placed as calamine places cells: (a cell, row, column,
+    attributes, where the tag ends); a row is given with column 0.
 
     A cell without `r` sits right of the previous cell of its row; a row without `r` below
     the previous one (a self-closing <row/> counts too); a cell's own `r` wins over its row.
-    Any cell element with content counts as filled, and so does a row with content and its own
-    `r`: erring large costs a refusal, erring small lets calamine abort the process.
+    Rows are given when they have content and their own `r`.
     """
-    rows = cols = 0
     row_index = col_index = 0
     for match in _SHEET_TAG.finditer(xml):
         closing, name, attrs = match.groups()
@@ -857,8 +856,7 @@ def _xlsx_extent(xml: bytes) -> Extent:
             ref = _R_VALUE.search(attrs)
             if ref:
                 row_index = _xlsx_ref(b"A" + (ref.group(1) or ref.group(2) or b""))[0]
-                rows = max(rows, row_index + 1)
-                cols = max(cols, 1)
+                yield False, row_index, 0, attrs, match.end()
         elif not closing:
             ref = _R_VALUE.search(attrs)
             if ref:
@@ -866,36 +864,31 @@ def _xlsx_extent(xml: bytes) -> Extent:
             else:
                 row = row_index
             if not attrs.endswith(b"/"):
-                rows, cols = max(rows, row + 1), max(cols, col_index + 1)
-                if rows * cols > MAX_SHEET_CELLS:
-                    break  # already refused: no need to scan the rest
+                yield True, row, col_index, attrs, match.end()
             col_index += 1
+
+
+def _xlsx_extent(xml: bytes) -> Extent:
+    """The farthest filled cell, placed as calamine places cells (_xlsx_walk).
+
+    Any cell element with content counts as filled, and so does a row with content and its own
+    `r`: erring large costs a refusal, erring small lets calamine abort the process.
+    """
+    rows = cols = 0
+    for is_cell, row, col, _, _ in _xlsx_walk(xml):
+        rows, cols = max(rows, row + 1), max(cols, col + 1)
+        if is_cell and rows * cols > MAX_SHEET_CELLS:
+            break  # already refused (at this cell, the corner named): the rest is not needed
     return rows, cols
 
 
 def _xlsx_cells(xml: bytes) -> Iterator[tuple[int, int, bytes, int, int]]:
     """Every cell element with content: (row, column, attributes, content start, content end),
-    placed as calamine places cells (see _xlsx_extent). Only for sheets already bounded."""
-    row_index = col_index = 0
-    for match in _SHEET_TAG.finditer(xml):
-        closing, name, attrs = match.groups()
-        if name == b"row":
-            if closing or attrs.endswith(b"/"):
-                row_index, col_index = row_index + 1, 0
-                continue
-            ref = _R_VALUE.search(attrs)
-            if ref:
-                row_index = _xlsx_ref(b"A" + (ref.group(1) or ref.group(2) or b""))[0]
-        elif not closing:
-            ref = _R_VALUE.search(attrs)
-            if ref:
-                row, col_index = _xlsx_ref(ref.group(1) or ref.group(2) or b"")
-            else:
-                row = row_index
-            if not attrs.endswith(b"/"):
-                close = _CELL_CLOSE.search(xml, match.end())
-                yield row, col_index, attrs, match.end(), close.start() if close else len(xml)
-            col_index += 1
+    placed as calamine places cells (_xlsx_walk). Only for sheets already bounded."""
+    for is_cell, row, col, attrs, begin in _xlsx_walk(xml):
+        if is_cell:
+            close = _CELL_CLOSE.search(xml, begin)
+            yield row, col, attrs, begin, close.start() if close else len(xml)
 
 
 # A formula element (any prefix), a cell's closing tag, a cell's type, its value's text.
@@ -1149,7 +1142,28 @@ class _SheetScan:
         return self.rows * self.cols <= MAX_SHEET_CELLS
 
 
-class _OdsTables:
+class _ScannedSheets:
+    """Sheets walked by hand into a _SheetScan each (.ods tables, .xls sheets): what the
+    checks ask of a sheet, from its scan (None: the sheet could not be walked)."""
+
+    def scan(self, name: str) -> _SheetScan | None:
+        raise NotImplementedError
+
+    def extent(self, name: str) -> Extent | None:
+        scan = self.scan(name)
+        return None if scan is None else (scan.rows, scan.cols)
+
+    def inputs(self, name: str) -> Inputs:
+        scan = self.scan(name)
+        return (None, set()) if scan is None else (scan.formulas, scan.hidden)
+
+    def errors(self, name: str) -> dict[tuple[int, int], str]:
+        # an ODF cell holds an error only as a formula's result: its scan has none
+        scan = self.scan(name)
+        return {} if scan is None else scan.errors
+
+
+class _OdsTables(_ScannedSheets):
     """The .ods tables walked by hand from content.xml (extent, input formulas, hidden rows)."""
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile):
@@ -1190,17 +1204,6 @@ class _OdsTables:
                 end = end if end >= 0 else len(content)
                 self._scans[name] = _scan_ods_table(content, start, end)
         return self._scans[name]
-
-    def extent(self, name: str) -> Extent | None:
-        scan = self.scan(name)
-        return None if scan is None else (scan.rows, scan.cols)
-
-    def inputs(self, name: str) -> Inputs:
-        scan = self.scan(name)
-        return (None, set()) if scan is None else (scan.formulas, scan.hidden)
-
-    def errors(self, name: str) -> dict[tuple[int, int], str]:
-        return {}  # an ODF cell holds an error only as a formula's result (formulas are found)
 
 
 def _scan_ods_table(content: bytes, start: int, end: int, exact: bool = False) -> _SheetScan:
@@ -1312,7 +1315,7 @@ _BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!",
                 0x1D: "#NAME?", 0x24: "#NUM!", 0x2A: "#N/A"}  # fmt: skip
 
 
-class _XlsSheets:
+class _XlsSheets(_ScannedSheets):
     """The .xls sheets walked by hand from the BIFF8 Workbook stream."""
 
     def __init__(self, data: bytes):
@@ -1345,18 +1348,6 @@ class _XlsSheets:
                 None if offset is None or stream is None else _scan_biff_sheet(stream, offset)
             )
         return self._scans[name]
-
-    def extent(self, name: str) -> Extent | None:
-        scan = self.scan(name)
-        return None if scan is None else (scan.rows, scan.cols)
-
-    def inputs(self, name: str) -> Inputs:
-        scan = self.scan(name)
-        return (None, set()) if scan is None else (scan.formulas, scan.hidden)
-
-    def errors(self, name: str) -> dict[tuple[int, int], str]:
-        scan = self.scan(name)
-        return {} if scan is None else scan.errors
 
 
 def _biff_boundsheets(stream: bytes) -> dict[str, int]:
