@@ -17,6 +17,7 @@ from audit_xls import i18n
 from audit_xls.grading.register import REGISTER_COLUMNS
 from audit_xls.model.codes import (
     EventKind,
+    EventSource,
     ProblemStatus,
     RecheckVerdict,
     ReplyStatus,
@@ -28,7 +29,16 @@ from audit_xls.model.results import GRADED, SENT_BACK, SUPERSEDED
 from audit_xls.model.score import FAIL, NA, PASS
 from audit_xls.workbook.layout import COVER_FIELDS, COVER_INPUTS, MAX_PROBLEM_POINTS
 
-MEMBERS = [*Result, *Status, *Severity, *ProblemStatus, *EventKind, *ReplyStatus, *RecheckVerdict]
+MEMBERS = [
+    *Result,
+    *Status,
+    *Severity,
+    *ProblemStatus,
+    *EventKind,
+    *EventSource,
+    *ReplyStatus,
+    *RecheckVerdict,
+]
 
 
 @pytest.mark.parametrize("member", MEMBERS, ids=str)

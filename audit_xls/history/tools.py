@@ -35,7 +35,7 @@ from audit_xls.history.backend import (
     open_read,
     shown,
 )
-from audit_xls.model.codes import EventKind, ProblemStatus, Result, Status
+from audit_xls.model.codes import EventKind, EventSource, ProblemStatus, Result, Status
 from audit_xls.model.period import PeriodError, stored_period
 
 CHUNK = 20000  # rows per migrate transaction
@@ -578,7 +578,9 @@ def _sync_ledger(
     ):
         current = ledger._current_row(conn, site, period, standard_id)
         policy = Carried(current[0] if current else None)
-        ledger.sync_found(conn, site, period, Known(standard_id, policy), now, source="merge")
+        ledger.sync_found(
+            conn, site, period, Known(standard_id, policy), now, source=EventSource.MERGE
+        )
 
 
 # --- check ---------------------------------------------------------------------------------

@@ -82,6 +82,17 @@ class EventKind(Code):
     REOPENED = "reopened"
 
 
+class EventSource(Code):
+    """What recorded a rectification event (rectify/ledger.py's problem_events.source)."""
+
+    INSPECTION = "inspection"  # grade: found, revised, withdrawn
+    RECHECK = "recheck"  # grade: a 复查 verdict
+    NOTICE = "notice"  # rectify notices
+    REPLY = "reply"  # rectify collect
+    MIGRATION = "migration"  # the upgrade to the ledger (schema 3)
+    MERGE = "merge"  # history merge
+
+
 class ReplyStatus(Code):
     """What became of a returned 整改通知单 (rectify/collect.py): its replies accepted, or the
     file sent back whole."""

@@ -23,7 +23,7 @@ from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import is_junk, open_sources, received, skip_reason
 from audit_xls.grading.validate import Choices, clip, expected_found, text_of
 from audit_xls.i18n import Clauses, Ref, t
-from audit_xls.model.codes import EventKind, ProblemStatus, ReplyStatus
+from audit_xls.model.codes import EventKind, EventSource, ProblemStatus, ReplyStatus
 from audit_xls.model.diagnostics import ERROR, Diagnostic, make
 from audit_xls.model.period import Period, period_or_none, stored_period
 from audit_xls.model.results import Photo, Skipped
@@ -556,7 +556,7 @@ def _record(conn: Any, reply: Reply, replied_on: date, recorded_at: str, lang: s
             done_date=row.done_date.isoformat() if row.done_date else None,
             note=row.remark,
             late=1 if row.late else 0,
-            source="reply",
+            source=EventSource.REPLY,
             file=reply.file,
             document_id=reply.notice_id,
         )

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from audit_xls.model.codes import EventKind, ProblemStatus, Result, Status
+from audit_xls.model.codes import EventKind, EventSource, ProblemStatus, Result, Status
 from audit_xls.model.period import Period, stored_period
 from audit_xls.rectify.policy import DEFAULT_DAYS, policy_of
 
@@ -213,7 +213,7 @@ def sync_found(
     standard: Any,
     recorded_at: str,
     *,
-    source: str = "inspection",
+    source: EventSource = EventSource.INSPECTION,
 ) -> int:
     """Bring the problems of a site, month and standard in line with its current graded
     result: new failures found, changed ones revised, vanished ones withdrawn. Returns the
@@ -358,7 +358,7 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
                 event_date=inspected.isoformat(),
                 deadline=deadline,
                 note=verdict.note,
-                source="recheck",
+                source=EventSource.RECHECK,
                 file=w.file,
                 document_id=w.workbook_id,
             )
@@ -389,7 +389,9 @@ def backfill(conn: Any, recorded_at: str) -> None:
            ORDER BY period, site_code, standard_id"""
     ).fetchall()
     for site_code, period, standard_id in rows:  # the month as stored: it finds its rows
-        sync_found(conn, site_code, period, _Known(standard_id), recorded_at, source="migration")
+        sync_found(
+            conn, site_code, period, _Known(standard_id), recorded_at, source=EventSource.MIGRATION
+        )
 
 
 def implied_states(conn: Any, recorded_at: str = "") -> dict[str, ProblemState]:
@@ -453,7 +455,7 @@ def implied_states(conn: Any, recorded_at: str = "") -> dict[str, ProblemState]:
                 EventKind.FOUND,
                 OPEN,
                 inspected or "",
-                "migration",
+                EventSource.MIGRATION,
                 file,
                 workbook_id,
                 recorded_at,
@@ -473,7 +475,7 @@ class Event:
     kind: EventKind
     status: ProblemStatus
     event_date: str
-    source: str
+    source: str  # an EventSource, as stored
     file: str
     document_id: str
     recorded_at: str

@@ -28,7 +28,7 @@ from audit_xls import __version__
 from audit_xls.grading.register import IssuedEntry, write_issued
 from audit_xls.grading.sites import Site
 from audit_xls.i18n import t
-from audit_xls.model.codes import EventKind, Status
+from audit_xls.model.codes import EventKind, EventSource, Status
 from audit_xls.model.period import Period, parse_period, stored_period
 from audit_xls.model.standard import Standard
 from audit_xls.outputs.xlsx import WORKBOOK_OPTIONS, strict_warnings
@@ -717,7 +717,7 @@ def record_notice(conn: Any, notice: Notice, recorded_at: str) -> bool:
             status=states[item.problem].status,
             event_date=notice.issued_on.isoformat(),
             deadline=item.deadline,
-            source="notice",
+            source=EventSource.NOTICE,
             file=notice.file,
             document_id=notice.id,
         )
