@@ -66,13 +66,12 @@ def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def _errors(lang: str, writing: object | None = None, example: str | None = None) -> Iterator[None]:
+def _errors(lang: str) -> Iterator[None]:
     """The one mapping of the library's errors to what the user sees, in `lang`, without a
     traceback. An error that names an `option` is a usage error about it, one marked `usage`
-    a usage error of the command line (both exit 2); an OSError while writing `writing` says
-    why it cannot be written (paths.cannot_write, `example` a file name to suggest); any other
-    error of the library (its own classes, or an OSError) is its words (exit 1). Anything
-    else is a bug and goes up with its traceback."""
+    a usage error of the command line (both exit 2); any other error of the library (its own
+    classes, among them paths.CannotWrite for an output that cannot be written, or an
+    OSError) is its words (exit 1). Anything else is a bug and goes up with its traceback."""
     try:
         yield
     except click.ClickException:
@@ -80,10 +79,6 @@ def _errors(lang: str, writing: object | None = None, example: str | None = None
     except Exception as error:
         if not isinstance(error, OSError) and not type(error).__module__.startswith("audit_xls."):
             raise
-        if isinstance(error, OSError) and writing is not None:
-            from audit_xls.paths import cannot_write
-
-            error = cannot_write(str(writing), error, example)
         words = say(error, lang)
         option = getattr(error, "option", None)
         if option:
@@ -659,12 +654,13 @@ def rectify() -> None:
 @lang_option
 def rectify_notices(period, out, sites, standards, issued_on, history_path, lang) -> None:
     """One 整改通知单 workbook per site with problems to fix, recorded in the history."""
-    from audit_xls.rectify.notices import write_notices
-    from audit_xls.standards.loader import load_standards, standards_folder
+    from audit_xls.rectify.run import run_notices
 
-    with _errors(lang, writing=out):
-        known = load_standards(standards_folder(standards))
-        written = write_notices(history_path, period, out, known, issued_on, sites or None, lang)
+    with _errors(lang):
+        written = run_notices(
+            history_path, period, out, standards=standards, issued_on=issued_on, sites=sites,
+            lang=lang,
+        )  # fmt: skip
     click.echo(written.message(lang))
 
 
@@ -697,21 +693,14 @@ def rectify_notices(period, out, sites, standards, issued_on, history_path, lang
 def rectify_collect(replies, issued, out, as_json, today, photos_dir, history_path, lang) -> None:
     """Read returned notices, send back what cannot be trusted, record the replies."""
     import json
-    from pathlib import Path
 
-    from audit_xls.grading.register import read_issued
-    from audit_xls.outputs.photos import default_folder
-    from audit_xls.rectify.collect import collect_replies
-    from audit_xls.rectify.report import account_lines, to_json, write_report
+    from audit_xls.rectify.report import account_lines, to_json
+    from audit_xls.rectify.run import run_collect
 
-    photos = Path(photos_dir) if photos_dir else default_folder(out)
-    with _errors(lang, writing=photos):  # an OSError: the photo folder cannot be written
-        entries = read_issued(issued) if issued else None
-        collected = collect_replies(
-            Path(replies), history_path, issued=entries, today=today, lang=lang, photos=photos
+    with _errors(lang):
+        collected = run_collect(
+            replies, history_path, out, issued=issued, today=today, photos=photos_dir, lang=lang
         )
-    with _errors(lang, writing=out, example=t("rectify.report.example_file", lang)):
-        write_report(out, collected, lang)
     lines = account_lines(collected, out, lang)
     if as_json:
         click.echo(json.dumps(to_json(collected, lang), ensure_ascii=False, indent=2))

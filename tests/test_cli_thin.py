@@ -122,10 +122,10 @@ def test_one_mapping_of_the_librarys_errors(tmp_path: Path) -> None:
     from audit_xls.demo import DemoStartError
     from audit_xls.model.period import PeriodError
 
-    def run(error: BaseException, **where: object):
+    def run(error: BaseException):
         @click.command()
         def command() -> None:
-            with _errors("en", **where):  # type: ignore[arg-type]
+            with _errors("en"):
                 raise error
 
         return CliRunner().invoke(command, [])
@@ -140,12 +140,9 @@ def test_one_mapping_of_the_librarys_errors(tmp_path: Path) -> None:
     assert (
         failed.exit_code == 1 and failed.output.startswith("Error: ") and "2026-13" in failed.output
     )
-    blocked = run(
-        FileNotFoundError(2, "No such file"), writing=tmp_path / "no" / "r.xlsx", example="r.xlsx"
-    )
-    assert (
-        blocked.exit_code == 1
-        and f"the folder '{tmp_path / 'no'}' does not exist" in blocked.output
-    )
+    lost = tmp_path / "no" / "r.xlsx"
+    blocked = run(cannot_write(lost, FileNotFoundError(2, "No such file"), "r.xlsx"))
+    assert blocked.exit_code == 1
+    assert f"the folder '{lost.parent}' does not exist" in blocked.output
     bug = run(KeyError("a bug"))
     assert bug.exit_code == 1 and isinstance(bug.exception, KeyError)  # not hidden as a message
