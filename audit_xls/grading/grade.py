@@ -125,6 +125,17 @@ class _Config:
     photo_spool: str = ""  # where readers leave kept pictures (outputs/photos.py)
 
 
+def start_readers(jobs: int | None = None, limits: pool.Limits | None = None) -> None:
+    """Start grade_returns' reader processes now, without waiting: they boot while the
+    caller loads the standards and lists the returns (jobs=0: none, see grade_returns)."""
+    if jobs != 0:
+        _readers(jobs, limits).launch()
+
+
+def _readers(jobs: int | None, limits: pool.Limits | None) -> pool.ReaderPool:
+    return pool.shared_pool(jobs or pool.default_jobs(), _make_checker, _grade_in_worker, limits)
+
+
 def _make_checker(config: _Config) -> Checker:
     return Checker(
         config.standards, config.issued, lang=config.lang,
@@ -242,9 +253,7 @@ def _grade_all(
     if jobs == 0:  # in this process: debugging and profiling only (see pool.py)
         packed = pool.run_in_process(_make_checker, _grade_in_worker, config, sources, progress)
     else:
-        readers = pool.shared_pool(
-            jobs or pool.default_jobs(), _make_checker, _grade_in_worker, limits
-        )
+        readers = _readers(jobs, limits)
         # each result unpacked as it arrives, while the readers go on with the next files
         packed = readers.map(config, sources, failed, progress, received=unpacked)
     out: list[WorkbookResult | Skipped] = []

@@ -75,7 +75,9 @@ def run_grade(
     A history that cannot record the run is not raised: the outputs are written, the
     outcome says so with exit code HISTORY_NOT_RECORDED.
     """
-    from audit_xls.grading.grade import exit_code, grade_returns, register_mismatch
+    from audit_xls.grading.grade import exit_code, grade_returns, register_mismatch, start_readers
+
+    start_readers(jobs)  # they boot while the standards load and the returns are listed
     from audit_xls.grading.prepare import prepare_grade
     from audit_xls.history.store import HistoryError, record_batch
     from audit_xls.outputs.console import account_lines
