@@ -32,3 +32,12 @@ def work(state: dict, item: tuple) -> tuple[str, object]:
 
 def failed(item: tuple, code: str, detail: str) -> tuple[str, object]:
     return (code, detail)
+
+
+def task(conn, payload: str) -> None:
+    """A caller's task (ReaderPool.call): echoes, dies or fails as told."""
+    if payload == "exit":
+        os._exit(3)
+    if payload == "raise":
+        raise ValueError("no")
+    conn.send(("echo", payload, conn.recv()))

@@ -146,3 +146,56 @@ def test_one_mapping_of_the_librarys_errors(tmp_path: Path) -> None:
     assert f"the folder '{lost.parent}' does not exist" in blocked.output
     bug = run(KeyError("a bug"))
     assert bug.exit_code == 1 and isinstance(bug.exception, KeyError)  # not hidden as a message
+
+
+@pytest.mark.parametrize("jobs", [1, 0])
+def test_run_grade_tail_keeps_its_order_of_effect(tmp_path: Path, jobs: int) -> None:
+    """The CSV and history are written beside the summary (jobs 1: in the reader process),
+    yet with the effect of one after the other: a summary that cannot be written leaves no
+    CSV and records nothing; a CSV that cannot be written records nothing."""
+    import sqlite3
+
+    from returns import fill, issue, mini_standard
+
+    from audit_xls.grading.run import run_grade
+    from audit_xls.outputs.shared import ReportError
+
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    standard = mini_standard(standards)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    for code in ("P001", "P002"):
+        book = issue(standard, code, "滨江花园", "华东")
+        (returns / f"{code}.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    history = tmp_path / "h.sqlite"
+
+    def recorded() -> int:
+        with sqlite3.connect(history) as conn:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'workbooks'").fetchall():
+                return 0  # not even created
+            return conn.execute("SELECT count(*) FROM workbooks").fetchone()[0]
+
+    def grade(out: Path, csv: Path):
+        return run_grade(
+            str(returns), str(out), standards_dir=str(standards), csv_path=str(csv),
+            history=str(history), jobs=jobs, lang="en",
+        )  # fmt: skip
+
+    blocked = tmp_path / "blocked.xlsx"
+    blocked.mkdir()  # the summary cannot replace a folder
+    csv = tmp_path / "r.csv"
+    with pytest.raises(ReportError):
+        grade(blocked, csv)
+    assert not csv.exists() and recorded() == 0
+    out = tmp_path / "s.xlsx"
+    blocked_csv = tmp_path / "blocked.csv"
+    blocked_csv.mkdir()
+    with pytest.raises(ReportError) as error:
+        grade(out, blocked_csv)
+    assert str(blocked_csv) in str(error.value)
+    assert out.is_file() and recorded() == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
+    outcome = grade(out, csv)
+    assert outcome.exit_code == 0 and csv.is_file() and recorded() == 2
+    assert outcome.lines[-1].startswith(f"History {history}")

@@ -128,3 +128,19 @@ def test_results_cross_as_tuples_and_come_back_equal(shipped_standard, tmp_path)
         assert kind == 0 and all(not hasattr(v, "__dict__") for v in packed[:11])
         assert grade._unpack(packed, (shipped_standard,)) == made
     assert made.diagnostics and made.card is None  # b.xlsx: sent back
+
+
+def test_a_task_handed_to_an_idle_worker_talks_or_is_known_dead(readers):
+    pool = readers(1)
+    assert run(pool, [("ok", 1)]) == [("ok", 10)]
+    call = pool.call(pool_work.task, "hello")
+    assert call is not None and call.send(("go",))
+    assert call.receive() == ("echo", "hello", ("go",))
+    assert run(pool, [("ok", 2)]) == [("ok", 20)]  # the worker reads on
+    failing = pool.call(pool_work.task, "raise")
+    assert failing is not None and failing.receive() is None
+    dying = pool.call(pool_work.task, "exit")
+    assert dying is not None and dying.receive() is None
+    dying.abandon()
+    assert pool.call(pool_work.task, "hello") is None  # no worker up until the next map
+    assert run(pool, [("ok", 3)]) == [("ok", 30)]

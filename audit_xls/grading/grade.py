@@ -60,11 +60,14 @@ def grade_returns(
     standards_folder: str = "",
     limits: pool.Limits | None = None,
     photo_spool: str = "",
+    packed: dict[int, tuple[Any, ...]] | None = None,
 ) -> BatchResult:
     """Grade every returned workbook under RETURNS (a folder or a .zip), in input order.
 
     Files are read in `jobs` reader processes (default: one per core; see grading/pool.py),
     each with the memory and time `limits`; `jobs=0` reads in this process (debugging only).
+    `packed`, when given, receives each result's packed form as it came from its reader, by
+    id() of the result (see pack_batch).
     """
     returns = Path(returns)
     config = _Config(tuple(standards), tuple(issued) if issued is not None else None, lang,
@@ -82,7 +85,7 @@ def grade_returns(
             else:
                 unread.append(WorkbookResult(source.name, "", modified=source.modified,
                                              diagnostics=[refused]))  # fmt: skip
-        workbooks = _grade_all(to_read, config, jobs, progress, limits)
+        workbooks = _grade_all(to_read, config, jobs, progress, limits, packed)
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
     results = unread + [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
@@ -130,6 +133,14 @@ def start_readers(jobs: int | None = None, limits: pool.Limits | None = None) ->
     caller loads the standards and lists the returns (jobs=0: none, see grade_returns)."""
     if jobs != 0:
         _readers(jobs, limits).launch()
+
+
+def tail_pool(jobs: int | None) -> pool.ReaderPool | None:
+    """The pool grade_returns just read with (for a task of the run's tail), if it is up."""
+    readers = pool.current_pool()
+    if readers is None or readers.setup is not _make_checker or jobs == 0:
+        return None
+    return readers
 
 
 def _readers(jobs: int | None, limits: pool.Limits | None) -> pool.ReaderPool:
@@ -192,6 +203,36 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
     )  # fmt: skip
 
 
+def pack_batch(
+    batch: BatchResult, standards: Sequence[Standard], kept: dict[int, tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The batch's workbooks packed as they travel between processes (unpack_batch takes
+    them back): the readers' own packing where grading left a result as it came (`kept`,
+    from grade_returns), packed again where it changed (a duplicate marked, a site found by
+    the file name, photos published) or never travelled (sent back unread)."""
+    out = []
+    for w in batch.workbooks:
+        p = kept.get(id(w))
+        if p is None or w.photos or not _as_packed(w, p):
+            p = _pack(w, standards)
+        out.append(p)
+    return out
+
+
+def _as_packed(w: WorkbookResult, p: tuple[Any, ...]) -> bool:
+    """What grading after the readers may change (_mark_duplicates, _identify_by_name) is
+    still as packed."""
+    return (
+        w.workbook_id == p[3] and w.site_code == p[4] and w.site_name == p[5]
+        and w.region == p[6] and w.period == p[7] and w.duplicate_of == p[15]
+        and len(w.diagnostics) == len(p[13]) and str(w.status) == p[2]
+    )  # fmt: skip
+
+
+def unpack_batch(packed: Sequence[tuple[Any, ...]], standards: Sequence[Standard]) -> list:
+    return [_unpack(p, standards) for p in packed]
+
+
 def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookResult:
     (
         file,
@@ -235,6 +276,7 @@ def _grade_all(
     jobs: int | None,
     progress: Progress | None,
     limits: pool.Limits | None,
+    kept: dict[int, tuple[Any, ...]] | None = None,
 ) -> list[WorkbookResult | Skipped]:
     lang = config.lang
 
@@ -248,7 +290,12 @@ def _grade_all(
 
     def unpacked(reply: tuple[Any, int]) -> tuple[Any, int]:
         result, kind = reply
-        return (_unpack(result, config.standards), -3) if kind == 0 else reply  # -3: unpacked
+        if kind != 0:
+            return reply
+        workbook = _unpack(result, config.standards)
+        if kept is not None:
+            kept[id(workbook)] = result
+        return workbook, -3  # -3: unpacked
 
     if jobs == 0:  # in this process: debugging and profiling only (see pool.py)
         packed = pool.run_in_process(_make_checker, _grade_in_worker, config, sources, progress)

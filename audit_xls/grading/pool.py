@@ -236,6 +236,12 @@ def _worker_main(conn: Connection, limits: Limits, setup: Setup, work: Work) -> 
                     conn.send(reply)
                 except (pickle.PicklingError, TypeError, AttributeError) as error:
                     conn.send(("failed", index, _describe(error)))
+        elif kind == "call":  # the caller's task, conversing over this pipe (ReaderPool.call)
+            try:
+                message[1](conn, message[2])
+            except BaseException as error:
+                with contextlib.suppress(Exception):
+                    conn.send(("call_failed", _describe(error)))
 
 
 def _describe(error: BaseException) -> str:
@@ -492,6 +498,19 @@ class ReaderPool:
         except (EOFError, OSError):
             pass
 
+    def call(self, task: Callable[[Connection, Any], None], payload: Any) -> Call | None:
+        """Hand `task(conn, payload)` to an idle worker (after `map`: grade's CSV and history
+        while the caller writes its summary); None when no worker is up. The task talks to the
+        caller over the worker's pipe through the returned Call; the worker then reads on."""
+        for worker in self.workers:
+            if worker.ready and not worker.busy and worker.process.is_alive():
+                try:
+                    worker.conn.send(("call", task, payload))
+                except OSError:
+                    continue
+                return Call(self, worker)
+        return None
+
     def _death(self, worker: _Worker) -> str:
         """How the worker ended, for the message: a signal name or an exit code."""
         worker.process.join(5)
@@ -501,6 +520,42 @@ class ReaderPool:
                 return f"reader process ended by {signal.Signals(-code).name}"
             return f"reader process ended by signal {-code}"
         return f"reader process ended with exit code {code}"
+
+
+class Call:
+    """The caller's side of a task running in a worker (ReaderPool.call)."""
+
+    def __init__(self, pool: ReaderPool, worker: _Worker) -> None:
+        self.pool = pool
+        self.worker = worker
+
+    def receive(self) -> Any:
+        """The task's next message; None when the worker died or the task failed."""
+        conn, process = self.worker.conn, self.worker.process
+        try:
+            while True:
+                if conn.poll():
+                    message = conn.recv()
+                    return None if message[0] == "call_failed" else message
+                if not process.is_alive():
+                    # its last words may still be in the pipe
+                    return self.receive() if conn.poll() else None
+                wait([conn, process.sentinel])
+        except (EOFError, OSError):
+            return None
+
+    def send(self, message: Any) -> bool:
+        try:
+            self.worker.conn.send(message)
+            return True
+        except OSError:
+            return False
+
+    def abandon(self) -> None:
+        """The conversation went wrong: the worker, in an unknown state, is stopped."""
+        self.pool._stop(self.worker)
+        if self.worker in self.pool.workers:
+            self.pool.workers.remove(self.worker)
 
 
 # --- one pool per process, reused by every batch ------------------------------------------
@@ -525,6 +580,11 @@ def shared_pool(jobs: int, setup: Setup, work: Work, limits: Limits | None = Non
                 pool.close()
             pool = _shared = ReaderPool(jobs, limits, setup, work)
         return pool
+
+
+def current_pool() -> ReaderPool | None:
+    """The process's pool as it is (None when none was made)."""
+    return _shared
 
 
 def close_shared_pool() -> None:

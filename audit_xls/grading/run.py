@@ -5,13 +5,20 @@ prepare (grading/prepare.py) -> photo spool -> read, check and score the returns
 CSV -> history -> the account lines and the exit code. The CLI only parses options, calls
 `run_grade`, prints what it returns and exits with its code; errors are raised as the
 library's own exceptions (see `run_grade`) for the CLI to word.
+
+The tail runs on two cores: while this process writes the summary workbook, an idle reader
+process (grading/pool.py ReaderPool.call) writes the CSV into its temporary file and stages
+the history inside its transaction (history/store.py recording); only when the summary is
+written does it put the CSV in place and then commit, so a history that cannot record still
+means the summary and CSV were written (exit code 3), and a summary that cannot be written
+leaves neither. Should that process fail, this one writes the CSV and history itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +26,12 @@ from typing import TYPE_CHECKING
 from audit_xls.i18n import t
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from audit_xls.grading.pool import Call
+    from audit_xls.history.store import RecordSummary
     from audit_xls.model.results import BatchResult
+    from audit_xls.model.standard import Standard
 
 # grade wrote the summary and CSV, but the history could not record the run (said on stderr)
 HISTORY_NOT_RECORDED = 3
@@ -79,37 +91,31 @@ def run_grade(
 
     start_readers(jobs)  # they boot while the standards load and the returns are listed
     from audit_xls.grading.prepare import prepare_grade
-    from audit_xls.history.store import HistoryError, record_batch
     from audit_xls.outputs.console import account_lines
-    from audit_xls.outputs.exports import write_csv
     from audit_xls.outputs.photos import PhotoSpool
-    from audit_xls.outputs.summary import write_summary
 
     setup = prepare_grade(
         returns, out, standards_dir=standards_dir, issued_file=issued_file,
         csv_path=csv_path, photos_dir=photos_dir, history=history,
     )  # fmt: skip
+    kept: dict[int, tuple] = {}  # the readers' packed results, for the tail's process
     with PhotoSpool(setup.photos) as spool:
         with reading if reading is not None else contextlib.nullcontext():
             batch = grade_returns(
                 Path(returns), setup.standards, setup.issued, jobs=jobs, lang=lang,
                 progress=progress, standards_folder=str(setup.standards_folder),
-                photo_spool=spool.folder,
+                photo_spool=spool.folder, packed=kept,
             )  # fmt: skip
         wrong_register = register_mismatch(batch, str(issued_file), lang)
         if wrong_register:
             raise GradeUsageError(wrong_register)
         spool.publish(batch, Path(out).resolve().parent)
-    write_summary(batch, out, lang=lang)
-    if csv_path:
-        write_csv(batch, csv_path, lang=lang)
+    tail = _Tail(batch, out, csv_path, history, lang)
+    recorded, history_error = tail.write(jobs, setup.standards, kept)
     outcome = GradeOutcome(batch)
-    recorded = not_recorded = None
-    if history is not None:
-        try:
-            recorded = record_batch(history, batch)
-        except HistoryError as error:  # the summary and CSV are written: say so, exit 3
-            not_recorded = t("history.not_recorded", lang, error=error.text(lang))
+    not_recorded = None
+    if history_error is not None:  # the summary and CSV are written: say so, exit 3
+        not_recorded = t("history.not_recorded", lang, error=history_error)
     account = account_lines(batch, lang)
     written = t("cli.grade.written", lang, out=out)
     if csv_path:
@@ -126,3 +132,127 @@ def run_grade(
     else:
         outcome.exit_code = exit_code(batch)
     return outcome
+
+
+class _Abort(Exception):
+    """The summary could not be written: the tail's process leaves everything as it was."""
+
+
+@dataclass
+class _Tail:
+    """The summary, the CSV and the history of a graded batch, in that order of effect."""
+
+    batch: BatchResult
+    out: str
+    csv_path: str | None
+    history: str | None
+    lang: str
+
+    def write(
+        self, jobs: int | None, standards: Sequence[Standard], kept: dict[int, tuple]
+    ) -> tuple[RecordSummary | None, str | None]:
+        """Write all three; returns what the history recorded, or why it could not (the
+        HistoryError's text). Raises ReportError or OSError when an output cannot be
+        written."""
+        call = None
+        if jobs != 0 and (self.csv_path or self.history is not None):
+            call = self._hand_over(jobs, standards, kept)
+        if call is None:
+            return self._summary_then_rest()
+        from audit_xls.outputs.shared import ReportError
+        from audit_xls.outputs.summary import write_summary
+
+        try:
+            write_summary(self.batch, self.out, lang=self.lang)
+        except BaseException:
+            if call.send(("abort",)):
+                while (reply := call.receive()) is not None and reply[0] != "aborted":
+                    pass
+            raise
+        reply = call.receive()
+        if reply is not None and reply[0] == "staged" and call.send(("go",)):
+            reply = call.receive()
+        if reply is not None and reply[0] == "csv_failed":
+            raise ReportError(reply[1])
+        if reply is None or reply[0] != "done":
+            call.abandon()  # it died or failed: this process writes them
+            return self._rest()
+        return reply[1], reply[2]
+
+    def _hand_over(
+        self, jobs: int | None, standards: Sequence[Standard], kept: dict[int, tuple]
+    ) -> Call | None:
+        from audit_xls.grading.grade import pack_batch, tail_pool
+
+        readers = tail_pool(jobs)
+        if readers is None:
+            return None
+        batch = self.batch
+        payload = (
+            pack_batch(batch, standards, kept), tuple(standards),
+            (batch.skipped, batch.missing, batch.issued_count, batch.graded_at, batch.issued),
+            self.csv_path, self.history, self.lang,
+        )  # fmt: skip
+        return readers.call(_write_rest, payload)
+
+    def _summary_then_rest(self) -> tuple[RecordSummary | None, str | None]:
+        from audit_xls.outputs.summary import write_summary
+
+        write_summary(self.batch, self.out, lang=self.lang)
+        return self._rest()
+
+    def _rest(self) -> tuple[RecordSummary | None, str | None]:
+        from audit_xls.history.store import HistoryError, record_batch
+        from audit_xls.outputs.exports import write_csv
+
+        if self.csv_path:
+            write_csv(self.batch, self.csv_path, lang=self.lang)
+        if self.history is None:
+            return None, None
+        try:
+            return record_batch(self.history, self.batch), None
+        except HistoryError as error:
+            return None, error.text(self.lang)
+
+
+def _write_rest(conn: Connection, payload: tuple) -> None:
+    """In a reader process (ReaderPool.call): the CSV and history of _Tail.write.
+
+    Says ("staged",) once the CSV is in its temporary file and the history written inside
+    its transaction; on ("go",) puts the CSV in place, then commits, and says ("done",
+    RecordSummary or None, the history's error or None) or ("csv_failed", message); on
+    ("abort",) keeps nothing and says ("aborted",).
+    """
+    from audit_xls.grading.grade import unpack_batch
+    from audit_xls.history.store import HistoryError, recording
+    from audit_xls.model.results import BatchResult
+    from audit_xls.outputs.exports import csv_writing
+    from audit_xls.outputs.shared import ReportError
+
+    packed, standards, rest, csv_path, history, lang = payload
+    skipped, missing, issued_count, graded_at, issued = rest
+    batch = BatchResult(
+        unpack_batch(packed, standards), skipped, missing, issued_count, graded_at, issued
+    )
+    summary = history_error = None
+    try:
+        with ExitStack() as stack:  # left in reverse: the CSV put in place, then the commit
+            if history is not None:
+                try:
+                    summary = stack.enter_context(recording(history, batch))
+                except HistoryError as error:  # the CSV is still written: exit code 3
+                    history_error = error.text(lang)
+            if csv_path:
+                stack.enter_context(csv_writing(batch, csv_path, lang=lang))
+            conn.send(("staged",))
+            if conn.recv() != ("go",):
+                raise _Abort
+    except _Abort:
+        conn.send(("aborted",))
+        return
+    except ReportError as error:
+        conn.send(("csv_failed", str(error)))
+        return
+    except HistoryError as error:  # the commit
+        summary, history_error = None, error.text(lang)
+    conn.send(("done", summary, history_error))

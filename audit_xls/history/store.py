@@ -983,6 +983,18 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
       Writers take one lock for the batch (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
       transaction lock), so concurrent runs record as if one after the other.
     """
+    with recording(path, batch) as summary:
+        pass
+    return summary
+
+
+@contextmanager
+def recording(path: str | Path, batch: BatchResult) -> Iterator[RecordSummary]:
+    """record_batch in two steps: everything is written inside the transaction on entering,
+    which is committed when the block ends (rolled back, nothing recorded, on an exception).
+    So grade can stage the history while its summary is written and commit only after the
+    summary and CSV are (exit code 3 keeps its meaning). Raises as record_batch does, on
+    entering or (the commit) on leaving."""
     location = location_of(path)
     graded_at = batch.graded_at.isoformat(timespec="seconds")
     recorded_at = datetime.now().isoformat(timespec="seconds")
@@ -1033,23 +1045,15 @@ def record_batch(path: str | Path, batch: BatchResult) -> RecordSummary:
         with conn.pipeline():  # its many small statements, without a round trip each
             ledger.record_graded(conn, recorded, recorded_at)
         issued = add_issued(conn, [(*row, recorded_at) for row in _issued_rows(batch)])
-        counts = {
-            "graded": plan.graded,
-            "sent_back": plan.sent_back,
-            "already": plan.already,
-            "superseded": plan.superseded,
-            "issued": issued,
-            "regraded": plan.regraded,
-        }
-    return RecordSummary(
-        location,
-        recorded_graded=counts["graded"],
-        recorded_sent_back=counts["sent_back"],
-        already_recorded=counts["already"],
-        superseded=counts["superseded"],
-        issued_added=counts["issued"],
-        regraded=counts["regraded"],
-    )
+        yield RecordSummary(
+            location,
+            recorded_graded=plan.graded,
+            recorded_sent_back=plan.sent_back,
+            already_recorded=plan.already,
+            superseded=plan.superseded,
+            issued_added=issued,
+            regraded=plan.regraded,
+        )
 
 
 # --- reading ----------------------------------------------------------------------------

@@ -7,15 +7,16 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from audit_xls.atomic import atomic_open
 from audit_xls.model.results import GRADED, BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, Answer, round2
 from audit_xls.outputs.shared import csv_text, report_labels, write_error
-from audit_xls.outputs.xlsx import atomic_open
 
 # --- results CSV ------------------------------------------------------------------------
 
@@ -107,12 +108,22 @@ def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
 
 def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None:
     """Write the long results table as UTF-8 with BOM (Excel reads it), atomically."""
+    with csv_writing(batch, path, lang=lang):
+        pass
+
+
+@contextmanager
+def csv_writing(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> Iterator[None]:
+    """write_csv in two steps: the rows are written into a temporary file beside `path` on
+    entering, which replaces `path` when the block ends (and is removed on an exception).
+    An output that cannot be written is a ReportError, on entering or leaving."""
     report_labels(lang)  # an unknown language is refused before anything is written
     try:
         with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             writer.writerows(csv_rows(batch))
+            yield
     except OSError as error:
         raise write_error(path, error, lang) from error
 
