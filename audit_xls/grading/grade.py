@@ -47,6 +47,7 @@ from audit_xls.workbook.read import (
 MAX_FILE_BYTES = MAX_UNCOMPRESSED_BYTES
 
 Progress = Callable[[int, int], None]
+Received = Callable[[WorkbookResult, tuple[Any, ...]], None]
 
 
 def grade_returns(
@@ -60,14 +61,14 @@ def grade_returns(
     standards_folder: str = "",
     limits: pool.Limits | None = None,
     photo_spool: str = "",
-    packed: dict[int, tuple[Any, ...]] | None = None,
+    received: Received | None = None,
 ) -> BatchResult:
     """Grade every returned workbook under RETURNS (a folder or a .zip), in input order.
 
     Files are read in `jobs` reader processes (default: one per core; see grading/pool.py),
     each with the memory and time `limits`; `jobs=0` reads in this process (debugging only).
-    `packed`, when given, receives each result's packed form as it came from its reader, by
-    id() of the result (see pack_batch).
+    `received(result, packed)`, when given, is called with each result read and its packed
+    form as it arrives, while the readers go on (the caller's early work; see pack_batch).
     """
     returns = Path(returns)
     config = _Config(tuple(standards), tuple(issued) if issued is not None else None, lang,
@@ -85,7 +86,7 @@ def grade_returns(
             else:
                 unread.append(WorkbookResult(source.name, "", modified=source.modified,
                                              diagnostics=[refused]))  # fmt: skip
-        workbooks = _grade_all(to_read, config, jobs, progress, limits, packed)
+        workbooks = _grade_all(to_read, config, jobs, progress, limits, received)
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
     results = unread + [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
@@ -213,18 +214,18 @@ def pack_batch(
     out = []
     for w in batch.workbooks:
         p = kept.get(id(w))
-        if p is None or w.photos or not _as_packed(w, p):
+        if p is None or w.photos or not as_received(w, p):
             p = _pack(w, standards)
         out.append(p)
     return out
 
 
-def _as_packed(w: WorkbookResult, p: tuple[Any, ...]) -> bool:
+def as_received(w: WorkbookResult, p: tuple[Any, ...]) -> bool:
     """What grading after the readers may change (_mark_duplicates, _identify_by_name) is
-    still as packed."""
+    as it was when the result arrived packed as `p` (photos aside: published later)."""
     return (
         w.workbook_id == p[3] and w.site_code == p[4] and w.site_name == p[5]
-        and w.region == p[6] and w.period == p[7] and w.duplicate_of == p[15]
+        and w.region == p[6] and w.period_text == p[7] and w.duplicate_of == p[15]
         and len(w.diagnostics) == len(p[13]) and str(w.status) == p[2]
     )  # fmt: skip
 
@@ -276,7 +277,7 @@ def _grade_all(
     jobs: int | None,
     progress: Progress | None,
     limits: pool.Limits | None,
-    kept: dict[int, tuple[Any, ...]] | None = None,
+    received: Received | None = None,
 ) -> list[WorkbookResult | Skipped]:
     lang = config.lang
 
@@ -293,8 +294,8 @@ def _grade_all(
         if kind != 0:
             return reply
         workbook = _unpack(result, config.standards)
-        if kept is not None:
-            kept[id(workbook)] = result
+        if received is not None:
+            received(workbook, result)
         return workbook, -3  # -3: unpacked
 
     if jobs == 0:  # in this process: debugging and profiling only (see pool.py)
@@ -305,7 +306,7 @@ def _grade_all(
         packed = readers.map(config, sources, failed, progress, received=unpacked)
     out: list[WorkbookResult | Skipped] = []
     for result, kind in packed:
-        out.append(_unpack(result, config.standards) if kind == 0 else result)
+        out.append(unpacked((result, kind))[0] if kind == 0 else result)
     return out
 
 

@@ -17,11 +17,12 @@ leaves neither. Should that process fail, this one writes the CSV and history it
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from audit_xls.i18n import t
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from audit_xls.grading.pool import Call
     from audit_xls.history.store import RecordSummary
-    from audit_xls.model.results import BatchResult
+    from audit_xls.model.results import BatchResult, WorkbookResult
     from audit_xls.model.standard import Standard
 
 # grade wrote the summary and CSV, but the history could not record the run (said on stderr)
@@ -98,20 +99,19 @@ def run_grade(
         returns, out, standards_dir=standards_dir, issued_file=issued_file,
         csv_path=csv_path, photos_dir=photos_dir, history=history,
     )  # fmt: skip
-    kept: dict[int, tuple] = {}  # the readers' packed results, for the tail's process
+    tail = _Tail(out, csv_path, history, lang)
     with PhotoSpool(setup.photos) as spool:
         with reading if reading is not None else contextlib.nullcontext():
             batch = grade_returns(
                 Path(returns), setup.standards, setup.issued, jobs=jobs, lang=lang,
                 progress=progress, standards_folder=str(setup.standards_folder),
-                photo_spool=spool.folder, packed=kept,
+                photo_spool=spool.folder, received=tail.received,
             )  # fmt: skip
         wrong_register = register_mismatch(batch, str(issued_file), lang)
         if wrong_register:
             raise GradeUsageError(wrong_register)
         spool.publish(batch, Path(out).resolve().parent)
-    tail = _Tail(batch, out, csv_path, history, lang)
-    recorded, history_error = tail.write(jobs, setup.standards, kept)
+    recorded, history_error = tail.write(batch, jobs, setup.standards)
     outcome = GradeOutcome(batch)
     not_recorded = None
     if history_error is not None:  # the summary and CSV are written: say so, exit 3
@@ -135,123 +135,149 @@ def run_grade(
 
 
 class _Abort(Exception):
-    """The summary could not be written: the tail's process leaves everything as it was."""
+    """The summary or CSV could not be written: the history process records nothing."""
 
 
 @dataclass
 class _Tail:
-    """The summary, the CSV and the history of a graded batch, in that order of effect."""
+    """The summary, the CSV and the history of a graded batch, in that order of effect.
 
-    batch: BatchResult
+    While the readers read, each result's CSV text is made as it arrives (`received`); the
+    history is staged by an idle reader process while this one writes the summary and CSV.
+    """
+
     out: str
     csv_path: str | None
     history: str | None
     lang: str
+    packed: dict[int, tuple] = field(default_factory=dict)  # by id() of each result
+    csv_made: dict[int, str] = field(default_factory=dict)
+    csv_lines: Any = None
+
+    def received(self, result: WorkbookResult, packed: tuple) -> None:
+        self.packed[id(result)] = packed
+        if self.csv_path:
+            if self.csv_lines is None:
+                from audit_xls.outputs.exports import CsvLines
+
+                self.csv_lines = CsvLines()
+            self.csv_made[id(result)] = self.csv_lines.of(result)
 
     def write(
-        self, jobs: int | None, standards: Sequence[Standard], kept: dict[int, tuple]
+        self, batch: BatchResult, jobs: int | None, standards: Sequence[Standard]
     ) -> tuple[RecordSummary | None, str | None]:
         """Write all three; returns what the history recorded, or why it could not (the
         HistoryError's text). Raises ReportError or OSError when an output cannot be
-        written."""
-        call = None
-        if jobs != 0 and (self.csv_path or self.history is not None):
-            call = self._hand_over(jobs, standards, kept)
-        if call is None:
-            return self._summary_then_rest()
-        from audit_xls.outputs.shared import ReportError
+        written (then nothing is recorded)."""
+        from audit_xls.outputs.exports import write_csv
         from audit_xls.outputs.summary import write_summary
 
+        call = None
+        if jobs != 0 and self.history is not None:
+            call = self._hand_over(batch, jobs, standards)
         try:
-            write_summary(self.batch, self.out, lang=self.lang)
+            write_summary(batch, self.out, lang=self.lang)
+            if self.csv_path:
+                write_csv(batch, self.csv_path, lang=self.lang, made=self._csv_made(batch))
         except BaseException:
-            if call.send(("abort",)):
+            if call is not None and call.send(("abort",)):
                 while (reply := call.receive()) is not None and reply[0] != "aborted":
                     pass
             raise
+        if call is None:
+            return self._record(batch)
         reply = call.receive()
         if reply is not None and reply[0] == "staged" and call.send(("go",)):
             reply = call.receive()
-        if reply is not None and reply[0] == "csv_failed":
-            raise ReportError(reply[1])
         if reply is None or reply[0] != "done":
-            call.abandon()  # it died or failed: this process writes them
-            return self._rest()
+            call.abandon()  # it died or failed: this process records
+            return self._record(batch)
         return reply[1], reply[2]
 
+    def _csv_made(self, batch: BatchResult) -> dict[int, str] | None:
+        """The CSV text made as results arrived, of the workbooks grading left as they came."""
+        from audit_xls.grading.grade import as_received
+
+        if not self.csv_made:
+            return None
+        made = {}
+        for w in batch.workbooks:
+            text = self.csv_made.get(id(w))
+            if text is not None and as_received(w, self.packed[id(w)]):
+                made[id(w)] = text
+        return made
+
     def _hand_over(
-        self, jobs: int | None, standards: Sequence[Standard], kept: dict[int, tuple]
+        self, batch: BatchResult, jobs: int | None, standards: Sequence[Standard]
     ) -> Call | None:
         from audit_xls.grading.grade import pack_batch, tail_pool
 
         readers = tail_pool(jobs)
         if readers is None:
             return None
-        batch = self.batch
         payload = (
-            pack_batch(batch, standards, kept), tuple(standards),
+            pack_batch(batch, standards, self.packed), tuple(standards),
             (batch.skipped, batch.missing, batch.issued_count, batch.graded_at, batch.issued),
-            self.csv_path, self.history, self.lang,
+            self.history, self.lang, (os.getcwd(), dict(os.environ)),
         )  # fmt: skip
-        return readers.call(_write_rest, payload)
+        return readers.call(_record_history, payload)
 
-    def _summary_then_rest(self) -> tuple[RecordSummary | None, str | None]:
-        from audit_xls.outputs.summary import write_summary
-
-        write_summary(self.batch, self.out, lang=self.lang)
-        return self._rest()
-
-    def _rest(self) -> tuple[RecordSummary | None, str | None]:
+    def _record(self, batch: BatchResult) -> tuple[RecordSummary | None, str | None]:
         from audit_xls.history.store import HistoryError, record_batch
-        from audit_xls.outputs.exports import write_csv
 
-        if self.csv_path:
-            write_csv(self.batch, self.csv_path, lang=self.lang)
         if self.history is None:
             return None, None
         try:
-            return record_batch(self.history, self.batch), None
+            return record_batch(self.history, batch), None
         except HistoryError as error:
             return None, error.text(self.lang)
 
 
-def _write_rest(conn: Connection, payload: tuple) -> None:
-    """In a reader process (ReaderPool.call): the CSV and history of _Tail.write.
+@contextlib.contextmanager
+def _as_caller(cwd: str, environ: dict[str, str]) -> Iterator[None]:
+    """The calling process's folder and environment (a relative history path, PGPASSWORD,
+    AUDIT_XLS_LOCK_TIMEOUT ...) while the task runs; the worker's own back after."""
+    own_cwd, own_environ = os.getcwd(), dict(os.environ)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        yield
+    finally:
+        os.chdir(own_cwd)
+        os.environ.clear()
+        os.environ.update(own_environ)
 
-    Says ("staged",) once the CSV is in its temporary file and the history written inside
-    its transaction; on ("go",) puts the CSV in place, then commits, and says ("done",
-    RecordSummary or None, the history's error or None) or ("csv_failed", message); on
-    ("abort",) keeps nothing and says ("aborted",).
+
+def _record_history(conn: Connection, payload: tuple) -> None:
+    """In a reader process (ReaderPool.call): the history of _Tail.write.
+
+    Says ("staged",) once the batch is written inside the history's transaction (or could
+    not be); on ("go",) commits and says ("done", RecordSummary or None, the history's
+    error or None); on ("abort",) keeps nothing and says ("aborted",).
     """
     from audit_xls.grading.grade import unpack_batch
     from audit_xls.history.store import HistoryError, recording
     from audit_xls.model.results import BatchResult
-    from audit_xls.outputs.exports import csv_writing
-    from audit_xls.outputs.shared import ReportError
 
-    packed, standards, rest, csv_path, history, lang = payload
+    packed, standards, rest, history, lang, caller = payload
     skipped, missing, issued_count, graded_at, issued = rest
     batch = BatchResult(
         unpack_batch(packed, standards), skipped, missing, issued_count, graded_at, issued
     )
     summary = history_error = None
     try:
-        with ExitStack() as stack:  # left in reverse: the CSV put in place, then the commit
-            if history is not None:
-                try:
-                    summary = stack.enter_context(recording(history, batch))
-                except HistoryError as error:  # the CSV is still written: exit code 3
-                    history_error = error.text(lang)
-            if csv_path:
-                stack.enter_context(csv_writing(batch, csv_path, lang=lang))
+        with ExitStack() as stack:
+            stack.enter_context(_as_caller(*caller))
+            try:
+                summary = stack.enter_context(recording(history, batch))
+            except HistoryError as error:  # the summary and CSV are still written: exit 3
+                history_error = error.text(lang)
             conn.send(("staged",))
             if conn.recv() != ("go",):
                 raise _Abort
     except _Abort:
         conn.send(("aborted",))
-        return
-    except ReportError as error:
-        conn.send(("csv_failed", str(error)))
         return
     except HistoryError as error:  # the commit
         summary, history_error = None, error.text(lang)

@@ -5,10 +5,10 @@ document. Their keys are English and stable (docs/outputs.md).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,80 +50,112 @@ def _num(value: Decimal | None) -> str:
 def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
     """One row per workbook x criterion; a workbook with no known standard gets one row."""
     order: dict[int, list[tuple[str, str]]] = {}  # id of each standard met (the batch holds it)
-    unanswered = Answer(None)
     for w in batch.workbooks:
-        graded = w.status == GRADED and w.card is not None
-        card = w.card if graded else None
-        head = [
-            csv_text(w.file),
-            csv_text(w.workbook_id),
-            csv_text(w.period_text),
-            csv_text(w.region),
-            csv_text(w.site_code),
-            csv_text(w.site_name),
-            w.outcome,
-            csv_text(w.standard.id) if w.standard else "",
-            csv_text(w.standard.version) if w.standard else "",
+        yield from _workbook_rows(w, order)
+
+
+_UNANSWERED = Answer(None)
+
+
+def _workbook_rows(
+    w: WorkbookResult, order: dict[int, list[tuple[str, str]]]
+) -> Iterator[list[str]]:
+    """The rows of one workbook; `order` keeps each standard's codes once listed."""
+    graded = w.status == GRADED and w.card is not None
+    card = w.card if graded else None
+    head = [
+        csv_text(w.file),
+        csv_text(w.workbook_id),
+        csv_text(w.period_text),
+        csv_text(w.region),
+        csv_text(w.site_code),
+        csv_text(w.site_name),
+        w.outcome,
+        csv_text(w.standard.id) if w.standard else "",
+        csv_text(w.standard.version) if w.standard else "",
+    ]
+    tail = [
+        _num(card.total) if card else "",
+        _num(card.percent) if card else "",
+        (card.grade or "") if card else "",
+        csv_text(w.duplicate_of),
+    ]
+    if w.standard is None:
+        yield [*head, "", "", "", "", "", "", *tail]
+        return
+    codes = order.get(id(w.standard))
+    if codes is None:  # the standard's (section, criterion) codes, listed once per batch
+        codes = order[id(w.standard)] = [
+            (section.code, criterion.code)
+            for section in w.standard.sections
+            for criterion in section.criteria
         ]
-        tail = [
-            _num(card.total) if card else "",
-            _num(card.percent) if card else "",
-            (card.grade or "") if card else "",
-            csv_text(w.duplicate_of),
+    scored = {cs.code: cs for cs in card.criteria} if card else {}
+    answers = w.answers
+    for section_code, code in codes:
+        answer = answers.get(code, _UNANSWERED)
+        cs = scored.get(code)
+        if cs is not None:
+            points = str(cs.problem_points) if cs.result == FAIL else ""
+            deduction = _num(cs.deduction)
+        else:
+            # sent back: what was typed, no score
+            points = "" if answer.problem_points is None else str(answer.problem_points)
+            deduction = ""
+        note = answer.note
+        yield [
+            *head,
+            section_code,
+            code,
+            answer.result or "",
+            points,
+            deduction,
+            csv_text(note) if note else "",
+            *tail,
         ]
-        if w.standard is None:
-            yield [*head, "", "", "", "", "", "", *tail]
-            continue
-        codes = order.get(id(w.standard))
-        if codes is None:  # the standard's (section, criterion) codes, listed once per batch
-            codes = order[id(w.standard)] = [
-                (section.code, criterion.code)
-                for section in w.standard.sections
-                for criterion in section.criteria
-            ]
-        scored = {cs.code: cs for cs in card.criteria} if card else {}
-        answers = w.answers
-        for section_code, code in codes:
-            answer = answers.get(code, unanswered)
-            cs = scored.get(code)
-            if cs is not None:
-                points = str(cs.problem_points) if cs.result == FAIL else ""
-                deduction = _num(cs.deduction)
-            else:
-                # sent back: what was typed, no score
-                points = "" if answer.problem_points is None else str(answer.problem_points)
-                deduction = ""
-            note = answer.note
-            yield [
-                *head,
-                section_code,
-                code,
-                answer.result or "",
-                points,
-                deduction,
-                csv_text(note) if note else "",
-                *tail,
-            ]
 
 
-def write_csv(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> None:
-    """Write the long results table as UTF-8 with BOM (Excel reads it), atomically."""
-    with csv_writing(batch, path, lang=lang):
-        pass
+class CsvLines:
+    """RESULTS.csv's text one workbook at a time, as grade makes it while the readers still
+    read (grading/run.py); the same text write_csv writes for that workbook."""
+
+    def __init__(self) -> None:
+        self._order: dict[int, list[tuple[str, str]]] = {}
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def of(self, w: WorkbookResult) -> str:
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        self._writer.writerows(_workbook_rows(w, self._order))
+        return buffer.getvalue()
 
 
-@contextmanager
-def csv_writing(batch: BatchResult, path: str | Path, *, lang: str = "zh") -> Iterator[None]:
-    """write_csv in two steps: the rows are written into a temporary file beside `path` on
-    entering, which replaces `path` when the block ends (and is removed on an exception).
-    An output that cannot be written is a ReportError, on entering or leaving."""
+def write_csv(
+    batch: BatchResult,
+    path: str | Path,
+    *,
+    lang: str = "zh",
+    made: Mapping[int, str] | None = None,
+) -> None:
+    """Write the long results table as UTF-8 with BOM (Excel reads it), atomically.
+
+    `made` holds workbooks' text made earlier by CsvLines.of (by id() of the workbook), for
+    those whose rows have not changed since; the others are made here."""
     report_labels(lang)  # an unknown language is refused before anything is written
     try:
         with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
-            writer.writerows(csv_rows(batch))
-            yield
+            if made is None:
+                writer.writerows(csv_rows(batch))
+            else:
+                lines = CsvLines()
+                handle.write("".join(
+                    text if (text := made.get(id(w))) is not None else lines.of(w)
+                    for w in batch.workbooks
+                ))  # fmt: skip
     except OSError as error:
         raise write_error(path, error, lang) from error
 
