@@ -20,7 +20,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_range, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import (
     CellBlankTuple,
@@ -152,6 +152,29 @@ class TableSheet(Worksheet):
     same text directly. Anything else goes through xlsxwriter as usual.
     """
 
+    def add_table(self, first_row, first_col, last_row, last_col, options=None):  # type: ignore[override]
+        """xlsxwriter's add_table, without indexing every cell of the range (a dict entry per
+        cell, only to refuse a later overlapping table or merge): a table sheet holds one
+        table and no merge. The table is added over its header and first row, then given its
+        extent, which is all the rest of add_table uses (range, autofilter range)."""
+        options = options or {}
+        plain = not (
+            self.tables or self.merged_cells or set(options) & {"total_row", "data", "header_row"}
+            or any(c.get("formula") or c.get("total_function") or c.get("total_string")
+                   for c in options.get("columns", ()))
+        )  # fmt: skip
+        if not plain or last_row <= first_row + 1:
+            return super().add_table(first_row, first_col, last_row, last_col, options)
+        if self._check_dimensions(last_row, last_col, True, True):
+            return -1
+        result = super().add_table(first_row, first_col, first_row + 1, last_col, options)
+        if result is None or result == 0:
+            table = self.tables[-1]
+            table["range"] = table["a_range"] = xl_range(first_row, first_col, last_row, last_col)
+            if table.get("autofilter"):
+                table["autofilter"] = table["a_range"]
+        return result
+
     def _write_rows(self) -> None:
         # xlsxwriter's Worksheet._write_rows (3.x), with each row's plain cells written at once.
         if self.constant_memory:
@@ -177,6 +200,7 @@ class TableSheet(Worksheet):
         number = str(row + 1)
         out: list[str] = []
         names = _COLUMN_NAMES
+        styles = self._styles
         for col in range(self.dim_colmin, self.dim_colmax + 1):
             cell = cells.get(col)
             if cell is None:
@@ -189,14 +213,22 @@ class TableSheet(Worksheet):
                 self._write_cell(row, col, cell)
                 continue
             name = names.get(col) or names.setdefault(col, xl_col_to_name(col))
-            where = f'<c r="{name}{number}" s="{fmt._get_xf_index()}"'
+            # the format's index as xlsxwriter gives it at its first use, then kept
+            style = styles.get(id(fmt)) or styles.setdefault(id(fmt), str(fmt._get_xf_index()))
             if kind is CellStringTuple:
-                out.append(f'{where} t="s"><v>{cell.string}</v></c>')
+                out.append(f'<c r="{name}{number}" s="{style}" t="s"><v>{cell.string}</v></c>')
             elif kind is CellBlankTuple:
-                out.append(f"{where}/>")
+                out.append(f'<c r="{name}{number}" s="{style}"/>')
             else:
-                out.append(f"{where}><v>{cell.number:.16G}</v></c>")
+                out.append(f'<c r="{name}{number}" s="{style}"><v>{cell.number:.16G}</v></c>')
         self.fh.write("".join(out))
+
+    @property
+    def _styles(self) -> dict[int, str]:
+        styles = self.__dict__.get("_xf_styles")
+        if styles is None:
+            styles = self.__dict__["_xf_styles"] = {}
+        return styles
 
 
 _COLUMN_NAMES: dict[int, str] = {}
@@ -209,8 +241,8 @@ def write_rows(
     """write_value for every cell of `rows` (row `first` on, column i in formats[i]).
 
     The cells are stored as write_value stores them (same shared strings, in the same order,
-    so the same bytes), without xlsxwriter's per-call argument handling: texts that are not
-    empty and short, finite numbers, dates and blanks directly; anything else through write_value.
+    so the same bytes), without xlsxwriter's per-call argument handling: short texts, finite
+    numbers, dates and blanks (None or "") directly; anything else through write_value.
     """
     if sheet.constant_memory or any(fmt is None for fmt in formats):
         for offset, values in enumerate(rows):
@@ -218,8 +250,12 @@ def write_rows(
                 write_value(sheet, first + offset, col, value, formats[col])
         return
     strings = sheet.str_table
+    string_table = strings.string_table  # SharedStringTable._get_shared_string_index, inlined
+    string_count = 0
     check = sheet._check_dimensions
     table = sheet.table
+    new = tuple.__new__  # the cell namedtuples, without their Python-level constructors
+    text_max = EXCEL_STRING_MAX // 2
     for offset, values in enumerate(rows):
         row = first + offset
         # Every cell of the row is stored (each has a format), so its first and last cells
@@ -232,14 +268,19 @@ def write_rows(
         for col, value in enumerate(values):
             fmt = formats[col]
             kind = type(value)
-            if value is None:
-                cells[col] = CellBlankTuple(fmt)
-            elif kind is str and 0 < len(value) <= EXCEL_STRING_MAX // 2:
-                cells[col] = CellStringTuple(strings._get_shared_string_index(value), fmt)
+            if kind is str and 0 < len(value) <= text_max:
+                index = string_table.get(value)
+                if index is None:
+                    index = string_table[value] = strings.unique_count
+                    strings.unique_count += 1
+                string_count += 1
+                cells[col] = new(CellStringTuple, (index, fmt))
+            elif value is None or value == "":  # write_text's blank for an empty text
+                cells[col] = new(CellBlankTuple, (fmt,))
             elif (kind is float or kind is int) and math.isfinite(value):
-                cells[col] = CellNumberTuple(float(value), fmt)
+                cells[col] = new(CellNumberTuple, (float(value), fmt))
             elif kind is Decimal and math.isfinite(number := float(value)):
-                cells[col] = CellNumberTuple(number, fmt)  # scores and rates: write_value's float
+                cells[col] = new(CellNumberTuple, (number, fmt))  # write_value's float
             elif kind is datetime:
                 number = sheet._convert_date_time(value.replace(tzinfo=None))
                 cells[col] = CellDatetimeTuple(number, fmt)
@@ -247,7 +288,10 @@ def write_rows(
                 day = datetime(value.year, value.month, value.day)
                 cells[col] = CellDatetimeTuple(sheet._convert_date_time(day), fmt)
             else:
+                strings.count += string_count  # in order with write_value's own count
+                string_count = 0
                 write_value(sheet, row, col, value, fmt)
+    strings.count += string_count
 
 
 @dataclass(frozen=True)
