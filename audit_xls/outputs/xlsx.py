@@ -175,6 +175,25 @@ class TableSheet(Worksheet):
                 table["autofilter"] = table["a_range"]
         return result
 
+    def _calculate_spans(self) -> None:
+        # xlsxwriter's (3.x): each block of 16 rows spans its first to its last used column;
+        # here by min and max of each row's columns, not a min and max call per cell.
+        spans: dict[int, str] = {}
+        low = high = None
+        table, comments = self.table, self.comments
+        last = self.dim_rowmax
+        for row_num in range(self.dim_rowmin, last + 1):
+            for used in (table, comments):
+                cols = used.get(row_num)  # .get: no entry made in the defaultdict
+                if cols:
+                    first, end = min(cols), max(cols)
+                    low = first if low is None or first < low else low
+                    high = end if high is None or end > high else high
+            if ((row_num + 1) % 16 == 0 or row_num == last) and low is not None:
+                spans[row_num // 16] = f"{low + 1}:{high + 1}"
+                low = high = None
+        self.row_spans = spans
+
     def _write_rows(self) -> None:
         # xlsxwriter's Worksheet._write_rows (3.x), with each row's plain cells written at once.
         if self.constant_memory:
