@@ -632,73 +632,54 @@ class _SummaryWriter:
     # 退回清单
     def write_diagnostics(self) -> None:
         """Only what goes back to the sites: every diagnostic of every sent-back file."""
-        t = self.t
-        severity_labels = t["severity_labels"]
-        rows: list[list[object]] = [
-            [
-                w.file,
-                w.site_code,
-                w.site_name,
-                severity_labels.get(d.severity, d.severity),
-                d.sheet,
-                d.cell,
-                d.code,
-                d.render(self.lang),
-            ]
+        severity_labels = self.t["severity_labels"]
+        found = [
+            (w, severity_labels.get(d.severity, d.severity), d)
             for w in sorted(self.batch.sent_back, key=lambda w: w.file)
             for d in w.diagnostics
         ]
-        columns = [
-            Column(t["file"], "wrap", 22),
-            Column(t["site_code"], "text", 9),
-            Column(t["site"], "wrap", 12),
-            Column(t["severity"], "text", 6),
-            Column(t["sheet"], "text", 8),
-            Column(t["cell"], "text", 7),
-            Column(t["diag_code"], "wrap", 18),
-            Column(t["message"], "wrap", 60),
-        ]
-        self.table("diagnostics", columns, rows, t["diagnostics_note"])
+        self.diagnostics_table("diagnostics", "severity", (22, 9, 12, 6, 8, 7, 18, 60), found)
 
     # 警告清单
     def write_warnings(self) -> None:
         """Warnings of graded files and older resubmissions: scored, and what HQ should check."""
-        t = self.t
-        status_labels = t["status_labels"]
-        rows: list[list[object]] = []
-        for w in sorted(
-            (w for w in self.batch.workbooks if w.status != SENT_BACK), key=lambda w: w.file
-        ):
-            # an older return of a resubmitted workbook is not graded: say so
-            status = status_labels[w.outcome]
-            for d in w.diagnostics:
-                if d.severity == ERROR:
-                    continue
-                rows.append(
-                    [
-                        w.file,
-                        w.site_code,
-                        w.site_name,
-                        status,
-                        d.sheet,
-                        d.cell,
-                        d.code,
-                        d.render(self.lang),
-                        _check_text(t["check"], d.code),
-                    ]
-                )
-        columns = [
-            Column(t["file"], "wrap", 20),
-            Column(t["site_code"], "text", 9),
-            Column(t["site"], "wrap", 10),
-            Column(t["status"], "text", 8),
-            Column(t["sheet"], "text", 8),
-            Column(t["cell"], "text", 6),
-            Column(t["diag_code"], "wrap", 16),
-            Column(t["message"], "wrap", 42),
-            Column(t["check_header"], "wrap", 28),
+        status_labels = self.t["status_labels"]
+        found = [
+            # an older return of a resubmitted workbook is not graded: its status says so
+            (w, status_labels[w.outcome], d)
+            for w in sorted(
+                (w for w in self.batch.workbooks if w.status != SENT_BACK), key=lambda w: w.file
+            )
+            for d in w.diagnostics
+            if d.severity != ERROR
         ]
-        self.table("warnings", columns, rows, t["warnings_note"])
+        self.diagnostics_table(
+            "warnings", "status", (20, 9, 10, 8, 8, 6, 16, 42), found, check_width=28
+        )
+
+    def diagnostics_table(
+        self,
+        key: str,
+        label: str,
+        widths: tuple[float, ...],
+        found: list[tuple[WorkbookResult, str, Any]],
+        check_width: float | None = None,
+    ) -> None:
+        """退回清单 and 警告清单: one row per (workbook, its `label` column's text, diagnostic),
+        with what HQ checks for it when `check_width` gives that column a width."""
+        t = self.t
+        names = ("file", "site_code", "site", label, "sheet", "cell", "diag_code", "message")
+        kinds = ("wrap", "text", "wrap", "text", "text", "text", "wrap", "wrap")
+        columns = [Column(t[n], k, w) for n, k, w in zip(names, kinds, widths, strict=True)]
+        rows: list[list[object]] = [
+            [w.file, w.site_code, w.site_name, text, d.sheet, d.cell, d.code, d.render(self.lang)]
+            for w, text, d in found
+        ]
+        if check_width is not None:
+            columns.append(Column(t["check_header"], "wrap", check_width))
+            for row, (_w, _text, d) in zip(rows, found, strict=True):
+                row.append(_check_text(t["check"], d.code))
+        self.table(key, columns, rows, t[f"{key}_note"])
 
     # 未交清单
     def write_missing(self) -> None:
