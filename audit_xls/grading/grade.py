@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_xls.grading import pool
+from audit_xls.grading.readers import readers as grade_readers
 from audit_xls.grading.register import IssuedEntry
 from audit_xls.grading.sources import (
     WPS_EXTENSION,
@@ -127,25 +128,6 @@ class _Config:
     lang: str
     standards_folder: str
     photo_spool: str = ""  # where readers leave kept pictures (outputs/photos.py)
-
-
-def start_readers(jobs: int | None = None, limits: pool.Limits | None = None) -> None:
-    """Start grade_returns' reader processes now, without waiting: they boot while the
-    caller loads the standards and lists the returns (jobs=0: none, see grade_returns)."""
-    if jobs != 0:
-        _readers(jobs, limits).launch()
-
-
-def tail_pool(jobs: int | None) -> pool.ReaderPool | None:
-    """The pool grade_returns just read with (for a task of the run's tail), if it is up."""
-    readers = pool.current_pool()
-    if readers is None or readers.setup is not _make_checker or jobs == 0:
-        return None
-    return readers
-
-
-def _readers(jobs: int | None, limits: pool.Limits | None) -> pool.ReaderPool:
-    return pool.shared_pool(jobs or pool.default_jobs(), _make_checker, _grade_in_worker, limits)
 
 
 def _make_checker(config: _Config) -> Checker:
@@ -301,7 +283,7 @@ def _grade_all(
     if jobs == 0:  # in this process: debugging and profiling only (see pool.py)
         packed = pool.run_in_process(_make_checker, _grade_in_worker, config, sources, progress)
     else:
-        readers = _readers(jobs, limits)
+        readers = grade_readers(jobs, limits)
         # each result unpacked as it arrives, while the readers go on with the next files
         packed = readers.map(config, sources, failed, progress, received=unpacked)
     out: list[WorkbookResult | Skipped] = []

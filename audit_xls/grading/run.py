@@ -88,9 +88,10 @@ def run_grade(
     A history that cannot record the run is not raised: the outputs are written, the
     outcome says so with exit code HISTORY_NOT_RECORDED.
     """
-    from audit_xls.grading.grade import exit_code, grade_returns, register_mismatch, start_readers
+    from audit_xls.grading.readers import start_readers
 
-    start_readers(jobs)  # they boot while the standards load and the returns are listed
+    start_readers(jobs)  # they boot while the reader is imported, the standards load ...
+    from audit_xls.grading.grade import exit_code, grade_returns, register_mismatch
     from audit_xls.grading.prepare import prepare_grade
     from audit_xls.outputs.console import account_lines
     from audit_xls.outputs.photos import PhotoSpool
@@ -210,7 +211,8 @@ class _Tail:
     def _hand_over(
         self, batch: BatchResult, jobs: int | None, standards: Sequence[Standard]
     ) -> Call | None:
-        from audit_xls.grading.grade import pack_batch, tail_pool
+        from audit_xls.grading.grade import pack_batch
+        from audit_xls.grading.readers import tail_pool
 
         readers = tail_pool(jobs)
         if readers is None:

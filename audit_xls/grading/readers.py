@@ -1,0 +1,45 @@
+"""grade's reader processes, reachable without importing the reader itself.
+
+grade starts its readers first (`start_readers`), before it imports what it reads and checks
+with (grading/grade.py and all below it, ~0.1 s): they boot side by side with that import,
+the standards loading and the listing of the returns. Their entry points here are
+trampolines into grade.py, imported in the reader when it sets up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit_xls.grading import pool
+
+
+def make_checker(config: Any) -> Any:
+    from audit_xls.grading.grade import _make_checker
+
+    return _make_checker(config)
+
+
+def grade_file(checker: Any, source: Any) -> Any:
+    from audit_xls.grading.grade import _grade_in_worker
+
+    return _grade_in_worker(checker, source)
+
+
+def start_readers(jobs: int | None = None, limits: pool.Limits | None = None) -> None:
+    """Start grade_returns' reader processes now, without waiting: they boot while the
+    caller loads the standards and lists the returns (jobs=0: none, see grade_returns)."""
+    if jobs != 0:
+        readers(jobs, limits).launch()
+
+
+def readers(jobs: int | None, limits: pool.Limits | None = None) -> pool.ReaderPool:
+    """The process's pool of grade readers (`jobs` None: one per core)."""
+    return pool.shared_pool(jobs or pool.default_jobs(), make_checker, grade_file, limits)
+
+
+def tail_pool(jobs: int | None) -> pool.ReaderPool | None:
+    """The pool grade_returns just read with (for a task of the run's tail), if it is up."""
+    current = pool.current_pool()
+    if current is None or current.setup is not make_checker or jobs == 0:
+        return None
+    return current
