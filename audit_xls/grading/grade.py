@@ -7,8 +7,9 @@ Returned files are only ever read.
 
 from __future__ import annotations
 
+import pickle
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter
@@ -187,33 +188,34 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
 
 
 def pack_batch(
-    batch: BatchResult, standards: Sequence[Standard], kept: dict[int, tuple[Any, ...]]
-) -> list[tuple[Any, ...]]:
-    """The batch's workbooks packed as they travel between processes (unpack_batch takes
-    them back): the readers' own packing where grading left a result as it came (`kept`,
-    from grade_returns), packed again where it changed (a duplicate marked, a site found by
-    the file name, photos published) or never travelled (sent back unread)."""
+    batch: BatchResult, standards: Sequence[Standard], kept: Mapping[int, tuple[tuple, bytes]]
+) -> list[bytes]:
+    """The batch's workbooks packed (pickled) as they travel between processes (unpack_batch
+    takes them back): the reader's packing, pickled as it arrived (`kept`: by id() of the
+    result, its result_mark then and the bytes), where the result is still as it came; packed
+    again where it changed (a duplicate marked, a site found by the file name, photos
+    published) or never travelled (sent back unread)."""
     out = []
     for w in batch.workbooks:
-        p = kept.get(id(w))
-        if p is None or w.photos or not as_received(w, p):
-            p = _pack(w, standards)
-        out.append(p)
+        k = kept.get(id(w))
+        if k is None or w.photos or k[0] != result_mark(w):
+            out.append(pickle.dumps(_pack(w, standards), pickle.HIGHEST_PROTOCOL))
+        else:
+            out.append(k[1])
     return out
 
 
-def as_received(w: WorkbookResult, p: tuple[Any, ...]) -> bool:
-    """What grading after the readers may change (_mark_duplicates, _identify_by_name) is
-    as it was when the result arrived packed as `p` (photos aside: published later)."""
+def result_mark(w: WorkbookResult) -> tuple[Any, ...]:
+    """What grading after the readers may change (_mark_duplicates, _identify_by_name), as it
+    is now: a result whose mark is the one it arrived with is as the reader packed it."""
     return (
-        w.workbook_id == p[3] and w.site_code == p[4] and w.site_name == p[5]
-        and w.region == p[6] and w.period_text == p[7] and w.duplicate_of == p[15]
-        and len(w.diagnostics) == len(p[13]) and str(w.status) == p[2]
+        w.workbook_id, w.site_code, w.site_name, w.region, w.period_text, w.duplicate_of,
+        len(w.diagnostics), str(w.status),
     )  # fmt: skip
 
 
-def unpack_batch(packed: Sequence[tuple[Any, ...]], standards: Sequence[Standard]) -> list:
-    return [_unpack(p, standards) for p in packed]
+def unpack_batch(packed: Sequence[bytes], standards: Sequence[Standard]) -> list:
+    return [_unpack(pickle.loads(p), standards) for p in packed]
 
 
 def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookResult:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from audit_xls.i18n import t
 
@@ -100,19 +102,19 @@ def run_grade(
         returns, out, standards_dir=standards_dir, issued_file=issued_file,
         csv_path=csv_path, photos_dir=photos_dir, history=history,
     )  # fmt: skip
-    tail = _Tail(out, csv_path, history, lang)
-    with PhotoSpool(setup.photos) as spool:
-        with reading if reading is not None else contextlib.nullcontext():
-            batch = grade_returns(
-                Path(returns), setup.standards, setup.issued, jobs=jobs, lang=lang,
-                progress=progress, standards_folder=str(setup.standards_folder),
-                photo_spool=spool.folder, received=tail.received,
-            )  # fmt: skip
-        wrong_register = register_mismatch(batch, str(issued_file), lang)
-        if wrong_register:
-            raise GradeUsageError(wrong_register)
-        spool.publish(batch, Path(out).resolve().parent)
-    recorded, history_error = tail.write(batch, jobs, setup.standards)
+    with contextlib.closing(_Tail(out, csv_path, history, lang)) as tail:
+        with PhotoSpool(setup.photos) as spool:
+            with reading if reading is not None else contextlib.nullcontext():
+                batch = grade_returns(
+                    Path(returns), setup.standards, setup.issued, jobs=jobs, lang=lang,
+                    progress=progress, standards_folder=str(setup.standards_folder),
+                    photo_spool=spool.folder, received=tail.received,
+                )  # fmt: skip
+            wrong_register = register_mismatch(batch, str(issued_file), lang)
+            if wrong_register:
+                raise GradeUsageError(wrong_register)
+            spool.publish(batch, Path(out).resolve().parent)
+        recorded, history_error = tail.write(batch, jobs, setup.standards)
     outcome = GradeOutcome(batch)
     not_recorded = None
     if history_error is not None:  # the summary and CSV are written: say so, exit 3
@@ -151,18 +153,22 @@ class _Tail:
     csv_path: str | None
     history: str | None
     lang: str
-    packed: dict[int, tuple] = field(default_factory=dict)  # by id() of each result
-    csv_made: dict[int, str] = field(default_factory=dict)
-    csv_lines: Any = None
+    # by id() of each result as it arrived: what grading may change after (result_mark), and
+    # for the history's process the packed result (pickled: ~1.5 KB, not the ~10 KB objects)
+    marks: dict[int, tuple] = field(default_factory=dict)
+    packed: dict[int, tuple[tuple, bytes]] = field(default_factory=dict)
+    csv_made: _CsvSpool | None = None
 
     def received(self, result: WorkbookResult, packed: tuple) -> None:
-        self.packed[id(result)] = packed
-        if self.csv_path:
-            if self.csv_lines is None:
-                from audit_xls.outputs.exports import CsvLines
+        from audit_xls.grading.grade import result_mark
 
-                self.csv_lines = CsvLines()
-            self.csv_made[id(result)] = self.csv_lines.of(result)
+        mark = self.marks[id(result)] = result_mark(result)
+        if self.history is not None:
+            self.packed[id(result)] = (mark, pickle.dumps(packed, pickle.HIGHEST_PROTOCOL))
+        if self.csv_path:
+            if self.csv_made is None:
+                self.csv_made = _CsvSpool()
+            self.csv_made.add(result)
 
     def write(
         self, batch: BatchResult, jobs: int | None, standards: Sequence[Standard]
@@ -195,18 +201,21 @@ class _Tail:
             return self._record(batch)
         return reply[1], reply[2]
 
-    def _csv_made(self, batch: BatchResult) -> dict[int, str] | None:
+    def _csv_made(self, batch: BatchResult) -> Mapping[int, str] | None:
         """The CSV text made as results arrived, of the workbooks grading left as they came."""
-        from audit_xls.grading.grade import as_received
+        from audit_xls.grading.grade import result_mark
 
-        if not self.csv_made:
+        if self.csv_made is None:
             return None
-        made = {}
-        for w in batch.workbooks:
-            text = self.csv_made.get(id(w))
-            if text is not None and as_received(w, self.packed[id(w)]):
-                made[id(w)] = text
-        return made
+        marks = self.marks
+        self.csv_made.keep(
+            {id(w) for w in batch.workbooks if marks.get(id(w), ()) == result_mark(w)}
+        )
+        return self.csv_made
+
+    def close(self) -> None:
+        if self.csv_made is not None:
+            self.csv_made.close()
 
     def _hand_over(
         self, batch: BatchResult, jobs: int | None, standards: Sequence[Standard]
@@ -233,6 +242,43 @@ class _Tail:
             return record_batch(self.history, batch), None
         except HistoryError as error:
             return None, error.text(self.lang)
+
+
+class _CsvSpool(Mapping):
+    """Each result's CSV text (exports.CsvLines), made as it arrives and kept in a temporary
+    file (the CSV of 10,000 returns is ~60 MB of text: not held in memory); read back by
+    write_csv in the batch's order, for the workbooks `keep` names."""
+
+    def __init__(self) -> None:
+        from audit_xls.outputs.exports import CsvLines
+
+        self.lines = CsvLines()
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close(), or on GC)
+        self.where: dict[int, tuple[int, int]] = {}  # id() of a result: (offset, size)
+        self.end = 0
+
+    def add(self, result: WorkbookResult) -> None:
+        data = self.lines.of(result).encode("utf-8")
+        self.file.write(data)
+        self.where[id(result)] = (self.end, len(data))
+        self.end += len(data)
+
+    def keep(self, keys: set[int]) -> None:
+        self.where = {key: at for key, at in self.where.items() if key in keys}
+
+    def __getitem__(self, key: int) -> str:
+        offset, size = self.where[key]
+        self.file.seek(offset)
+        return self.file.read(size).decode("utf-8")
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.where)
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 @contextlib.contextmanager

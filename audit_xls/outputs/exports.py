@@ -152,10 +152,9 @@ def write_csv(
                 writer.writerows(csv_rows(batch))
             else:
                 lines = CsvLines()
-                handle.write("".join(
-                    text if (text := made.get(id(w))) is not None else lines.of(w)
-                    for w in batch.workbooks
-                ))  # fmt: skip
+                for w in batch.workbooks:  # one workbook's text at a time: memory stays flat
+                    text = made.get(id(w))
+                    handle.write(lines.of(w) if text is None else text)
     except OSError as error:
         raise write_error(path, error, lang) from error
 
