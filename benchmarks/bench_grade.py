@@ -8,8 +8,10 @@ rounds (default 5), so a busy machine slows candidate and baseline alike:
   shared strings of the same files (the floor any reader pays);
 - per workbook, in this process: read + check + score (every safety check) against the bare
   parse of the same bytes, alternating file by file;
-- in this process, what the grading process does after the last file is read: the summary
-  workbook, the results CSV and a new history, in CPU (where the rest of the run goes).
+- in this process, in CPU, the parts of grade's tail (grading/run.py; where the rest of the
+  run goes): the summary workbook (the grading process, after the last result), the results
+  CSV's text (made as the results arrive) and writing it out, and a new history (recorded by
+  a reader process while the summary is written), each alone.
 Each line gives min / median / max and the median of the per-round ratios; the last block
 gives issue 12's four figures. Whole processes
 are timed by the wall clock and by CPU time (the process and every process it started); on a
@@ -219,15 +221,20 @@ def main() -> None:
     batch = grade_returns(folder, [standard], None, jobs=0, standards_folder=str(STANDARD.parent))
 
     def outputs(index: int) -> dict[str, float]:
-        """CPU of what the grading process does once the last file is read, in this process,
-        for the same 1000 results: the summary workbook, the CSV, the history (a new one)."""
+        """CPU of the parts of grade's tail, in this process, for the same 1000 results: the
+        summary workbook, the CSV's text and its writing, the history (a new one)."""
+        from audit_xls.outputs.exports import CsvLines
+
         clock = time.process_time
         spent = {}
         started = clock()
         write_summary(batch, out / f"o{index}.xlsx")
         spent["summary"], started = clock() - started, clock()
-        write_csv(batch, out / f"o{index}.csv")
-        spent["csv"], started = clock() - started, clock()
+        lines = CsvLines()
+        made = {id(w): lines.of(w) for w in batch.workbooks}
+        spent["CSV text"], started = clock() - started, clock()
+        write_csv(batch, out / f"o{index}.csv", made=made)
+        spent["CSV written"], started = clock() - started, clock()
         record_batch(str(out / f"o{index}.sqlite"), batch)
         spent["history"] = clock() - started
         return spent
@@ -244,7 +251,7 @@ def main() -> None:
     base: list[tuple[float, float]] = []
     per_ours: list[float] = []
     per_bare: list[float] = []
-    after: dict[str, list[float]] = {"summary": [], "csv": [], "history": []}
+    after: dict[str, list[float]] = {}
     for index in range(rounds):
         steps = [
             (whole2, grade(2, index)),
@@ -258,7 +265,7 @@ def main() -> None:
         per_ours.append(ours)
         per_bare.append(bare)
         for key, value in outputs(index).items():
-            after[key].append(value)
+            after.setdefault(key, []).append(value)
         print(f"round {index + 1}: wall (CPU) grade --jobs 2 {whole2[-1][0]:.2f} s "
               f"({whole2[-1][1]:.2f} s), --jobs 1 {whole1[-1][0]:.2f} s ({whole1[-1][1]:.2f} s), "
               f"bare process {base[-1][0]:.2f} s ({base[-1][1]:.2f} s); per workbook CPU "
@@ -292,7 +299,9 @@ def main() -> None:
     print(f"bare parse, CPU: {spread(per_bare, 'ms', 1000)} per workbook")
     print(f"  ours / bare: {ratio(per_ours, per_bare)}   target <= 1.8x")
     parts = ", ".join(f"{key} {statistics.median(values):.2f} s" for key, values in after.items())
-    print(f"after the last file is read (CPU, median, in this process): {parts}")
+    print(f"grade's tail, each part alone (CPU, median, in this process): {parts}; in a run the"
+          " CSV text is made as results arrive, the history recorded by a reader process beside"
+          " the summary")  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"largest peak RSS of one process in the runs (grade, reader, bare): {peak:.0f} MB")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
