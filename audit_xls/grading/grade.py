@@ -49,7 +49,7 @@ from audit_xls.workbook.read import (
 MAX_FILE_BYTES = MAX_UNCOMPRESSED_BYTES
 
 Progress = Callable[[int, int], None]
-Received = Callable[[WorkbookResult, tuple[Any, ...]], None]
+Arrived = Callable[[WorkbookResult, tuple[Any, ...]], None]
 
 
 def grade_returns(
@@ -63,13 +63,13 @@ def grade_returns(
     standards_folder: str = "",
     limits: pool.Limits | None = None,
     photo_spool: str = "",
-    received: Received | None = None,
+    arrived: Arrived | None = None,
 ) -> BatchResult:
     """Grade every returned workbook under RETURNS (a folder or a .zip), in input order.
 
     Files are read in `jobs` reader processes (default: one per core; see grading/pool.py),
     each with the memory and time `limits`; `jobs=0` reads in this process (debugging only).
-    `received(result, packed)`, when given, is called with each result read and its packed
+    `arrived(result, packed)`, when given, is called with each result read and its packed
     form as it arrives, while the readers go on (the caller's early work; see pack_batch).
     """
     returns = Path(returns)
@@ -88,7 +88,7 @@ def grade_returns(
             else:
                 unread.append(WorkbookResult(source.name, "", modified=source.modified,
                                              diagnostics=[refused]))  # fmt: skip
-        workbooks = _grade_all(to_read, config, jobs, progress, limits, received)
+        workbooks = _grade_all(to_read, config, jobs, progress, limits, arrived)
     unreadable = [w for w in workbooks if isinstance(w, Skipped)]
     results = unread + [w for w in workbooks if isinstance(w, WorkbookResult)]
     _mark_duplicates(results, lang)
@@ -261,7 +261,7 @@ def _grade_all(
     jobs: int | None,
     progress: Progress | None,
     limits: pool.Limits | None,
-    received: Received | None = None,
+    arrived: Arrived | None = None,
 ) -> list[WorkbookResult | Skipped]:
     lang = config.lang
 
@@ -278,8 +278,8 @@ def _grade_all(
         if kind != 0:
             return reply
         workbook = _unpack(result, config.standards)
-        if received is not None:
-            received(workbook, result)
+        if arrived is not None:
+            arrived(workbook, result)
         return workbook, -3  # -3: unpacked
 
     if jobs == 0:  # in this process: debugging and profiling only (see pool.py)

@@ -108,7 +108,7 @@ def run_grade(
                 batch = grade_returns(
                     Path(returns), setup.standards, setup.issued, jobs=jobs, lang=lang,
                     progress=progress, standards_folder=str(setup.standards_folder),
-                    photo_spool=spool.folder, received=tail.received,
+                    photo_spool=spool.folder, arrived=tail.arrived,
                 )  # fmt: skip
             wrong_register = register_mismatch(batch, str(issued_file), lang)
             if wrong_register:
@@ -145,7 +145,7 @@ class _Abort(Exception):
 class _Tail:
     """The summary, the CSV and the history of a graded batch, in that order of effect.
 
-    While the readers read, each result's CSV text is made as it arrives (`received`); the
+    While the readers read, each result's CSV text is made as it arrives (`arrived`); the
     history is staged by an idle reader process while this one writes the summary and CSV.
     """
 
@@ -159,7 +159,7 @@ class _Tail:
     packed: dict[int, tuple[tuple, bytes]] = field(default_factory=dict)
     csv_made: _CsvSpool | None = None
 
-    def received(self, result: WorkbookResult, packed: tuple) -> None:
+    def arrived(self, result: WorkbookResult, packed: tuple) -> None:
         from audit_xls.grading.grade import result_mark
 
         mark = self.marks[id(result)] = result_mark(result)
