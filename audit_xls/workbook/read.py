@@ -2,8 +2,10 @@
 
 Nothing here modifies the file or trusts it: the bytes are read once, hashed, checked by
 their magic number and (for zips) by entry count, sizes and compression ratio before any
-parser sees them, and XML parts declaring a DOCTYPE or ENTITY are refused. Then calamine
-reads the manifest, the cover and the checklist grid, which validate.py judges.
+parser sees them, and XML parts declaring a DOCTYPE or ENTITY are refused. Then the
+manifest, the cover and the checklist grid are read, which validate.py judges: an xlsx of the
+usual shape by sheetxml.py from the parts the checks inflate anyway (_read_usual), anything
+else by calamine after the checks, with the same result either way.
 """
 
 from __future__ import annotations
