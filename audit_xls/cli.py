@@ -179,7 +179,7 @@ def standard_export(file: str, out: str, lang: str) -> None:
     from audit_xls.standards.table import export_to_file
 
     with _errors(lang):
-        std = export_to_file(file, out)
+        std = export_to_file(file, out, lang)
     click.echo(t("cli.standard.exported", lang, file=file, out=out, summary=describe(std, lang)))
 
 

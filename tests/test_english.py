@@ -53,10 +53,10 @@ def _user_words() -> str:
 
 
 USER_WORDS = _user_words()
-# HQ's Excel table (standard export) is HQ's own format, Chinese by design: import finds its
-# columns and 标准信息 sheet by those labels, and its 扣分标准 as HQ writes them; the standard
-# file imported from it keeps those phrases. Both are left out of the scan, by name.
-HQ_FORMAT = ("table.xlsx", "s.yaml")
+# A standard file keeps its 扣分标准 phrases in HQ's Chinese whatever --lang (the canonical
+# form standards/loader.dump_standard writes; it reads English phrases too): the standard file
+# imported from the English table is left out of the scan, by name.
+HQ_FORMAT = ("s.yaml",)
 
 
 def not_user_data(text: str) -> list[str]:
@@ -231,3 +231,21 @@ def test_the_demos_made_up_words_choose_alike_in_both_languages() -> None:
     for key in ("demo.fill.inspectors", "demo.fill.managers", "demo.fill.follow_ups"):
         assert len(entry(key, "zh")) == len(entry(key, "en")) > 1, key
         assert not_user_data(" ".join(entry(key, "en"))) == [], key
+
+
+def test_an_english_table_reads_back_to_the_same_standard(tmp_path: Path) -> None:
+    from audit_xls.standards.table import export_table, import_table
+
+    standard = load_standard(data.shipped_standard())
+    export_table(standard, tmp_path / "en.xlsx", "en")
+    book = openpyxl.load_workbook(tmp_path / "en.xlsx")
+    assert book.sheetnames == ["Criteria", "Standard info"]
+    assert [c.value for c in book["Criteria"][2]] == [
+        "Code", "Section", "Group", "Criterion", "Method", "Deduction rule"
+    ]  # fmt: skip
+    assert book["Criteria"]["B3"].value == "行为规范 (10 points)"
+    assert book["Criteria"]["F3"].value == "0.3 off per person per problem point"
+    back = import_table(tmp_path / "en.xlsx")
+    assert (back.id, back.version, back.content_hash) == (
+        standard.id, standard.version, standard.content_hash
+    )  # fmt: skip

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from audit_xls.grading.sites import ERROR_VALUES
-from audit_xls.i18n import Ref, t
+from audit_xls.i18n import DEFAULT_LANG, Ref, entry, t
 from audit_xls.model.standard import (
     DEFAULT_GRADE_BANDS,
     Criterion,
@@ -30,6 +30,9 @@ from audit_xls.model.standard import (
 from audit_xls.standards.loader import StandardError, StandardProblem, problem_at
 from audit_xls.standards.phrases import RulePhraseError, parse_rule_phrase
 
+FIELDS = ("code", "section", "group", "text", "method", "rule")  # the table's columns, in order
+# A header label (spaces gone, lower-cased) -> its column: HQ's Chinese labels, and the English
+# ones `standard export --lang en` writes (i18n table.export.columns, in FIELDS order).
 HEADERS = {
     "编号": "code",
     "一级指标": "section",
@@ -37,27 +40,37 @@ HEADERS = {
     "检查标准": "text",
     "检查方法": "method",
     "扣分标准": "rule",
+    **{
+        "".join(label.split()).lower(): f
+        for f, label in zip(FIELDS, entry("table.export.columns", "en"), strict=True)
+    },
 }
 REQUIRED_COLUMNS = ("section", "text", "method", "rule")
 # The labels a message names (the table's own words, Chinese in either language).
-_LABEL = {field: label for label, field in HEADERS.items()}
+_LABEL = dict(zip(FIELDS, entry("table.export.columns", "zh"), strict=True))
 _EXPECTED = [_LABEL[f] for f in ("section", "group", "text", "method", "rule")]
-EXPORT_COLUMNS = ("编号", "一级指标", "二级指标", "检查标准", "检查方法", "扣分标准")
-# The small sheet that carries the standard's id and version through an export and import.
+# The small sheet that carries the standard's id and version through an export and import,
+# named in Chinese or (an English export) in English.
 INFO_SHEET = "标准信息"
+INFO_SHEETS = (INFO_SHEET, entry("table.export.info_sheet", "en"))
 INFO_LABELS = {
     "标准编号": "id",
     "id": "id",
+    "standardid": "id",
     "版本": "version",
     "version": "version",
     "评级": "grade_bands",
     "grade_bands": "grade_bands",
+    "gradebands": "grade_bands",
 }
 # 评级 as written on the 标准信息 sheet: 优秀≥90；良好≥80；合格≥70；不合格≥0
 _BAND = re.compile(r"^\s*(\S+?)\s*(?:≥|>=)\s*(\d+(?:\.\d+)?)\s*$")
 
 # "行为规范(10分)", "行为规范\n（10分）": a name, then the points in half- or full-width brackets
-_POINTS = re.compile(r"^(.*?)\s*[(（]\s*([0-9０-９]+(?:[.．][0-9０-９]+)?)\s*分\s*[)）]\s*$", re.S)
+# or, as an English export writes it, "Conduct (10 points)"
+_POINTS = re.compile(
+    r"^(.*?)\s*[(（]\s*([0-9０-９]+(?:[.．][0-9０-９]+)?)\s*(?:分|(?i:points?))\s*[)）]\s*$", re.S
+)
 # "1." "2、" "3．" (not "3.5米") or "（1）" "(2)" at the start of a line
 _NUMBERING = re.compile(
     r"^\s*(?:[0-9０-９]+\s*[.．、](?![0-9０-９])|[(（]\s*[0-9０-９]+\s*[)）])\s*"
@@ -143,6 +156,7 @@ class _TableReader:
         self.problems: list[StandardProblem] = []
         self.info: dict[str, str] = {}  # id, version, bands from the 标准信息 sheet, if present
         self.info_rows: dict[str, int] = {}  # the row each of them was read from
+        self.info_sheet = INFO_SHEET  # its name as found (Chinese, or an English export's)
 
     def problem(self, where: str | Ref, message: str | Ref, /, **params: object) -> None:
         """A problem at `where` (sheet and cell), worded by the catalogue entry table.`message`
@@ -178,8 +192,10 @@ class _TableReader:
             reason = getattr(error, "strerror", None) or Ref.to("table.not_xlsx")
             self.problem("", "cannot_open", reason=reason)
             return None
-        if INFO_SHEET in book.sheetnames:
-            self.info = self._info(book[INFO_SHEET])
+        info_sheet = next((name for name in INFO_SHEETS if name in book.sheetnames), None)
+        if info_sheet is not None:
+            self.info_sheet = info_sheet
+            self.info = self._info(book[info_sheet])
         for sheet in book.worksheets:
             found = self._header(sheet)
             if found is None:
@@ -225,8 +241,11 @@ class _TableReader:
         for row in sheet.iter_rows():
             columns = {}
             for cell in row:
-                if isinstance(cell.value, str) and _norm(cell.value) in HEADERS:
-                    columns.setdefault(HEADERS[_norm(cell.value)], cell.column)
+                field = (
+                    HEADERS.get(_norm(cell.value).lower()) if isinstance(cell.value, str) else None
+                )
+                if field is not None:
+                    columns.setdefault(field, cell.column)
             if "section" in columns and "text" in columns:
                 return row[0].row, columns
         return None
@@ -566,7 +585,7 @@ def _build(
         bands = parse_grade_bands(reader.info["grade_bands"])
         if bands is None:
             reader.problem(
-                f"{INFO_SHEET}!B{reader.info_rows['grade_bands']}",
+                f"{reader.info_sheet}!B{reader.info_rows['grade_bands']}",
                 "bands_unknown",
                 found=reader.info["grade_bands"],
                 example=grade_bands_text(DEFAULT_GRADE_BANDS),
@@ -582,8 +601,9 @@ def _build(
     )
 
 
-def grade_bands_text(bands: tuple[tuple[str, Decimal], ...]) -> str:
-    return "；".join(f"{name}≥{dec_str(minimum)}" for name, minimum in bands)
+def grade_bands_text(bands: tuple[tuple[str, Decimal], ...], lang: str = DEFAULT_LANG) -> str:
+    separator = t("table.export.band_separator", lang)
+    return separator.join(f"{name}≥{dec_str(minimum)}" for name, minimum in bands)
 
 
 def parse_grade_bands(text: str) -> tuple[tuple[str, Decimal], ...] | None:
@@ -605,20 +625,21 @@ def parse_grade_bands(text: str) -> tuple[tuple[str, Decimal], ...] | None:
 # --- export -------------------------------------------------------------------------------
 
 
-def _points_label(name: str, points: Decimal) -> str:
-    return f"{name}({dec_str(points)}分)"
+def _points_label(name: str, points: Decimal, lang: str = DEFAULT_LANG) -> str:
+    return t("table.export.points", lang, name=name, points=dec_str(points))
 
 
-def export_table(standard: Standard, path: str | Path) -> None:
+def export_table(standard: Standard, path: str | Path, lang: str = DEFAULT_LANG) -> None:
     """Write the standard as HQ's table (atomically); OSError when the path is unwritable."""
     from audit_xls.atomic import atomic_write_bytes
 
     # built in memory first: xlsxwriter would raise its own FileCreateError, not OSError
-    atomic_write_bytes(path, export_table_bytes(standard))
+    atomic_write_bytes(path, export_table_bytes(standard, lang))
 
 
-def export_table_bytes(standard: Standard) -> bytes:
-    """The standard as HQ's table: title, header, one criterion a row, merged cells."""
+def export_table_bytes(standard: Standard, lang: str = DEFAULT_LANG) -> bytes:
+    """The standard as HQ's table: title, header, one criterion a row, merged cells; labels,
+    rule phrases and points in `lang` (Chinese: HQ's own table; import reads either)."""
     import datetime
     import io
 
@@ -630,7 +651,7 @@ def export_table_bytes(standard: Standard) -> bytes:
     )
     # a fixed creation date keeps the file byte-identical from run to run
     book.set_properties({"title": standard.name, "created": datetime.datetime(2024, 1, 1)})
-    sheet = book.add_worksheet("检查标准")
+    sheet = book.add_worksheet(t("table.export.sheet", lang))
     base = {"border": 1, "valign": "vcenter", "text_wrap": True, "font_size": 10}
     title_fmt = book.add_format({"bold": True, "font_size": 14, "align": "center"})
     head_fmt = book.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
@@ -638,8 +659,9 @@ def export_table_bytes(standard: Standard) -> bytes:
     text_fmt = book.add_format({**base, "align": "left"})
     for col, width in enumerate((9, 14, 14, 70, 18, 22)):
         sheet.set_column(col, col, width)
-    sheet.merge_range(0, 0, 0, len(EXPORT_COLUMNS) - 1, standard.name, title_fmt)
-    sheet.write_row(1, 0, EXPORT_COLUMNS, head_fmt)
+    columns = entry("table.export.columns", lang)
+    sheet.merge_range(0, 0, 0, len(columns) - 1, standard.name, title_fmt)
+    sheet.write_row(1, 0, columns, head_fmt)
     sheet.freeze_panes(2, 0)
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
@@ -664,37 +686,34 @@ def export_table_bytes(standard: Standard) -> bytes:
             group_last = row - 1
             name = group.name or ""
             if group.points is not None:
-                name = _points_label(name, group.points)
+                name = _points_label(name, group.points, lang)
             block(group_first, group_last, 2, name, center_fmt)
             block(group_first, group_last, 4, group.method, center_fmt)
             # runs of equal rules share one merged cell; an override gets its own
             run_first = group_first
-            phrases = [c.rule.phrase() for c in group.criteria]
+            phrases = [c.rule.phrase(lang) for c in group.criteria]
             for i, phrase in enumerate(phrases):
                 if i + 1 == len(phrases) or phrases[i + 1] != phrase:
                     block(run_first, group_first + i, 5, phrase, center_fmt)
                     run_first = group_first + i + 1
-        block(section_first, row - 1, 1, _points_label(section.name, section.points), center_fmt)
-    _write_info(book, standard, head_fmt, text_fmt)
+        points = _points_label(section.name, section.points, lang)
+        block(section_first, row - 1, 1, points, center_fmt)
+    _write_info(book, standard, head_fmt, text_fmt, lang)
     book.close()
     return output.getvalue()
 
 
-def _write_info(book, standard: Standard, head_fmt, text_fmt) -> None:
+def _write_info(book, standard: Standard, head_fmt, text_fmt, lang: str) -> None:
     """The 标准信息 sheet: id and version, which import reads back (the name is the title)."""
-    sheet = book.add_worksheet(INFO_SHEET)
+    sheet = book.add_worksheet(t("table.export.info_sheet", lang))
     sheet.set_column(0, 0, 12)
     sheet.set_column(1, 1, 40)
-    sheet.write_row(0, 0, ("项目", "内容"), head_fmt)
-    sheet.write_row(1, 0, ("标准编号", standard.id), text_fmt)
-    sheet.write_row(2, 0, ("版本", standard.version), text_fmt)
-    sheet.write_row(3, 0, ("评级", grade_bands_text(standard.grade_bands)), text_fmt)
-    sheet.write_string(
-        5,
-        0,
-        "导入（audit-xls standard import）时读取标准编号、版本和评级；"
-        "命令行 --id、--version 优先。",
-    )
+    id_label, version_label, bands_label = entry("table.export.info_labels", lang)
+    sheet.write_row(0, 0, entry("table.export.info_columns", lang), head_fmt)
+    sheet.write_row(1, 0, (id_label, standard.id), text_fmt)
+    sheet.write_row(2, 0, (version_label, standard.version), text_fmt)
+    sheet.write_row(3, 0, (bands_label, grade_bands_text(standard.grade_bands, lang)), text_fmt)
+    sheet.write_string(5, 0, t("table.export.info_note", lang))
 
 
 # --- the standard import / export commands, as library calls -----------------------------------
@@ -717,7 +736,7 @@ def import_to_file(
         raise cannot_write(out, error, f"{imported.id}.yaml") from None
 
 
-def export_to_file(file: str | Path, out: str | Path) -> Standard:
+def export_to_file(file: str | Path, out: str | Path, lang: str = DEFAULT_LANG) -> Standard:
     """The standard file `file` written as HQ's table `out`; the standard. PathPolicyError
     when `out` is the file, StandardError, CannotWrite when `out` cannot be written."""
     from audit_xls.paths import cannot_write, check_outputs
@@ -726,7 +745,7 @@ def export_to_file(file: str | Path, out: str | Path) -> Standard:
     check_outputs([("--out", out)], [("FILE", file)])
     standard = load_standard(file)
     try:
-        export_table(standard, out)
+        export_table(standard, out, lang)
     except OSError as error:
         raise cannot_write(out, error, f"{standard.id}.xlsx") from None
     return standard
