@@ -204,6 +204,8 @@ def test_not_an_xlsx(tmp_path: Path) -> None:
         ("装修服务 （ １４ 分 ）", ("装修服务", D(14))),
         ("交付准备(2.5分)", ("交付准备", D("2.5"))),
         ("交付手续办理", ("交付手续办理", None)),
+        ("Code  of\nconduct (10 points)", ("Code of conduct", D(10))),
+        ("望京 SOHO 交付 (5 Points)", ("望京SOHO交付", D(5))),
     ],
 )
 def test_split_points(text: str, expected: tuple) -> None:

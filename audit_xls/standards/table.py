@@ -94,9 +94,19 @@ def split_points(text: str) -> tuple[str, Decimal | None]:
     """'行为规范(10分)' -> ('行为规范', 10); a name without points -> (name, None)."""
     match = _POINTS.match(text)
     if not match:
-        return re.sub(r"\s+", "", text), None
+        return _name(text), None
     number = unicodedata.normalize("NFKC", match.group(2))
-    return re.sub(r"\s+", "", match.group(1)), Decimal(number)
+    return _name(match.group(1)), Decimal(number)
+
+
+_WIDE = r"[^\x00-\x7f]"  # a CJK or full-width character
+
+
+def _name(text: str) -> str:
+    """A section or group name as one line: spaces (a cell's wrapping) dropped beside Chinese,
+    one kept between words (`Code of conduct`)."""
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(rf"(?<={_WIDE}) | (?={_WIDE})", "", text)
 
 
 def split_criteria(text: str) -> list[str]:
