@@ -5,8 +5,12 @@ anyway; for a file of the usual shape, reading their values from those same byte
 less than calamine opening the file, inflating and parsing them again. The usual shape is
 narrow on purpose: every cell spelled `<c r="B4" s="3" t="s">` (attributes in that order,
 no prefix), its content one formula, one value or one inline string without markup, shared
-strings without rich text, texts without `_xHHHH_` escapes or carriage returns, numbers in
-plain decimal spelling, number formats of a short known list. Anything else returns None,
+strings without rich text, texts without `_xHHHH_` escapes or carriage returns (by
+reference too: calamine trims after resolving), numbers in plain decimal spelling, number
+formats of a short known list declared in the one <numFmts> before <cellXfs>; each part
+opening with its root element unprefixed, and no markup hidden from a search (quoted in an
+attribute, in a comment) where one is made (tests/test_read_quick_fuzz.py names each shape
+that once read otherwise). Anything else returns None,
 and read.py reads the file through calamine instead: the result is then the same by
 construction, and tests/test_read_quick.py feeds workbooks through both ways and compares.
 
@@ -31,7 +35,9 @@ _CELL = re.compile(
     rb"(<f>[^<]*</f>|<f [^<>]*/>|<f [^<>]*>[^<]*</f>)?"
     rb'(?:(<v>[^<]*</v>|<v ?/>)|(<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>))'
 )
-_ROW_NUMBER = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
+# a row tag whole, its attributes double-quoted without "<" or ">" (a quoted "<c ..." inside
+# a tag is an attribute's text to calamine, not a cell)
+_ROW_NUMBER = re.compile(rb'<row r="([1-9][0-9]{0,6})"[^<>"\']*(?:"[^"<>]*"[^<>"\']*)*>')
 _SHEET_DATA = re.compile(rb"<sheetData>(.*)</sheetData>|<sheetData/>", re.S)
 _NUMBER = re.compile(rb"-?[0-9]{1,300}(?:\.[0-9]{1,300})?(?:[eE][-+]?[0-9]{1,3})?")
 _ENTITY = re.compile(rb"&(?:#([0-9]{1,7})|#x([0-9a-fA-F]{1,6})|(lt|gt|quot|apos|amp));")
@@ -41,7 +47,7 @@ _SI_PLAIN = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
 # what the quick decoding of the table does not resolve: references, escapes, line ends,
 # spaces at either end of a text (calamine trims them; the end searched in the reversed
 # table, where the pattern starts with a literal and the search is quick)
-_SI_ODD = (b"&", b"\r", b"_x")
+_SI_ODD = (b"&", b"\r", b"_x", b"\0")  # "\0" would split the table decoded at once
 _SI_SPACE_FIRST = re.compile(rb"<t>[ \t\n]")
 _SI_SPACE_LAST = re.compile(rb">t/<[ \t\n]")
 _SST = re.compile(rb"<sst(?: [^<>]*)?>(.*)</sst>|<sst(?: [^<>]*)?/>", re.S)
@@ -56,8 +62,21 @@ _SHEET = re.compile(
 _VISIBILITY = {b"": "visible", b"visible": "visible", b"hidden": "hidden",
                b"veryHidden": "very_hidden"}  # fmt: skip
 _XF = re.compile(rb"<xf(?=[\s/>])([^<>]*)>")
-_NUM_FMT_ID = re.compile(rb'\snumFmtId="([0-9]{1,9})"')
-_NUM_FMT = re.compile(rb'<numFmt numFmtId="([0-9]{1,9})" formatCode="([^"<>]*)" ?/>')
+# calamine matches a cell style's numFmtId to the declared formats by its text: only the usual
+# spelling of a number ("164", not "0164") is read here
+_NUM_FMT_ID = re.compile(rb'\snumFmtId="(0|[1-9][0-9]{0,8})"')
+_NUM_FMT = re.compile(rb'<numFmt numFmtId="(0|[1-9][0-9]{0,8})" formatCode="([^"<>]*)" ?/>|(\S)')
+_STYLE_PREFIXED = re.compile(rb"</?[\w.-]+:(?:numFmts?|xf|cellXfs|styleSheet)[\s/>]")
+# A part's usual start: an XML declaration at most, then its root element without a prefix.
+_ROOT = re.compile(
+    rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(?:<\?xml[^<>?]*\?>[ \t\r\n]*)?<([A-Za-z_][\w.-]*)(?=[\s/>])"
+)
+# Tags, and text between them, with no "'" and no "<" or ">" but the tags' own (a double-quoted
+# value holds neither): a stretch where every "<" starts a tag ending at the next ">", as
+# calamine reads it. Markup quoted in an attribute or in a comment, or a tag cut short by a
+# quoted ">", would fool a search; a comment or instruction without "<" or ">" hides nothing.
+_PLAIN_TAGS = re.compile(rb'[^<>"\']*(?:<[^<>"\']*(?:"[^"<>]*"[^<>"\']*)*>[^<>"\']*)*')
+_SHEET_TAG = re.compile(rb"<sheet[\s/>]")
 
 # Number formats whose reading by calamine is known (tests/test_read_quick.py checks each
 # against calamine): built-in 0-13 and 49 and these codes read as numbers, built-in 14 and
@@ -97,6 +116,21 @@ class Unusual(Exception):
     """Not the usual shape: read the file through calamine."""
 
 
+def _root(xml: bytes, name: bytes) -> int:
+    """Where the part's root element `name` starts; Unusual for another prolog or root (a
+    comment or instruction before it, a prefix)."""
+    found = _ROOT.match(xml)
+    if found is None or found.group(1) != name:
+        raise Unusual
+    return found.start(1) - 1
+
+
+def _plain(xml: bytes, start: int, end: int) -> None:
+    """Unusual unless xml[start:end] is plain tags (_PLAIN_TAGS)."""
+    if _PLAIN_TAGS.fullmatch(xml, start, end) is None:
+        raise Unusual
+
+
 def text(raw: bytes) -> str:
     """An XML text as calamine gives it (references resolved); Unusual for what it treats
     otherwise (`_xHHHH_` escapes, line ends it normalises, references it refuses)."""
@@ -121,16 +155,19 @@ def _reference(match: re.Match[bytes]) -> bytes:
 
 
 def _trimmed(raw: bytes, preserve: bytes | bool) -> str:
-    """An <si> or inline string's <t>: calamine trims it unless xml:space="preserve"."""
-    if not preserve and raw != raw.strip(b" \t\n\r"):
+    """An <si> or inline string's <t>: calamine trims it unless xml:space="preserve", after
+    resolving its references (`&#32;a` is read "a")."""
+    found = text(raw)
+    if not preserve and found != found.strip(" \t\n\r"):
         raise Unusual
-    return text(raw)
+    return found
 
 
 def shared_strings(xml: bytes | None) -> list[str]:
     """The shared strings table: plain <si><t> items only."""
     if xml is None:
         return []
+    _root(xml, b"sst")
     body = _SST.search(xml)
     if body is None or xml.count(b"<sst") != 1:
         raise Unusual
@@ -142,8 +179,8 @@ def shared_strings(xml: bytes | None) -> list[str]:
         and _SI_SPACE_FIRST.search(inner) is None
         and _SI_SPACE_LAST.search(inner[::-1]) is None
     ):
-        # the usual table: every item one plain <t>, no reference, escape or outer space;
-        # decoded at once ("\0" cannot occur in XML)
+        # the usual table: every item one plain <t>, no reference, escape, outer space or
+        # "\0" (not XML, but calamine reads it); decoded at once, joined by "\0"
         return b"\0".join(plain).decode().split("\0") if plain else []
     out = []
     for preserve, raw, junk in _SI.findall(inner):
@@ -172,33 +209,60 @@ class Styles:
         return found
 
     def _kind(self, style: bytes) -> int:
-        xml = self.xml
-        if xml is None:
-            raise Unusual
-        if self._xfs is None:
-            start = xml.find(b"<cellXfs")
-            end = xml.find(b"</cellXfs>", start)
-            if start < 0 or end < 0 or xml.find(b"<cellXfs", start + 1) >= 0:
-                raise Unusual
-            if not xml.rstrip().endswith(b"</styleSheet>"):
-                raise Unusual
-            self._xfs = _XF.findall(xml, start + 8, end)
+        if self._xfs is None or self._custom is None:
+            self._read()
+        assert self._xfs is not None and self._custom is not None
         index = int(style)
         if index >= len(self._xfs):
             raise Unusual
-        found = _NUM_FMT_ID.search(self._xfs[index])
-        number = int(found.group(1)) if found else 0
-        if self._custom is None:
-            formats = _NUM_FMT.findall(xml)
-            if xml.count(b"<numFmt ") != len(formats):
-                raise Unusual
-            self._custom = {int(n): _CODES.get(code) for n, code in formats}
+        attrs = self._xfs[index]
+        if b"numFmtId" not in attrs:
+            return PLAIN  # calamine: a style without a number format (not format 0)
+        found = _NUM_FMT_ID.search(attrs)
+        if found is None or attrs.count(b"numFmtId") != 1:
+            raise Unusual
+        number = int(found.group(1))
         # a format the file declares wins, built-in or not (calamine reads it so)
         custom = self._custom
         kind = custom[number] if number in custom else _BUILTIN.get(number)
         if kind is None:
             raise Unusual  # a number format not on the list
         return kind
+
+    def _read(self) -> None:
+        """The cell styles and declared number formats as calamine reads them: formats from
+        the one <numFmts> before <cellXfs> (a <dxf>'s own are not), then the <xf> of the one
+        <cellXfs>, the stretch up to its end plain tags (_plain)."""
+        xml = self.xml
+        if xml is None:
+            raise Unusual
+        root = _root(xml, b"styleSheet")
+        start = xml.find(b"<cellXfs")
+        end = xml.find(b"</cellXfs>", start)
+        if start < 0 or end < 0 or xml.find(b"<cellXfs", start + 1) >= 0:
+            raise Unusual
+        if (
+            not xml.rstrip().endswith(b"</styleSheet>")
+            or xml.find(b"</styleSheet") < end
+            or _STYLE_PREFIXED.search(xml) is not None
+        ):
+            raise Unusual
+        _plain(xml, root, end + len(b"</cellXfs>"))
+        custom: dict[int, int | None] = {}
+        formats = xml.find(b"<numFmts")
+        if formats >= 0:
+            close = xml.find(b"</numFmts>", formats)
+            inner = xml.find(b">", formats) + 1
+            if close < 0 or close > start or xml.find(b"<numFmts", formats + 1) >= 0:
+                raise Unusual
+            if xml[inner - 2] == 47:  # <numFmts/>: calamine reads no numFmt after it
+                raise Unusual
+            for number, code, junk in _NUM_FMT.findall(xml, inner, close):
+                if junk:
+                    raise Unusual
+                custom[int(number)] = _CODES.get(code)
+        self._custom = custom
+        self._xfs = _XF.findall(xml, start + 8, end)
 
 
 @dataclass
@@ -218,9 +282,11 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
 
     Raises Unusual for any other shape, or when its extent passes `max_cells` (read.py then
     refuses it by its own exact walk)."""
+    root = _root(xml, b"worksheet")
     found = _SHEET_DATA.search(xml)
-    if found is None or xml.count(b"<sheetData") != 1:
+    if found is None or xml.count(b"<sheetData") != 1 or b":sheetData" in xml:
         raise Unusual
+    _plain(xml, root, found.start())
     body = found.group(1) or b""
     out = Sheet([])
     formulas, errors = out.formulas, out.errors
@@ -358,13 +424,21 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
 
 
 def merged(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """The sheet's merged ranges as calamine lists them: ((first row, col), (last row, col))."""
+    """The sheet's merged ranges as calamine lists them: ((first row, col), (last row, col)).
+    Only for a sheet `sheet` read: its one <sheetData> checked."""
+    if b":mergeCell" in xml:
+        raise Unusual
     start = xml.find(b"<mergeCell")
     if start < 0:
         return []
     end = xml.find(b"</mergeCells>", start)
     if not xml.startswith(b"<mergeCells", start) or end < 0 or b"<mergeCells" in xml[end:]:
         raise Unusual
+    data_end = xml.rfind(b"</sheetData>")
+    data_end = data_end + 12 if data_end >= 0 else xml.find(b"<sheetData/>") + 12
+    if start < data_end:
+        raise Unusual
+    _plain(xml, data_end, start)  # the tags between: none hides a <mergeCells> in its quotes
     start = xml.find(b">", start) + 1
     out = []
     for first_col, first_row, last_col, last_row, junk in _MERGE.findall(xml, start, end):
@@ -382,14 +456,17 @@ def sheets(workbook: bytes) -> list[tuple[str, str]]:
     """(name, visibility) of every sheet in xl/workbook.xml, in order, as calamine reads
     them: names with their references resolved, visibility "visible", "hidden" or
     "very_hidden"."""
+    root = _root(workbook, b"workbook")
     found = _SHEETS.search(workbook)
     if (
         found is None
         or workbook.count(b"<sheets>") != 1
         or b"date1904" in workbook
+        or b":sheet" in workbook
         or not workbook.rstrip().endswith(b"</workbook>")
     ):
         raise Unusual
+    _plain(workbook, root, found.start())
     out = []
     for raw, state, junk in _SHEET.findall(found.group(1)):
         if junk or b"\t" in raw or b"\n" in raw:
@@ -397,4 +474,6 @@ def sheets(workbook: bytes) -> list[tuple[str, str]]:
         out.append((text(raw), _VISIBILITY[state]))
     if len({name for name, _ in out}) != len(out):
         raise Unusual
+    if len(_SHEET_TAG.findall(workbook)) != len(out):
+        raise Unusual  # calamine lists a <sheet> wherever it is
     return out
