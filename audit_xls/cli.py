@@ -107,21 +107,12 @@ def standard() -> None:
 @lang_option
 def standard_check(files: tuple[str, ...], lang: str) -> None:
     """Check standard files; print a summary per valid file, or every located problem."""
-    from audit_xls.standards.loader import StandardError, load_standard
-    from audit_xls.standards.show import describe
+    from audit_xls.standards.show import check_lines
 
-    failed = 0
-    for file in files:
-        try:
-            std = load_standard(file)
-        except StandardError as error:
-            failed += 1
-            for problem in error.problems:
-                click.echo(problem.text(lang))
-            continue
-        click.echo(f"{file}: {describe(std, lang)}")
+    lines, failed = check_lines(files, lang)
+    for line in lines:
+        click.echo(line)
     if failed:
-        click.echo(t("cli.standard.check_failed", lang, failed=failed, count=len(files)))
         raise SystemExit(1)
 
 

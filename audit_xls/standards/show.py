@@ -132,3 +132,25 @@ def standard_tree(std: Standard, lang: str = DEFAULT_LANG) -> list[str]:
                     own = f" · {c.rule.phrase(lang)}" if c.own_rule else ""
                     lines.append(f"    {c.code}{own}{mark(c.assumed)}")
     return lines
+
+
+def check_lines(
+    files: list[str] | tuple[str, ...], lang: str = DEFAULT_LANG
+) -> tuple[list[str], int]:
+    """`standard check`: a summary line per valid file, every located problem of the others,
+    and a closing count when any failed; the lines and how many files failed."""
+    from audit_xls.standards.loader import StandardError, load_standard
+
+    lines: list[str] = []
+    failed = 0
+    for file in files:
+        try:
+            std = load_standard(file)
+        except StandardError as error:
+            failed += 1
+            lines += [problem.text(lang) for problem in error.problems]
+            continue
+        lines.append(f"{file}: {describe(std, lang)}")
+    if failed:
+        lines.append(t("cli.standard.check_failed", lang, failed=failed, count=len(files)))
+    return lines, failed
