@@ -190,6 +190,8 @@ ODD_CELLS = {
     "duplicate, empty later": ("H4", b'<c r="H4"><v>2</v></c><c r="H4"><v></v></c>', True),
     "out of order": ("H4", b'<c r="K4"><v>2</v></c><c r="H4"><v>3</v></c>', True),
     "in another row": ("H4", b'<c r="H40"><v>3</v></c>', True),
+    "a column past XFD": ("G4", b'<c r="ZZZ4" t="inlineStr"><is><t>x</t></is></c>', False),
+    "a row past 1048576": ("G4", b'<c r="A1048577" t="inlineStr"><is><t>x</t></is></c>', False),
 }
 
 

@@ -108,6 +108,7 @@ class Checker:
         self._lock = threading.Lock()
         self._locked_rows: dict[int, list[_LockedRow]] = {}
         self._criterion_rows: dict[int, list[Any]] = {}
+        self._manifest_rows: dict[int, tuple[tuple[int, str], ...]] = {}
         self._choices: dict[str, Choices[Any]] = {}
         self._deduction_rows: dict[int, list[int]] = {}
 
@@ -141,6 +142,15 @@ class Checker:
             found = self._locked_rows[key] = [
                 _LockedRow(r, cells) for r, cells in sorted(rows.items())
             ]
+        return found
+
+    def manifest_rows(self, plan: Layout) -> tuple[tuple[int, str], ...]:
+        """(row, code) of each criterion, as the manifest lists them (worked out once)."""
+        key = id(plan)
+        found = self._manifest_rows.get(key)
+        if found is None:
+            found = tuple((r.index, r.code) for r in self.criterion_rows(plan))
+            self._manifest_rows[key] = found
         return found
 
     def criterion_rows(self, plan: Layout) -> list[Any]:
@@ -242,7 +252,7 @@ class _Run:
             return self.result
         self.result.standard = standard
         plan = self.checker.layout(standard, self.template)
-        expected_rows = tuple((r.index, r.code) for r in plan.rows if r.kind == "criterion")
+        expected_rows = self.checker.manifest_rows(plan)
         same_layout = values.get("fingerprint") == plan.fingerprint
         if not same_layout and plan.rule_lang != "zh":
             # issued before Rule.phrase spoke the template's language: 扣分标准 in Chinese

@@ -99,6 +99,7 @@ _NUMBERS = 8192
 _ROWS = {str(n).encode(): n - 1 for n in range(1, _NUMBERS + 1)}
 _INDEX = [str(n).encode() for n in range(_NUMBERS)]
 _COLUMNS: dict[bytes, int] = {}
+_MAX_ROWS, _MAX_COLUMNS = 1_048_576, 16_384
 
 
 def column(letters: bytes) -> int:
@@ -277,7 +278,19 @@ class Sheet:
     lowest: float = 0.0  # the lowest number read (read.py's date check)
 
 
-def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> Sheet:
+def by_index_of(strings: list[str]) -> dict[bytes, str]:
+    """The shared strings by their index as Excel writes it (b"12"), for the usual spelling;
+    others are looked up by number (worked out once per file)."""
+    return dict(zip(_INDEX, strings, strict=False))
+
+
+def sheet(
+    xml: bytes,
+    strings: list[str],
+    styles: Styles,
+    max_cells: int,
+    indexed: dict[bytes, str] | None = None,
+) -> Sheet:
     """The sheet's values as calamine's to_python(skip_empty_area=False) gives them.
 
     Raises Unusual for any other shape, or when its extent passes `max_cells` (read.py then
@@ -302,7 +315,7 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
     lowest = 0.0
     string_cells = 0
     # the shared strings by their index as Excel writes it ("12"); others looked up by number
-    by_index = dict(zip(_INDEX, strings, strict=False))
+    by_index = by_index_of(strings) if indexed is None else indexed
     count = len(strings)
     kind_of, columns, row_of = styles.kind, _COLUMNS, _ROWS
     # calamine keeps the last value given for a cell, and a cell without one changes nothing:
@@ -411,8 +424,8 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
     # (rows closing themselves counted too: erring large only sends the file to calamine)
     rows = max(max(map(int, numbers), default=0), last_row + 1, empty_row + 1)
     cols = max(1 if numbers else 0, last_col + 1, empty_col + 1)
-    if rows * cols > max_cells:
-        raise Unusual
+    if rows * cols > max_cells or rows > _MAX_ROWS or cols > _MAX_COLUMNS:
+        raise Unusual  # too large, or past the last cell a sheet can hold (XFD1048576)
     grid = [[""] * (last_col + 1) for _ in range(last_row + 1)]
     for r, c, item in cells:
         grid[r][c] = item
