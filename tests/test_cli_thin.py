@@ -199,3 +199,37 @@ def test_run_grade_tail_keeps_its_order_of_effect(tmp_path: Path, jobs: int) -> 
     outcome = grade(out, csv)
     assert outcome.exit_code == 0 and csv.is_file() and recorded() == 2
     assert outcome.lines[-1].startswith(f"History {history}")
+
+
+def test_run_grade_records_the_history_itself_when_that_reader_dies(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import sqlite3
+
+    import pool_work
+    from returns import fill, issue, mini_standard
+
+    from audit_xls.grading.pool import ReaderPool
+    from audit_xls.grading.run import run_grade
+
+    real_call = ReaderPool.call
+
+    def dying(self, task, payload):  # the history's reader dies before it stages anything
+        return real_call(self, pool_work.task, "exit")
+
+    monkeypatch.setattr(ReaderPool, "call", dying)
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    standard = mini_standard(standards)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    book = issue(standard, "P001", "滨江花园", "华东")
+    (returns / "P001.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    history = tmp_path / "h.sqlite"
+    outcome = run_grade(
+        str(returns), str(tmp_path / "s.xlsx"), standards_dir=str(standards),
+        csv_path=str(tmp_path / "r.csv"), history=str(history), jobs=1, lang="en",
+    )  # fmt: skip
+    assert outcome.exit_code == 0 and outcome.lines[-1].startswith(f"History {history}")
+    with sqlite3.connect(history) as conn:
+        assert conn.execute("SELECT count(*) FROM workbooks").fetchone() == (1,)
