@@ -914,10 +914,11 @@ def cases(kit: Kit) -> list[Case]:
                 ("file.sheet_too_large", CHECKLIST, "XFD1048576"),
             ),
             lambda k: {
+                # calamine reads a relative target below xl/: the part is xl/xl/worksheets/..
                 "far-relative-target.xlsx": rename_part(
                     edit_part(b := k.fill("K04"), p := sheet_part(b, CHECKLIST), far_xml),
                     p,
-                    p,
+                    f"xl/{p}",
                     f'Target="{p}"',
                 )
             },

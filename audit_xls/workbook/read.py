@@ -182,12 +182,22 @@ def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
 
     Every part read here is inflated whole, to its declared size."""
     try:
+        assert parts.archive is not None
+        if len(parts.archive.NameToInfo) != len(parts.archive.filelist):
+            return None  # a part named twice: the checks see each, calamine the first
         workbook = parts.verified("xl/workbook.xml")
         rels = parts.verified(_WORKBOOK_RELS)
         if not workbook or not rels or not _usual_targets(rels):
             return None
+        package_rels = parts.verified("_rels/.rels")
+        if not package_rels:
+            return None  # calamine refuses a file without it
+        sheetxml.package(package_rels)
         listed = sheetxml.sheets(workbook)
-        names = [name for name, _ in listed]
+        names = [name for name, _, _ in listed]
+        types = sheetxml.relationships(rels)
+        if any(not types.get(rel_id, b"").endswith(b"/worksheet") for _, _, rel_id in listed):
+            return None  # calamine refuses a sheet without its worksheet relationship
         for name in names:
             path = parts.path(name)
             if path is None or not path.startswith("xl/worksheets/"):
@@ -201,6 +211,7 @@ def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
         if styles_xml is False:
             return None
         styles = sheetxml.Styles(styles_xml)
+        styles.check()
         if layout.MANIFEST_SHEET not in names:
             return None
         limit = MAX_SHEET_STRING_BYTES // max(len(strings_xml or b""), 1)
@@ -230,7 +241,7 @@ def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
         if checklist_sheet is None:
             return None
         xml, checklist = checklist_sheet
-        merged = sheetxml.merged(xml)
+        merged = checklist.merged
         assert parts.archive is not None
         if _check_heads(parts.data, parts.archive, digest, parts.whole) is not None:
             return None  # the calamine path reports the first part refused
@@ -247,7 +258,7 @@ def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
         sha256=digest,
         kind="xlsx",
         manifest=manifest,
-        manifest_visibility=dict(listed)[layout.MANIFEST_SHEET],
+        manifest_visibility=next(v for n, v, _ in listed if n == layout.MANIFEST_SHEET),
         template=template,
         sheet_names=names,
         cover=cover,
@@ -1060,10 +1071,9 @@ def _sheet_paths(workbook: bytes | None, rels: bytes | None) -> dict[str, str]:
     for tag in _REL_ENTRY.findall(rels):
         attrs = _attrs(tag)
         target = attrs.get(b"Target", b"").decode("utf-8", "replace")
-        if target.startswith("/xl/"):
-            target = target[1:]
-        elif not target.startswith("xl/"):
-            target = f"xl/{target}"
+        # calamine: an absolute target from the package's root, any other below xl/ (so
+        # "xl/worksheets/sheet1.xml" is xl/xl/worksheets/sheet1.xml)
+        target = target[1:] if target.startswith("/") else f"xl/{target}"
         targets[attrs.get(b"Id")] = target
     paths = {}
     for tag in _SHEET_ENTRY.findall(workbook):

@@ -14,11 +14,13 @@ that once read otherwise). Anything else returns None,
 and read.py reads the file through calamine instead: the result is then the same by
 construction, and tests/test_read_quick.py feeds workbooks through both ways and compares.
 
-Everything here is a pure function of bytes; nothing is kept between files.
+Everything here is a pure function of bytes; nothing is kept between files but the verdicts
+on the last few styles and relationships parts (often byte-identical from return to return).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -57,7 +59,7 @@ _MERGE = re.compile(
 _SHEETS = re.compile(rb"<sheets>(.*?)</sheets>", re.S)
 _SHEET = re.compile(
     rb'<sheet name="([^"<>]*)" sheetId="[0-9]{1,9}"(?: state="(visible|hidden|veryHidden)")?'
-    rb' r:id="[^"<>]*" ?/>|([^<]+|<)'
+    rb' r:id="([^"<>]*)" ?/>|([^<]+|<)'
 )
 _VISIBILITY = {b"": "visible", b"visible": "visible", b"hidden": "hidden",
                b"veryHidden": "very_hidden"}  # fmt: skip
@@ -69,13 +71,24 @@ _NUM_FMT = re.compile(rb'<numFmt numFmtId="(0|[1-9][0-9]{0,8})" formatCode="([^"
 _STYLE_PREFIXED = re.compile(rb"</?[\w.-]+:(?:numFmts?|xf|cellXfs|styleSheet)[\s/>]")
 # A part's usual start: an XML declaration at most, then its root element without a prefix.
 _ROOT = re.compile(
-    rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(?:<\?xml[^<>?]*\?>[ \t\r\n]*)?<([A-Za-z_][\w.-]*)(?=[\s/>])"
+    rb"(?:\xef\xbb\xbf)?[ \t\r\n]*"
+    rb"(?:<\?xml(?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'))*\s*\?>[ \t\r\n]*)?"
+    rb"<([A-Za-z_][\w.-]*)(?=[\s/>])"
 )
-# Tags, and text between them, with no "'" and no "<" or ">" but the tags' own (a double-quoted
-# value holds neither): a stretch where every "<" starts a tag ending at the next ">", as
-# calamine reads it. Markup quoted in an attribute or in a comment, or a tag cut short by a
-# quoted ">", would fool a search; a comment or instruction without "<" or ">" hides nothing.
-_PLAIN_TAGS = re.compile(rb'[^<>"\']*(?:<[^<>"\']*(?:"[^"<>]*"[^<>"\']*)*>[^<>"\']*)*')
+# Well-formed tags and text: attributes name="value", double-quoted, with neither "<" nor ">"
+# in a value; references that resolve; no comment, CDATA or instruction. A stretch where every
+# "<" starts a tag ending at the next ">" as calamine reads it (markup quoted in an attribute or
+# a comment, or a tag cut short by a quoted ">", would fool a search), and where calamine
+# meets no XML error (it refuses a file for a malformed attribute or reference in the parts it
+# reads, and for a part cut short).
+_NAME = rb"[A-Za-z_][\w.:-]*"
+_REF = rb"&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});"
+_VALUE = rb'"[^"<>&]*(?:' + _REF + rb'[^"<>&]*)*"'
+_TEXT = rb"[^<&]*(?:" + _REF + rb"[^<&]*)*"
+_PLAIN_TAGS = re.compile(
+    _TEXT + rb"(?:<(?:/" + _NAME + rb"\s*|" + _NAME + rb"(?:\s+" + _NAME + rb"\s*=\s*" + _VALUE
+    + rb")*\s*/?)>" + _TEXT + rb")*"
+)  # fmt: skip
 _SHEET_TAG = re.compile(rb"<sheet[\s/>]")
 
 # Number formats whose reading by calamine is known (tests/test_read_quick.py checks each
@@ -91,6 +104,8 @@ _CODES = {
 # to 2958465 (9999-12-31); calamine reads others otherwise (times, the bug, floats).
 _FIRST_SERIAL, _LAST_SERIAL = 61, 2958465
 _EPOCH = date(1899, 12, 30).toordinal()
+# the error texts calamine reads (CellErrorType); any other fails the whole file
+_ERRORS = frozenset((b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!"))
 _TYPES = frozenset((b"", b"n", b"s", b"str", b"inlineStr", b"b", b"e"))
 
 # Row numbers and shared string indices as Excel spells them, looked up rather than parsed
@@ -126,10 +141,31 @@ def _root(xml: bytes, name: bytes) -> int:
     return found.start(1) - 1
 
 
+_BETWEEN_TAGS = re.compile(rb">[^<]+<")
+_CLOSED_ITSELF = re.compile(rb"<[^<>]*/>")
+_END_TAG = re.compile(rb"</[^<>]*>")
+_START_TAG = re.compile(rb"<[^<>]*>")
+
+
+def _balanced(xml: bytes, start: int) -> None:
+    """Unusual unless the tags from `start` (plain, the root's start tag) close as they open:
+    calamine's reader fails the file on an end tag past the root's, or reads a text to an end
+    tag never found. The tags as parentheses, pairs removed innermost first."""
+    tags = _BETWEEN_TAGS.sub(b"><", xml[start : xml.rfind(b">") + 1])
+    tags = _START_TAG.sub(b"(", _END_TAG.sub(b")", _CLOSED_ITSELF.sub(b"", tags)))
+    while b"()" in tags:
+        tags = tags.replace(b"()", b"")
+    if tags:
+        raise Unusual
+
+
 def _plain(xml: bytes, start: int, end: int) -> None:
     """Unusual unless xml[start:end] is plain tags (_PLAIN_TAGS)."""
     if _PLAIN_TAGS.fullmatch(xml, start, end) is None:
         raise Unusual
+    if xml.find(b"&#", start, end) >= 0:  # a character calamine refuses to resolve (&#0;)
+        for reference in _ENTITY.finditer(xml, start, end):
+            _reference(reference)
 
 
 def text(raw: bytes) -> str:
@@ -168,7 +204,8 @@ def shared_strings(xml: bytes | None) -> list[str]:
     """The shared strings table: plain <si><t> items only."""
     if xml is None:
         return []
-    _root(xml, b"sst")
+    root = _root(xml, b"sst")
+    _plain(xml, root, xml.find(b">", root) + 1)  # calamine reads its attributes
     body = _SST.search(xml)
     if body is None or xml.count(b"<sst") != 1:
         raise Unusual
@@ -203,6 +240,12 @@ class Styles:
         self._xfs: list[bytes] | None = None  # each cell style's attributes
         self._custom: dict[int, int | None] | None = None  # number formats declared
 
+    def check(self) -> None:
+        """Unusual for a styles part calamine would read otherwise or refuse (it reads the
+        part when it opens the file, whether a cell needs a style or not)."""
+        if self.xml is not None and self._xfs is None:
+            self._read()
+
     def kind(self, style: bytes) -> int:
         found = self._kinds.get(style)
         if found is None:
@@ -231,39 +274,46 @@ class Styles:
         return kind
 
     def _read(self) -> None:
-        """The cell styles and declared number formats as calamine reads them: formats from
-        the one <numFmts> before <cellXfs> (a <dxf>'s own are not), then the <xf> of the one
-        <cellXfs>, the stretch up to its end plain tags (_plain)."""
-        xml = self.xml
-        if xml is None:
+        if self.xml is None:
             raise Unusual
-        root = _root(xml, b"styleSheet")
-        start = xml.find(b"<cellXfs")
-        end = xml.find(b"</cellXfs>", start)
-        if start < 0 or end < 0 or xml.find(b"<cellXfs", start + 1) >= 0:
+        self._xfs, self._custom = _styles(self.xml)
+
+
+@functools.lru_cache(maxsize=8)
+def _styles(xml: bytes) -> tuple[list[bytes], dict[int, int | None]]:
+    """Each cell style's attributes and the declared number formats as calamine reads them:
+    formats from the one <numFmts> before <cellXfs> (a <dxf>'s own are not), then the <xf> of
+    the one <cellXfs>; the whole part plain tags (_plain: calamine reads it to its end).
+    Remembered for a few parts: returns from one template often share their styles byte for
+    byte (read only: the result is shared)."""
+    root = _root(xml, b"styleSheet")
+    start = xml.find(b"<cellXfs")
+    end = xml.find(b"</cellXfs>", start)
+    if start < 0 or end < 0 or xml.find(b"<cellXfs", start + 1) >= 0:
+        raise Unusual
+    if (
+        not xml.rstrip().endswith(b"</styleSheet>")
+        or xml.find(b"</styleSheet") < end
+        or _STYLE_PREFIXED.search(xml) is not None
+    ):
+        raise Unusual
+    _plain(xml, root, len(xml))
+    _balanced(xml, root)
+    xml.decode()  # UnicodeDecodeError: calamine decodes the format codes
+    custom: dict[int, int | None] = {}
+    formats = xml.find(b"<numFmts")
+    if formats >= 0:
+        close = xml.find(b"</numFmts>", formats)
+        inner = xml.find(b">", formats) + 1
+        if close < 0 or close > start or xml.find(b"<numFmts", formats + 1) >= 0:
             raise Unusual
-        if (
-            not xml.rstrip().endswith(b"</styleSheet>")
-            or xml.find(b"</styleSheet") < end
-            or _STYLE_PREFIXED.search(xml) is not None
-        ):
+        if xml[inner - 2] == 47:  # <numFmts/>: calamine reads no numFmt after it
             raise Unusual
-        _plain(xml, root, end + len(b"</cellXfs>"))
-        custom: dict[int, int | None] = {}
-        formats = xml.find(b"<numFmts")
-        if formats >= 0:
-            close = xml.find(b"</numFmts>", formats)
-            inner = xml.find(b">", formats) + 1
-            if close < 0 or close > start or xml.find(b"<numFmts", formats + 1) >= 0:
+        for number, code, junk in _NUM_FMT.findall(xml, inner, close):
+            if junk:
                 raise Unusual
-            if xml[inner - 2] == 47:  # <numFmts/>: calamine reads no numFmt after it
-                raise Unusual
-            for number, code, junk in _NUM_FMT.findall(xml, inner, close):
-                if junk:
-                    raise Unusual
-                custom[int(number)] = _CODES.get(code)
-        self._custom = custom
-        self._xfs = _XF.findall(xml, start + 8, end)
+            custom[int(number)] = _CODES.get(code)
+    return _XF.findall(xml, start + 8, end), custom
 
 
 @dataclass
@@ -276,6 +326,7 @@ class Sheet:
     extent: tuple[int, int] = (0, 0)  # rows, columns up to the farthest cell with content
     string_cells: int = 0  # cells naming a shared string
     lowest: float = 0.0  # the lowest number read (read.py's date check)
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
 
 def by_index_of(strings: list[str]) -> dict[bytes, str]:
@@ -300,6 +351,10 @@ def sheet(
     if found is None or xml.count(b"<sheetData") != 1 or b":sheetData" in xml:
         raise Unusual
     _plain(xml, root, found.start())
+    # after sheetData calamine reads up to the merges, or to the end when there are none
+    merges = xml.find(b"<mergeCells", found.end())
+    _plain(xml, found.end(), merges if merges >= 0 else len(xml))
+    out_merged = merged(xml)  # calamine reads (and refuses) a sheet's merges with its cells
     body = found.group(1) or b""
     out = Sheet([])
     formulas, errors = out.formulas, out.errors
@@ -388,8 +443,10 @@ def sheet(
                     else:
                         raise Unusual
                 elif kind == b"e":
-                    shown = value.strip()
-                    errors[(r, c)] = shown.decode("utf-8", "replace") or "#N/A"
+                    if value and value not in _ERRORS:
+                        raise Unusual  # calamine refuses the file for another error's text
+                    shown = value
+                    errors[(r, c)] = shown.decode() or "#N/A"
                     if not shown:
                         if r > empty_row:
                             empty_row = r
@@ -430,6 +487,7 @@ def sheet(
     for r, c, item in cells:
         grid[r][c] = item
     out.grid = grid
+    out.merged = out_merged
     out.extent = (rows, cols)
     out.string_cells = string_cells
     out.lowest = lowest
@@ -451,7 +509,7 @@ def merged(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     data_end = data_end + 12 if data_end >= 0 else xml.find(b"<sheetData/>") + 12
     if start < data_end:
         raise Unusual
-    _plain(xml, data_end, start)  # the tags between: none hides a <mergeCells> in its quotes
+    # the tags between were checked by `sheet` (none hides a <mergeCells> in its quotes)
     start = xml.find(b">", start) + 1
     out = []
     for first_col, first_row, last_col, last_row, junk in _MERGE.findall(xml, start, end):
@@ -465,7 +523,46 @@ def merged(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     return out
 
 
-def sheets(workbook: bytes) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=8)
+def relationships(xml: bytes) -> dict[bytes, bytes]:
+    """Id -> Type of each relationship; Unusual for a relationships part calamine would
+    refuse or read otherwise (it reads every <Relationship>'s attributes, decoded)."""
+    root = _root(xml, b"Relationships")
+    if not xml.rstrip().endswith(b"</Relationships>") or b":Relationship" in xml:
+        raise Unusual
+    _plain(xml, root, len(xml))
+    _balanced(xml, root)
+    xml.decode()  # UnicodeDecodeError: calamine refuses it too
+    out = {}
+    for attrs in _RELATIONSHIP.findall(xml):
+        found = _ATTRIBUTE.findall(attrs)
+        named = dict(found)
+        if len(named) != len(found):
+            raise Unusual  # an attribute twice: calamine refuses the file
+        out[named.get(b"Id", b"")] = named.get(b"Type", b"")
+    return out
+
+
+_RELATIONSHIP = re.compile(rb"<Relationship\s([^<>]*)>")
+_ATTRIBUTE = re.compile(rb'([\w.:-]+)\s*=\s*"([^"]*)"')
+
+
+@functools.lru_cache(maxsize=8)
+def package(xml: bytes) -> None:
+    """Unusual unless the package's relationships (_rels/.rels) point calamine at xl/ for
+    the workbook, as read.py assumes: the last officeDocument relationship's folder."""
+    relationships(xml)
+    folder = None
+    for attrs in _RELATIONSHIP.findall(xml):
+        found = dict(_ATTRIBUTE.findall(attrs))
+        target = found.get(b"Target")
+        if found.get(b"Type", b"").endswith(b"/relationships/officeDocument") and target:
+            folder = target[: target.rfind(b"/") + 1].removeprefix(b"/")
+    if folder != b"xl/":
+        raise Unusual
+
+
+def sheets(workbook: bytes) -> list[tuple[str, str, bytes]]:
     """(name, visibility) of every sheet in xl/workbook.xml, in order, as calamine reads
     them: names with their references resolved, visibility "visible", "hidden" or
     "very_hidden"."""
@@ -479,13 +576,15 @@ def sheets(workbook: bytes) -> list[tuple[str, str]]:
         or not workbook.rstrip().endswith(b"</workbook>")
     ):
         raise Unusual
-    _plain(workbook, root, found.start())
+    _plain(workbook, root, len(workbook))
+    _balanced(workbook, root)
     out = []
-    for raw, state, junk in _SHEET.findall(found.group(1)):
+    workbook.decode()  # UnicodeDecodeError: calamine refuses it too (a defined name's text)
+    for raw, state, rel_id, junk in _SHEET.findall(found.group(1)):
         if junk or b"\t" in raw or b"\n" in raw:
             raise Unusual
-        out.append((text(raw), _VISIBILITY[state]))
-    if len({name for name, _ in out}) != len(out):
+        out.append((text(raw), _VISIBILITY[state], rel_id))
+    if len({name for name, _, _ in out}) != len(out):
         raise Unusual
     if len(_SHEET_TAG.findall(workbook)) != len(out):
         raise Unusual  # calamine lists a <sheet> wherever it is
