@@ -328,6 +328,24 @@ def test_the_part_calamine_reads_for_a_sheet_is_the_part_checked(bases, monkeypa
     assert not isinstance(refused, RawWorkbook) and refused.code == "file.sheet_too_large"
 
 
+def test_the_workbook_calamine_reads_in_another_folder_is_the_one_checked(bases, monkeypatch):
+    """_rels/.rels pointing calamine at foo/workbook.xml, a copy of xl/ there with a far cell:
+    the checks read xl/ once, and calamine's reader aborted on foo/'s far cell."""
+    out = []
+    for name, body in parts_of(bases["built"]):
+        if name == PACKAGE_RELS:
+            body = body.replace(b'Target="xl/workbook.xml"', b'Target="foo/workbook.xml"')
+        out.append((name, body))
+        if name.startswith("xl/"):
+            if name == CHECKLIST:
+                body = body.replace(b'<c r="H4" s="13"/>', b'<c r="XFD1048576"><v>1</v></c>')
+            out.append(("foo/" + name[3:], body))
+    data = zipped(out)
+    assert compared(data, monkeypatch) is False
+    refused = read_workbook(data)
+    assert not isinstance(refused, RawWorkbook) and refused.code == "file.sheet_too_large"
+
+
 def test_a_return_without_package_relationships_is_left_to_calamine(bases, monkeypatch):
     data = zipped([(n, b) for n, b in parts_of(bases["built"]) if n != PACKAGE_RELS])
     assert compared(data, monkeypatch) is False  # calamine refuses it

@@ -694,9 +694,27 @@ class _SheetParts:
         self.whole[info.filename] = xml
         return xml
 
+    def folder(self) -> str:
+        """The workbook's folder as calamine finds it: the last officeDocument relationship
+        of _rels/.rels ("xl/" without one; calamine refuses that file). A shadow workbook in
+        another folder is what calamine reads, so it is what is checked."""
+        folder = "xl/"
+        for tag in _REL_ENTRY.findall(self.read("_rels/.rels") or b""):
+            attrs = _attrs(tag)
+            target = attrs.get(b"Target")
+            if attrs.get(b"Type", b"").endswith(b"/relationships/officeDocument") and target:
+                found = _xml_attr_value(target)
+                folder = found[: found.rfind("/") + 1].removeprefix("/")
+        return folder
+
     def path(self, sheet_name: str) -> str | None:
         if self._paths is None:
-            self._paths = _sheet_paths(self.read("xl/workbook.xml"), self.read(_WORKBOOK_RELS))
+            folder = self.folder()
+            self._paths = _sheet_paths(
+                self.read(f"{folder}workbook.xml"),
+                self.read(f"{folder}_rels/workbook.xml.rels"),
+                folder,
+            )
         return self._paths.get(sheet_name)
 
     def xml(self, sheet_name: str) -> bytes | None:
@@ -736,7 +754,7 @@ class _SheetParts:
     def string_bytes(self, sheet_name: str) -> int:
         """At most how many bytes of shared strings the sheet's cells copy (0: surely few)."""
         scan = self.scan(sheet_name)
-        strings = self.read("xl/sharedStrings.xml")
+        strings = self.read(f"{self.folder()}sharedStrings.xml")
         if scan is None or not strings:
             return 0
         if scan.cell_tags * len(strings) <= MAX_SHEET_STRING_BYTES:
@@ -1062,7 +1080,7 @@ _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 _SHEET_RID = (b"r:id", b"relationships:id")  # the only spellings calamine reads
 
 
-def _sheet_paths(workbook: bytes | None, rels: bytes | None) -> dict[str, str]:
+def _sheet_paths(workbook: bytes | None, rels: bytes | None, folder: str = "xl/") -> dict[str, str]:
     """Sheet name -> part path, from xl/workbook.xml and its relationships, as calamine
     resolves them (the first sheet of a name, the last relationship of an id)."""
     if workbook is None or rels is None:
@@ -1073,7 +1091,7 @@ def _sheet_paths(workbook: bytes | None, rels: bytes | None) -> dict[str, str]:
         target = attrs.get(b"Target", b"").decode("utf-8", "replace")
         # calamine: an absolute target from the package's root, any other below xl/ (so
         # "xl/worksheets/sheet1.xml" is xl/xl/worksheets/sheet1.xml)
-        target = target[1:] if target.startswith("/") else f"xl/{target}"
+        target = target[1:] if target.startswith("/") else f"{folder}{target}"
         targets[attrs.get(b"Id")] = target
     paths = {}
     for tag in _SHEET_ENTRY.findall(workbook):
