@@ -1,8 +1,9 @@
 """Months in grading results: a Period in the model, the manifest's text kept as found.
 
-A return's manifest is checksummed but not signed: a forged manifest can name any month. Its
-result keeps that month exactly as written (period_text) for the summary, the CSV, --json,
-the history and the messages, and a Period (period) only where the text is YYYY-MM.
+A return's manifest is checksummed but not signed: a forged manifest can name any month. A
+month that is not YYYY-MM sends the return back (manifest.period); its result keeps that month
+exactly as written (period_text) for the summary, the CSV, --json, the history and the
+messages, and a Period (period) only where the text is YYYY-MM.
 """
 
 from __future__ import annotations
@@ -79,7 +80,22 @@ def test_a_result_keeps_a_forged_month_as_found(tmp_path: Path, standard) -> Non
     )
     forged_result = by_file["forged.xlsx"]
     assert (forged_result.period, forged_result.period_text) == (None, "2026-13 ")
-    assert forged_result.status == "graded"  # no register to hold it against
+    # no register to hold it against, but no issued workbook names such a month: sent back
+    assert forged_result.status == "sent_back"
+    assert [(d.code, d.sheet, d.cell, d.render("zh")) for d in forged_result.diagnostics] == [
+        (
+            "manifest.period",
+            "_manifest",
+            "B11",
+            "隐藏清单（_manifest）的检查月份「2026-13 」不是 YYYY-MM 格式的年月，下发的检查表不会有"
+            "这样的月份，清单已被改动：请使用总部下发的原检查表重新填写后发回。",
+        )
+    ]
+    assert forged_result.diagnostics[0].render("en") == (
+        'The hidden manifest (_manifest) names the month "2026-13 ", which is not a YYYY-MM'
+        " month: no issued workbook has one, so the manifest was altered. Fill in the original"
+        " issued workbook again and send it back."
+    )
     # shown as found: the CSV, --json and the summary's overview
     write_csv(batch, tmp_path / "r.csv")
     with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as f:
@@ -96,7 +112,7 @@ def test_a_result_keeps_a_forged_month_as_found(tmp_path: Path, standard) -> Non
         ("forged.xlsx", "2026-13 "),
         ("good.xlsx", "2026-11"),
     ]
-    # the ledger's months are Periods: a month that is none opens no problems
+    # a sent-back return opens no problems
     assert rows(tmp_path / "h.sqlite", "SELECT site_code, period, code FROM problems") == [
         ("P001", "2026-11", "1.1.01")
     ]

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from audit_xls.i18n import Clauses, Ref
 from audit_xls.model.diagnostics import ERROR, Diagnostic, make
-from audit_xls.model.period import is_period, parse_period
+from audit_xls.model.period import cleaned_month, is_period, parse_period
 from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
 from audit_xls.model.standard import Standard
 from audit_xls.rectify.policy import NOTICE_TEMPLATE_PREFIX
@@ -231,6 +231,11 @@ class _Run:
             return self.result
         if values.get("template", "").startswith(NOTICE_TEMPLATE_PREFIX):
             self.add("manifest.notice", sheet=layout.MANIFEST_SHEET)  # rectify collect reads it
+            return self.result
+        month = values.get("period", "")
+        if not is_period(cleaned_month(month)):  # checksummed, not signed: forged by hand
+            where = cell(layout.MANIFEST_KEYS.index("period"), 1)
+            self.add("manifest.period", sheet=layout.MANIFEST_SHEET, cell_name=where, found=month)
             return self.result
         if self.raw.manifest_visibility == "visible":
             self.add("manifest.visible", sheet=layout.MANIFEST_SHEET)

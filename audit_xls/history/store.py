@@ -932,6 +932,7 @@ UNTRUSTED_MANIFEST = frozenset(
         "manifest.foreign",
         "manifest.unknown_template",
         "manifest.tampered",
+        "manifest.period",
     }
 )
 

@@ -35,6 +35,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.manifest.missing": "The workbook has no audit-xls manifest (sheet _manifest; sheets found: {sheets}), so it is not a workbook issued by HQ: fill in the issued workbook and send it back.",
     "diagnostic.manifest.foreign": "The _manifest sheet is not an audit-xls manifest: fill in the workbook issued by HQ and send it back.",
     "diagnostic.manifest.unknown_template": "The manifest names an unknown template '{template}': fill in the workbook issued by HQ and send it back.",
+    "diagnostic.manifest.period": 'The hidden manifest (_manifest) names the month "{found}", which is not a YYYY-MM month: no issued workbook has one, so the manifest was altered. Fill in the original issued workbook again and send it back.',
     "diagnostic.manifest.tampered": "The hidden manifest (_manifest) was edited (its checksum does not match): fill in the original issued workbook again and send it back.",
     "diagnostic.manifest.layout": "The workbook's layout differs from the current layout of {standard} (made by audit-xls {tool_version}): HQ should issue the workbook again with this version.",
     "diagnostic.manifest.visible": "The hidden manifest sheet (_manifest) was unhidden; its content is unchanged and the workbook was graded: do not edit that sheet.",

@@ -38,6 +38,7 @@ MESSAGES: dict[str, str | list[str] | Plural] = {
     "diagnostic.manifest.missing": "工作簿中没有 audit-xls 的隐藏清单（_manifest 工作表；现有工作表：{sheets}），不是总部下发的检查表：请使用总部下发的检查表填写后发回。",
     "diagnostic.manifest.foreign": "_manifest 工作表不是 audit-xls 生成的清单：请使用总部下发的检查表填写后发回。",
     "diagnostic.manifest.unknown_template": "清单中的模板「{template}」未知：请使用总部下发的检查表填写后发回。",
+    "diagnostic.manifest.period": "隐藏清单（_manifest）的检查月份「{found}」不是 YYYY-MM 格式的年月，下发的检查表不会有这样的月份，清单已被改动：请使用总部下发的原检查表重新填写后发回。",
     "diagnostic.manifest.tampered": "隐藏清单（_manifest）的内容已被修改（校验和不符）：请使用总部下发的原检查表重新填写后发回。",
     "diagnostic.manifest.layout": "检查表的版式与标准 {standard} 的当前版式不一致（由 audit-xls {tool_version} 生成）：请总部用当前版本重新下发检查表，项目重新填写。",
     "diagnostic.manifest.visible": "隐藏清单工作表（_manifest）被取消了隐藏，内容未变，已照常评分：请勿修改该工作表。",

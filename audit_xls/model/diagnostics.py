@@ -79,6 +79,7 @@ SEVERITY: dict[str, Severity] = {
     "manifest.foreign": ERROR,
     "manifest.unknown_template": ERROR,
     "manifest.tampered": ERROR,
+    "manifest.period": ERROR,
     "manifest.layout": ERROR,
     "manifest.visible": WARNING,
     "sheet.missing": ERROR,
