@@ -107,10 +107,7 @@ class Checker:
         self._layouts: dict[tuple[str, str, str], Layout] = {}
         self._lock = threading.Lock()
         self._locked_rows: dict[int, list[_LockedRow]] = {}
-        self._criterion_rows: dict[int, list[Any]] = {}
-        self._manifest_rows: dict[int, tuple[tuple[int, str], ...]] = {}
         self._choices: dict[str, Choices[Any]] = {}
-        self._deduction_rows: dict[int, list[int]] = {}
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -128,6 +125,7 @@ class Checker:
                     found = Layout(standard, template, rule_lang)
                     # computed once, outside threads
                     _ = found.locked_cells, found.fingerprint, found.fingerprint_before_photos
+                    _ = found.manifest_rows, found.deduction_rows
                     self._layouts[key] = found
         return found
 
@@ -142,33 +140,6 @@ class Checker:
             found = self._locked_rows[key] = [
                 _LockedRow(r, cells) for r, cells in sorted(rows.items())
             ]
-        return found
-
-    def manifest_rows(self, plan: Layout) -> tuple[tuple[int, str], ...]:
-        """(row, code) of each criterion, as the manifest lists them (worked out once)."""
-        key = id(plan)
-        found = self._manifest_rows.get(key)
-        if found is None:
-            found = tuple((r.index, r.code) for r in self.criterion_rows(plan))
-            self._manifest_rows[key] = found
-        return found
-
-    def criterion_rows(self, plan: Layout) -> list[Any]:
-        """The layout's criterion rows, in order (worked out once)."""
-        key = id(plan)
-        found = self._criterion_rows.get(key)
-        if found is None:
-            found = self._criterion_rows[key] = [r for r in plan.rows if r.kind == "criterion"]
-        return found
-
-    def deduction_rows(self, plan: Layout) -> list[int]:
-        """Every row whose 扣分 cell check_cached_deductions may compare (worked out once)."""
-        key = id(plan)
-        found = self._deduction_rows.get(key)
-        if found is None:
-            rows = {*plan.criterion_row.values(), *plan.section_row.values()}
-            rows.update(plan.group_row.values())
-            found = self._deduction_rows[key] = sorted(rows)
         return found
 
     def choices(self, template: Template) -> Choices[Any]:
@@ -257,7 +228,7 @@ class _Run:
             return self.result
         self.result.standard = standard
         plan = self.checker.layout(standard, self.template)
-        expected_rows = self.checker.manifest_rows(plan)
+        expected_rows = plan.manifest_rows
         same_layout = values.get("fingerprint") == plan.fingerprint
         if not same_layout and plan.rule_lang != "zh":
             # issued before Rule.phrase spoke the template's language: 扣分标准 in Chinese
@@ -467,7 +438,7 @@ class _Run:
         invalid: set[str] = set()
         grid = self.raw.grid
         height = len(grid)
-        for row in self.checker.criterion_rows(plan):
+        for row in plan.criterion_rows:
             r = row.index
             bad = False
             for col in layout.INPUT_COLS if formulas else ():
@@ -586,7 +557,7 @@ class _Run:
             and len(grid[r]) > _DEDUCTION
             and isinstance(grid[r][_DEDUCTION], (int, float))
             and not isinstance(grid[r][_DEDUCTION], bool)
-            for r in self.checker.deduction_rows(plan)
+            for r in plan.deduction_rows
         ):
             return  # no cached 扣分 (never recalculated, as issued): nothing to compare
         deductions = {c.code: c.deduction for c in card.criteria}

@@ -224,7 +224,7 @@ class _Plan:
         self.checklist_formulas = self.layout.checklist_formulas()
         self.summary_formulas = self.layout.summary_formulas()
         self.fingerprint = self.layout.fingerprint
-        self.criterion_rows = [r.index for r in self.layout.rows if r.kind == "criterion"]
+        self.criterion_rows = [r.index for r in self.layout.criterion_rows]
         self.heights = {
             r.index: row_height(
                 (self.locked_cells.get((r.index, col), ""), COLUMN_WIDTHS[col])
@@ -692,7 +692,6 @@ def _site_texts(plan: _Plan, site: Site, period: Period, issued_on: date) -> lis
     values = manifest_values(
         plan.standard, site, period, issued_on, plan.template.name, plan.fingerprint
     )
-    criterion_rows = tuple((r.index, r.code) for r in plan.layout.rows if r.kind == "criterion")
     return [
         site.code,
         site.name,
@@ -700,7 +699,7 @@ def _site_texts(plan: _Plan, site: Site, period: Period, issued_on: date) -> lis
         site.city_company,
         site.project_type,
         values["workbook_id"],
-        manifest_checksum(values, criterion_rows),
+        manifest_checksum(values, plan.layout.manifest_rows),
     ]
 
 

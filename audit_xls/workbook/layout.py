@@ -184,6 +184,23 @@ class Layout:
         return self.template["checklist"]["section_points"].format(points=num(points))
 
     @cached_property
+    def criterion_rows(self) -> list[Row]:
+        """The criterion rows, in order."""
+        return [r for r in self.rows if r.kind == "criterion"]
+
+    @cached_property
+    def manifest_rows(self) -> tuple[tuple[int, str], ...]:
+        """(0-based checklist row, criterion code) of each criterion: what the manifest lists
+        and its checksum covers."""
+        return tuple((r.index, r.code) for r in self.criterion_rows)
+
+    @cached_property
+    def deduction_rows(self) -> list[int]:
+        """Every row whose 扣分 cell holds a formula (criteria, groups, sections), in order."""
+        rows = {*self.criterion_row.values(), *self.section_row.values()}
+        return sorted(rows.union(self.group_row.values()))
+
+    @cached_property
     def locked_cells(self) -> dict[tuple[int, int], str]:
         """Every locked text of the checklist's header and item rows, as written and read."""
         cells: dict[tuple[int, int], str] = {}
@@ -438,11 +455,10 @@ def manifest_checksum(values: dict[str, str], criterion_rows: tuple[tuple[int, s
 
 def manifest_grid(values: dict[str, str], layout: Layout) -> list[list[str]]:
     """The manifest sheet's cells, row by row (column A key, column B value)."""
-    criterion_rows = tuple((r.index, r.code) for r in layout.rows if r.kind == "criterion")
     grid = [[key, values[key]] for key in MANIFEST_KEYS]
-    grid.append(["checksum", manifest_checksum(values, criterion_rows)])
+    grid.append(["checksum", manifest_checksum(values, layout.manifest_rows)])
     grid.append(["row", "criterion"])
-    grid.extend([cell(index, Col.RESULT)[1:], code] for index, code in criterion_rows)
+    grid.extend([cell(index, Col.RESULT)[1:], code] for index, code in layout.manifest_rows)
     return grid
 
 
