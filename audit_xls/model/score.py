@@ -21,14 +21,16 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from audit_xls.model.codes import Result
-from audit_xls.model.standard import Criterion, Rule, Section, Standard
+from audit_xls.model.standard import Rule, Section, Standard
 
 PASS, FAIL, NA = Result.PASS, Result.FAIL, Result.NA
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+# Answer and CriterionScore are values nobody changes, yet not frozen: one of each is made
+# per criterion per return, and a frozen dataclass's __init__ costs three times a plain one's.
+@dataclass(slots=True)
 class Answer:
     """One criterion as the supervisor answered it, after validation."""
 
@@ -37,7 +39,7 @@ class Answer:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CriterionScore:
     code: str
     result: Result | None
@@ -96,13 +98,6 @@ def criterion_deduction(rule: Rule, answer: Answer) -> Decimal:
     if rule.cap is not None:
         deduction = min(deduction, rule.cap)
     return deduction
-
-
-def _vetoes(criteria: tuple[Criterion, ...], answers: Mapping[str, Answer], scope: str) -> bool:
-    return any(
-        c.rule.is_veto and c.rule.scope == scope and answers.get(c.code, _BLANK).result == FAIL
-        for c in criteria
-    )
 
 
 _BLANK = Answer(None)
@@ -170,7 +165,9 @@ def score(
     `not_fixed`: section code -> problems found not fixed at 复查 (rectify/recheck.py); each
     adds the standard's `rectification.recheck_deduction` to its section, capped by the
     section (nothing when the standard has no such rule)."""
-    inspection_vetoed = _vetoes(standard.criteria, answers, "inspection")
+    inspection_vetoed = any(
+        answers.get(code, _BLANK).result == FAIL for code in standard.inspection_vetoes
+    )
     sections: list[SectionScore] = []
     criteria: list[CriterionScore] = []
     unit = standard.rectification.recheck_deduction if standard.rectification else None

@@ -135,15 +135,25 @@ class Standard:
     def criteria(self) -> tuple[Criterion, ...]:
         return tuple(c for s in self.sections for c in s.criteria)
 
+    @cached_property
+    def inspection_vetoes(self) -> tuple[str, ...]:
+        """Codes of the criteria whose failure zeroes the whole inspection."""
+        vetoes = (c for c in self.criteria if c.rule.is_veto and c.rule.scope == "inspection")
+        return tuple(c.code for c in vetoes)
+
     @property
     def points(self) -> Decimal:
         return sum((s.points for s in self.sections), Decimal(0))
 
     def grade_for(self, percent: Decimal) -> str:
-        for name, minimum in sorted(self.grade_bands, key=lambda band: band[1], reverse=True):
+        for name, minimum in self._bands_high_first:
             if percent >= minimum:
                 return name
         return self.grade_bands[-1][0]
+
+    @cached_property
+    def _bands_high_first(self) -> tuple[tuple[str, Decimal], ...]:
+        return tuple(sorted(self.grade_bands, key=lambda band: band[1], reverse=True))
 
     @cached_property
     def content_hash(self) -> str:
