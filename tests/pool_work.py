@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+WARMED: list[str] = []  # what warm() did in this process
+
 
 class Panic(BaseException):
     """Like pyo3_runtime.PanicException: a BaseException, not an Exception."""
@@ -14,8 +16,18 @@ def setup(config: dict) -> dict:
     return {"factor": config["factor"], "pid": os.getpid()}
 
 
+def warm() -> None:
+    WARMED.append("warm")
+
+
+def failing_warm() -> None:
+    raise ImportError("no such module")
+
+
 def work(state: dict, item: tuple) -> tuple[str, object]:
     kind = item[0]
+    if kind == "warmed":
+        return ("warmed", list(WARMED))
     if kind == "abort":
         os.abort()
     if kind == "exit":

@@ -205,14 +205,16 @@ def test_unexpected_exception_becomes_a_diagnostic(tmp_path, standard, issued_bo
     folder.mkdir()
     (folder / "a.xlsx").write_bytes(fill(books["P001"], standard, {}, default=ALL_PASS))
     (folder / "b.xlsx").write_bytes(fill(books["P002"], standard, {}, default=ALL_PASS))
-    real = grade_module.read_workbook
+    from audit_xls.workbook import read as read_module
+
+    real = read_module.read_workbook
 
     def flaky(data: bytes, *args):
         if data == (folder / "a.xlsx").read_bytes():
             raise RuntimeError("boom\nsecond line")
         return real(data, *args)
 
-    monkeypatch.setattr(grade_module, "read_workbook", flaky)
+    monkeypatch.setattr(read_module, "read_workbook", flaky)  # grade.py imports it per file
     batch = grade_returns(folder, [standard], None, jobs=0)  # in process, for the monkeypatch
     assert [(w.file, w.status) for w in batch.workbooks] == [
         ("a.xlsx", "sent_back"), ("b.xlsx", "graded"),

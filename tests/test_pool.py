@@ -64,6 +64,23 @@ def test_an_item_over_the_memory_limit_fails_alone(readers):
     assert results == [("allocated", 10 << 20), (READER_FAILED, "MemoryError"), ("ok", 40)]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_worker_warms_up_once_before_its_set_up_and_a_failed_warm_up_is_no_failure(jobs):
+    """The warm-up (grade's reader imports) runs once per process while the caller gets its
+    configuration ready; every worker is set up and reads. One that fails changes nothing:
+    the set-up meets the same problem and says so."""
+    for warm, expected in ((pool_work.warm, ["warm"]), (pool_work.failing_warm, [])):
+        pool = ReaderPool(jobs, Limits(seconds=30), pool_work.setup, pool_work.work, warm)
+        try:
+            pool.launch()
+            items = [("warmed",)] * 8 + [("ok", 2)]
+            assert run(pool, items) == [("warmed", expected)] * 8 + [("ok", 20)]
+            assert run(pool, [("warmed",)]) == [("warmed", expected)]  # not again per batch
+            assert pool.started == jobs
+        finally:
+            pool.close()
+
+
 def test_progress_counts_every_item(readers):
     seen = []
     pool = readers(2, seconds=30)

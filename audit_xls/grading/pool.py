@@ -48,6 +48,7 @@ MAX_CHUNK = 16
 Setup = Callable[[Any], Any]  # config -> the worker's state (e.g. a Checker)
 Work = Callable[[Any, Any], Any]  # (state, item) -> a picklable result
 Failed = Callable[[Any, str, str], Any]  # (item, code, detail) -> the result of a failed item
+Warm = Callable[[], None]  # what a booted worker does before its set-up (e.g. its imports)
 Progress = Callable[[int, int], None]
 
 # Why a worker failed on an item, as diagnostic codes (audit_xls.model.diagnostics).
@@ -203,13 +204,19 @@ def _quiet_worker() -> None:
             os.close(devnull)
 
 
-def _worker_main(conn: Connection, limits: Limits, setup: Setup, work: Work) -> None:
+def _worker_main(
+    conn: Connection, limits: Limits, setup: Setup, work: Work, warm: Warm | None = None
+) -> None:
     """A worker's life: set up per configuration, then items one by one, one reply each."""
     _quiet_worker()
     limit_memory(limits.memory_mb)
     state: Any = None
     token = None
     conn.send(("ready", os.getpid()))
+    if warm is not None:
+        # while the caller makes its configuration; what fails here fails again in setup, told
+        with contextlib.suppress(Exception):
+            warm()
     while True:
         try:
             message = conn.recv()
@@ -269,11 +276,12 @@ class ReaderPool:
     """Worker processes running `work(state, item)`, isolated from the caller and each other."""
 
     def __init__(self, jobs: int, limits: Limits | None = None, setup: Setup | None = None,
-                 work: Work | None = None):  # fmt: skip
+                 work: Work | None = None, warm: Warm | None = None):  # fmt: skip
         self.jobs = max(1, jobs)
         self.limits = limits or Limits.from_env()
         self.setup = setup
         self.work = work
+        self.warm = warm  # run by each worker once booted, before its set-up arrives
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[_Worker] = []
         self.started = 0  # processes started over the pool's life (replacements included)
@@ -290,7 +298,7 @@ class ReaderPool:
         parent, child = self.context.Pipe(duplex=True)
         process = self.context.Process(
             target=_worker_main,
-            args=(child, self.limits, self.setup, self.work),
+            args=(child, self.limits, self.setup, self.work, self.warm),
             name="audit-xls-reader",
             daemon=True,
         )
@@ -339,11 +347,22 @@ class ReaderPool:
         worker.process.join(5)
 
     def _configure(self, worker: _Worker) -> None:
+        self._configure_all([worker])
+
+    def _configure_all(self, workers: Sequence[_Worker]) -> None:
+        """Set up every worker for the batch: all are sent the configuration first, then
+        answered, so they set up side by side rather than one after another."""
         assert self._config is not None
         token, payload = self._config
-        if worker.token == token:
-            return
-        worker.conn.send(("config", token, payload))
+        sent = []
+        for worker in workers:
+            if worker.token != token:
+                worker.conn.send(("config", token, payload))
+                sent.append(worker)
+        for worker in sent:
+            self._configured(worker, token)
+
+    def _configured(self, worker: _Worker, token: int) -> None:
         reply = self._receive(worker, timeout=max(60.0, self.limits.seconds))
         if reply is None:
             raise PoolError(f"the reader process stopped while being set up (exit code "
@@ -419,7 +438,7 @@ class ReaderPool:
         active = self.workers[:wanted]
         for worker in active:
             worker.busy.clear()
-            self._configure(worker)
+        self._configure_all(active)
         done = 0
 
         def feed(worker: _Worker) -> None:
@@ -564,21 +583,19 @@ _shared: ReaderPool | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_pool(jobs: int, setup: Setup, work: Work, limits: Limits | None = None) -> ReaderPool:
-    """The process's pool for this (setup, work), with `jobs` workers and these limits."""
+def shared_pool(
+    jobs: int, setup: Setup, work: Work, limits: Limits | None = None, warm: Warm | None = None
+) -> ReaderPool:
+    """The process's pool for this (setup, work, warm), with `jobs` workers and these limits."""
     global _shared
     limits = limits or Limits.from_env()
     with _shared_lock:
         pool = _shared
-        if pool is None or (pool.jobs, pool.limits, pool.setup, pool.work) != (
-            max(1, jobs),
-            limits,
-            setup,
-            work,
-        ):
+        wanted = (max(1, jobs), limits, setup, work, warm)
+        if pool is None or (pool.jobs, pool.limits, pool.setup, pool.work, pool.warm) != wanted:
             if pool is not None:
                 pool.close()
-            pool = _shared = ReaderPool(jobs, limits, setup, work)
+            pool = _shared = ReaderPool(jobs, limits, setup, work, warm)
         return pool
 
 

@@ -3,7 +3,8 @@
 grade starts its readers first (`start_readers`), before it imports what it reads and checks
 with (grading/grade.py and all below it, ~0.1 s): they boot side by side with that import,
 the standards loading and the listing of the returns. Their entry points here are
-trampolines into grade.py, imported in the reader when it sets up.
+trampolines into grade.py; a reader imports what it reads and checks with as soon as it is
+up (`warm`), while grade still lists the returns: its set-up then only builds the Checker.
 """
 
 from __future__ import annotations
@@ -17,6 +18,15 @@ def make_checker(config: Any) -> Any:
     from audit_xls.grading.grade import _make_checker
 
     return _make_checker(config)
+
+
+def warm() -> None:
+    """What a reader reads and checks with, imported as soon as it is up (grade.py imports
+    them only where a file is read, so that grade's own process does without them)."""
+    import audit_xls.grading.grade
+    import audit_xls.grading.validate
+    import audit_xls.workbook.pictures
+    import audit_xls.workbook.read  # noqa: F401
 
 
 def grade_file(checker: Any, source: Any) -> Any:
@@ -34,7 +44,7 @@ def start_readers(jobs: int | None = None, limits: pool.Limits | None = None) ->
 
 def readers(jobs: int | None, limits: pool.Limits | None = None) -> pool.ReaderPool:
     """The process's pool of grade readers (`jobs` None: one per core)."""
-    return pool.shared_pool(jobs or pool.default_jobs(), make_checker, grade_file, limits)
+    return pool.shared_pool(jobs or pool.default_jobs(), make_checker, grade_file, limits, warm)
 
 
 def tail_pool(jobs: int | None) -> pool.ReaderPool | None:

@@ -24,12 +24,6 @@ from audit_xls.grading.register import IssuedEntry
 from audit_xls.i18n import t
 from audit_xls.model.diagnostics import Diagnostic, make, message
 from audit_xls.model.results import Skipped, WorkbookResult
-from audit_xls.workbook.read import (
-    MAX_COMPRESSION_RATIO,
-    MAX_UNCOMPRESSED_BYTES,
-    RATIO_CHECK_MIN_BYTES,
-    sha256,
-)
 
 # .et (WPS 表格) is read too: WPS writes it as an OLE file with an Excel 97-2003 (BIFF8) workbook
 # stream, which the reader recognises by content; grade.py says what to do when it cannot.
@@ -83,6 +77,8 @@ def received(
         record = new(source.name, "", modified=source.modified)
         record.diagnostics.append(data)
         return record, None
+    from audit_xls.workbook.read import sha256  # in the reader: grade's own process lists only
+
     return new(source.name, sha256(data), modified=source.modified), data
 
 
@@ -298,6 +294,12 @@ def zip_sources(archive: zipfile.ZipFile) -> Iterator[Source]:
 
 
 def _member_problem(info: zipfile.ZipInfo, name: str) -> tuple[str, tuple]:
+    from audit_xls.workbook.read import (
+        MAX_COMPRESSION_RATIO,
+        MAX_UNCOMPRESSED_BYTES,
+        RATIO_CHECK_MIN_BYTES,
+    )
+
     if info.flag_bits & 0x1:
         return "file.zip_member_encrypted", ()
     if info.file_size > MAX_UNCOMPRESSED_BYTES:
