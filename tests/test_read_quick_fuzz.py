@@ -35,6 +35,7 @@ from returns import fill, issue, mini_standard
 from test_read_quick import both
 
 from audit_xls.grading.validate import Checker
+from audit_xls.workbook import sheetxml
 from audit_xls.workbook.read import RawWorkbook, read_workbook
 
 COVER = "xl/worksheets/sheet1.xml"
@@ -754,3 +755,102 @@ def test_mutated_libreoffice_returns_read_alike(bases, tmp_path, standard, monke
     # mutations reach the quick path only where they happen to make it usual
     compared(data, monkeypatch, Checker([standard]))
     fuzz(bases, ["libreoffice"], max(CASES // 2, 10), monkeypatch, Checker([standard]))
+
+
+# --- the one-pass check of a whole part -----------------------------------------------------
+
+
+def two_checks(xml: bytes, start: int) -> bool:
+    """The verdict of the regex of plain tags and of expat without handlers."""
+    try:
+        sheetxml._plain(xml, start, len(xml))
+        sheetxml._balanced(xml, start)
+    except sheetxml.Unusual:
+        return False
+    return True
+
+
+def one_pass(xml: bytes, start: int) -> bool:
+    try:
+        sheetxml._plain_document(xml, start)
+    except sheetxml.Unusual:
+        return False
+    return True
+
+
+# what the one pass decides without the regex, spelled where it decides otherwise (a name, a
+# value, a text) and hidden where only the regex or a handler sees it
+SHAPES = [b"'", b">", b'"', b":", b"<", b"&", b"\xe5\xad\x97", b"\xff", b"<:a/>", b"</:a>",
+          b'<a :b="1"/>', b'<a\n:b="1"/>', b"<\xe5\xad\x97/>", b'<a\xe5\xad\x97 b="1"/>',
+          b'<a b\xe5\xad\x97="1"/>', b'<a b="\xe5\xad\x97"/>', b'<a b="x>y"/>', b"<a b='1'/>",
+          b'<a b="1"c="2"/>', b"<!-- c -->", b"<?pi x?>", b"<![CDATA[x]]>", b"&#65;", b"&#0;",
+          b"&#00000065;", b"&#x1F600;", b"&bogus;", b"&amp;", b"]]>", b"</a>", b"<a>", b"< a/>",
+          b"<a/ >", b"<a b = \"1\" />", b'<a b="1"\x0c/>', b"\x00", b"\r\n", b"<x:xf/>",
+          b'<a b="\xe5\xad\x97" c\xe5\xad\x97="1"/>', b"\xe5\xad\x97>", b"<a>\xe5\xad\x97</a>"]  # fmt: skip
+ONE_PASS_NAMED = {
+    "a name past ASCII": (b'<a\xe5\xad\x97 b="1"/>', False),
+    "an attribute's name past ASCII": (b'<a b\xe5\xad\x97="1"/>', False),
+    "a value past ASCII": (b'<a b="\xe5\xad\x97"/>', True),
+    "a text past ASCII": (b"<a>\xe5\xad\x97</a>", True),
+    "a name starting with a colon": (b"<:a/>", False),
+    "an attribute starting with a colon": (b'<a :b="1"/>', False),
+    "a colon in a value and a text": (b'<a b=" :x"> :y</a>', True),
+    "a > in a value": (b'<a b=">"/>', False),
+    "a > in a text": (b"<a>x > y</a>", True),
+    "a comment": (b"<!-- a --><a/>", False),
+    "an instruction": (b"<?a b?>", False),
+    "a CDATA section": (b"<a><![CDATA[x]]></a>", False),
+    "a single-quoted value": (b"<a b='1'/>", False),
+    "a character reference with eight digits": (b"<a>&#00000065;</a>", False),
+    "a character reference": (b"<a>&#65;</a>", True),
+}
+
+
+def shaped(xml: bytes, rng: random.Random) -> bytes:
+    buf = bytearray(xml)
+    for _ in range(rng.choice((1, 1, 2))):
+        at = rng.randrange(len(buf) or 1)
+        buf[at : at + rng.choice((0, 0, 1, 3))] = rng.choice(SHAPES)
+    return bytes(buf)
+
+
+@pytest.mark.parametrize("name", sorted(ONE_PASS_NAMED))
+def test_the_one_pass_check_decides_shapes_as_the_two_checks(bases, name):
+    new, verdict = ONE_PASS_NAMED[name]
+    styles = dict(parts_of(bases["filled"]))[STYLES]
+    xml = styles.replace(b"</styleSheet>", new + b"</styleSheet>")
+    start = sheetxml._root(xml, b"styleSheet")
+    assert one_pass(xml, start) is two_checks(xml, start) is verdict
+
+
+def test_the_one_pass_check_of_a_part_gives_the_two_checks_verdict(bases):
+    """Parts mutated where the one pass and the regex might disagree: the same verdict, and
+    both verdicts reached (each part's usual spelling goes the one pass's quick way)."""
+    roots = {STYLES: b"styleSheet", WORKBOOK: b"workbook", RELS: b"Relationships",
+             PACKAGE_RELS: b"Relationships"}  # fmt: skip
+    verdicts = {True: 0, False: 0}
+    for base in ("filled", "shipped"):
+        parts = dict(parts_of(bases[base]))
+        for part, root in roots.items():
+            for seed in range(max(CASES, 200)):
+                rng = random.Random(f"one-pass-{base}-{part}-{seed}")
+                xml = parts[part]
+                how = rng.random()
+                if how < 0.6:
+                    xml = shaped(xml, rng)
+                elif how < 0.75:
+                    xml = mutate_bytes(xml, rng)
+                elif part == STYLES:
+                    xml = mutate_styles(xml, rng)
+                elif part == WORKBOOK:
+                    xml = mutate_workbook(xml, rng)
+                else:
+                    xml = mutate_whole(xml, rng)
+                try:
+                    start = sheetxml._root(xml, root)
+                except sheetxml.Unusual:
+                    continue
+                verdict = two_checks(xml, start)
+                assert one_pass(xml, start) is verdict, (base, part, seed)
+                verdicts[verdict] += 1
+    assert min(verdicts.values()) > 100, verdicts

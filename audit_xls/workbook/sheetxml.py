@@ -14,8 +14,8 @@ that once read otherwise). Anything else returns None,
 and read.py reads the file through calamine instead: the result is then the same by
 construction, and tests/test_read_quick.py feeds workbooks through both ways and compares.
 
-Everything here is a pure function of bytes; nothing is kept between files but the verdicts
-on the last few styles and relationships parts (often byte-identical from return to return).
+Everything here is a pure function of bytes; nothing that comes from a file is kept for the
+next (the column letters' numbers are remembered: a parse of fixed syntax).
 """
 
 from __future__ import annotations
@@ -153,6 +153,68 @@ def _balanced(xml: bytes, start: int) -> None:
         raise Unusual from None
 
 
+def _refuse(*_: object) -> None:
+    raise Unusual
+
+
+# every byte past ASCII as 0x80, the others as they are: such bytes found by memchr
+_HIGH_AS_ONE = bytes(range(128)) + b"\x80" * 128
+
+
+def _plain_document(xml: bytes, start: int) -> None:
+    """_plain(xml, start, len(xml)) and _balanced(xml, start): the same verdict, for the
+    usual part in one expat pass. Where expat reads a part well-formed from its root on,
+    without a comment, instruction or CDATA section (handlers refuse them), what _PLAIN_TAGS
+    refuses besides is: a single quote, a character reference (&#...: each checked), a ">"
+    in a value or a text (then the part has more ">" than "<", every "<" opening a tag), a
+    name starting with a colon or holding a byte past ASCII. A part with none of these is
+    decided by expat alone; any other gets both checks."""
+    if (
+        xml.find(b"'", start) >= 0
+        or xml.find(b"&#", start) >= 0
+        or xml.count(b"<", start) != xml.count(b">", start)
+        or not _usual_names(xml, start)
+    ):
+        _plain(xml, start, len(xml))
+        _balanced(xml, start)
+        return
+    parser = expat.ParserCreate()
+    parser.CommentHandler = _refuse
+    parser.ProcessingInstructionHandler = _refuse
+    parser.StartCdataSectionHandler = _refuse
+    parser.StartDoctypeDeclHandler = _refuse
+    try:
+        parser.Parse(xml[start:], True)
+    except expat.ExpatError:
+        raise Unusual from None
+
+
+def _usual_names(xml: bytes, start: int) -> bool:
+    """No name from `start` on starting with a colon or holding a byte past ASCII, for a
+    part without single quotes or a ">" in a value or text (a name is what a tag holds
+    outside its double-quoted values; a stray colon or byte elsewhere is text or a value)."""
+    colon = xml.find(b":", start)
+    while colon >= 0:
+        before = xml[colon - 1]
+        if before in b"< \t\n\r" or (before == 47 and xml[colon - 2] == 60):  # "</:"
+            return False
+        colon = xml.find(b":", colon + 1)
+    if xml.isascii():
+        return True
+    marked = xml.translate(_HIGH_AS_ONE)
+    at = marked.find(b"\x80", start)
+    while at >= 0:
+        opened = xml.rfind(b"<", start, at)
+        if opened < xml.rfind(b">", start, at):
+            resume = xml.find(b"<", at)  # in a text: on from the next tag
+        elif xml.count(b'"', opened, at) & 1:
+            resume = xml.find(b'"', at)  # in a value: on from its end
+        else:
+            return False  # in a tag outside its values: a name
+        at = marked.find(b"\x80", resume) if resume >= 0 else -1
+    return True
+
+
 def _plain(xml: bytes, start: int, end: int) -> None:
     """Unusual unless xml[start:end] is plain tags (_PLAIN_TAGS)."""
     if _PLAIN_TAGS.fullmatch(xml, start, end) is None:
@@ -286,11 +348,10 @@ def _styles(xml: bytes) -> tuple[list[bytes], dict[int, int | None]]:
     if (
         not xml.rstrip().endswith(b"</styleSheet>")
         or xml.find(b"</styleSheet") < end
-        or _STYLE_PREFIXED.search(xml) is not None
+        or _style_prefixed(xml)
     ):
         raise Unusual
-    _plain(xml, root, len(xml))
-    _balanced(xml, root)
+    _plain_document(xml, root)
     xml.decode()  # UnicodeDecodeError: calamine decodes the format codes
     custom: dict[int, int | None] = {}
     formats = xml.find(b"<numFmts")
@@ -306,6 +367,20 @@ def _styles(xml: bytes) -> tuple[list[bytes], dict[int, int | None]]:
                 raise Unusual
             custom[int(number)] = _CODES.get(code)
     return _XF.findall(xml, start + 8, end), custom
+
+
+_STYLE_NAMES = (b"numFmt", b"xf", b"cellXfs", b"styleSheet")
+
+
+def _style_prefixed(xml: bytes) -> bool:
+    """_STYLE_PREFIXED found, searched for only past a colon before one of its names (a
+    styles part has few colons; the search costs more than the whole part's other checks)."""
+    colon = xml.find(b":")
+    while colon >= 0:
+        if xml.startswith(_STYLE_NAMES, colon + 1):
+            return _STYLE_PREFIXED.search(xml) is not None
+        colon = xml.find(b":", colon + 1)
+    return False
 
 
 @dataclass
@@ -521,8 +596,7 @@ def relationships(xml: bytes) -> dict[bytes, bytes]:
     root = _root(xml, b"Relationships")
     if not xml.rstrip().endswith(b"</Relationships>") or b":Relationship" in xml:
         raise Unusual
-    _plain(xml, root, len(xml))
-    _balanced(xml, root)
+    _plain_document(xml, root)
     xml.decode()  # UnicodeDecodeError: calamine refuses it too
     out = {}
     for attrs in _RELATIONSHIP.findall(xml):
@@ -566,8 +640,7 @@ def sheets(workbook: bytes) -> list[tuple[str, str, bytes]]:
         or not workbook.rstrip().endswith(b"</workbook>")
     ):
         raise Unusual
-    _plain(workbook, root, len(workbook))
-    _balanced(workbook, root)
+    _plain_document(workbook, root)
     out = []
     workbook.decode()  # UnicodeDecodeError: calamine refuses it too (a defined name's text)
     for raw, state, rel_id, junk in _SHEET.findall(found.group(1)):
