@@ -187,17 +187,27 @@ def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
             return None  # a part named twice: the checks see each, calamine the first
         workbook = parts.verified("xl/workbook.xml")
         rels = parts.verified(_WORKBOOK_RELS)
-        if not workbook or not rels or not _usual_targets(rels):
+        if not workbook or not rels:
             return None
         package_rels = parts.verified("_rels/.rels")
         if not package_rels:
             return None  # calamine refuses a file without it
-        sheetxml.package(package_rels)
+        # each relationships part read once: its checks, then what calamine looks up in it
+        package_listed = sheetxml.relationships(package_rels)
+        sheetxml.package(package_listed)
+        if _folder(package_listed) != "xl/":
+            return None
+        rels_listed = sheetxml.relationships(rels)
+        if not _usual_targets(rels_listed):
+            return None
         listed = sheetxml.sheets(workbook)
         names = [name for name, _, _ in listed]
-        types = sheetxml.relationships(rels)
+        types = sheetxml.types(rels_listed)
         if any(not types.get(rel_id, b"").endswith(b"/worksheet") for _, _, rel_id in listed):
             return None  # calamine refuses a sheet without its worksheet relationship
+        # the paths _sheet_paths finds: sheets() read every <sheet> tag, each name once
+        targets = _rel_targets(rels_listed, "xl/")
+        parts.paths = {name: targets[rel_id] for name, _, rel_id in listed if rel_id in targets}
         for name in names:
             path = parts.path(name)
             if path is None or not path.startswith("xl/worksheets/"):
@@ -272,10 +282,11 @@ def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
 _USUAL_TARGETS = {"sharedstrings": "sharedStrings.xml", "styles": "styles.xml"}
 
 
-def _usual_targets(rels: bytes) -> bool:
-    """The shared strings and styles where calamine and we look for them."""
-    for tag in _REL_ENTRY.findall(rels):
-        target = _attrs(tag).get(b"Target", b"").decode("utf-8", "replace")
+def _usual_targets(listed: list[dict[bytes, bytes]]) -> bool:
+    """The shared strings and styles where calamine and we look for them (`listed`: the
+    workbook's relationships as sheetxml.relationships reads them)."""
+    for attrs in listed:
+        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
         folded = target.lower().removeprefix("/xl/").removesuffix(".xml")
         usual = _USUAL_TARGETS.get(folded)
         if usual is not None and target not in (usual, f"/xl/{usual}"):
@@ -647,7 +658,8 @@ class _SheetParts:
     def __init__(self, data: bytes, archive: zipfile.ZipFile | None):
         self.data = data
         self.archive = archive
-        self._paths: dict[str, str] | None = None
+        # sheet name -> part, as calamine resolves it (found by path(), or by the quick read)
+        self.paths: dict[str, str] | None = None
         self._xml: dict[str, bytes | None] = {}
         self._errors: dict[str, str] = {}  # part -> why it could not be read
         self._scans: dict[str, _XlsxScan] = {}
@@ -698,24 +710,18 @@ class _SheetParts:
         """The workbook's folder as calamine finds it: the last officeDocument relationship
         of _rels/.rels ("xl/" without one; calamine refuses that file). A shadow workbook in
         another folder is what calamine reads, so it is what is checked."""
-        folder = "xl/"
-        for tag in _REL_ENTRY.findall(self.read("_rels/.rels") or b""):
-            attrs = _attrs(tag)
-            target = attrs.get(b"Target")
-            if attrs.get(b"Type", b"").endswith(b"/relationships/officeDocument") and target:
-                found = _xml_attr_value(target)
-                folder = found[: found.rfind("/") + 1].removeprefix("/")
-        return folder
+        rels = self.read("_rels/.rels") or b""
+        return _folder([_attrs(tag) for tag in _REL_ENTRY.findall(rels)])
 
     def path(self, sheet_name: str) -> str | None:
-        if self._paths is None:
+        if self.paths is None:
             folder = self.folder()
-            self._paths = _sheet_paths(
+            self.paths = _sheet_paths(
                 self.read(f"{folder}workbook.xml"),
                 self.read(f"{folder}_rels/workbook.xml.rels"),
                 folder,
             )
-        return self._paths.get(sheet_name)
+        return self.paths.get(sheet_name)
 
     def xml(self, sheet_name: str) -> bytes | None:
         """The sheet's XML; None when the part cannot be located or read."""
@@ -1085,14 +1091,7 @@ def _sheet_paths(workbook: bytes | None, rels: bytes | None, folder: str = "xl/"
     resolves them (the first sheet of a name, the last relationship of an id)."""
     if workbook is None or rels is None:
         return {}
-    targets = {}
-    for tag in _REL_ENTRY.findall(rels):
-        attrs = _attrs(tag)
-        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
-        # calamine: an absolute target from the package's root, any other below xl/ (so
-        # "xl/worksheets/sheet1.xml" is xl/xl/worksheets/sheet1.xml)
-        target = target[1:] if target.startswith("/") else f"{folder}{target}"
-        targets[attrs.get(b"Id")] = target
+    targets = _rel_targets([_attrs(tag) for tag in _REL_ENTRY.findall(rels)], folder)
     paths = {}
     for tag in _SHEET_ENTRY.findall(workbook):
         attrs = _attrs(tag)
@@ -1101,6 +1100,29 @@ def _sheet_paths(workbook: bytes | None, rels: bytes | None, folder: str = "xl/"
         if rel_id in targets and name not in paths:
             paths[name] = targets[rel_id]
     return paths
+
+
+def _rel_targets(listed: list[dict[bytes, bytes]], folder: str) -> dict[bytes | None, str]:
+    """Id -> the part each relationship points at, as calamine resolves a target: an
+    absolute one from the package's root, any other below the workbook's folder (so
+    "xl/worksheets/sheet1.xml" is xl/xl/worksheets/sheet1.xml)."""
+    targets = {}
+    for attrs in listed:
+        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+        targets[attrs.get(b"Id")] = target[1:] if target.startswith("/") else f"{folder}{target}"
+    return targets
+
+
+def _folder(listed: list[dict[bytes, bytes]]) -> str:
+    """The workbook's folder from the package's relationships: the last officeDocument
+    relationship's, its references resolved ("xl/" without one; calamine refuses that file)."""
+    folder = "xl/"
+    for attrs in listed:
+        target = attrs.get(b"Target")
+        if attrs.get(b"Type", b"").endswith(b"/relationships/officeDocument") and target:
+            found = _xml_attr_value(target)
+            folder = found[: found.rfind("/") + 1].removeprefix("/")
+    return folder
 
 
 def _attrs(tag: bytes) -> dict[bytes, bytes]:

@@ -590,35 +590,40 @@ def merged(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     return out
 
 
-def relationships(xml: bytes) -> dict[bytes, bytes]:
-    """Id -> Type of each relationship; Unusual for a relationships part calamine would
-    refuse or read otherwise (it reads every <Relationship>'s attributes, decoded)."""
+def relationships(xml: bytes) -> list[dict[bytes, bytes]]:
+    """Each <Relationship>'s attributes in order, their values as spelled; Unusual for a
+    relationships part calamine would refuse or read otherwise (it reads every
+    <Relationship>'s attributes, decoded)."""
     root = _root(xml, b"Relationships")
     if not xml.rstrip().endswith(b"</Relationships>") or b":Relationship" in xml:
         raise Unusual
     _plain_document(xml, root)
     xml.decode()  # UnicodeDecodeError: calamine refuses it too
-    out = {}
+    out = []
     for attrs in _RELATIONSHIP.findall(xml):
         found = _ATTRIBUTE.findall(attrs)
         named = dict(found)
         if len(named) != len(found):
             raise Unusual  # an attribute twice: calamine refuses the file
-        out[named.get(b"Id", b"")] = named.get(b"Type", b"")
+        out.append(named)
     return out
+
+
+def types(listed: list[dict[bytes, bytes]]) -> dict[bytes, bytes]:
+    """Id -> Type of the relationships `relationships` read (the last of an id)."""
+    return {named.get(b"Id", b""): named.get(b"Type", b"") for named in listed}
 
 
 _RELATIONSHIP = re.compile(rb"<Relationship\s([^<>]*)>")
 _ATTRIBUTE = re.compile(rb'([\w.:-]+)\s*=\s*"([^"]*)"')
 
 
-def package(xml: bytes) -> None:
-    """Unusual unless the package's relationships (_rels/.rels) point calamine at xl/ for
-    the workbook, as read.py assumes: the last officeDocument relationship's folder."""
-    relationships(xml)
+def package(listed: list[dict[bytes, bytes]]) -> None:
+    """Unusual unless the package's relationships (_rels/.rels, read by `relationships`)
+    point calamine at xl/ for the workbook, as read.py assumes: the last officeDocument
+    relationship's folder."""
     folder = None
-    for attrs in _RELATIONSHIP.findall(xml):
-        found = dict(_ATTRIBUTE.findall(attrs))
+    for found in listed:
         target = found.get(b"Target")
         if found.get(b"Type", b"").endswith(b"/relationships/officeDocument") and target:
             folder = target[: target.rfind(b"/") + 1].removeprefix(b"/")
