@@ -854,3 +854,47 @@ def test_the_one_pass_check_of_a_part_gives_the_two_checks_verdict(bases):
                 assert one_pass(xml, start) is verdict, (base, part, seed)
                 verdicts[verdict] += 1
     assert min(verdicts.values()) > 100, verdicts
+
+
+def strings_read(xml: bytes) -> list[str] | str:
+    try:
+        return sheetxml.shared_strings(xml)
+    except (sheetxml.Unusual, UnicodeDecodeError) as error:
+        return type(error).__name__
+
+
+ITEM_SHAPES = [b" ", b"\t", b"\n", b"\r", b"\0", b"\x01", b"_x0041_", b"_", b"x", b"&amp;",
+               b"<", b">", b"</t></si><si><t>", b'<t xml:space="preserve">', b"<si><t>",
+               b'</t></si><si><t xml:space="preserve"> ', b"</t></si>", b"<t/>", b"\xe3\x80\x80",
+               b"\xff", b"<si><t/></si>"]  # fmt: skip
+
+
+def test_the_usual_table_reads_as_item_by_item(bases, monkeypatch):
+    """The whole-table reading of the usual shared strings gives what the item-by-item
+    reading gives (or both decline): on tables mutated where one of its checks decides."""
+    table = dict(parts_of(bases["shared"]))[STRINGS]
+    table = table.replace(b"<si><t>", b'<si><t xml:space="preserve">', 2)
+    for reference, plain in ((b"&amp;", b"+"), (b"&lt;", b"("), (b"&gt;", b")")):
+        table = table.replace(reference, plain)  # references: read item by item
+    quick = 0
+    for seed in range(max(CASES, 300)):
+        rng = random.Random(f"table-{seed}")
+        xml = table
+        for _ in range(rng.choice((1, 1, 2))):
+            where = rng.random()
+            if where < 0.4:  # anywhere in the items
+                at = rng.randrange(xml.find(b"<si>"), len(xml) - 6)
+            else:  # a text's start or end, where blanks count
+                ends = [m.end() if where < 0.7 else m.start()
+                        for m in re.finditer(rb"<t[^>]*>" if where < 0.7 else rb"</t>", xml)]  # fmt: skip
+                at = rng.choice(ends)
+            xml = xml[:at] + rng.choice(ITEM_SHAPES) + xml[at + rng.choice((0, 0, 1)) :]
+        if rng.random() < 0.2:
+            xml = mutate_strings(xml, rng)
+        found = strings_read(xml)
+        with monkeypatch.context() as patched:
+            patched.setattr(sheetxml, "_usual_items", lambda inner: None)
+            assert strings_read(xml) == found, seed
+        quick += isinstance(found, list) and sheetxml._usual_items(
+            xml[xml.find(b">", xml.find(b"<sst")) + 1 : xml.rfind(b"</sst>")]) is not None  # fmt: skip
+    assert quick > 20, quick
