@@ -472,3 +472,32 @@ def test_cell_names_are_xlsxwriters() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert cell(-1, 0) == cell(0, -1) == xl_rowcol_to_cell(-1, 0) == ""
+
+
+def test_manifest_values_are_read_as_text_whatever_their_type():
+    """parse_manifest reads each cell as text: a whole float as its integer, None as "";
+    rows after the criteria with a row number are criteria (ASCII digits, up to nine, with a
+    code), rows with text first are the 复查 list, whole."""
+    from datetime import date
+
+    from audit_xls.workbook import layout
+
+    head = [[key, f"v-{key}"] for key in layout.MANIFEST_KEYS]
+    head[0] = ["tool", layout.MANIFEST_TOOL]
+    head[1] = ["tool_version", 1.0]
+    head[2] = ["template", None]
+    grid: list[list[object]] = [*head, ["checksum", 12.5], ["row", "criterion"]]
+    grid += [["4", "1.1.01"], [5.0, "1.1.02"], ["３", "x"], ["1234567890", "y"], ["6", ""],
+             [], [None, "z"], ["复查", "a", 2.0, None, True, date(2026, 11, 1)], ["7"],
+             [True, "b"]]  # fmt: skip
+    manifest = layout.parse_manifest(grid)
+    assert manifest is not None
+    assert manifest.values["tool_version"] == "1" and manifest.values["template"] == ""
+    assert manifest.checksum == "12.5"
+    assert manifest.criterion_rows == ((3, "1.1.01"), (4, "1.1.02"))
+    assert manifest.extra == (
+        ("复查", "a", "2", "", "True", "2026-11-01"),
+        ("True", "b"),
+    )
+    assert layout.parse_manifest(grid[: layout.MANIFEST_ROWS_HEADER]) is None
+    assert layout.parse_manifest([["tool", "other"], *grid[1:]]) is None

@@ -462,26 +462,28 @@ def manifest_grid(values: dict[str, str], layout: Layout) -> list[list[str]]:
     return grid
 
 
+def _manifest_text(value: object) -> str:
+    if type(value) is str:  # the usual cell, first
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
 def parse_manifest(grid: list[list[object]]) -> Manifest | None:
     """Read the manifest back from a sheet's values; None when it is not one of ours."""
-
-    def text(value: object) -> str:
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return "" if value is None else str(value)
-
-    rows = [[text(v) for v in row[:2]] + [""] * (2 - len(row[:2])) for row in grid]
-    values = {k: v for k, v in rows[:MANIFEST_CHECKSUM_ROW]}
+    text = _manifest_text
+    rows = [(text(row[0]) if row else "", text(row[1]) if len(row) > 1 else "") for row in grid]
+    values = dict(rows[:MANIFEST_CHECKSUM_ROW])
     if values.get("tool") != MANIFEST_TOOL or len(rows) <= MANIFEST_ROWS_HEADER:
         return None
-    criterion_rows = tuple(
-        (int(number) - 1, code)
-        for number, code in rows[MANIFEST_FIRST_CRITERION:]
-        if number.isascii() and number.isdigit() and len(number) <= 9 and code
-    )
-    extra = tuple(
-        tuple(text(v) for v in row)
-        for row in grid[MANIFEST_FIRST_CRITERION:]
-        if row and text(row[0]) and not text(row[0]).isdigit()
-    )
-    return Manifest(values, criterion_rows, rows[MANIFEST_CHECKSUM_ROW][1], extra)
+    criterion_rows = []
+    extra = []  # rows whose first cell is text, not a row number
+    for index in range(MANIFEST_FIRST_CRITERION, len(rows)):
+        number, code = rows[index]
+        if number.isdigit():
+            if number.isascii() and len(number) <= 9 and code:
+                criterion_rows.append((int(number) - 1, code))
+        elif number:
+            extra.append(tuple(map(text, grid[index])))
+    return Manifest(values, tuple(criterion_rows), rows[MANIFEST_CHECKSUM_ROW][1], tuple(extra))
