@@ -382,7 +382,7 @@ def _check_heads(
             continue
         whole = read.get(info.filename) if read else None
         if whole is not None:
-            head: bytes | memoryview | None = whole[:XML_HEAD_CHUNK]
+            head: bytes | memoryview | None = whole
         else:
             head = _raw_part(data, info)
             if head is not None and info.compress_type == zipfile.ZIP_DEFLATED:
@@ -390,9 +390,7 @@ def _check_heads(
                     head = zlib.decompressobj(-zlib.MAX_WBITS).decompress(head, XML_HEAD_CHUNK)
                 except zlib.error:
                     head = None  # the full check reports it
-            elif head is not None:
-                head = head[:XML_HEAD_CHUNK]
-        if head is not None and usual(head):
+        if head is not None and usual(head, 0, XML_HEAD_CHUNK):
             continue  # the usual prolog, then the root element: nothing can declare entities
         failure = _check_xml_head(data, archive, info, digest, whole)
         if failure:
