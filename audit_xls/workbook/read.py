@@ -454,6 +454,10 @@ def _check_xml_head(
     return ReadFailure("file.xml_doctype", digest, {"entry": info.filename})
 
 
+# a local file header: its signature, flags, and the lengths of the name and extra field
+_LOCAL_HEADER = struct.Struct("<4s2xH18xHH")
+
+
 def _raw_part(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
     """A part's stored bytes, located by its local header; None when zipfile must do it."""
     start = info.header_offset
@@ -464,12 +468,11 @@ def _raw_part(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
         info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
         or info.flag_bits & 0x1
         or len(local) < 30
-        or local[:4] != b"PK\x03\x04"
-        or int.from_bytes(local[6:8], "little") & 0x1
     ):
         return None
-    name_length = int.from_bytes(local[26:28], "little")
-    extra_length = int.from_bytes(local[28:30], "little")
+    signature, flags, name_length, extra_length = _LOCAL_HEADER.unpack(local)
+    if signature != b"PK\x03\x04" or flags & 0x1:
+        return None
     begin = start + 30 + name_length + extra_length
     return memoryview(data)[begin : begin + info.compress_size]
 
@@ -673,11 +676,12 @@ class _SheetParts:
                 self._folded.setdefault(_ascii_fold(info.filename), info)
         return self._folded.get(_ascii_fold(path))
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, info: zipfile.ZipInfo | None = None) -> bytes | None:
+        """The part calamine opens for `path` (`info`, when found already), inflated."""
         if self.archive is None:
             return None
         if path not in self._xml:
-            info = self._info(path)
+            info = info or self._info(path)
             if info is None:
                 self._xml[path] = None
                 self._errors[path] = _NOT_FOUND
@@ -698,7 +702,7 @@ class _SheetParts:
         info = self._info(path)
         if info is None:
             return None if missing_ok else False
-        xml = self.read(path)
+        xml = self.read(path, info)
         if xml is None or len(xml) != info.file_size:
             return False
         self.whole[info.filename] = xml
