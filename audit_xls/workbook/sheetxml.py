@@ -642,6 +642,9 @@ def relationships(xml: bytes) -> list[dict[bytes, bytes]]:
         raise Unusual
     _plain_document(xml, root)
     xml.decode()  # UnicodeDecodeError: calamine refuses it too
+    usual = _USUAL_RELATIONSHIP.findall(xml)
+    if len(usual) == xml.count(b"<Relationship") - 1:  # each but the root's, spelled usually
+        return [{b"Id": id_, b"Type": type_, b"Target": target} for id_, type_, target in usual]
     out = []
     for attrs in _RELATIONSHIP.findall(xml):
         found = _ATTRIBUTE.findall(attrs)
@@ -658,6 +661,10 @@ def types(listed: list[dict[bytes, bytes]]) -> dict[bytes, bytes]:
 
 
 _RELATIONSHIP = re.compile(rb"<Relationship\s([^<>]*)>")
+# a <Relationship> as Excel spells it: these three attributes in this order, nothing else
+_USUAL_RELATIONSHIP = re.compile(
+    rb'<Relationship Id="([^"<>]*)" Type="([^"<>]*)" Target="([^"<>]*)" ?/>'
+)
 _ATTRIBUTE = re.compile(rb'([\w.:-]+)\s*=\s*"([^"]*)"')
 
 
