@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 
 import openpyxl
@@ -501,3 +502,121 @@ def test_manifest_values_are_read_as_text_whatever_their_type():
     )
     assert layout.parse_manifest(grid[: layout.MANIFEST_ROWS_HEADER]) is None
     assert layout.parse_manifest([["tool", "other"], *grid[1:]]) is None
+
+
+ENTRY_FIELDS = ("filename", "flag_bits", "compress_type", "compress_size", "file_size",
+                "header_offset")  # fmt: skip
+
+
+def listing(data: bytes) -> list[tuple[object, ...]] | None:
+    """zipfile's listing of the fields the reader uses; None when zipfile refuses the zip."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError):
+        return None
+    return [tuple(getattr(info, name) for name in ENTRY_FIELDS) for info in infos]
+
+
+def usual_listing(data: bytes) -> list[tuple[object, ...]] | None:
+    usual = read._UsualZip.of(data)
+    if usual is None:
+        return None
+    assert len(usual.NameToInfo) <= len(usual.filelist)
+    return [tuple(getattr(entry, name) for name in ENTRY_FIELDS) for entry in usual.infolist()]
+
+
+def zip_of(parts: list[tuple[zipfile.ZipInfo | str, bytes]], comment: bytes = b"") -> bytes:
+    out = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # a name twice, on purpose
+        for name, body in parts:
+            archive.writestr(name, body)
+        archive.comment = comment
+    return out.getvalue()
+
+
+def with_extra(name: str, extra: bytes) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.extra = extra
+    return info
+
+
+def test_the_usual_zip_is_listed_as_zipfile_lists_it(issued):
+    """The quick read lists a usual zip's central directory itself (zipfile's ZipInfo
+    objects cost half the read of a part): the same entries, or None for zipfile to list."""
+    names = [("a.xml", b"<a/>"), ("xl/\u68c0\u67e5.xml", b"<b/>"), ("c.xml", b"x" * 5000)]
+    usual = {
+        "issued": issued,
+        "names in UTF-8 and cp437": zip_of(names),
+        "an extra field": zip_of(
+            [*names, (with_extra("d.xml", b"UT\x05\x00\x01\x00\x00\x00\x00"), b"d")]
+        ),
+        "a name twice": zip_of([*names, ("a.xml", b"<c/>")]),
+    }
+    for case, data in usual.items():
+        assert usual_listing(data) == listing(data) is not None, case
+    unusual = {
+        "an archive comment": zip_of(names, comment=b"note"),
+        "bytes before the zip": b"MZ" + b"\0" * 100 + zip_of(names),
+        "a NUL in a name": zip_of([("a@b.xml", b"<a/>"), *names]).replace(b"a@b", b"a\0b"),
+        "a zip64 extra field": zip_of([(with_extra("d.xml", b"\x01\x00\x00\x00"), b"d")]),
+        "a Unicode path extra field": zip_of(
+            [(with_extra("d.xml", b"up\x06\x00\x01\x00\x00\x00\x00e"), b"d")]
+        ),
+        "an extra field cut short": zip_of([(with_extra("d.xml", b"UT\x09\x00\x01"), b"d")]),
+        "too small": zip_of([]),
+    }
+    for case, data in unusual.items():
+        assert usual_listing(data) is None, case
+    zip64 = io.BytesIO()
+    with (
+        zipfile.ZipFile(zip64, "w") as archive,
+        archive.open("a.xml", "w", force_zip64=True) as part,
+    ):
+        part.write(b"<a/>" * 100)
+    # zip64 in the local header only (sizes small): listed alike, read from the local header
+    assert usual_listing(zip64.getvalue()) == listing(zip64.getvalue()) is not None
+
+
+def test_a_damaged_zip_is_listed_as_zipfile_lists_it_or_left_to_it(issued):
+    """Bytes changed in the central directory and its end record: whatever the quick listing
+    gives, zipfile gives too."""
+    import random
+
+    end = len(issued)
+    directory = int.from_bytes(issued[end - 6 : end - 2], "little")
+    listed = 0
+    for seed in range(3000):
+        rng = random.Random(seed)
+        data = bytearray(issued)
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            at = rng.randrange(directory, len(data))
+            how = rng.random()
+            if how < 0.6:
+                data[at] = rng.randrange(256)
+            elif how < 0.8:
+                data[at : at + 1] = b""
+            else:
+                data[at:at] = bytes([rng.randrange(256)])
+        quick = usual_listing(bytes(data))
+        if quick is not None:
+            assert quick == listing(bytes(data)), seed
+            listed += 1
+    assert listed > 300, listed
+
+
+def test_a_part_the_quick_read_cannot_locate_is_read_through_zipfile(issued, monkeypatch):
+    """A local header flagged otherwise than its central entry: the quick read asks zipfile
+    for the part, and reads the return as it read it on zipfile's own listing."""
+    data = bytearray(issued)
+    name = b"xl/worksheets/sheet2.xml"
+    local = data.rfind(b"PK\x03\x04", 0, data.find(name))
+    data[local + 6] |= 0x1  # "encrypted" in the local header only
+    asked = []
+    monkeypatch.setattr(read._UsualZip, "_zipfile", lambda self, real=read._UsualZip._zipfile: (
+        asked.append(1), real(self))[1])  # fmt: skip
+    quick = read_workbook(bytes(data))
+    assert asked
+    monkeypatch.setattr(read._UsualZip, "of", classmethod(lambda cls, data: None))
+    assert repr(read_workbook(bytes(data))) == repr(quick)
+    assert isinstance(quick, RawWorkbook)

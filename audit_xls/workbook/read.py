@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import struct
 import zipfile
@@ -19,7 +20,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 import python_calamine as calamine
 
@@ -140,12 +141,23 @@ def read_workbook(data: bytes, digest: str | None = None) -> RawWorkbook | ReadF
         kind = "xls"
         entries: zipfile.ZipFile | None = None
     elif data.startswith(ZIP_MAGIC) or data.startswith(EMPTY_ZIP_MAGIC):
+        # the usual xlsx read by us (every part's head checked there), its entries listed
+        # as zipfile lists them; anything else, or what we decline, on zipfile's own listing
+        usual = _UsualZip.of(data)
+        if (
+            usual is not None
+            and _check_entries(usual.filelist, digest) is None
+            and "content.xml" not in usual.NameToInfo
+        ):
+            quick = _read_usual(_SheetParts(data, usual), digest)
+            if quick is not None:
+                return quick
         checked = _check_zip(data, digest, heads=False)
         if isinstance(checked, ReadFailure):
             return checked
         entries = checked
         kind = "ods" if "content.xml" in entries.NameToInfo else "xlsx"
-        if kind == "xlsx":  # the usual file read by us (every part's head checked there)
+        if kind == "xlsx" and usual is None:
             quick = _read_usual(_SheetParts(data, entries), digest)
             if quick is not None:
                 return quick
@@ -340,6 +352,18 @@ def _check_zip(data: bytes, digest: str, heads: bool = True) -> zipfile.ZipFile 
         infos = archive.infolist()
     except (zipfile.LargeZipFile, *_PART_ERRORS) as error:  # "zip file version 12.8" too
         return ReadFailure("file.corrupt", digest, {"error": _short(error)})
+    failure = _check_entries(infos, digest)
+    if failure:
+        return failure
+    if heads:
+        failure = _check_heads(data, archive, digest)
+        if failure:
+            return failure
+    return archive
+
+
+def _check_entries(infos: list[Any], digest: str) -> ReadFailure | None:
+    """The limits on a zip's entries: their number, total size and compression ratio."""
     if len(infos) > MAX_ZIP_ENTRIES:
         return ReadFailure(
             "file.too_many_entries", digest, {"entries": len(infos), "limit": MAX_ZIP_ENTRIES}
@@ -364,15 +388,107 @@ def _check_zip(data: bytes, digest: str, heads: bool = True) -> zipfile.ZipFile 
                     "limit": MAX_COMPRESSION_RATIO,
                 },
             )
-    if heads:
-        failure = _check_heads(data, archive, digest)
-        if failure:
-            return failure
-    return archive
+    return None
+
+
+class _Entry:
+    """A central directory entry: the fields of zipfile.ZipInfo read here."""
+
+    __slots__ = ("compress_size", "compress_type", "file_size", "filename", "flag_bits",
+                 "header_offset")  # fmt: skip
+
+
+# the central directory's end record and one of its entries (zipfile's structEndArchive and
+# structCentralDir): sizes, offsets, flags and lengths
+_END = struct.Struct("<4s4H2LH")
+_CENTRAL = struct.Struct("<4s2xBx2H8x2L3H8xL")
+_ZIP64_LOCATOR = b"PK\x06\x07"
+
+
+class _UsualZip:
+    """The entries of a zip of the usual shape, as zipfile.ZipFile lists them, without
+    making ZipInfo objects (half the cost): a central directory right before an end record
+    closing the file (no comment, nothing before or between), no zip64 record or field,
+    names decoding and without NUL. `of` gives None for any other zip; read() and open()
+    (for parts the quick read cannot locate itself) go to zipfile, which lists the same."""
+
+    def __init__(self, data: bytes, filelist: list[_Entry]):
+        self.data = data
+        self.filelist = filelist
+        self.NameToInfo = {entry.filename: entry for entry in filelist}
+        self._archive: zipfile.ZipFile | None = None
+
+    @classmethod
+    def of(cls, data: bytes) -> _UsualZip | None:
+        end = len(data) - _END.size
+        if end < 64 or data[end - 20 : end - 16] == _ZIP64_LOCATOR:
+            return None
+        signature, _, _, _, _, directory_size, directory, comment = _END.unpack_from(data, end)
+        if signature != b"PK\x05\x06" or comment or directory + directory_size != end:
+            return None
+        entries = []
+        unpack = _CENTRAL.unpack_from
+        at = directory
+        while at < end:
+            if at + _CENTRAL.size > end or len(entries) == MAX_ZIP_ENTRIES:
+                return None  # past the limit: zipfile's listing is refused by its count
+            (signature, version, flags, method, compressed, size, name_length, extra_length,
+             comment_length, header_offset) = unpack(data, at)  # fmt: skip
+            at += _CENTRAL.size
+            name_end = at + name_length
+            extra_end = name_end + extra_length
+            if signature != b"PK\x01\x02" or version > zipfile.MAX_EXTRACT_VERSION:
+                return None
+            if extra_end + comment_length > end or (extra_length and not cls._plain_extra(
+                data[name_end:extra_end])):  # fmt: skip
+                return None
+            try:
+                name = data[at:name_end].decode("utf-8" if flags & 0x800 else "cp437")
+            except UnicodeDecodeError:
+                return None
+            if "\0" in name or (os.sep != "/" and os.sep in name):
+                return None  # zipfile.ZipInfo cuts or rewrites such a name
+            entry = _Entry()
+            entry.filename, entry.flag_bits, entry.compress_type = name, flags, method
+            entry.compress_size, entry.file_size = compressed, size
+            entry.header_offset = header_offset
+            entries.append(entry)
+            at = extra_end + comment_length
+        return cls(data, entries)
+
+    @staticmethod
+    def _plain_extra(extra: bytes) -> bool:
+        """Extra fields no zipfile reads: none zip64 (sizes, offsets) or a Unicode path
+        (newer zipfiles take the name from it), none cut short."""
+        while len(extra) >= 4:
+            kind, length = struct.unpack_from("<HH", extra)
+            if kind in (0x0001, 0x7075) or length + 4 > len(extra):
+                return False
+            extra = extra[length + 4 :]
+        return True
+
+    def infolist(self) -> list[_Entry]:
+        return self.filelist
+
+    def _zipfile(self) -> zipfile.ZipFile:
+        if self._archive is None:
+            self._archive = zipfile.ZipFile(io.BytesIO(self.data))
+        return self._archive
+
+    def read(self, info: _Entry) -> bytes:
+        archive = self._zipfile()
+        return archive.read(archive.NameToInfo[info.filename])
+
+    def open(self, info: _Entry) -> IO[bytes]:
+        archive = self._zipfile()
+        return archive.open(archive.NameToInfo[info.filename])
 
 
 def _check_heads(
-    data: bytes, archive: zipfile.ZipFile, digest: str, read: dict[str, bytes] | None = None
+    data: bytes,
+    archive: zipfile.ZipFile | _UsualZip,
+    digest: str,
+    read: dict[str, bytes] | None = None,
 ) -> ReadFailure | None:
     """The DOCTYPE check of every part (rels may point a sheet at any name), in the archive's
     order; parts in `read` (already inflated whole) are checked from those bytes."""
@@ -400,8 +516,8 @@ def _check_heads(
 
 def _check_xml_head(
     data: bytes,
-    archive: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
+    archive: zipfile.ZipFile | _UsualZip,
+    info: zipfile.ZipInfo | _Entry,
     digest: str,
     whole: bytes | None = None,
 ) -> ReadFailure | None:
@@ -458,7 +574,7 @@ def _check_xml_head(
 _LOCAL_HEADER = struct.Struct("<4s2xH18xHH")
 
 
-def _raw_part(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
+def _raw_part(data: bytes, info: zipfile.ZipInfo | _Entry) -> memoryview | None:
     """A part's stored bytes, located by its local header; None when zipfile must do it."""
     start = info.header_offset
     local = data[start : start + 30]
@@ -477,7 +593,9 @@ def _raw_part(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
     return memoryview(data)[begin : begin + info.compress_size]
 
 
-def _read_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def _read_part(
+    data: bytes, archive: zipfile.ZipFile | _UsualZip, info: zipfile.ZipInfo | _Entry
+) -> bytes:
     """A whole part, inflated straight from the file's bytes (zipfile's own path is slower)."""
     raw = _raw_part(data, info)
     if raw is None:
@@ -488,7 +606,9 @@ def _read_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
     return inflater.decompress(raw, info.file_size + 1)  # sizes were checked; never more
 
 
-def _xml_heads(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+def _xml_heads(
+    data: bytes, archive: zipfile.ZipFile | _UsualZip, info: zipfile.ZipInfo | _Entry
+) -> Iterator[bytes]:
     """Ever longer starts of a zip part, XML_HEAD_CHUNK more each time.
 
     Inflates straight from the file's bytes: opening every part through zipfile costs more
@@ -518,7 +638,9 @@ def _xml_heads(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
         yield head
 
 
-def _xml_heads_via_zipfile(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+def _xml_heads_via_zipfile(
+    archive: zipfile.ZipFile | _UsualZip, info: zipfile.ZipInfo | _Entry
+) -> Iterator[bytes]:
     with archive.open(info) as part:
         head = b""
         while chunk := part.read(XML_HEAD_CHUNK):
@@ -656,7 +778,7 @@ class _SheetParts:
     """The xlsx sheet parts read by hand (extent, strings, formula and error scan), each
     located as calamine locates it and inflated once."""
 
-    def __init__(self, data: bytes, archive: zipfile.ZipFile | None):
+    def __init__(self, data: bytes, archive: zipfile.ZipFile | _UsualZip | None):
         self.data = data
         self.archive = archive
         # sheet name -> part, as calamine resolves it (found by path(), or by the quick read)
@@ -676,7 +798,7 @@ class _SheetParts:
                 self._folded.setdefault(_ascii_fold(info.filename), info)
         return self._folded.get(_ascii_fold(path))
 
-    def read(self, path: str, info: zipfile.ZipInfo | None = None) -> bytes | None:
+    def read(self, path: str, info: zipfile.ZipInfo | _Entry | None = None) -> bytes | None:
         """The part calamine opens for `path` (`info`, when found already), inflated."""
         if self.archive is None:
             return None
