@@ -473,7 +473,15 @@ def _manifest_text(value: object) -> str:
 def parse_manifest(grid: list[list[object]]) -> Manifest | None:
     """Read the manifest back from a sheet's values; None when it is not one of ours."""
     text = _manifest_text
-    rows = [(text(row[0]) if row else "", text(row[1]) if len(row) > 1 else "") for row in grid]
+    rows = []
+    for row in grid:
+        if len(row) > 1:
+            key, value = row[0], row[1]
+            # the usual cell a str, read without the call
+            rows.append((key if type(key) is str else text(key),
+                         value if type(value) is str else text(value)))  # fmt: skip
+        else:
+            rows.append((text(row[0]) if row else "", ""))
     values = dict(rows[:MANIFEST_CHECKSUM_ROW])
     if values.get("tool") != MANIFEST_TOOL or len(rows) <= MANIFEST_ROWS_HEADER:
         return None
