@@ -301,32 +301,50 @@ def _usual_items(inner: bytes) -> list[str] | None:
     """The items of the usual table (each <si> one plain <t>, xml:space="preserve" or not)
     by whole-table operations, or None for shared_strings' own ways: the table with "\0"
     for each item's end tags and the next one's start, decoded once. Every "<" is in those
-    tags when there are four for each item; calamine would resolve or trim none of the texts
-    (no reference, escape, line end or "\0"; no blank first or last where not preserved)."""
-    if (
-        len(inner) < 16
-        or b"&" in inner
-        or b"\r" in inner
-        or b"\0" in inner
-        or (b"_" in inner and b"_x" in inner)  # one byte found at C speed, two slower
-    ):
+    tags when none is left; calamine would resolve or trim none of the texts (no reference,
+    escape, line end or "\0"; no blank first or last, preserved or not)."""
+    if len(inner) < 16 or b"&" in inner or b"\r" in inner or b"\0" in inner or _escape_in(inner):
         return None
-    blanks = inner.translate(_BLANK_AS_ONE)
-    if blanks.find(b"<t>\x01") >= 0:
-        return None
-    last = blanks.find(b"\x01</t>")
-    while last >= 0:  # a blank last: only where preserved
-        if not inner.startswith(_PRESERVED, inner.rfind(b"<t", 0, last)):
-            return None
-        last = blanks.find(b"\x01</t>", last + 5)
     items = inner.replace(_PRESERVED, b"<t>")
     if not (items.startswith(b"<si><t>") and items.endswith(b"</t></si>")):
         return None
+    joined = items[7:-9].replace(_BETWEEN_ITEMS, b"\0")
+    if b"<" in joined:
+        return None  # markup inside an item, or between items
+    if _blank_at_an_end(joined.translate(_BLANK_AS_ONE)):
+        return None
     try:
-        strings = items[7:-9].replace(_BETWEEN_ITEMS, b"\0").decode().split("\0")
+        return joined.decode().split("\0")
     except UnicodeDecodeError:
         return None  # shared_strings' own ways say how it fails
-    return strings if inner.count(b"<") == 4 * len(strings) else None
+
+
+def _blank_at_an_end(blanks: bytes) -> bool:
+    """A blank (0x01 here) first or last in an item ("\0" between them): looked for at each
+    blank (found at C speed) while they are few, then by searches of two bytes (slower)."""
+    if blanks.startswith(b"\x01") or blanks.endswith(b"\x01"):
+        return True
+    at = blanks.find(b"\x01")
+    for _ in range(64):
+        if at < 0:
+            return False
+        if blanks[at - 1] == 0 or blanks[at + 1] == 0:
+            return True
+        at = blanks.find(b"\x01", at + 1)
+    return blanks.find(b"\0\x01") >= 0 or blanks.find(b"\x01\0") >= 0
+
+
+def _escape_in(inner: bytes) -> bool:
+    """`_x` in the table: looked for past each "_" (found at C speed) while they are few,
+    then by a search of the two bytes (slower)."""
+    at = inner.find(b"_")
+    for _ in range(16):
+        if at < 0:
+            return False
+        if inner.startswith(b"x", at + 1):
+            return True
+        at = inner.find(b"_", at + 1)
+    return b"_x" in inner
 
 
 class Styles:
