@@ -938,3 +938,23 @@ def test_the_usual_relationships_read_as_any_spelling(bases, monkeypatch):
             usual += isinstance(found, list) and len(
                 sheetxml._USUAL_RELATIONSHIP.findall(xml)) == xml.count(b"<Relationship") - 1  # fmt: skip
     assert min(verdicts.values()) > 50 and usual > 50, (verdicts, usual)
+
+
+def root_found(xml: bytes, name: bytes) -> int | None:
+    try:
+        return sheetxml._root(xml, name)
+    except sheetxml.Unusual:
+        return None
+
+
+def test_excel_s_prolog_finds_the_root_as_the_pattern_does():
+    """The root found past Excel's declaration without the pattern: where the pattern finds
+    it, and nowhere it does not."""
+    declaration = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    for ending in (b"", b"\n", b"\r\n", b"\n\n", b" ", b"\r", b"\t\n"):
+        for tag in (b"<sst ", b"<sst>", b"<sst/>", b"<sstx ", b"<ss ", b"<x:sst ", b"<sst\f",
+                    b"<sst\v", b"<sst", b"<sst.", b"< sst ", b"<!-- -->"):  # fmt: skip
+            xml = declaration + ending + tag + b"</sst>"
+            found = sheetxml._ROOT.match(xml)
+            expected = found.start(1) - 1 if found and found.group(1) == b"sst" else None
+            assert root_found(xml, b"sst") == expected, xml

@@ -81,6 +81,8 @@ _ROOT = re.compile(
 # a comment, or a tag cut short by a quoted ">", would fool a search), and where calamine
 # meets no XML error (it refuses a file for a malformed attribute or reference in the parts it
 # reads, and for a part cut short).
+_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+_AFTER_NAME = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v", b"/", b">")  # _ROOT's [\s/>]
 _NAME = rb"[A-Za-z_][\w.:-]*"
 _REF = rb"&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});"
 _VALUE = rb'"[^"<>&]*(?:' + _REF + rb'[^"<>&]*)*"'
@@ -135,6 +137,14 @@ class Unusual(Exception):
 def _root(xml: bytes, name: bytes) -> int:
     """Where the part's root element `name` starts; Unusual for another prolog or root (a
     comment or instruction before it, a prefix)."""
+    if xml.startswith(_DECLARATION):  # Excel's prolog, then the root: what _ROOT finds
+        at = len(_DECLARATION) + (
+            1 if xml.startswith(b"\n", len(_DECLARATION)) else
+            2 if xml.startswith(b"\r\n", len(_DECLARATION)) else 0
+        )  # fmt: skip
+        end = at + 1 + len(name)
+        if xml.startswith(b"<" + name, at) and xml[end : end + 1] in _AFTER_NAME:
+            return at
     found = _ROOT.match(xml)
     if found is None or found.group(1) != name:
         raise Unusual
