@@ -548,10 +548,6 @@ def test_the_usual_zip_is_listed_as_zipfile_lists_it(issued):
     usual = {
         "issued": issued,
         "names in UTF-8 and cp437": zip_of(names),
-        "an extra field": zip_of(
-            [*names, (with_extra("d.xml", b"UT\x05\x00\x01\x00\x00\x00\x00"), b"d")]
-        ),
-        "a name twice": zip_of([*names, ("a.xml", b"<c/>")]),
     }
     for case, data in usual.items():
         assert usual_listing(data) == listing(data) is not None, case
@@ -564,6 +560,17 @@ def test_the_usual_zip_is_listed_as_zipfile_lists_it(issued):
             [(with_extra("d.xml", b"up\x06\x00\x01\x00\x00\x00\x00e"), b"d")]
         ),
         "an extra field cut short": zip_of([(with_extra("d.xml", b"UT\x09\x00\x01"), b"d")]),
+        # calamine's zip reader refuses some extra fields zipfile takes (an extended
+        # timestamp without its flags byte), reads a name twice as one part and a name alike
+        # in another case as the last: zipfile's listing, where such names are refused
+        "an extra field": zip_of(
+            [*names, (with_extra("d.xml", b"UT\x05\x00\x01\x00\x00\x00\x00"), b"d")]
+        ),
+        "a name twice": zip_of([*names, ("a.xml", b"<c/>")]),
+        "a name in another case": zip_of([*names, ("A.xml", b"<c/>")]),
+        "a name alike with a backslash": zip_of(
+            [*names, ("x/a.xml", b"<c/>"), ("y/a.xml", b"<d/>")]
+        ).replace(b"y/a", b"x\\a"),
         "too small": zip_of([]),
     }
     for case, data in unusual.items():
@@ -620,3 +627,131 @@ def test_a_part_the_quick_read_cannot_locate_is_read_through_zipfile(issued, mon
     monkeypatch.setattr(read._UsualZip, "of", classmethod(lambda cls, data: None))
     assert repr(read_workbook(bytes(data))) == repr(quick)
     assert isinstance(quick, RawWorkbook)
+
+
+def end_record(data: bytes, **fields: int) -> bytes:
+    """The zip with fields of its end record changed (disk, directory_disk, counted, total)."""
+    at = len(data) - 22
+    offsets = {"disk": 4, "directory_disk": 6, "counted": 8, "total": 10}
+    changed = bytearray(data)
+    for name, value in fields.items():
+        changed[at + offsets[name] : at + offsets[name] + 2] = value.to_bytes(2, "little")
+    return bytes(changed)
+
+
+def without_flag(data: bytes, name: bytes, flag: int) -> bytes:
+    """The zip with a flag bit cleared in the central and local records of the part `name`."""
+    changed = bytearray(data)
+    # signature, where its flags are, its name's length, its fixed size
+    for signature, flags, length, size in ((b"PK\x01\x02", 8, 28, 46), (b"PK\x03\x04", 6, 26, 30)):
+        record = data.find(signature)
+        while record >= 0:
+            name_length = int.from_bytes(data[record + length : record + length + 2], "little")
+            if data[record + size : record + size + name_length] == name:
+                bits = int.from_bytes(data[record + flags : record + flags + 2], "little")
+                changed[record + flags : record + flags + 2] = (bits & ~flag).to_bytes(2, "little")
+            record = data.find(signature, record + 4)
+    return bytes(changed)
+
+
+CHECKLIST_PART = "xl/worksheets/sheet2.xml"  # the checklist of the mini standard's workbook
+RELS_PART = "xl/_rels/workbook.xml.rels"
+
+
+def members(data: bytes) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+def marked(data: bytes) -> bytes:
+    """The checklist part with 77 in H4 (empty in the issued workbook)."""
+    part = dict(members(data))[CHECKLIST_PART]
+    new = part.replace(b'<c r="H4" s="13"/>', b'<c r="H4" s="13"><v>77</v></c>')
+    assert new != part
+    return new
+
+
+def calamine_h4(data: bytes) -> object:
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    try:
+        return book.get_sheet_by_name("检查表").to_python(skip_empty_area=False)[3][7]
+    finally:
+        book.close()
+
+
+def unicode_path(name: str, path: str) -> bytes:
+    import zlib
+
+    body = b"\x01" + zlib.crc32(name.encode()).to_bytes(4, "little") + path.encode()
+    return b"up" + len(body).to_bytes(2, "little") + body
+
+
+def test_a_part_calamine_opens_otherwise_than_zipfile_lists_it_is_refused(issued):
+    """For a part's name calamine's zip reader opens another member than the one zipfile's
+    listing gives the checks: of a name twice the last, of names alike in any letter case the
+    last, a name zipfile cuts at a NUL by its whole name, a member by its Unicode path field,
+    an unflagged UTF-8 name as UTF-8. A far cell in the member calamine opens aborted the
+    process (the checks read the other): each such zip is refused, whatever its members hold.
+    Here the member calamine opens holds 77 in H4, the other nothing."""
+    parts = members(issued)
+    mark = marked(issued)
+    rels = dict(parts)[RELS_PART]
+    utf8 = "xl/worksheets/\u00e9.xml"  # é: two bytes in UTF-8, "QQ" before the rename
+    shapes = {
+        "a name twice": zip_of([*parts, (CHECKLIST_PART, mark)]),
+        "a name in another case, after": zip_of([*parts, (CHECKLIST_PART.upper(), mark)]),
+        "a name cut at a NUL by zipfile": zip_of(
+            [(CHECKLIST_PART + "@x", dict(parts)[CHECKLIST_PART]),
+             *((n, mark if n == CHECKLIST_PART else b) for n, b in parts)]
+        ).replace(b"sheet2.xml@x", b"sheet2.xml\0x"),
+        "a Unicode path field": zip_of(
+            [*parts, (with_extra("junk.xml", unicode_path("junk.xml", CHECKLIST_PART)), mark)]
+        ),
+        "an unflagged UTF-8 name": zip_of(
+            [(n, b.replace(b'"worksheets/sheet2.xml"', '"worksheets/\u00e9.xml"'.encode()))
+             for n, b in parts if n != CHECKLIST_PART]
+            + [(utf8, dict(parts)[CHECKLIST_PART]), ("xl/worksheets/QQ.xml", mark)]
+        ).replace(b"xl/worksheets/QQ.xml", utf8.encode()),
+    }  # fmt: skip
+    assert rels.count(b'"worksheets/sheet2.xml"') == 1
+    for case, data in shapes.items():
+        assert calamine_h4(data) == 77.0, case  # the member the checks did not read
+        refused = read_workbook(data)
+        assert isinstance(refused, ReadFailure) and refused.code == "file.corrupt", case
+        assert "named twice or ambiguously" in refused.params["error"], case
+
+
+def test_a_zip_calamine_lists_otherwise_is_left_to_calamine(issued, monkeypatch):
+    """Shapes of a usual zip calamine's zip reader lists or reads otherwise than zipfile: the
+    entry counts (it reads as many entries as counted on this disk), the disk numbers, an
+    extra field it refuses, a part compressed by bzip2 (zipfile reads it, calamine's reader
+    does not), a part whose CRC does not match (calamine checks it when it reads a part to
+    its end: the manifest here). The quick read declines each; calamine's path says what."""
+    from test_read_quick import both, wrong_crc
+
+    count = len(members(issued))
+    bzip2 = io.BytesIO()
+    with zipfile.ZipFile(bzip2, "w") as archive:
+        for name, body in members(issued):
+            method = zipfile.ZIP_BZIP2 if name == CHECKLIST_PART else zipfile.ZIP_DEFLATED
+            archive.writestr(name, body, method)
+    shapes = {
+        "one entry fewer counted": end_record(issued, counted=count - 1, total=count - 1),
+        "one entry more counted": end_record(issued, counted=count + 1, total=count + 1),
+        "counts that differ": end_record(issued, counted=3),
+        "the disk numbers": end_record(issued, disk=1, directory_disk=1),
+        "an extended timestamp without its flags": zip_of(
+            [(with_extra(n, b"UT\x00\x00") if n == "docProps/app.xml" else n, b)
+             for n, b in members(issued)]
+        ),
+        "a part by bzip2": bzip2.getvalue(),
+        "the manifest's CRC": wrong_crc(issued, "xl/worksheets/sheet5.xml"),
+    }  # fmt: skip
+    for case, data in shapes.items():
+        listed = read._UsualZip.of(data) is not None
+        assert listed is (case in ("a part by bzip2", "the manifest's CRC")), case
+        quick, slow, used = both(data, monkeypatch)
+        assert quick == slow, case
+        assert not used, case

@@ -361,10 +361,12 @@ def wrong_crc(data: bytes, name: str) -> bytes:
 
 
 def test_a_part_not_matching_its_crc_reads_alike(filled, monkeypatch):
-    """calamine does not refuse a sheet whose stored CRC does not match its bytes; nor do we."""
+    """calamine's zip reader checks a part's CRC when it reads the part to its end, which
+    calamine does for some sheets and not others (not this checklist; the manifest, yes:
+    tests/test_read.py): the quick read declines any part not matching its CRC."""
     quick, slow, used = both(wrong_crc(filled, CHECKLIST_PART), monkeypatch)
     assert quick == slow
-    assert used
+    assert not used
 
 
 def test_the_hostile_corpus_reads_alike(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ else by calamine after the checks, with the same result either way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -143,6 +144,8 @@ def read_workbook(data: bytes, digest: str | None = None) -> RawWorkbook | ReadF
     elif data.startswith(ZIP_MAGIC) or data.startswith(EMPTY_ZIP_MAGIC):
         # the usual xlsx read by us (every part's head checked there), its entries listed
         # as zipfile lists them; anything else, or what we decline, on zipfile's own listing
+        # and read by calamine (a zip of another shape may list otherwise in calamine's zip
+        # reader: a name cut at a NUL, a Unicode path field, a comment's length that lies)
         usual = _UsualZip.of(data)
         if (
             usual is not None
@@ -157,10 +160,6 @@ def read_workbook(data: bytes, digest: str | None = None) -> RawWorkbook | ReadF
             return checked
         entries = checked
         kind = "ods" if "content.xml" in entries.NameToInfo else "xlsx"
-        if kind == "xlsx" and usual is None:
-            quick = _read_usual(_SheetParts(data, entries), digest)
-            if quick is not None:
-                return quick
         failure = _check_heads(data, entries, digest)
         if failure:
             return failure
@@ -355,6 +354,10 @@ def _check_zip(data: bytes, digest: str, heads: bool = True) -> zipfile.ZipFile 
     failure = _check_entries(infos, digest)
     if failure:
         return failure
+    ambiguous = _ambiguous_name(infos)
+    if ambiguous is not None:
+        error = f"BadZipFile: a part named twice or ambiguously: {ambiguous!r}"
+        return ReadFailure("file.corrupt", digest, {"error": error[:200]})
     if heads:
         failure = _check_heads(data, archive, digest)
         if failure:
@@ -391,26 +394,65 @@ def _check_entries(infos: list[Any], digest: str) -> ReadFailure | None:
     return None
 
 
+def _ambiguous_name(infos: list[zipfile.ZipInfo]) -> str | None:
+    """A part whose name calamine's zip reader may take otherwise than zipfile, so that the
+    checks would look at another part than calamine reads (a far cell there aborts it): two
+    names alike in calamine's lookup (ASCII letters in any case, "\\" for "/": calamine opens
+    the last, of a name twice the last), a name zipfile cuts at a NUL, one with a Unicode path
+    field (calamine takes the name from it); a name in UTF-8 without the UTF-8 flag compared
+    as calamine reads it (zipfile reads it as cp437)."""
+    seen = set()
+    for info in infos:
+        name = info.orig_filename
+        if "\0" in name or (_UNICODE_PATH in info.extra and _has_field(info.extra, 0x7075)):
+            return name
+        if not name.isascii() and not info.flag_bits & 0x800:
+            with contextlib.suppress(UnicodeError):
+                name = name.encode("cp437").decode("utf-8")  # as calamine's reader names it
+        key = _ascii_fold(name.replace("\\", "/"))
+        if key in seen:
+            return info.orig_filename
+        seen.add(key)
+    return None
+
+
+_UNICODE_PATH = b"up"  # the Unicode path extra field's tag (0x7075), little-endian
+
+
+def _has_field(extra: bytes, kind: int) -> bool:
+    while len(extra) >= 4:
+        tag, length = struct.unpack_from("<HH", extra)
+        if tag == kind:
+            return True
+        extra = extra[length + 4 :]
+    return False
+
+
 class _Entry:
     """A central directory entry: the fields of zipfile.ZipInfo read here."""
 
-    __slots__ = ("compress_size", "compress_type", "file_size", "filename", "flag_bits",
+    __slots__ = ("CRC", "compress_size", "compress_type", "file_size", "filename", "flag_bits",
                  "header_offset")  # fmt: skip
 
 
 # the central directory's end record and one of its entries (zipfile's structEndArchive and
 # structCentralDir): sizes, offsets, flags and lengths
 _END = struct.Struct("<4s4H2LH")
-_CENTRAL = struct.Struct("<4s2xBx2H8x2L3H8xL")
+_CENTRAL = struct.Struct("<4s2xBx2H4x3L3H8xL")
 _ZIP64_LOCATOR = b"PK\x06\x07"
 
 
 class _UsualZip:
     """The entries of a zip of the usual shape, as zipfile.ZipFile lists them, without
     making ZipInfo objects (half the cost): a central directory right before an end record
-    closing the file (no comment, nothing before or between), no zip64 record or field,
-    names decoding and without NUL. `of` gives None for any other zip; read() and open()
-    (for parts the quick read cannot locate itself) go to zipfile, which lists the same."""
+    closing the file (no comment, nothing before or between), its entry counts and disk
+    numbers as calamine's zip reader needs them (it reads as many entries as counted on this
+    disk), no extra field (zip64, a Unicode path; calamine's reader refuses some others
+    zipfile takes), names decoding, without NUL, in ASCII unless flagged UTF-8 (calamine
+    reads unflagged UTF-8 as UTF-8, zipfile as cp437) and not alike in any ASCII case or
+    with "\\" for "/" (calamine opens the last of those). `of` gives None for any other zip;
+    read() and open() (for parts the quick read cannot locate itself) go to zipfile, which
+    lists the same."""
 
     def __init__(self, data: bytes, filelist: list[_Entry]):
         self.data = data
@@ -423,8 +465,11 @@ class _UsualZip:
         end = len(data) - _END.size
         if end < 64 or data[end - 20 : end - 16] == _ZIP64_LOCATOR:
             return None
-        signature, _, _, _, _, directory_size, directory, comment = _END.unpack_from(data, end)
+        (signature, disk, directory_disk, counted, total, directory_size, directory,
+         comment) = _END.unpack_from(data, end)  # fmt: skip
         if signature != b"PK\x05\x06" or comment or directory + directory_size != end:
+            return None
+        if disk or directory_disk or counted != total:
             return None
         entries = []
         unpack = _CENTRAL.unpack_from
@@ -432,40 +477,36 @@ class _UsualZip:
         while at < end:
             if at + _CENTRAL.size > end or len(entries) == MAX_ZIP_ENTRIES:
                 return None  # past the limit: zipfile's listing is refused by its count
-            (signature, version, flags, method, compressed, size, name_length, extra_length,
+            (signature, version, flags, method, crc, compressed, size, name_length, extra_length,
              comment_length, header_offset) = unpack(data, at)  # fmt: skip
             at += _CENTRAL.size
             name_end = at + name_length
             extra_end = name_end + extra_length
             if signature != b"PK\x01\x02" or version > zipfile.MAX_EXTRACT_VERSION:
                 return None
-            if extra_end + comment_length > end or (extra_length and not cls._plain_extra(
-                data[name_end:extra_end])):  # fmt: skip
+            if extra_length or extra_end + comment_length > end:
+                return None
+            raw = data[at:name_end]
+            if not (flags & 0x800 or raw.isascii()):
                 return None
             try:
-                name = data[at:name_end].decode("utf-8" if flags & 0x800 else "cp437")
+                name = raw.decode("utf-8")
             except UnicodeDecodeError:
                 return None
             if "\0" in name or (os.sep != "/" and os.sep in name):
                 return None  # zipfile.ZipInfo cuts or rewrites such a name
             entry = _Entry()
             entry.filename, entry.flag_bits, entry.compress_type = name, flags, method
+            entry.CRC = crc
             entry.compress_size, entry.file_size = compressed, size
             entry.header_offset = header_offset
             entries.append(entry)
             at = extra_end + comment_length
+        if counted != len(entries):
+            return None
+        if len({entry.filename.replace("\\", "/").lower() for entry in entries}) != counted:
+            return None  # names alike to calamine: zipfile's listing, where they are refused
         return cls(data, entries)
-
-    @staticmethod
-    def _plain_extra(extra: bytes) -> bool:
-        """Extra fields no zipfile reads: none zip64 (sizes, offsets) or a Unicode path
-        (newer zipfiles take the name from it), none cut short."""
-        while len(extra) >= 4:
-            kind, length = struct.unpack_from("<HH", extra)
-            if kind in (0x0001, 0x7075) or length + 4 > len(extra):
-                return False
-            extra = extra[length + 4 :]
-        return True
 
     def infolist(self) -> list[_Entry]:
         return self.filelist
@@ -816,16 +857,20 @@ class _SheetParts:
         return self._xml[path]
 
     def verified(self, path: str, missing_ok: bool = False) -> Any:
-        """A part inflated whole to its declared size; None when it is missing (unless
-        `missing_ok`) and False when it is broken or of another size. (calamine does not
-        check the CRC: tests/test_read_quick.py)"""
+        """A part inflated whole to its declared size and matching its CRC; None when it is
+        missing (unless `missing_ok`) and False when it is broken, of another size or CRC, or
+        compressed otherwise than stored or deflated (calamine's zip reader refuses bzip2 and
+        lzma, which zipfile reads; it checks the CRC when it reads a part to its end, which
+        it does for some parts and not others)."""
         if self.archive is None:
             return None
         info = self._info(path)
         if info is None:
             return None if missing_ok else False
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return False
         xml = self.read(path, info)
-        if xml is None or len(xml) != info.file_size:
+        if xml is None or len(xml) != info.file_size or zlib.crc32(xml) != info.CRC:
             return False
         self.whole[info.filename] = xml
         return xml
