@@ -723,12 +723,34 @@ def test_a_part_calamine_opens_otherwise_than_zipfile_lists_it_is_refused(issued
         assert "named twice or ambiguously" in refused.params["error"], case
 
 
+def stream_cut(data: bytes, name: bytes) -> bytes:
+    """The zip with the part `name`'s compressed size one less in its central and local
+    records: its deflate stream cut before its end (every byte of the part still comes out)."""
+    changed = bytearray(data)
+    for signature, field, length, size in (
+        (b"PK\x01\x02", 20, 28, 46),
+        (b"PK\x03\x04", 18, 26, 30),
+    ):
+        record = data.find(signature)
+        while record >= 0:
+            name_length = int.from_bytes(data[record + length : record + length + 2], "little")
+            if data[record + size : record + size + name_length] == name:
+                compressed = int.from_bytes(data[record + field : record + field + 4], "little")
+                changed[record + field : record + field + 4] = (compressed - 1).to_bytes(
+                    4, "little"
+                )
+            record = data.find(signature, record + 4)
+    return bytes(changed)
+
+
 def test_a_zip_calamine_lists_otherwise_is_left_to_calamine(issued, monkeypatch):
     """Shapes of a usual zip calamine's zip reader lists or reads otherwise than zipfile: the
     entry counts (it reads as many entries as counted on this disk), the disk numbers, an
     extra field it refuses, a part compressed by bzip2 (zipfile reads it, calamine's reader
     does not), a part whose CRC does not match (calamine checks it when it reads a part to
-    its end: the manifest here). The quick read declines each; calamine's path says what."""
+    its end: the manifest here), a deflate stream cut before its end though every byte came
+    out (calamine's reader fails the part when it reads it to its end). The quick read declines
+    each; calamine's path says what."""
     from test_read_quick import both, wrong_crc
 
     count = len(members(issued))
@@ -748,10 +770,12 @@ def test_a_zip_calamine_lists_otherwise_is_left_to_calamine(issued, monkeypatch)
         ),
         "a part by bzip2": bzip2.getvalue(),
         "the manifest's CRC": wrong_crc(issued, "xl/worksheets/sheet5.xml"),
+        "the manifest's stream cut": stream_cut(issued, b"xl/worksheets/sheet5.xml"),
     }  # fmt: skip
     for case, data in shapes.items():
         listed = read._UsualZip.of(data) is not None
-        assert listed is (case in ("a part by bzip2", "the manifest's CRC")), case
+        assert listed is (case in ("a part by bzip2", "the manifest's CRC",
+                                   "the manifest's stream cut")), case  # fmt: skip
         quick, slow, used = both(data, monkeypatch)
         assert quick == slow, case
         assert not used, case

@@ -635,16 +635,24 @@ def _raw_part(data: bytes, info: zipfile.ZipInfo | _Entry) -> memoryview | None:
 
 
 def _read_part(
-    data: bytes, archive: zipfile.ZipFile | _UsualZip, info: zipfile.ZipInfo | _Entry
+    data: bytes,
+    archive: zipfile.ZipFile | _UsualZip,
+    info: zipfile.ZipInfo | _Entry,
+    whole: bool = False,
 ) -> bytes:
-    """A whole part, inflated straight from the file's bytes (zipfile's own path is slower)."""
+    """A whole part, inflated straight from the file's bytes (zipfile's own path is slower).
+    `whole`: zlib.error unless its deflate stream ends (calamine's zip reader fails a part
+    whose stream is cut short when it reads it to its end, even if all its bytes came out)."""
     raw = _raw_part(data, info)
     if raw is None:
         return archive.read(info)
     if info.compress_type == zipfile.ZIP_STORED:
         return bytes(raw)
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    return inflater.decompress(raw, info.file_size + 1)  # sizes were checked; never more
+    out = inflater.decompress(raw, info.file_size + 1)  # sizes were checked; never more
+    if whole and not inflater.eof:
+        raise zlib.error("incomplete deflate stream")
+    return out
 
 
 def _xml_heads(
@@ -839,8 +847,11 @@ class _SheetParts:
                 self._folded.setdefault(_ascii_fold(info.filename), info)
         return self._folded.get(_ascii_fold(path))
 
-    def read(self, path: str, info: zipfile.ZipInfo | _Entry | None = None) -> bytes | None:
-        """The part calamine opens for `path` (`info`, when found already), inflated."""
+    def read(
+        self, path: str, info: zipfile.ZipInfo | _Entry | None = None, whole: bool = False
+    ) -> bytes | None:
+        """The part calamine opens for `path` (`info`, when found already), inflated (its
+        deflate stream ended, if `whole`)."""
         if self.archive is None:
             return None
         if path not in self._xml:
@@ -850,7 +861,7 @@ class _SheetParts:
                 self._errors[path] = _NOT_FOUND
                 return None
             try:
-                self._xml[path] = _read_part(self.data, self.archive, info)
+                self._xml[path] = _read_part(self.data, self.archive, info, whole)
             except _PART_ERRORS as error:
                 self._xml[path] = None
                 self._errors[path] = _short(error)
@@ -859,9 +870,10 @@ class _SheetParts:
     def verified(self, path: str, missing_ok: bool = False) -> Any:
         """A part inflated whole to its declared size and matching its CRC; None when it is
         missing (unless `missing_ok`) and False when it is broken, of another size or CRC, or
-        compressed otherwise than stored or deflated (calamine's zip reader refuses bzip2 and
-        lzma, which zipfile reads; it checks the CRC when it reads a part to its end, which
-        it does for some parts and not others)."""
+        compressed otherwise than stored or deflated, or its deflate stream cut short
+        (calamine's zip reader refuses bzip2 and lzma, which zipfile reads; it checks the CRC
+        and the stream's end when it reads a part to its end, which it does for some parts
+        and not others)."""
         if self.archive is None:
             return None
         info = self._info(path)
@@ -869,7 +881,7 @@ class _SheetParts:
             return None if missing_ok else False
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             return False
-        xml = self.read(path, info)
+        xml = self.read(path, info, whole=True)
         if xml is None or len(xml) != info.file_size or zlib.crc32(xml) != info.CRC:
             return False
         self.whole[info.filename] = xml
