@@ -695,6 +695,38 @@ def test_csv_bom_header_and_rows(tmp_path):
     assert {(r[6], r[-1]) for r in old_s3} == {("superseded", "华南/S3.xlsx")}
 
 
+def test_csv_text_made_as_results_arrive_is_what_the_csv_writer_writes(tmp_path):
+    """grade makes each workbook's CSV text as it arrives (exports.CsvLines, its own quoting
+    and the fields every row repeats made once): byte for byte what csv.writer writes from
+    csv_rows, whatever the text holds (quotes, commas, line breaks, formula starts)."""
+    batch = mini_batch()
+    odd = ['he said "no", twice', "a,b", "line\nbreak", "cr\rlf\r\n", '"', ",", " x ", "=1"]
+    tricky = graded(
+        'q"uote,d.xlsx', "S,9", odd[0], "华\n北",
+        answers(**{f"{c.code.replace('.', '_')}": (FAIL, 2, note)
+                   for c, note in zip(MINI.criteria, odd, strict=False)}),
+        duplicate_of='older "one".xlsx',
+    )  # fmt: skip
+    typed = WorkbookResult("t.xlsx", "2" * 64, status=SENT_BACK, standard=MINI,
+                           answers={"A.1.01": Answer(FAIL, 7, 'x"y')})  # fmt: skip
+    unknown = WorkbookResult("u,1.xlsx", "", diagnostics=[Diagnostic(ERROR, "file.unreadable", "")])
+    batch.workbooks += [tricky, typed, unknown]
+    lines = exports.CsvLines()
+    made = {id(w): lines.of(w) for w in batch.workbooks}
+    write_csv(batch, tmp_path / "made.csv", made=made)
+    write_csv(batch, tmp_path / "writer.csv")  # csv_rows through csv.writer
+    assert (tmp_path / "made.csv").read_bytes() == (tmp_path / "writer.csv").read_bytes()
+    assert '"he said ""no"", twice"' in made[id(tricky)] and "cr\rlf\r\n" in made[id(tricky)]
+    for text in odd:
+        assert exports.csv_field(text) == _writer_field(text)
+
+
+def _writer_field(text: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([text, ""])
+    return buffer.getvalue()[: -len(",\r\n")]
+
+
 def test_csv_text_prefixes_formula_starts():
     assert [exports.csv_text(v) for v in ("=1+1", "+1", "-2", "@A1", "\tx", "\rx", "ok", "")] == [
         "'=1+1",
