@@ -77,8 +77,11 @@ def test_a_worker_warms_up_once_before_its_set_up_and_a_failed_warm_up_is_no_fai
             assert run(pool, items) == [("warmed", expected)] * 8 + [("ok", 20)]
             assert run(pool, [("warmed",)]) == [("warmed", expected)]  # not again per batch
             assert pool.started == jobs
+            processes = [w.process for w in pool.workers]
         finally:
             pool.close()
+        # told to stop, a worker leaves at once (no tear-down for the caller to wait for)
+        assert [p.exitcode for p in processes] == [0] * jobs
 
 
 def test_progress_counts_every_item(readers):

@@ -223,7 +223,10 @@ def _worker_main(
         except (EOFError, OSError):
             return  # the parent is gone
         if message is None:
-            return
+            # told to stop: nothing is left to flush or commit (a history task has answered),
+            # so the interpreter's tear-down, which the caller would wait for, is skipped
+            conn.close()
+            os._exit(0)
         kind = message[0]
         if kind == "config":
             token, payload = message[1], message[2]
