@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from audit_xls.workbook.read import RawWorkbook
 
 Progress = Callable[[int, int], None]
-Arrived = Callable[[WorkbookResult, tuple[Any, ...]], None]
+Arrived = Callable[[WorkbookResult, bytes], None]
 
 
 def grade_returns(
@@ -64,7 +64,8 @@ def grade_returns(
     Files are read in `jobs` reader processes (default: one per core; see grading/pool.py),
     each with the memory and time `limits`; `jobs=0` reads in this process (debugging only).
     `arrived(result, packed)`, when given, is called with each result read and its packed
-    form as it arrives, while the readers go on (the caller's early work; see pack_batch).
+    form (pickled, as it came) as it arrives, while the readers go on (the caller's early
+    work; see pack_batch).
     """
     returns = Path(returns)
     config = _Config(tuple(standards), tuple(issued) if issued is not None else None, lang,
@@ -135,11 +136,13 @@ def _make_checker(config: _Config) -> Checker:
 
 
 def _grade_in_worker(checker: Checker, source: Source) -> tuple[Any, int]:
-    """grade_one in a reader process, its result packed as plain tuples (see _pack)."""
+    """grade_one in a reader process, its result packed as plain tuples (see _pack) and
+    pickled here: the grading process keeps these bytes for the history's process as they
+    came, rather than pickling the tuples again."""
     result = grade_one(source, checker)
     if isinstance(result, Skipped):
         return result, -1
-    return _pack(result, checker.standards), 0
+    return pickle.dumps(_pack(result, checker.standards), pickle.HIGHEST_PROTOCOL), 0
 
 
 # Results cross from the reader processes as tuples: pickling ~100 slotted dataclasses and
@@ -187,8 +190,8 @@ def pack_batch(
     batch: BatchResult, standards: Sequence[Standard], kept: Mapping[int, tuple[tuple, bytes]]
 ) -> list[bytes]:
     """The batch's workbooks packed (pickled) as they travel between processes (unpack_batch
-    takes them back): the reader's packing, pickled as it arrived (`kept`: by id() of the
-    result, its result_mark then and the bytes), where the result is still as it came; packed
+    takes them back): the reader's packing as it arrived (`kept`: by id() of the result, its
+    result_mark then and the reader's bytes), where the result is still as it came; packed
     again where it changed (a duplicate marked, a site found by the file name, photos
     published) or never travelled (sent back unread)."""
     out = []
@@ -279,7 +282,7 @@ def _grade_all(
         result, kind = reply
         if kind != 0:
             return reply
-        workbook = _unpack(result, config.standards)
+        workbook = _unpack(pickle.loads(result), config.standards)
         if arrived is not None:
             arrived(workbook, result)
         return workbook, -3  # -3: unpacked

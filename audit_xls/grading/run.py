@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
@@ -154,17 +153,18 @@ class _Tail:
     history: str | None
     lang: str
     # by id() of each result as it arrived: what grading may change after (result_mark), and
-    # for the history's process the packed result (pickled: ~1.5 KB, not the ~10 KB objects)
+    # for the history's process the packed result as the reader pickled it (~1.5 KB, not the
+    # ~10 KB objects)
     marks: dict[int, tuple] = field(default_factory=dict)
     packed: dict[int, tuple[tuple, bytes]] = field(default_factory=dict)
     csv_made: _CsvSpool | None = None
 
-    def arrived(self, result: WorkbookResult, packed: tuple) -> None:
+    def arrived(self, result: WorkbookResult, packed: bytes) -> None:
         from audit_xls.grading.grade import result_mark
 
         mark = self.marks[id(result)] = result_mark(result)
         if self.history is not None:
-            self.packed[id(result)] = (mark, pickle.dumps(packed, pickle.HIGHEST_PROTOCOL))
+            self.packed[id(result)] = (mark, packed)  # the reader's bytes, kept as they came
         if self.csv_path:
             if self.csv_made is None:
                 self.csv_made = _CsvSpool()
