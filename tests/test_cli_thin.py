@@ -114,6 +114,55 @@ def test_run_grade_is_the_whole_run_without_the_cli(tmp_path: Path) -> None:
     assert nothing.errors == [f"Nothing found in {empty}: is it the right folder?"]
 
 
+def test_run_grade_pauses_the_cycle_collector_and_gives_it_back(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The batch's results hold no cycles: grade pauses Python's cycle collector while it
+    grades and writes (its full passes walk every result kept) and leaves it as it found it,
+    also when the run fails."""
+    import gc
+
+    from returns import fill, issue, mini_standard
+
+    from audit_xls.grading import run
+    from audit_xls.outputs import summary
+
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    standard = mini_standard(standards)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    book = issue(standard, "P001", "滨江花园", "华东")
+    (returns / "P001.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    seen = []
+    real = summary.write_summary
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(summary, "write_summary", watched)
+
+    def grade(name: str) -> run.GradeOutcome:
+        return run.run_grade(
+            str(returns), str(tmp_path / name), standards_dir=str(standards), jobs=1
+        )
+
+    assert gc.isenabled()
+    assert grade("a.xlsx").exit_code == 0
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        grade("b.xlsx")
+        assert not gc.isenabled()  # left as found: paused
+    finally:
+        gc.enable()
+    monkeypatch.setattr(summary, "write_summary", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        grade("c.xlsx")
+    assert gc.isenabled()
+
+
 def test_one_mapping_of_the_librarys_errors(tmp_path: Path) -> None:
     import click
     from click.testing import CliRunner

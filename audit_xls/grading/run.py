@@ -17,6 +17,7 @@ leaves neither. Should that process fail, this one writes the CSV and history it
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -89,6 +90,44 @@ def run_grade(
     A history that cannot record the run is not raised: the outputs are written, the
     outcome says so with exit code HISTORY_NOT_RECORDED.
     """
+    with cycles_not_collected():
+        return _run_grade(
+            returns, out, standards_dir=standards_dir, issued_file=issued_file,
+            csv_path=csv_path, photos_dir=photos_dir, history=history, jobs=jobs, lang=lang,
+            progress=progress, reading=reading,
+        )  # fmt: skip
+
+
+@contextlib.contextmanager
+def cycles_not_collected() -> Iterator[None]:
+    """Python's cycle collector paused (as it was, after): a batch's results hold no
+    reference cycles (grading 1,000 returns leaves ~500 cyclic objects in all, freed at the
+    next collection), yet each of the collector's full passes walks every result kept: ~0.1 s
+    CPU of the grading process per 1,000 returns, ~11% of it. Memory is freed as before, by
+    reference counting, as each object is let go."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_grade(
+    returns: str,
+    out: str,
+    *,
+    standards_dir: str | None,
+    issued_file: str | None,
+    csv_path: str | None,
+    photos_dir: str | None,
+    history: str | None,
+    jobs: int | None,
+    lang: str,
+    progress: Progress | None,
+    reading: AbstractContextManager | None,
+) -> GradeOutcome:
     from audit_xls.grading.readers import start_readers
 
     start_readers(jobs)  # they boot while the reader is imported, the standards load ...
@@ -304,6 +343,11 @@ def _record_history(conn: Connection, payload: tuple) -> None:
     not be); on ("go",) commits and says ("done", RecordSummary or None, the history's
     error or None); on ("abort",) keeps nothing and says ("aborted",).
     """
+    with cycles_not_collected():  # the batch unpacked again: as in the grading process
+        _stage_history(conn, payload)
+
+
+def _stage_history(conn: Connection, payload: tuple) -> None:
     from audit_xls.grading.grade import unpack_batch
     from audit_xls.history.store import HistoryError, recording
     from audit_xls.model.results import BatchResult
