@@ -16,7 +16,7 @@ import click
 
 from audit_xls import __version__
 from audit_xls.grading.run import HISTORY_NOT_RECORDED as HISTORY_NOT_RECORDED
-from audit_xls.history import store as history
+from audit_xls.history import DEFAULT_HISTORY_NAME, HISTORY_ENV  # not the history: see below
 from audit_xls.i18n import LANG_ENV, LANGS, default_lang, say, t
 
 if TYPE_CHECKING:
@@ -28,6 +28,13 @@ HISTORY_HELP = {
     False: "Grading history recorded by grade (a SQLite file or a postgresql:// URL); only "
     "read, never created or changed.",
 }
+
+
+def _default_history() -> str:
+    # imported when asked: the CLI, imported before grade starts its readers, stays light
+    from audit_xls.history.store import default_history_path
+
+    return str(default_history_path())
 
 
 def history_option(
@@ -44,8 +51,8 @@ def history_option(
         return click.option(
             "--history",
             "history_path",
-            default=lambda: str(history.default_history_path()),
-            show_default=f"${history.HISTORY_ENV} or ./{history.DEFAULT_HISTORY_NAME}",
+            default=_default_history,
+            show_default=f"${HISTORY_ENV} or ./{DEFAULT_HISTORY_NAME}",
             metavar="PATH|URL",
             type=click.Path(dir_okay=False),
             help=HISTORY_HELP[creates],

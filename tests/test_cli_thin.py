@@ -163,6 +163,46 @@ def test_run_grade_pauses_the_cycle_collector_and_gives_it_back(
     assert gc.isenabled()
 
 
+READER_ONLY = ("audit_xls.workbook.read", "audit_xls.grading.validate",
+               "audit_xls.workbook.pictures", "python_calamine")  # fmt: skip
+
+
+def test_grades_own_process_imports_neither_the_history_first_nor_the_reader(
+    tmp_path: Path,
+) -> None:
+    """The CLI imports no history (grade starts its readers right after importing it, so they
+    boot while the rest is imported), and grade's own process never imports what only the
+    readers use: the reader, the checker, the pictures, calamine."""
+    import subprocess
+    import sys
+
+    from returns import fill, issue, mini_standard
+
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    standard = mini_standard(standards)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    book = issue(standard, "P001", "滨江花园", "华东")
+    (returns / "P001.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    script = f"""
+import sys
+if __name__ == "__main__":  # (a reader runs this file again, as __mp_main__)
+    import audit_xls.cli
+    print(sorted(m for m in sys.modules if m.startswith("audit_xls.history")))
+    from audit_xls.grading.run import run_grade
+    outcome = run_grade({str(returns)!r}, {str(tmp_path / "s.xlsx")!r},
+                        standards_dir={str(standards)!r}, history={str(tmp_path / "h.sqlite")!r},
+                        jobs=1)
+    print(outcome.exit_code, sorted(m for m in {READER_ONLY!r} if m in sys.modules))
+"""
+    (tmp_path / "run.py").write_text(script, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "run.py")], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == ["['audit_xls.history']", "0 []"]
+
+
 def test_one_mapping_of_the_librarys_errors(tmp_path: Path) -> None:
     import click
     from click.testing import CliRunner

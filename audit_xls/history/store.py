@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audit_xls.history import backend
+from audit_xls.history import DEFAULT_HISTORY_NAME, HISTORY_ENV, backend
 from audit_xls.history.backend import (
     SQLITE,
     Connection,
@@ -49,9 +49,6 @@ from audit_xls.rectify import ledger
 
 if TYPE_CHECKING:
     import pandas as pd
-
-HISTORY_ENV = "AUDIT_XLS_HISTORY"
-DEFAULT_HISTORY_NAME = "audit-xls-history.sqlite"
 
 
 __all__ = ["HistoryError", "is_url", "load_history", "record_batch"]
