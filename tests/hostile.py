@@ -15,6 +15,7 @@ import os
 import random
 import re
 import sys
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -333,6 +334,22 @@ def shadow_part(data: bytes, part: str, shadow: bytes) -> bytes:
         dst.writestr(part.upper(), shadow, zipfile.ZIP_DEFLATED)
         for info in src.infolist():
             dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def part_twice(data: bytes, part: str, second: bytes) -> bytes:
+    """`part` stored a second time, last in the archive, holding `second`: calamine opens the
+    last member of a name, the checks read the first (the file is refused)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w") as dst,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")  # "Duplicate name": on purpose
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED)
+        dst.writestr(part, second, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
@@ -939,6 +956,19 @@ def cases(kit: Kit) -> list[Case]:
             "K05",
         ),
         c(
+            "far-cell-part-twice",
+            "单元格范围炸弹藏在同名部件中，排在后面（读取器打开的那个）",
+            one("far-part-twice.xlsx", SENT_BACK, ("file.corrupt", "", "")),
+            lambda k: {
+                "far-part-twice.xlsx": part_twice(
+                    b := k.fill("K21"),
+                    p := sheet_part(b, CHECKLIST),
+                    far_xml(zipfile.ZipFile(io.BytesIO(b)).read(p)),
+                )
+            },
+            "K21",
+        ),
+        c(
             "part-case",
             "工作表部件名大小写与关系不同（内容完好）",
             one("part-case.xlsx", GRADED),
@@ -1315,7 +1345,7 @@ def cases(kit: Kit) -> list[Case]:
 # Sites issued this month: G04 is issued and never returned (missing).
 ISSUED_SITES = [
     "G01", "G02", "G03", "G04", *(f"H{i:02d}" for i in range(1, 31)),
-    *(f"K{i:02d}" for i in range(1, 21)), *(f"J{i:02d}" for i in range(1, 10)),
+    *(f"K{i:02d}" for i in range(1, 22)), *(f"J{i:02d}" for i in range(1, 10)),
 ]  # fmt: skip
 UNKNOWN_SITE = "H10"
 # A .zip of returns with GBK member names is graded as RETURNS itself (a .zip in a folder is

@@ -45,13 +45,13 @@ DOC = ROOT / "docs" / "hostile-returns.md"
 DOC_START, DOC_END = "<!-- cases:start -->", "<!-- cases:end -->"
 CASES = cases(Kit(ROOT))  # cell positions only: nothing is built at collection time
 BOMBS = ("zip-bomb.xlsx", "zip-bomb-ratio.xlsx", "xml-bomb.xlsx", "cell-bomb.xlsx",
-         "far-escaped-name.xlsx", "far-part-case.xlsx", "far-shadow-part.xlsx",
+         "far-escaped-name.xlsx", "far-part-case.xlsx", "far-shadow-part.xlsx", "far-part-twice.xlsx",
          "string-amplifier.xlsx", "date-far-negative.xlsx")  # fmt: skip
 # Issued this month and not identifiable among the returns: never returned (G04), returned
 # unreadable (H01-H06: their site cannot be told), with an edited manifest whose workbook
 # id cannot be trusted (H07), or last month's workbook instead (H09).
 MISSING = ["G04", "H01", "H02", "H03", "H04", "H05", "H06", "H07", "H09",
-           "K01", "K02", "K03", "K04", "K05", "K07", "K08", "K09", "K20"]  # fmt: skip
+           "K01", "K02", "K03", "K04", "K05", "K07", "K08", "K09", "K20", "K21"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ def test_mixed_folder_lists_every_file_and_missing_site(hostile, mixed):
     assert sorted(listed) == sorted(hashes(folder))  # every file once, none dropped
     assert [m.site_code for m in mixed.missing] == MISSING
     # graded excludes the superseded resubmission (status graded, not counted)
-    assert (len(mixed.graded), len(mixed.sent_back), len(mixed.skipped)) == (20, 48, 7)
+    assert (len(mixed.graded), len(mixed.sent_back), len(mixed.skipped)) == (20, 49, 7)
     assert exit_code(mixed) == 1
 
 
@@ -242,7 +242,7 @@ def test_the_whole_mixed_batch_in_reader_processes_stays_under_1_gb(hostile, tmp
     )
     assert run.returncode == 0, run.stderr
     exit_code_, workbooks, own_kb, reader_kb = json.loads(run.stdout.strip().splitlines()[-1])
-    assert (exit_code_, workbooks) == (1, 69)
+    assert (exit_code_, workbooks) == (1, 70)
     peak_mb = (own_kb + 2 * reader_kb) / 1024  # each reader counted at the largest one's peak
     print(f"peak: grading process {own_kb / 1024:.0f} MB, reader {reader_kb / 1024:.0f} MB")
     assert peak_mb < 1024
@@ -262,7 +262,7 @@ def test_cli_on_the_mixed_folder(hostile, tmp_path):
     assert result.exit_code == 1
     assert "Traceback" not in result.stdout and "Traceback" not in result.stderr
     document = json.loads(result.stdout)
-    assert len(document["workbooks"]) == 69 and len(document["skipped"]) == 7
+    assert len(document["workbooks"]) == 70 and len(document["skipped"]) == 7
     assert [m["site_code"] for m in document["missing"]] == MISSING
     assert hashes(folder) == before
 
@@ -395,7 +395,7 @@ def test_folder_cases_join_the_mixed_batch(hostile, tmp_path):
         "这是一个文件夹，名字却像工作簿（可能是解压开的 .xlsx），未读取："
         "请把工作簿文件本身放进交回文件夹。"
     )
-    assert len(document["workbooks"]) == 69 + linked
+    assert len(document["workbooks"]) == 70 + linked
     assert len(document["skipped"]) == 7 + 1 + linked + gbk
     missing = [m["site_code"] for m in document["missing"]]
     if linked:
