@@ -636,6 +636,8 @@ def mutate_workbook(xml: bytes, rng: random.Random) -> bytes:
         return xml.replace(b'name="' + name + b'"', b'name="' + spelled + b'"', 1)
     if how == 2:
         sheets = list(re.finditer(rb"<sheet [^>]*/>", xml))
+        if not sheets:  # none left as spelled (an earlier change re-encoded the part)
+            return mutate_bytes(xml, rng)
         return splice(xml, rng.choice(sheets), respell_tag(rng, rng.choice(sheets).group(0)))
     if how == 3:
         return xml.replace(b"<workbookPr", b'<workbookPr date1904="1"', 1)
