@@ -189,6 +189,39 @@ ODD_CELLS = {
     "duplicate, later wins": ("H4", b'<c r="H4"><v>2</v></c><c r="H4"><v>3</v></c>', True),
     "duplicate, empty later": ("H4", b'<c r="H4"><v>2</v></c><c r="H4"><v></v></c>', True),
     "out of order": ("H4", b'<c r="K4"><v>2</v></c><c r="H4"><v>3</v></c>', True),
+    # the shared string cells are read in bulk, the others one by one: a cell given in both
+    # shapes is read in order
+    "duplicate, shared string later": (
+        "H4",
+        b'<c r="H4"><v>2</v></c><c r="H4" t="s"><v>0</v></c>',
+        True,
+    ),
+    "duplicate, shared string first": (
+        "H4",
+        b'<c r="H4" t="s"><v>0</v></c><c r="H4" t="inlineStr"><is><t>a</t></is></c>',
+        True,
+    ),
+    "duplicate, shared strings": (
+        "H4",
+        b'<c r="H4" t="s"><v>0</v></c><c r="H4" s="13" t="s"><v>1</v></c>',
+        True,
+    ),
+    "duplicate, shared string then no value": (
+        "H4",
+        b'<c r="H4" t="s"><v>0</v></c><c r="H4"><f>1</f></c><c r="H4" t="e"><f>1/0</f></c>',
+        True,
+    ),
+    "duplicate, closing itself later": ("H4", b'<c r="H4" t="s"><v>0</v></c><c r="H4"/>', True),
+    "shared string closing itself": ("H4", b'<c r="H4" s="13" t="s"/>', True),
+    "closing itself, a type calamine does not know": ("H4", b'<c r="H4" t="x"/>', False),
+    "closing itself, a date type": ("H4", b'<c r="H4" t="d"/>', False),
+    "inline entities": ("J4", b'<c r="J4" t="inlineStr"><is><t>a&amp;b&#26816;</t></is></c>', True),
+    "inline escape": ("J4", b'<c r="J4" t="inlineStr"><is><t>_x0031_</t></is></c>', False),
+    "inline line end": ("J4", b'<c r="J4" t="inlineStr"><is><t>a\r\nb</t></is></c>', False),
+    "inline tab first": ("J4", b'<c r="J4" t="inlineStr"><is><t>\ta</t></is></c>', False),
+    "inline newline last": ("J4", b'<c r="J4" t="inlineStr"><is><t>a\n</t></is></c>', False),
+    "inline space inside": ("J4", b'<c r="J4" t="inlineStr"><is><t>a b</t></is></c>', True),
+    "inline NUL": ("J4", b'<c r="J4" t="inlineStr"><is><t>a\x00b</t></is></c>', True),
     "in another row": ("H4", b'<c r="H40"><v>3</v></c>', True),
     "a column past XFD": ("G4", b'<c r="ZZZ4" t="inlineStr"><is><t>x</t></is></c>', False),
     "a row past 1048576": ("G4", b'<c r="A1048577" t="inlineStr"><is><t>x</t></is></c>', False),
@@ -207,7 +240,7 @@ def date_style(data: bytes) -> bytes:
 def test_odd_cells_read_alike(request, monkeypatch, source, name):
     data = request.getfixturevalue(source)
     ref, cell, quick_expected = ODD_CELLS[name]
-    if b't="s"' in cell and source == "filled":
+    if b't="s"><v>' in cell and source == "filled":
         quick_expected = False  # no shared strings table: index 0 is past it
     cell = cell.replace(b's="DATE"', b's="' + date_style(data) + b'"')
     data = edit(data, CHECKLIST_PART, set_cell(ref, cell))
@@ -273,6 +306,39 @@ def test_rows_without_numbers_and_prefixes_go_to_calamine(filled, monkeypatch):
         quick, slow, used = both(data, monkeypatch)
         assert quick == slow
         assert not used
+
+
+@pytest.mark.parametrize(
+    ("attributes", "quick_expected"),
+    [
+        (b"".join(b' a%d="1"' % n for n in range(16)), True),
+        (b"".join(b' a%d="1"' % n for n in range(17)), False),  # so many: left to calamine
+        (b' x="\xc3\xa9"', False),  # past ASCII
+        (b' x="\xff"', False),  # not UTF-8: calamine refuses the file
+        (b" x='1'", False),
+        (b' x="a>b"', False),
+    ],
+)
+def test_row_attributes_read_alike(filled, monkeypatch, attributes, quick_expected):
+    def respelled(xml: bytes) -> bytes:
+        return re.sub(rb'<row r="5"[^>]*>', b'<row r="5"' + attributes + b">", xml, count=1)
+
+    data = edit(filled, CHECKLIST_PART, respelled)
+    quick, slow, used = both(data, monkeypatch)
+    assert quick == slow
+    assert used is quick_expected
+
+
+def test_rows_out_of_order_read_alike(filled, built, monkeypatch):
+    def swapped(xml: bytes) -> bytes:
+        rows = re.findall(rb"<row .*?</row>", xml)
+        return xml.replace(rows[3], b"\0").replace(rows[5], rows[3]).replace(b"\0", rows[5])
+
+    for data in (filled, built):
+        data = edit(data, CHECKLIST_PART, swapped)
+        quick, slow, used = both(data, monkeypatch)
+        assert used
+        assert quick == slow
 
 
 def test_hidden_rows_merges_and_visibility_read_alike(filled, monkeypatch):

@@ -21,26 +21,55 @@ next (the column letters' numbers are remembered: a parse of fixed syntax).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 from xml.parsers import expat
 
-# A cell of the usual spelling: column, row, style; then the shared string's index of the
-# commonest cell (`t="s"><v>12</v></c>`); or, for the others, the type attribute, the
-# formula, the value with its opening tag and the inline string with its tags; nothing more
-# for a cell closing itself. Every "<" of sheetData is accounted for (cells, their content,
-# row tags): one left over is a shape this does not read.
+# Every tag of sheetData, in one pass and in order: a cell of the usual spelling, a row's start
+# tag, a row's end tag. A cell is spelled `<c r="B4" s="3" t="s">` (attributes in that order, no
+# prefix), then one of three shapes:
+#   the commonest, a shared string (`t="s"><v>12</v></c>`): its reference (group 1) and index (2);
+#   closing itself, of a type calamine reads (it changes nothing): no group;
+#   with content: the whole cell but its "<" (3), read again by _CELL: at most one formula and
+#   one value or one inline string (`<c ...></c>` matches and is refused when read).
+# A row's start tag is whole (4: its number), its attributes double-quoted without "<" or ">"
+# (a quoted "<c ..." inside a tag is an attribute's text to calamine, not a cell).
+# Every "<" of sheetData is counted in these: a match holds no "<" that could start another
+# (only `<c r="`, `<row r="` and `</row>` start one), so they never overlap, and one "<" left
+# over is a shape this does not read. Few groups: each costs every match.
+_CELL_REF = rb"([A-Z]{1,3}[1-9][0-9]{0,6})"
+_STYLE = rb'(?: s="[0-9]{1,9}"|)'
+_CELL_FORMULA = rb"<f>[^<]*</f>|<f [^<>]*/>|<f [^<>]*>[^<]*</f>"
+_CELL_VALUE = rb"<v>[^<]*</v>|<v ?/>"
+_CELL_INLINE = rb'<is><t(?: xml:space="preserve")?>'  # then the text and </t></is>
+# A row's attributes after r="...": printable ASCII (calamine refuses a tag it cannot decode),
+# values double-quoted without "<" or ">", up to 16 of them (nested rather than repeated: a
+# repeated group costs the regex engine more than the rest of the tag).
+_ROW_ATTRIBUTES = rb"[\t\n\r !#-&(-;=?-~]*"
+for _ in range(16):
+    _ROW_ATTRIBUTES = rb'[\t\n\r !#-&(-;=?-~]*(?:"[\t\n\r !#-;=?-~]*"' + _ROW_ATTRIBUTES + rb"|)"
+_TAG = re.compile(
+    rb'<(?:c r="' + _CELL_REF + rb'"' + _STYLE + rb' t="s"><v>([0-9]{1,9})</v></c>'
+    rb'|c r="[A-Z]{1,3}[1-9][0-9]{0,6}"' + _STYLE + rb'(?: t="(?:n|s|str|inlineStr|b|e)"|)(?: |)/>'
+    rb'|(c r="[A-Z]{1,3}[1-9][0-9]{0,6}"' + _STYLE + rb'(?: t="[a-zA-Z]{1,9}"|)>'
+    rb"(?:" + _CELL_FORMULA + rb"|)"
+    rb"(?:" + _CELL_VALUE + rb"|" + _CELL_INLINE + rb"[^<]*</t></is>|)</c>)"
+    rb'|row r="([1-9][0-9]{0,6})"' + _ROW_ATTRIBUTES + rb">"
+    rb"|/row>)"
+)  # fmt: skip
+# a cell with content, as _TAG found it: reference, style, type attribute, formula, value,
+# inline string's opening (<is><t>) and text
 _CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,9})")?'
-    rb'(?: t="s"><v>([0-9]{1,9})</v></c>|( t="[a-zA-Z]{1,9}")?(?: ?/>|>'
-    rb"(<f>[^<]*</f>|<f [^<>]*/>|<f [^<>]*>[^<]*</f>)?"
-    rb'(?:(<v>[^<]*</v>|<v ?/>)|(<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>))'
-)
-# a row tag whole, its attributes double-quoted without "<" or ">" (a quoted "<c ..." inside
-# a tag is an attribute's text to calamine, not a cell)
-_ROW_NUMBER = re.compile(rb'<row r="([1-9][0-9]{0,6})"[^<>"\']*(?:"[^"<>]*"[^<>"\']*)*>')
-_SHEET_DATA = re.compile(rb"<sheetData>(.*)</sheetData>|<sheetData/>", re.S)
+    rb'c r="' + _CELL_REF + rb'"(?: s="([0-9]{1,9})"|)( t="[a-zA-Z]{1,9}"|)>(' + _CELL_FORMULA
+    + rb"|)(?:(" + _CELL_VALUE + rb")|(" + _CELL_INLINE + rb")([^<]*)</t></is>|)</c>"
+)  # fmt: skip
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+# an inline string's text starting or ending with a space calamine would trim, in texts joined
+# by "\0" between two "\0"
+_EDGE_SPACE = re.compile(rb"\0[ \t\n]|[ \t\n]\0")
 _NUMBER = re.compile(rb"-?[0-9]{1,300}(?:\.[0-9]{1,300})?(?:[eE][-+]?[0-9]{1,3})?")
 _ENTITY = re.compile(rb"&(?:#([0-9]{1,7})|#x([0-9a-fA-F]{1,6})|(lt|gt|quot|apos|amp));")
 _NAMED = {b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'", b"amp": b"&"}
@@ -53,9 +82,7 @@ _SI_ODD = (b"&", b"\r", b"_x", b"\0")  # "\0" would split the table decoded at o
 _SI_SPACE_FIRST = re.compile(rb"<t>[ \t\n]")
 _SI_SPACE_LAST = re.compile(rb">t/<[ \t\n]")
 _SST = re.compile(rb"<sst(?: [^<>]*)?>(.*)</sst>|<sst(?: [^<>]*)?/>", re.S)
-_MERGE = re.compile(
-    rb'<mergeCell ref="([A-Z]{1,3})([1-9][0-9]{0,6}):([A-Z]{1,3})([1-9][0-9]{0,6})" ?/>|([^<]+|<)'
-)
+_MERGE = re.compile(rb'<mergeCell ref="' + _CELL_REF + b":" + _CELL_REF + rb'" ?/>|([^<]+|<)')
 _SHEETS = re.compile(rb"<sheets>(.*?)</sheets>", re.S)
 _SHEET = re.compile(
     rb'<sheet name="([^"<>]*)" sheetId="[0-9]{1,9}"(?: state="(visible|hidden|veryHidden)")?'
@@ -110,11 +137,18 @@ _EPOCH = date(1899, 12, 30).toordinal()
 _ERRORS = frozenset((b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!"))
 _TYPES = frozenset((b"", b"n", b"s", b"str", b"inlineStr", b"b", b"e"))
 
-# Row numbers and shared string indices as Excel spells them, looked up rather than parsed
-# (int() of bytes costs more than the rest of a cell); others are parsed.
+# Numbers as Excel spells them (row numbers, shared string indices), looked up rather than
+# parsed (int() of bytes costs more than the rest of a cell); others are parsed.
 _NUMBERS = 8192
-_ROWS = {str(n).encode(): n - 1 for n in range(1, _NUMBERS + 1)}
 _INDEX = [str(n).encode() for n in range(_NUMBERS)]
+
+
+class _Numbers(dict[bytes, int]):
+    def __missing__(self, digits: bytes) -> int:
+        return int(digits)
+
+
+_NUMBER_OF = _Numbers(zip(_INDEX, range(_NUMBERS), strict=True))
 _COLUMNS: dict[bytes, int] = {}
 _MAX_ROWS, _MAX_COLUMNS = 1_048_576, 16_384
 
@@ -128,6 +162,22 @@ def column(letters: bytes) -> int:
             number = number * 26 + letter - 64
         found = _COLUMNS[letters] = number - 1
     return found
+
+
+class _Places(dict[bytes, tuple[int, int]]):
+    """A cell reference -> its 0-based (row, column): b"B4" -> (3, 1). A parse of fixed syntax,
+    remembered up to a bound (workbooks use the same few hundred references)."""
+
+    def __missing__(self, ref: bytes) -> tuple[int, int]:
+        letters = ref.rstrip(b"0123456789")
+        place = (int(ref[len(letters) :]) - 1, column(letters))
+        if len(self) < _PLACES_KEPT:
+            self[ref] = place
+        return place
+
+
+_PLACES_KEPT = 1 << 16
+_PLACE = _Places()
 
 
 class Unusual(Exception):
@@ -483,79 +533,139 @@ def sheet(
     """The sheet's values as calamine's to_python(skip_empty_area=False) gives them.
 
     Raises Unusual for any other shape, or when its extent passes `max_cells` (read.py then
-    refuses it by its own exact walk)."""
+    refuses it by its own exact walk). `indexed` is not needed any more (shared strings are
+    looked up by number)."""
     root = _root(xml, b"worksheet")
-    found = _SHEET_DATA.search(xml)
-    if found is None or xml.count(b"<sheetData") != 1 or b":sheetData" in xml:
+    # sheetData: from its one start tag to the last end tag (or closing itself). What is in it
+    # is accounted for "<" by "<" below (a second <sheetData or a prefixed tag there is one
+    # left over), so only what is before and after is searched here.
+    opening = xml.find(b"<sheetData")
+    if opening < 0:
         raise Unusual
-    _plain(xml, root, found.start())
+    if xml.startswith(b"<sheetData>", opening):
+        start = opening + 11
+        end = xml.rfind(b"</sheetData>")
+        if end < start:
+            raise Unusual
+        after = end + 12
+    elif xml.startswith(b"<sheetData/>", opening):
+        start = end = after = opening + 12
+    else:
+        raise Unusual
+    if (
+        xml.find(b"<sheetData", after) >= 0
+        or xml.find(b":sheetData", 0, opening) >= 0
+        or xml.find(b":sheetData", after) >= 0
+    ):
+        raise Unusual
+    _plain(xml, root, opening)
     # after sheetData calamine reads up to the merges, or to the end when there are none
-    merges = xml.find(b"<mergeCells", found.end())
-    _plain(xml, found.end(), merges if merges >= 0 else len(xml))
-    out_merged = merged(xml)  # calamine reads (and refuses) a sheet's merges with its cells
-    body = found.group(1) or b""
-    out = Sheet([])
-    formulas, errors = out.formulas, out.errors
-    # every "<" read, to compare with sheetData's at the end
-    numbers = _ROW_NUMBER.findall(body)
-    seen = len(numbers) + body.count(b"</row>")
-    if len(numbers) != body.count(b"<row "):
-        raise Unusual  # a row without its number: placed by counting
-    cells: list[tuple[int, int, Any]] = []
-    add = cells.append
-    last_row = last_col = -1  # calamine's grid: the cells holding a value
-    empty_row = empty_col = -1  # cells with content but no value (the extent counts them)
-    lowest = 0.0
-    string_cells = 0
-    # the shared strings by their index as Excel writes it ("12"); others looked up by number
-    by_index = by_index_of(strings) if indexed is None else indexed
-    count = len(strings)
-    kind_of, columns, row_of = styles.kind, _COLUMNS, _ROWS
-    # calamine keeps the last value given for a cell, and a cell without one changes nothing:
-    # filling the grid in order does the same
-    for letters, digits, style, index, kind, formula, value, inline in _CELL.findall(body):
-        r = row_of.get(digits)
-        if r is None:
-            r = int(digits) - 1
-        c = columns.get(letters)
-        if c is None:
-            c = column(letters)
-        if index:  # <c r="D4" s="12" t="s"><v>42</v></c>
-            seen += 4
-            item: Any = by_index.get(index)
-            if item is None:
-                if int(index) >= count:
-                    raise Unusual
-                item = strings[int(index)]
-            string_cells += 1
-        elif not (formula or value or inline):
-            if kind[4:-1] not in _TYPES:
-                raise Unusual
-            seen += 1  # closing itself (a <c ...></c> leaves a "<" over: not the usual shape)
-            continue
-        else:
-            seen += 2
+    merges = xml.find(b"<mergeCells", after)
+    _plain(xml, after, merges if merges >= 0 else len(xml))
+    out = Sheet([], merged=merged(xml, opening, after))  # calamine reads (and refuses) them
+    found = _TAG.findall(xml, start, end)
+    refs, indices, contents, numbers = zip(*found, strict=True) if found else ((), (), (), ())
+    ss_refs = list(filter(None, refs))
+    contents = list(filter(None, contents))
+    numbers = list(filter(None, numbers))
+    joined = b"".join(contents)
+    cells = _CELL.findall(joined)
+    # every "<" read: four in a shared string cell, one in a cell closing itself or a row tag,
+    # one before a cell with content and those in it
+    seen = 3 * len(ss_refs) + len(found) + joined.count(b"<")
+    if len(cells) != len(contents) or seen != xml.count(b"<", start, end):
+        raise Unusual  # something else in sheetData
+    reading = _Cells(strings, styles, out)
+    if cells and not set(map(_FIRST, cells)).isdisjoint(ss_refs):
+        # a cell given twice, with a shared string and with content: calamine keeps the last
+        # value given (a cell without one changes nothing), so all are read in order
+        ordered = iter(cells)
+        reading.read(
+            (ref, b"", b' t="s"', b"", b"<v>" + index + b"</v>", b"", b"") if ref else next(ordered)
+            for ref, index, content, _ in found
+            if ref or content
+        )
+    else:  # the shared string cells in bulk (most of a sheet), then the others in order
+        reading.shared(ss_refs, list(filter(None, indices)), indexed)
+        reading.read(cells)
+    places, items = reading.places, reading.items
+    last_row = max(places)[0] if places else -1
+    last_col = max(map(_SECOND, places)) if places else -1
+    # the extent as read.py counts it: every row with content and every cell with content
+    # (rows closing themselves counted too: erring large only sends the file to calamine)
+    rows = max(max(map(_NUMBER_OF.__getitem__, numbers), default=0), last_row + 1,
+               reading.empty_row + 1)  # fmt: skip
+    cols = max(1 if numbers else 0, last_col + 1, reading.empty_col + 1)
+    if rows * cols > max_cells or rows > _MAX_ROWS or cols > _MAX_COLUMNS:
+        raise Unusual  # too large, or past the last cell a sheet can hold (XFD1048576)
+    grid = [[""] * (last_col + 1) for _ in range(last_row + 1)]
+    for (r, c), item in zip(places, items, strict=True):
+        grid[r][c] = item  # in the order read: the last value given wins
+    out.grid = grid
+    out.extent = (rows, cols)
+    out.string_cells = reading.string_cells
+    out.lowest = reading.lowest
+    return out
+
+
+class _Cells:
+    """A sheet's cells read: the places and values of those with a value, in the order read,
+    the extent of those with content but no value, and what `Sheet` keeps beside the grid."""
+
+    def __init__(self, strings: list[str], styles: Styles, out: Sheet):
+        self.strings, self.styles, self.out = strings, styles, out
+        self.places: list[tuple[int, int]] = []
+        self.items: list[Any] = []
+        self.string_cells = 0
+        self.empty_row = self.empty_col = -1  # cells with content but no value
+        self.lowest = 0.0
+
+    def shared(
+        self, refs: list[bytes], indices: list[bytes], indexed: dict[bytes, str] | None
+    ) -> None:
+        """Shared string cells, by their references and indices."""
+        try:
+            if indexed is None:
+                raise KeyError
+            items = list(map(indexed.__getitem__, indices))
+        except KeyError:  # an index spelled otherwise, or past the table
+            try:
+                items = list(map(self.strings.__getitem__, map(_NUMBER_OF.__getitem__, indices)))
+            except IndexError:
+                raise Unusual from None
+        self.places += map(_PLACE.__getitem__, refs)
+        self.items += items
+        self.string_cells += len(refs)
+
+    def read(self, cells: Iterable[tuple[bytes, ...]]) -> None:
+        """Cells with content (_CELL's groups), one by one."""
+        strings, count, kind_of = self.strings, len(self.strings), self.styles.kind
+        formulas, errors = self.out.formulas, self.out.errors
+        places, items = self.places, self.items
+        string_cells = 0
+        empty_row, empty_col, lowest = self.empty_row, self.empty_col, self.lowest
+        inlines: list[tuple[int, bytes, bool]] = []  # (where in items, text, preserved)
+        for ref, style, kind, formula, value, opening, inline in cells:
+            place = _PLACE[ref]
+            item: Any
             kind = kind[4:-1]
             if kind not in _TYPES:
                 raise Unusual
             if formula:
-                formulas.add((r, c))
-                seen += formula.count(b"<")
+                formulas.add(place)
             if value:
                 if value[-2] == 47:  # <v/>: no value
-                    seen += 1
                     if kind not in (b"", b"n", b"e"):
                         raise Unusual
                     value = b""
                 else:
-                    seen += 2
                     value = value[3:-4]
                 if kind == b"" or kind == b"n":
                     if not value:
-                        if r > empty_row:
-                            empty_row = r
-                        if c > empty_col:
-                            empty_col = c
+                        if place[0] > empty_row:
+                            empty_row = place[0]
+                        if place[1] > empty_col:
+                            empty_col = place[1]
                         continue  # an empty value: no cell
                     if not value.isdigit() and _NUMBER.fullmatch(value) is None:
                         raise Unusual
@@ -583,78 +693,80 @@ def sheet(
                 elif kind == b"e":
                     if value and value not in _ERRORS:
                         raise Unusual  # calamine refuses the file for another error's text
-                    shown = value
-                    errors[(r, c)] = shown.decode() or "#N/A"
-                    if not shown:
-                        if r > empty_row:
-                            empty_row = r
-                        if c > empty_col:
-                            empty_col = c
+                    errors[place] = value.decode() or "#N/A"
+                    if not value:
+                        if place[0] > empty_row:
+                            empty_row = place[0]
+                        if place[1] > empty_col:
+                            empty_col = place[1]
                         continue  # an error without its text: no cell
                     item = ""  # calamine reads an error as ""; read.py puts its text back
                 else:
                     raise Unusual  # a <v> in an inline string cell
-            elif inline:
-                seen += 4
+            elif opening:
                 if kind != b"inlineStr":
                     raise Unusual
-                preserve = inline[6] == 32  # <is><t xml:space="preserve">
-                item = _trimmed(inline[inline.index(b">", 5) + 1 : -9], preserve)
-            else:
+                inlines.append((len(items), inline, len(opening) > 7))  # xml:space="preserve"
+                item = None  # its text below, all at once
+            elif formula:
                 if kind == b"e":
-                    errors[(r, c)] = "#N/A"
-                if r > empty_row:
-                    empty_row = r
-                if c > empty_col:
-                    empty_col = c
-                continue  # nothing, or a formula without a cached value: no cell
-        add((r, c, item))
-        if r > last_row:
-            last_row = r
-        if c > last_col:
-            last_col = c
-    if seen != body.count(b"<"):
-        raise Unusual  # something else in sheetData
-    # the extent as read.py counts it: every row with content and every cell with content
-    # (rows closing themselves counted too: erring large only sends the file to calamine)
-    rows = max(max(map(int, numbers), default=0), last_row + 1, empty_row + 1)
-    cols = max(1 if numbers else 0, last_col + 1, empty_col + 1)
-    if rows * cols > max_cells or rows > _MAX_ROWS or cols > _MAX_COLUMNS:
-        raise Unusual  # too large, or past the last cell a sheet can hold (XFD1048576)
-    grid = [[""] * (last_col + 1) for _ in range(last_row + 1)]
-    for r, c, item in cells:
-        grid[r][c] = item
-    out.grid = grid
-    out.merged = out_merged
-    out.extent = (rows, cols)
-    out.string_cells = string_cells
-    out.lowest = lowest
-    return out
+                    errors[place] = "#N/A"
+                if place[0] > empty_row:
+                    empty_row = place[0]
+                if place[1] > empty_col:
+                    empty_col = place[1]
+                continue  # a formula without a cached value: no cell
+            else:
+                raise Unusual  # <c ...></c>: not the usual shape
+            places.append(place)
+            items.append(item)
+        if inlines:
+            for (at, _, _), found in zip(inlines, _inline_texts(inlines), strict=True):
+                items[at] = found
+        self.string_cells += string_cells
+        self.empty_row, self.empty_col, self.lowest = empty_row, empty_col, lowest
 
 
-def merged(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+def _inline_texts(inlines: list[tuple[int, bytes, bool]]) -> list[str]:
+    """Inline strings' texts (where, text, preserved) as `_trimmed` reads them; the usual ones
+    (no reference, escape, line end or "\0"; no space calamine trims) decoded at once."""
+    raws = [raw for _, raw, _ in inlines]
+    joined = b"\0".join(raws)
+    trimmed = b"\0".join([raw for _, raw, preserved in inlines if not preserved])
+    if (
+        joined.count(b"\0") == len(raws) - 1
+        and joined.find(b"&") < 0
+        and joined.find(b"\r") < 0
+        and joined.find(b"_x") < 0
+        and _EDGE_SPACE.search(b"\0" + trimmed + b"\0") is None
+    ):
+        return joined.decode().split("\0")
+    return [_trimmed(raw, preserved) for _, raw, preserved in inlines]
+
+
+def merged(xml: bytes, opening: int, after: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """The sheet's merged ranges as calamine lists them: ((first row, col), (last row, col)).
-    Only for a sheet `sheet` read: its one <sheetData> checked."""
-    if b":mergeCell" in xml:
+    Only for a sheet `sheet` read: its one sheetData from `opening` to `after`, checked (no
+    <mergeCells> hidden in it)."""
+    if (
+        xml.find(b":mergeCell", after) >= 0
+        or xml.find(b":mergeCell", 0, opening) >= 0
+        or xml.find(b"<mergeCell", 0, opening) >= 0
+    ):
         raise Unusual
-    start = xml.find(b"<mergeCell")
+    start = xml.find(b"<mergeCell", after)
     if start < 0:
         return []
     end = xml.find(b"</mergeCells>", start)
-    if not xml.startswith(b"<mergeCells", start) or end < 0 or b"<mergeCells" in xml[end:]:
-        raise Unusual
-    data_end = xml.rfind(b"</sheetData>")
-    data_end = data_end + 12 if data_end >= 0 else xml.find(b"<sheetData/>") + 12
-    if start < data_end:
+    if not xml.startswith(b"<mergeCells", start) or end < 0 or xml.find(b"<mergeCells", end) >= 0:
         raise Unusual
     # the tags between were checked by `sheet` (none hides a <mergeCells> in its quotes)
     start = xml.find(b">", start) + 1
     out = []
-    for first_col, first_row, last_col, last_row, junk in _MERGE.findall(xml, start, end):
+    for first_ref, last_ref, junk in _MERGE.findall(xml, start, end):
         if junk:
             raise Unusual
-        first = (int(first_row) - 1, column(first_col))
-        last = (int(last_row) - 1, column(last_col))
+        first, last = _PLACE[first_ref], _PLACE[last_ref]
         if first[0] > last[0] or first[1] > last[1]:
             raise Unusual
         out.append((first, last))
