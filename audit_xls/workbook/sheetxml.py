@@ -24,19 +24,22 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 from xml.parsers import expat
 
 # Every tag of sheetData, in one pass and in order: a cell of the usual spelling, a row's start
 # tag, a row's end tag. A cell is spelled `<c r="B4" s="3" t="s">` (attributes in that order, no
-# prefix), then one of three shapes:
-#   the commonest, a shared string (`t="s"><v>12</v></c>`): its reference (group 1) and index (2);
-#   closing itself, of a type calamine reads (it changes nothing): no group;
-#   with content: the whole cell but its "<" (3), read again by _CELL: at most one formula and
-#   one value or one inline string (`<c ...></c>` matches and is refused when read).
-# A row's start tag is whole (4: its number), its attributes double-quoted without "<" or ">"
-# (a quoted "<c ..." inside a tag is an attribute's text to calamine, not a cell).
+# prefix), then one of these shapes, the commonest read in bulk by their groups:
+#   a shared string (`t="s"><v>12</v></c>`): its reference (group 1) and index (2);
+#   an inline string, plain (`t="inlineStr"><is><t>a</t></is></c>`): reference and text (3);
+#   a number's formula without its value (`><f>1+1</f><v></v></c>`, as build writes every
+#   formula): reference and "<" (4);
+#   closing itself, of a type calamine reads (it changes nothing): its reference only;
+#   any other with content: the whole cell but its "<" (5), read again by _CELL: at most one
+#   formula and one value or one inline string (`<c ...></c>` matches and is refused when read).
+# A row's start tag is whole (6: its number).
 # Every "<" of sheetData is counted in these: a match holds no "<" that could start another
 # (only `<c r="`, `<row r="` and `</row>` start one), so they never overlap, and one "<" left
 # over is a shape this does not read. Few groups: each costs every match.
@@ -52,8 +55,10 @@ _ROW_ATTRIBUTES = rb"[\t\n\r !#-&(-;=?-~]*"
 for _ in range(16):
     _ROW_ATTRIBUTES = rb'[\t\n\r !#-&(-;=?-~]*(?:"[\t\n\r !#-;=?-~]*"' + _ROW_ATTRIBUTES + rb"|)"
 _TAG = re.compile(
-    rb'<(?:c r="' + _CELL_REF + rb'"' + _STYLE + rb' t="s"><v>([0-9]{1,9})</v></c>'
-    rb'|c r="[A-Z]{1,3}[1-9][0-9]{0,6}"' + _STYLE + rb'(?: t="(?:n|s|str|inlineStr|b|e)"|)(?: |)/>'
+    rb'<(?:c r="' + _CELL_REF + rb'"' + _STYLE + rb'(?: t="s"><v>([0-9]{1,9})</v></c>'
+    rb'| t="inlineStr"><is><t>([^<]+)</t></is></c>'
+    rb"|>(<)f>[^<]*</f><v></v></c>"
+    rb'|(?: t="(?:n|s|str|inlineStr|b|e)"|)(?: |)/>)'
     rb'|(c r="[A-Z]{1,3}[1-9][0-9]{0,6}"' + _STYLE + rb'(?: t="[a-zA-Z]{1,9}"|)>'
     rb"(?:" + _CELL_FORMULA + rb"|)"
     rb"(?:" + _CELL_VALUE + rb"|" + _CELL_INLINE + rb"[^<]*</t></is>|)</c>)"
@@ -564,29 +569,45 @@ def sheet(
     _plain(xml, after, merges if merges >= 0 else len(xml))
     out = Sheet([], merged=merged(xml, opening, after))  # calamine reads (and refuses) them
     found = _TAG.findall(xml, start, end)
-    refs, indices, contents, numbers = zip(*found, strict=True) if found else ((), (), (), ())
-    ss_refs = list(filter(None, refs))
+    if found:
+        refs, indices, texts, formulas, contents, numbers = zip(*found, strict=True)
+    else:
+        refs = indices = texts = formulas = contents = numbers = ()
+    ss_refs = list(compress(refs, indices))
+    inline_refs = list(compress(refs, texts))
+    formula_refs = list(compress(refs, formulas))
     contents = list(filter(None, contents))
     numbers = list(filter(None, numbers))
     joined = b"".join(contents)
     cells = _CELL.findall(joined)
-    # every "<" read: four in a shared string cell, one in a cell closing itself or a row tag,
-    # one before a cell with content and those in it
-    seen = 3 * len(ss_refs) + len(found) + joined.count(b"<")
-    if len(cells) != len(contents) or seen != xml.count(b"<", start, end):
+    # every "<" read: four in a shared string cell, six in a plain inline string's and in a
+    # formula's without its value, one in a cell closing itself or a row tag, one before any
+    # other cell with content and those in it
+    seen = len(found) + 3 * len(ss_refs) + 5 * (len(inline_refs) + len(formula_refs))
+    if len(cells) != len(contents) or seen + joined.count(b"<") != xml.count(b"<", start, end):
         raise Unusual  # something else in sheetData
     reading = _Cells(strings, styles, out)
-    if cells and not set(map(_FIRST, cells)).isdisjoint(ss_refs):
-        # a cell given twice, with a shared string and with content: calamine keeps the last
-        # value given (a cell without one changes nothing), so all are read in order
+    others = set(inline_refs)
+    others.update(map(_FIRST, cells))
+    if len(others) != len(inline_refs) + len(cells) or not others.isdisjoint(ss_refs):
+        # a cell given twice with a value (a formula without one changes nothing): calamine
+        # keeps the last value given, so all are read in order
         ordered = iter(cells)
         reading.read(
-            (ref, b"", b' t="s"', b"", b"<v>" + index + b"</v>", b"", b"") if ref else next(ordered)
-            for ref, index, content, _ in found
-            if ref or content
+            (ref, b"", b' t="s"', b"", b"<v>" + index + b"</v>", b"", b"")
+            if index
+            else (ref, b"", b' t="inlineStr"', b"", b"", b"<is><t>", text)
+            if text
+            else (ref, b"", b"", b"<f/>", b"<v></v>", b"", b"")
+            if formula
+            else next(ordered)
+            for ref, index, text, formula, content, _ in found
+            if index or text or formula or content
         )
-    else:  # the shared string cells in bulk (most of a sheet), then the others in order
+    else:  # the commonest in bulk (most of a sheet), then the others in order
         reading.shared(ss_refs, list(filter(None, indices)), indexed)
+        reading.inline(inline_refs, list(filter(None, texts)))
+        reading.formulas(formula_refs)
         reading.read(cells)
     places, items = reading.places, reading.items
     last_row = max(places)[0] if places else -1
@@ -636,6 +657,20 @@ class _Cells:
         self.places += map(_PLACE.__getitem__, refs)
         self.items += items
         self.string_cells += len(refs)
+
+    def inline(self, refs: list[bytes], texts: list[bytes]) -> None:
+        """Plain inline string cells, by their references and texts."""
+        if refs:
+            self.places += map(_PLACE.__getitem__, refs)
+            self.items += _inline_texts(texts)
+
+    def formulas(self, refs: list[bytes]) -> None:
+        """Cells with a number's formula and no value: in the extent, not in the grid."""
+        if refs:
+            places = list(map(_PLACE.__getitem__, refs))
+            self.out.formulas.update(places)
+            self.empty_row = max(self.empty_row, max(places)[0])
+            self.empty_col = max(self.empty_col, max(map(_SECOND, places)))
 
     def read(self, cells: Iterable[tuple[bytes, ...]]) -> None:
         """Cells with content (_CELL's groups), one by one."""
@@ -721,18 +756,23 @@ class _Cells:
             places.append(place)
             items.append(item)
         if inlines:
-            for (at, _, _), found in zip(inlines, _inline_texts(inlines), strict=True):
+            texts = _inline_texts([raw for _, raw, _ in inlines], [kept for _, _, kept in inlines])
+            for (at, _, _), found in zip(inlines, texts, strict=True):
                 items[at] = found
         self.string_cells += string_cells
         self.empty_row, self.empty_col, self.lowest = empty_row, empty_col, lowest
 
 
-def _inline_texts(inlines: list[tuple[int, bytes, bool]]) -> list[str]:
-    """Inline strings' texts (where, text, preserved) as `_trimmed` reads them; the usual ones
-    (no reference, escape, line end or "\0"; no space calamine trims) decoded at once."""
-    raws = [raw for _, raw, _ in inlines]
+def _inline_texts(raws: list[bytes], preserved: list[bool] | None = None) -> list[str]:
+    """Inline strings' texts as `_trimmed` reads them (all unpreserved when `preserved` is
+    None); the usual ones (no reference, escape, line end or "\0", no space calamine trims)
+    decoded at once."""
     joined = b"\0".join(raws)
-    trimmed = b"\0".join([raw for _, raw, preserved in inlines if not preserved])
+    trimmed = (
+        joined
+        if preserved is None
+        else b"\0".join([raw for raw, kept in zip(raws, preserved, strict=True) if not kept])
+    )
     if (
         joined.count(b"\0") == len(raws) - 1
         and joined.find(b"&") < 0
@@ -741,7 +781,9 @@ def _inline_texts(inlines: list[tuple[int, bytes, bool]]) -> list[str]:
         and _EDGE_SPACE.search(b"\0" + trimmed + b"\0") is None
     ):
         return joined.decode().split("\0")
-    return [_trimmed(raw, preserved) for _, raw, preserved in inlines]
+    if preserved is None:
+        return [_trimmed(raw, False) for raw in raws]
+    return [_trimmed(raw, kept) for raw, kept in zip(raws, preserved, strict=True)]
 
 
 def merged(xml: bytes, opening: int, after: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
