@@ -345,7 +345,8 @@ def main() -> None:
           " CSV text is made as results arrive, the history recorded by a reader process beside"
           " the summary")  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"largest peak RSS of one process in the runs (grade, reader, bare): {peak:.0f} MB")
+    print(f"largest peak RSS of one process the bench started (grade, reader, bare, and the "
+          f"hostile corpus's pytest unless --no-hostile): {peak:.0f} MB")  # fmt: skip
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"\nissue 12's four figures (medians of {rounds} interleaved rounds; load average now "
