@@ -697,8 +697,9 @@ def test_csv_bom_header_and_rows(tmp_path):
 
 def test_csv_text_made_as_results_arrive_is_what_the_csv_writer_writes(tmp_path):
     """grade makes each workbook's CSV text as it arrives (exports.CsvLines, its own quoting
-    and the fields every row repeats made once): byte for byte what csv.writer writes from
-    csv_rows, whatever the text holds (quotes, commas, line breaks, formula starts)."""
+    and the fields every row repeats made once): the text write_csv makes, and byte for byte
+    what csv.writer writes for the fields a CSV reader finds in it, whatever the text holds
+    (quotes, commas, line breaks, formula starts)."""
     batch = mini_batch()
     odd = ['he said "no", twice', "a,b", "line\nbreak", "cr\rlf\r\n", '"', ",", " x ", "=1"]
     tricky = graded(
@@ -714,8 +715,18 @@ def test_csv_text_made_as_results_arrive_is_what_the_csv_writer_writes(tmp_path)
     lines = exports.CsvLines()
     made = {id(w): lines.of(w) for w in batch.workbooks}
     write_csv(batch, tmp_path / "made.csv", made=made)
-    write_csv(batch, tmp_path / "writer.csv")  # csv_rows through csv.writer
-    assert (tmp_path / "made.csv").read_bytes() == (tmp_path / "writer.csv").read_bytes()
+    write_csv(batch, tmp_path / "here.csv")
+    text = (tmp_path / "made.csv").read_bytes().decode("utf-8-sig")
+    assert (tmp_path / "here.csv").read_bytes().decode("utf-8-sig") == text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rewritten = io.StringIO()
+    csv.writer(rewritten).writerows(rows)
+    assert rewritten.getvalue() == text
+    tricky_rows = [r for r in rows if r[0] == 'q"uote,d.xlsx']
+    assert [r[4] for r in tricky_rows] == ["S,9"] * len(MINI.criteria)
+    noted = min(len(odd), len(MINI.criteria))
+    assert [r[14] for r in tricky_rows[:noted]] == [exports.csv_text(n) for n in odd[:noted]]
+    assert {r[-1] for r in tricky_rows} == {'older "one".xlsx'}
     assert '"he said ""no"", twice"' in made[id(tricky)] and "cr\rlf\r\n" in made[id(tricky)]
     for text in odd:
         assert exports.csv_field(text) == _writer_field(text)
@@ -785,13 +796,16 @@ def test_crash_during_file_write_keeps_previous_file(tmp_path, monkeypatch):
 def test_csv_crash_mid_write_keeps_previous_file(tmp_path, monkeypatch):
     path = tmp_path / "results.csv"
     path.write_text("previous", encoding="utf-8")
-    real_rows = exports.csv_rows
+    real_of = exports.CsvLines.of
+    made = []
 
-    def rows_then_crash(batch):
-        yield from list(real_rows(batch))[:3]
-        raise RuntimeError("simulated crash")
+    def lines_then_crash(self, w):
+        if len(made) == 2:
+            raise RuntimeError("simulated crash")
+        made.append(real_of(self, w))
+        return made[-1]
 
-    monkeypatch.setattr(exports, "csv_rows", rows_then_crash)
+    monkeypatch.setattr(exports.CsvLines, "of", lines_then_crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         write_csv(mini_batch(), path)
     assert path.read_text(encoding="utf-8") == "previous"

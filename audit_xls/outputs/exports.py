@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,72 +46,7 @@ def _num(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def csv_rows(batch: BatchResult) -> Iterable[list[str]]:
-    """One row per workbook x criterion; a workbook with no known standard gets one row."""
-    order: dict[int, list[tuple[str, str]]] = {}  # id of each standard met (the batch holds it)
-    for w in batch.workbooks:
-        yield from _workbook_rows(w, order)
-
-
 _UNANSWERED = Answer(None)
-
-
-def _workbook_rows(
-    w: WorkbookResult, order: dict[int, list[tuple[str, str]]]
-) -> Iterator[list[str]]:
-    """The rows of one workbook; `order` keeps each standard's codes once listed."""
-    graded = w.status == GRADED and w.card is not None
-    card = w.card if graded else None
-    head = [
-        csv_text(w.file),
-        csv_text(w.workbook_id),
-        csv_text(w.period_text),
-        csv_text(w.region),
-        csv_text(w.site_code),
-        csv_text(w.site_name),
-        w.outcome,
-        csv_text(w.standard.id) if w.standard else "",
-        csv_text(w.standard.version) if w.standard else "",
-    ]
-    tail = [
-        _num(card.total) if card else "",
-        _num(card.percent) if card else "",
-        (card.grade or "") if card else "",
-        csv_text(w.duplicate_of),
-    ]
-    if w.standard is None:
-        yield [*head, "", "", "", "", "", "", *tail]
-        return
-    codes = order.get(id(w.standard))
-    if codes is None:  # the standard's (section, criterion) codes, listed once per batch
-        codes = order[id(w.standard)] = [
-            (section.code, criterion.code)
-            for section in w.standard.sections
-            for criterion in section.criteria
-        ]
-    scored = {cs.code: cs for cs in card.criteria} if card else {}
-    answers = w.answers
-    for section_code, code in codes:
-        answer = answers.get(code, _UNANSWERED)
-        cs = scored.get(code)
-        if cs is not None:
-            points = str(cs.problem_points) if cs.result == FAIL else ""
-            deduction = _num(cs.deduction)
-        else:
-            # sent back: what was typed, no score
-            points = "" if answer.problem_points is None else str(answer.problem_points)
-            deduction = ""
-        note = answer.note
-        yield [
-            *head,
-            section_code,
-            code,
-            answer.result or "",
-            points,
-            deduction,
-            csv_text(note) if note else "",
-            *tail,
-        ]
 
 
 def csv_field(text: str) -> str:
@@ -125,10 +60,11 @@ def csv_field(text: str) -> str:
 
 
 class CsvLines:
-    """RESULTS.csv's text one workbook at a time, as grade makes it while the readers still
-    read (grading/run.py); the same text write_csv writes for that workbook (csv_rows through
-    csv.writer), made with less work per row: the fields every row of a workbook repeats, and
-    each standard's code pair, are put in CSV form once, not once per row."""
+    """RESULTS.csv's text one workbook at a time: one row per criterion (one row for a
+    workbook with no known standard), quoted as csv.writer quotes (csv_field). grade makes it
+    while the readers still read (grading/run.py); write_csv makes what was not made then. The
+    fields every row of a workbook repeats, and each standard's code pair, are put in CSV form
+    once, not once per row."""
 
     def __init__(self) -> None:
         # by id() of each standard met (the batch holds it): its "section,criterion" fields
@@ -199,17 +135,14 @@ def write_csv(
     `made` holds workbooks' text made earlier by CsvLines.of (by id() of the workbook), for
     those whose rows have not changed since; the others are made here."""
     report_labels(lang)  # an unknown language is refused before anything is written
+    made = made or {}
     try:
         with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
-            if made is None:
-                writer.writerows(csv_rows(batch))
-            else:
-                lines = CsvLines()
-                for w in batch.workbooks:  # one workbook's text at a time: memory stays flat
-                    text = made.get(id(w))
-                    handle.write(lines.of(w) if text is None else text)
+            csv.writer(handle).writerow(CSV_COLUMNS)
+            lines = CsvLines()
+            for w in batch.workbooks:  # one workbook's text at a time: memory stays flat
+                text = made.get(id(w))
+                handle.write(lines.of(w) if text is None else text)
     except OSError as error:
         raise write_error(path, error, lang) from error
 
