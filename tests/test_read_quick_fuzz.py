@@ -306,8 +306,9 @@ def last_string_in_j4(data: bytes) -> bytes:
 
 
 def test_a_part_named_twice_is_left_to_calamine(bases, monkeypatch):
-    """The checks see each part of a name (the second here declares a DOCTYPE), calamine
-    reads the first: the quick path once checked the first's bytes twice."""
+    """A part named twice (the second here declares a DOCTYPE): calamine opens the last of a
+    name, the checks once looked at the first, so such a zip is refused, never read quickly
+    (the quick path once checked the first's bytes twice)."""
     doctype = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'
     for part in (STYLES, CHECKLIST, WORKBOOK):
         data = zipped([*parts_of(bases["built"]), (part, doctype)])
