@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 import pytest
 from returns import fill, issue, mini_standard
-from test_read_quick import both
+from test_read_quick import both, set_cell
 
 from audit_xls.grading.validate import Checker
 from audit_xls.workbook import sheetxml
@@ -161,16 +161,6 @@ def test_the_bases_take_the_quick_path(bases, standard, shipped_standard, monkey
 # --- what broke the quick path once -------------------------------------------------------
 
 
-def cell(ref: str, xml: bytes) -> Callable[[bytes], bytes]:
-    def change(sheet: bytes) -> bytes:
-        pattern = rb'<c r="' + ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)'
-        new, count = re.subn(pattern, xml.replace(b"\\", b"\\\\"), sheet, count=1)
-        assert count == 1, ref
-        return new
-
-    return change
-
-
 def last_item(text: bytes, preserve: bool = False) -> Callable[[bytes], bytes]:
     space = b' xml:space="preserve"' if preserve else b""
     return lambda sst: sst.replace(b"</sst>", b"<si><t" + space + b">" + text + b"</t></si></sst>")
@@ -186,9 +176,9 @@ def nul_in_item(sst: bytes) -> bytes:
 FOUND: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
     # calamine trims an unpreserved <t> after resolving its references
     "inline text, a space by reference first": (
-        CHECKLIST, cell("J4", b'<c r="J4" t="inlineStr"><is><t>&#32;a</t></is></c>'), False),
+        CHECKLIST, set_cell("J4", b'<c r="J4" t="inlineStr"><is><t>&#32;a</t></is></c>'), False),
     "inline text, a line end by reference last": (
-        CHECKLIST, cell("J4", b'<c r="J4" t="inlineStr"><is><t>a&#10;</t></is></c>'), False),
+        CHECKLIST, set_cell("J4", b'<c r="J4" t="inlineStr"><is><t>a&#10;</t></is></c>'), False),
     "shared text, a tab by reference first": (STRINGS, last_item(b"&#9;a"), True),
     "shared text, a carriage return by reference last": (STRINGS, last_item(b"a&#13;"), True),
     # the table decoded at once was split at "\0", shifting every later index
@@ -249,10 +239,10 @@ FOUND: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
     # calamine fails the whole file ("Cannot detect file format", a cell error) where the quick
     # path read on: an error text it does not know, malformed XML in a part it reads
     "an error cell of another text": (
-        CHECKLIST, cell("J4", b'<c r="J4" t="e"><v>#GETTING_DATA</v></c>'), False),
-    "an error cell's text spaced": (CHECKLIST, cell("J4", b'<c r="J4" t="e"><v> #N/A</v></c>'),
+        CHECKLIST, set_cell("J4", b'<c r="J4" t="e"><v>#GETTING_DATA</v></c>'), False),
+    "an error cell's text spaced": (CHECKLIST, set_cell("J4", b'<c r="J4" t="e"><v> #N/A</v></c>'),
         False),
-    "an error cell's text not UTF-8": (CHECKLIST, cell("J4", b'<c r="J4" t="e"><v>\xff</v></c>'),
+    "an error cell's text not UTF-8": (CHECKLIST, set_cell("J4", b'<c r="J4" t="e"><v>\xff</v></c>'),
         False),
     "a definedName never closed": (WORKBOOK, lambda x: x.replace(
         b"</definedName></definedNames>", b"</definedNames>"), False),
@@ -302,7 +292,7 @@ READ_QUICKLY = {"a dxf's numFmt redefining the date format", "shared text with a
 
 def last_string_in_j4(data: bytes) -> bytes:
     count = dict(parts_of(data))[STRINGS].count(b"<si>")
-    return edited(data, CHECKLIST, cell("J4", b'<c r="J4" t="s"><v>%d</v></c>' % (count - 1)))
+    return edited(data, CHECKLIST, set_cell("J4", b'<c r="J4" t="s"><v>%d</v></c>' % (count - 1)))
 
 
 def test_a_part_named_twice_is_left_to_calamine(bases, monkeypatch):
