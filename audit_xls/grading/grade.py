@@ -187,20 +187,22 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
 
 
 def pack_batch(
-    batch: BatchResult, standards: Sequence[Standard], kept: Mapping[int, tuple[tuple, bytes]]
+    batch: BatchResult,
+    standards: Sequence[Standard],
+    marks: Mapping[int, tuple],
+    kept: Mapping[int, bytes],
 ) -> list[bytes]:
     """The batch's workbooks packed (pickled) as they travel between processes (unpack_batch
-    takes them back): the reader's packing as it arrived (`kept`: by id() of the result, its
-    result_mark then and the reader's bytes), where the result is still as it came; packed
-    again where it changed (a duplicate marked, a site found by the file name, photos
-    published) or never travelled (sent back unread)."""
+    takes them back): the reader's bytes as they arrived (`kept`, by id() of the result),
+    where the result is still as it came (its result_mark the one in `marks`); packed again
+    where it changed (a duplicate marked, a site found by the file name, photos published) or
+    never travelled (sent back unread)."""
     out = []
     for w in batch.workbooks:
-        k = kept.get(id(w))
-        if k is None or w.photos or k[0] != result_mark(w):
-            out.append(pickle.dumps(_pack(w, standards), pickle.HIGHEST_PROTOCOL))
-        else:
-            out.append(k[1])
+        packed = kept.get(id(w))
+        if packed is None or w.photos or marks.get(id(w)) != result_mark(w):
+            packed = pickle.dumps(_pack(w, standards), pickle.HIGHEST_PROTOCOL)
+        out.append(packed)
     return out
 
 

@@ -6,12 +6,12 @@ CSV -> history -> the account lines and the exit code. The CLI only parses optio
 `run_grade`, prints what it returns and exits with its code; errors are raised as the
 library's own exceptions (see `run_grade`) for the CLI to word.
 
-The tail runs on two cores: while this process writes the summary workbook, an idle reader
-process (grading/pool.py ReaderPool.call) writes the CSV into its temporary file and stages
-the history inside its transaction (history/store.py recording); only when the summary is
-written does it put the CSV in place and then commit, so a history that cannot record still
-means the summary and CSV were written (exit code 3), and a summary that cannot be written
-leaves neither. Should that process fail, this one writes the CSV and history itself.
+The tail runs on two cores: each result's CSV text is made as it arrives; after the last,
+an idle reader process (grading/pool.py ReaderPool.call) stages the history inside its
+transaction (history/store.py recording) while this process writes the summary workbook and
+the CSV; only when both are written does it commit, so a history that cannot record still
+means the summary and CSV were written (exit code 3), and an output that cannot be written
+leaves the history as it was. Should that process fail, this one records the history itself.
 """
 
 from __future__ import annotations
@@ -196,18 +196,18 @@ class _Tail:
     history: str | None
     lang: str
     # by id() of each result as it arrived: what grading may change after (result_mark), and
-    # for the history's process the packed result as the reader pickled it (~1.5 KB, not the
-    # ~10 KB objects)
+    # for the history's process the result as the reader pickled it (~1.5 KB, not the ~10 KB
+    # objects)
     marks: dict[int, tuple] = field(default_factory=dict)
-    packed: dict[int, tuple[tuple, bytes]] = field(default_factory=dict)
+    packed: dict[int, bytes] = field(default_factory=dict)
     csv_made: _CsvSpool | None = None
 
     def arrived(self, result: WorkbookResult, packed: bytes) -> None:
         from audit_xls.grading.grade import result_mark
 
-        mark = self.marks[id(result)] = result_mark(result)
+        self.marks[id(result)] = result_mark(result)
         if self.history is not None:
-            self.packed[id(result)] = (mark, packed)  # the reader's bytes, kept as they came
+            self.packed[id(result)] = packed  # the reader's bytes, kept as they came
         if self.csv_path:
             if self.csv_made is None:
                 self.csv_made = _CsvSpool()
@@ -270,7 +270,7 @@ class _Tail:
         if readers is None:
             return None
         payload = (
-            pack_batch(batch, standards, self.packed), tuple(standards),
+            pack_batch(batch, standards, self.marks, self.packed), tuple(standards),
             (batch.skipped, batch.missing, batch.issued_count, batch.graded_at, batch.issued),
             self.history, self.lang, (os.getcwd(), dict(os.environ)),
         )  # fmt: skip
