@@ -79,13 +79,6 @@ _NUMBER = re.compile(rb"-?[0-9]{1,300}(?:\.[0-9]{1,300})?(?:[eE][-+]?[0-9]{1,3})
 _ENTITY = re.compile(rb"&(?:#([0-9]{1,7})|#x([0-9a-fA-F]{1,6})|(lt|gt|quot|apos|amp));")
 _NAMED = {b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'", b"amp": b"&"}
 _SI = re.compile(rb'<si><t( xml:space="preserve")?>([^<]*)</t></si>|<si><t/></si>|(<)')
-_SI_PLAIN = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
-# what the quick decoding of the table does not resolve: references, escapes, line ends,
-# spaces at either end of a text (calamine trims them; the end searched in the reversed
-# table, where the pattern starts with a literal and the search is quick)
-_SI_ODD = (b"&", b"\r", b"_x", b"\0")  # "\0" would split the table decoded at once
-_SI_SPACE_FIRST = re.compile(rb"<t>[ \t\n]")
-_SI_SPACE_LAST = re.compile(rb">t/<[ \t\n]")
 _SST = re.compile(rb"<sst(?: [^<>]*)?>(.*)</sst>|<sst(?: [^<>]*)?/>", re.S)
 _MERGE = re.compile(rb'<mergeCell ref="' + _CELL_REF + b":" + _CELL_REF + rb'" ?/>|([^<]+|<)')
 _SHEETS = re.compile(rb"<sheets>(.*?)</sheets>", re.S)
@@ -336,17 +329,7 @@ def shared_strings(xml: bytes | None) -> list[str]:
     quick = _usual_items(inner)
     if quick is not None:
         return quick
-    plain = _SI_PLAIN.findall(inner)
-    if (
-        inner.count(b"<") == 4 * len(plain)
-        and not any(odd in inner for odd in _SI_ODD)
-        and _SI_SPACE_FIRST.search(inner) is None
-        and _SI_SPACE_LAST.search(inner[::-1]) is None
-    ):
-        # the usual table: every item one plain <t>, no reference, escape, outer space or
-        # "\0" (not XML, but calamine reads it); decoded at once, joined by "\0"
-        return b"\0".join(plain).decode().split("\0") if plain else []
-    out = []
+    out = []  # any other table of plain items, item by item
     for preserve, raw, junk in _SI.findall(inner):
         if junk:
             raise Unusual
