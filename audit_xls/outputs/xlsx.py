@@ -155,6 +155,10 @@ class TableSheet(Worksheet):
     same text directly. Anything else goes through xlsxwriter as usual.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._xf_styles: dict[int, str] = {}  # id() of a format: its xf index, as first used
+
     def add_table(self, first_row, first_col, last_row, last_col, options=None):  # type: ignore[override]
         """xlsxwriter's add_table, without indexing every cell of the range (a dict entry per
         cell, only to refuse a later overlapping table or merge): a table sheet holds one
@@ -222,7 +226,7 @@ class TableSheet(Worksheet):
         number = str(row + 1)
         out: list[str] = []
         names = _COLUMN_NAMES
-        styles = self._styles
+        styles = self._xf_styles
         for col in range(self.dim_colmin, self.dim_colmax + 1):
             cell = cells.get(col)
             if cell is None:
@@ -244,13 +248,6 @@ class TableSheet(Worksheet):
             else:
                 out.append(f'<c r="{name}{number}" s="{style}"><v>{cell.number:.16G}</v></c>')
         self.fh.write("".join(out))
-
-    @property
-    def _styles(self) -> dict[int, str]:
-        styles = self.__dict__.get("_xf_styles")
-        if styles is None:
-            styles = self.__dict__["_xf_styles"] = {}
-        return styles
 
 
 _COLUMN_NAMES: dict[int, str] = {}
