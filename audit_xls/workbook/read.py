@@ -504,7 +504,7 @@ class _UsualZip:
             at = extra_end + comment_length
         if counted != len(entries):
             return None
-        if len({entry.filename.replace("\\", "/").lower() for entry in entries}) != counted:
+        if len({_ascii_fold(entry.filename.replace("\\", "/")) for entry in entries}) != counted:
             return None  # names alike to calamine: zipfile's listing, where they are refused
         return cls(data, entries)
 
