@@ -3,7 +3,9 @@ print set-up, determinism; file names, the issued register and the build command
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -33,10 +35,12 @@ from audit_xls.workbook.layout import (
     COVER_ROW,
     COVER_VALUE_COL,
     LISTS_SHEET,
+    MANIFEST_KEYS,
     MANIFEST_SHEET,
     Col,
     Layout,
     cell,
+    manifest_checksum,
     parse_manifest,
 )
 from audit_xls.workbook.template import Template, load_template
@@ -217,6 +221,27 @@ def test_manifest_complete_and_checksum_right(
         (r.index, r.code) for r in layout.rows if r.kind == "criterion"
     )
     assert len(manifest.criterion_rows) == len(shipped_standard.criteria)
+
+
+AWKWARD_TEXTS = ["", 'say "hi"', "back\\slash", "tab\tnew\nline\x00\x1f", "\u2028\u2029",
+                 "滨江花园", "\U0001f600 astral", "</v>&amp;"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", AWKWARD_TEXTS)
+def test_manifest_checksum_is_the_sha256_of_json_dumps(text: str) -> None:
+    """Workbooks issued before are checked by the same checksum: its text is json.dumps's."""
+    values = {key: f"{key}:{text}" for key in MANIFEST_KEYS[:-1]}  # "fingerprint" left out
+    rows = ((2, text), (3, "A1.1"), (1_000_000, "x"))
+    payload = [[k, values.get(k, "")] for k in MANIFEST_KEYS] + [list(r) for r in rows]
+    dumped = json.dumps(payload, ensure_ascii=False).encode()
+    assert manifest_checksum(values, rows) == hashlib.sha256(dumped).hexdigest()
+
+
+def test_manifest_checksum_of_a_known_manifest() -> None:
+    values = dict(zip(MANIFEST_KEYS, ["audit-xls", "1.0", "zh"], strict=False))
+    assert manifest_checksum(values, ((3, "A1.1"),)) == (
+        "8d94ed7f9d86e86f98e810d2f455ab04f0244c8e3acd87dbfe969ba280289bab"
+    )
 
 
 def test_print_setup(book: openpyxl.Workbook, layout: Layout) -> None:

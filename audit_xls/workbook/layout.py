@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from functools import cached_property
+from json.encoder import encode_basestring as _json_text  # what dumps uses for str
 
 from audit_xls.model.standard import Criterion, Group, Section, Standard, dec_str
 from audit_xls.workbook.template import Template
@@ -446,11 +447,14 @@ class Manifest:
 
 
 def manifest_checksum(values: dict[str, str], criterion_rows: tuple[tuple[int, str], ...]) -> str:
-    payload = json.dumps(
-        [[k, values.get(k, "")] for k in MANIFEST_KEYS] + [list(r) for r in criterion_rows],
-        ensure_ascii=False,
+    """sha256 of the JSON text json.dumps([[key, value], ..., [row, code], ...],
+    ensure_ascii=False) writes, spelled here with json's own string encoder: half the time
+    of json.dumps, and grade checks one for every return."""
+    text = ", ".join(
+        [f"[{_json_text(k)}, {_json_text(values.get(k, ''))}]" for k in MANIFEST_KEYS]
+        + [f"[{int(r)}, {_json_text(code)}]" for r, code in criterion_rows]
     )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"[{text}]".encode()).hexdigest()
 
 
 def manifest_grid(values: dict[str, str], layout: Layout) -> list[list[str]]:
