@@ -148,16 +148,20 @@ def write_value(sheet: Worksheet, row: int, col: int, value: object, fmt: Format
 
 
 class TableSheet(Worksheet):
-    """A worksheet that writes its plain cells' XML a row at a time (tables of 100,000s of cells).
+    """A worksheet whose table rows (write_rows) are kept plain and written a row at a time.
 
-    xlsxwriter builds each cell's XML through generic attribute handling; for a string,
-    number or blank cell with a format (every cell write_rows stores) this writes the very
-    same text directly. Anything else goes through xlsxwriter as usual.
+    xlsxwriter stores each cell as an object and builds its XML at close through generic
+    attribute handling. Here write_rows keeps each row as the kinds of its cells (one letter
+    each: a shared string, a number, a blank), their values and their formats, and close
+    writes the row's XML through one format template per kind of row: the very same text.
+    Anything else (a title, a header, a cell written later over a row) goes through
+    xlsxwriter as usual; a plain row that anything else reads or overwrites is first turned
+    into xlsxwriter's cells (`_materialize`).
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self._xf_styles: dict[int, str] = {}  # id() of a format: its xf index, as first used
+        self._plain: dict[int, tuple[str, tuple[Any, ...], _RowFormats]] = {}
 
     def add_table(self, first_row, first_col, last_row, last_col, options=None):  # type: ignore[override]
         """xlsxwriter's add_table, without indexing every cell of the range (a dict entry per
@@ -182,14 +186,48 @@ class TableSheet(Worksheet):
                 table["autofilter"] = table["a_range"]
         return result
 
+    def _materialize(self, row: int) -> None:
+        """A plain row as xlsxwriter's cells, under any cell written over it since."""
+        kinds, values, formats = self._plain.pop(row)
+        cells = self.table[row]
+        at = 0
+        for col, kind in enumerate(kinds):
+            if kind == "x":  # stored by xlsxwriter already
+                continue
+            fmt = formats.formats[col]
+            if kind == "b":
+                cell: Any = CellBlankTuple(fmt)
+            else:
+                value = values[at]
+                at += 1
+                if kind == "s":
+                    cell = CellStringTuple(value, fmt)
+                elif kind == "n":
+                    cell = CellNumberTuple(value, fmt)
+                else:
+                    cell = CellDatetimeTuple(value, fmt)
+            cells.setdefault(col, cell)
+
+    def _get_range_data(self, row_start, col_start, row_end, col_end):  # type: ignore[override]
+        # what a chart caches of a range: read from xlsxwriter's cells
+        for row in range(row_start, row_end + 1):
+            if row in self._plain:
+                self._materialize(row)
+        return super()._get_range_data(row_start, col_start, row_end, col_end)
+
     def _calculate_spans(self) -> None:
         # xlsxwriter's (3.x): each block of 16 rows spans its first to its last used column;
         # here by min and max of each row's columns, not a min and max call per cell.
         spans: dict[int, str] = {}
         low = high = None
-        table, comments = self.table, self.comments
+        table, comments, plain = self.table, self.comments, self._plain
         last = self.dim_rowmax
         for row_num in range(self.dim_rowmin, last + 1):
+            row = plain.get(row_num)
+            if row is not None:  # a plain row's cells are its first columns, every one
+                low = 0
+                end = len(row[0]) - 1
+                high = end if high is None or end > high else high
             for used in (table, comments):
                 cols = used.get(row_num)  # .get: no entry made in the defaultdict
                 if cols:
@@ -202,56 +240,93 @@ class TableSheet(Worksheet):
         self.row_spans = spans
 
     def _write_rows(self) -> None:
-        # xlsxwriter's Worksheet._write_rows (3.x), with each row's plain cells written at once.
+        # xlsxwriter's Worksheet._write_rows (3.x), with the plain rows written from their
+        # templates (several rows' text joined per write)
         if self.constant_memory:
             super()._write_rows()
             return
+        plain, table, row_info = self._plain, self.table, self.row_info
+        for row_num in [r for r in plain if table.get(r)]:  # cells written over a plain row
+            self._materialize(row_num)
         self._calculate_spans()
-        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            if row_num in self.row_info or row_num in self.comments or self.table[row_num]:
-                span = self.row_spans.get(int(row_num / 16))
-                if self.table[row_num]:
-                    if row_num not in self.row_info:
-                        self._write_row(row_num, span)
-                    else:
-                        self._write_row(row_num, span, self.row_info[row_num])
-                    self._write_cells(row_num, self.table[row_num])
-                    self._xml_end_tag("row")
-                elif row_num not in self.row_info:
-                    self._write_empty_row(row_num, span, None)
-                else:
-                    self._write_empty_row(row_num, span, self.row_info[row_num])
-
-    def _write_cells(self, row: int, cells: dict[int, Any]) -> None:
-        number = str(row + 1)
+        spans = self.row_spans
         out: list[str] = []
-        names = _COLUMN_NAMES
-        styles = self._xf_styles
-        for col in range(self.dim_colmin, self.dim_colmax + 1):
-            cell = cells.get(col)
-            if cell is None:
-                continue
-            kind = type(cell)
-            fmt = cell.format
-            if fmt is None or kind not in _PLAIN_CELLS:
+        # a row of the default height (xlsxwriter's _write_row writes no height then)
+        default_height = self.default_row_height
+        plain_height = default_height == self.original_row_height and self.excel_version != 2010
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            row = plain.get(row_num)
+            if row is not None and plain_height:
+                info = row_info.get(row_num)
+                span = spans.get(row_num // 16)
+                tag = f'<row r="{row_num + 1}"' + (f' spans="{span}"' if span else "")
+                if info is not None:
+                    if info.row_format or info.hidden or info.level or info.collapsed:
+                        tag = ""  # such a row is written by xlsxwriter
+                    elif info.height is not None and info.height != default_height:
+                        tag += f' ht="{info.height * 0.75:.16g}" customHeight="1"'
+                if tag:
+                    kinds, values, formats = row
+                    template = formats.templates.get(kinds) or formats.template(kinds)
+                    out += (tag, ">", template.format(row_num + 1, *values), "</row>")
+                    if len(out) > 4000:
+                        self.fh.write("".join(out))
+                        out.clear()
+                    continue
+            if out:
                 self.fh.write("".join(out))
                 out.clear()
-                self._write_cell(row, col, cell)
-                continue
-            name = names.get(col) or names.setdefault(col, xl_col_to_name(col))
-            # the format's index as xlsxwriter gives it at its first use, then kept
-            style = styles.get(id(fmt)) or styles.setdefault(id(fmt), str(fmt._get_xf_index()))
-            if kind is CellStringTuple:
-                out.append(f'<c r="{name}{number}" s="{style}" t="s"><v>{cell.string}</v></c>')
-            elif kind is CellBlankTuple:
-                out.append(f'<c r="{name}{number}" s="{style}"/>')
-            else:
-                out.append(f'<c r="{name}{number}" s="{style}"><v>{cell.number:.16G}</v></c>')
+            if row is not None:
+                self._materialize(row_num)
+            if row_num in row_info or row_num in self.comments or table[row_num]:
+                span = spans.get(int(row_num / 16))
+                if table[row_num]:
+                    if row_num not in row_info:
+                        self._write_row(row_num, span)
+                    else:
+                        self._write_row(row_num, span, row_info[row_num])
+                    for col_num in range(self.dim_colmin, self.dim_colmax + 1):
+                        if col_num in table[row_num]:
+                            self._write_cell(row_num, col_num, table[row_num][col_num])
+                    self._xml_end_tag("row")
+                elif row_num not in row_info:
+                    self._write_empty_row(row_num, span, None)
+                else:
+                    self._write_empty_row(row_num, span, row_info[row_num])
         self.fh.write("".join(out))
 
 
+class _RowFormats:
+    """The formats of one write_rows call's columns, and the templates of its plain rows'
+    XML by the kinds of their cells (made at close, in row order: each format gets its style
+    index at its first use in the sheet, as xlsxwriter gives it cell by cell)."""
+
+    def __init__(self, formats: Sequence[Format]) -> None:
+        self.formats = tuple(formats)
+        self.templates: dict[str, str] = {}
+
+    def template(self, kinds: str) -> str:
+        """The XML of a row of these kinds of cells: {0} its number, then its values."""
+        parts = []
+        at = 0
+        for col, kind in enumerate(kinds):
+            name = _COLUMN_NAMES.get(col) or _COLUMN_NAMES.setdefault(col, xl_col_to_name(col))
+            head = f'<c r="{name}{{0}}" s="{self.formats[col]._get_xf_index()}"'
+            if kind == "b":
+                parts.append(head + "/>")
+                continue
+            if kind not in "snd":  # "x": a row with such a cell is written by xlsxwriter
+                raise ValueError(f"no template for a cell of kind {kind!r}")
+            at += 1
+            if kind == "s":
+                parts.append(f'{head} t="s"><v>{{{at}}}</v></c>')
+            else:  # a number or a date, as xlsxwriter writes them
+                parts.append(f"{head}><v>{{{at}:.16G}}</v></c>")
+        self.templates[kinds] = template = "".join(parts)
+        return template
+
+
 _COLUMN_NAMES: dict[int, str] = {}
-_PLAIN_CELLS = (CellStringTuple, CellBlankTuple, CellNumberTuple, CellDatetimeTuple)
 
 
 def write_rows(
@@ -259,11 +334,16 @@ def write_rows(
 ) -> None:
     """write_value for every cell of `rows` (row `first` on, column i in formats[i]).
 
-    The cells are stored as write_value stores them (same shared strings, in the same order,
-    so the same bytes), without xlsxwriter's per-call argument handling: short texts, finite
-    numbers, dates and blanks (None or "") directly; anything else through write_value.
+    On a TableSheet the rows are kept plain (see TableSheet) as write_value would store them
+    (the same shared strings, in the same order, so the same bytes), without xlsxwriter's
+    per-call argument handling: short texts, finite numbers, dates and blanks (None or "");
+    anything else through write_value.
     """
-    if sheet.constant_memory or any(fmt is None for fmt in formats):
+    if (
+        not isinstance(sheet, TableSheet)
+        or sheet.constant_memory
+        or any(fmt is None for fmt in formats)
+    ):
         for offset, values in enumerate(rows):
             for col, value in enumerate(values):
                 write_value(sheet, first + offset, col, value, formats[col])
@@ -272,20 +352,22 @@ def write_rows(
     string_table = strings.string_table  # SharedStringTable._get_shared_string_index, inlined
     string_count = 0
     check = sheet._check_dimensions
-    table = sheet.table
-    new = tuple.__new__  # the cell namedtuples, without their Python-level constructors
+    table, plain = sheet.table, sheet._plain
+    row_formats = _RowFormats(formats)
     text_max = EXCEL_STRING_MAX // 2
     for offset, values in enumerate(rows):
         row = first + offset
+        if row in plain:  # written twice: the later cells over the earlier, as xlsxwriter
+            sheet._materialize(row)
         # Every cell of the row is stored (each has a format), so its first and last cells
         # set the sheet's dimensions as storing them one by one would.
-        if not values or check(row, 0) or check(row, len(values) - 1):
+        if not values or table.get(row) or check(row, 0) or check(row, len(values) - 1):
             for col, value in enumerate(values):
                 write_value(sheet, row, col, value, formats[col])
             continue
-        cells = table[row]
+        kinds: list[str] = []
+        kept: list[Any] = []
         for col, value in enumerate(values):
-            fmt = formats[col]
             kind = type(value)
             if kind is str and 0 < len(value) <= text_max:
                 index = string_table.get(value)
@@ -293,23 +375,29 @@ def write_rows(
                     index = string_table[value] = strings.unique_count
                     strings.unique_count += 1
                 string_count += 1
-                cells[col] = new(CellStringTuple, (index, fmt))
+                kinds.append("s")
+                kept.append(index)
             elif value is None or value == "":  # write_text's blank for an empty text
-                cells[col] = new(CellBlankTuple, (fmt,))
+                kinds.append("b")
             elif (kind is float or kind is int) and math.isfinite(value):
-                cells[col] = new(CellNumberTuple, (float(value), fmt))
+                kinds.append("n")
+                kept.append(float(value))
             elif kind is Decimal and math.isfinite(number := float(value)):
-                cells[col] = new(CellNumberTuple, (number, fmt))  # write_value's float
+                kinds.append("n")  # write_value's float
+                kept.append(number)
             elif kind is datetime:
-                number = sheet._convert_date_time(value.replace(tzinfo=None))
-                cells[col] = CellDatetimeTuple(number, fmt)
+                kinds.append("d")
+                kept.append(sheet._convert_date_time(value.replace(tzinfo=None)))
             elif kind is date:
+                kinds.append("d")
                 day = datetime(value.year, value.month, value.day)
-                cells[col] = CellDatetimeTuple(sheet._convert_date_time(day), fmt)
+                kept.append(sheet._convert_date_time(day))
             else:
                 strings.count += string_count  # in order with write_value's own count
                 string_count = 0
-                write_value(sheet, row, col, value, fmt)
+                kinds.append("x")  # in xlsxwriter's cells
+                write_value(sheet, row, col, value, formats[col])
+        plain[row] = ("".join(kinds), tuple(kept), row_formats)
     strings.count += string_count
 
 
