@@ -39,8 +39,18 @@ ROWS = [
 
 def _write(path: Path) -> None:
     def build(book, formats) -> None:  # type: ignore[no-untyped-def]
-        add_table_sheet(book, formats, "表", "T", COLUMNS, ROWS, title="标题", note="说明")
+        sheet = add_table_sheet(book, formats, "表", "T", COLUMNS, ROWS, title="标题", note="说明")
+        # after the table: a cell written over a row (a link), a hidden row, a row's format
+        sheet.write_url(10, 1, "external:photos/a.jpg", None, "a.jpg")
+        sheet.set_row(9, None, None, {"hidden": True})
+        sheet.set_row(11, 30, formats.note)
         add_table_sheet(book, formats, "空", "Empty", COLUMNS, [])
+        # rows of a sheet whose default height is not Excel's
+        add_table_sheet(book, formats, "行高", "Tall", COLUMNS, ROWS[:2]).set_default_row(24)
+        # a chart caches the values of a table's range
+        chart = book.add_chart({"type": "column"})
+        chart.add_series({"categories": ["表", 4, 0, 6, 0], "values": ["表", 4, 2, 6, 2]})
+        sheet.insert_chart(0, 8, chart)
 
     write_workbook(path, build, created=datetime(2026, 1, 1))
 
