@@ -178,14 +178,13 @@ def _failures(w: WorkbookResult) -> list[tuple[Criterion, str, int, Decimal, str
     if w.card is None or w.standard is None:
         return []
     index = _criteria_index(w.standard)
-    failures = []
-    for cs in w.card.criteria:
-        if cs.result != FAIL:
-            continue
-        _order, criterion, section_name = index[cs.code]
-        answer = w.answers.get(cs.code, Answer(None))
-        failures.append((criterion, section_name, cs.problem_points, cs.deduction, answer.note))
-    return failures
+    answers = w.answers
+    no_answer = Answer(None)
+    return [
+        (*index[cs.code][1:], cs.problem_points, cs.deduction, answers.get(cs.code, no_answer).note)
+        for cs in w.card.criteria
+        if cs.result == FAIL
+    ]
 
 
 # --- SUMMARY.xlsx -----------------------------------------------------------------------
@@ -224,8 +223,11 @@ class _SummaryWriter:
         self.title = title
         self.graded = batch.graded
         self.sections = _section_keys(self.graded)
+        self.section_pairs = [(key.code, key.name) for key in self.sections]
         self.grade_names = _grade_names(self.graded)
         self.bands = BandColours(book, batch_bands(batch), legend_label=self.t["legend"])
+        # each graded workbook's failures, for 问题清单 and 高频问题
+        self.failures = {id(w): _failures(w) for w in self.graded}
 
     def sheet_name(self, key: str) -> str:
         return self.t["sheets"][key]
@@ -396,9 +398,9 @@ class _SummaryWriter:
     ) -> list[object]:
         """One cell per section column: blank where the workbook's standard has no such
         section, NOT_APPLICABLE where none of its criteria applied, else value(section)."""
-        by_key = {SectionKey(s.code, s.name): s for s in card.sections}
+        by_key = {(s.code, s.name): s for s in card.sections}
         cells: list[object] = []
-        for key in self.sections:
+        for key in self.section_pairs:
             section = by_key.get(key)
             if section is None:
                 cells.append(None)
@@ -495,7 +497,7 @@ class _SummaryWriter:
         for w in sorted(
             self.graded, key=lambda w: (self.region(w), w.site_code, w.period_text, w.file)
         ):
-            for criterion, section_name, points, deduction, note in _failures(w):
+            for criterion, section_name, points, deduction, note in self.failures[id(w)]:
                 shown = [p for p in w.photos if p.criterion == criterion.code and p.path]
                 photos.append(shown)
                 rows.append(
@@ -544,7 +546,7 @@ class _SummaryWriter:
         for w in self.graded:
             assert w.standard is not None
             index = _criteria_index(w.standard)
-            for criterion, section_name, points, deduction, _note in _failures(w):
+            for criterion, section_name, points, deduction, _note in self.failures[id(w)]:
                 key = (w.standard.id, criterion.code)
                 entry = stats.get(key)
                 if entry is None:

@@ -459,23 +459,22 @@ def add_table_sheet(
     first = header_row + 1
     column_formats = [formats.for_kind(c.kind) for c in columns]
     write_rows(sheet, first, rows, column_formats)
-    wrapped = [(col, c.width) for col, c in enumerate(columns) if c.kind == "wrap"]
-    # a text's lines in a column, worked out once per table: the same criterion, section and
-    # rule texts recur in every workbook's rows (a pure function of the text and the width)
-    counted: dict[tuple[str, float], int] = {}
-
-    def lines_of(text: str, width: float) -> int:
-        found = counted.get((text, width))
-        if found is None:
-            found = counted[(text, width)] = line_count(text, width)
-        return found
-
+    # a text's lines in its column, worked out once per table: the same criterion, section
+    # and rule texts recur in every workbook's rows (a pure function of the text and the width)
+    wrapped = [(col, c.width, {}) for col, c in enumerate(columns) if c.kind == "wrap"]
     for offset, values in enumerate(rows):
         # as tall as the wrapped text (no writer autofits rows; a cut note is a lost note)
-        lines = max(
-            (lines_of(str(values[col]), width) for col, width in wrapped if values[col]),
-            default=1,
-        )
+        lines = 1
+        for col, width, counted in wrapped:
+            text = values[col]
+            if text:
+                if type(text) is not str:
+                    text = str(text)  # by its text: 1.0 and 1.00 are one key, not one text
+                found = counted.get(text)
+                if found is None:
+                    found = counted[text] = line_count(text, width)
+                if found > lines:
+                    lines = found
         if lines > 1:
             sheet.set_row(first + offset, lines * LINE_HEIGHT + 3)
     header_lines = max(line_count(c.header, c.width) for c in columns)
