@@ -1040,8 +1040,7 @@ def recording(path: str | Path, batch: BatchResult) -> Iterator[RecordSummary]:
             for i, (w, c, row_id) in enumerate(zip(ordered, candidates, plan.ids, strict=True))
             if row_id is not None and c.graded and not c.older_copy and i not in plan.stale
         ]
-        with conn.pipeline():  # its many small statements, without a round trip each
-            ledger.record_graded(conn, recorded, recorded_at)
+        ledger.record_graded(conn, recorded, recorded_at, ledger.failures(criteria))
         issued = add_issued(conn, [(*row, recorded_at) for row in _issued_rows(batch)])
         yield RecordSummary(
             location,

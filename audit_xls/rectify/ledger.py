@@ -13,11 +13,12 @@ INSERT OR IGNORE, no date functions; dates are ISO text computed here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from audit_xls.model.codes import EventKind, EventSource, ProblemStatus, Result, Status
 from audit_xls.model.period import Period, stored_period
@@ -153,28 +154,42 @@ def problem_id(workbook_id: str, code: str) -> str:
     return f"{workbook_id}:{code}"
 
 
+# A column an event does not give (or gives as None) takes the schema's default.
+EVENT_DEFAULTS = {
+    "assumed": 0,
+    "late": 0,
+    "note": "",
+    "measure": "",
+    "owner": "",
+    "file": "",
+    "document_id": "",
+}
+EVENT_INSERT = (
+    f"INSERT INTO problem_events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
+)
+
+
+_EVENT_BLANK = {c: EVENT_DEFAULTS.get(c) for c in EVENT_COLUMNS}
+_event_values = itemgetter(*EVENT_COLUMNS)
+
+
+def event_row(recorded_at: str, **values: Any) -> tuple[Any, ...]:
+    """An event's row in EVENT_COLUMNS order (recorded_at: the batch's time unless given)."""
+    row = _EVENT_BLANK | {"recorded_at": recorded_at}
+    row.update({c: v for c, v in values.items() if v is not None})
+    return _event_values(row)
+
+
 def add_event(conn: Any, recorded_at: str, **values: Any) -> None:
     """Append one event (the only way the ledger changes)."""
-    values.setdefault("recorded_at", recorded_at)
-    row = [values.get(c) for c in EVENT_COLUMNS]
-    defaults = {"assumed": 0, "late": 0, "note": "", "measure": "", "owner": "", "file": ""}
-    row = [
-        defaults.get(c, v) if v is None and c in defaults else v
-        for c, v in zip(EVENT_COLUMNS, row, strict=True)
-    ]
-    row[EVENT_COLUMNS.index("document_id")] = values.get("document_id") or ""
-    conn.execute(
-        f"INSERT INTO problem_events ({', '.join(EVENT_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})",
-        row,
-    )
+    conn.execute(EVENT_INSERT, event_row(recorded_at, **values))
 
 
 # --- found: from the current graded result of a site, month and standard -------------------
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(NamedTuple):
     """One failed criterion of a graded row, as the ledger takes it."""
 
     code: str
@@ -185,25 +200,117 @@ class Failed:
     note: str
 
 
-def _failed_of_row(conn: Any, row_id: int) -> list[Failed]:
-    return [
-        Failed(code, section, text, points, deduction, note or "")
-        for code, section, text, points, deduction, note in conn.execute(
-            f"""SELECT code, section_code, text, problem_points, deduction, note FROM criteria
-               WHERE workbook = ? AND result = '{Result.FAIL}' ORDER BY code""",
-            (row_id,),
-        )
-    ]
+PROBLEM_COLUMNS = (
+    "id",
+    "workbook_id",
+    "code",
+    "section_code",
+    "text",
+    "site_code",
+    "site_name",
+    "region",
+    "period",
+    "standard_id",
+    "recorded_at",
+)
+# (site_code, month, standard): a site's month graded against a standard. The month is a
+# Period (written as its YYYY-MM text), or for the migration's backfill the month's text
+# exactly as an older history stored it, so it finds its rows; the standard: anything with
+# `id` and the `rectification` policy_of reads.
+SiteMonth = tuple[str, Any, Any]
+
+
+def _chunks(items: Sequence[Any], size: int = 400) -> list[Sequence[Any]]:
+    """`items` in slices small enough for one statement's parameters on either database."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# A SiteMonth's key: (site_code, the month's text, standard id).
+Key = tuple[str, str, str]
+
+
+def _by_month(keys: Iterable[tuple[str, Any, str]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """For each month and standard of `keys` (site_code, month, standard id), its sites by the
+    hundred: a condition on `{p}period`, `{p}standard_id` and `{p}site_code` (equality each, as
+    for one site; `p` the table's alias and a dot, or nothing) and its parameters."""
+    groups: dict[tuple[str, str], tuple[Any, list[str]]] = {}
+    for site_code, period, standard_id in keys:
+        groups.setdefault((str(period), standard_id), (period, []))[1].append(site_code)
+    for (_, standard_id), (period, sites) in groups.items():
+        for chunk in _chunks(sorted(set(sites))):
+            marks = ", ".join("?" for _ in chunk)
+            yield (
+                f"{{p}}period = ? AND {{p}}standard_id = ? AND {{p}}site_code IN ({marks})",
+                (period, standard_id, *chunk),
+            )
+
+
+def _current_rows(conn: Any, keys: Sequence[tuple[str, Any, str]]) -> dict[Key, tuple]:
+    """The current graded row of each of `keys` (site_code, month, standard id), the newest
+    not superseded: id, workbook_id, site_name, region, inspection_date, file."""
+    found: dict[Key, tuple] = {}
+    for where, params in _by_month(keys):
+        month, standard_id = str(params[0]), params[1]
+        for row in conn.execute(
+            "SELECT id, site_code, workbook_id, site_name, region, inspection_date, file"
+            f" FROM workbooks WHERE status = '{Status.GRADED}' AND superseded = 0"
+            f" AND {where.format(p='')}",
+            params,
+        ).fetchall():
+            key = (row[1], month, standard_id)
+            if key not in found or row[0] > found[key][0]:
+                found[key] = (row[0], *row[2:])
+    return found
 
 
 def _current_row(conn: Any, site_code: str, period: Period | str, standard_id: str) -> tuple | None:
-    return conn.execute(
-        f"""SELECT id, workbook_id, site_name, region, inspection_date, file FROM workbooks
-           WHERE status = '{Status.GRADED}' AND superseded = 0
-             AND site_code = ? AND period = ? AND standard_id = ?
-           ORDER BY id DESC""",
-        (site_code, period, standard_id),
-    ).fetchone()
+    """The current graded row of one site, month and standard (see _current_rows)."""
+    key = (site_code, period, standard_id)
+    return _current_rows(conn, [key]).get((site_code, str(period), standard_id))
+
+
+def failures(criteria: Iterable[Sequence[Any]]) -> dict[int, list[Failed]]:
+    """Criteria rows (workbook, code, section_code, text, result, problem_points, deduction,
+    note: the table's columns) -> each workbook row's failed criteria, in code order (of
+    code points, as SQLite orders text, whatever a PostgreSQL server's collation)."""
+    found: dict[int, list[Failed]] = {}
+    for row_id, code, section, text, result, points, deduction, note in criteria:
+        if result == Result.FAIL:
+            one = Failed(code, section, text, points, deduction, note or "")
+            found.setdefault(row_id, []).append(one)
+    for failed in found.values():
+        failed.sort()  # by code: unique in a workbook
+    return found
+
+
+def _failed_of_rows(conn: Any, row_ids: Sequence[int]) -> dict[int, list[Failed]]:
+    """Graded row id -> its failed criteria (failures), read from the history."""
+    found: dict[int, list[Failed]] = {row_id: [] for row_id in row_ids}
+    for chunk in _chunks(sorted(found)):
+        found.update(
+            failures(
+                conn.execute(
+                    "SELECT workbook, code, section_code, text, result, problem_points,"
+                    f" deduction, note FROM criteria WHERE result = '{Result.FAIL}'"
+                    f" AND workbook IN ({', '.join('?' for _ in chunk)})",
+                    tuple(chunk),
+                ).fetchall()
+            )
+        )
+    return found
+
+
+def _states_of(
+    conn: Any, keys: Sequence[tuple[str, Any, str]]
+) -> dict[Key, dict[str, ProblemState]]:
+    """The problems of each of `keys` (site_code, month, standard id), replayed, in replay's
+    order."""
+    found: dict[Key, dict[str, ProblemState]] = {}
+    for where, params in _by_month(keys):
+        month, standard_id = str(params[0]), params[1]
+        for pid, state in replay(conn, where=where.format(p="p."), params=params).items():
+            found.setdefault((state.site_code, month, standard_id), {})[pid] = state
+    return found
 
 
 def sync_found(
@@ -215,105 +322,125 @@ def sync_found(
     *,
     source: EventSource = EventSource.INSPECTION,
 ) -> int:
-    """Bring the problems of a site, month and standard in line with its current graded
-    result: new failures found, changed ones revised, vanished ones withdrawn. Returns the
-    number of events added (0 when the current result was already the ledger's source).
-    `period`: the month (a Period, written as its YYYY-MM text), or for the migration's
-    backfill the month text exactly as an older history stored it, so it finds its rows."""
-    current = _current_row(conn, site_code, period, standard.id)
-    states = replay(
-        conn,
-        where="p.site_code = ? AND p.period = ? AND p.standard_id = ?",
-        params=(site_code, period, standard.id),
-    )
-    if current is None:
+    """sync_all for one site, month and standard."""
+    return sync_all(conn, [(site_code, period, standard)], recorded_at, source=source)
+
+
+def sync_all(
+    conn: Any,
+    keys: Iterable[SiteMonth],
+    recorded_at: str,
+    *,
+    source: EventSource = EventSource.INSPECTION,
+    failed: Mapping[int, list[Failed]] | None = None,
+) -> int:
+    """Bring the problems of each site, month and standard in `keys` in line with its current
+    graded result: new failures found, changed ones revised, vanished ones withdrawn. Returns
+    the number of events added (none for a key whose current result was already the ledger's
+    source, or that has no current result).
+
+    Each key is synced once (the first of repeated ones), and their events are appended in
+    the order of `keys`. The history is read in a few queries for all keys (per month and
+    standard, sites by the hundred) and the new rows written in bulk: a key's problems are
+    its own (their ids name its workbook), so syncing them together writes what syncing them
+    one after the other would. `failed`: the failures of graded rows the caller has just
+    written (failures of their criteria rows), so they are not read back."""
+    todo: dict[Key, SiteMonth] = {}
+    for site_code, period, standard in keys:
+        todo.setdefault((site_code, str(period), standard.id), (site_code, period, standard))
+    if not todo:
         return 0
-    row_id, workbook_id, site_name, region, inspected, file = current
-    policy = policy_of(standard)
-    assumed = 1 if policy.assumed else 0
-    inspection = date.fromisoformat(inspected) if inspected else None
-    added = 0
-    failing = {problem_id(workbook_id, f.code): f for f in _failed_of_row(conn, row_id)}
-    for pid, f in failing.items():
-        state = states.get(pid)
-        if state is not None and state.source_row == row_id and state.status != WITHDRAWN:
+    wanted = [(site_code, period, standard.id) for site_code, period, standard in todo.values()]
+    current = _current_rows(conn, wanted)
+    states_of = _states_of(conn, wanted)
+    known = failed or {}
+    failed_of = {
+        **_failed_of_rows(conn, [row[0] for row in current.values() if row[0] not in known]),
+        **known,
+    }
+    problems: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    for key, (site_code, period, standard) in todo.items():
+        row = current.get(key)
+        if row is None:
             continue
-        deadline = (
-            policy.deadline(f.code, f.section_code, inspection).isoformat() if inspection else None
-        )
-        if state is None:
-            conn.execute(
-                "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    pid,
-                    workbook_id,
-                    f.code,
-                    f.section_code,
-                    f.text,
-                    site_code,
-                    site_name,
-                    region,
-                    period,
-                    standard.id,
-                    recorded_at,
-                ),
+        row_id, workbook_id, site_name, region, inspected, file = row
+        states = states_of.get(key, {})
+        policy = policy_of(standard)
+        assumed = 1 if policy.assumed else 0
+        inspection = date.fromisoformat(inspected) if inspected else None
+        failing = {problem_id(workbook_id, f.code): f for f in failed_of[row_id]}
+        for pid, f in failing.items():
+            state = states.get(pid)
+            if state is not None and state.source_row == row_id and state.status != WITHDRAWN:
+                continue
+            deadline = (
+                policy.deadline(f.code, f.section_code, inspection).isoformat()
+                if inspection
+                else None
             )
-        kind = EventKind.FOUND if state is None or state.status == WITHDRAWN else EventKind.REVISED
-        status = OPEN if kind == EventKind.FOUND else state.status  # type: ignore[union-attr]
-        add_event(
-            conn,
-            recorded_at,
-            problem=pid,
-            kind=kind,
-            status=status,
-            event_date=inspected or recorded_at[:10],
-            deadline=deadline,
-            assumed=assumed,
-            problem_points=f.problem_points,
-            deduction=f.deduction,
-            note=f.note,
-            source=source,
-            file=file,
-            document_id=workbook_id,
-            workbook=row_id,
-        )
-        added += 1
-    for pid, state in states.items():
-        if pid in failing or state.status == WITHDRAWN:
-            continue
-        add_event(
-            conn,
-            recorded_at,
-            problem=pid,
-            kind=EventKind.WITHDRAWN,
-            status=WITHDRAWN,
-            event_date=inspected or recorded_at[:10],
-            source=source,
-            file=file,
-            document_id=workbook_id,
-            workbook=row_id,
-        )
-        added += 1
-    return added
+            if state is None:
+                problems.append(
+                    (pid, workbook_id, f.code, f.section_code, f.text, site_code, site_name,
+                     region, period, standard.id, recorded_at)
+                )  # fmt: skip
+            found = state is None or state.status == WITHDRAWN
+            events.append(
+                event_row(
+                    recorded_at,
+                    problem=pid,
+                    kind=EventKind.FOUND if found else EventKind.REVISED,
+                    status=OPEN if found else state.status,  # type: ignore[union-attr]
+                    event_date=inspected or recorded_at[:10],
+                    deadline=deadline,
+                    assumed=assumed,
+                    problem_points=f.problem_points,
+                    deduction=f.deduction,
+                    note=f.note,
+                    source=source,
+                    file=file,
+                    document_id=workbook_id,
+                    workbook=row_id,
+                )
+            )
+        for pid, state in states.items():
+            if pid in failing or state.status == WITHDRAWN:
+                continue
+            events.append(
+                event_row(
+                    recorded_at,
+                    problem=pid,
+                    kind=EventKind.WITHDRAWN,
+                    status=WITHDRAWN,
+                    event_date=inspected or recorded_at[:10],
+                    source=source,
+                    file=file,
+                    document_id=workbook_id,
+                    workbook=row_id,
+                )
+            )
+    conn.insert_many("problems", PROBLEM_COLUMNS, problems)
+    conn.insert_many("problem_events", EVENT_COLUMNS, events)
+    return len(events)
 
 
-def record_found(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
+def record_found(
+    conn: Any,
+    graded: Iterable[Any],
+    recorded_at: str,
+    failed: Mapping[int, list[Failed]] | None = None,
+) -> int:
     """The ledger's part of recording a grade batch (called inside its transaction):
-    every site, month and standard with a newly recorded graded result is synced. A result
-    whose month is not YYYY-MM (a forged manifest: `period` None, its text kept as found in
-    the history) opens no problems: the ledger's months are Periods, and `monthly` leaves
-    such a month out too."""
-    seen: set[tuple[str, Period, str]] = set()
-    added = 0
-    for w in graded:
-        if w.period is None:
-            continue
-        key = (w.site_code, w.period, w.standard.id)
-        if key in seen:
-            continue
-        seen.add(key)
-        added += sync_found(conn, w.site_code, w.period, w.standard, recorded_at)
-    return added
+    every site, month and standard with a newly recorded graded result is synced (`failed`:
+    see sync_all). A result whose month is not YYYY-MM (a forged manifest: `period` None, its
+    text kept as found in the history) opens no problems: the ledger's months are Periods,
+    and `monthly` leaves such a month out too."""
+    return sync_all(
+        conn,
+        ((w.site_code, w.period, w.standard) for w in graded if w.period is not None),
+        recorded_at,
+        failed=failed,
+    )
 
 
 def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
@@ -366,10 +493,19 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
     return added
 
 
-def record_graded(conn: Any, graded: Sequence[Any], recorded_at: str) -> int:
-    """The ledger's part of recording a grade batch (inside its transaction): problems
-    found, revised or withdrawn, then the 复查 verdicts."""
-    return record_found(conn, graded, recorded_at) + record_rechecks(conn, graded, recorded_at)
+def record_graded(
+    conn: Any,
+    graded: Sequence[Any],
+    recorded_at: str,
+    failed: Mapping[int, list[Failed]] | None = None,
+) -> int:
+    """The ledger's part of recording a grade batch (inside its transaction, on the history's
+    backend.Connection): problems found, revised or withdrawn (a few queries and two bulk
+    inserts for the batch), then the 复查 verdicts (PostgreSQL: their small statements in
+    pipeline mode, without a round trip each)."""
+    found = record_found(conn, graded, recorded_at, failed)
+    with conn.pipeline():
+        return found + record_rechecks(conn, graded, recorded_at)
 
 
 def backfill(conn: Any, recorded_at: str) -> None:
@@ -388,10 +524,13 @@ def backfill(conn: Any, recorded_at: str) -> None:
            WHERE status = '{Status.GRADED}' AND superseded = 0
            ORDER BY period, site_code, standard_id"""
     ).fetchall()
-    for site_code, period, standard_id in rows:  # the month as stored: it finds its rows
-        sync_found(
-            conn, site_code, period, _Known(standard_id), recorded_at, source=EventSource.MIGRATION
-        )
+    known: dict[str, _Known] = {}
+    sync_all(  # the month as stored: it finds its rows
+        conn,
+        [(site, period, known.setdefault(ident, _Known(ident))) for site, period, ident in rows],
+        recorded_at,
+        source=EventSource.MIGRATION,
+    )
 
 
 def implied_states(conn: Any, recorded_at: str = "") -> dict[str, ProblemState]:
