@@ -655,23 +655,23 @@ def _workbook_row(
     )[: len(_workbook_columns())]
 
 
-def _score_rows(row_id: int, w: WorkbookResult) -> tuple[list[tuple], list[tuple]]:
-    """The criteria and sections rows of a graded workbook."""
+def _score_rows(
+    row_id: int, w: WorkbookResult, where: dict[str, tuple[str, str]] | None = None
+) -> tuple[list[tuple], list[tuple]]:
+    """The criteria and sections rows of a graded workbook (`where`: _section_codes of its
+    standard, when the caller has it)."""
     assert w.card is not None and w.standard is not None
-    where = _section_codes(w.standard)
-    criteria = [
-        (
-            row_id,
-            c.code,
-            where.get(c.code, ("", ""))[0],
-            where.get(c.code, ("", ""))[1],
-            c.result,
-            c.problem_points,
-            str(c.deduction),
-            w.answers[c.code].note if c.code in w.answers else "",
+    where = _section_codes(w.standard) if where is None else where
+    answers = w.answers
+    criteria = []
+    for c in w.card.criteria:
+        code = c.code
+        section, text = where.get(code, ("", ""))
+        answer = answers.get(code)
+        note = answer.note if answer is not None else ""
+        criteria.append(
+            (row_id, code, section, text, c.result, c.problem_points, str(c.deduction), note)
         )
-        for c in w.card.criteria
-    ]
     sections = [
         (
             row_id,
@@ -1017,13 +1017,18 @@ def recording(path: str | Path, batch: BatchResult) -> Iterator[RecordSummary]:
         plan = plan_records(conn, candidates)
         workbooks, criteria, sections, diagnostics = [], [], [], []
         photos: list[tuple] = []
+        places: dict[int, dict[str, tuple[str, str]]] = {}  # standard -> _section_codes
         for w, row_id in zip(ordered, plan.ids, strict=True):
             if row_id is None:
                 continue
             workbooks.append(_workbook_row(row_id, w, graded_at, recorded_at))
             diagnostics += _diagnostic_rows(row_id, w)
             if w.status == GRADED:
-                scores = _score_rows(row_id, w)
+                assert w.standard is not None
+                where = places.get(id(w.standard))
+                if where is None:
+                    where = places[id(w.standard)] = _section_codes(w.standard)
+                scores = _score_rows(row_id, w, where)
                 criteria += scores[0]
                 sections += scores[1]
                 photos += _photo_rows(row_id, w)
