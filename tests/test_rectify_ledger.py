@@ -7,7 +7,7 @@ found on 2026-11-12 is due 2026-11-19.
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -216,3 +216,125 @@ def test_codes_read_back_from_the_history_are_the_enums_members(
     assert stored_diagnostic(row).severity is Severity.WARNING
     with pytest.raises(ValueError, match="'warn'"):
         Severity.stored("warn")
+
+
+# --- a batch synced together writes what syncing each site alone wrote ----------------------
+
+
+def _tricky_batches() -> list:
+    """Three batches of two standards (T: the default 7 days, assumed; U: 10 days, section 2
+    3 days) with every turn a site's problems can take."""
+    from dataclasses import replace as copy_of
+
+    from test_history import V1, batch, workbook
+
+    from audit_xls.rectify.policy import Rectification
+
+    u = copy_of(V1, id="U", rectification=Rectification(10, None, (("2", 3),)))
+
+    def on(site: str, period: str, standard, fails: dict[str, int], copy: int = 0):
+        w = workbook(site, period, V1, fails, copy=copy)
+        if standard is not V1:  # its own workbook id and file
+            w.standard, w.workbook_id = standard, f"U-{site}-{period}"
+            w.file, w.file_hash = f"U/{w.file}", f"U{w.file_hash}"
+        return w
+
+    older_c = on("C", "2026-01", V1, {"1.1.01": 1})
+    older_c.duplicate_of = "2026-01/C-v1.xlsx"
+    stale_b = on("B", "2026-01", V1, {"2.1.01": 4}, copy=3)
+    stale_b.modified = datetime(2026, 1, 1)  # older than B's current file: never current
+    return [
+        batch([on("A", "2026-01", V1, {"1.1.01": 2, "2.1.01": 1}),
+               on("B", "2026-01", V1, {"1.1.02": 3}),
+               on("A", "2026-01", u, {"2.1.02": 1, "1.1.01": 1})],
+              [], None, "2026-02-01T10:00:00"),
+        batch([on("A", "2026-01", V1, {"1.1.01": 3}, copy=1),  # one changed, one gone
+               on("B", "2026-01", V1, {"1.1.02": 3, "2.1.02": 1}, copy=1),  # one more
+               older_c,  # an older copy of the same workbook: recorded, never current
+               on("C", "2026-01", V1, {"2.1.01": 2}, copy=1),
+               on("A", "2026-01", u, {}, copy=1),  # all withdrawn
+               on("D", "2026-02", V1, {"1.1.02": 1})],
+              [], None, "2026-02-02T10:00:00"),
+        batch([on("A", "2026-01", V1, {"1.1.01": 3, "2.1.01": 1}, copy=2),  # found again
+               on("A", "2026-01", u, {"2.1.02": 1}, copy=2),
+               stale_b,
+               on("D", "2026-02", V1, {"1.1.02": 1})],  # the same file again: nothing
+              [], None, "2026-02-03T10:00:00"),
+    ]  # fmt: skip
+
+
+LEDGER_ROWS = {
+    "problems": "SELECT id, workbook_id, code, section_code, text, site_code, site_name,"
+    " region, period, standard_id FROM problems ORDER BY rowid",
+    "problem_events": "SELECT e.id, e.problem, e.kind, e.status, e.event_date, e.deadline,"
+    " e.assumed, e.problem_points, e.deduction, e.note, e.measure, e.owner, e.done_date,"
+    " e.late, e.source, e.file, e.document_id, w.file FROM problem_events e"
+    " JOIN workbooks w ON w.id = e.workbook ORDER BY e.id",
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def test_a_batch_synced_together_writes_what_each_site_synced_alone_wrote(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str, monkeypatch
+) -> None:
+    """grade records a batch's ledger together (ledger.sync_all: a few queries, bulk inserts);
+    syncing each site, month and standard alone, one after the other, as recording did before,
+    writes the same rows in the same order. The rows are the ones the per-site code wrote."""
+    from conftest import history_in
+
+    from audit_xls.rectify import ledger
+
+    def each_alone(conn, graded, recorded_at, failed=None) -> int:
+        return sum(
+            ledger.sync_found(conn, w.site_code, w.period, w.standard, recorded_at) for w in graded
+        )
+
+    got = {}
+    for way in ("together", "alone"):
+        with monkeypatch.context() as patch:
+            if way == "alone":
+                patch.setattr(ledger, "record_found", each_alone)
+            with history_in(request, tmp_path / way, backend) as path:
+                for one in _tricky_batches():
+                    record_batch(path, one)
+                got[way] = {table: rows(path, sql) for table, sql in LEDGER_ROWS.items()}
+    assert got["together"] == got["alone"]
+    problems = [(p[0], p[3], p[4], p[5], p[8], p[9]) for p in got["together"]["problems"]]
+    assert problems == [
+        ("T-A-2026-01:1.1.01", "1", "主动问好", "A", "2026-01", "T"),
+        ("T-A-2026-01:2.1.01", "2", "大堂整洁", "A", "2026-01", "T"),
+        ("T-B-2026-01:1.1.02", "1", "着装整洁", "B", "2026-01", "T"),
+        ("U-A-2026-01:1.1.01", "1", "主动问好", "A", "2026-01", "U"),
+        ("U-A-2026-01:2.1.02", "2", "标识完好", "A", "2026-01", "U"),
+        ("T-B-2026-01:2.1.02", "2", "标识完好", "B", "2026-01", "T"),
+        ("T-C-2026-01:2.1.01", "2", "大堂整洁", "C", "2026-01", "T"),
+        ("T-D-2026-02:1.1.02", "1", "着装整洁", "D", "2026-02", "T"),
+    ]
+    # id, problem, kind, status, date, deadline, assumed, points, deduction, note, the file
+    events = [(*e[:10], e[17]) for e in got["together"]["problem_events"]]
+    assert {(e[10], e[11], e[12], e[13], e[14]) for e in got["together"]["problem_events"]} == {
+        ("", "", None, 0, "inspection")
+    }
+    assert all(e[16] == e[1].split(":")[0] for e in got["together"]["problem_events"])
+    assert events == [
+        (1, "T-A-2026-01:1.1.01", "found", "open", "2026-01-15", "2026-01-22", 1, 2, "1.0", "A2026-01问题1.1.01", "2026-01/A.xlsx"),
+        (2, "T-A-2026-01:2.1.01", "found", "open", "2026-01-15", "2026-01-22", 1, 1, "1", "A2026-01问题2.1.01", "2026-01/A.xlsx"),
+        (3, "T-B-2026-01:1.1.02", "found", "open", "2026-01-15", "2026-01-22", 1, 3, "1.5", "B2026-01问题1.1.02", "2026-01/B.xlsx"),
+        (4, "U-A-2026-01:1.1.01", "found", "open", "2026-01-15", "2026-01-25", 0, 1, "0.5", "A2026-01问题1.1.01", "U/2026-01/A.xlsx"),
+        (5, "U-A-2026-01:2.1.02", "found", "open", "2026-01-15", "2026-01-18", 0, 1, "1", "A2026-01问题2.1.02", "U/2026-01/A.xlsx"),
+        (6, "T-A-2026-01:1.1.01", "revised", "open", "2026-01-15", "2026-01-22", 1, 3, "1.5", "A2026-01问题1.1.01", "2026-01/A-v1.xlsx"),
+        (7, "T-A-2026-01:2.1.01", "withdrawn", "withdrawn", "2026-01-15", None, 0, None, None, "", "2026-01/A-v1.xlsx"),
+        (8, "T-B-2026-01:1.1.02", "revised", "open", "2026-01-15", "2026-01-22", 1, 3, "1.5", "B2026-01问题1.1.02", "2026-01/B-v1.xlsx"),
+        (9, "T-B-2026-01:2.1.02", "found", "open", "2026-01-15", "2026-01-22", 1, 1, "1", "B2026-01问题2.1.02", "2026-01/B-v1.xlsx"),
+        (10, "T-C-2026-01:2.1.01", "found", "open", "2026-01-15", "2026-01-22", 1, 2, "2", "C2026-01问题2.1.01", "2026-01/C-v1.xlsx"),
+        (11, "U-A-2026-01:1.1.01", "withdrawn", "withdrawn", "2026-01-15", None, 0, None, None, "", "U/2026-01/A-v1.xlsx"),
+        (12, "U-A-2026-01:2.1.02", "withdrawn", "withdrawn", "2026-01-15", None, 0, None, None, "", "U/2026-01/A-v1.xlsx"),
+        (13, "T-D-2026-02:1.1.02", "found", "open", "2026-02-15", "2026-02-22", 1, 1, "0.5", "D2026-02问题1.1.02", "2026-02/D.xlsx"),
+        (14, "T-A-2026-01:1.1.01", "revised", "open", "2026-01-15", "2026-01-22", 1, 3, "1.5", "A2026-01问题1.1.01", "2026-01/A-v2.xlsx"),
+        (15, "T-A-2026-01:2.1.01", "found", "open", "2026-01-15", "2026-01-22", 1, 1, "1", "A2026-01问题2.1.01", "2026-01/A-v2.xlsx"),
+        (16, "U-A-2026-01:2.1.02", "found", "open", "2026-01-15", "2026-01-18", 0, 1, "1", "A2026-01问题2.1.02", "U/2026-01/A-v2.xlsx"),
+    ]  # fmt: skip
