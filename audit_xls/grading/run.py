@@ -17,7 +17,6 @@ leaves the history as it was. Should that process fail, this one records the his
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit_xls.gcpause import cycles_not_collected
 from audit_xls.i18n import t
 
 if TYPE_CHECKING:
@@ -96,26 +96,6 @@ def run_grade(
             csv_path=csv_path, photos_dir=photos_dir, history=history, jobs=jobs, lang=lang,
             progress=progress, reading=reading,
         )  # fmt: skip
-
-
-@contextlib.contextmanager
-def cycles_not_collected() -> Iterator[None]:
-    """Python's cycle collector paused (as it was, after): a batch's results hold no
-    reference cycles (grading 1,000 returns leaves ~500 cyclic objects in all, freed at the
-    next collection), yet each of the collector's full passes walks every result kept: ~0.1 s
-    CPU of the grading process per 1,000 returns, ~11% of it. Memory is freed as before, by
-    reference counting, as each object is let go."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            # what was made meanwhile goes to the oldest generation unwalked (freeze, then
-            # unfreeze): else the next young collection walks all of it (~40 ms for 1,000)
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def _run_grade(
