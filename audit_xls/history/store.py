@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audit_xls.gcpause import cycles_not_collected
 from audit_xls.history import DEFAULT_HISTORY_NAME, HISTORY_ENV, backend
 from audit_xls.history.backend import (
     SQLITE,
@@ -1014,48 +1015,67 @@ def recording(path: str | Path, batch: BatchResult) -> Iterator[RecordSummary]:
         for w in ordered
     ]
     with _connect(location) as conn, writing(conn):
-        plan = plan_records(conn, candidates)
-        workbooks, criteria, sections, diagnostics = [], [], [], []
-        photos: list[tuple] = []
-        places: dict[int, dict[str, tuple[str, str]]] = {}  # standard -> _section_codes
-        for w, row_id in zip(ordered, plan.ids, strict=True):
-            if row_id is None:
-                continue
-            workbooks.append(_workbook_row(row_id, w, graded_at, recorded_at))
-            diagnostics += _diagnostic_rows(row_id, w)
-            if w.status == GRADED:
-                assert w.standard is not None
-                where = places.get(id(w.standard))
-                if where is None:
-                    where = places[id(w.standard)] = _section_codes(w.standard)
-                scores = _score_rows(row_id, w, where)
-                criteria += scores[0]
-                sections += scores[1]
-                photos += _photo_rows(row_id, w)
-        conn.insert_many("workbooks", _workbook_columns(), workbooks)
-        conn.insert_many("criteria", CRITERIA_COLUMNS, criteria)
-        conn.insert_many("sections", SECTION_COLUMNS, sections)
-        conn.insert_many("diagnostics", _diagnostic_columns(), diagnostics)
-        conn.insert_many("photos", PHOTO_COLUMNS, photos)
-        apply_marks(conn, plan)
-        # the rectification ledger follows the current graded results (rectify/ledger.py):
-        # graded rows new to the history, not older copies nor older files
-        recorded = [
-            w
-            for i, (w, c, row_id) in enumerate(zip(ordered, candidates, plan.ids, strict=True))
-            if row_id is not None and c.graded and not c.older_copy and i not in plan.stale
-        ]
-        ledger.record_graded(conn, recorded, recorded_at, ledger.failures(criteria))
-        issued = add_issued(conn, [(*row, recorded_at) for row in _issued_rows(batch)])
-        yield RecordSummary(
-            location,
-            recorded_graded=plan.graded,
-            recorded_sent_back=plan.sent_back,
-            already_recorded=plan.already,
-            superseded=plan.superseded,
-            issued_added=issued,
-            regraded=plan.regraded,
-        )
+        # the collector paused while the batch's rows are made and written (they hold no
+        # cycles; a full pass would walk them all), not over the caller's block
+        with cycles_not_collected():
+            summary = _write_batch(
+                conn, location, batch, ordered, candidates, graded_at, recorded_at
+            )
+        yield summary
+
+
+def _write_batch(
+    conn: Connection,
+    location: str | Path,
+    batch: BatchResult,
+    ordered: list[WorkbookResult],
+    candidates: list[Candidate],
+    graded_at: str,
+    recorded_at: str,
+) -> RecordSummary:
+    """recording's work inside the transaction: the plan, the rows, the ledger."""
+    plan = plan_records(conn, candidates)
+    workbooks, criteria, sections, diagnostics = [], [], [], []
+    photos: list[tuple] = []
+    places: dict[int, dict[str, tuple[str, str]]] = {}  # standard -> _section_codes
+    for w, row_id in zip(ordered, plan.ids, strict=True):
+        if row_id is None:
+            continue
+        workbooks.append(_workbook_row(row_id, w, graded_at, recorded_at))
+        diagnostics += _diagnostic_rows(row_id, w)
+        if w.status == GRADED:
+            assert w.standard is not None
+            where = places.get(id(w.standard))
+            if where is None:
+                where = places[id(w.standard)] = _section_codes(w.standard)
+            scores = _score_rows(row_id, w, where)
+            criteria += scores[0]
+            sections += scores[1]
+            photos += _photo_rows(row_id, w)
+    conn.insert_many("workbooks", _workbook_columns(), workbooks)
+    conn.insert_many("criteria", CRITERIA_COLUMNS, criteria)
+    conn.insert_many("sections", SECTION_COLUMNS, sections)
+    conn.insert_many("diagnostics", _diagnostic_columns(), diagnostics)
+    conn.insert_many("photos", PHOTO_COLUMNS, photos)
+    apply_marks(conn, plan)
+    # the rectification ledger follows the current graded results (rectify/ledger.py):
+    # graded rows new to the history, not older copies nor older files
+    recorded = [
+        w
+        for i, (w, c, row_id) in enumerate(zip(ordered, candidates, plan.ids, strict=True))
+        if row_id is not None and c.graded and not c.older_copy and i not in plan.stale
+    ]
+    ledger.record_graded(conn, recorded, recorded_at, ledger.failures(criteria))
+    issued = add_issued(conn, [(*row, recorded_at) for row in _issued_rows(batch)])
+    return RecordSummary(
+        location,
+        recorded_graded=plan.graded,
+        recorded_sent_back=plan.sent_back,
+        already_recorded=plan.already,
+        superseded=plan.superseded,
+        issued_added=issued,
+        regraded=plan.regraded,
+    )
 
 
 # --- reading ----------------------------------------------------------------------------
