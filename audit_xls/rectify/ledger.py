@@ -274,8 +274,9 @@ def failures(criteria: Iterable[Sequence[Any]]) -> dict[int, list[Failed]]:
     note: the table's columns) -> each workbook row's failed criteria, in code order (of
     code points, as SQLite orders text, whatever a PostgreSQL server's collation)."""
     found: dict[int, list[Failed]] = {}
-    for row_id, code, section, text, result, points, deduction, note in criteria:
-        if result == Result.FAIL:
+    for row in criteria:
+        if row[4] == Result.FAIL:
+            row_id, code, section, text, _, points, deduction, note = row
             one = Failed(code, section, text, points, deduction, note or "")
             found.setdefault(row_id, []).append(one)
     for failed in found.values():
