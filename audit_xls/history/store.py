@@ -834,12 +834,17 @@ def plan_records(conn: Connection, candidates: list[Candidate]) -> Plan:
             statuses.setdefault((file_hash, workbook_id), set()).add(status)
             if status == SENT_BACK and not superseded:
                 sent_back_rows.setdefault((file_hash, workbook_id), []).append(row_id)
-    for chunk in _chunks(sorted({c.site_code for c in candidates})):
+    # the current rows of the graded candidates' sites and months (a batch names one month or
+    # a few), not of every month the history holds
+    graded = [c for c in candidates if c.graded]
+    periods = sorted({c.period for c in graded})
+    for chunk in _chunks(sorted({c.site_code for c in graded})):
         for row_id, site, period, standard_id, modified in conn.execute(
             f"SELECT id, site_code, period, standard_id, {modified_column} FROM workbooks "
             f"WHERE status = '{GRADED}' AND superseded = 0 "
-            f"AND site_code IN ({', '.join('?' for _ in chunk)}) ORDER BY id",
-            chunk,
+            f"AND site_code IN ({', '.join('?' for _ in chunk)}) "
+            f"AND period IN ({', '.join('?' for _ in periods)}) ORDER BY id",
+            [*chunk, *periods],
         ).fetchall():
             current.setdefault((site, period, standard_id), []).append(row_id)
             ages[row_id] = _age(read_modified(modified))
