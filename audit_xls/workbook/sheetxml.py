@@ -24,14 +24,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import compress
 from operator import itemgetter
 from typing import Any
 from xml.parsers import expat
 
 # Every tag of sheetData, in one pass and in order: a cell of the usual spelling, a row's start
 # tag, a row's end tag. A cell is spelled `<c r="B4" s="3" t="s">` (attributes in that order, no
-# prefix), then one of these shapes, the commonest read in bulk by their groups:
+# prefix), then one of these shapes, the commonest read straight from their groups:
 #   a shared string (`t="s"><v>12</v></c>`): its reference (group 1) and index (2);
 #   an inline string, plain (`t="inlineStr"><is><t>a</t></is></c>`): reference and text (3);
 #   a number's formula without its value (`><f>1+1</f><v></v></c>`, as build writes every
@@ -71,7 +70,7 @@ _CELL = re.compile(
     rb'c r="' + _CELL_REF + rb'"(?: s="([0-9]{1,9})"|)( t="[a-zA-Z]{1,9}"|)>(' + _CELL_FORMULA
     + rb"|)(?:(" + _CELL_VALUE + rb")|(" + _CELL_INLINE + rb")([^<]*)</t></is>|)</c>"
 )  # fmt: skip
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_SECOND = itemgetter(1)
 # an inline string's text starting or ending with a space calamine would trim, in texts joined
 # by "\0" between two "\0"
 _EDGE_SPACE = re.compile(rb"\0[ \t\n]|[ \t\n]\0")
@@ -521,8 +520,8 @@ def sheet(
     """The sheet's values as calamine's to_python(skip_empty_area=False) gives them.
 
     Raises Unusual for any other shape, or when its extent passes `max_cells` (read.py then
-    refuses it by its own exact walk). `indexed` is not needed any more (shared strings are
-    looked up by number)."""
+    refuses it by its own exact walk). `indexed`: the shared strings by their index as
+    spelled (by_index_of), made here when not given."""
     root = _root(xml, b"worksheet")
     # sheetData: from its one start tag to the last end tag (or closing itself). What is in it
     # is accounted for "<" by "<" below (a second <sheetData or a prefixed tag there is one
@@ -552,54 +551,74 @@ def sheet(
     _plain(xml, after, merges if merges >= 0 else len(xml))
     out = Sheet([], merged=merged(xml, opening, after))  # calamine reads (and refuses) them
     found = _TAG.findall(xml, start, end)
-    if found:
-        refs, indices, texts, formulas, contents, numbers = zip(*found, strict=True)
-    else:
-        refs = indices = texts = formulas = contents = numbers = ()
-    ss_refs = list(compress(refs, indices))
-    inline_refs = list(compress(refs, texts))
-    formula_refs = list(compress(refs, formulas))
-    contents = list(filter(None, contents))
-    numbers = list(filter(None, numbers))
+    if indexed is None:
+        indexed = by_index_of(strings)
+    # One loop over the tags in document order, so that of a cell given twice the last value
+    # wins, as in calamine: shared strings and plain inline strings go straight to places and
+    # items (their texts decoded together below), the rarer cells are noted for after.
+    places: list[tuple[int, int]] = []
+    items: list[Any] = []
+    texts: list[bytes] = []  # plain inline strings' texts, and where each is in items
+    text_at: list[int] = []
+    formula_refs: list[bytes] = []  # cells with a number's formula and no value
+    contents: list[bytes] = []  # the other cells with content, and how many items precede each
+    content_at: list[int] = []
+    top = 0  # the highest row tag's number
+    for ref, index, raw, formula, content, number in found:
+        if index:
+            places.append(_PLACE[ref])
+            try:
+                items.append(indexed[index])
+            except KeyError:  # an index spelled otherwise ("012"), or past the table
+                items.append(_shared_by_number(strings, index))
+        elif number:
+            row = _NUMBER_OF[number]
+            if row > top:
+                top = row
+        elif raw:
+            texts.append(raw)
+            text_at.append(len(items))
+            places.append(_PLACE[ref])
+            items.append(raw)
+        elif formula:
+            formula_refs.append(ref)
+        elif content:
+            content_at.append(len(items))
+            contents.append(content)
+    string_cells = len(items) - len(texts)
     joined = b"".join(contents)
     cells = _CELL.findall(joined)
     # every "<" read: four in a shared string cell, six in a plain inline string's and in a
     # formula's without its value, one in a cell closing itself or a row tag, one before any
     # other cell with content and those in it
-    seen = len(found) + 3 * len(ss_refs) + 5 * (len(inline_refs) + len(formula_refs))
+    seen = len(found) + 3 * string_cells + 5 * (len(texts) + len(formula_refs))
     if len(cells) != len(contents) or seen + joined.count(b"<") != xml.count(b"<", start, end):
         raise Unusual  # something else in sheetData
+    if texts:
+        for at, decoded in zip(text_at, _inline_texts(texts), strict=True):
+            items[at] = decoded
     reading = _Cells(strings, styles, out)
-    others = set(inline_refs)
-    others.update(map(_FIRST, cells))
-    if len(others) != len(inline_refs) + len(cells) or not others.isdisjoint(ss_refs):
-        # a cell given twice with a value (a formula without one changes nothing): calamine
-        # keeps the last value given, so all are read in order
-        ordered = iter(cells)
-        reading.read(
-            (ref, b"", b' t="s"', b"", b"<v>" + index + b"</v>", b"", b"")
-            if index
-            else (ref, b"", b' t="inlineStr"', b"", b"", b"<is><t>", text)
-            if text
-            else (ref, b"", b"", b"<f/>", b"<v></v>", b"", b"")
-            if formula
-            else next(ordered)
-            for ref, index, text, formula, content, _ in found
-            if index or text or formula or content
-        )
-    else:  # the commonest in bulk (most of a sheet), then the others in order
-        reading.shared(ss_refs, list(filter(None, indices)), indexed)
-        reading.inline(inline_refs, list(filter(None, texts)))
-        reading.formulas(formula_refs)
-        reading.read(cells)
-    places, items = reading.places, reading.items
+    reading.formulas(formula_refs)
+    if cells:  # the other cells read one by one, then put in their places in the order
+        read = reading.read(cells)
+        all_places: list[tuple[int, int]] = []
+        all_items: list[Any] = []
+        done = 0
+        for at, cell in zip(content_at, read, strict=True):
+            if cell is not None:
+                all_places += places[done:at]
+                all_items += items[done:at]
+                done = at
+                all_places.append(cell[0])
+                all_items.append(cell[1])
+        places = all_places + places[done:]
+        items = all_items + items[done:]
     last_row = max(places)[0] if places else -1
     last_col = max(map(_SECOND, places)) if places else -1
     # the extent as read.py counts it: every row with content and every cell with content
     # (rows closing themselves counted too: erring large only sends the file to calamine)
-    rows = max(max(map(_NUMBER_OF.__getitem__, numbers), default=0), last_row + 1,
-               reading.empty_row + 1)  # fmt: skip
-    cols = max(1 if numbers else 0, last_col + 1, reading.empty_col + 1)
+    rows = max(top, last_row + 1, reading.empty_row + 1)
+    cols = max(1 if top else 0, last_col + 1, reading.empty_col + 1)
     if rows * cols > max_cells or rows > _MAX_ROWS or cols > _MAX_COLUMNS:
         raise Unusual  # too large, or past the last cell a sheet can hold (XFD1048576)
     grid = [[""] * (last_col + 1) for _ in range(last_row + 1)]
@@ -607,45 +626,28 @@ def sheet(
         grid[r][c] = item  # in the order read: the last value given wins
     out.grid = grid
     out.extent = (rows, cols)
-    out.string_cells = reading.string_cells
+    out.string_cells = string_cells + reading.string_cells
     out.lowest = reading.lowest
     return out
 
 
+def _shared_by_number(strings: list[str], index: bytes) -> str:
+    """A shared string by its index spelled otherwise than Excel writes it ("012")."""
+    try:
+        return strings[_NUMBER_OF[index]]
+    except IndexError:
+        raise Unusual from None
+
+
 class _Cells:
-    """A sheet's cells read: the places and values of those with a value, in the order read,
-    the extent of those with content but no value, and what `Sheet` keeps beside the grid."""
+    """What the rarer cells of a sheet add beside their values: the extent of those with
+    content but no value, their formulas and errors, and the lowest number read."""
 
     def __init__(self, strings: list[str], styles: Styles, out: Sheet):
         self.strings, self.styles, self.out = strings, styles, out
-        self.places: list[tuple[int, int]] = []
-        self.items: list[Any] = []
         self.string_cells = 0
         self.empty_row = self.empty_col = -1  # cells with content but no value
         self.lowest = 0.0
-
-    def shared(
-        self, refs: list[bytes], indices: list[bytes], indexed: dict[bytes, str] | None
-    ) -> None:
-        """Shared string cells, by their references and indices."""
-        try:
-            if indexed is None:
-                raise KeyError
-            items = list(map(indexed.__getitem__, indices))
-        except KeyError:  # an index spelled otherwise, or past the table
-            try:
-                items = list(map(self.strings.__getitem__, map(_NUMBER_OF.__getitem__, indices)))
-            except IndexError:
-                raise Unusual from None
-        self.places += map(_PLACE.__getitem__, refs)
-        self.items += items
-        self.string_cells += len(refs)
-
-    def inline(self, refs: list[bytes], texts: list[bytes]) -> None:
-        """Plain inline string cells, by their references and texts."""
-        if refs:
-            self.places += map(_PLACE.__getitem__, refs)
-            self.items += _inline_texts(texts)
 
     def formulas(self, refs: list[bytes]) -> None:
         """Cells with a number's formula and no value: in the extent, not in the grid."""
@@ -655,14 +657,15 @@ class _Cells:
             self.empty_row = max(self.empty_row, max(places)[0])
             self.empty_col = max(self.empty_col, max(map(_SECOND, places)))
 
-    def read(self, cells: Iterable[tuple[bytes, ...]]) -> None:
-        """Cells with content (_CELL's groups), one by one."""
+    def read(self, cells: Iterable[tuple[bytes, ...]]) -> list[tuple[tuple[int, int], Any] | None]:
+        """Cells with content (_CELL's groups), one by one: each one's place and value, or
+        None for a cell without a value."""
         strings, count, kind_of = self.strings, len(self.strings), self.styles.kind
         formulas, errors = self.out.formulas, self.out.errors
-        places, items = self.places, self.items
+        out: list[tuple[tuple[int, int], Any] | None] = []
         string_cells = 0
         empty_row, empty_col, lowest = self.empty_row, self.empty_col, self.lowest
-        inlines: list[tuple[int, bytes, bool]] = []  # (where in items, text, preserved)
+        inlines: list[tuple[int, bytes, bool]] = []  # (where in out, text, preserved)
         for ref, style, kind, formula, value, opening, inline in cells:
             place = _PLACE[ref]
             item: Any
@@ -684,6 +687,7 @@ class _Cells:
                             empty_row = place[0]
                         if place[1] > empty_col:
                             empty_col = place[1]
+                        out.append(None)
                         continue  # an empty value: no cell
                     if not value.isdigit() and _NUMBER.fullmatch(value) is None:
                         raise Unusual
@@ -717,6 +721,7 @@ class _Cells:
                             empty_row = place[0]
                         if place[1] > empty_col:
                             empty_col = place[1]
+                        out.append(None)
                         continue  # an error without its text: no cell
                     item = ""  # calamine reads an error as ""; read.py puts its text back
                 else:
@@ -724,7 +729,7 @@ class _Cells:
             elif opening:
                 if kind != b"inlineStr":
                     raise Unusual
-                inlines.append((len(items), inline, len(opening) > 7))  # xml:space="preserve"
+                inlines.append((len(out), inline, len(opening) > 7))  # xml:space="preserve"
                 item = None  # its text below, all at once
             elif formula:
                 if kind == b"e":
@@ -733,17 +738,18 @@ class _Cells:
                     empty_row = place[0]
                 if place[1] > empty_col:
                     empty_col = place[1]
+                out.append(None)
                 continue  # a formula without a cached value: no cell
             else:
                 raise Unusual  # <c ...></c>: not the usual shape
-            places.append(place)
-            items.append(item)
+            out.append((place, item))
         if inlines:
             texts = _inline_texts([raw for _, raw, _ in inlines], [kept for _, _, kept in inlines])
             for (at, _, _), found in zip(inlines, texts, strict=True):
-                items[at] = found
+                out[at] = (out[at][0], found)  # type: ignore[index]
         self.string_cells += string_cells
         self.empty_row, self.empty_col, self.lowest = empty_row, empty_col, lowest
+        return out
 
 
 def _inline_texts(raws: list[bytes], preserved: list[bool] | None = None) -> list[str]:
