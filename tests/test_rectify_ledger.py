@@ -222,13 +222,14 @@ def test_codes_read_back_from_the_history_are_the_enums_members(
 
 
 def _tricky_batches() -> list:
-    """Three batches of two standards (T: the default 7 days, assumed; U: 10 days, section 2
-    3 days) with every turn a site's problems can take."""
+    """Four batches of two standards (T: the default 7 days, assumed; U: 10 days, section 2
+    3 days) with every turn a site's problems can take, and 复查 verdicts."""
     from dataclasses import replace as copy_of
 
     from test_history import V1, batch, workbook
 
     from audit_xls.rectify.policy import Rectification
+    from audit_xls.rectify.recheck import FIXED, NOT_FIXED, Verdict
 
     u = copy_of(V1, id="U", rectification=Rectification(10, None, (("2", 3),)))
 
@@ -243,6 +244,16 @@ def _tricky_batches() -> list:
     older_c.duplicate_of = "2026-01/C-v1.xlsx"
     stale_b = on("B", "2026-01", V1, {"2.1.01": 4}, copy=3)
     stale_b.modified = datetime(2026, 1, 1)  # older than B's current file: never current
+    fixed, repeat = "T-B-2026-01:1.1.02", "T-B-2026-01:2.1.02"
+    b_feb = on("B", "2026-02", V1, {})
+    b_feb.rechecks = [Verdict(fixed, "1.1.02", FIXED, "已整改"),
+                      Verdict(repeat, "2.1.02", NOT_FIXED, "未整改"),
+                      Verdict("T-Z-2026-01:1.1.01", "1.1.01", FIXED, "")]  # fmt: skip
+    c_feb = on("C", "2026-02", V1, {})  # closed by B's verdict just before: left alone
+    c_feb.rechecks = [Verdict(fixed, "1.1.02", NOT_FIXED, "又查")]
+    b_again = on("B", "2026-02", V1, {}, copy=1)  # resubmitted: one verdict changed
+    b_again.rechecks = [Verdict(fixed, "1.1.02", NOT_FIXED, "复发"),
+                        Verdict(repeat, "2.1.02", NOT_FIXED, "未整改")]  # fmt: skip
     return [
         batch([on("A", "2026-01", V1, {"1.1.01": 2, "2.1.01": 1}),
                on("B", "2026-01", V1, {"1.1.02": 3}),
@@ -258,8 +269,11 @@ def _tricky_batches() -> list:
         batch([on("A", "2026-01", V1, {"1.1.01": 3, "2.1.01": 1}, copy=2),  # found again
                on("A", "2026-01", u, {"2.1.02": 1}, copy=2),
                stale_b,
-               on("D", "2026-02", V1, {"1.1.02": 1})],  # the same file again: nothing
+               on("D", "2026-02", V1, {"1.1.02": 1}),  # the same file again: nothing
+               b_feb,
+               c_feb],
               [], None, "2026-02-03T10:00:00"),
+        batch([b_again], [], None, "2026-02-04T10:00:00"),
     ]  # fmt: skip
 
 
@@ -269,7 +283,7 @@ LEDGER_ROWS = {
     "problem_events": "SELECT e.id, e.problem, e.kind, e.status, e.event_date, e.deadline,"
     " e.assumed, e.problem_points, e.deduction, e.note, e.measure, e.owner, e.done_date,"
     " e.late, e.source, e.file, e.document_id, w.file FROM problem_events e"
-    " JOIN workbooks w ON w.id = e.workbook ORDER BY e.id",
+    " LEFT JOIN workbooks w ON w.id = e.workbook ORDER BY e.id",
 }
 
 
@@ -314,12 +328,14 @@ def test_a_batch_synced_together_writes_what_each_site_synced_alone_wrote(
         ("T-C-2026-01:2.1.01", "2", "大堂整洁", "C", "2026-01", "T"),
         ("T-D-2026-02:1.1.02", "1", "着装整洁", "D", "2026-02", "T"),
     ]
+    found, rechecked = (
+        got["together"]["problem_events"][:16],
+        got["together"]["problem_events"][16:],
+    )
     # id, problem, kind, status, date, deadline, assumed, points, deduction, note, the file
-    events = [(*e[:10], e[17]) for e in got["together"]["problem_events"]]
-    assert {(e[10], e[11], e[12], e[13], e[14]) for e in got["together"]["problem_events"]} == {
-        ("", "", None, 0, "inspection")
-    }
-    assert all(e[16] == e[1].split(":")[0] for e in got["together"]["problem_events"])
+    events = [(*e[:10], e[17]) for e in found]
+    assert {(e[10], e[11], e[12], e[13], e[14]) for e in found} == {("", "", None, 0, "inspection")}
+    assert all(e[16] == e[1].split(":")[0] and e[15] == e[17] for e in found)
     assert events == [
         (1, "T-A-2026-01:1.1.01", "found", "open", "2026-01-15", "2026-01-22", 1, 2, "1.0", "A2026-01问题1.1.01", "2026-01/A.xlsx"),
         (2, "T-A-2026-01:2.1.01", "found", "open", "2026-01-15", "2026-01-22", 1, 1, "1", "A2026-01问题2.1.01", "2026-01/A.xlsx"),
@@ -337,4 +353,12 @@ def test_a_batch_synced_together_writes_what_each_site_synced_alone_wrote(
         (14, "T-A-2026-01:1.1.01", "revised", "open", "2026-01-15", "2026-01-22", 1, 3, "1.5", "A2026-01问题1.1.01", "2026-01/A-v2.xlsx"),
         (15, "T-A-2026-01:2.1.01", "found", "open", "2026-01-15", "2026-01-22", 1, 1, "1", "A2026-01问题2.1.01", "2026-01/A-v2.xlsx"),
         (16, "U-A-2026-01:2.1.02", "found", "open", "2026-01-15", "2026-01-18", 0, 1, "1", "A2026-01问题2.1.02", "U/2026-01/A-v2.xlsx"),
+    ]  # fmt: skip
+    # 复查: B's February workbook closes one problem and reopens the other; C's verdict on the
+    # closed one and a verdict on a problem this history does not know add nothing; B's
+    # resubmission changes one verdict (the other says the same again: nothing)
+    assert rechecked == [
+        (17, "T-B-2026-01:1.1.02", "verified", "closed", "2026-02-15", None, 0, None, None, "已整改", "", "", None, 0, "recheck", "2026-02/B.xlsx", "T-B-2026-02", None),
+        (18, "T-B-2026-01:2.1.02", "reopened", "open", "2026-02-15", "2026-02-22", 0, None, None, "未整改", "", "", None, 0, "recheck", "2026-02/B.xlsx", "T-B-2026-02", None),
+        (19, "T-B-2026-01:1.1.02", "reopened", "open", "2026-02-15", "2026-02-22", 0, None, None, "复发", "", "", None, 0, "recheck", "2026-02/B-v1.xlsx", "T-B-2026-02", None),
     ]  # fmt: skip

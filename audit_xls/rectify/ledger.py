@@ -448,19 +448,27 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
     """The 复查 verdicts of newly recorded graded results: 已整改 closes a problem (verified
     on the inspection date), 未整改 reopens it (a repeat) with a new deadline counted from
     that date. A problem this history does not know (a workbook built from another history)
-    is left alone; a resubmitted workbook's verdict replaces its earlier one."""
+    is left alone; a resubmitted workbook's verdict replaces its earlier one.
+
+    The problems named are replayed in a few queries for the batch, and each workbook's
+    verdicts are weighed against their states as the workbooks before it left them (its own
+    events folded in after it, as reading them back would); the events are written in bulk."""
+    todo = [(w, list(getattr(w, "rechecks", None) or [])) for w in graded]
+    todo = [(w, verdicts) for w, verdicts in todo if verdicts]
+    if not todo:
+        return 0
     from audit_xls.rectify.recheck import FIXED
 
-    added = 0
-    for w in graded:
-        verdicts = list(getattr(w, "rechecks", None) or [])
-        if not verdicts:
-            continue
-        ids = [v.problem for v in verdicts]
-        marks = ", ".join("?" for _ in ids)
-        states = replay(conn, where=f"p.id IN ({marks})", params=ids)
+    ids = sorted({v.problem for _, verdicts in todo for v in verdicts})
+    states: dict[str, ProblemState] = {}
+    for chunk in _chunks(ids):
+        marks = ", ".join("?" for _ in chunk)
+        states.update(replay(conn, where=f"p.id IN ({marks})", params=chunk))
+    events: list[tuple[Any, ...]] = []
+    for w, verdicts in todo:
         policy = policy_of(w.standard)
         inspected = w.inspection_date or date.fromisoformat(recorded_at[:10])
+        made = []
         for verdict in verdicts:
             state = states.get(verdict.problem)
             if state is None:
@@ -477,8 +485,7 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
                 if fixed
                 else policy.deadline(state.code, state.section_code, inspected).isoformat()
             )
-            add_event(
-                conn,
+            row = event_row(
                 recorded_at,
                 problem=state.id,
                 kind=EventKind.VERIFIED if fixed else EventKind.REOPENED,
@@ -490,8 +497,12 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
                 file=w.file,
                 document_id=w.workbook_id,
             )
-            added += 1
-    return added
+            events.append(row)
+            made.append((state, row))
+        for state, row in made:  # the id is not known before the insert, nor needed here
+            _fold(state, (row[0], 0, *row[1:]))
+    conn.insert_many("problem_events", EVENT_COLUMNS, events)
+    return len(events)
 
 
 def record_graded(
@@ -501,12 +512,11 @@ def record_graded(
     failed: Mapping[int, list[Failed]] | None = None,
 ) -> int:
     """The ledger's part of recording a grade batch (inside its transaction, on the history's
-    backend.Connection): problems found, revised or withdrawn (a few queries and two bulk
-    inserts for the batch), then the 复查 verdicts (PostgreSQL: their small statements in
-    pipeline mode, without a round trip each)."""
-    found = record_found(conn, graded, recorded_at, failed)
-    with conn.pipeline():
-        return found + record_rechecks(conn, graded, recorded_at)
+    backend.Connection): problems found, revised or withdrawn, then the 复查 verdicts; a few
+    queries and bulk inserts for the batch."""
+    return record_found(conn, graded, recorded_at, failed) + record_rechecks(
+        conn, graded, recorded_at
+    )
 
 
 def backfill(conn: Any, recorded_at: str) -> None:
@@ -697,77 +707,64 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
         f" FROM problem_events e JOIN problems p ON p.id = e.problem{clause} ORDER BY e.id",
         tuple(params),
     )
-    for (
-        pid,
-        eid,
-        kind,
-        status,
-        when,
-        deadline,
-        assumed,
-        points,
-        deduction,
-        note,
-        measure,
-        owner,
-        done,
-        late,
-        source,
-        file,
-        document,
-        workbook,
-        recorded,
-    ) in events:
-        state = states[pid]
-        kind, status = EventKind.stored(kind), ProblemStatus.stored(status)
-        state.events.append(
-            Event(
-                eid,
-                kind,
-                status,
-                when,
-                source,
-                file,
-                document,
-                recorded,
-                deadline,
-                measure,
-                owner,
-                done,
-                note,
-                bool(late),
-            )
-        )
-        state.status = status
-        if kind in (EventKind.FOUND, EventKind.REVISED):
-            state.inspection_date = when
-            state.deadline = deadline
-            state.assumed = bool(assumed)
-            state.problem_points = points
-            state.deduction = deduction
-            state.note = note
-            state.source_row = workbook
-            if kind == EventKind.FOUND:
-                state.closed_on = None
-        elif kind == EventKind.NOTIFIED:
-            state.notified_on = when
-            state.notice_id = document
-        elif kind == EventKind.REPLIED:
-            state.replied_on = when
-            state.reply_status = status
-            state.measure, state.owner, state.done_date = measure, owner, done
-            state.reply_note = note
-            state.late = bool(late)
-        elif kind == EventKind.VERIFIED:
-            state.rechecked_on = when
-            state.closed_on = when
-        elif kind == EventKind.REOPENED:
-            state.rechecked_on = when
-            state.reopened += 1
-            state.deadline = deadline or state.deadline
-        elif kind == EventKind.WITHDRAWN:
-            state.closed_on = None
+    for row in events:
+        _fold(states[row[0]], row)
     return states
+
+
+def _fold(state: ProblemState, row: Sequence[Any]) -> None:
+    """One event folded into its problem's state: `row` as replay reads it (problem, id, then
+    EVENT_COLUMNS' others)."""
+    (_, eid, kind, status, when, deadline, assumed, points, deduction, note, measure, owner,
+     done, late, source, file, document, workbook, recorded) = row  # fmt: skip
+    kind, status = EventKind.stored(kind), ProblemStatus.stored(status)
+    state.events.append(
+        Event(
+            eid,
+            kind,
+            status,
+            when,
+            source,
+            file,
+            document,
+            recorded,
+            deadline,
+            measure,
+            owner,
+            done,
+            note,
+            bool(late),
+        )
+    )
+    state.status = status
+    if kind in (EventKind.FOUND, EventKind.REVISED):
+        state.inspection_date = when
+        state.deadline = deadline
+        state.assumed = bool(assumed)
+        state.problem_points = points
+        state.deduction = deduction
+        state.note = note
+        state.source_row = workbook
+        if kind == EventKind.FOUND:
+            state.closed_on = None
+    elif kind == EventKind.NOTIFIED:
+        state.notified_on = when
+        state.notice_id = document
+    elif kind == EventKind.REPLIED:
+        state.replied_on = when
+        state.reply_status = status
+        state.measure, state.owner, state.done_date = measure, owner, done
+        state.reply_note = note
+        state.late = bool(late)
+    elif kind == EventKind.VERIFIED:
+        state.rechecked_on = when
+        state.closed_on = when
+    elif kind == EventKind.REOPENED:
+        state.rechecked_on = when
+        state.reopened += 1
+        state.deadline = deadline or state.deadline
+    elif kind == EventKind.WITHDRAWN:
+        state.closed_on = None
 
 
 def status_label(status: str, lang: str = "zh") -> str:
