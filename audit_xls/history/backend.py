@@ -198,16 +198,6 @@ class Connection:
             with self.raw.cursor() as cursor:
                 cursor.executemany(self.dialect.sql(sql), rows)
 
-    @contextmanager
-    def pipeline(self) -> Iterator[None]:
-        """PostgreSQL: statements are sent without waiting for each answer (psycopg pipeline
-        mode; a query whose rows are read waits for them). SQLite: nothing to do."""
-        if self.dialect is SQLITE:
-            yield
-            return
-        with self.raw.pipeline():
-            yield
-
     def insert_many(self, table: str, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
         """Append rows to `table` (no conflict handling): PostgreSQL COPY, SQLite executemany."""
         if not rows:
