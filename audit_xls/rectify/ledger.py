@@ -451,8 +451,8 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
     is left alone; a resubmitted workbook's verdict replaces its earlier one.
 
     The problems named are replayed in a few queries for the batch, and each workbook's
-    verdicts are weighed against their states as the workbooks before it left them (its own
-    events folded in after it, as reading them back would); the events are written in bulk."""
+    verdicts are weighed against their states as the workbooks before it left them (their
+    events folded in, as reading them back would); the events are written in bulk."""
     todo = [(w, list(getattr(w, "rechecks", None) or [])) for w in graded]
     todo = [(w, verdicts) for w, verdicts in todo if verdicts]
     if not todo:
@@ -465,6 +465,7 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
         marks = ", ".join("?" for _ in chunk)
         states.update(replay(conn, where=f"p.id IN ({marks})", params=chunk))
     events: list[tuple[Any, ...]] = []
+    earlier: dict[str, list[tuple[Any, ...]]] = {}  # events of workbooks before, not folded yet
     for w, verdicts in todo:
         policy = policy_of(w.standard)
         inspected = w.inspection_date or date.fromisoformat(recorded_at[:10])
@@ -473,6 +474,8 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
             state = states.get(verdict.problem)
             if state is None:
                 continue
+            for row in earlier.pop(state.id, ()):  # their id is not known before the insert
+                _fold(state, (row[0], 0, *row[1:]))
             last = next((e for e in reversed(state.events) if e.kind in RECHECK_KINDS), None)
             again = last is not None and last.document_id == w.workbook_id
             if state.status not in UNCLOSED and not again:
@@ -498,9 +501,9 @@ def record_rechecks(conn: Any, graded: Iterable[Any], recorded_at: str) -> int:
                 document_id=w.workbook_id,
             )
             events.append(row)
-            made.append((state, row))
-        for state, row in made:  # the id is not known before the insert, nor needed here
-            _fold(state, (row[0], 0, *row[1:]))
+            made.append(row)
+        for row in made:
+            earlier.setdefault(row[0], []).append(row)
     conn.insert_many("problem_events", EVENT_COLUMNS, events)
     return len(events)
 
@@ -691,13 +694,17 @@ def replay(conn: Any, *, where: str = "", params: Sequence[Any] = ()) -> dict[st
     """Every problem (optionally filtered on `problems p`) with its events folded, in order."""
     clause = f" WHERE {where}" if where else ""
     states: dict[str, ProblemState] = {}
+    periods: dict[Any, Period] = {}  # each stored month read once
     for row in conn.execute(
         "SELECT p.id, p.workbook_id, p.code, p.section_code, p.text, p.site_code, p.site_name,"
         f" p.region, p.period, p.standard_id FROM problems p{clause} ORDER BY p.period,"
         " p.site_code, p.code",
         tuple(params),
     ):
-        states[row[0]] = ProblemState(*row[:8], stored_period(row[8]), row[9])
+        period = periods.get(row[8])
+        if period is None:
+            period = periods[row[8]] = stored_period(row[8])
+        states[row[0]] = ProblemState(*row[:8], period, row[9])
     if not states:
         return states
     events = conn.execute(
