@@ -185,6 +185,10 @@ class _Tail:
     def arrived(self, result: WorkbookResult, packed: bytes) -> None:
         from audit_xls.grading.grade import result_mark
 
+        if not self.marks:
+            # at the first result, what the summary is written with (xlsxwriter, ~30 ms of
+            # CPU) is imported while the readers read, not after the last result
+            import audit_xls.outputs.summary  # noqa: F401
         self.marks[id(result)] = result_mark(result)
         if self.history is not None:
             self.packed[id(result)] = packed  # the reader's bytes, kept as they came

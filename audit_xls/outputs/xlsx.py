@@ -27,6 +27,7 @@ from xlsxwriter.worksheet import (
     CellDatetimeTuple,
     CellNumberTuple,
     CellStringTuple,
+    RowInfo,
     Worksheet,
 )
 
@@ -185,6 +186,18 @@ class TableSheet(Worksheet):
             if table.get("autofilter"):
                 table["autofilter"] = table["a_range"]
         return result
+
+    def set_row(self, row, height=None, cell_format=None, options=None):  # type: ignore[override]
+        """xlsxwriter's set_row; for a plain row's height alone (a wrapped text's rows), what
+        set_row_pixels stores, without its checks (the row is stored, so within the sheet)."""
+        if height is None or height == 0 or cell_format is not None or options:
+            return super().set_row(row, height, cell_format, options)
+        if row not in self._plain:
+            return super().set_row(row, height, cell_format, options)
+        pixels = int(height * 4.0 / 3.0 + 0.5)
+        self.row_info[row] = RowInfo(height=pixels)
+        self.row_sizes[row] = [pixels, False]  # where pictures and charts are anchored
+        return 0
 
     def _materialize(self, row: int) -> None:
         """A plain row as xlsxwriter's cells, under any cell written over it since."""
