@@ -107,13 +107,16 @@ _ROOT = re.compile(
 # reads, and for a part cut short).
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 _AFTER_NAME = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v", b"/", b">")  # _ROOT's [\s/>]
-_NAME = rb"[A-Za-z_][\w.:-]*"
+# Possessive repeats (*+, ++): each repeat stops at a character it cannot take, which the
+# next part must start with, so giving some back never matches more; the regex engine then
+# keeps no state to backtrack (about a third of its time here).
+_NAME = rb"[A-Za-z_][\w.:-]*+"
 _REF = rb"&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});"
-_VALUE = rb'"[^"<>&]*(?:' + _REF + rb'[^"<>&]*)*"'
-_TEXT = rb"[^<&]*(?:" + _REF + rb"[^<&]*)*"
+_VALUE = rb'"[^"<>&]*+(?:' + _REF + rb'[^"<>&]*+)*+"'
+_TEXT = rb"[^<&]*+(?:" + _REF + rb"[^<&]*+)*+"
 _PLAIN_TAGS = re.compile(
-    _TEXT + rb"(?:<(?:/" + _NAME + rb"\s*|" + _NAME + rb"(?:\s+" + _NAME + rb"\s*=\s*" + _VALUE
-    + rb")*\s*/?)>" + _TEXT + rb")*"
+    _TEXT + rb"(?:<(?:/" + _NAME + rb"\s*+|" + _NAME + rb"(?:\s++" + _NAME + rb"\s*+=\s*+"
+    + _VALUE + rb")*+\s*+/?)>" + _TEXT + rb")*+"
 )  # fmt: skip
 _SHEET_TAG = re.compile(rb"<sheet[\s/>]")
 
