@@ -38,10 +38,12 @@ from xml.parsers import expat
 #   closing itself, of a type calamine reads (it changes nothing): its reference only;
 #   any other with content: the whole cell but its "<" (5), read again by _CELL: at most one
 #   formula and one value or one inline string (`<c ...></c>` matches and is refused when read).
-# A row's start tag is whole (6: its number).
+# A row's start tag is whole (6: its number), with the previous row's end tag when right
+# before it (a match of its own costs the regex engine more than the tag's characters);
+# other row end tags are left between matches and counted on their own.
 # Every "<" of sheetData is counted in these: a match holds no "<" that could start another
-# (only `<c r="`, `<row r="` and `</row>` start one), so they never overlap, and one "<" left
-# over is a shape this does not read. Few groups: each costs every match.
+# (only `<c r="` and `<row r="` or `</row><row r="` start one), so they never overlap, and one
+# "<" left over is a shape this does not read. Few groups: each costs every match.
 _CELL_REF = rb"([A-Z]{1,3}[1-9][0-9]{0,6})"
 _STYLE = rb'(?: s="[0-9]{1,9}"|)'
 _CELL_FORMULA = rb"<f>[^<]*</f>|<f [^<>]*/>|<f [^<>]*>[^<]*</f>"
@@ -61,8 +63,7 @@ _TAG = re.compile(
     rb'|(c r="[A-Z]{1,3}[1-9][0-9]{0,6}"' + _STYLE + rb'(?: t="[a-zA-Z]{1,9}"|)>'
     rb"(?:" + _CELL_FORMULA + rb"|)"
     rb"(?:" + _CELL_VALUE + rb"|" + _CELL_INLINE + rb"[^<]*</t></is>|)</c>)"
-    rb'|row r="([1-9][0-9]{0,6})"' + _ROW_ATTRIBUTES + rb">"
-    rb"|/row>)"
+    rb'|(?:/row><|)row r="([1-9][0-9]{0,6})"' + _ROW_ATTRIBUTES + rb">)"
 )  # fmt: skip
 # a cell with content, as _TAG found it: reference, style, type attribute, formula, value,
 # inline string's opening (<is><t>) and text
@@ -592,10 +593,12 @@ def sheet(
     joined = b"".join(contents)
     cells = _CELL.findall(joined)
     # every "<" read: four in a shared string cell, six in a plain inline string's and in a
-    # formula's without its value, one in a cell closing itself or a row tag, one before any
-    # other cell with content and those in it
+    # formula's without its value, one in a cell closing itself or a row's start tag, one
+    # before any other cell with content and those in it, one in each row's end tag (with the
+    # next row's start tag or alone: then nothing else is left between matches)
     seen = len(found) + 3 * string_cells + 5 * (len(texts) + len(formula_refs))
-    if len(cells) != len(contents) or seen + joined.count(b"<") != xml.count(b"<", start, end):
+    seen += joined.count(b"<") + xml.count(b"</row>", start, end)
+    if len(cells) != len(contents) or seen != xml.count(b"<", start, end):
         raise Unusual  # something else in sheetData
     if texts:
         for at, decoded in zip(text_at, _inline_texts(texts), strict=True):
