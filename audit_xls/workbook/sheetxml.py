@@ -558,9 +558,9 @@ def sheet(
     if indexed is None:
         indexed = by_index_of(strings)
     # One loop over the tags in document order, so that of a cell given twice the last value
-    # wins, as in calamine: shared strings and plain inline strings go straight to places and
-    # items (their texts decoded together below), the rarer cells are noted for after.
-    places: list[tuple[int, int]] = []
+    # wins, as in calamine: shared strings and plain inline strings go straight to their
+    # references and items (texts decoded together below), the rarer cells are noted for after.
+    valued: list[bytes] = []  # the references of the cells with a value, in order
     items: list[Any] = []
     texts: list[bytes] = []  # plain inline strings' texts, and where each is in items
     text_at: list[int] = []
@@ -570,7 +570,7 @@ def sheet(
     top = 0  # the highest row tag's number
     for ref, index, raw, formula, content, number in found:
         if index:
-            places.append(_PLACE[ref])
+            valued.append(ref)
             try:
                 items.append(indexed[index])
             except KeyError:  # an index spelled otherwise ("012"), or past the table
@@ -582,13 +582,14 @@ def sheet(
         elif raw:
             texts.append(raw)
             text_at.append(len(items))
-            places.append(_PLACE[ref])
+            valued.append(ref)
             items.append(raw)
         elif formula:
             formula_refs.append(ref)
         elif content:
             content_at.append(len(items))
             contents.append(content)
+    places = list(map(_PLACE.__getitem__, valued))  # at C speed, not in the loop
     string_cells = len(items) - len(texts)
     joined = b"".join(contents)
     cells = _CELL.findall(joined)
