@@ -347,6 +347,42 @@ def test_row_attributes_read_alike(filled, monkeypatch, attributes, quick_expect
     assert used is quick_expected
 
 
+# End tags calamine reads with no tag open: it fails the sheet ("close tag ... does not match
+# any open tag") on one past the root's, reading to the merges or, in a sheet without them (the
+# manifest), to the end; the quick path read these (the second row end tag in a row, an end tag
+# before sheetData), so now declines every end tag around sheetData not closing what it opened
+# and rows other than one after another.
+UNOPENED_END_TAGS = {
+    "a row end tag twice": (b'</row><row r="4"', b'</row></row><row r="4"'),
+    "every row end tag twice": (b"</row>", b"</row></row>"),
+    "a row end tag first": (b"<sheetData><row", b"<sheetData></row><row"),
+    "a row closing itself, then a row end tag": (
+        b'</row><row r="4"',
+        b'</row><row r="3"/></row><row r="4"',
+    ),
+    "two rows closing themselves": (
+        b'</row><row r="4"',
+        b'</row><row r="3"/></row><row r="3"/></row><row r="4"',
+    ),
+    "an end tag before sheetData": (b"<sheetData>", b"</sheetFormatPr><sheetData>"),
+    "two end tags before sheetData": (b"<sheetData>", b"</a></b><sheetData>"),
+    "two end tags after sheetData": (b"</sheetData>", b"</sheetData></x></y>"),
+    "an end tag before the root's": (b"</worksheet>", b"</x></worksheet>"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNOPENED_END_TAGS))
+@pytest.mark.parametrize("sheet", [COVER_PART, CHECKLIST_PART, "xl/worksheets/sheet5.xml"])
+def test_end_tags_with_no_tag_open_read_alike(built, monkeypatch, sheet, name):
+    old, new = UNOPENED_END_TAGS[name]
+    data = edit(built, sheet, lambda xml: xml.replace(old, new, 1 if old != b"</row>" else -1))
+    quick, slow, used = both(data, monkeypatch)
+    assert quick == slow
+    assert not used or (
+        name == "an end tag before the root's" and sheet != "xl/worksheets/sheet5.xml"
+    )
+
+
 def test_rows_out_of_order_read_alike(filled, built, monkeypatch):
     def swapped(xml: bytes) -> bytes:
         rows = re.findall(rb"<row .*?</row>", xml)

@@ -55,6 +55,9 @@ _CELL_INLINE = rb'<is><t(?: xml:space="preserve")?>'  # then the text and </t></
 _ROW_ATTRIBUTES = rb"[\t\n\r !#-&(-;=?-~]*"
 for _ in range(16):
     _ROW_ATTRIBUTES = rb'[\t\n\r !#-&(-;=?-~]*(?:"[\t\n\r !#-;=?-~]*"' + _ROW_ATTRIBUTES + rb"|)"
+# not a row closing itself: calamine's reading of the row end tags after it is not this one's
+# (see _rows_closed), so such a sheet is left to calamine
+_ROW_ATTRIBUTES += rb"(?<!/)"
 _TAG = re.compile(
     rb'<(?:c r="' + _CELL_REF + rb'"' + _STYLE + rb'(?: t="s"><v>([0-9]{1,9})</v></c>'
     rb'| t="inlineStr"><is><t>([^<]+)</t></is></c>'
@@ -553,6 +556,7 @@ def sheet(
     # after sheetData calamine reads up to the merges, or to the end when there are none
     merges = xml.find(b"<mergeCells", after)
     _plain(xml, after, merges if merges >= 0 else len(xml))
+    _closes_opened(xml, root, opening, after, merges if merges >= 0 else len(xml))
     out = Sheet([], merged=merged(xml, opening, after))  # calamine reads (and refuses) them
     found = _TAG.findall(xml, start, end)
     if indexed is None:
@@ -598,9 +602,11 @@ def sheet(
     # before any other cell with content and those in it, one in each row's end tag (with the
     # next row's start tag or alone: then nothing else is left between matches)
     seen = len(found) + 3 * string_cells + 5 * (len(texts) + len(formula_refs))
-    seen += joined.count(b"<") + xml.count(b"</row>", start, end)
+    ends = xml.count(b"</row>", start, end)
+    seen += joined.count(b"<") + ends
     if len(cells) != len(contents) or seen != xml.count(b"<", start, end):
         raise Unusual  # something else in sheetData
+    _rows_closed(xml, start, end, ends)
     if texts:
         for at, decoded in zip(text_at, _inline_texts(texts), strict=True):
             items[at] = decoded
@@ -636,6 +642,32 @@ def sheet(
     out.string_cells = string_cells + reading.string_cells
     out.lowest = reading.lowest
     return out
+
+
+def _closes_opened(xml: bytes, root: int, opening: int, after: int, stop: int) -> None:
+    """Unusual unless each end tag calamine reads around sheetData closes a tag opened before
+    it: calamine fails a sheet on an end tag with no tag open (quick-xml: "close tag ... does
+    not match any open tag"), reading to the merges, or to the end when there are none. Asked
+    of expat, stricter (end tags must name their start tags), sheetData's content left out."""
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(xml[root:opening] + b"<sheetData/>" + xml[after:stop], False)
+    except expat.ExpatError:
+        raise Unusual from None
+
+
+def _rows_closed(xml: bytes, start: int, end: int, ends: int) -> None:
+    """Unusual unless each row end tag in sheetData (from `start` to `end`, every "<" of it
+    accounted for) closes a row opened before it, as calamine needs (see _closes_opened): read
+    here in the usual shape only, the rows one after another from sheetData's start to its
+    end, each ended right before the next starts (rows closing themselves are not read).
+    `ends`: how many row end tags there are."""
+    if ends and (
+        ends != xml.count(b'</row><row r="', start, end) + 1
+        or not xml.startswith(b'<row r="', start)
+        or not xml.endswith(b"</row>", start, end)
+    ):
+        raise Unusual
 
 
 def _shared_by_number(strings: list[str], index: bytes) -> str:
