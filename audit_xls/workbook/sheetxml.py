@@ -21,6 +21,7 @@ next (the column letters' numbers are remembered: a parse of fixed syntax).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -111,6 +112,16 @@ _ROOT = re.compile(
 # reads, and for a part cut short).
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 _AFTER_NAME = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v", b"/", b">")  # _ROOT's [\s/>]
+
+
+def _possessive(pattern: bytes) -> re.Pattern[bytes]:
+    """The pattern compiled with its possessive repeats; before Python 3.11 (no such syntax,
+    re.error "multiple repeat") with the same repeats greedy: the same matches, only slower."""
+    if sys.version_info < (3, 11):
+        pattern = pattern.replace(b"*+", b"*").replace(b"++", b"+")
+    return re.compile(pattern)
+
+
 # Possessive repeats (*+, ++): each repeat stops at a character it cannot take, which the
 # next part must start with, so giving some back never matches more; the regex engine then
 # keeps no state to backtrack (about a third of its time here).
@@ -118,7 +129,7 @@ _NAME = rb"[A-Za-z_][\w.:-]*+"
 _REF = rb"&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});"
 _VALUE = rb'"[^"<>&]*+(?:' + _REF + rb'[^"<>&]*+)*+"'
 _TEXT = rb"[^<&]*+(?:" + _REF + rb"[^<&]*+)*+"
-_PLAIN_TAGS = re.compile(
+_PLAIN_TAGS = _possessive(
     _TEXT + rb"(?:<(?:/" + _NAME + rb"\s*+|" + _NAME + rb"(?:\s++" + _NAME + rb"\s*+=\s*+"
     + _VALUE + rb")*+\s*+/?)>" + _TEXT + rb")*+"
 )  # fmt: skip
