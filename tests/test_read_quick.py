@@ -516,3 +516,24 @@ def test_libreoffice_saved_xlsx_reads_alike(filled, tmp_path, monkeypatch):
     (saved,) = convert([source], "xlsx:Calc MS Excel 2007 XML", tmp_path / "saved")
     quick, slow, _used = both(saved.read_bytes(), monkeypatch)
     assert quick == slow
+
+
+PLAIN_TAG_SOUPS = [b"", b"a&amp;b", b"<a>", b"<a/>", b'<a b="1" c = "x&lt;"/>text', b"</a >",
+                   b"<a b=1>", b'<a b="<">', b"<a\n b='1'>", b"&bogus;", b"<:a>", b"<a b>",
+                   b'<a b="1"c="2">', b"<!-- c -->", b"<?pi?>", b"<![CDATA[x]]>", b"<a  />"]  # fmt: skip
+
+
+def test_plain_tags_match_alike_with_and_without_possessive_repeats(built):
+    """Python 3.10 compiles _PLAIN_TAGS with its possessive repeats (3.11+) greedy
+    (sheetxml._possessive): it must match the same."""
+    greedy = sheetxml._PLAIN_TAGS.pattern.replace(b"*+", b"*").replace(b"++", b"+")
+    plain = re.compile(greedy)
+    assert b"*+" not in plain.pattern and b"++" not in plain.pattern
+    with zipfile.ZipFile(io.BytesIO(built)) as archive:
+        parts = [archive.read(name) for name in archive.namelist()]
+    soups = PLAIN_TAG_SOUPS + [a + b for a in PLAIN_TAG_SOUPS for b in PLAIN_TAG_SOUPS]
+    for text in parts + soups:
+        body = text.split(b"?>", 1)[-1]  # past an XML declaration
+        expected = plain.fullmatch(body) is not None
+        assert (sheetxml._PLAIN_TAGS.fullmatch(body) is not None) == expected, body[:80]
+    assert sum(plain.fullmatch(t) is not None for t in soups) > len(soups) // 10
