@@ -7,7 +7,8 @@ narrow on purpose: every cell spelled `<c r="B4" s="3" t="s">` (attributes in th
 no prefix), its content one formula, one value or one inline string without markup, shared
 strings without rich text, texts without `_xHHHH_` escapes or carriage returns (by
 reference too: calamine trims after resolving), numbers in plain decimal spelling, number
-formats of a short known list declared in the one <numFmts> before <cellXfs>; each part
+formats of a short known list declared in the one <numFmts> before <cellXfs>; the rows one
+after another, none closing itself, no end tag closing nothing; each part
 opening with its root element unprefixed, and no markup hidden from a search (quoted in an
 attribute, in a comment) where one is made (tests/test_read_quick_fuzz.py names each shape
 that once read otherwise). Anything else returns None,
