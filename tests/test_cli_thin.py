@@ -81,20 +81,28 @@ def test_recheck_rows_word_the_reply_in_the_workbooks_language() -> None:
     assert items_for([state])[0].reply == items_for([state], "zh")[0].reply
 
 
-def test_run_grade_is_the_whole_run_without_the_cli(tmp_path: Path) -> None:
-    """grade's orchestration is a library call: outputs written, the account and the exit
-    code returned for the CLI to print."""
+def _standards_and_returns(tmp_path: Path, codes: tuple[str, ...] = ("P001",)) -> tuple[Path, Path]:
+    """A standards folder with the mini standard, and a returns folder with one return of it
+    per site code, every criterion 符合."""
     from returns import fill, issue, mini_standard
-
-    from audit_xls.grading.run import run_grade
 
     standards = tmp_path / "standards"
     standards.mkdir()
     standard = mini_standard(standards)
     returns = tmp_path / "returns"
     returns.mkdir()
-    book = issue(standard, "P001", "滨江花园", "华东")
-    (returns / "P001.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    for code in codes:
+        book = issue(standard, code, "滨江花园", "华东")
+        (returns / f"{code}.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    return standards, returns
+
+
+def test_run_grade_is_the_whole_run_without_the_cli(tmp_path: Path) -> None:
+    """grade's orchestration is a library call: outputs written, the account and the exit
+    code returned for the CLI to print."""
+    from audit_xls.grading.run import run_grade
+
+    standards, returns = _standards_and_returns(tmp_path)
     out, csv = tmp_path / "s.xlsx", tmp_path / "r.csv"
     outcome = run_grade(
         str(returns), str(out), standards_dir=str(standards), csv_path=str(csv),
@@ -122,18 +130,10 @@ def test_run_grade_pauses_the_cycle_collector_and_gives_it_back(
     also when the run fails."""
     import gc
 
-    from returns import fill, issue, mini_standard
-
     from audit_xls.grading import run
     from audit_xls.outputs import summary
 
-    standards = tmp_path / "standards"
-    standards.mkdir()
-    standard = mini_standard(standards)
-    returns = tmp_path / "returns"
-    returns.mkdir()
-    book = issue(standard, "P001", "滨江花园", "华东")
-    (returns / "P001.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    standards, returns = _standards_and_returns(tmp_path)
     seen = []
     real = summary.write_summary
 
@@ -176,15 +176,7 @@ def test_grades_own_process_imports_neither_the_history_first_nor_the_reader(
     import subprocess
     import sys
 
-    from returns import fill, issue, mini_standard
-
-    standards = tmp_path / "standards"
-    standards.mkdir()
-    standard = mini_standard(standards)
-    returns = tmp_path / "returns"
-    returns.mkdir()
-    book = issue(standard, "P001", "滨江花园", "华东")
-    (returns / "P001.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    standards, returns = _standards_and_returns(tmp_path)
     script = f"""
 import sys
 if __name__ == "__main__":  # (a reader runs this file again, as __mp_main__)
@@ -244,19 +236,10 @@ def test_run_grade_tail_keeps_its_order_of_effect(tmp_path: Path, jobs: int) -> 
     CSV and records nothing; a CSV that cannot be written records nothing."""
     import sqlite3
 
-    from returns import fill, issue, mini_standard
-
     from audit_xls.grading.run import run_grade
     from audit_xls.outputs.shared import ReportError
 
-    standards = tmp_path / "standards"
-    standards.mkdir()
-    standard = mini_standard(standards)
-    returns = tmp_path / "returns"
-    returns.mkdir()
-    for code in ("P001", "P002"):
-        book = issue(standard, code, "滨江花园", "华东")
-        (returns / f"{code}.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    standards, returns = _standards_and_returns(tmp_path, ("P001", "P002"))
     history = tmp_path / "h.sqlite"
 
     def recorded() -> int:
@@ -296,7 +279,6 @@ def test_run_grade_records_the_history_itself_when_that_reader_dies(
     import sqlite3
 
     import pool_work
-    from returns import fill, issue, mini_standard
 
     from audit_xls.grading.pool import ReaderPool
     from audit_xls.grading.run import run_grade
@@ -307,13 +289,7 @@ def test_run_grade_records_the_history_itself_when_that_reader_dies(
         return real_call(self, pool_work.task, "exit")
 
     monkeypatch.setattr(ReaderPool, "call", dying)
-    standards = tmp_path / "standards"
-    standards.mkdir()
-    standard = mini_standard(standards)
-    returns = tmp_path / "returns"
-    returns.mkdir()
-    book = issue(standard, "P001", "滨江花园", "华东")
-    (returns / "P001.xlsx").write_bytes(fill(book, standard, {}, default=("符合", None)))
+    standards, returns = _standards_and_returns(tmp_path)
     history = tmp_path / "h.sqlite"
     outcome = run_grade(
         str(returns), str(tmp_path / "s.xlsx"), standards_dir=str(standards),
