@@ -690,6 +690,9 @@ def _shared_by_number(strings: list[str], index: bytes) -> str:
         raise Unusual from None
 
 
+_NO_CELL = object()  # _Cells.read: a cell with content but no value
+
+
 class _Cells:
     """What the rarer cells of a sheet add beside their values: the extent of those with
     content but no value, their formulas and errors, and the lowest number read."""
@@ -734,21 +737,17 @@ class _Cells:
                     value = value[3:-4]
                 if kind == b"" or kind == b"n":
                     if not value:
-                        if place[0] > empty_row:
-                            empty_row = place[0]
-                        if place[1] > empty_col:
-                            empty_col = place[1]
-                        out.append(None)
-                        continue  # an empty value: no cell
-                    if not value.isdigit() and _NUMBER.fullmatch(value) is None:
+                        item = _NO_CELL  # an empty value
+                    elif not value.isdigit() and _NUMBER.fullmatch(value) is None:
                         raise Unusual
-                    item = float(value)
-                    if item < lowest:
-                        lowest = item
-                    if kind_of(style or b"0") == DATE:
-                        if not (item.is_integer() and _FIRST_SERIAL <= item <= _LAST_SERIAL):
-                            raise Unusual
-                        item = date.fromordinal(_EPOCH + int(item))
+                    else:
+                        item = float(value)
+                        if item < lowest:
+                            lowest = item
+                        if kind_of(style or b"0") == DATE:
+                            if not (item.is_integer() and _FIRST_SERIAL <= item <= _LAST_SERIAL):
+                                raise Unusual
+                            item = date.fromordinal(_EPOCH + int(item))
                 elif kind == b"s":
                     if not value.isdigit() or int(value) >= count:
                         raise Unusual
@@ -767,14 +766,9 @@ class _Cells:
                     if value and value not in _ERRORS:
                         raise Unusual  # calamine refuses the file for another error's text
                     errors[place] = value.decode() or "#N/A"
-                    if not value:
-                        if place[0] > empty_row:
-                            empty_row = place[0]
-                        if place[1] > empty_col:
-                            empty_col = place[1]
-                        out.append(None)
-                        continue  # an error without its text: no cell
-                    item = ""  # calamine reads an error as ""; read.py puts its text back
+                    # calamine reads an error as "" (read.py puts its text back); one without
+                    # its text is no cell
+                    item = "" if value else _NO_CELL
                 else:
                     raise Unusual  # a <v> in an inline string cell
             elif opening:
@@ -785,15 +779,17 @@ class _Cells:
             elif formula:
                 if kind == b"e":
                     errors[place] = "#N/A"
+                item = _NO_CELL  # a formula without a cached value
+            else:
+                raise Unusual  # <c ...></c>: not the usual shape
+            if item is _NO_CELL:  # content but no value: in the extent, not in the grid
                 if place[0] > empty_row:
                     empty_row = place[0]
                 if place[1] > empty_col:
                     empty_col = place[1]
                 out.append(None)
-                continue  # a formula without a cached value: no cell
             else:
-                raise Unusual  # <c ...></c>: not the usual shape
-            out.append((place, item))
+                out.append((place, item))
         if inlines:
             texts = _inline_texts([raw for _, raw, _ in inlines], [kept for _, _, kept in inlines])
             for (at, _, _), found in zip(inlines, texts, strict=True):
