@@ -24,8 +24,18 @@ def failing_warm() -> None:
     raise ImportError("no such module")
 
 
-def work(state: dict, item: tuple) -> tuple[str, object]:
+class EndsWhenSent:
+    """A result whose pickling ends the process: the worker dies between items, its chunk
+    read but not sent."""
+
+    def __reduce__(self):
+        os._exit(3)
+
+
+def work(state: dict, item: tuple) -> object:
     kind = item[0]
+    if kind == "ends_when_sent":
+        return EndsWhenSent()
     if kind == "warmed":
         return ("warmed", list(WARMED))
     if kind == "abort":

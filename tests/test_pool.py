@@ -52,6 +52,30 @@ def test_every_item_done_in_order_whatever_kills_a_worker(readers, jobs):
     assert pool.started == jobs + 3
 
 
+def test_results_a_dead_worker_had_not_sent_are_read_again_and_a_death_between_items_blames_at_most_one(
+    readers,
+):
+    """Results come back a chunk at a time: a worker that dies on an item leaves that item
+    failed and the items of its chunk it had read before are read again. One that dies between
+    items (here: while sending) blames none, and its items are sent again; dying so again, the
+    first of them is blamed, so no batch can loop."""
+    pool = readers(1, seconds=30)
+    items = [("ok", i) for i in range(8)] + [("ends_when_sent",), ("ok", 9)]
+    assert pool.map({"factor": 10}, items, pool_work.failed) == [
+        *[("ok", i * 10) for i in range(8)],
+        (READER_FAILED, "reader process ended with exit code 3"),
+        ("ok", 90),
+    ]
+    assert pool.started == 3  # died while sending twice: sent again once, then blamed
+    pool = readers(1, seconds=30)
+    items = [("ok", i) for i in range(40)]
+    items[5] = ("exit",)  # the first chunk is 0 to 9: 0 to 4 were read, not sent
+    results = pool.map({"factor": 10}, items, pool_work.failed)
+    assert results[5] == (READER_FAILED, "reader process ended with exit code 3")
+    assert results[:5] + results[6:] == [("ok", i * 10) for i in range(40) if i != 5]
+    assert pool.started == 2
+
+
 def test_an_item_over_the_time_limit_is_stopped_and_the_rest_retried(readers):
     pool = readers(1, seconds=1.0)
     results = run(pool, [("ok", 1), ("sleep", 30), ("ok", 2), ("ok", 3)])

@@ -5,16 +5,20 @@ returned file is read in a worker, never in the process that holds the batch (sa
 worker has a memory ceiling (an address-space limit on POSIX, a Job Object memory limit on
 Windows) and each file a time limit. A worker that dies (a Rust abort, a segfault, the memory
 ceiling), or is stopped because a file took too long, is replaced: the file it was reading
-comes back as a failure with a clear code, the files of its chunk not yet done are sent again,
-and the batch goes on. A Rust panic (`pyo3_runtime.PanicException`, a `BaseException`) is
-caught inside the worker and reported the same way without losing the process.
+comes back as a failure with a clear code, the other files of its chunks (not read yet, or read
+and not yet sent back) are sent to a worker again, and the batch goes on. A Rust panic
+(`pyo3_runtime.PanicException`, a `BaseException`) is caught inside the worker and reported
+the same way without losing the process.
 
 The pool uses only "spawn"-safe means (no fork semantics, so it behaves the same on
 Windows): workers are started by `multiprocessing`'s spawn context, receive their set-up as
-pickled data, and talk to the parent over one pipe each. Work is sent in chunks; results come
-back one message per file, so the parent always knows which file a worker was reading. The
-pool lives for the process and is reused by later batches (a worker's state is set up again
-when the batch's configuration differs): no process is started per file or per batch.
+pickled data, and talk to the parent over one pipe each. Work is sent in chunks, and a chunk's
+results come back in one message. Which item a worker is on is in a shared slot that it writes
+before and after each item (a `multiprocessing` shared value passed at spawn, the same on
+Windows), so the parent knows which file a dead or stalled worker was reading without a
+message per file. The pool lives for the process and is reused by later batches (a worker's
+state is set up again when the batch's configuration differs): no process is started per file
+or per batch.
 
 `jobs=0` (library only, not the CLI) runs the work in the calling process: for debugging and
 profiling; it isolates nothing.
@@ -36,6 +40,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 # Environment overrides of the limits (megabytes of address space, seconds per file).
@@ -205,9 +210,13 @@ def _quiet_worker() -> None:
 
 
 def _worker_main(
-    conn: Connection, limits: Limits, setup: Setup, work: Work, warm: Warm | None = None
+    conn: Connection, slot: Any, limits: Limits, setup: Setup, work: Work, warm: Warm | None = None
 ) -> None:
-    """A worker's life: set up per configuration, then items one by one, one reply each."""
+    """A worker's life: set up per configuration, then chunks of items, one reply a chunk.
+
+    Before each item it writes 2 * index into `slot`, after it 2 * index + 1: a worker that
+    dies or stalls was reading the item its slot names with an even number, and one whose slot
+    is odd was between items (see ReaderPool._culprit)."""
     _quiet_worker()
     limit_memory(limits.memory_mb)
     state: Any = None
@@ -237,21 +246,37 @@ def _worker_main(
                 continue
             conn.send(("configured", token))
         elif kind == "chunk":
+            replies: list[tuple[bool, Any]] = []
             for index, item in message[1]:
+                slot.value = 2 * index  # reading it
                 try:
-                    reply = ("done", index, work(state, item))
+                    replies.append((True, work(state, item)))
                 except BaseException as error:  # a Rust panic is a BaseException
-                    reply = ("failed", index, _describe(error))
-                try:
-                    conn.send(reply)
-                except (pickle.PicklingError, TypeError, AttributeError) as error:
-                    conn.send(("failed", index, _describe(error)))
+                    replies.append((False, _describe(error)))
+                slot.value = 2 * index + 1  # done with it
+            conn.send_bytes(_chunk_reply(message[1][0][0], replies))
         elif kind == "call":  # the caller's task, conversing over this pipe (ReaderPool.call)
             try:
                 message[1](conn, message[2])
             except BaseException as error:
                 with contextlib.suppress(Exception):
                     conn.send(("call_failed", _describe(error)))
+
+
+def _chunk_reply(first: int, replies: list[tuple[bool, Any]]) -> bytes:
+    """A chunk's results pickled as one message; a result that cannot be pickled fails alone."""
+    try:
+        return ForkingPickler.dumps(("chunk", first, replies))
+    except Exception:
+        pass
+    kept = []
+    for reply in replies:
+        try:
+            ForkingPickler.dumps(reply)
+        except Exception as error:
+            reply = (False, _describe(error))
+        kept.append(reply)
+    return ForkingPickler.dumps(("chunk", first, kept))
 
 
 def _describe(error: BaseException) -> str:
@@ -266,13 +291,24 @@ def _describe(error: BaseException) -> str:
 class _Worker:
     process: Any  # multiprocessing.Process of the spawn context
     conn: Connection
+    slot: Any  # a shared int: 2 * the item it reads, + 1 once done with it (see _worker_main)
     token: Any = None  # the configuration it holds
     busy: deque | None = None  # indices sent and not answered, in the order it reads them
-    since: float = 0.0  # when it started the item at the head of `busy`
+    chunks: deque | None = None  # the sizes of the chunks sent and not answered
+    since: float = 0.0  # when the parent last saw it move on (a reply, its slot changed)
+    seen: int = -1  # its slot as the parent last saw it
     ready: bool = False  # it said "ready" (launched workers boot while the caller goes on)
 
     def __post_init__(self) -> None:
         self.busy = deque()
+        self.chunks = deque()
+
+    def moved(self, now: float) -> None:
+        """Its clock restarts when its slot changed since the parent last looked."""
+        value = self.slot.value
+        if value != self.seen:
+            self.seen = value
+            self.since = now
 
 
 class ReaderPool:
@@ -299,16 +335,17 @@ class ReaderPool:
     def _launch(self) -> _Worker:
         """Start a worker process without waiting for it (it answers "ready" once booted)."""
         parent, child = self.context.Pipe(duplex=True)
+        slot = self.context.RawValue("q", -1)
         process = self.context.Process(
             target=_worker_main,
-            args=(child, self.limits, self.setup, self.work, self.warm),
+            args=(child, slot, self.limits, self.setup, self.work, self.warm),
             name="audit-xls-reader",
             daemon=True,
         )
         process.start()
         child.close()
         self.started += 1
-        return _Worker(process, parent)
+        return _Worker(process, parent, slot)
 
     def _ready(self, worker: _Worker) -> _Worker:
         """Wait for a launched worker's "ready"; a worker that never says it is stopped."""
@@ -416,11 +453,10 @@ class ReaderPool:
 
     def _run(self, items, results, failed, progress, received=None) -> None:
         total = len(items)
-        size = max(1, min(MAX_CHUNK, total // (self.jobs * 4)))
-        pending: deque[list[int]] = deque(
-            list(range(start, min(start + size, total))) for start in range(0, total, size)
-        )
-        wanted = min(self.jobs, len(pending))
+        # items sent back by a replaced worker, sent again before the others
+        pending: deque[list[int]] = deque()
+        fresh = 0  # the first item not yet sent
+        wanted = min(self.jobs, total)
         alive = [w for w in self.workers if w.process.is_alive()]
         for worker in self.workers:
             if worker not in alive:
@@ -441,13 +477,27 @@ class ReaderPool:
         active = self.workers[:wanted]
         for worker in active:
             worker.busy.clear()
+            worker.chunks.clear()
+            worker.slot.value = worker.seen = -1  # idle: nothing of this batch read yet
         self._configure_all(active)
         done = 0
+        # items sent again after a worker ended between items (no item to blame): a second
+        # time, the first of them is blamed, so that no batch can loop
+        resent: set[int] = set()
+        seconds = self.limits.seconds
 
         def feed(worker: _Worker) -> None:
             # two chunks in flight: the worker never waits for the parent between chunks
-            while pending and len(worker.busy) < 2 * size:
-                chunk = pending.popleft()
+            nonlocal fresh
+            while (pending or fresh < total) and len(worker.chunks) < 2:
+                if pending:
+                    chunk = pending.popleft()
+                else:
+                    # chunks shrink as the batch ends (a quarter of each worker's share of
+                    # what is left, at most MAX_CHUNK): the workers end nearly together
+                    size = max(1, min(MAX_CHUNK, (total - fresh) // (self.jobs * 4)))
+                    chunk = list(range(fresh, min(fresh + size, total)))
+                    fresh += len(chunk)
                 if not worker.busy:
                     worker.since = time.monotonic()
                 try:
@@ -456,6 +506,7 @@ class ReaderPool:
                     pending.appendleft(chunk)
                     return
                 worker.busy.extend(chunk)
+                worker.chunks.append(len(chunk))
 
         def finish(index: int, result: Any) -> None:
             nonlocal done
@@ -465,19 +516,28 @@ class ReaderPool:
                 progress(done, total)
 
         def replace(worker: _Worker, code: str, detail: str) -> _Worker:
-            """The head item failed the worker: report it, resend the rest, start another."""
+            """The worker died or stalled: the item it was reading is reported, the others it
+            held (read but not sent, or not read) are sent again; another worker starts."""
             self._drain(worker, items, finish, failed, received)
             self._stop(worker)
             if worker.busy:
-                head = worker.busy.popleft()
-                finish(head, failed(items[head], code, detail))
-                if worker.busy:
-                    pending.appendleft(list(worker.busy))
-                    worker.busy.clear()
-            fresh = self._start()
-            self._configure(fresh)
-            self.workers[self.workers.index(worker)] = fresh
-            return fresh
+                held = list(worker.busy)
+                worker.busy.clear()
+                worker.chunks.clear()
+                culprit = self._culprit(worker, held)
+                if culprit is None and held[0] in resent:
+                    culprit = held[0]
+                if culprit is None:
+                    resent.update(held)
+                else:
+                    finish(culprit, failed(items[culprit], code, detail))
+                    held.remove(culprit)
+                if held:
+                    pending.appendleft(held)
+            spare = self._start()
+            self._configure(spare)
+            self.workers[self.workers.index(worker)] = spare
+            return spare
 
         for worker in active:
             feed(worker)
@@ -486,37 +546,60 @@ class ReaderPool:
             if not busy:
                 raise PoolError("no reader process holds work, yet results are missing")
             now = time.monotonic()
-            deadline = min(w.since for w in busy) + self.limits.seconds
+            for worker in busy:
+                worker.moved(now)
+            # a worker's slot is looked at on every wake, and at least every eighth of the
+            # limit, so an item is stopped after the limit and at most an eighth more
+            deadline = min(w.since for w in busy) + seconds
             ready = wait(
                 [w.conn for w in busy] + [w.process.sentinel for w in busy],
-                timeout=max(0.0, deadline - now),
+                timeout=max(0.0, min(deadline - now, seconds / 8)),
             )
+            now = time.monotonic()
             for position, worker in enumerate(list(active)):
-                if worker.busy and (worker.conn in ready or worker.process.sentinel in ready):
+                if worker.conn in ready:
                     self._drain(worker, items, finish, failed, received)
-                if not worker.process.is_alive():
-                    worker = replace(worker, READER_FAILED, self._death(worker))
-                elif worker.busy and time.monotonic() - worker.since > self.limits.seconds:
-                    worker = replace(worker, READER_TIMEOUT, f"{self.limits.seconds:g}")
+                if worker.process.sentinel in ready or (
+                    not worker.busy and (pending or fresh < total)
+                ):
+                    if not worker.process.is_alive():
+                        worker = replace(worker, READER_FAILED, self._death(worker))
+                elif worker.busy:
+                    worker.moved(now)
+                    if now - worker.since > seconds:
+                        worker = replace(worker, READER_TIMEOUT, f"{seconds:g}")
                 active[position] = worker
             # every worker with room takes more (and work sent back by a replaced one)
             for worker in active:
                 feed(worker)
+
+    @staticmethod
+    def _culprit(worker: _Worker, held: list[int]) -> int | None:
+        """The item a stopped worker was reading (its slot even and naming one it held), or
+        None when it was between items."""
+        value = worker.slot.value
+        if value >= 0 and value % 2 == 0 and value // 2 in held:
+            return value // 2
+        return None
 
     def _drain(self, worker: _Worker, items, finish, failed, received=None) -> None:
         """Take every reply waiting from `worker` (its pipe may outlive its process)."""
         conn = worker.conn
         try:
             while worker.busy and conn.poll():
-                kind, index, payload = conn.recv()
-                if index != worker.busy[0]:  # replies come in order; anything else is a bug
-                    raise PoolError(f"reply for item {index}, expected {worker.busy[0]}")
-                worker.busy.popleft()
+                kind, first, replies = conn.recv()
+                if kind != "chunk" or first != worker.busy[0] or len(replies) > len(worker.busy):
+                    # replies come in order, a chunk at a time; anything else is a bug
+                    raise PoolError(f"reply for items from {first}, expected {worker.busy[0]}")
                 worker.since = time.monotonic()
-                if kind == "done":
-                    finish(index, payload if received is None else received(payload))
-                else:
-                    finish(index, failed(items[index], READER_FAILED, payload))
+                worker.chunks.popleft()
+                popleft = worker.busy.popleft
+                for ok, payload in replies:
+                    index = popleft()
+                    if ok:
+                        finish(index, payload if received is None else received(payload))
+                    else:
+                        finish(index, failed(items[index], READER_FAILED, payload))
         except (EOFError, OSError):
             pass
 
