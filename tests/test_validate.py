@@ -355,3 +355,41 @@ def test_inexact_inspection_veto_keeps_every_section_out_of_the_formula_check(tm
     # a veto counts no problem points, so an empty count is no warning either
     assert [(d.code, d.cell) for d in validated.diagnostics] == [("answer.label_not_exact", "G15")]
     assert validated.card.inspection_vetoed and validated.card.total == Decimal("0.00")
+
+
+USUAL_AND_UNUSUAL_ROWS = [
+    ("符合", "", ""), ("符合", "", "备注"), ("不适用", "", ""), ("不符合", 2.0, "已拍照"),
+    ("不符合", 99.0, ""), ("不符合", 100.0, ""), ("不符合", 0.0, ""), ("不符合", 1.5, ""),
+    ("不符合", -1.0, ""), ("不符合", float("nan"), ""), ("不符合", float("inf"), ""),
+    ("不符合", "", ""), ("不符合", 3, ""), ("不符合", True, ""), ("不符合", "2", ""),
+    ("符合", 2.0, ""), ("符合", "2", ""), ("符合 ", "", ""), ("不适用", "", None),
+    ("不适用", "", 5.0), ("", "", ""), ("", 2.0, ""), (None, "", ""), (3.0, "", ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("short", [False, True])
+@pytest.mark.parametrize("typed", USUAL_AND_UNUSUAL_ROWS, ids=repr)
+def test_usual_rows_read_as_the_general_path_reads_them(standard, issued, typed, short):
+    """check_answers reads the usual row without the general path's calls: both must give
+    the same answers, messages and score for every shape of row, usual or not."""
+    from audit_xls.workbook.layout import Col, Layout
+    from audit_xls.workbook.template import load_template
+
+    raw = read_workbook(fill(issued, standard, {}, default=ALL_PASS))
+    rows = Layout(standard, load_template("zh")).criterion_rows
+    for row in rows[::2]:  # every other criterion: usual rows around the odd ones
+        cells = raw.grid[row.index]
+        cells[Col.RESULT], cells[Col.POINTS], cells[Col.NOTE] = typed
+        if short:
+            del cells[Col.NOTE :]
+    checker = Checker([standard], lang="zh", standards_folder="standards")
+    quick = checker.check(raw, "P001.xlsx")
+    raw.input_formulas = {(0, 0)}  # a formula outside the input cells: the general path
+    general = checker.check(raw, "P001.xlsx")
+
+    def seen(v: Validated):
+        messages = [(d.code, d.cell, d.message) for d in v.diagnostics]
+        return messages, v.answers, v.card and (v.card.total, v.card.percent, v.card.grade)
+
+    assert seen(quick) == seen(general)
+    assert raw.input_formulas == {(0, 0)}

@@ -438,14 +438,32 @@ class _Run:
         invalid: set[str] = set()
         grid = self.raw.grid
         height = len(grid)
+        exact = choices.exact
         for row in plan.criterion_rows:
             r = row.index
+            values = grid[r] if r < height else ()
+            if not formulas and len(values) > _NOTE:
+                # the usual row, read as below reads it without its calls: a label as listed,
+                # a text note, and no 问题点数 or (with 不符合) a whole number of them
+                typed_result, typed_points, note = values[_RESULT], values[_POINTS], values[_NOTE]
+                result = exact.get(typed_result) if type(typed_result) is str else None
+                if result is not None and type(note) is str:
+                    if result != FAIL and typed_points == "":
+                        answers[row.code] = Answer(result, None, note)
+                        continue
+                    if (
+                        result == FAIL
+                        and type(typed_points) is float
+                        and typed_points.is_integer()
+                        and 0 < typed_points <= MAX_PROBLEM_POINTS
+                    ):
+                        answers[row.code] = Answer(FAIL, int(typed_points), note)
+                        continue
             bad = False
             for col in layout.INPUT_COLS if formulas else ():
                 if (r, int(col)) in formulas:
                     self.add("answer.formula", sheet=self.checklist, cell_name=cell(r, col))
                     bad = True
-            values = grid[r] if r < height else ()
             width = len(values)
             typed_result = values[_RESULT] if width > _RESULT else ""
             result, how = choices.read(typed_result)
