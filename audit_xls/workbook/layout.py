@@ -451,10 +451,13 @@ def manifest_checksum(values: dict[str, str], criterion_rows: tuple[tuple[int, s
     ensure_ascii=False) writes, spelled here with json's own string encoder: half the time
     of json.dumps, and grade checks one for every return."""
     text = ", ".join(
-        [f"[{_json_text(k)}, {_json_text(values.get(k, ''))}]" for k in MANIFEST_KEYS]
+        [f"{key}{_json_text(values.get(k, ''))}]" for k, key in _KEY_TEXTS]
         + [f"[{int(r)}, {_json_text(code)}]" for r, code in criterion_rows]
     )
     return hashlib.sha256(f"[{text}]".encode()).hexdigest()
+
+
+_KEY_TEXTS = tuple((k, f"[{_json_text(k)}, ") for k in MANIFEST_KEYS)  # each pair's fixed half
 
 
 def manifest_grid(values: dict[str, str], layout: Layout) -> list[list[str]]:
