@@ -49,6 +49,25 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         handle.write(data)
 
 
+def link_new(temp: Path, path: Path) -> bool:
+    """Put the finished file `temp` at `path` in one step, unless a file is there already
+    (False; `temp` is the caller's to remove). os.link never replaces a file; where the file
+    system has no hard links, os.rename, which never replaces one on Windows (on POSIX a file
+    made in the instant between the check and the rename would be replaced)."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        return False
+    except OSError:
+        if path.exists():
+            return False
+        try:
+            os.rename(temp, path)
+        except FileExistsError:
+            return False
+    return True
+
+
 def _create_beside(path: Path) -> tuple[int, Path]:
     """A new hidden file in path's folder, created with 0o666 so the umask applies as usual."""
     for _ in range(100):
@@ -78,4 +97,4 @@ def _for_path(error: OSError, path: Path) -> OSError:
     return type(error)(error.errno, error.strerror, str(path))
 
 
-__all__ = ["atomic_open", "atomic_write_bytes"]
+__all__ = ["atomic_open", "atomic_write_bytes", "link_new"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_xls.atomic import atomic_open, atomic_write_bytes
+from audit_xls.atomic import atomic_open, atomic_write_bytes, link_new
 from audit_xls.grading.register import register_path
 from audit_xls.grading.sites import Site
 from audit_xls.standards.loader import save_standard
@@ -76,3 +76,15 @@ def test_an_unwritable_folder_names_the_users_path(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError) as caught:
         atomic_write_bytes(path, b"x")
     assert caught.value.filename == str(path)
+
+
+def test_link_new_puts_a_file_in_place_but_never_over_one(tmp_path) -> None:
+    """A new history is put in place so; never over one another program made meanwhile."""
+    temp, path = tmp_path / ".new", tmp_path / "h.sqlite"
+    temp.write_bytes(b"first")
+    assert link_new(temp, path) is True
+    assert path.read_bytes() == b"first"
+    temp.unlink()  # linked: the caller removes its name
+    temp.write_bytes(b"second")
+    assert link_new(temp, path) is False
+    assert path.read_bytes() == b"first"

@@ -22,7 +22,7 @@ from returns import fill, issue, mini_standard
 from test_history import build_history, rows, three_months
 
 from audit_xls.cli import HISTORY_NOT_RECORDED, cli
-from audit_xls.history import backend, store
+from audit_xls.history import backend, store, tools
 from audit_xls.history.store import HistoryError, check_writable, load_history, record_batch
 
 HOLD_LOCK = """
@@ -191,6 +191,38 @@ def test_several_graders_opening_a_new_history_at_once(tmp_path) -> None:
         assert errors == []
         assert rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
         assert rows(path, "SELECT count(*) FROM workbooks") == expected
+
+
+CREATE_SLOWLY = """
+import sys, time
+from audit_xls.history import store
+real = store.migration_script
+def slow(number, dialect):
+    if number == 1:
+        print("migrating", flush=True)
+        time.sleep(60)
+    return real(number, dialect)
+store.migration_script = slow
+with store._connect(sys.argv[1]):
+    pass
+"""
+
+
+def test_a_new_history_killed_while_made_leaves_no_history_file(tmp_path) -> None:
+    """Made beside its path and put there whole: before, a grade killed in this instant left
+    an empty database that `history check` and `monthly` called no history."""
+    path = tmp_path / "h.sqlite"
+    maker = subprocess.Popen([sys.executable, "-c", CREATE_SLOWLY, str(path)],
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert maker.stdout is not None
+    assert maker.stdout.readline().strip() == "migrating"
+    maker.kill()
+    maker.wait()
+    assert not path.exists()
+    assert {p.name.startswith(".h.sqlite.") for p in tmp_path.iterdir()} == {True}  # + journal
+    record_batch(path, three_months()[0])
+    assert tools.check(path).problems == []
+    assert rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
 
 
 # --- read-only files and folders: chmod for a user, the immutable flag for root -------------

@@ -16,6 +16,7 @@ Schema and rules: docs/history.md. In short:
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audit_xls.atomic import link_new
 from audit_xls.gcpause import cycles_not_collected
 from audit_xls.history import DEFAULT_HISTORY_NAME, HISTORY_ENV, backend
 from audit_xls.history.backend import (
@@ -374,6 +376,20 @@ def check_writable(location: str | Path) -> None:
         raise HistoryError.of("history.not_history", path=shown(location), why=exc) from exc
 
 
+def _create_sqlite(path: Path) -> None:
+    """A new SQLite history is made whole beside `path`, then put there in one step (unless
+    another program's is there by then): a grade killed while making it leaves no file that
+    is not yet a history at `path` (tests/test_kill.py)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.new"
+    try:
+        with open_write(temp) as conn:
+            _migrate(conn)
+        link_new(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 @contextmanager
 def _connect(location: str | Path) -> Iterator[Connection]:
     """The writer's connection: creates the SQLite file on first use; migrates the schema."""
@@ -382,6 +398,8 @@ def _connect(location: str | Path) -> Iterator[Connection]:
         raise problem
     with ExitStack() as stack:
         try:
+            if not is_url(location) and not Path(location).exists():
+                _create_sqlite(Path(location))
             conn = stack.enter_context(open_write(location))
         except OSError as exc:  # the folder could not be made
             raise HistoryError.of("history.cannot_open", path=location, error=exc) from exc
