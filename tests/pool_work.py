@@ -63,3 +63,10 @@ def task(conn, payload: str) -> None:
     if payload == "raise":
         raise ValueError("no")
     conn.send(("echo", payload, conn.recv()))
+
+
+def imported(conn, names: list[str]) -> None:
+    """A caller's task: which of these modules this worker has imported."""
+    import sys
+
+    conn.send(("imported", [name for name in names if name in sys.modules]))

@@ -190,3 +190,26 @@ def test_a_task_handed_to_an_idle_worker_talks_or_is_known_dead(readers):
     dying.abandon()
     assert pool.call(pool_work.task, "hello") is None  # no worker up until the next map
     assert run(pool, [("ok", 3)]) == [("ok", 30)]
+
+
+def test_a_reader_grades_without_a_yaml_parser_its_templates_come_parsed(
+    shipped_standard, tmp_path
+):
+    """grade's readers adopt the templates the grading process parsed (sent with their set-up)
+    instead of importing PyYAML and parsing them again, and grade as before."""
+    from datetime import date
+
+    from returns import fill
+
+    from audit_xls.grading import grade, readers
+    from audit_xls.grading.sites import Site
+    from audit_xls.workbook.build import build_workbook
+
+    issued = build_workbook(
+        shipped_standard, Site("T01", "项目", "华东"), "2026-11", issued_on=date(2026, 11, 1)
+    )
+    (tmp_path / "a.xlsx").write_bytes(fill(issued, shipped_standard, {}, default=("符合", None)))
+    batch = grade.grade_returns(tmp_path, [shipped_standard], None, jobs=1)
+    assert [w.status for w in batch.workbooks] == [grade.GRADED]
+    call = readers.tail_pool(1).call(pool_work.imported, ["yaml", "audit_xls.grading.validate"])
+    assert call is not None and call.receive() == ("imported", ["audit_xls.grading.validate"])

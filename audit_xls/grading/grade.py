@@ -34,6 +34,13 @@ from audit_xls.model.results import GRADED, BatchResult, Missing, Photo, Skipped
 from audit_xls.model.score import Answer, CriterionScore, ScoreCard, SectionScore
 from audit_xls.model.standard import Standard
 from audit_xls.workbook.layout import MANIFEST_SHEET, Manifest
+from audit_xls.workbook.template import (
+    DEFAULT_TEMPLATE,
+    Template,
+    TemplateError,
+    adopt,
+    load_template,
+)
 
 # The reader, the checker and the pictures are imported where a file is read (the reader
 # processes): the grading process, which only lists the files and gathers the results, is
@@ -69,7 +76,7 @@ def grade_returns(
     """
     returns = Path(returns)
     config = _Config(tuple(standards), tuple(issued) if issued is not None else None, lang,
-                     standards_folder, photo_spool)  # fmt: skip
+                     standards_folder, photo_spool, _templates(lang))  # fmt: skip
     with open_sources(returns, lang) as sources:
         skipped: list[Skipped] = []
         unread: list[WorkbookResult] = []
@@ -124,11 +131,27 @@ class _Config:
     lang: str
     standards_folder: str
     photo_spool: str = ""  # where readers leave kept pictures (outputs/photos.py)
+    # the workbook templates as parsed here (the usual one and the messages' language): a
+    # reader adopts them rather than import a YAML parser and parse them again (~15 ms each)
+    templates: tuple[Template, ...] = ()
+
+
+def _templates(lang: str) -> tuple[Template, ...]:
+    """The templates a reader will want (the default, which returns name, and `lang`'s, which
+    its messages use), parsed here once, where the messages need them anyway."""
+    out = []
+    for name in dict.fromkeys((DEFAULT_TEMPLATE, lang)):
+        try:
+            out.append(load_template(name))
+        except TemplateError:  # not a template's name: a reader finds out as before
+            continue
+    return tuple(out)
 
 
 def _make_checker(config: _Config) -> Checker:
     from audit_xls.grading.validate import Checker
 
+    adopt(config.templates)
     return Checker(
         config.standards, config.issued, lang=config.lang,
         standards_folder=config.standards_folder, photo_spool=config.photo_spool,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-
-import yaml
 
 from audit_xls import data
 from audit_xls.i18n import Said
@@ -49,8 +48,24 @@ def template_names() -> list[str]:
     )
 
 
+# templates parsed by another process and handed over (adopt)
+_ADOPTED: dict[str, Template] = {}
+
+
+def adopt(templates: Iterable[Template]) -> None:
+    """Templates parsed by another process: load_template gives them rather than reading their
+    files (grade's reader processes get the grading process's, and import no YAML parser)."""
+    for template in templates:
+        _ADOPTED.setdefault(template.name, template)
+
+
 @cache
 def load_template(name: str = DEFAULT_TEMPLATE) -> Template:
+    adopted = _ADOPTED.get(name)
+    if adopted is not None:
+        return adopted
+    import yaml  # here, not at the top: a process given its templates never imports it
+
     path = TEMPLATES_DIR / f"{name}.yaml"
     if not path.is_file():
         raise TemplateError("template.unknown", name=name, names=template_names())
