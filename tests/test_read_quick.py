@@ -383,6 +383,39 @@ def test_end_tags_with_no_tag_open_read_alike(built, monkeypatch, sheet, name):
     )
 
 
+# sheetData's "<" left over once the tags read are counted: row end tags (alone, or taken with
+# the next row's start tag) and anything else, traded one for another; every one declined
+LEFT_OVER = {
+    "a row end tag replaced by another tag": [(b'</row><row r="4"', b'<x/><row r="4"')],
+    "the last row end tag replaced by another tag": [(b"</row></sheetData>", b"<x/></sheetData>")],
+    "the last row end tag missing": [(b"</row></sheetData>", b"</sheetData>")],
+    "a row end tag moved to another row": [
+        (b'</row><row r="4"', b'<row r="4"'),
+        (b'</row><row r="6"', b'</row></row><row r="6"'),
+    ],
+    "a row end tag taken for another tag": [
+        (b'</row><row r="4"', b'<row r="4"'),
+        (b'</row><row r="6"', b'</row><x/><row r="6"'),
+    ],
+    "a row start tag not read after a row end tag": [(b'</row><row r="4"', b'</row><row r="0"')],
+    "another tag for the first row's start tag": [(b'<sheetData><row r="1"', b"<sheetData><x/")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEFT_OVER))
+def test_tags_left_over_in_sheet_data_read_alike(built, monkeypatch, name):
+    def changed(xml: bytes) -> bytes:
+        for old, new in LEFT_OVER[name]:
+            assert old in xml, old
+            xml = xml.replace(old, new, 1)
+        return xml
+
+    data = edit(built, CHECKLIST_PART, changed)
+    quick, slow, used = both(data, monkeypatch)
+    assert quick == slow
+    assert not used
+
+
 def test_rows_out_of_order_read_alike(filled, built, monkeypatch):
     def swapped(xml: bytes) -> bytes:
         rows = re.findall(rb"<row .*?</row>", xml)

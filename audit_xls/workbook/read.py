@@ -227,7 +227,6 @@ def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
         if strings_xml is False:
             return None
         strings = sheetxml.shared_strings(strings_xml)
-        indexed = sheetxml.by_index_of(strings)
         styles_xml = parts.verified("xl/styles.xml", missing_ok=True)
         if styles_xml is False:
             return None
@@ -241,7 +240,7 @@ def _read_usual(parts: _SheetParts, digest: str) -> RawWorkbook | None:
             xml = parts.verified(parts.path(name) or "")
             if not xml:
                 return None
-            found = sheetxml.sheet(xml, strings, styles, MAX_SHEET_CELLS, indexed)
+            found = sheetxml.sheet(xml, strings, styles, MAX_SHEET_CELLS)
             return None if found.string_cells > limit else (xml, found)
 
         manifest_sheet = read(layout.MANIFEST_SHEET)

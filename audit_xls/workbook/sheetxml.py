@@ -76,7 +76,7 @@ _CELL = re.compile(
     rb'c r="' + _CELL_REF + rb'"(?: s="([0-9]{1,9})"|)( t="[a-zA-Z]{1,9}"|)>(' + _CELL_FORMULA
     + rb"|)(?:(" + _CELL_VALUE + rb")|(" + _CELL_INLINE + rb")([^<]*)</t></is>|)</c>"
 )  # fmt: skip
-_SECOND = itemgetter(1)
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 # an inline string's text starting or ending with a space calamine would trim, in texts joined
 # by "\0" between two "\0"
 _EDGE_SPACE = re.compile(rb"\0[ \t\n]|[ \t\n]\0")
@@ -165,6 +165,9 @@ class _Numbers(dict[bytes, int]):
 
 
 _NUMBER_OF = _Numbers(zip(_INDEX, range(_NUMBERS), strict=True))
+# the same as a plain dict (a dict's subclass is looked up more slowly): the shared string
+# cells' indices as Excel spells them; others go to _shared_by_number
+_INDEX_OF = dict(_NUMBER_OF)
 _COLUMNS: dict[bytes, int] = {}
 _MAX_ROWS, _MAX_COLUMNS = 1_048_576, 16_384
 
@@ -523,24 +526,11 @@ class Sheet:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
 
-def by_index_of(strings: list[str]) -> dict[bytes, str]:
-    """The shared strings by their index as Excel writes it (b"12"), for the usual spelling;
-    others are looked up by number (worked out once per file)."""
-    return dict(zip(_INDEX, strings, strict=False))
-
-
-def sheet(
-    xml: bytes,
-    strings: list[str],
-    styles: Styles,
-    max_cells: int,
-    indexed: dict[bytes, str] | None = None,
-) -> Sheet:
+def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> Sheet:
     """The sheet's values as calamine's to_python(skip_empty_area=False) gives them.
 
     Raises Unusual for any other shape, or when its extent passes `max_cells` (read.py then
-    refuses it by its own exact walk). `indexed`: the shared strings by their index as
-    spelled (by_index_of), made here when not given."""
+    refuses it by its own exact walk)."""
     root = _root(xml, b"worksheet")
     # sheetData: from its one start tag to the last end tag (or closing itself). What is in it
     # is accounted for "<" by "<" below (a second <sheetData or a prefixed tag there is one
@@ -571,8 +561,7 @@ def sheet(
     _closes_opened(xml, root, opening, after, merges if merges >= 0 else len(xml))
     out = Sheet([], merged=merged(xml, opening, after))  # calamine reads (and refuses) them
     found = _TAG.findall(xml, start, end)
-    if indexed is None:
-        indexed = by_index_of(strings)
+    index_of = _INDEX_OF
     # One loop over the tags in document order, so that of a cell given twice the last value
     # wins, as in calamine: shared strings and plain inline strings go straight to their
     # references and items (texts decoded together below), the rarer cells are noted for after.
@@ -588,8 +577,8 @@ def sheet(
         if index:
             valued.append(ref)
             try:
-                items.append(indexed[index])
-            except KeyError:  # an index spelled otherwise ("012"), or past the table
+                items.append(strings[index_of[index]])
+            except (KeyError, IndexError):  # an index spelled otherwise ("012"), or past the table
                 items.append(_shared_by_number(strings, index))
         elif number:
             row = _NUMBER_OF[number]
@@ -611,14 +600,13 @@ def sheet(
     cells = _CELL.findall(joined)
     # every "<" read: four in a shared string cell, six in a plain inline string's and in a
     # formula's without its value, one in a cell closing itself or a row's start tag, one
-    # before any other cell with content and those in it, one in each row's end tag (with the
-    # next row's start tag or alone: then nothing else is left between matches)
+    # before any other cell with content and those in it; those left over are the row end
+    # tags' (with the next row's start tag or alone) and anything else's (_rows_closed)
     seen = len(found) + 3 * string_cells + 5 * (len(texts) + len(formula_refs))
-    ends = xml.count(b"</row>", start, end)
-    seen += joined.count(b"<") + ends
-    if len(cells) != len(contents) or seen != xml.count(b"<", start, end):
+    seen += joined.count(b"<")
+    if len(cells) != len(contents):
         raise Unusual  # something else in sheetData
-    _rows_closed(xml, start, end, ends)
+    _rows_closed(xml, start, end, xml.count(b"<", start, end) - seen)
     if texts:
         for at, decoded in zip(text_at, _inline_texts(texts), strict=True):
             items[at] = decoded
@@ -638,7 +626,7 @@ def sheet(
                 all_items.append(cell[1])
         places = all_places + places[done:]
         items = all_items + items[done:]
-    last_row = max(places)[0] if places else -1
+    last_row = max(map(_FIRST, places)) if places else -1
     last_col = max(map(_SECOND, places)) if places else -1
     # the extent as read.py counts it: every row with content and every cell with content
     # (rows closing themselves counted too: erring large only sends the file to calamine)
@@ -668,14 +656,21 @@ def _closes_opened(xml: bytes, root: int, opening: int, after: int, stop: int) -
         raise Unusual from None
 
 
-def _rows_closed(xml: bytes, start: int, end: int, ends: int) -> None:
-    """Unusual unless each row end tag in sheetData (from `start` to `end`, every "<" of it
-    accounted for) closes a row opened before it, as calamine needs (see _closes_opened): read
-    here in the usual shape only, the rows one after another from sheetData's start to its
-    end, each ended right before the next starts (rows closing themselves are not read).
-    `ends`: how many row end tags there are."""
-    if ends and (
-        ends != xml.count(b'</row><row r="', start, end) + 1
+def _rows_closed(xml: bytes, start: int, end: int, left: int) -> None:
+    """Unusual unless sheetData (from `start` to `end`) holds nothing but the tags read and
+    each row end tag in it closes a row opened before it, as calamine needs (see
+    _closes_opened): read here in the usual shape only, the rows one after another from
+    sheetData's start to its end, each ended right before the next starts (rows closing
+    themselves are not read).
+
+    `left`: the "<" not in a tag read, one for each row end tag (alone, or taken with the
+    next row's start tag: its "<" then stands for the start tag's) and for anything else.
+    None left is no row end tag and nothing else; otherwise one more than the row end tags
+    taken with a row's start tag, with sheetData's last tag a row end tag (so one alone)
+    and its first a row's start tag, is those row end tags and nothing else. The same
+    verdict as counting the row end tags and requiring "<" left over for each and no other."""
+    if left and (
+        left != xml.count(b'</row><row r="', start, end) + 1
         or not xml.startswith(b'<row r="', start)
         or not xml.endswith(b"</row>", start, end)
     ):
