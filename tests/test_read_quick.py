@@ -416,6 +416,23 @@ def test_tags_left_over_in_sheet_data_read_alike(built, monkeypatch, name):
     assert not used
 
 
+@pytest.mark.parametrize(
+    "cut", [b"<a", b'<a b="1', b"&amp", b"\xe5", b"<!-- c", b"x", b"<a>", b"</worksheet>"]
+)
+@pytest.mark.parametrize("sheet", [CHECKLIST_PART, "xl/worksheets/sheet5.xml"])
+def test_a_token_cut_short_where_sheet_data_s_surroundings_end_reads_alike(
+    built, monkeypatch, sheet, cut
+):
+    """Where calamine stops reading after sheetData (the merges; the end without them)."""
+
+    def changed(xml: bytes) -> bytes:
+        at = xml.find(b"<mergeCells")
+        return xml[:at] + cut + xml[at:] if at >= 0 else xml + cut
+
+    quick, slow, _ = both(edit(built, sheet, changed), monkeypatch)
+    assert quick == slow
+
+
 def test_rows_out_of_order_read_alike(filled, built, monkeypatch):
     def swapped(xml: bytes) -> bytes:
         rows = re.findall(rb"<row .*?</row>", xml)

@@ -1019,6 +1019,86 @@ def test_the_one_pass_check_of_a_part_gives_the_two_checks_verdict(bases):
     assert min(verdicts.values()) > 100, verdicts
 
 
+def around_verdict(xml: bytes, one: bool) -> bool | None:
+    """sheetData's surroundings judged by the one pass (sheetxml._around) or by the three
+    checks it stands for; None where `sheet` finds no root or sheetData to judge around."""
+    try:
+        root = sheetxml._root(xml, b"worksheet")
+    except sheetxml.Unusual:
+        return None
+    opening, end = xml.find(b"<sheetData>"), xml.rfind(b"</sheetData>")
+    if opening < 0 or end < opening:
+        return None
+    after = end + len(b"</sheetData>")
+    merges = xml.find(b"<mergeCells", after)
+    stop = merges if merges >= 0 else len(xml)
+    try:
+        if one:
+            sheetxml._around(xml, root, opening, after, stop)
+        else:
+            sheetxml._plain(xml, root, opening)
+            sheetxml._plain(xml, after, stop)
+            sheetxml._closes_opened(xml, root, opening, after, stop)
+    except sheetxml.Unusual:
+        return False
+    return True
+
+
+# cut short where the one pass stops (before the merges, at the part's end): expat has not
+# judged such a token when its parse ends
+CUT_SHORT = [b"<a", b"</a", b'<a b="1', b'<a b="', b"&amp", b"&", b"\xe5", b"\xe5\xad", b"<!-- c",
+             b"<?pi", b"<![CDATA[x", b"x", b"\r", b" ", b"<a>", b"</worksheet>", b"<a/>x"]  # fmt: skip
+
+
+@pytest.mark.parametrize("cut", CUT_SHORT)
+@pytest.mark.parametrize("sheet", [COVER, CHECKLIST, MANIFEST])
+def test_a_token_cut_short_where_the_one_pass_stops_gets_the_three_checks_verdict(
+    bases, sheet, cut
+):
+    xml = dict(parts_of(bases["built"]))[sheet]
+    at = xml.find(b"<mergeCells")
+    xml = xml[:at] + cut + xml[at:] if at >= 0 else xml + cut
+    assert around_verdict(xml, True) is around_verdict(xml, False) is not None
+
+
+def test_sheet_data_s_surroundings_judged_in_one_pass_as_by_the_three_checks(bases):
+    """Sheets mutated before and after sheetData (the one pass's pre-checks, its handlers,
+    tokens cut short where its parse stops): the same verdict as the three checks, and both
+    verdicts reached."""
+    verdicts = {True: 0, False: 0}
+    for base in ("built", "filled", "shipped"):
+        parts = dict(parts_of(bases[base]))
+        for sheet in (COVER, CHECKLIST, MANIFEST):
+            xml0 = parts[sheet]
+            for seed in range(max(CASES, 150)):
+                rng = random.Random(f"around-{base}-{sheet}-{seed}")
+                xml = xml0
+                how = rng.random()
+                opening, after = xml.find(b"<sheetData>"), xml.rfind(b"</sheetData>") + 12
+                if how < 0.7:  # a shape before or after sheetData, where the one pass reads
+                    for _ in range(rng.choice((1, 1, 2))):
+                        where = rng.random()
+                        if where < 0.45:
+                            at = rng.randrange(xml.find(b"<worksheet"), opening)
+                        elif where < 0.8:
+                            at = rng.randrange(after, len(xml) + 1)
+                        else:  # where it stops
+                            merges = xml.find(b"<mergeCells", after)
+                            at = merges if merges >= 0 else len(xml)
+                        shape = rng.choice(SHAPES + CUT_SHORT)
+                        xml = xml[:at] + shape + xml[at + rng.choice((0, 0, 1)) :]
+                elif how < 0.85:
+                    xml = mutate_bytes(xml, rng)
+                else:
+                    xml = mutate_sheet(xml, rng)
+                verdict = around_verdict(xml, False)
+                if verdict is None:
+                    continue
+                assert around_verdict(xml, True) is verdict, (base, sheet, seed)
+                verdicts[verdict] += 1
+    assert min(verdicts.values()) > 100, verdicts
+
+
 def strings_read(xml: bytes) -> list[str] | str:
     try:
         return sheetxml.shared_strings(xml)

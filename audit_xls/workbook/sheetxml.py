@@ -554,11 +554,9 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
         or xml.find(b":sheetData", after) >= 0
     ):
         raise Unusual
-    _plain(xml, root, opening)
     # after sheetData calamine reads up to the merges, or to the end when there are none
     merges = xml.find(b"<mergeCells", after)
-    _plain(xml, after, merges if merges >= 0 else len(xml))
-    _closes_opened(xml, root, opening, after, merges if merges >= 0 else len(xml))
+    _around(xml, root, opening, after, merges if merges >= 0 else len(xml))
     out = Sheet([], merged=merged(xml, opening, after))  # calamine reads (and refuses) them
     found = _TAG.findall(xml, start, end)
     index_of = _INDEX_OF
@@ -644,16 +642,68 @@ def sheet(xml: bytes, strings: list[str], styles: Styles, max_cells: int) -> She
     return out
 
 
+# expat's error for a document ending with elements open and nothing else pending
+_ELEMENTS_OPEN = expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]
+
+
+def _around(xml: bytes, root: int, opening: int, after: int, stop: int) -> None:
+    """_plain(xml, root, opening), _plain(xml, after, stop) and _closes_opened(xml, root,
+    opening, after, stop): the same verdict, for the usual sheet in one expat pass.
+
+    The two stretches are plain tags exactly when they are, joined by `<sheetData/>` (a
+    whole tag: no tag, text or reference runs across it), which is what _closes_opened
+    parses. Where expat reads that without an error to its end (_ended: nothing cut short),
+    with handlers refusing comments, instructions and CDATA sections, _plain_document's
+    pre-checks leave _PLAIN_TAGS nothing else to refuse (its docstring says why); a stretch
+    failing them gets the three checks."""
+    around = xml[root:opening] + b"<sheetData/>" + xml[after:stop]
+    if (
+        around.find(b"'") >= 0
+        or around.find(b"&#") >= 0
+        or around.count(b"<") != around.count(b">")
+        or not _usual_names(around, 0)
+    ):
+        _plain(xml, root, opening)
+        _plain(xml, after, stop)
+        _closes_opened(xml, root, opening, after, stop)
+        return
+    parser = expat.ParserCreate()
+    parser.CommentHandler = _refuse
+    parser.ProcessingInstructionHandler = _refuse
+    parser.StartCdataSectionHandler = _refuse
+    parser.StartDoctypeDeclHandler = _refuse
+    try:
+        parser.Parse(around, False)
+    except expat.ExpatError:
+        raise Unusual from None
+    _ended(parser)
+
+
 def _closes_opened(xml: bytes, root: int, opening: int, after: int, stop: int) -> None:
     """Unusual unless each end tag calamine reads around sheetData closes a tag opened before
     it: calamine fails a sheet on an end tag with no tag open (quick-xml: "close tag ... does
     not match any open tag"), reading to the merges, or to the end when there are none. Asked
-    of expat, stricter (end tags must name their start tags), sheetData's content left out."""
+    of expat, stricter (end tags must name their start tags), sheetData's content left out;
+    and nothing cut short where calamine stops (_ended)."""
     parser = expat.ParserCreate()
     try:
         parser.Parse(xml[root:opening] + b"<sheetData/>" + xml[after:stop], False)
     except expat.ExpatError:
         raise Unusual from None
+    _ended(parser)
+
+
+def _ended(parser: Any) -> None:
+    """Unusual unless expat's parse of a stretch ends with no token or character cut short
+    at its end (elements may be left open). A parse not told it ends leaves them unjudged:
+    a UTF-8 character cut short right before the merges (or at the end of a sheet without
+    them) is one calamine fails the file for ("cannot decode input using UTF-8"); a tag or
+    reference cut short there is one _plain refuses."""
+    try:
+        parser.Parse(b"", True)
+    except expat.ExpatError as error:
+        if error.code != _ELEMENTS_OPEN:
+            raise Unusual from None
 
 
 def _rows_closed(xml: bytes, start: int, end: int, left: int) -> None:
