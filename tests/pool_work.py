@@ -24,18 +24,35 @@ def failing_warm() -> None:
     raise ImportError("no such module")
 
 
-class EndsWhenSent:
-    """A result whose pickling ends the process: the worker dies between items, its chunk
-    read but not sent."""
+class EndsWhenPickled:
+    """A result whose pickling ends the process (in the worker, before anything is sent)."""
 
     def __reduce__(self):
         os._exit(3)
 
 
+def _close_sockets() -> None:
+    """Close this process's sockets (its pipe to the parent): its next send fails and the
+    process ends between items, after this one was read (Linux: /proc/self/fd)."""
+    import stat
+
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if stat.S_ISSOCK(os.fstat(int(name)).st_mode):
+                os.close(int(name))
+        except OSError:
+            continue
+
+
 def work(state: dict, item: tuple) -> object:
     kind = item[0]
+    if kind == "ends_when_pickled":
+        return EndsWhenPickled()
     if kind == "ends_when_sent":
-        return EndsWhenSent()
+        _close_sockets()
+        return ("sent", item[1] * state["factor"])
+    if kind == "big":
+        return ("big", bytes(item[1] << 20))
     if kind == "warmed":
         return ("warmed", list(WARMED))
     if kind == "abort":

@@ -52,28 +52,46 @@ def test_every_item_done_in_order_whatever_kills_a_worker(readers, jobs):
     assert pool.started == jobs + 3
 
 
-def test_results_a_dead_worker_had_not_sent_are_read_again_and_a_death_between_items_blames_at_most_one(
+def test_results_a_dead_worker_had_not_sent_are_read_again_and_the_item_it_died_on_is_blamed(
     readers,
 ):
-    """Results come back a chunk at a time: a worker that dies on an item leaves that item
-    failed and the items of its chunk it had read before are read again. One that dies between
-    items (here: while sending) blames none, and its items are sent again; dying so again, the
-    first of them is blamed, so no batch can loop."""
-    pool = readers(1, seconds=30)
-    items = [("ok", i) for i in range(8)] + [("ends_when_sent",), ("ok", 9)]
-    assert pool.map({"factor": 10}, items, pool_work.failed) == [
-        *[("ok", i * 10) for i in range(8)],
-        (READER_FAILED, "reader process ended with exit code 3"),
-        ("ok", 90),
-    ]
-    assert pool.started == 3  # died while sending twice: sent again once, then blamed
+    """Results come back a chunk at a time: a worker that dies on an item (reading it or
+    pickling its result) leaves that item failed, and the items of its chunk it had read
+    before are read again."""
     pool = readers(1, seconds=30)
     items = [("ok", i) for i in range(40)]
     items[5] = ("exit",)  # the first chunk is 0 to 9: 0 to 4 were read, not sent
+    items[20] = ("ends_when_pickled",)
     results = pool.map({"factor": 10}, items, pool_work.failed)
-    assert results[5] == (READER_FAILED, "reader process ended with exit code 3")
-    assert results[:5] + results[6:] == [("ok", i * 10) for i in range(40) if i != 5]
-    assert pool.started == 2
+    assert results[5] == results[20] == (READER_FAILED, "reader process ended with exit code 3")
+    assert [r for i, r in enumerate(results) if i not in (5, 20)] == [
+        ("ok", i * 10) for i in range(40) if i not in (5, 20)
+    ]
+    assert pool.started == 3
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="closes its pipe via /proc")
+def test_a_worker_ending_between_items_blames_none_then_at_most_one(readers):
+    """A worker that ends between items (here: its pipe closed, so its reply cannot go)
+    blames no item, and its items are sent again; ending so a second time, the first of them
+    is blamed, so that no batch can loop."""
+    pool = readers(1, seconds=30)
+    items = [("ok", i) for i in range(8)] + [("ends_when_sent", 8), ("ok", 9)]
+    assert pool.map({"factor": 10}, items, pool_work.failed) == [
+        *[("ok", i * 10) for i in range(8)],
+        (READER_FAILED, "reader process ended with exit code 1"),
+        ("ok", 90),
+    ]
+    assert pool.started == 3  # ended twice between items: sent again once, then blamed
+
+
+def test_large_results_leave_a_worker_before_its_chunk_ends(readers, monkeypatch):
+    """Results of a few MB each (pictures' bytes, when grade has no spool) are sent once they
+    reach FLUSH_BYTES, not held until the chunk ends."""
+    pool = readers(1, seconds=30)
+    items = [("big", 3)] * 9 + [("ok", 1)] * 31  # the first chunk is 0 to 9
+    results = pool.map({"factor": 10}, items, pool_work.failed)
+    assert results == [("big", bytes(3 << 20))] * 9 + [("ok", 10)] * 31
 
 
 def test_an_item_over_the_time_limit_is_stopped_and_the_rest_retried(readers):
