@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+import time
 
 import pool_work
 import pytest
@@ -83,6 +84,50 @@ def test_a_worker_ending_between_items_blames_none_then_at_most_one(readers):
         ("ok", 90),
     ]
     assert pool.started == 3  # ended twice between items: sent again once, then blamed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="closes its pipe via /proc")
+def test_a_worker_ending_between_items_again_blames_the_item_whose_reply_was_going_out(readers):
+    """Its chunk (0 to 9) read, the worker ends sending: no item is blamed and the ten are sent
+    again one by one, so ending again, it ends sending item 5's reply: 5 alone is blamed, not
+    the honest items at the head of the chunk one after another (an attacker's review)."""
+    pool = readers(1, seconds=30)
+    items = [("ok", i) for i in range(40)]
+    items[5] = ("ends_when_sent", 5)
+    results = pool.map({"factor": 10}, items, pool_work.failed)
+    assert [i for i, r in enumerate(results) if r[0] == READER_FAILED] == [5]
+    assert pool.started == 3
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_AS is POSIX (Windows: Job Object)")
+def test_large_results_each_within_the_ceiling_are_not_failed_for_sharing_a_chunk(readers):
+    """40 results of 12 MB under a 200 MB ceiling: each leaves the worker pickled on its own
+    and the worker sends them before holding much; held for a whole chunk (10 here) and
+    pickled together, most failed with MemoryError (an attacker's review)."""
+    pool = readers(1, memory_mb=200, seconds=30)
+    results = pool.map({"factor": 1}, [("big", 12)] * 40, pool_work.failed)
+    assert [(r[0], len(r[1])) for r in results] == [("big", 12 << 20)] * 40
+
+
+class SlowToKill(ReaderPool):
+    """A grading process descheduled between deciding that a reader is over its time limit
+    and stopping it (a loaded machine): the reader goes on meanwhile."""
+
+    def _stop(self, worker):
+        if worker.process.is_alive():
+            time.sleep(0.5)
+        super()._stop(worker)
+
+
+def test_the_time_limit_blames_the_item_that_ran_over_not_the_one_begun_since():
+    """Item 0 takes 1.5 s against a 1 s limit; item 1 (0.6 s) is honest. The item blamed is
+    the one the worker was seen on when the limit passed (an attacker's review)."""
+    pool = SlowToKill(1, Limits(seconds=1.0), pool_work.setup, pool_work.work)
+    try:
+        results = run(pool, [("sleep", 1.5), ("sleep", 0.6), ("ok", 2)])
+    finally:
+        pool.close()
+    assert results == [(READER_TIMEOUT, "1"), ("ok", 6.0), ("ok", 20)]
 
 
 def test_large_results_leave_a_worker_before_its_chunk_ends(readers, monkeypatch):

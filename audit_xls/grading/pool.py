@@ -51,6 +51,7 @@ DEFAULT_MEMORY_MB = 1024
 DEFAULT_SECONDS = 60.0
 MAX_CHUNK = 16
 FLUSH_BYTES = 4 << 20  # a worker sends what it has read once its results reach this size
+MAX_RESENDS = 3  # an item sent again so often, its worker ending between items each time, is blamed
 
 Setup = Callable[[Any], Any]  # config -> the worker's state (e.g. a Checker)
 Work = Callable[[Any, Any], Any]  # (state, item) -> a picklable result
@@ -493,9 +494,9 @@ class ReaderPool:
             worker.slot.value = worker.seen = -1  # idle: nothing of this batch read yet
         self._configure_all(active)
         done = 0
-        # items sent again after a worker ended between items (no item to blame): a second
-        # time, the first of them is blamed, so that no batch can loop
-        resent: set[int] = set()
+        # items sent again, one by one, after a worker ended between items (no item to blame),
+        # and how often: see _culprit
+        resent: dict[int, int] = {}
         seconds = self.limits.seconds
 
         def feed(worker: _Worker) -> None:
@@ -530,20 +531,29 @@ class ReaderPool:
         def replace(worker: _Worker, code: str, detail: str) -> _Worker:
             """The worker died or stalled: the item it was reading is reported, the others it
             held (read but not sent, or not read) are sent again; another worker starts."""
+            if code == READER_TIMEOUT:
+                # stopped before its replies are read: it is blamed for the item it was seen
+                # on when the limit passed, even if that item ended in the meantime
+                slot = worker.seen
+                worker.process.kill()
+                worker.process.join(5)
             self._drain(worker, items, finish, failed, received)
+            if code != READER_TIMEOUT:
+                slot = worker.slot.value  # final: the process has ended
             self._stop(worker)
             if worker.busy:
                 held = list(worker.busy)
                 worker.busy.clear()
                 worker.chunks.clear()
-                culprit = self._culprit(worker, held)
-                if culprit is None and held[0] in resent:
-                    culprit = held[0]
-                if culprit is None:
-                    resent.update(held)
-                else:
+                culprit = self._culprit(slot, held, resent)
+                if culprit is not None:
                     finish(culprit, failed(items[culprit], code, detail))
                     held.remove(culprit)
+                else:
+                    for index in held:
+                        resent[index] = resent.get(index, 0) + 1
+                    pending.extendleft([index] for index in reversed(held))
+                    held = []
                 if held:
                     pending.appendleft(held)
             spare = self._start()
@@ -586,12 +596,18 @@ class ReaderPool:
                 feed(worker)
 
     @staticmethod
-    def _culprit(worker: _Worker, held: list[int]) -> int | None:
-        """The item a stopped worker was reading (its slot even and naming one it held), or
-        None when it was between items."""
-        value = worker.slot.value
-        if value >= 0 and value % 2 == 0 and value // 2 in held:
-            return value // 2
+    def _culprit(slot: int, held: list[int], resent: dict[int, int]) -> int | None:
+        """The item to blame for a stopped worker, from its slot: the item it was reading
+        (even). Between items (odd), none: its items are sent again one by one, so that ending
+        between items again, its slot names the item whose reply was going out, which is then
+        blamed. An item sent again so MAX_RESENDS times is blamed, so that no batch can loop."""
+        index, between = divmod(slot, 2)
+        if slot >= 0 and not between and index in held:
+            return index
+        if slot >= 0 and between and index == held[0] and index in resent:
+            return index
+        if resent.get(held[0], 0) >= MAX_RESENDS:
+            return held[0]
         return None
 
     def _drain(self, worker: _Worker, items, finish, failed, received=None) -> None:
