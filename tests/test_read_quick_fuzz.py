@@ -37,7 +37,7 @@ from returns import fill, issue, mini_standard
 from test_read_quick import both, set_cell
 
 from audit_xls.grading.validate import Checker
-from audit_xls.workbook import sheetxml
+from audit_xls.workbook import read, sheetxml
 from audit_xls.workbook.read import RawWorkbook, read_workbook
 
 COVER = "xl/worksheets/sheet1.xml"
@@ -1144,6 +1144,24 @@ def test_the_usual_table_reads_as_item_by_item(bases, monkeypatch):
     assert quick > 20, quick
 
 
+def test_a_blank_at_an_item_s_end_is_found_however_many_blanks():
+    """The usual table's blank check, blank by blank while they are few and by searches past
+    that: an item starting or ending with a blank calamine trims, and no other, is found."""
+    found = {True: 0, False: 0}
+    for seed in range(max(CASES, 2000)):
+        rng = random.Random(f"blanks-{seed}")
+        alphabet = rng.choice((b"ab", b"ab ", b"a \t\n\x01", b" "))
+        items = [bytes(rng.choice(alphabet) for _ in range(rng.choice((0, 1, 3, 40))))
+                 for _ in range(rng.choice((1, 2, 30)))]  # fmt: skip
+        expected = any(item != item.strip(b" \t\n") for item in items)
+        assert sheetxml._blank_at_an_end(b"\0".join(items)) is expected, seed
+        found[expected] += 1
+    assert min(found.values()) > 100, found
+    inside = b"\0".join([b"a b\tc\nd"] * 30)  # 90 blanks, none at an end: past the first 64
+    for last, expected in ((b"x", False), (b"x ", True), (b"\tx", True), (b"x\ny", False)):
+        assert sheetxml._blank_at_an_end(inside + b"\0" + last) is expected, last
+
+
 def relationships_read(xml: bytes) -> list[dict[bytes, bytes]] | str:
     try:
         return sheetxml.relationships(xml)
@@ -1200,3 +1218,23 @@ def test_excel_s_prolog_finds_the_root_as_the_pattern_does():
             found = sheetxml._ROOT.match(xml)
             expected = found.start(1) - 1 if found and found.group(1) == b"sst" else None
             assert root_found(xml, b"sst") == expected, xml
+
+
+def test_the_doctype_check_s_usual_prolog_with_excel_s_declaration_spelled_out():
+    """_USUAL_PROLOG with Excel's declaration as its first way: the same heads pass the
+    DOCTYPE check's quick look as with the general pattern alone."""
+    general = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^<>]*\?>\s*)?<[A-Za-z_]")
+    declaration = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    passed = 0
+    for lead in (b"", b"\xef\xbb\xbf", b" ", b"x"):
+        for spelled in (declaration, declaration.replace(b"UTF-8", b"utf-8"), declaration[:-2],
+                        b"<?xml?>", b'<?xml version="1.0"?>', declaration + b"?>", b""):  # fmt: skip
+            for ending in (b"", b"\n", b"\r\n", b"\n\n", b" ", b"\t\n", b"\n\r"):
+                for tag in (b"<sst ", b"<_a/>", b"<Z", b"<1/>", b"<:a/>", b"<!DOCTYPE x>",
+                            b"<!-- -->", b"<?x?>", b"< a", b"<", b"", b"<\xc3\xa9/>"):  # fmt: skip
+                    head = lead + spelled + ending + tag
+                    for end in (read.XML_HEAD_CHUNK, len(head) - 1):
+                        found = read._USUAL_PROLOG.match(head, 0, end) is not None
+                        assert found is (general.match(head, 0, end) is not None), head
+                        passed += found
+    assert passed > 100, passed

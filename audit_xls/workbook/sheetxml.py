@@ -86,7 +86,6 @@ _NAMED = {b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'", b"amp": b"&"}
 _SI = re.compile(rb'<si><t( xml:space="preserve")?>([^<]*)</t></si>|<si><t/></si>|(<)')
 _SST = re.compile(rb"<sst(?: [^<>]*)?>(.*)</sst>|<sst(?: [^<>]*)?/>", re.S)
 _MERGE = re.compile(rb'<mergeCell ref="' + _CELL_REF + b":" + _CELL_REF + rb'" ?/>|([^<]+|<)')
-_SHEETS = re.compile(rb"<sheets>(.*?)</sheets>", re.S)
 _SHEET = re.compile(
     rb'<sheet name="([^"<>]*)" sheetId="[0-9]{1,9}"(?: state="(visible|hidden|veryHidden)")?'
     rb' r:id="([^"<>]*)" ?/>|([^<]+|<)'
@@ -380,7 +379,7 @@ def _usual_items(inner: bytes) -> list[str] | None:
     joined = items[7:-9].replace(_BETWEEN_ITEMS, b"\0")
     if b"<" in joined:
         return None  # markup inside an item, or between items
-    if _blank_at_an_end(joined.translate(_BLANK_AS_ONE)):
+    if _blank_at_an_end(joined):
         return None
     try:
         return joined.decode().split("\0")
@@ -388,19 +387,27 @@ def _usual_items(inner: bytes) -> list[str] | None:
         return None  # shared_strings' own ways say how it fails
 
 
-def _blank_at_an_end(blanks: bytes) -> bool:
-    """A blank (0x01 here) first or last in an item ("\0" between them): looked for at each
-    blank (found at C speed) while they are few, then by searches of two bytes (slower)."""
-    if blanks.startswith(b"\x01") or blanks.endswith(b"\x01"):
+def _blank_at_an_end(joined: bytes) -> bool:
+    """A blank calamine trims (space, tab, line feed) first or last in an item ("\0" between
+    them): looked for at each blank (found at C speed, one kind after another) while they are
+    few, then by searches of two bytes in the table with its blanks as 0x01 (slower)."""
+    if joined.startswith(_BLANKS) or joined.endswith(_BLANKS):
         return True
-    at = blanks.find(b"\x01")
-    for _ in range(64):
-        if at < 0:
-            return False
-        if blanks[at - 1] == 0 or blanks[at + 1] == 0:
-            return True
-        at = blanks.find(b"\x01", at + 1)
-    return blanks.find(b"\0\x01") >= 0 or blanks.find(b"\x01\0") >= 0
+    left = 64
+    for blank in _BLANKS:
+        at = joined.find(blank)
+        while at >= 0:
+            if not left:
+                blanks = joined.translate(_BLANK_AS_ONE)
+                return blanks.find(b"\0\x01") >= 0 or blanks.find(b"\x01\0") >= 0
+            left -= 1
+            if joined[at - 1] == 0 or joined[at + 1] == 0:  # neither first nor last: inside
+                return True
+            at = joined.find(blank, at + 1)
+    return False
+
+
+_BLANKS = (b" ", b"\t", b"\n")
 
 
 def _escape_in(inner: bytes) -> bool:
@@ -949,9 +956,12 @@ def sheets(workbook: bytes) -> list[tuple[str, str, bytes]]:
     them: names with their references resolved, visibility "visible", "hidden" or
     "very_hidden"."""
     root = _root(workbook, b"workbook")
-    found = _SHEETS.search(workbook)
+    # the one <sheets> and the first </sheets> after it
+    opened = workbook.find(b"<sheets>") + len(b"<sheets>")
+    closed = workbook.find(b"</sheets>", opened)
     if (
-        found is None
+        opened < len(b"<sheets>")
+        or closed < 0
         or workbook.count(b"<sheets>") != 1
         or b"date1904" in workbook
         or b":sheet" in workbook
@@ -961,7 +971,7 @@ def sheets(workbook: bytes) -> list[tuple[str, str, bytes]]:
     _plain_document(workbook, root)
     out = []
     workbook.decode()  # UnicodeDecodeError: calamine refuses it too (a defined name's text)
-    for raw, state, rel_id, junk in _SHEET.findall(found.group(1)):
+    for raw, state, rel_id, junk in _SHEET.findall(workbook, opened, closed):
         if junk or b"\t" in raw or b"\n" in raw:
             raise Unusual
         out.append((text(raw), _VISIBILITY[state], rel_id))
