@@ -1200,6 +1200,47 @@ def test_the_usual_relationships_read_as_any_spelling(bases, monkeypatch):
     assert min(verdicts.values()) > 50 and usual > 50, (verdicts, usual)
 
 
+REL_PART_SHAPES = [b" ", b"\n", b"\t", b"\r", b"\x0c", b"\x0b", b"\x01", b"\x7f", b"\xe5\xad\x97", b"\xff", b"'",
+                   b'"', b"&", b"&amp;", b"&#65;", b"&#0;", b"<", b">", b":", b" :", b"x",
+                   b"<!-- c -->", b"<?pi?>", b"<![CDATA[x]]>", b"<a/>", b"</a>", b"/",
+                   b'<Relationship Id="a" Type="b" Target="c"/>', b"</Relationships>"]  # fmt: skip
+REL_VALUE_SHAPES = [b"x", b" ", b":", b" :", b"/", b"=", b"?", b"#", b"~", b"\x7f", b"\x1f"]
+
+
+def test_the_usual_relationships_part_is_judged_as_by_the_one_pass_check(bases, monkeypatch):
+    """A relationships part spelled as Excel spells it is taken as plain and well-formed
+    without the one-pass check: on parts mutated anywhere, the same reading or refusal as
+    with every part asked of it, and both ways reached."""
+    found = {"usual": 0, "read": 0, "refused": 0}
+    for base, part in itertools.product(("built", "filled", "shipped"), (RELS, PACKAGE_RELS)):
+        xml0 = dict(parts_of(bases[base]))[part]
+        for seed in range(max(CASES, 200)):
+            rng = random.Random(f"rels-part-{base}-{part}-{seed}")
+            xml = xml0
+            for _ in range(rng.choice((1, 1, 2))):
+                shapes = REL_PART_SHAPES
+                where = rng.random()
+                if where < 0.6:  # in a value
+                    at = rng.choice([m.end() for m in re.finditer(rb'="', xml)])
+                    shapes = rng.choice((REL_PART_SHAPES, REL_VALUE_SHAPES))
+                elif where < 0.7:  # after the root's end tag
+                    at = len(xml)
+                else:
+                    at = rng.randrange(len(xml) + 1)
+                xml = xml[:at] + rng.choice(shapes) + xml[at + rng.choice((0, 0, 1)) :]
+            read_so = relationships_read(xml)
+            with monkeypatch.context() as patched:
+                patched.setattr(sheetxml, "_USUAL_RELATIONSHIPS", re.compile(b"(?!)"))
+                assert relationships_read(xml) == read_so, (base, part, seed)
+            try:
+                start = sheetxml._root(xml, b"Relationships")
+                found["usual"] += sheetxml._USUAL_RELATIONSHIPS.fullmatch(xml, start) is not None
+            except sheetxml.Unusual:
+                pass
+            found["read" if isinstance(read_so, list) else "refused"] += 1
+    assert min(found.values()) > 100, found
+
+
 def root_found(xml: bytes, name: bytes) -> int | None:
     try:
         return sheetxml._root(xml, name)

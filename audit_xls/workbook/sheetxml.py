@@ -910,7 +910,8 @@ def relationships(xml: bytes) -> list[dict[bytes, bytes]]:
     root = _root(xml, b"Relationships")
     if not xml.rstrip().endswith(b"</Relationships>") or b":Relationship" in xml:
         raise Unusual
-    _plain_document(xml, root)
+    if _USUAL_RELATIONSHIPS.fullmatch(xml, root) is None:
+        _plain_document(xml, root)  # the usual part is plain and well-formed: nothing to ask
     xml.decode()  # UnicodeDecodeError: calamine refuses it too
     usual = _USUAL_RELATIONSHIP.findall(xml)
     if len(usual) == xml.count(b"<Relationship") - 1:  # each but the root's, spelled usually
@@ -936,6 +937,16 @@ _USUAL_RELATIONSHIP = re.compile(
     rb'<Relationship Id="([^"<>]*)" Type="([^"<>]*)" Target="([^"<>]*)" ?/>'
 )
 _ATTRIBUTE = re.compile(rb'([\w.:-]+)\s*=\s*"([^"]*)"')
+# a relationships part as Excel spells it, from its root on: each value printable ASCII but
+# '"', "&", "'", "<" and ">", no text between the tags, white space after the root's end
+# tag. Plain tags, and a document expat reads (one root, each tag closed, no reference, no
+# character it refuses): what _plain_document accepts, found without asking it
+_USUAL_VALUE = rb'"[ !#-%(-;=?-~]*+"'
+_USUAL_RELATIONSHIPS = _possessive(
+    rb"<Relationships xmlns=" + _USUAL_VALUE + rb">(?:<Relationship Id=" + _USUAL_VALUE
+    + rb" Type=" + _USUAL_VALUE + rb" Target=" + _USUAL_VALUE + rb" ?/>)*+"
+    rb"</Relationships>[ \t\r\n]*+"
+)  # fmt: skip
 
 
 def package(listed: list[dict[bytes, bytes]]) -> None:
