@@ -235,6 +235,17 @@ def _refuse(*_: object) -> None:
     raise Unusual
 
 
+def _refusing_parser() -> Any:
+    """An expat parser that refuses what calamine reads otherwise: comments, processing
+    instructions, CDATA and a DOCTYPE."""
+    parser = expat.ParserCreate()
+    parser.CommentHandler = _refuse
+    parser.ProcessingInstructionHandler = _refuse
+    parser.StartCdataSectionHandler = _refuse
+    parser.StartDoctypeDeclHandler = _refuse
+    return parser
+
+
 # every byte past ASCII as 0x80, the others as they are: such bytes found by memchr
 _HIGH_AS_ONE = bytes(range(128)) + b"\x80" * 128
 
@@ -256,11 +267,7 @@ def _plain_document(xml: bytes, start: int) -> None:
         _plain(xml, start, len(xml))
         _balanced(xml, start)
         return
-    parser = expat.ParserCreate()
-    parser.CommentHandler = _refuse
-    parser.ProcessingInstructionHandler = _refuse
-    parser.StartCdataSectionHandler = _refuse
-    parser.StartDoctypeDeclHandler = _refuse
+    parser = _refusing_parser()
     try:
         parser.Parse(xml[start:], True)
     except expat.ExpatError:
@@ -674,11 +681,7 @@ def _around(xml: bytes, root: int, opening: int, after: int, stop: int) -> None:
         _plain(xml, after, stop)
         _closes_opened(xml, root, opening, after, stop)
         return
-    parser = expat.ParserCreate()
-    parser.CommentHandler = _refuse
-    parser.ProcessingInstructionHandler = _refuse
-    parser.StartCdataSectionHandler = _refuse
-    parser.StartDoctypeDeclHandler = _refuse
+    parser = _refusing_parser()
     try:
         parser.Parse(around, False)
     except expat.ExpatError:
