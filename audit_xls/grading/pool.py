@@ -528,18 +528,16 @@ class ReaderPool:
             if progress:
                 progress(done, total)
 
-        def replace(worker: _Worker, code: str, detail: str) -> _Worker:
+        def replace(worker: _Worker, code: str, detail: str, slot: int) -> _Worker:
             """The worker died or stalled: the item it was reading is reported, the others it
-            held (read but not sent, or not read) are sent again; another worker starts."""
-            if code == READER_TIMEOUT:
-                # stopped before its replies are read: it is blamed for the item it was seen
-                # on when the limit passed, even if that item ended in the meantime
-                slot = worker.seen
+            held (read but not sent, or not read) are sent again; another worker starts.
+            `slot` names what it was on: a dead worker's last, or for one over its time limit
+            the one it was seen with when the limit passed (it is stopped before its replies
+            are read, so an item it ended meanwhile is not blamed on the next)."""
+            if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(5)
             self._drain(worker, items, finish, failed, received)
-            if code != READER_TIMEOUT:
-                slot = worker.slot.value  # final: the process has ended
             self._stop(worker)
             if worker.busy:
                 held = list(worker.busy)
@@ -585,11 +583,12 @@ class ReaderPool:
                     not worker.busy and (pending or fresh < total)
                 ):
                     if not worker.process.is_alive():
-                        worker = replace(worker, READER_FAILED, self._death(worker))
+                        death = self._death(worker)
+                        worker = replace(worker, READER_FAILED, death, worker.slot.value)
                 elif worker.busy:
                     worker.moved(now)
                     if now - worker.since > seconds:
-                        worker = replace(worker, READER_TIMEOUT, f"{seconds:g}")
+                        worker = replace(worker, READER_TIMEOUT, f"{seconds:g}", worker.seen)
                 active[position] = worker
             # every worker with room takes more (and work sent back by a replaced one)
             for worker in active:
