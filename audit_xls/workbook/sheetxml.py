@@ -250,6 +250,18 @@ def _refusing_parser() -> Any:
 _HIGH_AS_ONE = bytes(range(128)) + b"\x80" * 128
 
 
+def _expat_decides(xml: bytes, start: int) -> bool:
+    """No single quote, character reference, ">" beyond the "<", or unusual name from `start`:
+    then expat with _refusing_parser's handlers decides what _PLAIN_TAGS would (see
+    _plain_document)."""
+    return (
+        xml.find(b"'", start) < 0
+        and xml.find(b"&#", start) < 0
+        and xml.count(b"<", start) == xml.count(b">", start)
+        and _usual_names(xml, start)
+    )
+
+
 def _plain_document(xml: bytes, start: int) -> None:
     """_plain(xml, start, len(xml)) and _balanced(xml, start): the same verdict, for the
     usual part in one expat pass. Where expat reads a part well-formed from its root on,
@@ -258,12 +270,7 @@ def _plain_document(xml: bytes, start: int) -> None:
     in a value or a text (then the part has more ">" than "<", every "<" opening a tag), a
     name starting with a colon or holding a byte past ASCII. A part with none of these is
     decided by expat alone; any other gets both checks."""
-    if (
-        xml.find(b"'", start) >= 0
-        or xml.find(b"&#", start) >= 0
-        or xml.count(b"<", start) != xml.count(b">", start)
-        or not _usual_names(xml, start)
-    ):
+    if not _expat_decides(xml, start):
         _plain(xml, start, len(xml))
         _balanced(xml, start)
         return
@@ -671,12 +678,7 @@ def _around(xml: bytes, root: int, opening: int, after: int, stop: int) -> None:
     pre-checks leave _PLAIN_TAGS nothing else to refuse (its docstring says why); a stretch
     failing them gets the three checks."""
     around = xml[root:opening] + b"<sheetData/>" + xml[after:stop]
-    if (
-        around.find(b"'") >= 0
-        or around.find(b"&#") >= 0
-        or around.count(b"<") != around.count(b">")
-        or not _usual_names(around, 0)
-    ):
+    if not _expat_decides(around, 0):
         _plain(xml, root, opening)
         _plain(xml, after, stop)
         _closes_opened(xml, root, opening, after, stop)
