@@ -49,6 +49,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         handle.write(data)
 
 
+def new_file_beside(path: Path) -> Path:
+    """A new, empty hidden file in path's folder, named as atomic_open names its own, for a
+    file another library writes (a SQLite database) before link_new puts it in place."""
+    fd, temp = _create_beside(path)
+    os.close(fd)
+    return temp
+
+
 def link_new(temp: Path, path: Path) -> bool:
     """Put the finished file `temp` at `path` in one step, unless a file is there already
     (False; `temp` is the caller's to remove). os.link never replaces a file; where the file
@@ -97,4 +105,4 @@ def _for_path(error: OSError, path: Path) -> OSError:
     return type(error)(error.errno, error.strerror, str(path))
 
 
-__all__ = ["atomic_open", "atomic_write_bytes", "link_new"]
+__all__ = ["atomic_open", "atomic_write_bytes", "link_new", "new_file_beside"]

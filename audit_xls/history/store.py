@@ -16,7 +16,6 @@ Schema and rules: docs/history.md. In short:
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audit_xls.atomic import link_new
+from audit_xls.atomic import link_new, new_file_beside
 from audit_xls.gcpause import cycles_not_collected
 from audit_xls.history import DEFAULT_HISTORY_NAME, HISTORY_ENV, backend
 from audit_xls.history.backend import (
@@ -381,7 +380,7 @@ def _create_sqlite(path: Path) -> None:
     another program's is there by then): a grade killed while making it leaves no file that
     is not yet a history at `path` (tests/test_kill.py)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.new"
+    temp = new_file_beside(path)  # an empty file: SQLite makes a database of it
     try:
         with open_write(temp) as conn:
             _migrate(conn)
