@@ -1,3 +1,3 @@
-from audit_xls.cli import main
+from audit_xls import main
 
 main()

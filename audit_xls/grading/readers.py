@@ -9,6 +9,7 @@ up (`warm`), while grade still lists the returns: its set-up then only builds th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from audit_xls.grading import pool
@@ -40,6 +41,31 @@ def start_readers(jobs: int | None = None, limits: pool.Limits | None = None) ->
     caller loads the standards and lists the returns (jobs=0: none, see grade_returns)."""
     if jobs != 0:
         readers(jobs, limits).launch()
+
+
+def start_early(args: Sequence[str]) -> None:
+    """`audit-xls grade ...` (ARGS without the program): start its readers before the CLI is
+    imported (click and the catalogues, ~0.1 s), so that they boot meanwhile. Only --jobs is
+    looked at; the CLI reads every option again. Anything unusual (no `grade` first, --help,
+    a --jobs the CLI would refuse) starts nothing, and a reader that cannot start now is
+    started again, its error worded, by grade itself."""
+    if not args or args[0] != "grade" or "--help" in args:
+        return
+    jobs: int | None = None
+    for i, arg in enumerate(args):
+        value = None
+        if arg == "--jobs":
+            value = args[i + 1] if i + 1 < len(args) else ""
+        elif arg.startswith("--jobs="):
+            value = arg.removeprefix("--jobs=")
+        if value is not None:
+            if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 64:
+                return
+            jobs = int(value)
+    try:
+        start_readers(jobs)
+    except Exception:  # grade starts them again and says what went wrong
+        pool.close_shared_pool()
 
 
 def readers(jobs: int | None, limits: pool.Limits | None = None) -> pool.ReaderPool:
