@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from returns import MINI_YAML, fill, issue, mini_standard
@@ -80,3 +88,51 @@ def test_grade_reads_with_the_readers_started_early(tmp_path):
         assert pool.current_pool() is early and early.started == 2  # no reader started again
     finally:
         pool.close_shared_pool()
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [(None, 0, ""), (3, 3, ""), ("no such folder", 1, "no such folder\n")],
+)
+def test_the_command_exits_as_sys_exit_would_less_the_tear_down(code, status, stderr):
+    """audit_xls.main ends the process with exit_now: atexit handlers run, output is flushed."""
+    script = (
+        "import atexit; from audit_xls import exit_now\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        f"print('out', end=' '); exit_now({code!r})\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (status, "out atexit ran\n", stderr)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+def test_the_command_stops_its_readers_on_the_way_out(tmp_path):
+    """`audit-xls grade` in a real process: its exit code and words, and no process it
+    started (readers, multiprocessing's resource tracker) outlives it for long."""
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    mark = f"AUDIT_XLS_TEST_MARK={uuid.uuid4().hex}".encode()
+    run = subprocess.run(
+        [sys.executable, "-m", "audit_xls", "grade", str(folder), "--out",
+         str(tmp_path / "s.xlsx"), "--jobs", "2", "--no-history"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+        env={**os.environ, "AUDIT_XLS_TEST_MARK": mark.decode().partition("=")[2]},
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert run.stdout.startswith("共读取 0 个工作簿")
+    assert run.stderr == f"在 {folder} 中没有找到任何文件：请确认交回文件夹是否正确。\n"
+    deadline = time.monotonic() + 10
+    while (left := _processes_with(mark)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == []
+
+
+def _processes_with(mark: bytes) -> list[str]:
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        with contextlib.suppress(OSError):
+            if mark in environ.read_bytes().split(b"\0"):
+                found.append(environ.parent.name)
+    return found
