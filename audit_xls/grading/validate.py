@@ -23,7 +23,6 @@ from audit_xls.model.period import cleaned_month, is_period, parse_period
 from audit_xls.model.score import FAIL, NA, PASS, Answer, ScoreCard, score
 from audit_xls.model.standard import Standard
 from audit_xls.rectify.policy import NOTICE_TEMPLATE_PREFIX
-from audit_xls.rectify.recheck import check_section, not_fixed_by_section
 from audit_xls.workbook import layout
 from audit_xls.workbook.layout import MAX_PROBLEM_POINTS, Col, Layout, cell
 from audit_xls.workbook.read import RawWorkbook, ReadFailure, as_date
@@ -258,8 +257,13 @@ class _Run:
         self.check_layout_extras(plan)
         if rows_intact:
             # 复查 rows below the checklist (build --history): rectify/recheck.py; read first,
-            # since the standard's optional 复查 rule deducts for problems found not fixed
-            self.result.rechecks = check_section(self, plan)
+            # since the standard's optional 复查 rule deducts for problems found not fixed.
+            # Only a manifest with rows past the criteria can hold them (rare): the module,
+            # and the ledger below it, are imported when met, not in every reader
+            if getattr(self.raw.manifest, "extra", ()):
+                from audit_xls.rectify.recheck import check_section
+
+                self.result.rechecks = check_section(self, plan)
             self.check_answers(plan)
         return self.result
 
@@ -557,7 +561,12 @@ class _Run:
         self.result.answers = answers
         standard = self.result.standard
         assert standard is not None
-        card = score(standard, answers, not_fixed_by_section(standard, self.result.rechecks))
+        not_fixed: dict[str, int] = {}  # what not_fixed_by_section gives for no verdicts
+        if self.result.rechecks:
+            from audit_xls.rectify.recheck import not_fixed_by_section
+
+            not_fixed = not_fixed_by_section(standard, self.result.rechecks)
+        card = score(standard, answers, not_fixed)
         self.result.card = card
         if not invalid:
             self.check_cached_deductions(plan, card, inexact)
