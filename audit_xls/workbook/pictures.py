@@ -30,14 +30,14 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-from xml.etree.ElementTree import Element
-
-from defusedxml import ElementTree
+from typing import TYPE_CHECKING, Any
 
 from audit_xls.i18n import Ref
 from audit_xls.model.diagnostics import Diagnostic, make
 from audit_xls.model.results import Photo
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 # Limits per picture and per file (documented in docs/photos.md).
 MAX_PICTURE_BYTES = 10 * 1024 * 1024
@@ -216,6 +216,10 @@ class _Package:
             return part.read(limit + 1)[:limit]
 
     def xml(self, path: str) -> Element | None:
+        # the XML parsers are imported only for a file that stores pictures (the usual return
+        # has none: extract_pictures returns before any part is parsed)
+        from defusedxml import ElementTree
+
         raw = self.read(path)
         if raw is None:
             return None
@@ -598,6 +602,8 @@ def _rich_values(package: _Package) -> list[int | None]:
 
 
 def _ods_pictures(package: _Package, checklist: str) -> Iterator[_Ref]:
+    from defusedxml import ElementTree
+
     info = package.info("content.xml")
     if info is None:
         return
