@@ -41,6 +41,7 @@ def test_grade_starts_its_readers_with_the_jobs_it_asks_for(monkeypatch, args, j
         ["build", "--jobs", "2"],
         ["monthly", "grade"],
         ["grade", "--help"],
+        ["grade", "returns", "-h"],
         ["grade", "returns", "--jobs", "0"],  # the CLI refuses these: nothing to start
         ["grade", "returns", "--jobs", "65"],
         ["grade", "returns", "--jobs=two"],

@@ -46,10 +46,10 @@ def start_readers(jobs: int | None = None, limits: pool.Limits | None = None) ->
 def start_early(args: Sequence[str]) -> None:
     """`audit-xls grade ...` (ARGS without the program): start its readers before the CLI is
     imported (click and the catalogues, ~0.1 s), so that they boot meanwhile. Only --jobs is
-    looked at; the CLI reads every option again. Anything unusual (no `grade` first, --help,
-    a --jobs the CLI would refuse) starts nothing, and a reader that cannot start now is
+    looked at; the CLI reads every option again. Anything unusual (no `grade` first, --help or
+    -h, a --jobs the CLI would refuse) starts nothing, and a reader that cannot start now is
     started again, its error worded, by grade itself."""
-    if not args or args[0] != "grade" or "--help" in args:
+    if not args or args[0] != "grade" or "--help" in args or "-h" in args:
         return
     jobs: int | None = None
     for i, arg in enumerate(args):
