@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from audit_xls.grading import pool, readers
         (["grade", "returns", "--jobs=1", "--out", "s.xlsx"], 1),
         (["grade", "returns", "--out", "s.xlsx"], None),  # one per core, as grade's default
         (["grade", "--jobs", "2", "returns", "--jobs", "1"], 1),  # the last given, as click
+        (["grade", "--jobs", "1", "--", "--jobs=2"], 1),  # after --: a folder so named
     ],
 )
 def test_grade_starts_its_readers_with_the_jobs_it_asks_for(monkeypatch, args, jobs):
@@ -57,12 +59,33 @@ def test_anything_else_starts_nothing(monkeypatch, args):
 
 
 def test_a_reader_that_cannot_start_early_is_left_to_grade(monkeypatch):
-    def fail(jobs):
-        raise OSError("no more processes")
+    """The second reader cannot start: nothing is said, the first is stopped, no pool is left
+    (grade starts its readers again and words the error)."""
+    launched = []
+    real_launch = pool.ReaderPool._launch
 
-    monkeypatch.setattr(readers, "start_readers", fail)
+    def launch(self):
+        if launched:
+            raise OSError("no more processes")
+        launched.append(real_launch(self))
+        return launched[-1]
+
+    monkeypatch.setattr(pool.ReaderPool, "_launch", launch)
+    pool.close_shared_pool()
     readers.start_early(["grade", "returns", "--jobs", "2"])  # says nothing, raises nothing
     assert pool.current_pool() is None
+    assert len(launched) == 1 and not launched[0].process.is_alive()
+
+
+def test_readers_never_set_up_are_stopped_not_waited_for():
+    """A `grade` whose options turn out wrong has started its readers early: at the exit they
+    are stopped at once (killed), not waited for while they boot."""
+    early = pool.ReaderPool(3, setup=readers.make_checker, work=readers.grade_file,
+                            warm=readers.warm)  # fmt: skip
+    early.launch()
+    workers = list(early.workers)
+    early.close()
+    assert [w.process.exitcode for w in workers] == [-signal.SIGKILL] * 3
 
 
 def test_grade_reads_with_the_readers_started_early(tmp_path):
@@ -108,10 +131,53 @@ def test_the_command_exits_as_sys_exit_would_less_the_tear_down(code, status, st
     assert (run.returncode, run.stdout, run.stderr) == (status, "out atexit ran\n", stderr)
 
 
+def test_the_command_ends_with_exit_now_unless_traced(monkeypatch):
+    import audit_xls
+    from audit_xls.grading import readers as readers_module
+
+    ended, early = [], []
+    monkeypatch.setattr(audit_xls, "exit_now", ended.append)
+    monkeypatch.setattr(readers_module, "start_early", early.append)
+    monkeypatch.setattr(sys, "gettrace", lambda: None)
+    monkeypatch.setattr(sys, "getprofile", lambda: None)
+    monkeypatch.setattr(sys, "argv", ["audit-xls", "--version"])
+    audit_xls.main()
+    assert ended == [0] and early == []  # only `grade` starts readers
+    monkeypatch.setattr(sys, "argv", ["audit-xls", "grade", "--help"])
+    audit_xls.main()
+    assert ended == [0, 0] and early == [["grade", "--help"]]
+    monkeypatch.setattr(sys, "getprofile", lambda: print)  # cProfile, as it were
+    monkeypatch.setattr(sys, "argv", ["audit-xls", "--version"])
+    with pytest.raises(SystemExit) as stop:
+        audit_xls.main()
+    assert stop.value.code == 0 and ended == [0, 0]  # the profiler's own ending runs
+
+
+def test_exit_now_waits_for_threads_and_says_a_failed_flush():
+    script = (
+        "import threading, time, sys; from audit_xls import exit_now\n"
+        "def late(): time.sleep(0.3); print('thread done', flush=True)\n"
+        "threading.Thread(target=late).start(); exit_now(0)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (run.returncode, run.stdout) == (0, "thread done\n")
+    if Path("/dev/full").exists():  # a disk that is full: Python's own exit says 120
+        with open("/dev/full", "w") as full:
+            run = subprocess.run(
+                [sys.executable, "-c", "from audit_xls import exit_now; print('x'); exit_now(0)"],
+                stdout=full, timeout=60, check=False,
+                env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+            )  # fmt: skip
+        assert run.returncode == 120
+
+
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
 def test_the_command_stops_its_readers_on_the_way_out(tmp_path):
     """`audit-xls grade` in a real process: its exit code and words, and no process it
-    started (readers, multiprocessing's resource tracker) outlives it for long."""
+    started (readers, multiprocessing's resource tracker) outlives it for long, however they
+    end (told by the atexit handler, or the pipe closed)."""
     folder = tmp_path / "returns"
     folder.mkdir()
     mark = f"AUDIT_XLS_TEST_MARK={uuid.uuid4().hex}".encode()

@@ -426,6 +426,11 @@ class ReaderPool:
 
     def close(self) -> None:
         for worker in self.workers:
+            if worker.token is None:
+                # never set up, so it holds nothing: stopped now rather than waited for while
+                # it boots (a `grade` whose options turn out wrong started its readers early)
+                self._stop(worker)
+                continue
             with contextlib.suppress(OSError, ValueError):
                 worker.conn.send(None)
         for worker in self.workers:

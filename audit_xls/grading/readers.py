@@ -53,6 +53,8 @@ def start_early(args: Sequence[str]) -> None:
         return
     jobs: int | None = None
     for i, arg in enumerate(args):
+        if arg == "--":  # the rest are arguments, not options
+            break
         value = None
         if arg == "--jobs":
             value = args[i + 1] if i + 1 < len(args) else ""
