@@ -285,7 +285,7 @@ class _CsvSpool(Mapping):
         self.end = 0
 
     def add(self, result: WorkbookResult) -> None:
-        data = self.lines.of(result).encode("utf-8")
+        data = self.lines.utf8(result)
         self.file.write(data)
         self.where[id(result)] = (self.end, len(data))
         self.end += len(data)

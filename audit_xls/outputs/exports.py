@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_xls.atomic import atomic_open
+from audit_xls.model.codes import Result
 from audit_xls.model.results import GRADED, BatchResult, WorkbookResult
 from audit_xls.model.score import FAIL, Answer, round2
 from audit_xls.outputs.shared import csv_text, report_labels, write_error
@@ -48,6 +49,12 @@ def _num(value: Decimal | None) -> str:
 
 _UNANSWERED = Answer(None)
 
+# a criterion's result field: the three results as csv_field writes them (a Result and its
+# text alike; None, unanswered, empty); any other value is quoted as it comes
+_RESULT_FIELD: dict[str | None, str] = {None: "", **{str(r): str(r) for r in Result}}
+
+_DEDUCTIONS_KEPT = 4096  # the deduction texts a CsvLines remembers (_deduction_field)
+
 
 def csv_field(text: str) -> str:
     """One field as csv.writer writes it (the excel dialect, QUOTE_MINIMAL): in quotes, any
@@ -69,8 +76,21 @@ class CsvLines:
     def __init__(self) -> None:
         # by id() of each standard met (the batch holds it): its "section,criterion" fields
         self._codes: dict[int, list[tuple[str, str]]] = {}
+        self._deductions: dict[tuple[Decimal, bool], str] = {}
 
     def of(self, w: WorkbookResult) -> str:
+        start, middles, end = self._rows(w)
+        return f"{start}{(end + start).join(middles)}{end}"
+
+    def utf8(self, w: WorkbookResult) -> bytes:
+        """of(w) encoded as UTF-8: the fields every row repeats encoded once, not per row."""
+        start, middles, end = self._rows(w)
+        start_utf8, end_utf8 = start.encode(), end.encode()
+        return start_utf8 + (end_utf8 + start_utf8).join(map(str.encode, middles)) + end_utf8
+
+    def _rows(self, w: WorkbookResult) -> tuple[str, list[str], str]:
+        """The workbook's rows as `start`, then each of `middles` between `start` and `end`:
+        the fields every row repeats (head, tail) apart from each row's own."""
         graded = w.status == GRADED and w.card is not None
         card = w.card if graded else None
         standard = w.standard
@@ -92,8 +112,9 @@ class CsvLines:
                 csv_field(csv_text(w.duplicate_of)),
             ]
         )
+        start, end = f"{head},", f",{tail}\r\n"
         if standard is None:
-            return f"{head},,,,,,,{tail}\r\n"  # the six criterion fields empty
+            return start, [",,,,,"], end  # the six criterion fields empty
         codes = self._codes.get(id(standard))
         if codes is None:
             codes = self._codes[id(standard)] = [
@@ -102,25 +123,49 @@ class CsvLines:
                 for criterion in section.criteria
             ]
         scored = {cs.code: cs for cs in card.criteria} if card else {}
-        answers = w.answers
-        lines = []
+        get_answer, get_score, results = w.answers.get, scored.get, _RESULT_FIELD
+        deduction_field = self._deduction_field
+        last, last_field = None, ""  # a deduction and its text (a result's zeros are one)
+        notes: dict[str, str] = {}  # this workbook's notes as fields (one note often recurs)
+        middles = []
+        add = middles.append
         for code, pair in codes:
-            answer = answers.get(code, _UNANSWERED)
-            cs = scored.get(code)
+            answer = get_answer(code, _UNANSWERED)
+            cs = get_score(code)
             if cs is not None:
                 points = str(cs.problem_points) if cs.result == FAIL else ""
-                deduction = _num(cs.deduction)
+                deduction = cs.deduction
+                if deduction is not last:
+                    last, last_field = deduction, deduction_field(deduction)
+                deduction = last_field
             else:
                 # sent back: what was typed, no score
                 points = "" if answer.problem_points is None else str(answer.problem_points)
                 deduction = ""
             result = answer.result
+            field = results.get(result)
+            if field is None:
+                field = csv_field(result) if result else ""
             note = answer.note
-            lines.append(
-                f"{head},{pair},{csv_field(result) if result else ''},{points},"
-                f"{deduction},{csv_field(csv_text(note)) if note else ''},{tail}\r\n"
-            )
-        return "".join(lines)
+            if note:
+                note = notes.get(note) or notes.setdefault(note, csv_field(csv_text(note)))
+            add(f"{pair},{field},{points},{deduction},{note}")
+        return start, middles, end
+
+    def _deduction_field(self, value: Decimal) -> str:
+        """_num(value), remembered by value: few values recur (the rules' units times a few
+        points). The key holds the sign (-0 is not written 0); what is not a Decimal, or does
+        not hash (a signalling NaN), is formatted each time. Emptied past _DEDUCTIONS_KEPT."""
+        try:
+            key = (value, value.is_signed())
+            text = self._deductions.get(key)
+        except (AttributeError, TypeError):
+            return _num(value)
+        if text is None:
+            if len(self._deductions) >= _DEDUCTIONS_KEPT:
+                self._deductions.clear()
+            text = self._deductions[key] = _num(value)
+        return text
 
 
 def write_csv(
