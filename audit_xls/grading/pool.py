@@ -39,10 +39,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
-from typing import Any
+
+# Neither typing nor dataclasses here: `audit-xls grade` imports this module before it starts
+# its readers (readers.start_early), and they cost it ~50M instructions (~25%) before then.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Setup = Callable[[Any], Any]  # config -> the worker's state (e.g. a Checker)
+    Work = Callable[[Any, Any], Any]  # (state, item) -> a picklable result
+    Failed = Callable[[Any, str, str], Any]  # (item, code, detail) -> the result of a failed item
+    Warm = Callable[[], None]  # what a booted worker does before its set-up (e.g. its imports)
+    Progress = Callable[[int, int], None]
 
 # Environment overrides of the limits (megabytes of address space, seconds per file).
 MEMORY_ENV = "AUDIT_XLS_READER_MEMORY_MB"
@@ -53,12 +63,6 @@ MAX_CHUNK = 16
 FLUSH_BYTES = 4 << 20  # a worker sends what it has read once its results reach this size
 MAX_RESENDS = 3  # an item sent again so often, its worker ending between items each time, is blamed
 
-Setup = Callable[[Any], Any]  # config -> the worker's state (e.g. a Checker)
-Work = Callable[[Any, Any], Any]  # (state, item) -> a picklable result
-Failed = Callable[[Any, str, str], Any]  # (item, code, detail) -> the result of a failed item
-Warm = Callable[[], None]  # what a booted worker does before its set-up (e.g. its imports)
-Progress = Callable[[int, int], None]
-
 # Why a worker failed on an item, as diagnostic codes (audit_xls.model.diagnostics).
 READER_FAILED = "file.reader_failed"
 READER_TIMEOUT = "file.reader_timeout"
@@ -68,12 +72,39 @@ class PoolError(RuntimeError):
     """The worker processes could not be started or set up (not a problem of one file)."""
 
 
-@dataclass(frozen=True)
 class Limits:
-    """What one worker may use: address space (MB) and seconds per item."""
+    """What one worker may use: address space (MB) and seconds per item. Immutable, equal
+    when its values are (as the frozen dataclass it was)."""
 
-    memory_mb: int = DEFAULT_MEMORY_MB
-    seconds: float = DEFAULT_SECONDS
+    __slots__ = ("memory_mb", "seconds")
+    memory_mb: int
+    seconds: float
+
+    def __init__(
+        self, memory_mb: int = DEFAULT_MEMORY_MB, seconds: float = DEFAULT_SECONDS
+    ) -> None:
+        object.__setattr__(self, "memory_mb", memory_mb)
+        object.__setattr__(self, "seconds", seconds)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.memory_mb, self.seconds) == (other.memory_mb, other.seconds)
+
+    def __hash__(self) -> int:
+        return hash((self.memory_mb, self.seconds))
+
+    def __repr__(self) -> str:
+        return f"Limits(memory_mb={self.memory_mb!r}, seconds={self.seconds!r})"
+
+    def __reduce__(self) -> tuple[type[Limits], tuple[int, float]]:
+        return Limits, (self.memory_mb, self.seconds)  # pickled to each worker
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -300,21 +331,21 @@ def _describe(error: BaseException) -> str:
 # --- the parent side -----------------------------------------------------------------------
 
 
-@dataclass
 class _Worker:
-    process: Any  # multiprocessing.Process of the spawn context
-    conn: Connection
-    slot: Any  # a shared int: 2 * the item it reads, + 1 once done with it (see _worker_main)
-    token: Any = None  # the configuration it holds
-    busy: deque | None = None  # indices sent and not answered, in the order it reads them
-    chunks: deque | None = None  # the sizes of the chunks sent and not answered
-    since: float = 0.0  # when the parent last saw it move on (a reply, its slot changed)
-    seen: int = -1  # its slot as the parent last saw it
-    ready: bool = False  # it said "ready" (launched workers boot while the caller goes on)
+    """One worker process as the parent sees it."""
 
-    def __post_init__(self) -> None:
-        self.busy = deque()
-        self.chunks = deque()
+    __slots__ = ("busy", "chunks", "conn", "process", "ready", "seen", "since", "slot", "token")
+
+    def __init__(self, process: Any, conn: Connection, slot: Any) -> None:
+        self.process = process  # multiprocessing.Process of the spawn context
+        self.conn = conn
+        self.slot = slot  # a shared int: 2 * the item it reads, + 1 once done (see _worker_main)
+        self.token: Any = None  # the configuration it holds
+        self.busy: deque[int] = deque()  # indices sent and not answered, in the order it reads them
+        self.chunks: deque[int] = deque()  # the sizes of the chunks sent and not answered
+        self.since = 0.0  # when the parent last saw it move on (a reply, its slot changed)
+        self.seen = -1  # its slot as the parent last saw it
+        self.ready = False  # it said "ready" (launched workers boot while the caller goes on)
 
     def moved(self, now: float) -> None:
         """Its clock restarts when its slot changed since the parent last looked."""

@@ -10,9 +10,12 @@ up (`warm`), while grade still lists the returns: its set-up then only builds th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from audit_xls.grading import pool
+
+TYPE_CHECKING = False  # no typing before the readers start (see pool.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def make_checker(config: Any) -> Any:
