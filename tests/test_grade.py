@@ -503,3 +503,37 @@ def test_junk_does_not_fail_a_run_but_a_file_that_may_be_a_return_does(
     (folder / "P002.pdf").write_bytes(b"%PDF-1.4")  # may be a return saved wrongly
     batch = grade_returns(folder, [standard], None)
     assert exit_code(batch) == 1
+
+
+def test_packed_results_come_back_equal_whatever_their_shape():
+    """_pack sends answers and criterion scores as columns (the scores' codes only when they
+    are not the answers'): each shape unpacks to the result packed, in the same order."""
+    import dataclasses
+    import pickle
+    from decimal import Decimal
+
+    from test_report import HYPERLINK, MINI, answers, graded, mini_batch
+
+    from audit_xls.model.diagnostics import ERROR, Diagnostic
+    from audit_xls.model.results import SENT_BACK, Photo, WorkbookResult
+    from audit_xls.model.score import FAIL, NA, Answer, CriterionScore
+
+    shapes = list(mini_batch().workbooks)
+    partial = graded("p.xlsx", "S8", "八", "华东", {"B.1.02": Answer(NA), "A.1.01": Answer(None)})
+    shapes.append(partial)  # answers fewer than the criteria scored, and in another order
+    card = partial.card
+    assert card is not None
+    odd = (CriterionScore("X.9", FAIL, 3, Decimal("-0")), *card.criteria[1:])
+    shapes.append(dataclasses.replace(partial, card=dataclasses.replace(card, criteria=odd)))
+    shapes.append(dataclasses.replace(partial, answers={}))
+    shapes.append(dataclasses.replace(partial, answers={}, card=dataclasses.replace(
+        card, criteria=())))  # fmt: skip
+    back = graded("b.xlsx", "S9", "九", "华东", answers(A_1_01=(FAIL, 7, HYPERLINK)))
+    photo = Photo("A.1.01", "0" * 64, "png", "floating", "H8", 10, 20)
+    shapes.append(dataclasses.replace(back, status=SENT_BACK, card=None, photos=[photo],
+                                      diagnostics=[Diagnostic(ERROR, "file.empty", "x")]))  # fmt: skip
+    shapes.append(WorkbookResult("u.xlsx", "", duplicate_of="a.xlsx", period="2025-13"))
+    for w in shapes:
+        packed = pickle.loads(pickle.dumps(grade_module._pack(w, (MINI,)), 5))
+        assert grade_module._unpack(packed, (MINI,)) == w, w.file
+        assert list(grade_module._unpack(packed, (MINI,)).answers) == list(w.answers)

@@ -186,12 +186,20 @@ def _slots(obj: Any) -> tuple[Any, ...]:
 
 
 def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, ...]:
+    # answers and criterion scores as columns (codes, results, points, notes / deductions):
+    # ~80 small tuples fewer to pickle and unpickle a workbook; the scores' codes left out
+    # (None) when they are the answers' codes, as they are for a graded return
+    rows = ((code, a.result, a.problem_points, a.note) for code, a in result.answers.items())
+    answers = tuple(zip(*rows, strict=True)) or ((), (), (), ())
     card = result.card
     packed_card = None
     if card is not None:
+        criteria = tuple(zip(*(_slots(c) for c in card.criteria), strict=True)) or ((), (), (), ())
+        if criteria[0] == answers[0]:
+            criteria = (None, *criteria[1:])
         packed_card = (
             card.total, card.max_score, card.percent, card.grade,
-            tuple(_slots(s) for s in card.sections), tuple(_slots(c) for c in card.criteria),
+            tuple(_slots(s) for s in card.sections), criteria,
             card.inspection_vetoed, card.unanswered,
         )  # fmt: skip
     standard = -1
@@ -201,8 +209,7 @@ def _pack(result: WorkbookResult, standards: Sequence[Standard]) -> tuple[Any, .
         result.file, result.file_hash, str(result.status), result.workbook_id, result.site_code,
         result.site_name, result.region, result.period_text, standard, result.inspector,
         result.inspection_date,
-        tuple((code, a.result, a.problem_points, a.note) for code, a in result.answers.items()),
-        packed_card, tuple(_slots(d) for d in result.diagnostics), result.modified,
+        answers, packed_card, tuple(_slots(d) for d in result.diagnostics), result.modified,
         result.duplicate_of,
         tuple((v.problem, v.code, v.verdict, v.note) for v in result.rechecks),  # 复查
         tuple(_slots(p) for p in result.photos),
@@ -263,17 +270,20 @@ def _unpack(packed: tuple[Any, ...], standards: Sequence[Standard]) -> WorkbookR
         rechecks,
         photos,
     ) = packed
+    codes, results, points, notes = answers
     if card is not None:
         total, max_score, percent, grade, sections, criteria, vetoed, unanswered = card
+        scored, *columns = criteria
         card = ScoreCard(
             total, max_score, percent, grade, tuple(SectionScore(*s) for s in sections),
-            tuple(CriterionScore(*c) for c in criteria), vetoed, unanswered,
+            tuple(map(CriterionScore, codes if scored is None else scored, *columns)),
+            vetoed, unanswered,
         )  # fmt: skip
     return WorkbookResult(
         file, file_hash, Status(status), workbook_id, site_code, site_name, region, period,
         standards[standard] if standard >= 0 else None, inspector, inspection_date,
-        {code: Answer(result, points, note) for code, result, points, note in answers},
-        card, [Diagnostic(*d) for d in diagnostics], modified, duplicate_of,
+        dict(zip(codes, map(Answer, results, points, notes), strict=True)), card,
+        [Diagnostic(*d) for d in diagnostics], modified, duplicate_of,
         rechecks=_verdicts(rechecks) if rechecks else [],
         photos=[Photo(*p) for p in photos],
     )  # fmt: skip
