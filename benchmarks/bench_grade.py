@@ -33,7 +33,6 @@ Run: .venv/bin/python benchmarks/bench_grade.py [N] [ROUNDS] [--no-hostile]
 from __future__ import annotations
 
 import atexit
-import compileall
 import io
 import os
 import random
@@ -233,9 +232,6 @@ def main() -> None:
     rounds = int(args[1]) if len(args) > 1 else 5
     if "--no-hostile" not in sys.argv:
         hostile_corpus()
-    # as installed by pip: the package's bytecode compiled once, not again by every process
-    # (with PYTHONDONTWRITEBYTECODE set, a source checkout is compiled on each start)
-    compileall.compile_dir(ROOT / "audit_xls", quiet=1)
     folder = prepare(n)
     from audit_xls.grading.grade import grade_returns
     from audit_xls.grading.validate import Checker
